@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from veristream import Author, Engine, Media, Post, Settings
+
+T0 = datetime(2026, 1, 15, 12, 0, tzinfo=timezone.utc)
+
+
+def mkpost(id: str, text: str, *, minutes: float = 0, author: str = "alice", source: str = "file",
+           lang: str | None = "en", hashtags: list[str] | None = None, media: bool = False,
+           repost_of: str | None = None, quote_of: str | None = None, likes: int | None = None) -> Post:
+    from veristream.model import Metrics, extract_hashtags
+
+    return Post(id=id, source=source, author=Author(f"id-{author}", author), text=text,
+                created_at=T0 + timedelta(minutes=minutes), lang=lang,
+                hashtags=hashtags if hashtags is not None else extract_hashtags(text),
+                media=[Media("photo", "https://img.example/1.jpg", "a photo")] if media else [],
+                repost_of=repost_of, quote_of=quote_of, metrics=Metrics(likes=likes))
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    eng = Engine(tmp_path / "data", Settings.load(env={}))
+    yield eng
+    eng.close()

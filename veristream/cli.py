@@ -1,0 +1,295 @@
+"""The `veristream` command: thin glue over one Engine per invocation."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import click
+import orjson
+
+from .engine import Engine, EngineError
+from .model import BadPost, iso, parse_time
+from .replay import Progress, run
+from .search import Hit, SearchError
+from .settings import Settings, SettingsError
+
+FORMATS = ["auto", "veristream", "x", "jetstream", "mastodon"]
+
+
+class Ctx:
+    def __init__(self, data_dir: str, config: str | None):
+        self.data_dir = Path(data_dir)
+        self.config = config
+
+    def engine(self, readonly: bool = False) -> Engine:
+        try:
+            settings = Settings.load(self.config, self.data_dir)
+            return Engine(self.data_dir, settings, readonly=readonly)
+        except (SettingsError, EngineError) as e:
+            raise click.UsageError(str(e)) from None
+
+
+@click.group(invoke_without_command=True)
+@click.option("--data-dir", default="veristream-data", envvar="VERISTREAM_DATA_DIR", show_default=True,
+              type=click.Path(file_okay=False), help="Where posts, index and quarantine live.")
+@click.option("--config", type=click.Path(dir_okay=False), default=None, envvar="VERISTREAM_CONFIG",
+              help="Settings file (TOML); default: veristream.toml in the data directory.")
+@click.version_option(package_name="veristream")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: str, config: str | None) -> None:
+    """veristream: search live social streams the moment posts arrive.
+
+    With no command, runs the demo: replays the built-in demo stream and searches it.
+    """
+    ctx.obj = Ctx(data_dir, config)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(demo)
+
+
+# -- ingest and replay -----------------------------------------------------------------
+
+def _progress_printer(quiet: bool):
+    tty = sys.stderr.isatty()
+    state = {"last_line": 0.0}
+
+    def show(p: Progress) -> None:
+        if quiet:
+            return
+        et = p.event_time.strftime("%Y-%m-%d %H:%M:%S") if p.event_time else "-"
+        line = (f"{p.read:,} posts · {p.posts_per_s:,.0f}/s · accepted {p.accepted:,} · "
+                f"rejected {p.rejected:,} · lag {p.lag_s:.2f}s · stream at {et}")
+        if tty:
+            click.echo("\r" + line.ljust(100), nl=p.done, err=True)
+        elif p.done or p.elapsed_s - state["last_line"] >= 5:
+            state["last_line"] = p.elapsed_s
+            click.echo(line, err=True)
+
+    return show
+
+
+def _open_input(path: str):
+    if path == "-":
+        return sys.stdin.buffer, "-"
+    return open(path, "rb"), path
+
+
+def _summary(p: Progress, dup_note: bool = True) -> str:
+    s = f"done: {p.accepted:,} new, {p.updated:,} updated"
+    if dup_note:
+        s += f", {p.duplicates:,} already stored"
+    s += f", {p.rejected:,} rejected in {p.elapsed_s:.1f}s"
+    if p.rejected:
+        s += " (reasons in quarantine.jsonl)"
+    return s
+
+
+def _ingest(obj: Ctx, path: str, fmt: str, source: str | None, speed: float | None, quiet: bool) -> None:
+    eng = obj.engine()
+    f, name = _open_input(path)
+    show = _progress_printer(quiet)
+
+    def reject_echo(p: Progress) -> None:
+        show(p)
+
+    try:
+        prog = run(eng, f, input_name=name, fmt=fmt, source=source, speed=speed, on_progress=reject_echo)
+    finally:
+        if f is not sys.stdin.buffer:
+            f.close()
+        eng.close()
+    click.echo(_summary(prog), err=True)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, exists=False))
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
+              help="Input format of each line (auto-detected per line by default).")
+@click.option("--source", default=None, help="Source name for posts in the project's own schema (default: file).")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line.")
+@click.pass_obj
+def ingest(obj: Ctx, file: str, fmt: str, source: str | None, quiet: bool) -> None:
+    """Ingest JSON lines from FILE (or - for stdin) as fast as possible.
+
+    Each line is a post: the project's own schema, an X API v2 tweet, a Bluesky Jetstream
+    message or a Mastodon status. Bad lines are rejected with a reason and kept in
+    quarantine.jsonl; the rest goes on.
+
+    Example: veristream ingest posts.jsonl
+    """
+    _check_file(file)
+    _ingest(obj, file, fmt, source, None, quiet)
+
+
+def _speed(ctx: click.Context, param: click.Parameter, value: str) -> float | None:
+    if value == "max":
+        return None
+    try:
+        v = float(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a number or 'max'") from None
+    if not v > 0:
+        raise click.BadParameter("must be greater than 0")
+    return v
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--speed", default="60", show_default=True, callback=_speed,
+              help="Event-time speed-up: 60 plays one hour of posts per minute; 'max' as fast as possible.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True)
+@click.option("--source", default=None, help="Source name for posts in the project's own schema.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress line.")
+@click.pass_obj
+def replay(obj: Ctx, file: str, speed: float | None, fmt: str, source: str | None, quiet: bool) -> None:
+    """Replay FILE in event time, as if the stream were live.
+
+    Example: veristream replay boston.jsonl --speed 600
+    """
+    _check_file(file)
+    _ingest(obj, file, fmt, source, speed, quiet)
+
+
+def _check_file(file: str) -> None:
+    if file != "-" and not Path(file).is_file():
+        raise click.BadParameter(f"no such file: {file}", param_hint="FILE")
+
+
+@cli.command()
+@click.pass_obj
+def reindex(obj: Ctx) -> None:
+    """Rebuild the search index from the store."""
+    eng = obj.engine()
+    try:
+        n = eng.reindex()
+    finally:
+        eng.close()
+    click.echo(f"reindexed {n:,} posts", err=True)
+
+
+# -- search ----------------------------------------------------------------------------
+
+_REL = re.compile(r"^(\d+(?:\.\d+)?)\s*([smhdw])$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_when(value: str | None, now: datetime | None, what: str) -> datetime | None:
+    """An ISO time, or a span like 30m / 2h / 7d back from the stream's event-time now."""
+    if value is None:
+        return None
+    m = _REL.match(value.strip().lower())
+    if m:
+        ref = now or datetime.now(timezone.utc)
+        return ref - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+    try:
+        return parse_time(value, what)
+    except BadPost as e:
+        raise click.BadParameter(f"{e.reason} (use an ISO time like 2013-04-15T18:00Z or a span like 2h)",
+                                 param_hint=f"--{what}") from None
+
+
+@cli.command()
+@click.argument("query", default="")
+@click.option("--since", help="Only posts at/after this time: ISO time or a span back from the stream's now (2h, 7d).")
+@click.option("--until", help="Only posts at/before this time (same forms as --since).")
+@click.option("--author", help="Only posts by this handle.")
+@click.option("--lang", help="Only posts in this language (ISO 639-1, e.g. en).")
+@click.option("--hashtag", help="Only posts with this hashtag.")
+@click.option("--source", help="Only posts from this source (x, bluesky, mastodon, rss, file...).")
+@click.option("--has-media/--no-media", default=None, help="Only posts with (or without) media.")
+@click.option("--order", type=click.Choice(["relevance", "time"]), default="relevance", show_default=True,
+              help="relevance: BM25 blended with recency; time: newest first.")
+@click.option("-n", "--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--all", "all_posts", is_flag=True, help="Every matching post, not one per story.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines, one per hit.")
+@click.pass_obj
+def search(obj: Ctx, query: str, since, until, author, lang, hashtag, source, has_media, order, limit,
+           all_posts, as_json) -> None:
+    """Search posts. Copies of one story show once, with counts (--all shows every post).
+
+    Example: veristream search "power outage" --since 2h --lang en
+    """
+    if not (obj.data_dir / "posts.db").is_file():
+        raise click.UsageError(f"no veristream data in {obj.data_dir} (run `veristream ingest FILE` or `veristream demo` first)")
+    eng = obj.engine(readonly=True)
+    try:
+        now = eng.now()
+        res = eng.search(query, since=parse_when(since, now, "since"), until=parse_when(until, now, "until"),
+                         author=author, lang=lang, hashtag=hashtag, source=source, has_media=has_media,
+                         order=order, limit=limit, all_posts=all_posts)
+    except SearchError as e:
+        raise click.UsageError(str(e)) from None
+    finally:
+        eng.close()
+    if as_json:
+        for h in res.hits:
+            sys.stdout.buffer.write(orjson.dumps(hit_json(h)) + b"\n")
+        return
+    print_hits(res.hits, res.total, res.took_ms)
+
+
+def hit_json(h: Hit) -> dict:
+    p = h.post
+    d = p.to_dict(raw=False)
+    d["key"] = p.key
+    d["score"] = round(h.score, 4)
+    if h.story:
+        d["story"] = {"id": h.story.id, "posts": h.story.posts, "authors": h.story.authors,
+                      "first_seen": iso(h.story.first_seen), "last_seen": iso(h.story.last_seen)}
+    return d
+
+
+def print_hits(hits: list[Hit], total: int | None, took_ms: float) -> None:
+    width = shutil.get_terminal_size((120, 20)).columns
+    for h in hits:
+        p = h.post
+        when = p.created_at.strftime("%Y-%m-%d %H:%M")
+        who = "@" + (p.author.handle or p.author.id or "?")
+        story = ""
+        if h.story and h.story.posts > 1:
+            story = f" [{h.story.posts} posts/{h.story.authors} authors]"
+        head = f"{when}  {who[:20]:<20} "
+        room = max(20, width - len(head) - len(story) - 1)
+        text = " ".join(p.text.split())
+        if len(text) > room:
+            text = text[: room - 1] + "…"
+        click.echo(f"{head}{text}{story}")
+    shown = f"{len(hits)} shown"
+    click.echo(f"-- {total if total is not None else '?'} matching posts, {shown}, {took_ms:.1f} ms", err=True)
+
+
+# -- demo ------------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--posts", type=click.IntRange(100, 1_000_000), default=5000, show_default=True,
+              help="How many demo posts to replay.")
+@click.option("--speed", default="max", show_default=True, callback=_speed,
+              help="Event-time speed-up, or 'max'.")
+@click.pass_obj
+def demo(obj: Ctx, posts: int, speed: float | None) -> None:
+    """Replay the built-in demo stream into the data directory, then search it."""
+    from .demo import DEMO_QUERIES, demo_lines
+
+    eng = obj.engine()
+    click.echo(f"veristream demo: replaying {posts:,} built-in demo posts into {obj.data_dir}/", err=True)
+    try:
+        prog = run(eng, demo_lines(posts), input_name="demo", speed=speed, on_progress=_progress_printer(False))
+        click.echo(_summary(prog), err=True)
+        for q in DEMO_QUERIES:
+            click.echo(f"\n$ veristream search {q!r}")
+            res = eng.search(q, limit=5)
+            print_hits(res.hits, res.total, res.took_ms)
+    finally:
+        eng.close()
+    click.echo(f"\nTry: veristream --data-dir {obj.data_dir} search \"your words\" --since 1h", err=True)
+
+
+def main() -> None:
+    cli(prog_name="veristream")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,323 @@
+"""The Engine: owns one data directory and wires store, index, stories and search.
+
+The CLI, the HTTP API and the tests all go through it. There is no process-wide state:
+several engines (e.g. one per partition of a stream) can live in one process, each with its
+own directory.
+
+Threading rule: searches are safe from any thread; writes are serialised by one lock and go
+through a single `Writer`. `Pipeline` adds a bounded queue and a writer thread in front, for
+streams: producers block when the core falls behind (back-pressure), nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+
+from .index.lexical import Filters, LexicalIndex
+from .ingest import IngestResult, Writer
+from .model import BadPost, Post, from_us, iso, post_from_doc
+from .search import SearchQuery, SearchResult, Searcher, StorySummary
+from .settings import Settings
+
+
+class EngineError(RuntimeError):
+    pass
+
+
+@dataclass(slots=True)
+class Rejection:
+    input: str
+    line: int
+    reason: str
+
+
+class Quarantine:
+    """Rejected input, one JSON line each, so nothing sent to us silently disappears."""
+
+    MAX_RAW = 4096
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.Lock()
+        self._f = None
+
+    def add(self, rej: Rejection, raw: bytes | str) -> None:
+        if isinstance(raw, bytes):
+            raw = raw[: self.MAX_RAW].decode("utf-8", "backslashreplace")
+        rec = {"at": iso(datetime.now().astimezone()), "input": rej.input, "line": rej.line,
+               "reason": rej.reason, "raw": raw[: self.MAX_RAW]}
+        with self._lock:
+            if self._f is None:
+                self._f = open(self.path, "ab")
+            self._f.write(orjson.dumps(rec) + b"\n")
+            self._f.flush()
+
+    def count(self) -> int:
+        try:
+            with open(self.path, "rb") as f:
+                return sum(1 for _ in f)
+        except FileNotFoundError:
+            return 0
+
+    def close(self) -> None:
+        with self._lock:
+            if self._f is not None:
+                self._f.close()
+                self._f = None
+
+
+class Engine:
+    def __init__(self, data_dir: str | Path = "veristream-data", settings: Settings | None = None,
+                 readonly: bool = False):
+        self.data_dir = Path(data_dir)
+        self.readonly = readonly
+        if readonly and not (self.data_dir / "posts.db").is_file():
+            raise EngineError(f"no veristream data in {self.data_dir} (run `veristream ingest` first)")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.settings = settings or Settings.load(data_dir=self.data_dir)
+        from .store import Store  # local: keeps `import veristream` light for tools
+
+        self.store = Store(self.data_dir / "posts.db", self.settings.durability, readonly=readonly)
+        self.index = LexicalIndex(self.data_dir / "index", self.settings.index_heap_mb,
+                                  self.settings.index_threads, readonly=readonly)
+        self.quarantine = Quarantine(self.data_dir / "quarantine.jsonl")
+        self._lock = threading.Lock()
+        self._closed = False
+        self._writer: Writer | None = None
+        self.repaired = 0
+        if not readonly:
+            self._writer = Writer(self.store, self.index, self.settings)
+            self.repaired = self._writer.repair()
+        self._searcher = Searcher(self.store, self.index, self.settings)
+
+    # -- writing ----------------------------------------------------------------------
+
+    def ingest(self, posts: Sequence[Post], offsets: dict[str, str] | None = None) -> IngestResult:
+        """Store and index `posts`. On return they are accepted (on disk) and searchable
+        (unless `commit_interval_ms` defers the index commit)."""
+        w = self._need_writer()
+        with self._lock:
+            return w.write(posts, offsets)
+
+    def delete(self, keys: Sequence[str]) -> int:
+        w = self._need_writer()
+        with self._lock:
+            return w.delete(keys)
+
+    def commit(self) -> None:
+        w = self._need_writer()
+        with self._lock:
+            w.maybe_commit(force=True)
+
+    def reindex(self) -> int:
+        w = self._need_writer()
+        with self._lock:
+            return w.reindex()
+
+    def reject(self, input_name: str, line: int, reason: str, raw: bytes | str) -> Rejection:
+        rej = Rejection(input_name, line, reason)
+        self.quarantine.add(rej, raw)
+        return rej
+
+    def parse_lines(self, lines: Iterable[bytes | str], input_name: str = "-", fmt: str = "auto",
+                    source: str | None = None, on_reject: Callable[[Rejection], None] | None = None,
+                    start_line: int = 1) -> Iterable[tuple[int, Post]]:
+        """(line number, post) for each good line; bad lines go to quarantine."""
+        from .readers import parse_line
+
+        for n, line in enumerate(lines, start_line):
+            if not line.strip():
+                continue
+            try:
+                post = parse_line(line, fmt, source)
+            except BadPost as e:
+                rej = self.reject(input_name, n, e.reason, line)
+                if on_reject:
+                    on_reject(rej)
+                continue
+            if post is not None:
+                yield n, post
+
+    def pipeline(self, on_batch: Callable[[IngestResult], None] | None = None) -> "Pipeline":
+        return Pipeline(self, on_batch)
+
+    def _need_writer(self) -> Writer:
+        if self._closed:
+            raise EngineError("engine is closed")
+        if self._writer is None:
+            raise EngineError("engine was opened read-only")
+        return self._writer
+
+    # -- reading ----------------------------------------------------------------------
+
+    def search(self, text: str = "", *, since: datetime | None = None, until: datetime | None = None,
+               author: str | None = None, lang: str | None = None, hashtag: str | None = None,
+               source: str | None = None, has_media: bool | None = None, order: str = "relevance",
+               limit: int = 20, all_posts: bool = False) -> SearchResult:
+        f = Filters(_us(since), _us(until), author, lang, hashtag, source, has_media)
+        return self.search_many([SearchQuery(text, f, order, limit, all_posts)])[0]
+
+    def search_many(self, queries: list[SearchQuery]) -> list[SearchResult]:
+        if self._closed:
+            raise EngineError("engine is closed")
+        if self.readonly:
+            self.index.reload()  # another process writes: pick up its latest commit
+        return self._searcher.search_many(queries, self.now_us())
+
+    def now_us(self) -> int | None:
+        """Event time: the newest post's created_at, not the wall clock."""
+        if self._writer is not None:
+            return self._writer.newest_us
+        return self.store.newest_ts()
+
+    def now(self) -> datetime | None:
+        us = self.now_us()
+        return from_us(us) if us is not None else None
+
+    def get(self, key: str) -> Post | None:
+        d = self.store.doc_by_key(key)
+        return post_from_doc(d) if d else None
+
+    def story(self, story_id: int, limit: int = 100) -> tuple[StorySummary, list[Post]] | None:
+        s = self.store.stories([story_id]).get(story_id)
+        if s is None:
+            return None
+        docs = self.store.docs(self.store.story_seqs(story_id, limit))
+        posts = sorted((post_from_doc(d) for d in docs.values()), key=lambda p: p.created_at)
+        return StorySummary(s.id, s.posts, s.authors, from_us(s.first_ts), from_us(s.last_ts)), posts
+
+    def count(self) -> int:
+        return self.store.count()
+
+    def offsets(self) -> dict[str, str]:
+        return self.store.offsets()
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Commit what is pending and release files; safe to call twice."""
+        if self._closed:
+            return
+        with self._lock:
+            if self._writer is not None:
+                self._writer.maybe_commit(force=True)
+            self._closed = True
+            self.index.close()
+            self.store.close()
+            self.quarantine.close()
+
+    def __enter__(self) -> "Engine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _us(dt: datetime | None) -> int | None:
+    from .model import to_us
+
+    return to_us(dt) if dt is not None else None
+
+
+class Pipeline:
+    """A bounded queue in front of the engine's writer, drained by one thread in batches."""
+
+    _STOP = object()
+
+    def __init__(self, engine: Engine, on_batch: Callable[[IngestResult], None] | None = None):
+        self.engine = engine
+        s = engine.settings
+        self._q: queue.Queue = queue.Queue(maxsize=s.queue_max)
+        self._batch_max = s.batch_max
+        self._delay = s.batch_delay_ms / 1000
+        self._on_batch = on_batch
+        self.result = IngestResult()
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="veristream-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, post: Post) -> None:
+        """Hand over a post; blocks while the queue is full (the core is behind)."""
+        self._check()
+        while True:
+            try:
+                self._q.put(post, timeout=0.5)
+                return
+            except queue.Full:
+                self._check()
+
+    def put_offset(self, source: str, value: str) -> None:
+        """Record a source position, stored with the batch that contains the posts before it."""
+        self._q.put(("offset", source, value))
+
+    def backlog(self) -> int:
+        return self._q.qsize()
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until everything put so far is accepted and searchable."""
+        ev = threading.Event()
+        self._q.put(ev)
+        while not ev.wait(0.2):
+            self._check()
+            if timeout is not None:
+                timeout -= 0.2
+                if timeout <= 0:
+                    raise TimeoutError("pipeline flush timed out")
+        self._check()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._q.put(self._STOP)
+            self._thread.join()
+        self._check()
+
+    def _check(self) -> None:
+        if self.error is not None:
+            raise EngineError(f"ingest failed: {self.error}") from self.error
+
+    def _run(self) -> None:
+        q = self._q
+        stop = False
+        while not stop:
+            item = q.get()
+            batch: list[Post] = []
+            offsets: dict[str, str] = {}
+            waiters: list[threading.Event] = []
+            deadline = time.monotonic() + self._delay
+            while True:
+                if item is self._STOP:
+                    stop = True
+                elif isinstance(item, threading.Event):
+                    waiters.append(item)
+                elif isinstance(item, tuple):
+                    offsets[item[1]] = item[2]
+                else:
+                    batch.append(item)
+                if stop or waiters or len(batch) >= self._batch_max:
+                    break
+                remaining = deadline - time.monotonic()
+                try:
+                    item = q.get(timeout=remaining) if remaining > 0 else q.get_nowait()
+                except queue.Empty:
+                    break
+            try:
+                if batch or offsets:
+                    res = self.engine.ingest(batch, offsets or None)
+                    self.result.add(res)
+                    if self._on_batch:
+                        self._on_batch(res)
+                if waiters:
+                    self.engine.commit()
+            except BaseException as e:  # surfaced to the producer on its next call
+                self.error = e
+                stop = True
+            for ev in waiters:
+                ev.set()

@@ -1,0 +1,240 @@
+"""The lexical index: tantivy, BM25 over text, hashtags and author handles, with filters.
+
+Only this module opens tantivy. The index holds no post bodies: each document carries the
+store's `seq` (to fetch the post), its `story` and its event time `ts` as fast fields, and
+the analysed fields to match and filter on.
+
+Every commit writes `checkpoint.json` after tantivy's own commit, recording the store cursor
+(seq, change id) and the source offsets it covers. The checkpoint may lag the index (a crash
+between the two) but never leads it, so on start-up replaying the store from the checkpoint
+brings the index level with the store; re-applying a document is a delete-then-add, which is
+idempotent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+import tantivy
+
+TEXT_FIELDS = ["text", "tags", "handle"]
+
+
+@dataclass(slots=True)
+class IndexDoc:
+    seq: int
+    ts: int
+    story: int
+    text: str
+    tags: list[str]
+    handle: str
+    lang: str
+    source: str
+    has_media: bool
+
+
+@dataclass(slots=True)
+class Checkpoint:
+    seq: int = 0
+    change: int = 0
+    offsets: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Filters:
+    since_us: int | None = None
+    until_us: int | None = None
+    author: str | None = None
+    lang: str | None = None
+    hashtag: str | None = None
+    source: str | None = None
+    has_media: bool | None = None
+
+
+@dataclass(slots=True)
+class IndexHit:
+    seq: int
+    story: int
+    ts: int
+    bm25: float
+
+
+def _schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_unsigned_field("seq", stored=True, indexed=True, fast=True)
+    sb.add_unsigned_field("story", fast=True)
+    sb.add_integer_field("ts", indexed=True, fast=True)
+    sb.add_text_field("text", tokenizer_name="default", index_option="position")
+    sb.add_text_field("tags", tokenizer_name="lower_raw", index_option="freq")
+    sb.add_text_field("handle", tokenizer_name="lower_raw", index_option="freq")
+    sb.add_text_field("lang", tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("source", tokenizer_name="raw", index_option="basic")
+    sb.add_unsigned_field("media", indexed=True)
+    return sb.build()
+
+
+def _lower_raw() -> tantivy.TextAnalyzer:
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.raw()).filter(tantivy.Filter.lowercase()).build()
+
+
+class LexicalIndex:
+    """Writes are single-threaded (the engine's writer); searches may run from any thread."""
+
+    def __init__(self, path: str | Path, heap_mb: int = 64, threads: int = 1, readonly: bool = False):
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.schema = _schema()
+        self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        self._index.register_tokenizer("lower_raw", _lower_raw())
+        self.readonly = readonly
+        self._writer = None if readonly else self._index.writer(heap_size=heap_mb * 1_000_000, num_threads=threads)
+        self._pending = 0
+
+    # -- writing ----------------------------------------------------------------------
+
+    def add(self, docs: Iterable[IndexDoc]) -> None:
+        w = self._writer
+        n = 0
+        for d in docs:
+            doc = tantivy.Document()
+            doc.add_unsigned("seq", d.seq)
+            doc.add_unsigned("story", d.story)
+            doc.add_integer("ts", d.ts)
+            doc.add_text("text", d.text)
+            for t in d.tags:
+                doc.add_text("tags", t)
+            doc.add_text("handle", d.handle)
+            if d.lang:
+                doc.add_text("lang", d.lang)
+            doc.add_text("source", d.source)
+            doc.add_unsigned("media", 1 if d.has_media else 0)
+            w.add_document(doc)
+            n += 1
+        self._pending += n
+
+    def delete(self, seqs: Iterable[int]) -> None:
+        # By query: delete_documents_by_term turns a Python int into an i64 term, which
+        # never matches this u64 field.
+        seqs = list(seqs)
+        for i in range(0, len(seqs), 1024):
+            chunk = seqs[i : i + 1024]
+            self._writer.delete_documents_by_query(tantivy.Query.term_set_query(self.schema, "seq", chunk))
+        self._pending += len(seqs)
+
+    def replace(self, docs: Sequence[IndexDoc]) -> None:
+        self.delete(d.seq for d in docs)
+        self.add(docs)
+
+    def commit(self, checkpoint: Checkpoint) -> None:
+        """Make everything added visible and durable, then record what it covers."""
+        self._writer.commit()
+        self._write_checkpoint(checkpoint)
+        self._pending = 0
+        self._index.reload()
+
+    def clear(self) -> None:
+        self._writer.delete_all_documents()
+        self.commit(Checkpoint())
+
+    def _write_checkpoint(self, cp: Checkpoint) -> None:
+        # Atomic replace; no fsync needed: a stale checkpoint only means more replay.
+        tmp = self.path / "checkpoint.json.tmp"
+        tmp.write_bytes(orjson.dumps({"seq": cp.seq, "change": cp.change, "offsets": cp.offsets}))
+        os.replace(tmp, self.path / "checkpoint.json")
+
+    def checkpoint(self) -> Checkpoint:
+        try:
+            d = orjson.loads((self.path / "checkpoint.json").read_bytes())
+            return Checkpoint(int(d["seq"]), int(d["change"]), dict(d.get("offsets") or {}))
+        except (FileNotFoundError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            return Checkpoint()
+
+    # -- reading ----------------------------------------------------------------------
+
+    def reload(self) -> None:
+        self._index.reload()
+
+    def num_docs(self) -> int:
+        return self._index.searcher().num_docs
+
+    def searcher(self) -> tantivy.Searcher:
+        """One snapshot: use the same searcher for every part of a query."""
+        return self._index.searcher()
+
+    def build_query(self, text: str, f: Filters) -> tuple[tantivy.Query, bool]:
+        """(query, has_text). Filters are constant-score so they never change the ranking."""
+        clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
+        text = _normalise_query(text)
+        has_text = bool(text)
+        if has_text:
+            q, _errors = self._index.parse_query_lenient(text, TEXT_FIELDS, conjunction_by_default=True)
+            clauses.append((tantivy.Occur.Must, q))
+        s = self.schema
+        filters: list[tantivy.Query] = []
+        if f.since_us is not None or f.until_us is not None:
+            filters.append(tantivy.Query.range_query(s, "ts", tantivy.FieldType.Integer, f.since_us, f.until_us))
+        if f.author:
+            filters.append(tantivy.Query.term_query(s, "handle", f.author.lstrip("@").lower()))
+        if f.lang:
+            filters.append(tantivy.Query.term_query(s, "lang", f.lang.lower()))
+        if f.hashtag:
+            filters.append(tantivy.Query.term_query(s, "tags", f.hashtag.lstrip("#").lower()))
+        if f.source:
+            filters.append(tantivy.Query.term_query(s, "source", f.source.lower()))
+        if f.has_media is not None:
+            filters.append(tantivy.Query.term_query(s, "media", 1 if f.has_media else 0))
+        for q in filters:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)))
+        if not clauses:
+            return tantivy.Query.all_query(), False
+        if len(clauses) == 1 and has_text:
+            return clauses[0][1], True
+        return tantivy.Query.boolean_query(clauses), has_text
+
+    def top(self, searcher: tantivy.Searcher, query: tantivy.Query, limit: int, by_time: bool,
+            count: bool = False) -> tuple[list[IndexHit], int | None]:
+        """Top `limit` hits by BM25, or newest first when `by_time`."""
+        if by_time:
+            res = searcher.search(query, limit, count=count, order_by_field="ts")
+        else:
+            res = searcher.search(query, limit, count=count)
+        addrs = [a for _, a in res.hits]
+        if not addrs:
+            return [], res.count if count else None
+        seqs = searcher.fast_field_values("seq", addrs)
+        stories = searcher.fast_field_values("story", addrs)
+        if by_time:
+            ts = [k for k, _ in res.hits]
+            scores = [0.0] * len(addrs)
+        else:
+            ts = searcher.fast_field_values("ts", addrs)
+            scores = [k for k, _ in res.hits]
+        hits = [IndexHit(seq, st, t, sc) for seq, st, t, sc in zip(seqs, stories, ts, scores)]
+        return hits, res.count if count else None
+
+    def scores_for(self, searcher: tantivy.Searcher, query: tantivy.Query, seqs: Sequence[int]) -> dict[int, float]:
+        """BM25 of `query` for specific documents (those found by time, not by score)."""
+        if not seqs:
+            return {}
+        only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(self.schema, "seq", list(seqs)), 0.0)
+        q = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, only)])
+        res = searcher.search(q, len(seqs), count=False)
+        addrs = [a for _, a in res.hits]
+        got = searcher.fast_field_values("seq", addrs) if addrs else []
+        return {s: sc for s, (sc, _) in zip(got, res.hits)}
+
+    def close(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.rollback() if self._pending else None
+            finally:
+                self._writer = None
+
+
+def _normalise_query(text: str) -> str:
+    # '#tag' and '@handle' are how people type them; the index keeps them bare.
+    return " ".join(t[1:] if len(t) > 1 and t[0] in "#@" else t for t in text.split())

@@ -1,0 +1,229 @@
+"""The single writer: turns batches of posts into store rows, stories and index documents.
+
+Order of work for a batch, and why:
+1. classify against the store (new / newer version / duplicate / stale);
+2. assign stories to new posts (in memory, bounded);
+3. write rows, story counts and source offsets in ONE SQLite transaction: when it commits,
+   the posts are accepted;
+4. add them to the lexical index and commit it (per `commit_interval_ms`), recording the
+   store cursor and offsets the commit covers.
+A crash between 3 and 4 loses nothing: start-up replays the store past the index checkpoint.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import orjson
+import xxhash
+
+from .index.lexical import Checkpoint, IndexDoc, LexicalIndex
+from .model import Post, to_us
+from .settings import Settings
+from .store import Existing, Row, Store, StoryRow
+from .stories import StoryIndex, fingerprints
+
+
+@dataclass(slots=True)
+class IngestResult:
+    accepted: int = 0  # new posts
+    updated: int = 0  # newer versions of stored posts
+    duplicates: int = 0  # identical to what is stored
+    stale: int = 0  # older versions than what is stored
+    deleted: int = 0
+    newest_us: int | None = None
+    seqs: list[int] = field(default_factory=list)
+
+    def add(self, other: "IngestResult") -> None:
+        self.accepted += other.accepted
+        self.updated += other.updated
+        self.duplicates += other.duplicates
+        self.stale += other.stale
+        self.deleted += other.deleted
+        if other.newest_us is not None and (self.newest_us is None or other.newest_us > self.newest_us):
+            self.newest_us = other.newest_us
+
+
+def index_doc_from_post(seq: int, story: int, p: Post) -> IndexDoc:
+    return IndexDoc(seq, p.ts_us, story, p.text, p.hashtags, p.author.handle.lower(), p.lang or "", p.source, bool(p.media))
+
+
+def index_doc_from_row(seq: int, ts: int, story: int, doc: bytes) -> IndexDoc:
+    d = orjson.loads(doc)
+    return IndexDoc(seq, ts, story, d["text"], d.get("hashtags") or [], (d["author"].get("handle") or "").lower(),
+                    d.get("lang") or "", d["source"], bool(d.get("media")))
+
+
+def _version(p: Post) -> int:
+    return to_us(p.edited_at) if p.edited_at else p.ts_us
+
+
+class Writer:
+    """Owned by one thread at a time (the engine serialises calls with a lock)."""
+
+    def __init__(self, store: Store, index: LexicalIndex, settings: Settings):
+        self.store = store
+        self.index = index
+        self.settings = settings
+        self.stories = StoryIndex(store.max_story() + 1, settings.dedup_window, settings.dedup_min_agreement)
+        self.stories.load(store.recent_fingerprints(settings.dedup_window))
+        self._last_commit = 0.0
+        self._dirty = False
+        self._offsets: dict[str, str] = {}
+        self.newest_us = store.newest_ts()
+
+    # -- the hot path -----------------------------------------------------------------
+
+    def write(self, posts: Sequence[Post], offsets: dict[str, str] | None = None) -> IngestResult:
+        res = IngestResult()
+        # Last copy of a key within the batch wins, as it would arriving one by one.
+        latest: dict[str, Post] = {}
+        for p in posts:
+            k = p.key
+            prev = latest.get(k)
+            if prev is not None:
+                res.duplicates += 1
+                if _version(p) < _version(prev):
+                    continue
+            latest[k] = p
+        keys = list(latest)
+        existing = self.store.lookup(keys)
+        docs = {k: orjson.dumps(p, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS) for k, p in latest.items()}
+        new_keys: list[str] = []
+        updates: list[Row] = []
+        update_posts: list[tuple[Row, Post]] = []
+        for k in keys:
+            p = latest[k]
+            e: Existing | None = existing.get(k)
+            if e is None:
+                new_keys.append(k)
+                continue
+            digest = xxhash.xxh3_64_intdigest(docs[k])
+            if digest == e.digest:
+                res.duplicates += 1
+            elif _version(p) < e.version:
+                res.stale += 1
+            else:
+                row = Row(k, p.ts_us, _version(p), p.author.id, e.story, b"", 0, digest, docs[k], seq=e.seq)
+                updates.append(row)
+                update_posts.append((row, p))
+        new_rows, story_rows, story_authors = self._assign(new_keys, latest, docs)
+        self.store.write(new_rows, updates, story_rows, story_authors, offsets)
+        if offsets:
+            self._offsets.update(offsets)
+        res.accepted = len(new_rows)
+        res.updated = len(updates)
+        res.seqs = [r.seq for r in new_rows]
+        for r in new_rows:
+            if self.newest_us is None or r.ts > self.newest_us:
+                self.newest_us = r.ts
+        res.newest_us = self.newest_us
+        if new_rows:
+            self.index.add(index_doc_from_post(r.seq, r.story, latest[r.key]) for r in new_rows)
+        if updates:
+            self.index.replace([index_doc_from_post(r.seq, r.story, p) for r, p in update_posts])
+        self._dirty = self._dirty or bool(new_rows or updates)
+        self.maybe_commit()
+        return res
+
+    def _assign(self, new_keys: list[str], latest: dict[str, Post], docs: dict[str, bytes]
+                ) -> tuple[list[Row], list[StoryRow], list[tuple[int, str]]]:
+        if not new_keys:
+            return [], [], []
+        posts = [latest[k] for k in new_keys]
+        fps = fingerprints([p.text for p in posts], self.settings.dedup_min_tokens)
+        first_new_story = self.stories.next_id
+        seqs = self.store.reserve(len(posts))
+        rows: list[Row] = []
+        touched: dict[int, list[Row]] = {}
+        for k, p, fp, seq in zip(new_keys, posts, fps, seqs):
+            # A quote that adds no words of its own is a copy of what it quotes.
+            ref = p.ref_key(p.repost_of) or (p.ref_key(p.quote_of) if not fp.ntokens else None)
+            story = self.stories.assign(k, fp, ref, self._story_in_store)
+            row = Row(k, p.ts_us, _version(p), p.author.id, story, fp.sig, fp.texthash,
+                      xxhash.xxh3_64_intdigest(docs[k]), docs[k], seq=seq)
+            rows.append(row)
+            touched.setdefault(story, []).append(row)
+        # Most stories are new and single-post: only older ones need their stored state.
+        known = self.store.story_state([s for s in touched if s < first_new_story])
+        story_rows: list[StoryRow] = []
+        story_authors: list[tuple[int, str]] = []
+        for sid, rs in touched.items():
+            authors = {r.author for r in rs}
+            story_authors.extend((sid, a) for a in authors)
+            lo, hi = min(r.ts for r in rs), max(r.ts for r in rs)
+            old = known.get(sid)
+            if old is None:
+                story_rows.append(StoryRow(sid, rs[0].seq, lo, hi, len(rs), len(authors)))
+            else:
+                # authors = -1: the store recounts distinct authors inside the transaction.
+                story_rows.append(StoryRow(sid, old.first_seq, min(old.first_ts, lo), max(old.last_ts, hi),
+                                           old.posts + len(rs), -1))
+        return rows, story_rows, story_authors
+
+    def _story_in_store(self, key: str) -> int | None:
+        d = self.store.lookup([key]).get(key)
+        return d.story if d else None
+
+    # -- index commits ----------------------------------------------------------------
+
+    def maybe_commit(self, force: bool = False) -> bool:
+        if not self._dirty:
+            return False
+        now = time.monotonic()
+        if not force and (now - self._last_commit) * 1000 < self.settings.commit_interval_ms:
+            return False
+        self.commit()
+        return True
+
+    def commit(self) -> None:
+        cur = self.store.cursor()
+        self.index.commit(Checkpoint(cur.seq, cur.change, {**self.index.checkpoint().offsets, **self._offsets}))
+        self._last_commit = time.monotonic()
+        self._dirty = False
+
+    def delete(self, keys: Sequence[str]) -> int:
+        seqs = self.store.delete(keys)
+        if seqs:
+            self.index.delete(seqs)
+            self._dirty = True
+            self.maybe_commit()
+        return len(seqs)
+
+    # -- recovery ---------------------------------------------------------------------
+
+    def repair(self) -> int:
+        """Bring the index level with the store; returns how many documents were re-applied."""
+        cp = self.index.checkpoint()
+        n = 0
+        for rows in self.store.rows_after(cp.seq):
+            docs = [index_doc_from_row(*r) for r in rows]
+            self.index.replace(docs)
+            n += len(docs)
+        for _cid, seq, kind in self.store.changes_after(cp.change):
+            if kind == "delete":
+                self.index.delete([seq])
+            else:
+                self.index.replace([index_doc_from_row(*r) for r in self.store.rows_by_seq([seq])])
+            n += 1
+        if n or cp.seq == 0:
+            self._offsets = {**cp.offsets, **self.store.offsets()}
+            self._dirty = True
+            self.commit()
+        if self.index.num_docs() != self.store.count():
+            n += self.reindex()
+        return n
+
+    def reindex(self) -> int:
+        """Rebuild the lexical index from the store."""
+        self.index.clear()
+        n = 0
+        for rows in self.store.rows_after(0):
+            self.index.add(index_doc_from_row(*r) for r in rows)
+            n += len(rows)
+        self._offsets = self.store.offsets()
+        self._dirty = True
+        self.commit()
+        return n

@@ -1,0 +1,94 @@
+"""Readers: one JSONL line (or decoded message) from any supported service -> `Post`.
+
+`parse_line` raises `BadPost(reason)` for input that cannot be accepted and returns None
+for well-formed messages that are not posts to store (Jetstream identity/account events,
+other collections, deletes, Mastodon stream notifications, blank lines).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import orjson
+
+from ..model import MAX_LINE_BYTES, BadPost, Post
+from . import jetstream, jsonl, mastodon, x
+from ._common import tname
+
+FORMATS = ("auto", "veristream", "x", "jetstream", "mastodon")
+
+_PARSERS: dict[str, Callable[[dict[str, Any], str | None], Post | None]] = {
+    "veristream": jsonl.parse,
+    "x": x.parse,
+    "jetstream": jetstream.parse,
+    "mastodon": mastodon.parse,
+}
+
+__all__ = ["FORMATS", "BadPost", "detect_format", "parse_line", "parse_obj"]
+
+
+def detect_format(obj: dict[str, Any]) -> str:
+    data = obj.get("data")
+    if type(data) is dict and "id" in data and "text" in data:
+        return "x"
+    if "kind" in obj and ("commit" in obj or "did" in obj):
+        return "jetstream"
+    if "content" in obj and "account" in obj:
+        return "mastodon"
+    if "event" in obj and "payload" in obj:  # Mastodon streaming API envelope
+        return "mastodon"
+    if "errors" in obj and "id" not in obj and "text" not in obj:  # X stream error message
+        return "x"
+    return "veristream"
+
+
+def parse_obj(obj: dict[str, Any], fmt: str = "auto", source: str | None = None) -> Post | None:
+    if type(obj) is not dict:
+        raise BadPost(f"not a JSON object (got {_json_type(obj)})")
+    if fmt == "auto":
+        fmt = detect_format(obj)
+    try:
+        parser = _PARSERS[fmt]
+    except KeyError:
+        raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}") from None
+    return parser(obj, source)
+
+
+def parse_line(line: bytes | str, fmt: str = "auto", source: str | None = None) -> Post | None:
+    if len(line) > MAX_LINE_BYTES or (
+        type(line) is str and len(line) * 4 > MAX_LINE_BYTES and _utf8_len(line) > MAX_LINE_BYTES
+    ):
+        n = len(line) if type(line) is not str else _utf8_len(line)
+        raise BadPost(f"line too long: {n} bytes > {MAX_LINE_BYTES}")
+    try:
+        # orjson validates UTF-8 itself, so valid lines are decoded only once.
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError as e:
+        if not line.strip():
+            return None  # blank line (e.g. X stream keep-alive, trailing newline)
+        raise BadPost(_json_error(line, e)) from None
+    if type(obj) is not dict:
+        raise BadPost(f"not a JSON object (got {_json_type(obj)})")
+    return parse_obj(obj, fmt, source)
+
+
+def _utf8_len(s: str) -> int:
+    return len(s.encode("utf-8", "surrogatepass"))
+
+
+def _json_error(line: bytes | str, e: orjson.JSONDecodeError) -> str:
+    try:
+        if type(line) is str:
+            line.encode("utf-8")
+        else:
+            bytes(line).decode("utf-8")
+    except UnicodeError as u:
+        unit = "char" if type(line) is str else "byte"
+        return f"invalid UTF-8 at {unit} {u.start}"
+    return f"not JSON: {e.msg} at column {e.colno}"
+
+
+def _json_type(v: Any) -> str:
+    return {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}.get(
+        type(v), tname(v)
+    )

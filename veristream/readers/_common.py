@@ -1,0 +1,145 @@
+"""Validation helpers shared by the readers.
+
+Every helper raises `BadPost` with a one-line reason naming the field, so a reader can
+pass wire values straight through them without its own type checks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..model import MAX_TEXT_CHARS, BadPost, Media, parse_time
+
+
+def tname(v: Any) -> str:
+    return "null" if v is None else type(v).__name__
+
+
+def need(obj: dict, key: str, what: str | None = None) -> Any:
+    v = obj.get(key)
+    if v is None:
+        raise BadPost(f"missing field: {what or key}")
+    return v
+
+
+def as_id(v: Any, what: str = "id") -> str:
+    """Ids arrive as strings or (X, CrisisLex) integers; both become strings."""
+    if type(v) is str:
+        if not v:
+            raise BadPost(f"{what} is empty")
+        return v
+    if type(v) is int:
+        return str(v)
+    raise BadPost(f"{what} is not a string or integer (got {tname(v)})")
+
+
+def opt_id(v: Any, what: str) -> str | None:
+    return None if v is None or v == "" else as_id(v, what)
+
+
+def opt_str(v: Any, what: str) -> str | None:
+    if v is None or type(v) is str:
+        return v
+    raise BadPost(f"{what} is not a string (got {tname(v)})")
+
+
+def opt_int(v: Any, what: str) -> int | None:
+    if v is None or type(v) is int:
+        return v
+    if type(v) is float and v.is_integer():
+        return int(v)
+    raise BadPost(f"{what} is not an integer (got {tname(v)})")
+
+
+def opt_float(v: Any, what: str) -> float | None:
+    if v is None or type(v) is float:
+        return v
+    if type(v) is int:
+        return float(v)
+    raise BadPost(f"{what} is not a number (got {tname(v)})")
+
+
+def opt_bool(v: Any, what: str) -> bool:
+    if v is None:
+        return False
+    if type(v) is bool:
+        return v
+    raise BadPost(f"{what} is not a boolean (got {tname(v)})")
+
+
+def opt_dict(v: Any, what: str) -> dict | None:
+    if v is None or type(v) is dict:
+        return v
+    raise BadPost(f"{what} is not an object (got {tname(v)})")
+
+
+def opt_list(v: Any, what: str) -> list:
+    if v is None:
+        return []
+    if type(v) is list:
+        return v
+    raise BadPost(f"{what} is not a list (got {tname(v)})")
+
+
+def str_list(v: Any, what: str) -> list[str]:
+    items = opt_list(v, what)
+    for x in items:
+        if type(x) is not str:
+            raise BadPost(f"{what} item is not a string (got {tname(x)})")
+    return items
+
+
+def opt_time(v: Any, what: str) -> datetime | None:
+    return None if v is None or v == "" else parse_time(v, what)
+
+
+def check_text(v: Any, what: str = "text") -> str:
+    if type(v) is not str:
+        if v is None:
+            raise BadPost(f"missing field: {what}")
+        raise BadPost(f"{what} is not a string (got {tname(v)})")
+    if len(v) > MAX_TEXT_CHARS:
+        raise BadPost(f"{what} too long: {len(v)} chars > {MAX_TEXT_CHARS}")
+    return v
+
+
+def check_not_empty(text: str, media: list[Media], *refs: str | None) -> None:
+    """Empty text is only meaningful when the post carries something else to show."""
+    if (not text or text.isspace()) and not media and not any(refs):
+        raise BadPost("text is empty")
+
+
+def tags(items: list[str]) -> list[str]:
+    """Hashtags are stored lowercase without '#'; mentions lowercase without '@'."""
+    return list(dict.fromkeys(s.lstrip("#@").lower() for s in items if s.strip("#@")))
+
+
+# Codes that mean "no language" (X: und, zxx, qme, qht, ...; ISO: mul, mis).
+_NO_LANG = frozenset({"und", "zxx", "mul", "mis", "art", "xx"})
+# Retired ISO 639-1 codes some services still send (X uses "in" and "iw").
+_LEGACY = {"in": "id", "iw": "he", "ji": "yi", "jw": "jv", "mo": "ro"}
+
+
+def norm_lang(v: Any, what: str = "lang") -> str | None:
+    """A language tag ('en', 'pt-BR', 'und') -> lowercase primary subtag, or None."""
+    if v is None:
+        return None
+    if type(v) is not str:
+        raise BadPost(f"{what} is not a string (got {tname(v)})")
+    if len(v) == 2 and v.islower():  # the common case: already a bare ISO 639-1 code
+        return _LEGACY.get(v, v)
+    code = v.replace("_", "-").split("-", 1)[0].strip().lower()
+    if not (2 <= len(code) <= 3 and code.isascii() and code.isalpha()) or code in _NO_LANG:
+        return None
+    if len(code) == 3 and "qaa" <= code <= "qtz":  # private use: X's qme, qht, qam, qct, qst
+        return None
+    return _LEGACY.get(code, code)
+
+
+def fill_lang(lang: str | None, text: str) -> str | None:
+    if lang is not None or not text:
+        return lang
+    from ..lang import detect_lang  # lazy: the model loads only when a source omits lang
+
+    return detect_lang(text)

@@ -1,0 +1,141 @@
+"""Search: BM25 blended with recency in event time, filters, one result per story.
+
+Candidates come from two lists over the same searcher snapshot: the best BM25 matches and
+the newest matches (so fresh posts are not lost behind many older equal-scoring ones). Each
+candidate's score is BM25 × ((1 − w) + w · 2^(−age / half_life)), with age measured from the
+newest post in the store, not the wall clock, so a replayed stream ranks as it did live.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .index.lexical import Filters, IndexHit, LexicalIndex
+from .model import Post, from_us, post_from_doc
+from .settings import Settings
+from .store import Store
+
+
+@dataclass(slots=True)
+class StorySummary:
+    id: int
+    posts: int
+    authors: int
+    first_seen: datetime
+    last_seen: datetime
+
+
+@dataclass(slots=True)
+class Hit:
+    post: Post
+    score: float
+    story: StorySummary | None
+    seq: int
+
+
+@dataclass(slots=True)
+class SearchQuery:
+    text: str = ""
+    filters: Filters = field(default_factory=Filters)
+    order: str = "relevance"  # relevance | time
+    limit: int = 20
+    all_posts: bool = False  # False: one hit per story
+
+
+@dataclass(slots=True)
+class SearchResult:
+    query: SearchQuery
+    hits: list[Hit]
+    total: int | None  # matching posts
+    as_of: datetime | None  # event time the recency was measured from
+    took_ms: float
+
+
+class SearchError(ValueError):
+    pass
+
+
+class Searcher:
+    def __init__(self, store: Store, index: LexicalIndex, settings: Settings):
+        self.store = store
+        self.index = index
+        self.settings = settings
+
+    def search_many(self, queries: list[SearchQuery], now_us: int | None) -> list[SearchResult]:
+        return [self._search(q, now_us) for q in queries]
+
+    def _search(self, q: SearchQuery, now_us: int | None) -> SearchResult:
+        t0 = time.perf_counter()
+        if q.order not in ("relevance", "time"):
+            raise SearchError(f"order must be 'relevance' or 'time', got {q.order!r}")
+        if q.limit < 1:
+            raise SearchError(f"limit must be at least 1, got {q.limit}")
+        searcher = self.index.searcher()
+        query, has_text = self.index.build_query(q.text, q.filters)
+        by_time = q.order == "time" or not has_text
+        n = max(self.settings.candidates, q.limit * 4)
+        picked: list[IndexHit] = []
+        seen_stories: set[int] = set()
+        total: int | None = None
+        offset_budget = 4  # widen the candidate list a few times when copies crowd it
+        while True:
+            if by_time:
+                cands, cnt = self._page(searcher, query, n, True, total is None)
+            else:
+                cands, cnt = self._blended(searcher, query, n, now_us, total is None)
+            if total is None:
+                total = cnt
+            picked = []
+            seen_stories.clear()
+            for h in cands:
+                if not q.all_posts:
+                    if h.story in seen_stories:
+                        continue
+                    seen_stories.add(h.story)
+                picked.append(h)
+                if len(picked) == q.limit:
+                    break
+            exhausted = len(cands) < n
+            if len(picked) >= q.limit or exhausted or offset_budget == 0:
+                break
+            n *= 4
+            offset_budget -= 1
+        hits = self._materialise(picked)
+        return SearchResult(q, hits, total, from_us(now_us) if now_us else None, (time.perf_counter() - t0) * 1000)
+
+    def _page(self, searcher, query, n: int, by_time: bool, count: bool) -> tuple[list[IndexHit], int | None]:
+        return self.index.top(searcher, query, n, by_time=by_time, count=count)
+
+    def _blended(self, searcher, query, n: int, now_us: int | None, count: bool) -> tuple[list[IndexHit], int | None]:
+        best, cnt = self.index.top(searcher, query, n, by_time=False, count=count)
+        newest, _ = self.index.top(searcher, query, n, by_time=True)
+        have = {h.seq for h in best}
+        extra = [h for h in newest if h.seq not in have]
+        if extra:
+            scores = self.index.scores_for(searcher, query, [h.seq for h in extra])
+            for h in extra:
+                h.bm25 = scores.get(h.seq, 0.0)
+        cands = best + extra
+        w = self.settings.recency_weight
+        hl_us = self.settings.half_life_s * 1e6
+        if now_us is not None and w > 0 and hl_us > 0:
+            for h in cands:
+                age = max(0, now_us - h.ts)
+                h.bm25 *= (1.0 - w) + w * 0.5 ** (age / hl_us)
+        cands.sort(key=lambda h: (-h.bm25, -h.ts))
+        return cands, cnt
+
+    def _materialise(self, picked: list[IndexHit]) -> list[Hit]:
+        docs = self.store.docs([h.seq for h in picked])
+        stories = self.store.stories(list({h.story for h in picked}))
+        out: list[Hit] = []
+        for h in picked:
+            d = docs.get(h.seq)
+            if d is None:  # deleted since the snapshot was taken
+                continue
+            s = stories.get(h.story)
+            summary = StorySummary(s.id, s.posts, s.authors, from_us(s.first_ts), from_us(s.last_ts)) if s else None
+            out.append(Hit(post_from_doc(d), h.bm25, summary, h.seq))
+        return out
