@@ -11,13 +11,14 @@ from pathlib import Path
 import click
 import orjson
 
-from .engine import Engine, EngineError
+from .engine import Engine, EngineError, Rejection
 from .model import BadPost, iso, parse_time
 from .replay import Progress, run
 from .search import Hit, SearchError
 from .settings import Settings, SettingsError
 
 FORMATS = ["auto", "veristream", "x", "jetstream", "mastodon"]
+MAX_REJECT_LINES = 20
 
 
 class Ctx:
@@ -92,11 +93,19 @@ def _ingest(obj: Ctx, path: str, fmt: str, source: str | None, speed: float | No
     f, name = _open_input(path)
     show = _progress_printer(quiet)
 
-    def reject_echo(p: Progress) -> None:
-        show(p)
+    shown = [0]
+
+    def reject_echo(rej: Rejection) -> None:
+        # One line per bad line, naming it; capped so a garbage file can't flood the terminal.
+        shown[0] += 1
+        if shown[0] <= MAX_REJECT_LINES:
+            click.echo(f"{rej.input}:{rej.line}: rejected: {rej.reason}", err=True)
+        elif shown[0] == MAX_REJECT_LINES + 1:
+            click.echo("(further rejections are counted and kept in quarantine.jsonl)", err=True)
 
     try:
-        prog = run(eng, f, input_name=name, fmt=fmt, source=source, speed=speed, on_progress=reject_echo)
+        prog = run(eng, f, input_name=name, fmt=fmt, source=source, speed=speed, on_progress=show,
+                   on_reject=reject_echo)
     finally:
         if f is not sys.stdin.buffer:
             f.close()

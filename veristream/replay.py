@@ -35,7 +35,8 @@ class Progress:
 
 def run(engine: Engine, lines: Iterable[bytes | str], *, input_name: str = "-", fmt: str = "auto",
         source: str | None = None, speed: float | None = None,
-        on_progress: Callable[[Progress], None] | None = None, every_s: float = 0.5) -> Progress:
+        on_progress: Callable[[Progress], None] | None = None, every_s: float = 0.5,
+        on_reject: Callable[[Rejection], None] | None = None) -> Progress:
     """Ingest every line; returns the final progress. `speed=None` means as fast as possible."""
     prog = Progress()
     lock = threading.Lock()
@@ -54,8 +55,10 @@ def run(engine: Engine, lines: Iterable[bytes | str], *, input_name: str = "-", 
             if handed:
                 prog.lag_s = max(0.0, now - handed[0])
 
-    def on_reject(rej: Rejection) -> None:
+    def rejected(rej: Rejection) -> None:
         prog.rejected += 1
+        if on_reject:
+            on_reject(rej)
 
     def report(done: bool = False) -> None:
         now = time.monotonic()
@@ -70,7 +73,7 @@ def run(engine: Engine, lines: Iterable[bytes | str], *, input_name: str = "-", 
     pipe = engine.pipeline(on_batch)
     try:
         t0_event: int | None = None
-        for _n, post in engine.parse_lines(lines, input_name, fmt, source, on_reject):
+        for _n, post in engine.parse_lines(lines, input_name, fmt, source, rejected):
             now = time.monotonic()
             due = now
             if speed is not None:
