@@ -698,11 +698,11 @@ def test_own_schema_round_trip() -> None:
     back = parse_line(line(d))
     assert back == post  # raw is the service's original message, carried through
     assert back.to_dict() == d
-    # Without raw, the re-read dict itself becomes raw; every other field is unchanged.
+    # Without raw, the post is its own original: raw stays empty (no second copy stored).
     d2 = post.to_dict(raw=False)
     back2 = parse_obj(orjson.loads(line(d2)))
     assert back2 is not None
-    assert back2.to_dict(raw=False) == d2 and back2.raw == d2
+    assert back2.to_dict(raw=False) == d2 and back2.raw is None
 
 
 def test_own_schema_minimal_and_string_author() -> None:
@@ -738,6 +738,13 @@ def test_crisislex_shape() -> None:
     assert p.lang == "en"
     p = parse_obj({"tweet_id": 324190378419281921, "created_at": "2013-04-15 18:51:00", "text": "Stay safe"})
     assert p is not None and p.id == "324190378419281921"
+
+
+def test_language_detection_can_be_turned_off() -> None:
+    msg = b'{"id": "1", "created_at": "2013-04-15T18:50:00Z", "text": "Praying for everyone in Boston"}'
+    assert parse_line(msg).lang == "en"
+    assert parse_line(msg, detect_lang=False).lang is None
+    assert parse_obj(orjson.loads(msg), detect_lang=False).lang is None
 
 
 def test_empty_text_rules() -> None:

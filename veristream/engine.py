@@ -22,7 +22,7 @@ from pathlib import Path
 import orjson
 
 from .index.lexical import Filters, LexicalIndex
-from .ingest import IngestResult, Writer
+from .ingest import IngestResult, Prepared, Writer
 from .model import BadPost, Post, from_us, iso, post_from_doc
 from .search import SearchQuery, SearchResult, Searcher, StorySummary
 from .settings import Settings
@@ -93,6 +93,7 @@ class Engine:
         self._closed = False
         self._writer: Writer | None = None
         self.repaired = 0
+        self.sources = None  # the running `veristream.sources.SourceRunner`, if any (status)
         if not readonly:
             self._writer = Writer(self.store, self.index, self.settings)
             self.repaired = self._writer.repair()
@@ -104,8 +105,15 @@ class Engine:
         """Store and index `posts`. On return they are accepted (on disk) and searchable
         (unless `commit_interval_ms` defers the index commit)."""
         w = self._need_writer()
+        items = w.prepare(posts)  # outside the lock: needs no store state
         with self._lock:
-            return w.write(posts, offsets)
+            return w.write(items, offsets)
+
+    def ingest_prepared(self, items: Sequence[Prepared], offsets: dict[str, str] | None = None) -> IngestResult:
+        """Like `ingest`, for posts already prepared elsewhere (e.g. by worker processes)."""
+        w = self._need_writer()
+        with self._lock:
+            return w.write(items, offsets)
 
     def delete(self, keys: Sequence[str]) -> int:
         w = self._need_writer()
@@ -227,6 +235,17 @@ def _us(dt: datetime | None) -> int | None:
     return to_us(dt) if dt is not None else None
 
 
+@dataclass(slots=True)
+class _Offset:
+    source: str
+    value: str
+
+
+@dataclass(slots=True)
+class _Delete:
+    keys: list[str]
+
+
 class Pipeline:
     """A bounded queue in front of the engine's writer, drained by one thread in batches."""
 
@@ -254,9 +273,29 @@ class Pipeline:
             except queue.Full:
                 self._check()
 
+    def put_prepared(self, items: Sequence[Prepared]) -> None:
+        """Hand over posts prepared elsewhere (see `Engine.ingest_prepared`); blocks like `put`."""
+        self._check()
+        while True:
+            try:
+                self._q.put(list(items), timeout=0.5)
+                return
+            except queue.Full:
+                self._check()
+
     def put_offset(self, source: str, value: str) -> None:
         """Record a source position, stored with the batch that contains the posts before it."""
-        self._q.put(("offset", source, value))
+        self._q.put(_Offset(source, value))
+
+    def put_delete(self, keys: Sequence[str]) -> None:
+        """Delete `keys` in stream order: after the posts put before, before those put after."""
+        self._check()
+        while True:
+            try:
+                self._q.put(_Delete(list(keys)), timeout=0.5)
+                return
+            except queue.Full:
+                self._check()
 
     def backlog(self) -> int:
         return self._q.qsize()
@@ -289,19 +328,25 @@ class Pipeline:
         while not stop:
             item = q.get()
             batch: list[Post] = []
+            prepared: list[Prepared] = []
             offsets: dict[str, str] = {}
             waiters: list[threading.Event] = []
+            deletes: list[str] = []
             deadline = time.monotonic() + self._delay
             while True:
-                if item is self._STOP:
-                    stop = True
+                if isinstance(item, Post):
+                    batch.append(item)
+                elif isinstance(item, list):
+                    prepared.extend(item)
+                elif isinstance(item, _Offset):
+                    offsets[item.source] = item.value
                 elif isinstance(item, threading.Event):
                     waiters.append(item)
-                elif isinstance(item, tuple):
-                    offsets[item[1]] = item[2]
-                else:
-                    batch.append(item)
-                if stop or waiters or len(batch) >= self._batch_max:
+                elif isinstance(item, _Delete):
+                    deletes = item.keys
+                elif item is self._STOP:
+                    stop = True
+                if stop or waiters or deletes or len(batch) + len(prepared) >= self._batch_max:
                     break
                 remaining = deadline - time.monotonic()
                 try:
@@ -309,8 +354,15 @@ class Pipeline:
                 except queue.Empty:
                     break
             try:
-                if batch or offsets:
-                    res = self.engine.ingest(batch, offsets or None)
+                if batch or prepared or offsets:
+                    if batch:
+                        prepared.extend(self.engine._need_writer().prepare(batch))
+                    res = self.engine.ingest_prepared(prepared, offsets or None)
+                    self.result.add(res)
+                    if self._on_batch:
+                        self._on_batch(res)
+                if deletes:
+                    res = IngestResult(deleted=self.engine.delete(deletes))
                     self.result.add(res)
                     if self._on_batch:
                         self._on_batch(res)

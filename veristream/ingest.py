@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import orjson
 import xxhash
@@ -23,7 +24,7 @@ from .index.lexical import Checkpoint, IndexDoc, LexicalIndex
 from .model import Post, to_us
 from .settings import Settings
 from .store import Existing, Row, Store, StoryRow
-from .stories import StoryIndex, fingerprints
+from .stories import StoryIndex, TokenHasher, fingerprints
 
 
 @dataclass(slots=True)
@@ -46,18 +47,53 @@ class IngestResult:
             self.newest_us = other.newest_us
 
 
-def index_doc_from_post(seq: int, story: int, p: Post) -> IndexDoc:
-    return IndexDoc(seq, p.ts_us, story, p.text, p.hashtags, p.author.handle.lower(), p.lang or "", p.source, bool(p.media))
+class Prepared(NamedTuple):
+    """A post made ready for the writer: everything that needs no store state.
+
+    Computed outside the writer (in a worker process for bulk ingest), so the single writer
+    only does what must be serial. A plain tuple: it crosses process boundaries cheaply."""
+
+    key: str
+    ts: int
+    version: int  # edited_at or created_at: an older version never replaces a newer one
+    author: str
+    ref: str | None  # the post this one copies (repost, or quote adding no words)
+    digest: int
+    doc: bytes
+    texthash: int
+    ntokens: int
+    sig: bytes
+    bands: list[int] | None
+    text: str
+    tags: list[str]
+    handle: str
+    lang: str
+    source: str
+    media: bool
+
+    def index_doc(self, seq: int, story: int) -> IndexDoc:
+        return IndexDoc(seq, self.ts, story, self.text, self.tags, self.handle, self.lang, self.source, self.media)
+
+
+def prepare(posts: Sequence[Post], hasher: TokenHasher, min_tokens: int) -> list[Prepared]:
+    fps = fingerprints([p.text for p in posts], min_tokens, hasher)
+    out: list[Prepared] = []
+    dumps, digest = orjson.dumps, xxhash.xxh3_64_intdigest
+    for p, fp in zip(posts, fps):
+        doc = dumps(p.to_dict())
+        ts = p.ts_us
+        # A quote that adds no words of its own is a copy of what it quotes.
+        ref = p.ref_key(p.repost_of) or (p.ref_key(p.quote_of) if not fp.ntokens else None)
+        out.append(Prepared(p.key, ts, to_us(p.edited_at) if p.edited_at else ts, p.author.id, ref, digest(doc), doc,
+                            fp.texthash, fp.ntokens, fp.sig, fp.bands, p.text, p.hashtags,
+                            p.author.handle.lower(), p.lang or "", p.source, bool(p.media)))
+    return out
 
 
 def index_doc_from_row(seq: int, ts: int, story: int, doc: bytes) -> IndexDoc:
     d = orjson.loads(doc)
     return IndexDoc(seq, ts, story, d["text"], d.get("hashtags") or [], (d["author"].get("handle") or "").lower(),
                     d.get("lang") or "", d["source"], bool(d.get("media")))
-
-
-def _version(p: Post) -> int:
-    return to_us(p.edited_at) if p.edited_at else p.ts_us
 
 
 class Writer:
@@ -69,98 +105,99 @@ class Writer:
         self.settings = settings
         self.stories = StoryIndex(store.max_story() + 1, settings.dedup_window, settings.dedup_min_agreement)
         self.stories.load(store.recent_fingerprints(settings.dedup_window))
+        self.hasher = TokenHasher()
         self._last_commit = 0.0
         self._dirty = False
         self._offsets: dict[str, str] = {}
         self.newest_us = store.newest_ts()
 
+    def prepare(self, posts: Sequence[Post]) -> list[Prepared]:
+        return prepare(posts, self.hasher, self.settings.dedup_min_tokens)
+
     # -- the hot path -----------------------------------------------------------------
 
-    def write(self, posts: Sequence[Post], offsets: dict[str, str] | None = None) -> IngestResult:
+    def write(self, items: Sequence[Prepared], offsets: dict[str, str] | None = None) -> IngestResult:
         res = IngestResult()
         # Last copy of a key within the batch wins, as it would arriving one by one.
-        latest: dict[str, Post] = {}
-        for p in posts:
-            k = p.key
-            prev = latest.get(k)
+        latest: dict[str, Prepared] = {}
+        for it in items:
+            prev = latest.get(it.key)
             if prev is not None:
                 res.duplicates += 1
-                if _version(p) < _version(prev):
+                if it.version < prev.version:
                     continue
-            latest[k] = p
-        keys = list(latest)
-        existing = self.store.lookup(keys)
-        docs = {k: orjson.dumps(p, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS) for k, p in latest.items()}
-        new_keys: list[str] = []
-        updates: list[Row] = []
-        update_posts: list[tuple[Row, Post]] = []
-        for k in keys:
-            p = latest[k]
+            latest[it.key] = it
+        existing = self.store.lookup(list(latest))
+        new: list[Prepared] = []
+        updates: list[tuple[Row, Prepared]] = []
+        for k, it in latest.items():
             e: Existing | None = existing.get(k)
             if e is None:
-                new_keys.append(k)
-                continue
-            digest = xxhash.xxh3_64_intdigest(docs[k])
-            if digest == e.digest:
+                new.append(it)
+            elif it.digest == e.digest:
                 res.duplicates += 1
-            elif _version(p) < e.version:
+            elif it.version < e.version:
                 res.stale += 1
             else:
-                row = Row(k, p.ts_us, _version(p), p.author.id, e.story, b"", 0, digest, docs[k], seq=e.seq)
-                updates.append(row)
-                update_posts.append((row, p))
-        new_rows, story_rows, story_authors = self._assign(new_keys, latest, docs)
-        self.store.write(new_rows, updates, story_rows, story_authors, offsets)
+                updates.append((Row(k, it.ts, it.version, it.author, e.story, b"", 0, it.digest, it.doc, seq=e.seq), it))
+        new_rows, story_rows, story_authors = self._assign(new)
+        self.store.write(new_rows, [r for r, _ in updates], story_rows, story_authors, offsets)
         if offsets:
             self._offsets.update(offsets)
         res.accepted = len(new_rows)
         res.updated = len(updates)
         res.seqs = [r.seq for r in new_rows]
-        for r in new_rows:
-            if self.newest_us is None or r.ts > self.newest_us:
-                self.newest_us = r.ts
-        res.newest_us = self.newest_us
         if new_rows:
-            self.index.add(index_doc_from_post(r.seq, r.story, latest[r.key]) for r in new_rows)
+            newest = max(r.ts for r in new_rows)
+            if self.newest_us is None or newest > self.newest_us:
+                self.newest_us = newest
+            self.index.add(it.index_doc(r.seq, r.story) for r, it in zip(new_rows, new))
+        res.newest_us = self.newest_us
         if updates:
-            self.index.replace([index_doc_from_post(r.seq, r.story, p) for r, p in update_posts])
+            self.index.replace([it.index_doc(r.seq, r.story) for r, it in updates])
         self._dirty = self._dirty or bool(new_rows or updates)
         self.maybe_commit()
         return res
 
-    def _assign(self, new_keys: list[str], latest: dict[str, Post], docs: dict[str, bytes]
-                ) -> tuple[list[Row], list[StoryRow], list[tuple[int, str]]]:
-        if not new_keys:
+    def _assign(self, new: list[Prepared]) -> tuple[list[Row], list[StoryRow], list[tuple[int, str]]]:
+        if not new:
             return [], [], []
-        posts = [latest[k] for k in new_keys]
-        fps = fingerprints([p.text for p in posts], self.settings.dedup_min_tokens)
         first_new_story = self.stories.next_id
-        seqs = self.store.reserve(len(posts))
+        seqs = self.store.reserve(len(new))
         rows: list[Row] = []
         touched: dict[int, list[Row]] = {}
-        for k, p, fp, seq in zip(new_keys, posts, fps, seqs):
-            # A quote that adds no words of its own is a copy of what it quotes.
-            ref = p.ref_key(p.repost_of) or (p.ref_key(p.quote_of) if not fp.ntokens else None)
-            story = self.stories.assign(k, fp, ref, self._story_in_store)
-            row = Row(k, p.ts_us, _version(p), p.author.id, story, fp.sig, fp.texthash,
-                      xxhash.xxh3_64_intdigest(docs[k]), docs[k], seq=seq)
+        assign = self.stories.assign
+        for it, seq in zip(new, seqs):
+            story = assign(it.key, it.texthash, it.ntokens, it.sig, it.bands, it.ref, self._story_in_store)
+            row = Row(it.key, it.ts, it.version, it.author, story, it.sig, it.texthash, it.digest, it.doc, seq)
             rows.append(row)
-            touched.setdefault(story, []).append(row)
+            t = touched.get(story)
+            if t is None:
+                touched[story] = [row]
+            else:
+                t.append(row)
         # Most stories are new and single-post: only older ones need their stored state.
-        known = self.store.story_state([s for s in touched if s < first_new_story])
+        known, singles = self.store.story_state([s for s in touched if s < first_new_story])
         story_rows: list[StoryRow] = []
         story_authors: list[tuple[int, str]] = []
         for sid, rs in touched.items():
+            old = known.get(sid) or singles.get(sid)
+            if old is None and len(rs) == 1:
+                continue  # a new single-post story: no rows until a second post joins
             authors = {r.author for r in rs}
-            story_authors.extend((sid, a) for a in authors)
             lo, hi = min(r.ts for r in rs), max(r.ts for r in rs)
-            old = known.get(sid)
             if old is None:
+                story_authors.extend((sid, a) for a in authors)
                 story_rows.append(StoryRow(sid, rs[0].seq, lo, hi, len(rs), len(authors)))
-            else:
-                # authors = -1: the store recounts distinct authors inside the transaction.
-                story_rows.append(StoryRow(sid, old.first_seq, min(old.first_ts, lo), max(old.last_ts, hi),
-                                           old.posts + len(rs), -1))
+                continue
+            if sid in singles:
+                first = self.store.story_first_author(sid)
+                if first is not None:
+                    authors.add(first)
+            story_authors.extend((sid, a) for a in authors)
+            # authors = -1: the store recounts distinct authors inside the transaction.
+            story_rows.append(StoryRow(sid, old.first_seq, min(old.first_ts, lo), max(old.last_ts, hi),
+                                       old.posts + len(rs), -1))
         return rows, story_rows, story_authors
 
     def _story_in_store(self, key: str) -> int | None:

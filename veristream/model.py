@@ -9,7 +9,7 @@ Time is kept as timezone-aware UTC `datetime` for callers and as integer microse
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -104,14 +104,26 @@ class Post:
         return ref if ":" in ref and ref.split(":", 1)[0] in SOURCES else f"{self.source}:{ref}"
 
     def to_dict(self, raw: bool = True) -> dict[str, Any]:
-        """The project's own JSONL schema (see README); `from_dict` reads it back."""
-        d = asdict(self)
-        d["created_at"] = iso(self.created_at)
-        d["edited_at"] = iso(self.edited_at) if self.edited_at else None
-        if self.author.created_at:
-            d["author"]["created_at"] = iso(self.author.created_at)
-        if not raw:
-            d.pop("raw", None)
+        """The project's own JSONL schema (see README); readers parse it back.
+
+        Written out by hand rather than with `asdict`: this runs once per ingested post."""
+        a = self.author
+        g = self.geo
+        m = self.metrics
+        d = {
+            "id": self.id, "source": self.source,
+            "author": {"id": a.id, "handle": a.handle, "name": a.name, "verified": a.verified,
+                       "followers": a.followers, "created_at": iso(a.created_at) if a.created_at else None},
+            "text": self.text, "created_at": iso(self.created_at), "lang": self.lang,
+            "reply_to": self.reply_to, "quote_of": self.quote_of, "repost_of": self.repost_of,
+            "urls": self.urls, "hashtags": self.hashtags, "mentions": self.mentions,
+            "media": [{"kind": x.kind, "url": x.url, "alt": x.alt} for x in self.media],
+            "geo": {"lat": g.lat, "lon": g.lon, "place": g.place, "country": g.country} if g else None,
+            "metrics": {"reposts": m.reposts, "likes": m.likes, "replies": m.replies, "quotes": m.quotes, "views": m.views},
+            "url": self.url, "edited_at": iso(self.edited_at) if self.edited_at else None, "extra": self.extra,
+        }
+        if raw:
+            d["raw"] = self.raw
         return d
 
 
@@ -129,8 +141,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def iso(dt: datetime) -> str:
-    s = dt.astimezone(timezone.utc).isoformat()
-    return s.replace("+00:00", "Z")
+    if dt.tzinfo is not timezone.utc:
+        dt = dt.astimezone(timezone.utc)
+    return dt.isoformat().replace("+00:00", "Z")
 
 
 def parse_time(value: Any, what: str = "created_at") -> datetime:

@@ -38,6 +38,7 @@ class Settings:
     dedup_min_agreement: float = _s(0.6, "share of MinHash values two posts must share to be copies (~Jaccard)")
     dedup_min_tokens: int = _s(5, "posts with fewer tokens are grouped only by exact normalised text")
     detect_lang: bool = _s(True, "detect the language of posts whose source gives none")
+    parse_workers: int = _s(-1, "worker processes parsing bulk input (-1: one per core beyond the first)")
 
     @classmethod
     def load(cls, config: str | Path | None = None, data_dir: str | Path | None = None,

@@ -119,7 +119,13 @@ class Store:
             # FULL fsyncs the WAL on every commit: accepted means on disk. NORMAL only
             # reaches the OS, which still survives a process crash (SIGKILL).
             self._w.execute(f"PRAGMA synchronous={'FULL' if durability == 'fsync' else 'NORMAL'}")
+            # Checkpoints (WAL -> database file) run on their own thread and connection, so
+            # the writer's commits only append to the WAL; sqlite releases the GIL meanwhile.
+            self._w.execute("PRAGMA wal_autocheckpoint=0")
             self._w.commit()
+            self._stop = threading.Event()
+            self._ckpt = threading.Thread(target=self._checkpointer, name="veristream-checkpoint", daemon=True)
+            self._ckpt.start()
             row = self._w.execute("SELECT seq FROM sqlite_sequence WHERE name='posts'").fetchone()
             self._next_seq = (row[0] if row else 0) + 1
 
@@ -130,6 +136,14 @@ class Store:
         con.execute("PRAGMA busy_timeout=10000")
         con.execute("PRAGMA cache_size=-65536")
         return con
+
+    def _checkpointer(self) -> None:
+        con = self._connect()
+        try:
+            while not self._stop.wait(0.5):
+                con.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            con.close()
 
     @property
     def _r(self) -> sqlite3.Connection:
@@ -213,19 +227,18 @@ class Store:
         w.execute("COMMIT")
         return seqs
 
-    def story_state(self, ids: Sequence[int]) -> dict[int, StoryRow]:
+    def story_state(self, ids: Sequence[int]) -> tuple[dict[int, StoryRow], dict[int, StoryRow]]:
+        """(stories with a row, single-post stories) among `ids`, seen by the writer.
+
+        A story gets a row (and author rows) only once it has two posts: most posts are
+        unique, and skipping those rows halves the store's write work."""
         assert self._w is not None
-        out: dict[int, StoryRow] = {}
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            q = f"SELECT id, first_seq, first_ts, last_ts, posts, authors FROM stories WHERE id IN ({','.join('?' * len(chunk))})"
-            for row in self._w.execute(q, chunk):
-                out[row[0]] = StoryRow(*row)
-        return out
+        return _story_rows(self._w, ids)
 
     def max_story(self) -> int:
         con = self._w or self._r
-        return con.execute("SELECT coalesce(max(id), 0) FROM stories").fetchone()[0]
+        return max(con.execute("SELECT coalesce(max(id), 0) FROM stories").fetchone()[0],
+                   con.execute("SELECT coalesce(max(story), 0) FROM posts").fetchone()[0])
 
     # -- reading ----------------------------------------------------------------------
 
@@ -258,14 +271,14 @@ class Store:
         return d
 
     def stories(self, ids: Sequence[int]) -> dict[int, StoryRow]:
-        out: dict[int, StoryRow] = {}
-        con = self._r
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            q = f"SELECT id, first_seq, first_ts, last_ts, posts, authors FROM stories WHERE id IN ({','.join('?' * len(chunk))})"
-            for row in con.execute(q, chunk):
-                out[row[0]] = StoryRow(*row)
-        return out
+        rows, singles = _story_rows(self._r, ids)
+        rows.update(singles)
+        return rows
+
+    def story_first_author(self, story: int) -> str | None:
+        assert self._w is not None
+        row = self._w.execute("SELECT author FROM posts WHERE story=? ORDER BY seq LIMIT 1", (story,)).fetchone()
+        return row[0] if row else None
 
     def story_seqs(self, story: int, limit: int = 1000) -> list[int]:
         return [r[0] for r in self._r.execute("SELECT seq FROM posts WHERE story=? ORDER BY ts LIMIT ?", (story, limit))]
@@ -312,7 +325,27 @@ class Store:
             return
         self._closed = True
         if self._w is not None:
+            self._stop.set()
+            self._ckpt.join()
+            self._w.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._w.close()
         con = getattr(self._local, "con", None)
         if con is not None:
             con.close()
+
+
+def _story_rows(con: sqlite3.Connection, ids: Sequence[int]) -> tuple[dict[int, StoryRow], dict[int, StoryRow]]:
+    rows: dict[int, StoryRow] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        q = f"SELECT id, first_seq, first_ts, last_ts, posts, authors FROM stories WHERE id IN ({','.join('?' * len(chunk))})"
+        for row in con.execute(q, chunk):
+            rows[row[0]] = StoryRow(*row)
+    missing = [i for i in ids if i not in rows]
+    singles: dict[int, StoryRow] = {}
+    for i in range(0, len(missing), 500):
+        chunk = missing[i : i + 500]
+        q = f"SELECT story, seq, ts FROM posts WHERE story IN ({','.join('?' * len(chunk))})"
+        for story, seq, ts in con.execute(q, chunk):
+            singles[story] = StoryRow(story, seq, ts, ts, 1, 1)
+    return rows, singles

@@ -25,8 +25,7 @@ BAND_ROWS = 4
 N_BANDS = N_HASHES // BAND_ROWS
 
 _RT = re.compile(r"^\s*rt\s+@[\w.\-]+:?\s*", re.IGNORECASE)
-_STRIP = re.compile(r"https?://\S+|(?<!\w)@[\w.\-]+|&amp;", re.IGNORECASE)
-_TOKEN = re.compile(r"\w+", re.UNICODE)
+_TOKEN = re.compile(r"\w+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
 
 _rng = np.random.default_rng(0x5EED)  # fixed: signatures are persisted and must be reproducible
@@ -36,14 +35,30 @@ _BAND_MIX = _rng.integers(1, 2**63, BAND_ROWS, dtype=np.uint64) | np.uint64(1)
 _PAIR = np.uint64(0x9E3779B97F4A7C15)
 
 
-def normalise(text: str) -> str:
-    return " ".join(_STRIP.sub(" ", _RT.sub("", text)).lower().split())
+_PUNCT = bytes(c for c in range(128) if not (chr(c).isalnum() or c == 95))
+_ASCII_WORDS = bytes.maketrans(_PUNCT, b" " * len(_PUNCT))
 
 
-def tokens(norm: str) -> list[str]:
+def words(text: str) -> list[bytes] | list[str]:
+    """Lowercased word tokens without retweet prefix, URLs and mentions.
+
+    ASCII text (most posts) takes a fast path through bytes.translate; tokens are then bytes,
+    which hash exactly like the same str encoded."""
+    low = text.lower()
+    ws = low.split()
+    if ws and ws[0] == "rt" and len(ws) > 1 and ws[1].startswith("@"):
+        ws = ws[2:]
+    if "http" in low or "@" in low or "&" in low:
+        ws = [w for w in ws if not (w.startswith(("http://", "https://", "@")) or (w[0] == "&" and w[-1] == ";"))]
+    joined = " ".join(ws)
+    if joined.isascii():
+        return joined.encode().translate(_ASCII_WORDS).split()
+    toks = _TOKEN.findall(joined)
+    if not _CJK.search(joined):
+        return toks
     out: list[str] = []
-    for t in _TOKEN.findall(norm):
-        if _CJK.search(t) and len(t) > 2:
+    for t in toks:
+        if len(t) > 2 and _CJK.search(t):
             # Scripts without spaces: character bigrams stand in for words.
             out.extend(t[i : i + 2] for i in range(len(t) - 1))
         else:
@@ -51,40 +66,96 @@ def tokens(norm: str) -> list[str]:
     return out
 
 
+def _join(toks: list[bytes] | list[str]) -> bytes:
+    if toks and isinstance(toks[0], str):
+        return " ".join(toks).encode()
+    return b" ".join(toks)
+
+
+def normalise(text: str) -> str:
+    return _join(words(text)).decode()
+
+
 @dataclass(slots=True)
 class Fingerprint:
     texthash: int
     sig: bytes  # N_HASHES uint32 values, or b"" when too short
     ntokens: int
+    bands: list[int] | None = None  # LSH band keys of sig
 
 
-def fingerprints(texts: Sequence[str], min_tokens: int) -> list[Fingerprint]:
-    """Fingerprints for a batch of texts (vectorised MinHash)."""
-    norms = [normalise(t) for t in texts]
-    toks = [tokens(n) for n in norms]
-    th = [xxhash.xxh3_64_intdigest(n.encode()) for n in norms]
-    # Unigram hashes per post, then bigram hashes derived numerically.
-    feats: list[np.ndarray] = []
+class TokenHasher:
+    """Stable 64-bit token hashes, memoised: stream vocabularies are heavy-tailed, so most
+    tokens are seen before. Bounded: the memo is dropped when it grows past `max_size`."""
+
+    def __init__(self, max_size: int = 500_000):
+        self._memo: dict[str, int] = {}
+        self._max = max_size
+
+    def __call__(self, toks: list) -> list[int]:
+        memo = self._memo
+        get = memo.get
+        out = [get(t) for t in toks]
+        if None in out:
+            if len(memo) > self._max:
+                memo.clear()
+            for i, h in enumerate(out):
+                if h is None:
+                    t = toks[i]
+                    h = memo[t] = xxhash.xxh3_64_intdigest(t.encode() if isinstance(t, str) else t)
+                    out[i] = h
+        return out
+
+
+def fingerprints(texts: Sequence[str], min_tokens: int, hasher: TokenHasher | None = None) -> list[Fingerprint]:
+    """Fingerprints for a batch of texts: MinHash over unigrams and bigrams, vectorised."""
+    hasher = hasher or TokenHasher()
+    toks = [words(t) for t in texts]
+    th = [xxhash.xxh3_64_intdigest(_join(t)) for t in toks]
     long_idx = [i for i, t in enumerate(toks) if len(t) >= min_tokens]
+    out = [Fingerprint(th[i], b"", len(toks[i])) for i in range(len(texts))]
+    if not long_idx:
+        return out
+    flat: list[str] = []
     for i in long_idx:
-        h = np.fromiter((xxhash.xxh3_64_intdigest(w.encode()) for w in toks[i]), dtype=np.uint64, count=len(toks[i]))
-        feats.append(np.concatenate([h, h[:-1] * _PAIR + h[1:]]))
-    sigs: dict[int, bytes] = {}
-    if feats:
-        lens = np.fromiter((len(f) for f in feats), dtype=np.int64, count=len(feats))
-        allf = np.concatenate(feats)
-        mixed = (allf[:, None] * _A[None, :] + _B[None, :]) >> np.uint64(32)
-        starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
-        mins = np.minimum.reduceat(mixed, starts, axis=0).astype(np.uint32)
-        for j, i in enumerate(long_idx):
-            sigs[i] = mins[j].tobytes()
-    return [Fingerprint(th[i], sigs.get(i, b""), len(toks[i])) for i in range(len(texts))]
+        flat.extend(toks[i])
+    uni = np.array(hasher(flat), dtype=np.uint64)
+    lens = np.fromiter((len(toks[i]) for i in long_idx), dtype=np.int64, count=len(long_idx))
+    starts = np.zeros(len(long_idx), dtype=np.int64)
+    np.cumsum(lens[:-1], out=starts[1:])
+    # Bigrams of neighbouring tokens. The pair that crosses from a post's last token into the
+    # next post is replaced by that last token's unigram hash, which cannot lower the minimum.
+    with np.errstate(over="ignore"):
+        pairs = uni[:-1] * _PAIR + uni[1:]
+        crossing = (starts + lens - 1)[:-1]
+        pairs[crossing] = uni[crossing]
+        pairs = np.append(pairs, uni[-1])  # keeps reduceat segments aligned with `starts`
+        sigs = np.minimum(_minhash(uni, starts), _minhash(pairs, starts)).astype(np.uint32)
+    bands = band_keys(sigs)
+    for j, i in enumerate(long_idx):
+        fp = out[i]
+        fp.sig = sigs[j].tobytes()
+        fp.bands = bands[j]
+    return out
 
 
-def _band_keys(sig: np.ndarray) -> list[int]:
-    rows = sig.astype(np.uint64).reshape(N_BANDS, BAND_ROWS)
-    keys = (rows * _BAND_MIX[None, :]).sum(axis=1, dtype=np.uint64)
-    return [int(k) ^ (b << 59) for b, k in enumerate(keys.tolist())]
+def _minhash(feats: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per-segment minimum of N_HASHES universal hashes ((a·x + b) mod 2^64) >> 32.
+    In place: fresh temporaries of this size cost more in page faults than in arithmetic."""
+    m = np.empty((len(feats), N_HASHES), dtype=np.uint64)
+    np.multiply(feats[:, None], _A[None, :], out=m)
+    m += _B[None, :]
+    m >>= np.uint64(32)
+    return np.minimum.reduceat(m, starts, axis=0)
+
+
+def band_keys(sigs: np.ndarray) -> list[list[int]]:
+    """LSH band keys for signatures (n, N_HASHES) -> n lists of N_BANDS ints."""
+    rows = sigs.astype(np.uint64).reshape(len(sigs), N_BANDS, BAND_ROWS)
+    with np.errstate(over="ignore"):
+        keys = (rows * _BAND_MIX[None, None, :]).sum(axis=2, dtype=np.uint64)
+    keys ^= (np.arange(N_BANDS, dtype=np.uint64) << np.uint64(59))[None, :]
+    return keys.tolist()
 
 
 class StoryIndex:
@@ -113,8 +184,8 @@ class StoryIndex:
     def story_of_key(self, key: str) -> int | None:
         return self._key_story.get(key)
 
-    def assign(self, key: str, fp: Fingerprint, ref_key: str | None,
-               lookup_ref: Callable[[str], int | None]) -> int:
+    def assign(self, key: str, texthash: int, ntokens: int, sig: bytes, bands: list[int] | None,
+               ref_key: str | None, lookup_ref: Callable[[str], int | None]) -> int:
         """Story for a new post. `ref_key`: the post it reposts (or quotes without adding text)."""
         story = None
         if ref_key:
@@ -122,28 +193,33 @@ class StoryIndex:
             if story is None:
                 story = self._pending_ref[ref_key] = self._new_story()
                 self._bound(self._pending_ref)
-        if story is None:
+        if story is None and self._pending_ref:
             story = self._pending_ref.pop(key, None)
-        if story is None and fp.ntokens:
-            story = self._text.get(fp.texthash)
-        sig = np.frombuffer(fp.sig, dtype=np.uint32) if fp.sig else None
-        bands = _band_keys(sig) if sig is not None else None
-        if story is None and bands is not None:
-            for b in bands:
-                slot = self._bands.get(b)
-                if slot is not None and int(np.count_nonzero(self._sigs[slot] == sig)) >= self.min_agree:
-                    story = int(self._slot_story[slot])
-                    break
+        if story is None and ntokens:
+            story = self._text.get(texthash)
+        arr = None
+        if sig:
+            arr = np.frombuffer(sig, dtype=np.uint32)
+            if story is None:
+                for b in bands:
+                    slot = self._bands.get(b)
+                    if slot is not None and int(np.count_nonzero(self._sigs[slot] == arr)) >= self.min_agree:
+                        story = int(self._slot_story[slot])
+                        break
         if story is None:
             story = self._new_story()
-        self._remember(key, story, fp.texthash if fp.ntokens else None, sig, bands)
+        self._remember(key, story, texthash if ntokens else None, arr, bands if sig else None)
         return story
 
     def load(self, rows: Sequence[tuple[str, int, int, bytes]]) -> None:
         """Rebuild from the store's newest posts: (key, story, texthash, sig), oldest first."""
-        for key, story, texthash, sig in rows[-self.window :]:
+        rows = rows[-self.window :]
+        with_sig = [r[3] for r in rows if r[3]]
+        bands = iter(band_keys(np.frombuffer(b"".join(with_sig), dtype=np.uint32).reshape(-1, N_HASHES))
+                     if with_sig else [])
+        for key, story, texthash, sig in rows:
             s = np.frombuffer(sig, dtype=np.uint32) if sig else None
-            self._remember(key, story, texthash, s, _band_keys(s) if s is not None else None)
+            self._remember(key, story, texthash, s, next(bands) if s is not None else None)
 
     def _remember(self, key: str, story: int, texthash: int | None, sig: np.ndarray | None,
                   bands: list[int] | None) -> None:

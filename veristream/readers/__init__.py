@@ -14,6 +14,7 @@ import orjson
 from ..model import MAX_LINE_BYTES, BadPost, Post
 from . import jetstream, jsonl, mastodon, x
 from ._common import tname
+from .jetstream import parse_delete
 
 FORMATS = ("auto", "veristream", "x", "jetstream", "mastodon")
 
@@ -24,7 +25,7 @@ _PARSERS: dict[str, Callable[[dict[str, Any], str | None], Post | None]] = {
     "mastodon": mastodon.parse,
 }
 
-__all__ = ["FORMATS", "BadPost", "detect_format", "parse_line", "parse_obj"]
+__all__ = ["FORMATS", "BadPost", "detect_format", "parse_delete", "parse_line", "parse_obj"]
 
 
 def detect_format(obj: dict[str, Any]) -> str:
@@ -42,7 +43,10 @@ def detect_format(obj: dict[str, Any]) -> str:
     return "veristream"
 
 
-def parse_obj(obj: dict[str, Any], fmt: str = "auto", source: str | None = None) -> Post | None:
+def parse_obj(
+    obj: dict[str, Any], fmt: str = "auto", source: str | None = None, *, detect_lang: bool = True
+) -> Post | None:
+    """`parse_line` for an already decoded message."""
     if type(obj) is not dict:
         raise BadPost(f"not a JSON object (got {_json_type(obj)})")
     if fmt == "auto":
@@ -51,10 +55,20 @@ def parse_obj(obj: dict[str, Any], fmt: str = "auto", source: str | None = None)
         parser = _PARSERS[fmt]
     except KeyError:
         raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}") from None
-    return parser(obj, source)
+    post = parser(obj, source)
+    if detect_lang and post is not None and post.lang is None and post.text:
+        post.lang = _detect(post.text)
+    return post
 
 
-def parse_line(line: bytes | str, fmt: str = "auto", source: str | None = None) -> Post | None:
+def parse_line(
+    line: bytes | str, fmt: str = "auto", source: str | None = None, *, detect_lang: bool = True
+) -> Post | None:
+    """One JSONL line -> Post; None for a message that is not a post to store.
+
+    Raises BadPost(reason) for input that cannot be accepted. When the source gives no
+    language, it is detected from the text unless `detect_lang` is False.
+    """
     if len(line) > MAX_LINE_BYTES or (
         type(line) is str and len(line) * 4 > MAX_LINE_BYTES and _utf8_len(line) > MAX_LINE_BYTES
     ):
@@ -69,7 +83,13 @@ def parse_line(line: bytes | str, fmt: str = "auto", source: str | None = None) 
         raise BadPost(_json_error(line, e)) from None
     if type(obj) is not dict:
         raise BadPost(f"not a JSON object (got {_json_type(obj)})")
-    return parse_obj(obj, fmt, source)
+    return parse_obj(obj, fmt, source, detect_lang=detect_lang)
+
+
+def _detect(text: str) -> str | None:
+    from ..lang import detect_lang  # lazy: the model loads only when a source omits lang
+
+    return detect_lang(text)
 
 
 def _utf8_len(s: str) -> int:
@@ -78,12 +98,12 @@ def _utf8_len(s: str) -> int:
 
 def _json_error(line: bytes | str, e: orjson.JSONDecodeError) -> str:
     try:
-        if type(line) is str:
+        if isinstance(line, str):
             line.encode("utf-8")
         else:
             bytes(line).decode("utf-8")
-    except UnicodeError as u:
-        unit = "char" if type(line) is str else "byte"
+    except (UnicodeDecodeError, UnicodeEncodeError) as u:
+        unit = "char" if isinstance(line, str) else "byte"
         return f"invalid UTF-8 at {unit} {u.start}"
     return f"not JSON: {e.msg} at column {e.colno}"
 

@@ -6,10 +6,21 @@ pass wire values straight through them without its own type checks.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
-from ..model import MAX_TEXT_CHARS, BadPost, Media, parse_time
+from ..model import (
+    MAX_TEXT_CHARS,
+    BadPost,
+    Media,
+    extract_hashtags,
+    extract_mentions,
+    extract_urls,
+    parse_time,
+)
+
+_UTC = timezone.utc
+_fromiso = datetime.fromisoformat
 
 
 def tname(v: Any) -> str:
@@ -91,7 +102,21 @@ def str_list(v: Any, what: str) -> list[str]:
 
 
 def opt_time(v: Any, what: str) -> datetime | None:
-    return None if v is None or v == "" else parse_time(v, what)
+    return None if v is None or v == "" else utc_time(v, what)
+
+
+def utc_time(v: Any, what: str = "created_at") -> datetime:
+    """`parse_time` with a fast path for the ISO-8601 UTC strings nearly every source sends."""
+    if type(v) is str:
+        try:
+            dt = _fromiso(v)
+        except ValueError:
+            return parse_time(v, what)
+        if dt.tzinfo is _UTC and 1990 <= dt.year <= 2200:
+            return dt
+    elif v is None:
+        raise BadPost(f"missing field: {what}")
+    return parse_time(v, what)
 
 
 def check_text(v: Any, what: str = "text") -> str:
@@ -110,9 +135,31 @@ def check_not_empty(text: str, media: list[Media], *refs: str | None) -> None:
         raise BadPost("text is empty")
 
 
-def tags(items: list[str]) -> list[str]:
+def tags(items: Any, what: str) -> list[str]:
     """Hashtags are stored lowercase without '#'; mentions lowercase without '@'."""
-    return list(dict.fromkeys(s.lstrip("#@").lower() for s in items if s.strip("#@")))
+    if type(items) is not list:
+        raise BadPost(f"{what} is not a list (got {tname(items)})")
+    out: list[str] = []
+    for s in items:
+        if type(s) is not str:
+            raise BadPost(f"{what} item is not a string (got {tname(s)})")
+        s = s.lstrip("#@").lower()
+        if s and s not in out:
+            out.append(s)
+    return out
+
+
+# The extract_* regexes scan every position of the text; skip them when they cannot match.
+def find_hashtags(text: str) -> list[str]:
+    return extract_hashtags(text) if "#" in text else []
+
+
+def find_mentions(text: str) -> list[str]:
+    return extract_mentions(text) if "@" in text else []
+
+
+def find_urls(text: str) -> list[str]:
+    return extract_urls(text) if "://" in text else []
 
 
 # Codes that mean "no language" (X: und, zxx, qme, qht, ...; ISO: mul, mis).
@@ -136,10 +183,3 @@ def norm_lang(v: Any, what: str = "lang") -> str | None:
         return None
     return _LEGACY.get(code, code)
 
-
-def fill_lang(lang: str | None, text: str) -> str | None:
-    if lang is not None or not text:
-        return lang
-    from ..lang import detect_lang  # lazy: the model loads only when a source omits lang
-
-    return detect_lang(text)

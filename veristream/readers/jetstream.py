@@ -6,7 +6,7 @@ unique, so `Post.key` is "bluesky:at://<did>/app.bsky.feed.post/<rkey>".
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -15,16 +15,14 @@ from ..model import (
     BadPost,
     Media,
     Post,
-    extract_hashtags,
-    extract_mentions,
-    extract_urls,
     from_us,
-    parse_time,
 )
 from ._common import (
     check_not_empty,
     check_text,
-    fill_lang,
+    find_hashtags,
+    find_mentions,
+    find_urls,
     need,
     norm_lang,
     opt_dict,
@@ -32,6 +30,7 @@ from ._common import (
     opt_str,
     str_list,
     tname,
+    utc_time,
 )
 
 POST = "app.bsky.feed.post"
@@ -63,7 +62,7 @@ def parse(obj: dict[str, Any], source: str | None = None) -> Post | None:
         seen = from_us(time_us)
     created = record.get("createdAt")
     if created is not None:
-        created_at = parse_time(created, "record.createdAt")
+        created_at = utc_time(created, "record.createdAt")
         if seen is not None and created_at > seen + _MAX_CLOCK_SKEW:
             created_at = seen
     elif seen is not None:
@@ -73,7 +72,7 @@ def parse(obj: dict[str, Any], source: str | None = None) -> Post | None:
 
     facets = record.get("facets")
     if facets is None:
-        hashtags, mentions, urls = extract_hashtags(text), extract_mentions(text), extract_urls(text)
+        hashtags, mentions, urls = find_hashtags(text), find_mentions(text), find_urls(text)
     else:
         hashtags, mentions, urls = _facets(facets)
     for t in str_list(record.get("tags"), "record.tags"):  # extra tags not shown in text
@@ -101,7 +100,7 @@ def parse(obj: dict[str, Any], source: str | None = None) -> Post | None:
         author=Author(id=did, handle=handle if type(handle) is str and handle else did),
         text=text,
         created_at=created_at,
-        lang=fill_lang(norm_lang(langs[0], "record.langs") if langs else None, text),
+        lang=norm_lang(langs[0], "record.langs") if langs else None,
         reply_to=reply_to,
         quote_of=quote_of,
         urls=urls,

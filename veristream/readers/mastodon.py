@@ -13,12 +13,12 @@ from typing import Any
 
 import orjson
 
-from ..model import Author, BadPost, Media, Metrics, Post, extract_hashtags, parse_time
+from ..model import Author, BadPost, Media, Metrics, Post
 from ._common import (
     as_id,
     check_not_empty,
     check_text,
-    fill_lang,
+    find_hashtags,
     need,
     norm_lang,
     opt_bool,
@@ -30,6 +30,7 @@ from ._common import (
     opt_time,
     tags,
     tname,
+    utc_time,
 )
 
 _MEDIA_KINDS = {"image": "photo", "gifv": "gif", "video": "video", "audio": "audio"}
@@ -49,7 +50,7 @@ def _stream_event(obj: dict[str, Any], source: str | None) -> Post | None:
     if event not in ("update", "status.update"):
         return None  # delete, notification, filters_changed, ...: not posts
     payload = obj.get("payload")
-    if type(payload) in (str, bytes):
+    if isinstance(payload, (str, bytes)):
         try:
             payload = orjson.loads(payload)
         except orjson.JSONDecodeError as e:
@@ -71,7 +72,7 @@ def status_id(status: dict[str, Any], what: str = "id") -> str:
 def _status(s: dict[str, Any], source: str, edited: bool) -> Post:
     g = s.get
     pid = status_id(s)
-    created_at = parse_time(need(s, "created_at"))
+    created_at = utc_time(g("created_at"))
     author = _account(g("account"))
     reblog = opt_dict(g("reblog"), "reblog")
     metrics = Metrics(
@@ -122,12 +123,10 @@ def _status(s: dict[str, Any], source: str, edited: bool) -> Post:
     check_not_empty(text, media, quote_of)
 
     tag_list = opt_list(g("tags"), "tags")
-    hashtags = tags([t["name"] for t in tag_list if type(t) is dict and type(t.get("name")) is str])
-    if not hashtags and g("tags") is None:
-        hashtags = extract_hashtags(text)
-    mentions = tags(
-        [m["acct"] for m in opt_list(g("mentions"), "mentions") if type(m) is dict and type(m.get("acct")) is str]
-    )
+    names = [t["name"] for t in tag_list if type(t) is dict and type(t.get("name")) is str]
+    hashtags = tags(names, "tags") if g("tags") is not None else find_hashtags(text)
+    accts = [m["acct"] for m in opt_list(g("mentions"), "mentions") if type(m) is dict and type(m.get("acct")) is str]
+    mentions = tags(accts, "mentions")
     if spoiler := opt_str(g("spoiler_text"), "spoiler_text"):
         extra["spoiler_text"] = spoiler
     edited_at = opt_time(g("edited_at"), "edited_at")
@@ -137,7 +136,7 @@ def _status(s: dict[str, Any], source: str, edited: bool) -> Post:
         author=author,
         text=text,
         created_at=created_at,
-        lang=fill_lang(norm_lang(g("language"), "language"), text),
+        lang=norm_lang(g("language"), "language"),
         reply_to=opt_id(g("in_reply_to_id"), "in_reply_to_id"),
         quote_of=quote_of,
         urls=list(dict.fromkeys(links)),
@@ -175,7 +174,7 @@ def _attachment(m: Any) -> Media:
         raise BadPost(f"media_attachments item is not an object (got {tname(m)})")
     url = m.get("url") or m.get("remote_url")
     return Media(
-        kind=_MEDIA_KINDS.get(m.get("type"), "link"),
+        kind=_MEDIA_KINDS.get(m.get("type", ""), "link"),
         url=opt_str(url, "media_attachments.url"),
         alt=opt_str(m.get("description"), "media_attachments.description"),
     )

@@ -16,16 +16,15 @@ from ..model import (
     Media,
     Metrics,
     Post,
-    extract_hashtags,
-    extract_mentions,
-    extract_urls,
     parse_time,
 )
 from ._common import (
     as_id,
     check_not_empty,
     check_text,
-    fill_lang,
+    find_hashtags,
+    find_mentions,
+    find_urls,
     need,
     norm_lang,
     opt_bool,
@@ -37,6 +36,7 @@ from ._common import (
     opt_str,
     opt_time,
     tname,
+    utc_time,
 )
 
 _MEDIA_KINDS = {"photo": "photo", "video": "video", "animated_gif": "gif"}
@@ -60,11 +60,11 @@ def parse(obj: dict[str, Any], source: str | None = None) -> Post | None:
 
     tid = as_id(need(data, "id"))
     created = g("created_at")
-    created_at = parse_time(created) if created is not None else _snowflake_time(tid)
+    created_at = utc_time(created) if created is not None else _snowflake_time(tid)
 
     refs: dict[str, str] = {}
     for r in opt_list(g("referenced_tweets"), "referenced_tweets"):
-        if type(r) is dict and (field := _REF_FIELDS.get(r.get("type"))) and r.get("id") is not None:
+        if type(r) is dict and (field := _REF_FIELDS.get(r.get("type", ""))) and r.get("id") is not None:
             refs.setdefault(field, as_id(r["id"], "referenced_tweets.id"))
     repost_of = refs.get("repost_of")
 
@@ -101,7 +101,7 @@ def parse(obj: dict[str, Any], source: str | None = None) -> Post | None:
         author=author,
         text=text,
         created_at=created_at,
-        lang=fill_lang(norm_lang(g("lang")), text),
+        lang=norm_lang(g("lang")),
         reply_to=refs.get("reply_to"),
         quote_of=refs.get("quote_of"),
         repost_of=repost_of,
@@ -150,7 +150,7 @@ def _full_text(tweet: dict) -> tuple[str, Any]:
 def _entities(entities: Any, text: str) -> tuple[list[str], list[str], list[str]]:
     ent = opt_dict(entities, "entities")
     if ent is None:
-        return extract_hashtags(text), extract_mentions(text), extract_urls(text)
+        return find_hashtags(text), find_mentions(text), find_urls(text)
     hashtags = [h["tag"].lower() for h in opt_list(ent.get("hashtags"), "entities.hashtags")
                 if type(h) is dict and type(h.get("tag")) is str]
     mentions = [m["username"].lower() for m in opt_list(ent.get("mentions"), "entities.mentions")
@@ -196,7 +196,7 @@ def _media(tweet: dict, by_key: dict[str, dict], body: dict) -> list[Media]:
         m = by_key.get(str(key))
         if m is None:
             continue  # not expanded in includes: nothing to show
-        kind = _MEDIA_KINDS.get(m.get("type"), "photo")
+        kind = _MEDIA_KINDS.get(m.get("type", ""), "photo")
         out.append(Media(kind=kind, url=_media_url(m), alt=opt_str(m.get("alt_text"), "media.alt_text")))
     return out
 

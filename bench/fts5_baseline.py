@@ -1,0 +1,213 @@
+"""A SQLite FTS5 baseline with the same ingest/search shape as `veristream.Engine`.
+
+What a small team would build first: posts as JSON in a table, an FTS5 index over the
+same fields the engine searches (text, hashtags, author handle), WAL, one transaction per
+batch, BM25 ordering with a LIMIT. `Fts5Pipeline` puts the same kind of bounded queue and
+batching writer thread in front of it as `veristream.Pipeline` does for the engine (same
+`queue_max`, `batch_max`, `batch_delay_ms`), so the comparison is about storage and search.
+
+Like the engine's store, a committed batch is durable (`synchronous=FULL` when the
+engine's `durability` is "fsync") and, being committed, immediately visible to readers.
+"""
+
+from __future__ import annotations
+
+import queue
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+
+from veristream.ingest import IngestResult
+from veristream.model import Post, post_from_doc
+from veristream.settings import Settings
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS posts(
+    seq INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    ts INTEGER NOT NULL,
+    doc BLOB NOT NULL
+);
+-- contentless: like the engine's tantivy index, the FTS index holds no post bodies
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(text, tags, handle, content='', tokenize='unicode61');
+"""
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fts_query(text: str) -> str:
+    """Free text -> an FTS5 query: every word must match (like the engine's default), each
+    word quoted so user input can never be read as FTS5 syntax."""
+    return " ".join(f'"{w}"' for w in _WORD.findall(text.lower()))
+
+
+class Fts5Baseline:
+    def __init__(self, path: str | Path, settings: Settings | None = None, readonly: bool = False):
+        self.path = Path(path)
+        self.settings = settings or Settings()
+        self.readonly = readonly
+        self._local = threading.local()
+        self._w: sqlite3.Connection | None = None
+        self.newest_us: int | None = None
+        if not readonly:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            w = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            w.execute("PRAGMA journal_mode=WAL")
+            w.execute(f"PRAGMA synchronous={'FULL' if self.settings.durability == 'fsync' else 'NORMAL'}")
+            w.execute("PRAGMA cache_size=-65536")
+            w.executescript(SCHEMA)
+            self._w = w
+            self._next_seq = (w.execute("SELECT coalesce(max(seq), 0) FROM posts").fetchone()[0]) + 1
+
+    # -- writing (one writer; `Pipeline` calls these from its thread) -------------------
+
+    def ingest(self, posts: Sequence[Post], offsets: dict[str, str] | None = None) -> IngestResult:
+        """Store and index `posts` in one transaction; on return they are durable and visible."""
+        w = self._w
+        if w is None:
+            raise RuntimeError("opened read-only")
+        latest = {p.key: p for p in posts}  # last copy of a key in the batch wins
+        keys = list(latest)
+        have: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            q = f"SELECT key FROM posts WHERE key IN ({','.join('?' * len(chunk))})"
+            have.update(k for (k,) in w.execute(q, chunk))
+        rows = []
+        fts_rows = []
+        for k in keys:
+            if k in have:
+                continue
+            p = latest[k]
+            seq = self._next_seq
+            self._next_seq += 1
+            ts = p.ts_us
+            rows.append((seq, k, ts, orjson.dumps(p, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS)))
+            fts_rows.append((seq, p.text, " ".join(p.hashtags), p.author.handle.lower()))
+            if self.newest_us is None or ts > self.newest_us:
+                self.newest_us = ts
+        try:
+            w.execute("BEGIN")
+            w.executemany("INSERT INTO posts(seq, key, ts, doc) VALUES (?,?,?,?)", rows)
+            w.executemany("INSERT INTO fts(rowid, text, tags, handle) VALUES (?,?,?,?)", fts_rows)
+            w.execute("COMMIT")
+        except BaseException:
+            if w.in_transaction:
+                w.execute("ROLLBACK")
+            raise
+        return IngestResult(accepted=len(rows), duplicates=len(posts) - len(rows), newest_us=self.newest_us)
+
+    # -- reading ----------------------------------------------------------------------
+
+    @property
+    def _r(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+            con.execute("PRAGMA cache_size=-32768")
+            self._local.con = con
+        return con
+
+    def search(self, text: str, limit: int = 20) -> list[Post]:
+        """Best `limit` posts by BM25 (all words required), materialised like the engine's hits."""
+        q = fts_query(text)
+        if not q:
+            return []
+        con = self._r
+        ranked = con.execute("SELECT rowid FROM fts WHERE fts MATCH ? ORDER BY bm25(fts) LIMIT ?", (q, limit)).fetchall()
+        if not ranked:
+            return []
+        seqs = [r[0] for r in ranked]
+        docs = dict(con.execute(f"SELECT seq, doc FROM posts WHERE seq IN ({','.join('?' * len(seqs))})", seqs))
+        return [post_from_doc(orjson.loads(docs[s])) for s in seqs if s in docs]
+
+    def count(self) -> int:
+        return (self._w or self._r).execute("SELECT count(*) FROM posts").fetchone()[0]
+
+    def close(self) -> None:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+        if self._w is not None:
+            self._w.close()
+            self._w = None
+
+
+class Fts5Pipeline:
+    """A bounded queue drained by one writer thread in batches (mirrors `veristream.Pipeline`:
+    producers block when it is full; a batch closes at `batch_max` posts or `batch_delay_ms`)."""
+
+    _STOP = object()
+
+    def __init__(self, db: Fts5Baseline):
+        s = db.settings
+        self.db = db
+        self._q: queue.Queue = queue.Queue(maxsize=s.queue_max)
+        self._batch_max = s.batch_max
+        self._delay = s.batch_delay_ms / 1000
+        self.accepted = 0
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="fts5-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, post: Post) -> None:
+        self._check()
+        self._q.put(post)
+
+    def backlog(self) -> int:
+        return self._q.qsize()
+
+    def flush(self) -> None:
+        """Wait until everything put so far is committed (and so searchable)."""
+        ev = threading.Event()
+        self._q.put(ev)
+        while not ev.wait(0.2):
+            self._check()
+        self._check()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._q.put(self._STOP)
+            self._thread.join()
+        self._check()
+
+    def _check(self) -> None:
+        if self.error is not None:
+            raise RuntimeError(f"fts5 ingest failed: {self.error}") from self.error
+
+    def _run(self) -> None:
+        q = self._q
+        stop = False
+        while not stop:
+            item = q.get()
+            batch: list[Post] = []
+            waiters: list[threading.Event] = []
+            deadline = time.monotonic() + self._delay
+            while True:
+                if item is self._STOP:
+                    stop = True
+                elif isinstance(item, threading.Event):
+                    waiters.append(item)
+                else:
+                    batch.append(item)
+                if stop or waiters or len(batch) >= self._batch_max:
+                    break
+                remaining = deadline - time.monotonic()
+                try:
+                    item = q.get(timeout=remaining) if remaining > 0 else q.get_nowait()
+                except queue.Empty:
+                    break
+            try:
+                if batch:
+                    self.accepted += self.db.ingest(batch).accepted
+            except BaseException as e:  # surfaced to the producer on its next call
+                self.error = e
+                stop = True
+            for ev in waiters:
+                ev.set()

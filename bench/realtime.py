@@ -1,0 +1,723 @@
+#!/usr/bin/env python
+"""Real-time benchmark: max-mode ingest, freshness and query latency under load, vs SQLite FTS5.
+
+    python bench/realtime.py                      # defaults: 1,000,000 posts (~5 min on 2 cores)
+    python bench/realtime.py --posts 100000 --fresh-seconds 10   # a quick run
+    python bench/realtime.py --source crisislex   # real tweets from ../shared/data, repeated
+
+For each system (veristream, then the FTS5 baseline), in a fresh process of its own:
+
+1. Ingest, max mode: the posts as JSON lines from a file, read and parsed by
+   `veristream.readers.parse_line` (what `veristream replay --speed max` does), handed to a
+   `Pipeline`; timed until the last post is accepted and searchable.
+2. Freshness, with the index at full size: posts offered at `--rate` per second for
+   `--fresh-seconds` through the same Pipeline; one in `--mark-every` carries a unique token.
+   A searcher polls for each token and records hand-off -> found (time.monotonic, which is
+   system-wide on Linux, so it compares across processes).
+   At the same time a query client runs 2-3-word queries drawn from the stream's own text
+   (`--qps` per second) over the full index and records their latency.
+   By default the searcher and the query client are separate processes that open the data
+   read-only (`Engine(path, readonly=True)`): the realistic server layout, and free of the
+   writer's GIL. `--searcher thread` runs them as threads of the writer's process instead.
+
+Progress goes to stderr; the last line on stdout is one JSON object with the results.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.metadata
+import json
+import multiprocessing as mp
+import os
+import platform
+import random
+import re
+import resource
+import shutil
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+if str(ROOT / "bench") not in sys.path:
+    sys.path.insert(0, str(ROOT / "bench"))
+
+import orjson  # noqa: E402
+
+from veristream.model import BadPost, Post, from_us  # noqa: E402
+
+CRISISLEX = ROOT.parent / "shared" / "data" / "crisislex_t6"
+TOKEN_PREFIX = "vsfresh"
+TARGETS = {"ingest_posts_per_s": 20_000, "freshness_p99_ms": 100, "query_p99_ms": 20}
+
+STOPWORDS = frozenset("""
+a an the and or but if of to in on at by for with from as is are was were be been being am
+i me my we our you your he she it its they them their this that these those there here what
+who whom which when where why how all any both each few more most other some such no nor not
+only own same so than too very can will just don should now rt via amp http https co www com
+is it's im i'm you're we're they're that's what's there's dont can't cant won't didnt doesnt
+about after again against before below between during into through under until up down out
+off over then once further also get got just like one two new
+""".split())
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def pct(xs: list[float], q: float) -> float | None:
+    if not xs:
+        return None
+    s = sorted(xs)
+    return round(s[min(len(s) - 1, int(q / 100 * len(s)))], 3)
+
+
+def peak_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
+
+
+# --------------------------------------------------------------------------------------
+# Input: the posts to replay, as JSON lines in a file
+# --------------------------------------------------------------------------------------
+
+
+def write_generated(path: Path, n: int, seed: int) -> datetime:
+    """`n` demo posts as JSON lines; returns the newest created_at."""
+    from veristream.demo import generate, line_of
+
+    last = datetime.now(timezone.utc)
+    with open(path, "wb", buffering=1 << 20) as f:
+        buf: list[bytes] = []
+        for i, p in enumerate(generate(n, seed=seed)):
+            buf.append(line_of(p))
+            if len(buf) == 10_000:
+                f.write(b"\n".join(buf) + b"\n")
+                buf.clear()
+            if (i + 1) % 250_000 == 0:
+                log(f"  generated {i + 1:,} posts")
+            last = p.created_at
+        if buf:
+            f.write(b"\n".join(buf) + b"\n")
+    return last
+
+
+def crisislex_records() -> list[dict[str, Any]]:
+    files = sorted(CRISISLEX.glob("*.jsonl"))
+    if not files:
+        raise SystemExit(f"no CrisisLex data in {CRISISLEX}")
+    out: list[dict[str, Any]] = []
+    for fp in files:
+        with open(fp, "rb") as f:
+            out.extend(orjson.loads(line) for line in f if line.strip())
+    return out
+
+
+def _synth_author(tweet_id: int, rnd: int) -> dict[str, Any]:
+    k = (tweet_id // 7 + rnd * 7919) % 20_011
+    return {"id": f"u{k}", "handle": f"user{k}", "name": f"User {k}", "followers": (k * 37) % 5000}
+
+
+def write_crisislex(path: Path, n: int) -> datetime:
+    """The six CrisisLex files' tweets, repeated under fresh ids (and shifted in time, so
+    each round follows the last) until `n`; authors are synthesised. No `lang`: readers
+    detect it, as they would for this source."""
+    recs = crisislex_records()
+    last: datetime | None = None
+    written = 0
+    with open(path, "wb", buffering=1 << 20) as f:
+        rnd = 0
+        while written < n:
+            shift = timedelta(days=400 * rnd)
+            buf: list[bytes] = []
+            for r in recs:
+                if written >= n:
+                    break
+                tid = int(str(r["tweet_id"]).strip("'"))
+                created = datetime.fromisoformat(r["created_at"]) + shift
+                buf.append(orjson.dumps({
+                    "id": f"{tid}r{rnd}", "created_at": created.isoformat().replace("+00:00", "Z"),
+                    "text": r["text"], "author": _synth_author(tid, rnd), "source": "file",
+                }))
+                written += 1
+                if last is None or created > last:
+                    last = created
+            f.write(b"\n".join(buf) + b"\n")
+            rnd += 1
+    assert last is not None
+    return last
+
+
+def query_mix(path: Path, n_queries: int, seed: int) -> list[str]:
+    """2-3-word queries drawn from the stream's own posts: words that occur together in a
+    post (so most queries have matches), frequent and rare ones in their natural mix."""
+    rng = random.Random(seed)
+    word = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+    sample: list[str] = []
+    with open(path, "rb") as f:
+        for i, line in enumerate(f):
+            if i % 97 == 0:
+                text = orjson.loads(line)["text"]
+                if not text.startswith("RT @"):
+                    sample.append(text)
+            if len(sample) >= n_queries * 4:
+                break
+    out: list[str] = []
+    for text in sample:
+        words = [w.lower() for w in word.findall(text) if w.lower() not in STOPWORDS and w.isascii()]
+        words = list(dict.fromkeys(words))
+        if len(words) < 2:
+            continue
+        k = 3 if len(words) >= 3 and rng.random() < 0.4 else 2
+        out.append(" ".join(rng.sample(words, k)))
+        if len(out) >= n_queries:
+            break
+    return out
+
+
+def measure_parse(path: Path, limit: int) -> float:
+    from veristream.readers import parse_line
+
+    lines: list[bytes] = []
+    with open(path, "rb") as f:
+        for line in f:
+            lines.append(line)
+            if len(lines) >= limit:
+                break
+    parse_line(lines[0])  # loads lazily imported parts (e.g. language detection)
+    t0 = time.perf_counter()
+    for line in lines:
+        parse_line(line)
+    return len(lines) / (time.perf_counter() - t0)
+
+
+# --------------------------------------------------------------------------------------
+# The systems under test, behind one small interface
+# --------------------------------------------------------------------------------------
+
+
+class Target(Protocol):
+    def search_for(self, texts: list[str], limit: int) -> list[int]:
+        """Number of hits for each query text (one snapshot for all of them)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class VeristreamTarget:
+    def __init__(self, path: Path, engine: Any = None):
+        from veristream import Engine
+
+        self.own = engine is None
+        self.engine = engine if engine is not None else Engine(path, readonly=True)
+
+    def search_for(self, texts: list[str], limit: int) -> list[int]:
+        from veristream.search import SearchQuery
+
+        res = self.engine.search_many([SearchQuery(t, limit=limit, all_posts=limit == 1) for t in texts])
+        return [len(r.hits) for r in res]
+
+    def close(self) -> None:
+        if self.own:
+            self.engine.close()
+
+
+class Fts5Target:
+    def __init__(self, path: Path, baseline: Any = None):
+        from fts5_baseline import Fts5Baseline
+
+        self.own = baseline is None
+        self.db = baseline if baseline is not None else Fts5Baseline(path, readonly=True)
+
+    def search_for(self, texts: list[str], limit: int) -> list[int]:
+        return [len(self.db.search(t, limit)) for t in texts]
+
+    def close(self) -> None:
+        if self.own:
+            self.db.close()
+
+
+def open_target(system: str, path: Path, shared: Any = None) -> Target:
+    return VeristreamTarget(path, shared) if system == "veristream" else Fts5Target(path, shared)
+
+
+def token(k: int) -> str:
+    return f"{TOKEN_PREFIX}{k:07d}"
+
+
+# --------------------------------------------------------------------------------------
+# The concurrent searcher (freshness) and query client
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Shared:
+    """Signals between the writer and its searcher/query client (processes or threads)."""
+
+    handed: Any  # mp.Value('q'): marked posts handed to the ingester so far
+    found: Any  # mp.Value('q'): of those, how many the searcher has found
+    go: Any  # Event: the offered load has started
+    stop: Any  # Event: finish and report
+    ready: list[Any] = field(default_factory=list)  # Events: warmed up
+
+
+def poll_fresh(target: Target, sh: Shared, ready: Any, poll_s: float) -> dict[str, Any]:
+    """Search for every handed-off marker until found; record when each was found."""
+    target.search_for([token(0)], 1)  # warm up
+    ready.set()
+    found: dict[int, float] = {}
+    pending: list[int] = []
+    seen = 0
+    polls = 0
+    poll_ms: list[float] = []
+    while not sh.stop.is_set():
+        n = sh.handed.value
+        if n > seen:
+            pending.extend(range(seen, n))
+            seen = n
+        if pending:
+            t0 = time.monotonic()
+            counts = target.search_for([token(k) for k in pending], 1)
+            t1 = time.monotonic()
+            polls += 1
+            poll_ms.append((t1 - t0) * 1000)
+            still = []
+            for k, c in zip(pending, counts):
+                if c:
+                    found[k] = t1
+                else:
+                    still.append(k)
+            pending = still
+            sh.found.value = len(found)
+        time.sleep(poll_s)
+    return {"found": found, "polls": polls, "poll_p50_ms": pct(poll_ms, 50), "poll_p99_ms": pct(poll_ms, 99),
+            "rss_mb": peak_rss_mb()}
+
+
+def run_queries(target: Target, sh: Shared, ready: Any, queries: list[str], qps: float,
+                idle_max: int, idle_s: float) -> dict[str, Any]:
+    """Warm up, time some queries with no ingest running, then run paced queries until stopped."""
+    for q in queries[:20]:
+        target.search_for([q], 20)
+    idle: list[float] = []
+    t_end = time.monotonic() + idle_s
+    i = 20
+    while len(idle) < idle_max and time.monotonic() < t_end:
+        q = queries[i % len(queries)]
+        i += 1
+        t0 = time.perf_counter()
+        target.search_for([q], 20)
+        idle.append((time.perf_counter() - t0) * 1000)
+    ready.set()
+    sh.go.wait()
+    lat: list[float] = []
+    empty = 0
+    period = 1.0 / qps
+    nxt = time.monotonic()
+    while not sh.stop.is_set():
+        now = time.monotonic()
+        if now < nxt:
+            time.sleep(min(nxt - now, 0.05))
+            continue
+        nxt = max(nxt + period, now)  # no catch-up bursts after a slow query
+        q = queries[i % len(queries)]
+        i += 1
+        t0 = time.perf_counter()
+        hits = target.search_for([q], 20)[0]
+        lat.append((time.perf_counter() - t0) * 1000)
+        empty += hits == 0
+    return {"lat_ms": lat, "idle_ms": idle, "empty": empty, "rss_mb": peak_rss_mb()}
+
+
+def _proc_main(kind: str, system: str, path: str, sh: Shared, ready: Any, conn: Any, kw: dict[str, Any]) -> None:
+    """Entry point of a searcher / query-client process."""
+    sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+    target = open_target(system, Path(path))
+    try:
+        if kind == "poll":
+            res = poll_fresh(target, sh, ready, **kw)
+        else:
+            res = run_queries(target, sh, ready, **kw)
+        conn.send(res)
+    finally:
+        target.close()
+        conn.close()
+
+
+class Helper:
+    """A searcher or query client, run as a process or as a thread of the writer."""
+
+    def __init__(self, mode: str, kind: str, system: str, path: Path, sh: Shared, shared_target: Any,
+                 ctx: Any, kw: dict[str, Any]):
+        self.mode = mode
+        self.ready = ctx.Event()
+        sh.ready.append(self.ready)
+        self.result: dict[str, Any] | None = None
+        if mode == "process":
+            self._rx, tx = ctx.Pipe(duplex=False)
+            self._proc = ctx.Process(target=_proc_main, args=(kind, system, str(path), sh, self.ready, tx, kw),
+                                     name=f"bench-{kind}", daemon=True)
+            self._proc.start()
+            tx.close()
+        else:
+            target = open_target(system, path, shared_target)
+            fn: Callable[..., dict[str, Any]] = poll_fresh if kind == "poll" else run_queries
+
+            def run() -> None:
+                self.result = fn(target, sh, self.ready, **kw)
+
+            self._thread = threading.Thread(target=run, name=f"bench-{kind}", daemon=True)
+            self._thread.start()
+
+    def join(self, timeout: float = 60) -> dict[str, Any]:
+        if self.mode == "process":
+            if not self._rx.poll(timeout):
+                self._proc.kill()
+                raise RuntimeError("helper process did not report")
+            self.result = self._rx.recv()
+            self._proc.join(5)
+        else:
+            self._thread.join(timeout)
+        if self.result is None:
+            raise RuntimeError("helper failed")
+        return self.result
+
+
+# --------------------------------------------------------------------------------------
+# One system: ingest, then freshness + queries
+# --------------------------------------------------------------------------------------
+
+
+def fresh_posts(source: str, input_path: Path, after: datetime, rate: float, seed: int) -> Iterator[Post]:
+    """Posts for the freshness phase: new ids, event time continuing after the replayed stream."""
+    if source == "generated":
+        from veristream.demo import generate
+
+        yield from generate(10**9, seed=seed + 1, start=after + timedelta(seconds=1), rate_per_s=rate)
+        return
+    from veristream.readers import parse_line
+
+    k = 0
+    while True:
+        with open(input_path, "rb") as f:
+            for line in f:
+                p = parse_line(line)
+                if p is None:
+                    continue
+                p.id = f"fresh{k}"
+                p.created_at = after + timedelta(seconds=1 + k / rate)
+                k += 1
+                yield p
+
+
+def ingest_veristream(engine: Any, input_path: Path) -> tuple[int, int, list[tuple[int, float]]]:
+    """Max-mode replay of the file, exactly as the CLI does it; returns (posts read, rejected,
+    [(posts, seconds)] progress samples)."""
+    from veristream.replay import run
+
+    t0 = time.monotonic()
+    progress: list[tuple[int, float]] = []
+    last_log = [t0]
+
+    def on_progress(p: Any) -> None:
+        now = time.monotonic()
+        progress.append((p.read, now - t0))
+        if now - last_log[0] >= 5 or p.done:
+            last_log[0] = now
+            log(f"  veristream: {p.read:,} read, {p.accepted:,} accepted, {p.posts_per_s:,.0f}/s, lag {p.lag_s:.1f}s")
+
+    with open(input_path, "rb", buffering=1 << 20) as f:
+        prog = run(engine, f, input_name=str(input_path), speed=None, on_progress=on_progress, every_s=1.0)
+    return prog.read, prog.rejected, progress
+
+
+def ingest_fts5(pipe: Any, input_path: Path) -> tuple[int, int, list[tuple[int, float]]]:
+    from veristream.readers import parse_line
+
+    t0 = time.monotonic()
+    progress: list[tuple[int, float]] = []
+    read = rejected = 0
+    with open(input_path, "rb", buffering=1 << 20) as f:
+        for line in f:
+            try:
+                p = parse_line(line)
+            except BadPost:
+                rejected += 1
+                continue
+            if p is None:
+                continue
+            pipe.put(p)
+            read += 1
+            if read % 50_000 == 0:
+                el = time.monotonic() - t0
+                progress.append((read, el))
+                if read % 200_000 == 0:
+                    log(f"  fts5: {read:,} read, {read / el:,.0f}/s, backlog {pipe.backlog():,}")
+    pipe.flush()
+    return read, rejected, progress
+
+
+def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
+    """Runs in a fresh process: everything for one system, results sent on `conn`."""
+    sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+    from veristream import Engine, Settings
+
+    ctx = mp.get_context("spawn")
+    input_path = Path(cfg["input"])
+    data = Path(cfg["data_dir"]) / system
+    settings = Settings.load(data_dir=None, env={}, **cfg["settings"])
+    out: dict[str, Any] = {"system": system}
+    if system == "veristream":
+        data.mkdir(parents=True, exist_ok=True)
+        target_obj: Any = Engine(data, settings=settings)
+        search_path = data
+    else:
+        from fts5_baseline import Fts5Baseline, Fts5Pipeline
+
+        target_obj = Fts5Baseline(data / "fts5.db", settings=settings)
+        search_path = data / "fts5.db"
+    # -- 1. max-mode ingest ------------------------------------------------------------
+    n = cfg["posts"]
+    t0 = time.monotonic()
+    if system == "veristream":
+        log(f"{system}: ingesting {n:,} posts the way `veristream replay --speed max` does "
+            f"(veristream.replay.run: parse + prepare in workers, one writer)")
+        read, rejected, progress = ingest_veristream(target_obj, input_path)
+        pipe: Any = target_obj.pipeline()
+        count = target_obj.count()
+        out["rss_parse_workers_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+    else:
+        log(f"{system}: ingesting {n:,} posts (read, parse_line, batching writer thread)")
+        pipe = Fts5Pipeline(target_obj)
+        read, rejected, progress = ingest_fts5(pipe, input_path)
+        count = target_obj.count()
+    elapsed = time.monotonic() - t0
+    out["posts"] = count
+    out["ingest_s"] = round(elapsed, 2)
+    out["ingest_posts_per_s"] = round(read / elapsed)
+    # Sustained at the end (index near full size): rate over the last ~10% of the posts.
+    before = [p for p in progress if p[0] <= read * 0.9]
+    if before and elapsed > before[-1][1]:
+        out["ingest_last_10pct_posts_per_s"] = round((read - before[-1][0]) / (elapsed - before[-1][1]))
+    out["rejected"] = rejected
+    out["disk_mb"] = round(sum(f.stat().st_size for f in data.rglob("*") if f.is_file()) / 2**20, 1)
+    log(f"{system}: {count:,} posts in {elapsed:.1f}s = {read / elapsed:,.0f} posts/s; {out['disk_mb']} MB on disk")
+    newest = target_obj.now() if system == "veristream" else from_us(target_obj.newest_us or 0)
+
+    # -- 2. freshness and queries under a steady offered load --------------------------
+    gc.collect()
+    rate, secs, every = cfg["rate"], cfg["fresh_seconds"], cfg["mark_every"]
+    sh = Shared(ctx.Value("q", 0), ctx.Value("q", 0), ctx.Event(), ctx.Event())
+    mode = cfg["searcher"]
+    poller = Helper(mode, "poll", system, search_path, sh, target_obj, ctx, {"poll_s": cfg["poll_ms"] / 1000})
+    querier = Helper(mode, "query", system, search_path, sh, target_obj, ctx,
+                     {"queries": cfg["queries"], "qps": cfg["qps"], "idle_max": 300, "idle_s": 5.0})
+    for ev in sh.ready:
+        if not ev.wait(120):
+            raise RuntimeError("searcher/query client did not start")
+    log(f"{system}: offering {rate:,.0f} posts/s for {secs:g}s, 1 in {every} marked; "
+        f"searcher and query client run as {'processes' if mode == 'process' else 'threads'}")
+    src = fresh_posts(cfg["source"], input_path, newest, rate, cfg["seed"])
+    handoff: list[float] = []
+    lags: list[float] = []
+    total = int(rate * secs)
+    sent = 0
+    sh.go.set()
+    t0 = time.monotonic()
+    while sent < total:
+        now = time.monotonic()
+        due = min(total, int((now - t0) * rate) + 1)
+        if sent >= due:
+            time.sleep(0.0005)
+            continue
+        while sent < due:
+            p = next(src)
+            if sent % every == 0:
+                k = len(handoff)
+                p.text = f"{p.text} {token(k)}"
+                t = time.monotonic()
+                pipe.put(p)
+                handoff.append(t)
+                sh.handed.value = k + 1
+                lags.append((t - (t0 + sent / rate)) * 1000)
+            else:
+                pipe.put(p)
+            sent += 1
+    offered_s = time.monotonic() - t0
+    pipe.flush()
+    # Let the searcher find the last markers (bounded), then stop both helpers.
+    deadline = time.monotonic() + 5
+    while sh.found.value < len(handoff) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    sh.stop.set()
+    pres = poller.join()
+    qres = querier.join()
+    pipe.close()
+    found: dict[int, float] = pres["found"]
+    fresh = [(found[k] - handoff[k]) * 1000 for k in range(len(handoff)) if k in found]
+    out.update({
+        "offered_posts": sent, "offered_posts_per_s": round(sent / offered_s),
+        "offer_lag_p99_ms": pct(lags, 99),
+        "freshness_p50_ms": pct(fresh, 50), "freshness_p99_ms": pct(fresh, 99),
+        "freshness_max_ms": pct(fresh, 100), "freshness_samples": len(fresh),
+        "freshness_missed": len(handoff) - len(fresh),
+        "searcher_poll_p50_ms": pres["poll_p50_ms"], "searcher_poll_p99_ms": pres["poll_p99_ms"],
+        "query_p50_ms": pct(qres["lat_ms"], 50), "query_p99_ms": pct(qres["lat_ms"], 99),
+        "query_max_ms": pct(qres["lat_ms"], 100), "query_samples": len(qres["lat_ms"]),
+        "query_empty": qres["empty"],
+        "query_idle_p50_ms": pct(qres["idle_ms"], 50), "query_idle_p99_ms": pct(qres["idle_ms"], 99),
+        "posts_after_fresh": target_obj.count(),
+    })
+    target_obj.close()
+    writer_rss = peak_rss_mb()
+    helpers = pres["rss_mb"] + qres["rss_mb"] if mode == "process" else 0.0
+    out["rss_mb"] = round(writer_rss + helpers, 1)
+    out["rss_breakdown_mb"] = {"writer": writer_rss, "searcher": pres["rss_mb"] if mode == "process" else None,
+                               "query_client": qres["rss_mb"] if mode == "process" else None}
+    log(f"{system}: freshness p50 {out['freshness_p50_ms']} ms, p99 {out['freshness_p99_ms']} ms "
+        f"({len(fresh)} samples, {out['freshness_missed']} missed); query p50 {out['query_p50_ms']} ms, "
+        f"p99 {out['query_p99_ms']} ms ({len(qres['lat_ms'])} queries); rss {out['rss_mb']} MB")
+    conn.send(out)
+    conn.close()
+
+
+def run_isolated(system: str, cfg: dict[str, Any]) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    rx, tx = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=run_system, args=(system, cfg, tx), name=f"bench-{system}")
+    proc.start()
+    tx.close()
+    try:
+        res = rx.recv()
+    except EOFError:
+        proc.join()
+        raise SystemExit(f"{system} run failed (exit code {proc.exitcode})") from None
+    proc.join()
+    return res
+
+
+# --------------------------------------------------------------------------------------
+
+
+def machine_info() -> dict[str, Any]:
+    cpu = ""
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cores": os.cpu_count(), "cpu": cpu, "mem_gb": round(mem, 1), "platform": platform.platform(),
+        "python": platform.python_version(), "tantivy": importlib.metadata.version("tantivy"),
+        "sqlite": sqlite3.sqlite_version, "orjson": importlib.metadata.version("orjson"),
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--posts", type=int, default=1_000_000, help="posts to replay in max mode (default 1,000,000)")
+    ap.add_argument("--source", choices=["generated", "crisislex"], default="generated",
+                    help="generated demo posts, or CrisisLexT6 tweets from ../shared/data repeated under fresh ids")
+    ap.add_argument("--rate", type=float, default=5000, help="posts/s offered in the freshness phase (default 5000)")
+    ap.add_argument("--fresh-seconds", type=float, default=20, help="length of the freshness phase (default 20)")
+    ap.add_argument("--mark-every", type=int, default=50, help="1 in N offered posts carries a token to find (50)")
+    ap.add_argument("--qps", type=float, default=50, help="query client rate during the freshness phase (50)")
+    ap.add_argument("--queries", type=int, default=2000, help="distinct queries in the mix (2000)")
+    ap.add_argument("--poll-ms", type=float, default=2, help="searcher pause between polls (2 ms)")
+    ap.add_argument("--searcher", choices=["process", "thread"], default="process",
+                    help="run the searcher and query client as separate read-only processes (default) or threads")
+    ap.add_argument("--system", choices=["both", "veristream", "fts5"], default="both",
+                    help="what to measure (default both: veristream, then the FTS5 baseline)")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                    help="engine setting for this run (e.g. --set commit_interval_ms=50); repeatable")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--data-dir", help="where to put input and data (default: a temp dir, deleted at the end)")
+    ap.add_argument("--keep", action="store_true", help="keep the data dir")
+    return ap.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    t_start = time.monotonic()
+    settings: dict[str, Any] = {}
+    for s in args.set:
+        k, _, v = s.partition("=")
+        settings[k.strip()] = v.strip()
+    from veristream import Settings
+
+    Settings.load(env={}, **settings)  # fail early on unknown settings
+    made_dir = args.data_dir is None
+    work = Path(args.data_dir or tempfile.mkdtemp(prefix="veristream-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        input_path = work / f"input-{args.source}-{args.posts}.jsonl"
+        t0 = time.monotonic()
+        if not input_path.exists():
+            log(f"writing {args.posts:,} {args.source} posts to {input_path}")
+            tmp = input_path.with_suffix(".tmp")
+            write_generated(tmp, args.posts, args.seed) if args.source == "generated" else write_crisislex(tmp, args.posts)
+            tmp.rename(input_path)
+        prep_s = time.monotonic() - t0
+        queries = query_mix(input_path, args.queries, args.seed)
+        parse_rate = measure_parse(input_path, min(args.posts, 100_000))
+        log(f"input ready in {prep_s:.1f}s ({input_path.stat().st_size / 2**20:.0f} MB); "
+            f"parse_line alone: {parse_rate:,.0f} posts/s; {len(queries)} queries, e.g. {queries[:4]}")
+        cfg = {
+            "input": str(input_path), "data_dir": str(work), "posts": args.posts, "source": args.source,
+            "rate": args.rate, "fresh_seconds": args.fresh_seconds, "mark_every": args.mark_every,
+            "qps": args.qps, "poll_ms": args.poll_ms, "searcher": args.searcher, "seed": args.seed,
+            "settings": settings, "queries": queries,
+        }
+        systems = ["veristream", "fts5"] if args.system == "both" else [args.system]
+        results = {s: run_isolated(s, cfg) for s in systems}
+    finally:
+        if made_dir and not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        elif args.keep or not made_dir:
+            log(f"data kept in {work}")
+
+    out: dict[str, Any] = {}
+    keys = ["ingest_posts_per_s", "freshness_p50_ms", "freshness_p99_ms", "query_p50_ms", "query_p99_ms",
+            "rss_mb", "posts"]
+    extra = ["ingest_s", "ingest_last_10pct_posts_per_s", "rejected", "disk_mb", "rss_parse_workers_mb", "offered_posts_per_s",
+             "offer_lag_p99_ms", "freshness_max_ms", "freshness_samples", "freshness_missed",
+             "searcher_poll_p50_ms", "searcher_poll_p99_ms", "query_max_ms", "query_samples", "query_empty",
+             "query_idle_p50_ms", "query_idle_p99_ms", "rss_breakdown_mb"]
+    if "veristream" in results:
+        r = results["veristream"]
+        out.update({k: r.get(k) for k in keys})
+        out["parse_posts_per_s"] = round(parse_rate)
+        out.update({k: r.get(k) for k in extra})
+        out["targets_met"] = {
+            "ingest_posts_per_s": (r["ingest_posts_per_s"] or 0) >= TARGETS["ingest_posts_per_s"],
+            "freshness_p99_ms": r["freshness_p99_ms"] is not None and r["freshness_p99_ms"] <= TARGETS["freshness_p99_ms"],
+            "query_p99_ms": r["query_p99_ms"] is not None and r["query_p99_ms"] <= TARGETS["query_p99_ms"],
+        }
+    if "fts5" in results:
+        r = results["fts5"]
+        out.update({f"baseline_{k}": r.get(k) for k in keys + extra})
+    out["searcher"] = f"{args.searcher} (read-only {'Engine' if args.searcher == 'process' else 'shared engine'})"
+    out["source"] = args.source
+    out["options"] = {k: v for k, v in vars(args).items() if k not in ("data_dir",)} | {"settings": settings}
+    out["machine"] = machine_info()
+    out["elapsed_s"] = round(time.monotonic() - t_start, 1)
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
