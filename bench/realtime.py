@@ -83,8 +83,32 @@ def pct(xs: list[float], q: float) -> float | None:
     return round(s[min(len(s) - 1, int(q / 100 * len(s)))], 3)
 
 
+def _status_kb(pid: int | str, key: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def peak_rss_mb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
+    """Peak RSS of this process. VmHWM where Linux has it: `getrusage().ru_maxrss` carries the
+    parent's peak over fork+exec, so a spawned helper would report its parent's figure."""
+    kb = _status_kb("self", "VmHWM:")
+    if kb is None:
+        kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return round(kb / 1024, 1)
+
+
+def children_rss_mb() -> float:
+    """Current RSS of this process's live child processes, summed (e.g. parse workers)."""
+    total = 0
+    for child in mp.active_children():
+        total += _status_kb(child.pid or 0, "VmRSS:") or 0
+    return round(total / 1024, 1)
 
 
 # --------------------------------------------------------------------------------------
@@ -420,25 +444,27 @@ def fresh_posts(source: str, input_path: Path, after: datetime, rate: float, see
                 yield p
 
 
-def ingest_veristream(engine: Any, input_path: Path) -> tuple[int, int, list[tuple[int, float]]]:
+def ingest_veristream(engine: Any, input_path: Path) -> tuple[int, int, list[tuple[int, float]], float]:
     """Max-mode replay of the file, exactly as the CLI does it; returns (posts read, rejected,
-    [(posts, seconds)] progress samples)."""
+    [(posts, seconds)] progress samples, peak total RSS of the parse workers sampled each second)."""
     from veristream.replay import run
 
     t0 = time.monotonic()
     progress: list[tuple[int, float]] = []
     last_log = [t0]
+    workers_rss = [0.0]
 
     def on_progress(p: Any) -> None:
         now = time.monotonic()
         progress.append((p.read, now - t0))
+        workers_rss[0] = max(workers_rss[0], children_rss_mb())
         if now - last_log[0] >= 5 or p.done:
             last_log[0] = now
             log(f"  veristream: {p.read:,} read, {p.accepted:,} accepted, {p.posts_per_s:,.0f}/s, lag {p.lag_s:.1f}s")
 
     with open(input_path, "rb", buffering=1 << 20) as f:
         prog = run(engine, f, input_name=str(input_path), speed=None, on_progress=on_progress, every_s=1.0)
-    return prog.read, prog.rejected, progress
+    return prog.read, prog.rejected, progress, workers_rss[0]
 
 
 def ingest_fts5(pipe: Any, input_path: Path) -> tuple[int, int, list[tuple[int, float]]]:
@@ -492,10 +518,10 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
     if system == "veristream":
         log(f"{system}: ingesting {n:,} posts the way `veristream replay --speed max` does "
             f"(veristream.replay.run: parse + prepare in workers, one writer)")
-        read, rejected, progress = ingest_veristream(target_obj, input_path)
+        read, rejected, progress, workers_rss = ingest_veristream(target_obj, input_path)
         pipe: Any = target_obj.pipeline()
         count = target_obj.count()
-        out["rss_parse_workers_mb"] = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+        out["rss_parse_workers_mb"] = workers_rss
     else:
         log(f"{system}: ingesting {n:,} posts (read, parse_line, batching writer thread)")
         pipe = Fts5Pipeline(target_obj)
@@ -710,7 +736,10 @@ def main(argv: list[str] | None = None) -> int:
     if "fts5" in results:
         r = results["fts5"]
         out.update({f"baseline_{k}": r.get(k) for k in keys + extra})
-    out["searcher"] = f"{args.searcher} (read-only {'Engine' if args.searcher == 'process' else 'shared engine'})"
+    out["searcher"] = ("process: searcher and query client each open Engine(data_dir, readonly=True)"
+                       if args.searcher == "process" else "thread: searcher and query client share the writer's Engine")
+    out["rss_note"] = ("rss_mb: peak RSS (VmHWM) of the writer + searcher + query-client processes, summed; "
+                       "transient max-mode parse workers are in rss_parse_workers_mb")
     out["source"] = args.source
     out["options"] = {k: v for k, v in vars(args).items() if k not in ("data_dir",)} | {"settings": settings}
     out["machine"] = machine_info()

@@ -22,7 +22,7 @@ from pathlib import Path
 import orjson
 
 from .index.lexical import Filters, LexicalIndex
-from .ingest import IngestResult, Prepared, Writer
+from .ingest import IngestResult, Listener, Prepared, Writer
 from .model import BadPost, Post, from_us, iso, post_from_doc
 from .search import SearchQuery, SearchResult, Searcher, StorySummary
 from .settings import Settings
@@ -119,6 +119,10 @@ class Engine:
         w = self._need_writer()
         with self._lock:
             return w.delete(keys)
+
+    def subscribe(self, listener: Listener) -> None:
+        """Call `listener(Accepted)` on the writer thread after each accepted batch."""
+        self._need_writer().listeners.append(listener)
 
     def commit(self) -> None:
         w = self._need_writer()

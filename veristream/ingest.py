@@ -12,8 +12,9 @@ A crash between 3 and 4 loses nothing: start-up replays the store past the index
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -45,6 +46,9 @@ class IngestResult:
         self.deleted += other.deleted
         if other.newest_us is not None and (self.newest_us is None or other.newest_us > self.newest_us):
             self.newest_us = other.newest_us
+
+
+log = logging.getLogger(__name__)
 
 
 class Prepared(NamedTuple):
@@ -96,8 +100,24 @@ def index_doc_from_row(seq: int, ts: int, story: int, doc: bytes) -> IndexDoc:
                     d.get("lang") or "", d["source"], bool(d.get("media")))
 
 
+@dataclass(slots=True)
+class Accepted:
+    """A batch as listeners see it once it is on disk: new posts with their seq and story."""
+
+    items: list[Prepared]
+    seqs: list[int]
+    stories: list[int]
+    updated: list[Prepared]
+
+
+Listener = Callable[[Accepted], None]
+
+
 class Writer:
-    """Owned by one thread at a time (the engine serialises calls with a lock)."""
+    """Owned by one thread at a time (the engine serialises calls with a lock).
+
+    Listeners (trends, live feeds) are called on the writer's thread after each batch is
+    accepted; they must be quick and must not raise (an exception is logged, not fatal)."""
 
     def __init__(self, store: Store, index: LexicalIndex, settings: Settings):
         self.store = store
@@ -110,6 +130,7 @@ class Writer:
         self._dirty = False
         self._offsets: dict[str, str] = {}
         self.newest_us = store.newest_ts()
+        self.listeners: list[Listener] = []
 
     def prepare(self, posts: Sequence[Post]) -> list[Prepared]:
         return prepare(posts, self.hasher, self.settings.dedup_min_tokens)
@@ -157,6 +178,13 @@ class Writer:
             self.index.replace([it.index_doc(r.seq, r.story) for r, it in updates])
         self._dirty = self._dirty or bool(new_rows or updates)
         self.maybe_commit()
+        if self.listeners and (new_rows or updates):
+            acc = Accepted(new, [r.seq for r in new_rows], [r.story for r in new_rows], [it for _, it in updates])
+            for fn in self.listeners:
+                try:
+                    fn(acc)
+                except Exception:  # a listener's bug must not stop ingest
+                    log.exception("ingest listener %r failed", fn)
         return res
 
     def _assign(self, new: list[Prepared]) -> tuple[list[Row], list[StoryRow], list[tuple[int, str]]]:
