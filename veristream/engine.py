@@ -149,7 +149,7 @@ class Engine:
             if not line.strip():
                 continue
             try:
-                post = parse_line(line, fmt, source)
+                post = parse_line(line, fmt, source, detect_lang=self.settings.detect_lang)
             except BadPost as e:
                 rej = self.reject(input_name, n, e.reason, line)
                 if on_reject:

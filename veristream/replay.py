@@ -123,7 +123,7 @@ def _prepared_chunks(engine: Engine, lines: Iterable[bytes | str], fmt: str, sou
                      ) -> Iterator[tuple[list[Prepared], list[tuple[int, str, bytes | str]]]]:
     """Parse and prepare lines in chunks, in order: inline at first, then (for large inputs,
     when cores allow) in worker processes while this process writes."""
-    min_tokens = engine.settings.dedup_min_tokens
+    opts = (engine.settings.dedup_min_tokens, engine.settings.detect_lang)
     hasher = TokenHasher()
     it = iter(lines)
     line_no = 1
@@ -132,7 +132,7 @@ def _prepared_chunks(engine: Engine, lines: Iterable[bytes | str], fmt: str, sou
         chunk = list(itertools.islice(it, CHUNK))
         if not chunk:
             return
-        yield prepare_chunk(chunk, line_no, fmt, source, min_tokens, hasher)
+        yield prepare_chunk(chunk, line_no, fmt, source, opts, hasher)
         line_no += len(chunk)
         if workers and line_no > INLINE_LINES:
             break
@@ -145,7 +145,7 @@ def _prepared_chunks(engine: Engine, lines: Iterable[bytes | str], fmt: str, sou
                 chunk = list(itertools.islice(it, CHUNK))
                 if not chunk:
                     break
-                pending.append(pool.apply_async(_worker_chunk, (chunk, line_no, fmt, source, min_tokens)))
+                pending.append(pool.apply_async(_worker_chunk, (chunk, line_no, fmt, source, opts)))
                 line_no += len(chunk)
             if not pending:
                 return
@@ -153,17 +153,18 @@ def _prepared_chunks(engine: Engine, lines: Iterable[bytes | str], fmt: str, sou
             yield [Prepared._make(r) for r in rows], rejects
 
 
-def prepare_chunk(chunk: list[bytes | str], first_line: int, fmt: str, source: str | None, min_tokens: int,
-                  hasher: TokenHasher) -> tuple[list[Prepared], list[tuple[int, str, bytes | str]]]:
+def prepare_chunk(chunk: list[bytes | str], first_line: int, fmt: str, source: str | None,
+                  opts: tuple[int, bool], hasher: TokenHasher) -> tuple[list[Prepared], list[tuple[int, str, bytes | str]]]:
     from .readers import parse_line
 
+    min_tokens, detect = opts
     posts = []
     rejects: list[tuple[int, str, bytes | str]] = []
     for n, line in enumerate(chunk, first_line):
         if not line.strip():
             continue
         try:
-            p = parse_line(line, fmt, source)
+            p = parse_line(line, fmt, source, detect_lang=detect)
         except BadPost as e:
             rejects.append((n, e.reason, line[:4096]))
             continue
@@ -180,7 +181,7 @@ def _init_worker() -> None:
     _worker_hasher = TokenHasher()
 
 
-def _worker_chunk(chunk, first_line, fmt, source, min_tokens):
-    items, rejects = prepare_chunk(chunk, first_line, fmt, source, min_tokens, _worker_hasher or TokenHasher())
+def _worker_chunk(chunk, first_line, fmt, source, opts):
+    items, rejects = prepare_chunk(chunk, first_line, fmt, source, opts, _worker_hasher or TokenHasher())
     # Plain tuples unpickle about 3x faster than named ones.
     return [tuple(i) for i in items], rejects
