@@ -146,3 +146,16 @@ def test_reindex_command(tmp_path: Path, data: Path) -> None:
 def test_console_script_entry_point_runs(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "veristream.cli", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "veristream" in r.stdout
+
+
+def test_story_command_lists_copies(tmp_path: Path, data: Path) -> None:
+    text = "Share this now: the bridge on route 9 is closed until further notice, use route 12"
+    rows = [{"id": str(i), "text": text + (" !" * i), "created_at": f"2026-01-15T12:0{i}:00Z", "author": f"acct{i}"}
+            for i in range(4)]
+    run(["--data-dir", str(data), "ingest", str(write_jsonl(tmp_path / "c.jsonl", rows))])
+    hit = json.loads(run(["--data-dir", str(data), "search", "bridge route", "--json"]).stdout.splitlines()[0])
+    assert hit["story"]["posts"] == 4 and hit["story"]["authors"] == 4
+    out = run(["--data-dir", str(data), "story", str(hit["story"]["id"]), "--json"])
+    st = json.loads(out.stdout)
+    assert [p["id"] for p in st["items"]] == ["0", "1", "2", "3"]
+    assert run(["--data-dir", str(data), "story", "99999"]).exit_code == 2

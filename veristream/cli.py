@@ -16,6 +16,7 @@ from .model import BadPost, iso, parse_time
 from .replay import Progress, run
 from .search import Hit, SearchError
 from .settings import Settings, SettingsError
+from .sources.commands import ingest_live, live, live_options, used_live_options, x_rules
 
 FORMATS = ["auto", "veristream", "x", "jetstream", "mastodon"]
 MAX_REJECT_LINES = 20
@@ -44,11 +45,12 @@ class Ctx:
 def cli(ctx: click.Context, data_dir: str, config: str | None) -> None:
     """veristream: search live social streams the moment posts arrive.
 
-    With no command, runs the demo: replays the built-in demo stream and searches it.
+    With no command, follows the live Bluesky firehose (`veristream live`); offline, it says
+    so and runs the built-in demo instead.
     """
     ctx.obj = Ctx(data_dir, config)
     if ctx.invoked_subcommand is None:
-        ctx.invoke(demo)
+        ctx.invoke(live)
 
 
 # -- ingest and replay -----------------------------------------------------------------
@@ -114,23 +116,39 @@ def _ingest(obj: Ctx, path: str, fmt: str, source: str | None, speed: float | No
 
 
 @cli.command()
-@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True, exists=False))
+@click.argument("file", required=False, type=click.Path(dir_okay=False, allow_dash=True, exists=False))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="auto", show_default=True,
               help="Input format of each line (auto-detected per line by default).")
-@click.option("--source", default=None, help="Source name for posts in the project's own schema (default: file).")
+@click.option("--source", "sources", multiple=True,
+              help="Without FILE: follow a live source: bluesky, x, mastodon, rss or a [sources.NAME] of the "
+                   "settings (repeatable). With FILE: source name for posts in the project's own schema (default: file).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress line.")
+@live_options
 @click.pass_obj
-def ingest(obj: Ctx, file: str, fmt: str, source: str | None, quiet: bool) -> None:
-    """Ingest JSON lines from FILE (or - for stdin) as fast as possible.
+def ingest(obj: Ctx, file: str | None, fmt: str, sources: tuple[str, ...], quiet: bool, **live: object) -> None:
+    """Ingest JSON lines from FILE (or - for stdin) as fast as possible, or follow live sources.
 
     Each line is a post: the project's own schema, an X API v2 tweet, a Bluesky Jetstream
     message or a Mastodon status. Bad lines are rejected with a reason and kept in
     quarantine.jsonl; the rest goes on.
 
-    Example: veristream ingest posts.jsonl
+    Without FILE, follows --source (or the [sources.NAME] tables of the settings file) until
+    Ctrl-C, reconnecting and resuming by itself; options marked [live] or with a source name
+    configure it (README: Live sources).
+
+    Examples: veristream ingest posts.jsonl;
+    veristream ingest --source bluesky;
+    veristream ingest --source rss --feed https://example.org/feed.xml
     """
+    if file is None:
+        ingest_live(obj, sources, live, quiet)
+        return
+    if used := used_live_options(live):
+        raise click.UsageError(f"--{used[0].replace('_', '-')} is for live sources (no FILE)")
+    if len(sources) > 1:
+        raise click.BadParameter("give one source name for FILE", param_hint="--source")
     _check_file(file)
-    _ingest(obj, file, fmt, source, None, quiet)
+    _ingest(obj, file, fmt, sources[0] if sources else None, None, quiet)
 
 
 def _speed(ctx: click.Context, param: click.Parameter, value: str) -> float | None:
@@ -240,6 +258,34 @@ def search(obj: Ctx, query: str, since, until, author, lang, hashtag, source, ha
     print_hits(res.hits, res.total, res.took_ms)
 
 
+@cli.command()
+@click.argument("story_id", type=int)
+@click.option("-n", "--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON: the story and its posts.")
+@click.pass_obj
+def story(obj: Ctx, story_id: int, limit: int, as_json: bool) -> None:
+    """Show a story: its counts and its posts, oldest first (ids are in search output)."""
+    if not (obj.data_dir / "posts.db").is_file():
+        raise click.UsageError(f"no veristream data in {obj.data_dir}")
+    eng = obj.engine(readonly=True)
+    try:
+        found = eng.story(story_id, limit)
+    finally:
+        eng.close()
+    if found is None:
+        raise click.UsageError(f"no story {story_id}")
+    summary, posts = found
+    if as_json:
+        out = {"id": summary.id, "posts": summary.posts, "authors": summary.authors,
+               "first_seen": iso(summary.first_seen), "last_seen": iso(summary.last_seen),
+               "items": [p.to_dict(raw=False) | {"key": p.key} for p in posts]}
+        sys.stdout.buffer.write(orjson.dumps(out) + b"\n")
+        return
+    click.echo(f"story {summary.id}: {summary.posts} posts by {summary.authors} authors, "
+               f"{iso(summary.first_seen)} .. {iso(summary.last_seen)}")
+    print_hits([Hit(p, 0.0, None, 0) for p in posts], summary.posts, 0.0)
+
+
 def hit_json(h: Hit) -> dict:
     p = h.post
     d = p.to_dict(raw=False)
@@ -294,6 +340,10 @@ def demo(obj: Ctx, posts: int, speed: float | None) -> None:
     finally:
         eng.close()
     click.echo(f"\nTry: veristream --data-dir {obj.data_dir} search \"your words\" --since 1h", err=True)
+
+
+cli.add_command(live)
+cli.add_command(x_rules)
 
 
 def main() -> None:
