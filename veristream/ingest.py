@@ -21,6 +21,7 @@ from typing import NamedTuple
 import orjson
 import xxhash
 
+from . import analysis
 from .index.lexical import Checkpoint, IndexDoc, LexicalIndex
 from .model import Post, to_us
 from .settings import Settings
@@ -74,9 +75,11 @@ class Prepared(NamedTuple):
     lang: str
     source: str
     media: bool
+    cjk: str  # word tokens of spaceless scripts, space-joined (empty for most posts)
 
     def index_doc(self, seq: int, story: int) -> IndexDoc:
-        return IndexDoc(seq, self.ts, story, self.text, self.tags, self.handle, self.lang, self.source, self.media)
+        return IndexDoc(seq, self.ts, story, self.text, self.tags, self.handle, self.lang, self.source, self.media,
+                        self.cjk)
 
 
 def prepare(posts: Sequence[Post], hasher: TokenHasher, min_tokens: int) -> list[Prepared]:
@@ -90,14 +93,16 @@ def prepare(posts: Sequence[Post], hasher: TokenHasher, min_tokens: int) -> list
         ref = p.ref_key(p.repost_of) or (p.ref_key(p.quote_of) if not fp.ntokens else None)
         out.append(Prepared(p.key, ts, to_us(p.edited_at) if p.edited_at else ts, p.author.id, ref, digest(doc), doc,
                             fp.texthash, fp.ntokens, fp.sig, fp.bands, p.text, p.hashtags,
-                            p.author.handle.lower(), p.lang or "", p.source, bool(p.media)))
+                            p.author.handle.lower(), p.lang or "", p.source, bool(p.media),
+                            " ".join(analysis.tokens(p.text, p.lang)) if analysis.needs_analysis(p.text) else ""))
     return out
 
 
 def index_doc_from_row(seq: int, ts: int, story: int, doc: bytes) -> IndexDoc:
     d = orjson.loads(doc)
-    return IndexDoc(seq, ts, story, d["text"], d.get("hashtags") or [], (d["author"].get("handle") or "").lower(),
-                    d.get("lang") or "", d["source"], bool(d.get("media")))
+    text, lang = d["text"], d.get("lang")
+    return IndexDoc(seq, ts, story, text, d.get("hashtags") or [], (d["author"].get("handle") or "").lower(),
+                    lang or "", d["source"], bool(d.get("media")), " ".join(analysis.tokens(text, lang)))
 
 
 @dataclass(slots=True)

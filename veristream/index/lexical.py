@@ -21,7 +21,10 @@ from pathlib import Path
 import orjson
 import tantivy
 
-TEXT_FIELDS = ["text", "tags", "handle"]
+from .. import analysis
+
+TEXT_FIELDS = ["text", "tags", "handle", "cjk"]
+SCHEMA_VERSION = "3"  # bump when the schema or analysis changes: the index is rebuilt from the store
 
 
 @dataclass(slots=True)
@@ -35,6 +38,7 @@ class IndexDoc:
     lang: str
     source: str
     has_media: bool
+    cjk: str = ""  # space-joined word tokens of spaceless scripts (see veristream.analysis)
 
 
 @dataclass(slots=True)
@@ -68,7 +72,8 @@ def _schema() -> tantivy.Schema:
     sb.add_unsigned_field("seq", stored=True, indexed=True, fast=True)
     sb.add_unsigned_field("story", fast=True)
     sb.add_integer_field("ts", indexed=True, fast=True)
-    sb.add_text_field("text", tokenizer_name="default", index_option="position")
+    sb.add_text_field("text", tokenizer_name="folded", index_option="position")
+    sb.add_text_field("cjk", tokenizer_name="lower_ws", index_option="position")
     sb.add_text_field("tags", tokenizer_name="lower_raw", index_option="freq")
     sb.add_text_field("handle", tokenizer_name="lower_raw", index_option="freq")
     sb.add_text_field("lang", tokenizer_name="raw", index_option="basic")
@@ -81,6 +86,12 @@ def _lower_raw() -> tantivy.TextAnalyzer:
     return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.raw()).filter(tantivy.Filter.lowercase()).build()
 
 
+def _folded() -> tantivy.TextAnalyzer:
+    # Words, lowercased and accent-folded: "Inundación" matches "inundacion".
+    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple()).filter(tantivy.Filter.remove_long(40))
+            .filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.ascii_fold()).build())
+
+
 class LexicalIndex:
     """Writes are single-threaded (the engine's writer); searches may run from any thread."""
 
@@ -88,8 +99,18 @@ class LexicalIndex:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self.schema = _schema()
+        version = self.path / "version"
+        if not readonly and (not version.is_file() or version.read_text().strip() != SCHEMA_VERSION):
+            # An index from another schema version: start empty; the engine rebuilds it.
+            for f in self.path.iterdir():
+                if f.is_file():
+                    f.unlink()
+            version.write_text(SCHEMA_VERSION)
         self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         self._index.register_tokenizer("lower_raw", _lower_raw())
+        self._index.register_tokenizer("folded", _folded())
+        self._index.register_tokenizer("lower_ws", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace())
+                                       .filter(tantivy.Filter.lowercase()).build())
         self.readonly = readonly
         self._writer = None if readonly else self._index.writer(heap_size=heap_mb * 1_000_000, num_threads=threads)
         self._pending = 0
@@ -105,6 +126,8 @@ class LexicalIndex:
             doc.add_unsigned("story", d.story)
             doc.add_integer("ts", d.ts)
             doc.add_text("text", d.text)
+            if d.cjk:
+                doc.add_text("cjk", d.cjk)
             for t in d.tags:
                 doc.add_text("tags", t)
             doc.add_text("handle", d.handle)
@@ -168,10 +191,14 @@ class LexicalIndex:
     def build_query(self, text: str, f: Filters) -> tuple[tantivy.Query, bool]:
         """(query, has_text). Filters are constant-score so they never change the ranking."""
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
-        text = _normalise_query(text)
-        has_text = bool(text)
-        if has_text:
+        text, spaceless = _split_query(_normalise_query(text))
+        has_text = bool(text or spaceless)
+        if text:
             q, _errors = self._index.parse_query_lenient(text, TEXT_FIELDS, conjunction_by_default=True)
+            clauses.append((tantivy.Occur.Must, q))
+        for alts in spaceless:
+            qs = [self._phrase("cjk", toks) for toks in alts]
+            q = qs[0] if len(qs) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Should, x) for x in qs])
             clauses.append((tantivy.Occur.Must, q))
         s = self.schema
         filters: list[tantivy.Query] = []
@@ -194,6 +221,11 @@ class LexicalIndex:
         if len(clauses) == 1 and has_text:
             return clauses[0][1], True
         return tantivy.Query.boolean_query(clauses), has_text
+
+    def _phrase(self, field: str, toks: list[str]) -> tantivy.Query:
+        if len(toks) == 1:
+            return tantivy.Query.term_query(self.schema, field, toks[0], index_option="freq")
+        return tantivy.Query.phrase_query(self.schema, field, toks)
 
     def top(self, searcher: tantivy.Searcher, query: tantivy.Query, limit: int, by_time: bool,
             count: bool = False) -> tuple[list[IndexHit], int | None]:
@@ -233,6 +265,26 @@ class LexicalIndex:
                 self._writer.rollback() if self._pending else None
             finally:
                 self._writer = None
+
+
+def _split_query(text: str) -> tuple[str, list[list[list[str]]]]:
+    """(query-language part, alternatives for each chunk in a spaceless script)."""
+    if not analysis.needs_analysis(text):
+        return text, []
+    rest: list[str] = []
+    spaceless: list[list[list[str]]] = []
+    for chunk in text.split():
+        if analysis.needs_analysis(chunk):
+            alts = analysis.query_alternatives(chunk.strip('"'))
+            if alts:
+                spaceless.append(alts)
+            # Latin words glued to the spaceless run ("iPhone発売") still go to the parser.
+            latin = analysis.strip_spaceless(chunk).strip()
+            if latin:
+                rest.append(latin)
+        else:
+            rest.append(chunk)
+    return " ".join(rest), spaceless
 
 
 def _normalise_query(text: str) -> str:
