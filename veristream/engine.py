@@ -7,6 +7,8 @@ own directory.
 Threading rule: searches are safe from any thread; writes are serialised by one lock and go
 through a single `Writer`. `Pipeline` adds a bounded queue and a writer thread in front, for
 streams: producers block when the core falls behind (back-pressure), nothing is dropped.
+Retention (`veristream.retention`) expires posts on a background thread of a writing engine,
+through the same lock, a small batch at a time.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
 from .index.lexical import Filters, LexicalIndex
-from .ingest import IngestResult, Listener, Prepared, Writer
+from .ingest import FairLock, IngestResult, Listener, Prepared, RemovalListener, Writer
 from .model import BadPost, Post, from_us, iso, post_from_doc
+from .retention import Expirer, ExpiryReport, Retention
 from .search import SearchQuery, SearchResult, Searcher, StorySummary
 from .settings import Settings
 
@@ -89,15 +93,35 @@ class Engine:
         self.index = LexicalIndex(self.data_dir / "index", self.settings.index_heap_mb,
                                   self.settings.index_threads, readonly=readonly)
         self.quarantine = Quarantine(self.data_dir / "quarantine.jsonl")
-        self._lock = threading.Lock()
+        self._lock = FairLock()  # FIFO: the pipeline's writer and expiry take turns
         self._closed = False
         self._writer: Writer | None = None
         self.repaired = 0
         self.sources = None  # the running `veristream.sources.SourceRunner`, if any (status)
+        self.retention = Retention.from_settings(self.settings)
+        self._expirer: Expirer | None = None
         if not readonly:
             self._writer = Writer(self.store, self.index, self.settings)
             self.repaired = self._writer.repair()
+            self._expirer = Expirer(self.store, self.index, self._writer, self._lock, self.retention, self.live_bytes)
         self._searcher = Searcher(self.store, self.index, self.settings)
+        # Dense vectors (veristream.vectors): embedded beside ingest on their own thread.
+        from .retrieve import Retriever
+        from .vectors import Vectors
+
+        self.vectors, self.vectors_notice = Vectors.open(self.data_dir, self.store, self.settings, readonly, self.now_us)
+        if self.vectors is not None and self.vectors.embedder is not None:
+            self.subscribe(self.vectors.embedder.on_accepted)
+            self.subscribe_removals(self.vectors.embedder.on_removed)
+        self._retriever = Retriever(self._searcher, self.index, self.vectors, self.settings)
+        self._trends = None  # veristream.trends.Trends: bursts and events, fed by the writer
+        if not readonly and self.settings.trends:
+            from .trends import Trends
+
+            self._trends = Trends(self.store, self.settings)
+            self.subscribe(self._trends.observe)
+        if self._expirer is not None and self.retention.in_force:
+            self._expirer.start()  # last: every removal listener is subscribed
 
     # -- writing ----------------------------------------------------------------------
 
@@ -123,6 +147,18 @@ class Engine:
     def subscribe(self, listener: Listener) -> None:
         """Call `listener(Accepted)` on the writer thread after each accepted batch."""
         self._need_writer().listeners.append(listener)
+
+    def subscribe_removals(self, listener: RemovalListener) -> None:
+        """Call `listener(Removed)` on the writer thread after posts leave store and index
+        (deleted at their source, or expired by retention), so state derived from them
+        (trends, vectors) can drop them too. Quick, and must not raise, like `subscribe`."""
+        self._need_writer().removal_listeners.append(listener)
+
+    def expire(self) -> ExpiryReport:
+        """Apply the retention now (a writing engine also does it every `retention_interval_s`)."""
+        self._need_writer()
+        assert self._expirer is not None
+        return self._expirer.run()
 
     def commit(self) -> None:
         w = self._need_writer()
@@ -204,7 +240,8 @@ class Engine:
             return None
         docs = self.store.docs(self.store.story_seqs(story_id, limit))
         posts = sorted((post_from_doc(d) for d in docs.values()), key=lambda p: p.created_at)
-        return StorySummary(s.id, s.posts, s.authors, from_us(s.first_ts), from_us(s.last_ts)), posts
+        title = posts[0].text if posts else self.store.story_title(story_id)  # posts expired: the summary's
+        return StorySummary(s.id, s.posts, s.authors, from_us(s.first_ts), from_us(s.last_ts), title), posts
 
     def count(self) -> int:
         return self.store.count()
@@ -212,12 +249,114 @@ class Engine:
     def offsets(self) -> dict[str, str]:
         return self.store.offsets()
 
+    def trends(self, window: str = "1h", limit: int = 20) -> list["Trend"]:
+        """Terms bursting now (event time) in `window` (one of `trends_windows`), strongest first."""
+        return self._trends_reader().trending(window, limit)
+
+    def events(self, since: datetime | None = None, limit: int = 50) -> list["Event"]:
+        """Events seen at/after `since` (event time), newest detection first (README: Trends and events)."""
+        return self._trends_reader().events(_us(since), limit)
+
+    def _trends_reader(self):
+        if self._closed:
+            raise EngineError("engine is closed")
+        if self._trends is None:  # read-only, or detection off: what the writer stored
+            from .trends import Trends
+
+            self._trends = Trends(self.store, self.settings, readonly=True)
+        return self._trends
+
+    # -- retrieval and answers ----------------------------------------------------------
+
+    def retrieve(self, query: str, *, since: datetime | None = None, until: datetime | None = None,
+                 limit: int = 20, author: str | None = None, lang: str | None = None, hashtag: str | None = None,
+                 source: str | None = None, all_posts: bool = False, recency_weight: float | None = None,
+                 dense: bool = True) -> "Retrieval":
+        """Posts for a natural-language query: BM25 and dense vectors fused (README: Ask).
+        `.hits` best first; `.mode` says whether vectors took part; `.embedding` how far they lag."""
+        from .retrieve import RetrieveQuery
+
+        f = Filters(_us(since), _us(until), author, lang, hashtag, source, None)
+        return self.retrieve_many([RetrieveQuery(query, f, limit, all_posts, recency_weight, dense)])[0]
+
+    def retrieve_many(self, queries: list["RetrieveQuery"]) -> list["Retrieval"]:
+        if self._closed:
+            raise EngineError("engine is closed")
+        if self.readonly:
+            self.index.reload()
+        return self._retriever.retrieve_many(queries, self.now_us())
+
+    def embedding_status(self) -> "EmbedStatus":
+        """How far embedding has got (vectors, pending posts, lag in event time, rate)."""
+        from .vectors import EmbedStatus
+
+        if self.vectors is None:
+            return EmbedStatus(False, notice=self.vectors_notice)
+        return self.vectors.status()
+
+    def wait_embedded(self, timeout: float | None = None) -> bool:
+        """Wait until every post stored so far is embedded (a writing engine); False on timeout."""
+        emb = self.vectors.embedder if self.vectors is not None else None
+        if emb is None:
+            raise EngineError(self.vectors_notice or "embedding runs in the writing engine")
+        return emb.wait(timeout)
+
+    def rebuild_vectors(self) -> None:
+        """Drop the vectors and embed every stored post again (in the background)."""
+        emb = self.vectors.embedder if self.vectors is not None else None
+        if emb is None:
+            raise EngineError(self.vectors_notice or "vectors are rebuilt by a writing engine")
+        emb.rebuild()
+
+    def ask(self, question: str, *, since: datetime | None = None, until: datetime | None = None,
+            composer: "str | Composer" = "extractive", on_text: Callable[[str], None] | None = None) -> "Answer":
+        """A cited answer from the stored posts, stamped with the event time of the newest post
+        it uses; `on_text` receives the answer's checked statements as they are produced."""
+        from .answer import ask
+
+        if self._closed:
+            raise EngineError("engine is closed")
+        return ask(self, question, since=since, until=until, composer=composer, on_text=on_text)
+
+    # -- operations: stats, export, backup ----------------------------------------------
+
+    def stats(self) -> "Stats":
+        """Counts, time span, disk use, ingest rate, language mix, retention (`veristream stats`)."""
+        from .stats import compute
+
+        return compute(self)
+
+    def live_bytes(self) -> int:
+        """Bytes of live data in store and indexes: what `retention_max_disk_mb` limits."""
+        from .stats import dir_size
+
+        return self.store.used_bytes() + self.index.disk_bytes()[1] + dir_size(self.data_dir / "vectors")
+
+    def export(self, since: datetime | None = None, until: datetime | None = None, query: str | None = None):
+        """`with engine.export(...) as ex:` the posts to export, from one snapshot: `ex.total`,
+        then `ex.batches()` of (seq, ts, story, doc) rows (see `veristream.export`)."""
+        from .export import select
+
+        return select(self, _us(since), _us(until), query)
+
+    def backup(self, dest: str | Path) -> "BackupInfo":
+        """A consistent backup of the store into the new directory `dest`, ingest going on."""
+        from .backup import backup
+
+        return backup(self, dest)
+
     # -- lifecycle --------------------------------------------------------------------
 
     def close(self) -> None:
         """Commit what is pending and release files; safe to call twice."""
         if self._closed:
             return
+        if self._expirer is not None:
+            self._expirer.stop()
+        if self._trends is not None:
+            self._trends.close()  # drains what the writer handed it, writes its events
+        if self.vectors is not None:
+            self.vectors.close()  # finishes its batch, saves index and checkpoint
         with self._lock:
             if self._writer is not None:
                 self._writer.maybe_commit(force=True)
@@ -231,6 +370,15 @@ class Engine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+if TYPE_CHECKING:
+    from .answer import Answer, Composer
+    from .retrieve import Retrieval, RetrieveQuery
+    from .vectors import EmbedStatus
+    from .backup import BackupInfo
+    from .stats import Stats
+    from .trends import Event, Trend
 
 
 def _us(dt: datetime | None) -> int | None:

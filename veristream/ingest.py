@@ -13,6 +13,7 @@ A crash between 3 and 4 loses nothing: start-up replays the store past the index
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from . import analysis
 from .index.lexical import Checkpoint, IndexDoc, LexicalIndex
 from .model import Post, to_us
 from .settings import Settings
-from .store import Existing, Row, Store, StoryRow
+from .store import Existing, Removed, Row, Store, StoryRow
 from .stories import StoryIndex, TokenHasher, fingerprints
 
 
@@ -116,13 +117,60 @@ class Accepted:
 
 
 Listener = Callable[[Accepted], None]
+RemovalListener = Callable[[Removed], None]  # posts gone: deleted at the source or expired
+
+
+class FairLock:
+    """A lock granted in the order it was asked for. With a plain lock, a thread that releases
+    it and asks again at once (the pipeline's writer, always busy under load) gets it back
+    before a waiting thread wakes up, and background expiry would starve."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._next = 0  # the next ticket handed out
+        self._serving = 0  # the ticket that holds the lock
+        self._abandoned: set[int] = set()  # tickets whose waiter gave up (e.g. Ctrl-C)
+
+    def acquire(self) -> None:
+        with self._cond:
+            ticket = self._next
+            self._next += 1
+            try:
+                while ticket != self._serving:
+                    self._cond.wait()
+            except BaseException:
+                if ticket == self._serving:
+                    self._advance()
+                else:
+                    self._abandoned.add(ticket)
+                raise
+
+    def release(self) -> None:
+        with self._cond:
+            self._advance()
+
+    def _advance(self) -> None:
+        self._serving += 1
+        while self._serving in self._abandoned:
+            self._abandoned.discard(self._serving)
+            self._serving += 1
+        self._cond.notify_all()
+
+    def __enter__(self) -> "FairLock":
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 class Writer:
     """Owned by one thread at a time (the engine serialises calls with a lock).
 
     Listeners (trends, live feeds) are called on the writer's thread after each batch is
-    accepted; they must be quick and must not raise (an exception is logged, not fatal)."""
+    accepted; they must be quick and must not raise (an exception is logged, not fatal).
+    Removal listeners are called the same way after posts leave the store and the index
+    (deleted at their source, or expired by retention), so derived state can drop them."""
 
     def __init__(self, store: Store, index: LexicalIndex, settings: Settings):
         self.store = store
@@ -136,6 +184,7 @@ class Writer:
         self._offsets: dict[str, str] = {}
         self.newest_us = store.newest_ts()
         self.listeners: list[Listener] = []
+        self.removal_listeners: list[RemovalListener] = []
 
     def prepare(self, posts: Sequence[Post]) -> list[Prepared]:
         return prepare(posts, self.hasher, self.settings.dedup_min_tokens)
@@ -255,12 +304,24 @@ class Writer:
         self._dirty = False
 
     def delete(self, keys: Sequence[str]) -> int:
-        seqs = self.store.delete(keys)
-        if seqs:
-            self.index.delete(seqs)
+        found = self.store.lookup(keys)
+        return len(self.remove([e.seq for e in found.values()]).seqs) if found else 0
+
+    def remove(self, seqs: Sequence[int], reason: str = "deleted", horizon_us: int | None = None) -> Removed:
+        """Remove posts from the store and the index together (the store logs the deletions,
+        so a crash before the index commit is repaired on start-up)."""
+        gone = self.store.remove(seqs)
+        gone.reason, gone.horizon_us = reason, horizon_us
+        if gone.seqs:
+            self.index.delete(gone.seqs)
             self._dirty = True
             self.maybe_commit()
-        return len(seqs)
+            for fn in self.removal_listeners:
+                try:
+                    fn(gone)
+                except Exception:  # a listener's bug must not stop the writer
+                    log.exception("removal listener %r failed", fn)
+        return gone
 
     # -- recovery ---------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ class StorySummary:
     authors: int
     first_seen: datetime
     last_seen: datetime
+    title: str | None = None  # text of the first post (kept after the story's posts expire)
 
 
 @dataclass(slots=True)
@@ -104,6 +105,19 @@ class Searcher:
             offset_budget -= 1
         hits = self._materialise(picked)
         return SearchResult(q, hits, total, from_us(now_us) if now_us else None, (time.perf_counter() - t0) * 1000)
+
+    # -- shared with hybrid retrieval (veristream.retrieve) ---------------------------------
+
+    def candidates(self, searcher, query, n: int, now_us: int | None, by_time: bool = False) -> list[IndexHit]:
+        """Up to ~2n candidates over one searcher snapshot: BM25 x recency, best first (or
+        newest first when `by_time`), before story grouping."""
+        if by_time:
+            return self._page(searcher, query, n, True, False)[0]
+        return self._blended(searcher, query, n, now_us, False)[0]
+
+    def materialise(self, picked: list[IndexHit]) -> list[Hit]:
+        """Hits with their posts and story summaries (posts deleted meanwhile are left out)."""
+        return self._materialise(picked)
 
     def _page(self, searcher, query, n: int, by_time: bool, count: bool) -> tuple[list[IndexHit], int | None]:
         return self.index.top(searcher, query, n, by_time=by_time, count=count)

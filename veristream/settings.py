@@ -38,7 +38,44 @@ class Settings:
     dedup_min_agreement: float = _s(0.6, "share of MinHash values two posts must share to be copies (~Jaccard)")
     dedup_min_tokens: int = _s(5, "posts with fewer tokens are grouped only by exact normalised text")
     detect_lang: bool = _s(True, "detect the language of posts whose source gives none")
+    sources: dict = field(default_factory=dict, hash=False, metadata={
+        "help": "live sources run together by `veristream ingest`: [sources.NAME] tables (README: Live sources)"})
     parse_workers: int = _s(-1, "worker processes parsing bulk input (-1: one per core beyond the first)")
+    trends: bool = _s(True, "detect trending terms and events as posts arrive (README: Trends and events)")
+    trends_windows: str = _s("5m,1h,24h", "trend windows in event time; windows up to 1h also raise events")
+    trends_min_authors: int = _s(5, "distinct authors (and stories) a term needs to trend and an event to be raised")
+    trends_fade_s: float = _s(3600.0, "an event fades after this long (event time) with none of its terms bursting")
+    retention_days: float = _s(0.0, "keep posts this many days (0: forever); age in the clock of retention_clock")
+    retention_clock: str = _s("event", "'event': age from created_at, back from the newest post's created_at (at most "
+                              "the wall clock + 10 min); 'arrival': age from when the post was stored (wall clock)")
+    retention_max_posts: int = _s(0, "keep at most this many posts, the oldest expiring first (0: no limit)")
+    retention_max_disk_mb: float = _s(0.0, "keep store + indexes under this size, the oldest posts expiring first (0: no limit)")
+    retention_story_days: float = _s(30.0, "a story's summary (counts, first/last seen, title) outlives its posts until its "
+                                     "last post is this many days old")
+    retention_interval_s: float = _s(10.0, "seconds between background expiry runs (0: none; run `veristream expire`)")
+    retention_batch: int = _s(1000, "posts expired per hold of the write lock: ingest goes on between batches")
+    vectors: bool = _s(True, "embed posts beside ingest for hybrid (BM25 + dense) retrieval; lexical only when false "
+                       "or when the model packages are missing")
+    embed_model_path: str = _s("", "sentence-embedding ONNX model (empty: the shipped all-MiniLM-L6-v2 int8)")
+    embed_tokenizer_path: str = _s("", "its tokenizer.json (empty: beside the model, else the shipped MiniLM one)")
+    embed_dim: int = _s(384, "dimensions of the embedding model's vectors")
+    embed_max_tokens: int = _s(128, "tokens of a post that are embedded (the rest is cut)")
+    embed_batch: int = _s(64, "posts encoded per batch by the embedding thread")
+    embed_threads: int = _s(1, "onnxruntime threads of the embedding thread (it runs at low priority)")
+    vectors_save_interval_s: float = _s(30.0, "least seconds between saves of the vector index (and on close)")
+    rrf_k: float = _s(60.0, "reciprocal rank fusion constant: score = sum of 1 / (rrf_k + rank) over BM25 and dense lists")
+    dense_min_similarity: float = _s(0.35, "least cosine similarity for a dense match to count")
+    ask_posts: int = _s(6, "posts quoted to a language model as evidence for an answer")
+    ask_post_chars: int = _s(280, "longest post text quoted in an answer or prompt (characters)")
+    llm_model_path: str = _s("", "GGUF model for `ask --composer local` (empty: the shipped SmolLM2-135M-Instruct)")
+    llm_threads: int = _s(0, "llama.cpp threads (0: half the cores)")
+    llm_ctx: int = _s(2048, "llama.cpp context size in tokens")
+    llm_max_tokens: int = _s(120, "most tokens a model may write for one answer")
+    llm_temperature: float = _s(0.0, "sampling temperature of the language model (0: greedy; a small model then stays closest to the posts)")
+    openai_base_url: str = _s("", "OpenAI-compatible server for `ask --composer openai`, e.g. http://127.0.0.1:8000/v1")
+    openai_model: str = _s("", "model name sent to that server")
+    openai_api_key: str = _s("", "API key for that server (else env OPENAI_API_KEY)")
+    openai_timeout_s: float = _s(60.0, "seconds to wait for the server")
 
     @classmethod
     def load(cls, config: str | Path | None = None, data_dir: str | Path | None = None,
@@ -69,6 +106,25 @@ class Settings:
         s = replace(self, **coerced)
         if s.durability not in ("fsync", "os"):
             raise SettingsError(f"durability must be 'fsync' or 'os', got {s.durability!r}")
+        if s.retention_clock not in ("event", "arrival"):
+            raise SettingsError(f"retention_clock must be 'event' or 'arrival', got {s.retention_clock!r}")
+        for k in ("retention_days", "retention_max_posts", "retention_max_disk_mb", "retention_story_days",
+                  "retention_interval_s"):
+            if getattr(s, k) < 0:
+                raise SettingsError(f"{k} must be 0 or more, got {getattr(s, k)!r}")
+        if s.retention_batch < 1:
+            raise SettingsError(f"retention_batch must be at least 1, got {s.retention_batch!r}")
+        for k in ("embed_dim", "embed_max_tokens", "embed_batch", "embed_threads", "ask_posts", "llm_ctx", "llm_max_tokens"):
+            if getattr(s, k) < 1:
+                raise SettingsError(f"{k} must be at least 1, got {getattr(s, k)!r}")
+        if s.ask_post_chars < 40:
+            raise SettingsError(f"ask_post_chars must be at least 40, got {s.ask_post_chars!r}")
+        if not 0 <= s.dense_min_similarity <= 1 or s.rrf_k < 0:
+            raise SettingsError("dense_min_similarity must be within 0..1 and rrf_k at least 0")
+        if s.sources:
+            from .sources.config import check_sources
+
+            check_sources(s.sources, where)
         return s
 
     @classmethod

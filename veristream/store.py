@@ -6,15 +6,21 @@ writer) and any number of reader connections; WAL lets readers run beside the wr
 Sequence numbers (`seq`) are the store's own document addresses: assigned once on insert,
 never reused (AUTOINCREMENT), and recorded in the lexical index so a hit resolves to its row.
 Updates and deletions are logged in `changes`, so an index that lags the store can be
-brought up to date from (last seq, last change) alone.
+brought up to date from (last seq, last change) alone; entries the index already covers are
+pruned (`prune_changes`), so the log does not grow with expired posts.
+
+`arrivals` marks, once per wall-clock second with writes, the last seq stored by then: the
+arrival clock for retention and the ingest rate for stats, readable by any process.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
@@ -33,7 +39,7 @@ CREATE TABLE IF NOT EXISTS posts(
     doc BLOB NOT NULL             -- the post as JSON (own schema, with raw)
 );
 CREATE INDEX IF NOT EXISTS posts_ts ON posts(ts);
-CREATE INDEX IF NOT EXISTS posts_story ON posts(story);
+CREATE INDEX IF NOT EXISTS posts_story_author ON posts(story, author);  -- story lookups; expiry prunes story_authors
 CREATE TABLE IF NOT EXISTS changes(
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     seq INTEGER NOT NULL,
@@ -44,14 +50,35 @@ CREATE TABLE IF NOT EXISTS stories(
     first_seq INTEGER NOT NULL,
     first_ts INTEGER NOT NULL,
     last_ts INTEGER NOT NULL,
-    posts INTEGER NOT NULL,
-    authors INTEGER NOT NULL
+    posts INTEGER NOT NULL,       -- every post the story has had, expired ones included
+    authors INTEGER NOT NULL,     -- distinct authors: authors_gone + rows in story_authors
+    title TEXT,                   -- first post's text, kept when the story's posts expire
+    authors_gone INTEGER NOT NULL DEFAULT 0  -- authors whose last post in the story expired
 );
 CREATE TABLE IF NOT EXISTS story_authors(
     story INTEGER NOT NULL, author TEXT NOT NULL, PRIMARY KEY(story, author)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS offsets(source TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS arrivals(
+    sec INTEGER PRIMARY KEY,      -- wall clock, seconds since epoch
+    seq INTEGER NOT NULL          -- posts with seq <= this had arrived by the end of `sec`
+);
+CREATE TABLE IF NOT EXISTS events(
+    id INTEGER PRIMARY KEY,       -- trends: an event raised by the detector (EventStore, end of file)
+    status TEXT NOT NULL,         -- 'active' | 'faded' | 'merged'
+    first_seen INTEGER NOT NULL,  -- event time, microseconds
+    detected_at INTEGER NOT NULL,
+    last_seen INTEGER NOT NULL,
+    doc BLOB NOT NULL,            -- the public record (JSON)
+    state BLOB                    -- the detector's working state, to resume it after a restart
+);
+CREATE INDEX IF NOT EXISTS events_last_seen ON events(last_seen);
+CREATE TABLE IF NOT EXISTS trending(
+    win TEXT NOT NULL, rank INTEGER NOT NULL, doc BLOB NOT NULL, PRIMARY KEY(win, rank)
+) WITHOUT ROWID;                  -- trends: the writer's latest trending terms per window
 """
+
+TITLE_CHARS = 280
 
 
 @dataclass(slots=True)
@@ -89,6 +116,19 @@ class StoryRow:
 
 
 @dataclass(slots=True)
+class Removed:
+    """Posts removed from the store (and then the index): expired by retention or deleted at
+    their source. What removal listeners (trends, vectors) receive."""
+
+    seqs: list[int] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    stories: list[int] = field(default_factory=list)  # story of each removed post
+    ts: list[int] = field(default_factory=list)  # created_at (us) of each removed post
+    reason: str = "deleted"  # deleted | age | count | disk
+    horizon_us: int | None = None  # age expiry: posts created before this are gone
+
+
+@dataclass(slots=True)
 class Cursor:
     """How far the store has gone: the index checkpoint compares against this."""
 
@@ -115,7 +155,9 @@ class Store:
             self._w = None
         else:
             self._w = self._connect()
+            self._migrate(self._w)
             self._w.executescript(SCHEMA)
+            self._w.execute("DROP INDEX IF EXISTS posts_story")  # replaced by posts_story_author
             # FULL fsyncs the WAL on every commit: accepted means on disk. NORMAL only
             # reaches the OS, which still survives a process crash (SIGKILL).
             self._w.execute(f"PRAGMA synchronous={'FULL' if durability == 'fsync' else 'NORMAL'}")
@@ -129,12 +171,23 @@ class Store:
             row = self._w.execute("SELECT seq FROM sqlite_sequence WHERE name='posts'").fetchone()
             self._next_seq = (row[0] if row else 0) + 1
 
+    @staticmethod
+    def _migrate(con: sqlite3.Connection) -> None:
+        """Columns added to tables of an existing store (before SCHEMA's CREATE ... IF NOT EXISTS)."""
+        cols = {r[1] for r in con.execute("PRAGMA table_info(stories)")}
+        if cols and "title" not in cols:
+            con.execute("ALTER TABLE stories ADD COLUMN title TEXT")
+        if cols and "authors_gone" not in cols:
+            con.execute("ALTER TABLE stories ADD COLUMN authors_gone INTEGER NOT NULL DEFAULT 0")
+
     def _connect(self) -> sqlite3.Connection:
         uri = f"file:{self.path}?mode=ro" if self.readonly else f"file:{self.path}"
         con = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None if self.readonly else "DEFERRED")
         con.execute("PRAGMA journal_mode=WAL") if not self.readonly else None
         con.execute("PRAGMA busy_timeout=10000")
         con.execute("PRAGMA cache_size=-65536")
+        if not self.readonly:
+            con.execute("PRAGMA journal_size_limit=67108864")  # the WAL shrinks back after a burst
         return con
 
     def _checkpointer(self) -> None:
@@ -196,8 +249,12 @@ class Store:
                 [(s.id, s.first_seq, s.first_ts, s.last_ts, s.posts, s.authors) for s in stories],
             )
             w.executemany("INSERT OR IGNORE INTO story_authors(story, author) VALUES (?,?)", story_authors)
-            w.executemany("UPDATE stories SET authors=(SELECT count(*) FROM story_authors WHERE story=?1) WHERE id=?1",
-                          [(s.id,) for s in stories if s.authors < 0])
+            w.executemany("UPDATE stories SET authors=authors_gone+(SELECT count(*) FROM story_authors WHERE story=?1) "
+                          "WHERE id=?1", [(s.id,) for s in stories if s.authors < 0])
+            if new:
+                sec = int(time.time())
+                w.execute("INSERT INTO arrivals(sec, seq) VALUES (?,?) ON CONFLICT(sec) DO UPDATE SET seq=excluded.seq",
+                          (sec, new[-1].seq))
             if offsets:
                 w.executemany("INSERT INTO offsets(source, value) VALUES (?,?) ON CONFLICT(source) DO UPDATE SET value=excluded.value",
                               list(offsets.items()))
@@ -218,14 +275,55 @@ class Store:
         w = self._w
         assert w is not None
         found = {k: e.seq for k, e in self.lookup(keys).items()}
-        if not found:
-            return []
-        w.execute("BEGIN")
-        seqs = list(found.values())
-        w.executemany("DELETE FROM posts WHERE seq=?", [(s,) for s in seqs])
-        w.executemany("INSERT INTO changes(seq, kind) VALUES (?, 'delete')", [(s,) for s in seqs])
-        w.execute("COMMIT")
-        return seqs
+        return self.remove(list(found.values())).seqs if found else []
+
+    def remove(self, seqs: Sequence[int]) -> Removed:
+        """Remove posts by seq in one transaction, logged in `changes` for the index.
+
+        Story summaries stay (counts, first/last seen; the title is saved from the first post
+        removed); a story's author rows go once none of its kept posts is by that author."""
+        w = self._w
+        assert w is not None
+        out = Removed()
+        try:
+            w.execute("BEGIN")
+            rows: list[tuple[int, str, int, int, str]] = []
+            for i in range(0, len(seqs), 500):
+                chunk = seqs[i : i + 500]
+                rows += w.execute(f"SELECT seq, key, story, ts, author FROM posts WHERE seq IN ({','.join('?' * len(chunk))}) "
+                                  "ORDER BY seq", chunk).fetchall()
+            if not rows:
+                w.execute("COMMIT")
+                return out
+            summarised = dict(_in(w, "SELECT id, title IS NULL FROM stories WHERE id IN ({})", list({r[2] for r in rows})))
+            first: dict[int, int] = {}
+            for seq, _k, story, _t, _a in rows:
+                if summarised.get(story) and story not in first:
+                    first[story] = seq
+            if first:
+                docs = dict(_in(w, "SELECT seq, doc FROM posts WHERE seq IN ({})", list(first.values())))
+                w.executemany("UPDATE stories SET title=? WHERE id=?",
+                              [(_title(docs[seq]), story) for story, seq in first.items() if seq in docs])
+            removed = [(r[0],) for r in rows]
+            w.executemany("DELETE FROM posts WHERE seq=?", removed)
+            w.executemany("INSERT INTO changes(seq, kind) VALUES (?, 'delete')", removed)
+            gone: dict[int, int] = {}
+            for story, author in {(r[2], r[4]) for r in rows if r[2] in summarised}:
+                if w.execute("SELECT 1 FROM posts WHERE story=? AND author=? LIMIT 1", (story, author)).fetchone():
+                    continue
+                if w.execute("DELETE FROM story_authors WHERE story=? AND author=?", (story, author)).rowcount:
+                    gone[story] = gone.get(story, 0) + 1
+            w.executemany("UPDATE stories SET authors_gone=authors_gone+? WHERE id=?", [(n, s) for s, n in gone.items()])
+            w.execute("COMMIT")
+        except BaseException:
+            if w.in_transaction:
+                w.execute("ROLLBACK")
+            raise
+        out.seqs = [r[0] for r in rows]
+        out.keys = [r[1] for r in rows]
+        out.stories = [r[2] for r in rows]
+        out.ts = [r[3] for r in rows]
+        return out
 
     def story_state(self, ids: Sequence[int]) -> tuple[dict[int, StoryRow], dict[int, StoryRow]]:
         """(stories with a row, single-post stories) among `ids`, seen by the writer.
@@ -280,6 +378,10 @@ class Store:
         row = self._w.execute("SELECT author FROM posts WHERE story=? ORDER BY seq LIMIT 1", (story,)).fetchone()
         return row[0] if row else None
 
+    def story_title(self, story: int) -> str | None:
+        row = self._r.execute("SELECT title FROM stories WHERE id=?", (story,)).fetchone()
+        return row[0] if row else None
+
     def story_seqs(self, story: int, limit: int = 1000) -> list[int]:
         return [r[0] for r in self._r.execute("SELECT seq FROM posts WHERE story=? ORDER BY ts LIMIT ?", (story, limit))]
 
@@ -320,6 +422,132 @@ class Store:
         rows.reverse()
         return [(k, st, _unsigned(th), sig) for k, st, th, sig in rows]
 
+    # -- retention: picking what expires (reader), pruning logs (writer) --------------
+
+    def oldest(self, limit: int, by: str = "ts", before_ts: int | None = None, upto_seq: int | None = None) -> list[int]:
+        """Seqs of the oldest posts, by event time (`ts`) or arrival (`seq`), optionally only
+        those created before `before_ts` or stored up to `upto_seq`."""
+        if by == "ts":
+            q, arg = ("SELECT seq FROM posts WHERE ts < ? ORDER BY ts LIMIT ?", before_ts) if before_ts is not None \
+                else ("SELECT seq FROM posts ORDER BY ts LIMIT ?", None)
+        else:
+            q, arg = ("SELECT seq FROM posts WHERE seq <= ? ORDER BY seq LIMIT ?", upto_seq) if upto_seq is not None \
+                else ("SELECT seq FROM posts ORDER BY seq LIMIT ?", None)
+        args = (limit,) if arg is None else (arg, limit)
+        return [r[0] for r in self._r.execute(q, args)]
+
+    def arrived_before(self, sec: float) -> int:
+        """The highest seq stored before wall-clock time `sec` (0 if none)."""
+        row = self._r.execute("SELECT max(seq) FROM arrivals WHERE sec < ?", (int(sec),)).fetchone()
+        return row[0] or 0
+
+    def prune_changes(self, upto: int, limit: int = 100_000) -> int:
+        """Drop change-log entries the index already covers (id <= `upto`)."""
+        assert self._w is not None
+        cur = self._w.execute("DELETE FROM changes WHERE id IN (SELECT id FROM changes WHERE id <= ? ORDER BY id LIMIT ?)",
+                              (upto, limit))
+        self._w.commit()
+        return cur.rowcount
+
+    def prune_arrivals(self, before_sec: float) -> int:
+        """Drop arrival marks older than `before_sec` that no stored post needs."""
+        assert self._w is not None
+        cur = self._w.execute("DELETE FROM arrivals WHERE sec < ? AND seq < coalesce((SELECT min(seq) FROM posts), ?)",
+                              (int(before_sec), 1 << 62))
+        self._w.commit()
+        return cur.rowcount
+
+    def summaries_page(self, after_id: int, limit: int) -> list[tuple[int, int]]:
+        """(id, last_ts) of story summaries after `after_id`, in id order (reader)."""
+        return self._r.execute("SELECT id, last_ts FROM stories WHERE id > ? ORDER BY id LIMIT ?", (after_id, limit)).fetchall()
+
+    def drop_summaries(self, ids: Sequence[int], before_ts: int) -> int:
+        """Delete the summaries of stories last seen before `before_ts` that have no posts left."""
+        w = self._w
+        assert w is not None
+        n = 0
+        try:
+            w.execute("BEGIN")
+            for sid in ids:
+                cur = w.execute("DELETE FROM stories WHERE id=?1 AND last_ts < ?2 AND NOT EXISTS "
+                                "(SELECT 1 FROM posts WHERE story=?1)", (sid, before_ts))
+                if cur.rowcount:
+                    n += 1
+                    w.execute("DELETE FROM story_authors WHERE story=?", (sid,))
+            w.execute("COMMIT")
+        except BaseException:
+            if w.in_transaction:
+                w.execute("ROLLBACK")
+            raise
+        return n
+
+    # -- stats, export and backup (readers) --------------------------------------------
+
+    def used_bytes(self) -> int:
+        """Bytes of the database's pages in use: not the pages freed for reuse (the file keeps
+        them), nor the WAL (a transient copy of pages, cut back to 64 MB after checkpoints)."""
+        con = self._r
+        size, pages, free = (con.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_size", "page_count", "freelist_count"))
+        return size * (pages - free)
+
+    def figures(self) -> dict[str, int | None]:
+        """Counts for `stats` over one snapshot: posts, stories, summaries, authors, time span."""
+        con = self._reader()
+        try:
+            con.execute("BEGIN")
+            one = lambda q: con.execute(q).fetchone()[0]  # noqa: E731
+            return {"posts": one("SELECT count(*) FROM posts"),
+                    "stories": one("SELECT count(DISTINCT story) FROM posts"),
+                    "story_summaries": one("SELECT count(*) FROM stories"),
+                    "summaries_without_posts": one("SELECT count(*) FROM stories s WHERE NOT EXISTS "
+                                                   "(SELECT 1 FROM posts WHERE story=s.id)"),
+                    "authors": one("SELECT count(DISTINCT author) FROM posts"),
+                    "story_authors": one("SELECT count(*) FROM story_authors"),
+                    "changes": one("SELECT count(*) FROM changes"),
+                    "oldest_us": one("SELECT min(ts) FROM posts"),
+                    "newest_us": one("SELECT max(ts) FROM posts")}
+        finally:
+            con.close()
+
+    def ingest_rate(self, window_s: float = 60.0, now: float | None = None) -> float:
+        """New posts per second stored over the last `window_s` seconds of wall-clock time."""
+        now = time.time() if now is None else now
+        con = self._r
+        last = con.execute("SELECT sec, seq FROM arrivals ORDER BY sec DESC LIMIT 1").fetchone()
+        if last is None or last[0] < now - window_s:
+            return 0.0
+        base = con.execute("SELECT sec, seq FROM arrivals WHERE sec < ? ORDER BY sec DESC LIMIT 1", (int(now - window_s),)).fetchone()
+        if base is None:  # the store is younger than the window
+            first = con.execute("SELECT sec FROM arrivals ORDER BY sec LIMIT 1").fetchone()[0]
+            lo = con.execute("SELECT min(seq) FROM posts").fetchone()[0] or last[1]
+            return (last[1] - lo + 1) / max(1.0, now - first)
+        return (last[1] - base[1]) / max(1.0, now - base[0] - 1)
+
+    @staticmethod
+    def check(path: str | Path) -> str | None:
+        """None if the SQLite file at `path` is sound, else what is wrong (quick_check)."""
+        try:
+            con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            try:
+                res = [r[0] for r in con.execute("PRAGMA quick_check")]
+                con.execute("SELECT count(*) FROM posts").fetchone()
+            finally:
+                con.close()
+        except sqlite3.DatabaseError as e:
+            return str(e)
+        return None if res == ["ok"] else "; ".join(res[:5])
+
+    @contextmanager
+    def snapshot(self) -> Iterator["Snapshot"]:
+        """A consistent read-only view for as long as the block runs (the writer goes on)."""
+        con = self._reader()
+        try:
+            con.execute("BEGIN")
+            con.execute("SELECT 1 FROM posts LIMIT 1").fetchall()  # the snapshot starts here
+            yield Snapshot(con)
+        finally:
+            con.close()
+
     def close(self) -> None:
         if self._closed:
             return
@@ -332,6 +560,61 @@ class Store:
         con = getattr(self._local, "con", None)
         if con is not None:
             con.close()
+
+
+class Snapshot:
+    """One read transaction: every query sees the store as it was when the snapshot began."""
+
+    def __init__(self, con: sqlite3.Connection):
+        self._con = con
+
+    def _where(self, since_us: int | None, until_us: int | None) -> tuple[str, list[int]]:
+        cond, args = [], []
+        if since_us is not None:
+            cond.append("ts >= ?")
+            args.append(since_us)
+        if until_us is not None:
+            cond.append("ts <= ?")
+            args.append(until_us)
+        return (" WHERE " + " AND ".join(cond) if cond else ""), args
+
+    def count(self, since_us: int | None = None, until_us: int | None = None) -> int:
+        where, args = self._where(since_us, until_us)
+        return self._con.execute(f"SELECT count(*) FROM posts{where}", args).fetchone()[0]
+
+    def rows(self, since_us: int | None = None, until_us: int | None = None,
+             batch: int = 2000) -> Iterator[list[tuple[int, int, int, bytes]]]:
+        """(seq, ts, story, doc) of posts in event-time order, in batches."""
+        where, args = self._where(since_us, until_us)
+        cur = self._con.execute(f"SELECT seq, ts, story, doc FROM posts{where} ORDER BY ts, seq", args)
+        while rows := cur.fetchmany(batch):
+            yield rows
+
+    def newest_ts(self) -> int | None:
+        return self._con.execute("SELECT max(ts) FROM posts").fetchone()[0]
+
+    def rows_by_seq(self, seqs: Sequence[int]) -> list[tuple[int, int, int, bytes]]:
+        return list(_in(self._con, "SELECT seq, ts, story, doc FROM posts WHERE seq IN ({}) ORDER BY ts, seq", seqs))
+
+    def backup(self, path: str | Path) -> None:
+        """Copy the whole database as of this snapshot into a new file at `path`."""
+        dst = sqlite3.connect(str(path))
+        try:
+            self._con.backup(dst)  # pages=-1: one step, inside this read transaction
+        finally:
+            dst.close()
+
+
+def _in(con: sqlite3.Connection, query: str, values: Sequence) -> Iterator[tuple]:
+    """Rows of `query` whose single `IN ({})` takes `values`, 500 at a time."""
+    for i in range(0, len(values), 500):
+        chunk = values[i : i + 500]
+        yield from con.execute(query.format(",".join("?" * len(chunk))), chunk)
+
+
+def _title(doc: bytes) -> str:
+    text = " ".join(str(orjson.loads(doc).get("text") or "").split())
+    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1] + "…"
 
 
 def _story_rows(con: sqlite3.Connection, ids: Sequence[int]) -> tuple[dict[int, StoryRow], dict[int, StoryRow]]:
@@ -349,3 +632,89 @@ def _story_rows(con: sqlite3.Connection, ids: Sequence[int]) -> tuple[dict[int, 
         for story, seq, ts in con.execute(q, chunk):
             singles[story] = StoryRow(story, seq, ts, ts, 1, 1)
     return rows, singles
+
+
+# -- events (trends) ----------------------------------------------------------------------
+# The trends detector (veristream.trends) persists its events and its latest trending terms
+# here. It runs on its own thread, so it writes through its own connection (WAL: one writer
+# at a time; these transactions are small and rate-limited) and reads what it resumes from
+# through the same connection; callers on other threads read through their own.
+
+
+class EventStore:
+    def __init__(self, store: Store):
+        self.store = store
+        self._w: sqlite3.Connection | None = None
+
+    def _writer(self) -> sqlite3.Connection:
+        if self._w is None:
+            assert not self.store.readonly
+            self._w = self.store._connect()
+            self._w.execute("PRAGMA synchronous=NORMAL")  # derived data: a lost flush is re-derived
+        return self._w
+
+    def save(self, events: Sequence[tuple[int, str, int, int, int, bytes, bytes | None]],
+             trending: dict[str, list[bytes]] | None = None) -> None:
+        """Upsert event rows (id, status, first_seen, detected_at, last_seen, doc, state) and
+        replace the trending snapshot of the windows given, in one transaction."""
+        if not events and not trending:
+            return
+        w = self._writer()
+        try:
+            w.execute("BEGIN IMMEDIATE")
+            w.executemany(
+                "INSERT INTO events(id, status, first_seen, detected_at, last_seen, doc, state) VALUES (?,?,?,?,?,?,?) "
+                "ON CONFLICT(id) DO UPDATE SET status=excluded.status, first_seen=excluded.first_seen, "
+                "detected_at=excluded.detected_at, last_seen=excluded.last_seen, doc=excluded.doc, state=excluded.state",
+                events)
+            for win, docs in (trending or {}).items():
+                w.execute("DELETE FROM trending WHERE win=?", (win,))
+                w.executemany("INSERT INTO trending(win, rank, doc) VALUES (?,?,?)",
+                              [(win, i, d) for i, d in enumerate(docs)])
+            w.execute("COMMIT")
+        except BaseException:
+            if w.in_transaction:
+                w.execute("ROLLBACK")
+            raise
+
+    def events(self, since_us: int | None = None, limit: int = 50, merged: bool = False) -> list[dict]:
+        """Public event records seen at/after `since_us`, newest detection first."""
+        q = "SELECT doc FROM events WHERE last_seen >= ?" + ("" if merged else " AND status != 'merged'")
+        q += " ORDER BY detected_at DESC, id DESC LIMIT ?"
+        try:
+            rows = self.store._r.execute(q, (since_us if since_us is not None else -(1 << 62), limit)).fetchall()
+        except sqlite3.OperationalError:  # a store written before events existed
+            return []
+        return [orjson.loads(r[0]) for r in rows]
+
+    def resumable(self, since_us: int) -> list[tuple[dict, bytes]]:
+        """(record, state) of events the detector may still extend: not merged, seen since."""
+        rows = self._writer().execute(
+            "SELECT doc, state FROM events WHERE status != 'merged' AND state IS NOT NULL AND last_seen >= ? "
+            "ORDER BY id", (since_us,)).fetchall()
+        return [(orjson.loads(d), s) for d, s in rows]
+
+    def max_id(self) -> int:
+        return self._writer().execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+
+    def trending(self, win: str, limit: int = 20) -> list[dict]:
+        try:
+            rows = self.store._r.execute("SELECT doc FROM trending WHERE win=? ORDER BY rank LIMIT ?",
+                                         (win, limit)).fetchall()
+        except sqlite3.OperationalError:
+            return []
+        return [orjson.loads(r[0]) for r in rows]
+
+    def recent_posts(self, max_seq: int, since_us: int, limit: int) -> list[tuple[int, int, str, int, bytes]]:
+        """(seq, ts, author, story, doc) of the newest `limit` posts with ts >= since_us and
+        seq <= max_seq, in event-time order: what the detector replays on start-up."""
+        rows = self._writer().execute(
+            "SELECT seq, ts, author, story, doc FROM posts WHERE ts >= ? AND seq <= ? ORDER BY ts DESC, seq DESC LIMIT ?",
+            (since_us, max_seq, limit)).fetchall()
+        rows.reverse()
+        return rows
+
+    def close(self) -> None:
+        if self._w is not None:
+            self._w.close()
+            self._w = None

@@ -188,6 +188,27 @@ class LexicalIndex:
         """One snapshot: use the same searcher for every part of a query."""
         return self._index.searcher()
 
+    def term_counts(self, field: str) -> dict[str, int]:
+        """Live documents per term of a field (e.g. `lang`), deleted documents excluded."""
+        return dict(self.searcher().terms_with_prefix(field, "", filter_query=tantivy.Query.all_query()))
+
+    def disk_bytes(self) -> tuple[int, int]:
+        """(bytes on disk, the share of them holding live documents): deleted documents keep
+        their space until tantivy merges their segment away."""
+        total = 0
+        for f in self.path.iterdir():
+            try:
+                total += f.stat().st_size
+            except FileNotFoundError:  # removed by a merge meanwhile
+                pass
+        try:
+            segs = orjson.loads((self.path / "meta.json").read_bytes())["segments"]
+            docs = sum(s["max_doc"] for s in segs)
+            deleted = sum((s.get("deletes") or {}).get("num_deleted_docs", 0) for s in segs)
+        except (FileNotFoundError, orjson.JSONDecodeError, KeyError, TypeError):
+            return total, total
+        return total, round(total * (docs - deleted) / docs) if docs else total
+
     def build_query(self, text: str, f: Filters) -> tuple[tantivy.Query, bool]:
         """(query, has_text). Filters are constant-score so they never change the ranking."""
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
@@ -258,6 +279,21 @@ class LexicalIndex:
         addrs = [a for _, a in res.hits]
         got = searcher.fast_field_values("seq", addrs) if addrs else []
         return {s: sc for s, (sc, _) in zip(got, res.hits)}
+
+    def hits_for(self, searcher: tantivy.Searcher, query: tantivy.Query, seqs: Sequence[int]) -> list[IndexHit]:
+        """The documents among `seqs` that match `query` (e.g. only filters), with their story
+        and time: candidates found elsewhere (the vector index) checked against this snapshot."""
+        if not seqs:
+            return []
+        only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(self.schema, "seq", list(seqs)), 0.0)
+        q = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, only)])
+        res = searcher.search(q, len(seqs), count=False)
+        addrs = [a for _, a in res.hits]
+        if not addrs:
+            return []
+        got = zip(searcher.fast_field_values("seq", addrs), searcher.fast_field_values("story", addrs),
+                  searcher.fast_field_values("ts", addrs))
+        return [IndexHit(seq, story, ts, 0.0) for seq, story, ts in got]
 
     def close(self) -> None:
         if self._writer is not None:

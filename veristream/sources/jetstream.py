@@ -124,7 +124,7 @@ class JetstreamSource(Source):
                              ping_timeout=c.ping_interval_s, close_timeout=2,
                              max_size=c.max_message_bytes + 65536,
                              proxy=None if is_loopback(base) else True,
-                             user_agent_header=USER_AGENT)
+                             user_agent_header=USER_AGENT).__enter__()  # context-manager form: no legacy warning
             except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as e:
                 self._fail_over(e, backoff)
                 continue

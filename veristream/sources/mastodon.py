@@ -201,7 +201,7 @@ class MastodonSource(Source):
                     ws = connect(url, additional_headers=self._headers(), open_timeout=c.open_timeout_s,
                                  ping_interval=c.ping_interval_s, ping_timeout=c.ping_interval_s,
                                  close_timeout=2, proxy=None if is_loopback(base) else True,
-                                 user_agent_header=None)
+                                 user_agent_header=None).__enter__()
                 except InvalidStatus as e:
                     code = e.response.status_code
                     delay = backoff.next()
@@ -291,7 +291,7 @@ class MastodonSource(Source):
             self.quarantine(sink, f"unknown streaming event: {str(event)[:40]!r}", msg)
             return
         streams = obj.get("stream")
-        spec = _spec_of(streams) or self.streams[0].spec
+        spec = self._match(_spec_of(streams))
         payload = obj.get("payload")
         if event == "delete":
             self.message()
@@ -309,9 +309,9 @@ class MastodonSource(Source):
             self.message()
             self.count("ignored")
             return
-        self._status(obj, payload, event, spec, sink, msg)
+        self._on_status(obj, payload, event, spec, sink, msg)
 
-    def _status(self, obj: dict, payload: Any, event: str, spec: str, sink: Sink, raw: Any) -> None:
+    def _on_status(self, obj: dict, payload: Any, event: str, spec: str, sink: Sink, raw: Any) -> None:
         from ..readers import parse_obj
 
         if isinstance(payload, (str, bytes)):
@@ -347,8 +347,16 @@ class MastodonSource(Source):
         if last is None or _id_order(local) > _id_order(last):
             self._last[spec] = local
             for st in self.streams:
-                if st.spec.lower() == spec.lower():
+                if st.spec == spec:
                     sink.offset(self.offset_key(st), local)
+
+    def _match(self, spec: str | None) -> str:
+        """The configured stream a message belongs to (servers may change a tag's case)."""
+        if spec:
+            for st in self.streams:
+                if st.spec.lower() == spec.lower():
+                    return st.spec
+        return self.streams[0].spec
 
     # -- backfill --------------------------------------------------------------------------------
 
@@ -377,7 +385,7 @@ class MastodonSource(Source):
                 for s in items:
                     edited = bool(s.get("edited_at"))
                     env = {"stream": [st.stream], "event": "status.update" if edited else "update"}
-                    self._status(env, s, env["event"], st.spec, sink, orjson.dumps(s))
+                    self._on_status(env, s, env["event"], st.spec, sink, orjson.dumps(s))
                 newest = items[-1]["id"] if items else since
                 if newest == since:
                     break

@@ -92,14 +92,13 @@ class RSSSource(Source):
                 if f.due <= now:
                     self.poll(f, sink)
             nxt = min(f.due for f in self.feeds)
-            self.update(state="waiting", next_retry_at=None)
             self.wait(max(0.05, nxt - time.monotonic()))
 
     # -- one fetch ------------------------------------------------------------------------------
 
     def poll(self, f: _Feed, sink: Sink) -> None:
-        c = self.config
-        self.update(state="polling")
+        if not self.status.connected:
+            self.update(state="connecting")
         try:
             status, headers, body, final_url = self._fetch(f)
         except (OSError, http.client.HTTPException, ValueError) as e:
@@ -178,6 +177,9 @@ class RSSSource(Source):
                 body = resp.read(c.max_bytes + 1) if resp.status == 200 else b""
                 if len(body) > c.max_bytes:
                     raise ValueError(f"feed larger than {c.max_bytes} bytes")
+                want = hdrs.get("content-length")
+                if resp.status == 200 and want and want.isdigit() and len(body) < int(want):
+                    raise http.client.IncompleteRead(body, int(want) - len(body))  # cut off mid-feed
                 return resp.status, hdrs, body, url
             finally:
                 conn.close()

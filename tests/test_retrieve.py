@@ -1,0 +1,208 @@
+"""Hybrid retrieval through the Engine: BM25 + MiniLM vectors (real onnxruntime encoder, real
+usearch index), fused by rank, in event time, by story; embedding beside ingest, its lag
+visible, lexical search covering what is not embedded yet."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+
+from veristream import Engine, Settings
+from veristream.vectors import Vectors, find_model
+from conftest import T0, mkpost
+
+pytestmark = pytest.mark.skipif(find_model() is None, reason="the MiniLM model packages are not installed")
+
+BRIDGE = "The old bridge over the river collapsed this morning and two cars fell into the water"
+PARAPHRASE_Q = "automobiles plunged after a span gave way"  # no word in common with BRIDGE
+
+
+def settings(**kw) -> Settings:
+    return Settings.load(env={}, vectors_save_interval_s=0.2, **kw)
+
+
+@pytest.fixture
+def eng(tmp_path: Path) -> Iterator[Engine]:
+    e = Engine(tmp_path / "data", settings())
+    yield e
+    e.close()
+
+
+def ids(hits) -> list[str]:
+    return [h.post.id for h in hits]
+
+
+class Gate:
+    """Holds the embedding thread (only it) until opened: a lag we control, no sleeping."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch):
+        self.open = threading.Event()
+        self.entered = threading.Event()
+        real = Vectors._load
+        gate = self
+
+        class Held:
+            def __init__(self, enc):
+                self.enc, self.id, self.dim = enc, enc.id, enc.dim
+
+            def encode(self, texts):
+                if threading.current_thread().name == "veristream-embed":
+                    gate.entered.set()
+                    assert gate.open.wait(30), "gate never opened"
+                return self.enc.encode(texts)
+
+        monkeypatch.setattr(Vectors, "_load", staticmethod(lambda files, s: Held(real(files, s))))
+
+
+def test_dense_finds_a_paraphrase_that_bm25_misses(eng: Engine) -> None:
+    eng.ingest([mkpost("bridge", BRIDGE, author="a"), mkpost("pizza", "Best pizza in town at the corner shop", author="b"),
+                mkpost("vote", "Polls close at 8pm, remember to vote today", author="c")])
+    assert eng.wait_embedded(60)
+    lexical = eng.retrieve(PARAPHRASE_Q, dense=False)
+    assert lexical.mode == "lexical" and "bridge" not in ids(lexical.hits)
+    hybrid = eng.retrieve(PARAPHRASE_Q)
+    assert hybrid.mode == "hybrid"
+    assert ids(hybrid.hits)[0] == "bridge"
+    top = hybrid.hits[0]
+    assert top.lexical_rank is None and top.dense_rank == 1 and top.similarity > 0.35
+    assert "pizza" not in ids(hybrid.hits)  # below the similarity floor
+
+
+def test_fusion_puts_posts_both_lists_agree_on_first(eng: Engine) -> None:
+    eng.ingest([
+        mkpost("both", "Flooded downtown bridge closed, water over the road", minutes=0, author="a"),
+        mkpost("lex", "bridge tournament results: the downtown club wins again", minutes=1, author="b"),
+        mkpost("dense", "Streets under water after the river burst its banks", minutes=2, author="c"),
+    ])
+    assert eng.wait_embedded(60)
+    r = eng.retrieve("flooded bridge downtown", limit=3)
+    assert ids(r.hits)[0] == "both"
+    both = r.hits[0]
+    assert (both.lexical_rank, both.dense_rank) == (1, 1)
+    assert r.hits[0].score > max(h.score for h in r.hits[1:])
+    assert r.keywords == ["flooded", "bridge", "downtown"]
+
+
+def test_recency_in_event_time_and_filters_apply_to_both_lists(eng: Engine) -> None:
+    eng.ingest([mkpost("old", "Wildfire near the ridge forces evacuations", minutes=0, author="a"),
+                mkpost("new", "Wildfire near the ridge forces more evacuations", minutes=600, author="b")])
+    assert eng.wait_embedded(60)
+    assert ids(eng.retrieve("wildfire evacuations ridge", all_posts=True).hits)[0] == "new"
+    since = T0 + timedelta(minutes=300)
+    assert ids(eng.retrieve("brush fire, people leaving their homes", since=since).hits) == ["new"]
+    assert ids(eng.retrieve("brush fire, people leaving their homes", until=since).hits) == ["old"]
+
+
+def test_copies_show_once_unless_all_posts(eng: Engine) -> None:
+    text = "Power cut across the whole east side of the city, traffic lights are out"
+    eng.ingest([mkpost(f"c{i}", text, minutes=i, author=f"u{i}") for i in range(4)]
+               + [mkpost("other", "Power restored on the west side", minutes=5, author="z")])
+    assert eng.wait_embedded(60)
+    hits = eng.retrieve("electricity outage east side").hits
+    copies = [h for h in hits if h.post.id.startswith("c")]
+    assert len(copies) == 1 and copies[0].story.posts == 4
+    assert len([h for h in eng.retrieve("electricity outage east side", all_posts=True).hits
+                if h.post.id.startswith("c")]) == 4
+
+
+def test_embedding_lag_is_visible_and_lexical_covers_unembedded_posts(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    gate = Gate(monkeypatch)
+    with Engine(tmp_path / "data", settings()) as eng:
+        r = eng.ingest([mkpost("bridge", BRIDGE), mkpost("x", "Bridge inspection was scheduled for next week", minutes=1)])
+        assert gate.entered.wait(30)  # the thread is embedding the batch, held
+        st = eng.embedding_status()
+        assert st.enabled and st.pending == 2 and st.vectors == 0
+        # Ingest goes on while embedding is held: the writer never waits for it.
+        assert eng.ingest([mkpost("late", "Divers reach the cars in the river under the bridge", minutes=2)]).accepted == 1
+        assert eng.embedding_status().pending == 3
+        assert set(ids(eng.retrieve("bridge river cars").hits)) >= {"bridge", "late"}  # lexical covers them
+        assert "bridge" not in ids(eng.retrieve(PARAPHRASE_Q).hits)  # not embedded: no paraphrase match yet
+        assert not eng.wait_embedded(0.05)
+        gate.open.set()
+        assert eng.wait_embedded(60)
+        st = eng.embedding_status()
+        assert st.pending == 0 and st.vectors == 3 and st.embedded_seq == max(r.seqs) + 1
+        assert ids(eng.retrieve(PARAPHRASE_Q).hits)[0] == "bridge"
+
+
+def test_restart_resumes_embedding_from_the_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = tmp_path / "data"
+    with Engine(data, settings()) as eng:
+        eng.ingest([mkpost(str(i), f"Post number {i} about the harbour ferry timetable", minutes=i) for i in range(5)])
+        assert eng.wait_embedded(60)
+    cp = orjson.loads((data / "vectors" / "checkpoint.json").read_bytes())
+    assert cp["seq"] == 5 and cp["vectors"] == 5
+    with Engine(data, settings(vectors=False)) as eng:  # e.g. stopped before the thread got to it
+        eng.ingest([mkpost("b", BRIDGE, minutes=10)])
+    gate = Gate(monkeypatch)
+    with Engine(data, settings()) as eng:
+        assert gate.entered.wait(30)  # resumed on its own, from the checkpoint
+        st = eng.embedding_status()
+        assert (st.embedded_seq, st.pending, st.vectors) == (5, 1, 5)
+        gate.open.set()
+        assert eng.wait_embedded(60)
+        st = eng.embedding_status()
+        assert st.vectors == 6 and st.pending == 0
+        assert ids(eng.retrieve(PARAPHRASE_Q).hits)[0] == "b"
+
+
+def test_removed_posts_leave_the_vector_index(eng: Engine) -> None:
+    eng.ingest([mkpost("bridge", BRIDGE), mkpost("keep", "Ferry service resumes on the east harbour", minutes=1)])
+    assert eng.wait_embedded(60)
+    eng.delete(["file:bridge"])
+    assert eng.wait_embedded(60)
+    assert eng.embedding_status().vectors == 1
+    assert "bridge" not in ids(eng.retrieve(PARAPHRASE_Q).hits)
+
+
+def test_edited_post_is_embedded_again(eng: Engine) -> None:
+    eng.ingest([mkpost("p", "Lunch menu for the school canteen this week")])
+    assert eng.wait_embedded(60)
+    edited = mkpost("p", BRIDGE)
+    edited.edited_at = T0 + timedelta(minutes=5)
+    assert eng.ingest([edited]).updated == 1
+    assert eng.wait_embedded(60)
+    assert ids(eng.retrieve(PARAPHRASE_Q).hits) == ["p"]
+    assert eng.embedding_status().vectors == 1
+
+
+def test_read_only_engine_uses_the_saved_vectors(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with Engine(data, settings()) as eng:
+        eng.ingest([mkpost("bridge", BRIDGE)])
+        assert eng.wait_embedded(60)
+    ro = Engine(data, settings(), readonly=True)
+    try:
+        st = ro.embedding_status()
+        assert st.state == "read-only" and st.vectors == 1 and st.pending == 0
+        r = ro.retrieve(PARAPHRASE_Q)
+        assert r.mode == "hybrid" and ids(r.hits) == ["bridge"]
+    finally:
+        ro.close()
+
+
+def test_rebuild_embeds_everything_again(eng: Engine) -> None:
+    eng.ingest([mkpost(str(i), f"Harbour ferry timetable change number {i}") for i in range(3)])
+    assert eng.wait_embedded(60)
+    eng.rebuild_vectors()
+    assert eng.wait_embedded(60)
+    assert eng.embedding_status().vectors == 3
+
+
+def test_without_the_model_retrieval_is_lexical_with_a_one_line_notice(tmp_path: Path) -> None:
+    with Engine(tmp_path / "data", settings(embed_model_path=str(tmp_path / "missing.onnx"))) as eng:
+        assert eng.vectors is None
+        assert "lexical only" in eng.vectors_notice and "\n" not in eng.vectors_notice
+        eng.ingest([mkpost("bridge", BRIDGE)])
+        r = eng.retrieve("bridge collapsed")
+        assert r.mode == "lexical" and ids(r.hits) == ["bridge"]
+        assert not eng.embedding_status().enabled
+        assert not (tmp_path / "data" / "vectors").exists()
+    with Engine(tmp_path / "off", settings(vectors=False)) as eng:
+        assert eng.vectors is None and "vectors = false" in eng.vectors_notice

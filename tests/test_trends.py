@@ -1,0 +1,278 @@
+"""Trends and events: bursts vs steady traffic, the many-authors rule, merging, fading,
+restarts, and event-time determinism, on synthetic streams built here."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from veristream import Engine, Post, Settings
+from veristream.cli import cli
+from veristream.trends import sparkline
+from veristream.trends.terms import extract
+from conftest import T0, mkpost
+
+SYL = ["ka", "lo", "mi", "ne", "ru", "ta", "po", "se", "vi", "da", "ge", "hu", "ri", "zo", "be", "fa"]
+FIRE = ["explosion", "chemical plant", "downtown", "smoke", "#plantfire"]
+FLOOD = ["levee", "river", "rescue boats", "flooding", "#floodwatch"]
+
+
+def settings(**kw) -> Settings:
+    kw.setdefault("trends_windows", "5m,1h")
+    return Settings.load(env={}, durability="os", **kw)
+
+
+class Stream:
+    """Background chatter (10 posts a minute from 300 accounts, words from a made-up
+    vocabulary) plus whatever a test injects."""
+
+    def __init__(self, minutes: float, seed: int = 1):
+        self.rng = random.Random(seed)
+        vocab: set[str] = set()
+        while len(vocab) < 400:
+            vocab.add("".join(self.rng.choice(SYL) for _ in range(self.rng.randint(2, 3))))
+        self.vocab = sorted(vocab)
+        self.posts: list[Post] = []
+        t = 0.0
+        i = 0
+        while t < minutes:
+            t += self.rng.expovariate(10)
+            self.posts.append(mkpost(f"b{i}", " ".join(self.rng.sample(self.vocab, 8)), minutes=t,
+                                     author=f"user{self.rng.randrange(300)}"))
+            i += 1
+
+    def burst(self, name: str, terms: list[str], at: float, authors: int, every: float = 0.3,
+              author: str | None = None, copy: bool = False, k: int = 3) -> None:
+        """`authors` posts from `at` (minutes), each with the first of `terms` and `k - 1` others
+        among filler words: distinct stories by distinct accounts, unless one `author` or
+        `copy` (one text) is given."""
+        text0 = " ".join(terms + self.rng.sample(self.vocab, 5))
+        for j in range(authors):
+            if copy:
+                text = text0
+            else:
+                words = [terms[0]] + self.rng.sample(terms[1:], k - 1) + self.rng.sample(self.vocab, 5)
+                self.rng.shuffle(words)
+                text = " ".join(words)
+            self.posts.append(mkpost(f"{name}{j}", text, minutes=at + j * every, author=author or f"{name}-acct{j}"))
+
+    def sorted(self) -> list[Post]:
+        return sorted(self.posts, key=lambda p: p.created_at)
+
+    def until(self, minutes: float) -> list[Post]:
+        return [p for p in self.sorted() if p.created_at < T0 + timedelta(minutes=minutes)]
+
+
+def feed(eng: Engine, posts: list[Post], batch: int = 200) -> None:
+    for i in range(0, len(posts), batch):
+        eng.ingest(posts[i : i + batch])
+
+
+def at(minutes: float):
+    return T0 + timedelta(minutes=minutes)
+
+
+def mentions(e, words: list[str]) -> bool:
+    return any(w in " ".join(e.terms) for w in words)
+
+
+# -- terms --------------------------------------------------------------------------------
+
+def test_terms_are_words_phrases_and_hashtags() -> None:
+    terms = extract("RT @nws: Tornado warning for Moore until 3:45pm, take shelter now https://t.co/x", ["okwx"])
+    assert terms[0] == b"#okwx"
+    assert {b"tornado", b"warning", b"moore", b"shelter", b"tornado warning"} <= set(terms)
+    assert not {b"rt", b"nws", b"for", b"now", b"https", b"t", b"co"} & set(terms)
+    assert sparkline([0, 1, 4, 8]) == "▁▂▅█"
+
+
+# -- bursts vs steady traffic -------------------------------------------------------------
+
+def test_burst_by_many_authors_raises_trend_and_event_at_the_right_stream_time(tmp_path: Path) -> None:
+    s = Stream(200)
+    s.burst("fire", FIRE, at=180, authors=30)
+    eng = Engine(tmp_path / "d", settings())
+    feed(eng, s.until(186))
+    rising = {t.term: t for t in eng.trends("5m")}
+    assert "explosion" in rising and rising["explosion"].count >= 5
+    assert rising["explosion"].since >= at(180) and rising["explosion"].since <= at(184)
+    assert "explosion" in {t.term for t in eng.trends("1h")}
+    feed(eng, s.sorted()[len(s.until(186)):])
+    evs = eng.events()
+    assert len(evs) == 1, [e.terms for e in evs]  # steady chatter raised nothing
+    e = evs[0]
+    assert mentions(e, ["explosion", "chemical plant", "#plantfire"])
+    assert e.first_seen == at(180)
+    assert at(180) < e.detected_at <= at(185)  # detected within minutes, in stream time
+    assert e.authors >= 25 and e.posts == e.stories >= 25
+    assert e.post_ids and all(k.startswith("file:fire") for k in e.post_ids)
+    assert e.langs == {"en": e.posts} and sum(e.curve.counts) == e.posts
+    assert e.title and e.status == "active"
+    eng.close()
+
+
+def test_steady_traffic_raises_nothing(tmp_path: Path) -> None:
+    eng = Engine(tmp_path / "d", settings())
+    feed(eng, Stream(240, seed=5).sorted())
+    assert eng.events() == []
+    assert eng.trends("1h") == [] and eng.trends("5m") == []
+    eng.close()
+
+
+# -- one account, one story -----------------------------------------------------------------
+
+def test_one_account_spamming_does_not_trend(tmp_path: Path) -> None:
+    s = Stream(200)
+    s.burst("spam", FIRE, at=180, authors=60, every=0.15, author="spammer")
+    eng = Engine(tmp_path / "d", settings())
+    feed(eng, s.until(190))
+    assert not {"explosion", "smoke", "#plantfire"} & {t.term for w in ("5m", "1h") for t in eng.trends(w)}
+    feed(eng, s.sorted()[len(s.until(190)):])
+    assert eng.events() == []
+    eng.close()
+
+
+def test_copy_paste_campaign_does_not_trend(tmp_path: Path) -> None:
+    s = Stream(200)
+    s.burst("bot", FIRE, at=180, authors=60, every=0.15, copy=True)  # 60 accounts, one text
+    eng = Engine(tmp_path / "d", settings())
+    feed(eng, s.until(190))
+    assert not {"explosion", "smoke", "#plantfire"} & {t.term for w in ("5m", "1h") for t in eng.trends(w)}
+    feed(eng, s.sorted()[len(s.until(190)):])
+    assert eng.events() == []
+    eng.close()
+
+
+# -- merging and fading -------------------------------------------------------------------
+
+def test_two_sub_events_merge_when_they_turn_out_to_be_one(tmp_path: Path) -> None:
+    s = Stream(215)
+    s.burst("fire", FIRE, at=180, authors=25)
+    s.burst("flood", FLOOD, at=181, authors=25)
+    eng = Engine(tmp_path / "d", settings())
+    feed(eng, s.until(190))
+    two = eng.events()
+    assert len(two) == 2 and {mentions(e, ["explosion", "chemical plant"]) for e in two} == {True, False}
+    # Then many accounts talk about both at once: it was one event all along.
+    s.burst("both", FIRE + FLOOD, at=195, authors=30, k=5)
+    feed(eng, s.sorted()[len(s.until(190)):])
+    evs = eng.events()
+    assert len(evs) == 1
+    e = evs[0]
+    assert mentions(e, ["explosion", "chemical plant"]) and mentions(e, ["levee", "rescue boats", "flooding"])
+    assert e.id == min(x.id for x in two) and e.first_seen == at(180)
+    merged = [x for x in eng._trends.db.events(merged=True) if x["status"] == "merged"]
+    assert len(merged) == 1 and merged[0]["merged_into"] == e.id
+    eng.close()
+
+
+def test_event_fades_when_quiet(tmp_path: Path) -> None:
+    s = Stream(260)
+    s.burst("fire", FIRE, at=180, authors=30)
+    eng = Engine(tmp_path / "d", settings(trends_fade_s=1200))
+    feed(eng, s.until(195))
+    assert [e.status for e in eng.events()] == ["active"]
+    feed(eng, s.sorted()[len(s.until(195)):])
+    (e,) = eng.events()
+    assert e.status == "faded" and e.last_seen < at(190)
+    assert eng.events(since=at(200)) == []  # nothing of it seen since
+    eng.close()
+
+
+# -- persistence and event time -------------------------------------------------------------
+
+def test_restart_keeps_events_and_goes_on_with_them(tmp_path: Path) -> None:
+    s = Stream(215)
+    s.burst("fire", FIRE, at=180, authors=20, every=0.25)
+    s.burst("late", FIRE, at=200, authors=20, every=0.25)  # the same event, after a restart
+    eng = Engine(tmp_path / "d", settings())
+    feed(eng, s.until(190))
+    (before,) = eng.events()
+    eng.close()
+    reader = Engine(tmp_path / "d", settings(), readonly=True)  # another process, e.g. the CLI
+    assert [e.id for e in reader.events()] == [before.id]
+    assert "explosion" in {t.term for t in reader.trends("5m")}
+    reader.close()
+    eng = Engine(tmp_path / "d", settings())
+    assert [e.to_json() for e in eng.events()] == [before.to_json()]
+    feed(eng, s.sorted()[len(s.until(190)):])
+    (after,) = eng.events()
+    assert after.id == before.id and after.posts > before.posts and after.last_seen >= at(200)
+    eng.close()
+
+
+def _jsonl(path: Path, posts: list[Post]) -> Path:
+    with open(path, "wb") as f:
+        for p in posts:
+            f.write(orjson.dumps(p.to_dict(raw=False)) + b"\n")
+    return path
+
+
+def test_replay_at_different_speeds_raises_the_same_events(tmp_path: Path) -> None:
+    from veristream.replay import run
+
+    s = Stream(50, seed=3)
+    s.burst("fire", FIRE, at=30, authors=25, every=0.2)
+    s.burst("flood", FLOOD, at=40, authors=25, every=0.2)
+    src = _jsonl(tmp_path / "stream.jsonl", s.sorted())
+    got = []
+    for name, speed in (("max", None), ("fast", 1500.0)):
+        eng = Engine(tmp_path / name, settings(trends_windows="5m"))
+        with open(src, "rb") as f:
+            run(eng, f, speed=speed)
+        got.append([e.to_json() for e in eng.events()])
+        eng.close()
+    # A third pass, fed in odd batch sizes through the library, agrees too.
+    eng = Engine(tmp_path / "lib", settings(trends_windows="5m"))
+    feed(eng, s.sorted(), batch=37)
+    got.append([e.to_json() for e in eng.events()])
+    eng.close()
+    assert len(got[0]) == 2
+    assert got[0] == got[1] == got[2]
+
+
+# -- settings and CLI ---------------------------------------------------------------------
+
+def test_trends_can_be_turned_off(tmp_path: Path) -> None:
+    s = Stream(200)
+    s.burst("fire", FIRE, at=180, authors=30)
+    eng = Engine(tmp_path / "d", settings(trends=False))
+    feed(eng, s.sorted())
+    assert eng.events() == [] and eng.trends("1h") == []
+    with pytest.raises(ValueError, match="24h"):
+        eng.trends("24h")
+    eng.close()
+
+
+def test_cli_trends_and_events(tmp_path: Path) -> None:
+    s = Stream(190)
+    s.burst("fire", FIRE, at=180, authors=30)
+    src = _jsonl(tmp_path / "in.jsonl", s.sorted())
+    data = tmp_path / "data"
+    (tmp_path / "data").mkdir()
+    (data / "veristream.toml").write_text('trends_windows = "5m,1h"\ndurability = "os"\n')
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["--data-dir", str(data), *args], catch_exceptions=False)
+
+    assert run("replay", str(src), "--speed", "max", "-q").exit_code == 0
+    table = run("trends", "--window", "5m")
+    assert table.exit_code == 0 and "explosion" in table.stdout and "▁" in table.stdout + "█"
+    rows = [json.loads(line) for line in run("trends", "--window", "5m", "--json").stdout.splitlines()]
+    assert "explosion" in {r["term"] for r in rows} and all(len(r["spark"]) == 12 for r in rows)
+    assert run("trends", "--window", "2h").exit_code == 2  # not a configured window
+    evs = [json.loads(line) for line in run("events", "--json").stdout.splitlines()]
+    assert len(evs) == 1
+    e = evs[0]
+    for field in ("id", "title", "terms", "first_seen", "detected_at", "posts", "authors", "post_ids"):
+        assert field in e
+    assert e["first_seen"] == "2026-01-15T15:00:00Z" and e["post_ids"][0].startswith("file:fire")
+    assert run("events", "--since", "1m", "--json").stdout == ""
+    listing = run("events")
+    assert listing.exit_code == 0 and f"#{e['id']}" in listing.stdout and "terms:" in listing.stdout

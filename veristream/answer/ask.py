@@ -1,0 +1,140 @@
+"""Asking: question -> evidence -> draft -> checked, cited, time-stamped answer.
+
+1. The question's time phrases become a window (event time); the rest is the topic.
+2. Hybrid retrieval gathers up to `GATHER` posts (copies included) and keeps the relevant
+   ones: enough of the topic's words, or a close MiniLM match.
+3. The composer drafts; statements are checked as they stream and only those that hold are
+   passed to `on_text`. A draft left with no supported statement, or a composer that cannot
+   run, gives way to the extractive digest, and the answer says why (`fallback`).
+4. The answer is stamped "as of" the event time of the newest post it cites.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from ..index.lexical import Filters
+from ..model import to_us
+from ..retrieve import Hit, RetrieveQuery
+from .base import Answer, Citation, Composer, ComposerError, Evidence, Question
+from .citations import Checker
+from .extractive import ExtractiveComposer
+from .llm_local import LocalComposer
+from .llm_openai import OpenAIComposer
+from .question import parse_question
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+    from ..settings import Settings
+
+GATHER = 300  # posts retrieved per question (copies included)
+LATEST_RECENCY = 0.9  # recency weight for "latest on ..." questions
+COMPOSERS = ("extractive", "local", "openai")
+
+
+def make_composer(name: str, settings: "Settings", **options: str | None) -> Composer:
+    """A composer by name, configured from settings; `options` (CLI flags) override them."""
+    s = settings
+    if name == "extractive":
+        return ExtractiveComposer(s.ask_post_chars)
+    if name == "local":
+        return LocalComposer(options.get("llm_path") or s.llm_model_path, s.llm_ctx, s.llm_threads, s.llm_max_tokens,
+                             s.llm_temperature, s.ask_posts, s.ask_post_chars)
+    if name == "openai":
+        return OpenAIComposer(options.get("base_url") or s.openai_base_url, options.get("model") or s.openai_model,
+                              options.get("api_key") or s.openai_api_key, s.openai_timeout_s, s.llm_max_tokens,
+                              s.llm_temperature, s.ask_posts, s.ask_post_chars)
+    raise ValueError(f"composer must be one of {', '.join(COMPOSERS)}, got {name!r}")
+
+
+def relevant(h: Hit, nkeywords: int, min_similarity: float) -> bool:
+    """Enough of the topic's words (all of two, 60 % of more), or a close vector match."""
+    if nkeywords == 0:
+        return True
+    need = 1 if nkeywords == 1 else max(2, math.ceil(0.6 * nkeywords))
+    if h.coverage * nkeywords >= need - 1e-9:
+        return True
+    sim = h.similarity or 0.0
+    return sim >= min_similarity + 0.1 or (h.coverage > 0 and sim >= min_similarity)
+
+
+def gather(engine: "Engine", q: Question, now: datetime | None) -> Evidence:
+    f = Filters(to_us(q.since) if q.since else None, to_us(q.until) if q.until else None)
+    rq = RetrieveQuery(q.topic, f, GATHER, all_posts=True, recency_weight=LATEST_RECENCY if q.latest else None)
+    r = engine.retrieve_many([rq])[0]
+    posts = [h for h in r.hits if relevant(h, len(r.keywords), engine.settings.dense_min_similarity)]
+    return Evidence(q, posts, r, now, capped=len(r.hits) >= GATHER and len(posts) >= GATHER * 0.9)
+
+
+def ask(engine: "Engine", question: str, *, since: datetime | None = None, until: datetime | None = None,
+        composer: str | Composer = "extractive", on_text: Callable[[str], None] | None = None,
+        **options: str | None) -> Answer:
+    t0 = time.perf_counter()
+    comp = composer if isinstance(composer, Composer) else make_composer(composer, engine.settings, **options)
+    now = engine.now()
+    q = parse_question(question, now, since, until)
+    ev = gather(engine, q, now)
+    first: list[float] = []
+
+    def emit(text: str) -> None:
+        if not first:
+            first.append((time.perf_counter() - t0) * 1000)
+        if on_text is not None:
+            on_text(text)
+
+    answer, fallback = None, None
+    if comp.name != "extractive" and not ev.posts:
+        fallback = "no relevant posts to compose from"
+    elif comp.name != "extractive":
+        try:
+            answer = _run(engine, comp, ev, emit)
+            if not answer.statements:
+                fallback = "no statement of the model's answer was supported by the posts it cited"
+        except ComposerError as e:  # nothing shown yet: the extractive digest takes over
+            fallback = str(e)
+    if answer is None or fallback is not None:
+        checked = answer.check if answer is not None else None
+        withheld = answer.posts_withheld if answer is not None else 0
+        answer = _run(engine, ExtractiveComposer(engine.settings.ask_post_chars), ev, emit)
+        if checked is not None:
+            answer.check = checked  # what the check did to the model's draft
+            answer.posts_withheld = withheld
+    answer.asked = comp.name
+    answer.fallback = fallback
+    answer.posts_considered = len(ev.posts)
+    answer.retrieval_mode = ev.retrieval.mode
+    emb = ev.retrieval.embedding
+    answer.embedding_pending = emb.pending if emb is not None else 0
+    answer.now = now
+    answer.took_ms = (time.perf_counter() - t0) * 1000
+    answer.first_text_ms = first[0] if first else None
+    return answer
+
+
+def _run(engine: "Engine", comp: Composer, ev: Evidence, emit: Callable[[str], None]) -> Answer:
+    draft = comp.compose(ev)
+
+    def stored(keys: list[str]) -> set[str]:
+        return {k for k in keys if engine.store.doc_by_key(k) is not None}
+
+    encode = engine.vectors.encode if engine.vectors is not None and not draft.trusted else None
+    checker = Checker(draft, stored, encode)
+    statements = []
+    try:
+        for st in checker.run():
+            statements.append(st)
+            emit(st.text + draft.joiner)
+    except ComposerError:
+        if not statements:
+            raise
+        # A stream cut short: keep what was checked and shown.
+    citations = [Citation.of(n, draft.sources[i].post, engine.settings.ask_post_chars)
+                 for n, i in enumerate(checker.order, 1)]
+    as_of = max((c.time for c in citations), default=None)
+    text = draft.joiner.join(s.text for s in statements).strip()
+    return Answer(ev.question, text, statements, citations, as_of, comp.name, comp.name, checker.check,
+                  posts_withheld=draft.withheld)

@@ -1,0 +1,52 @@
+"""Time in questions: "in the last hour", "past 30 minutes", "today", "latest on ...".
+
+Times are event time: "the last hour" is the hour before the newest stored post (the
+stream's now), so a replayed stream is asked about as it was live. Explicit --since and
+--until win over what the question says.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from .base import Question
+
+_UNITS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "mins": 60, "minute": 60,
+          "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600, "d": 86400, "day": 86400,
+          "days": 86400, "w": 604800, "week": 604800, "weeks": 604800}
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "ten": 10, "twelve": 12,
+            "fifteen": 15, "twenty": 20, "thirty": 30, "few": 3, "couple of": 2}
+_UNIT = r"(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|[smhdw])"
+_N = r"(\d+(?:\.\d+)?|an?|one|two|three|four|five|six|ten|twelve|fifteen|twenty|thirty|few|couple of)"
+_SPAN = re.compile(rf"\b(?:(?:in|over|during|within|from)\s+)?(?:the\s+)?(?:last|past|previous)\s+(?:{_N}\s*)?{_UNIT}\b",
+                   re.IGNORECASE)
+_TODAY = re.compile(r"\b(?:so far\s+)?today\b", re.IGNORECASE)
+_YESTERDAY = re.compile(r"\bsince yesterday\b", re.IGNORECASE)
+_LATEST = re.compile(r"\b(?:latest|newest|most recent|right now|at the moment|currently|breaking|"
+                     r"what'?s new|going on now|happening now|just now)\b", re.IGNORECASE)
+
+
+def parse_question(text: str, now: datetime | None, since: datetime | None = None,
+                   until: datetime | None = None) -> Question:
+    topic = " ".join(text.split())
+    q_since: datetime | None = None
+    window = None
+    m = _SPAN.search(topic)
+    if m and now is not None:
+        n = m.group(1)
+        count = 1.0 if n is None else float(_NUMBERS[n.lower()]) if n.lower() in _NUMBERS else float(n)
+        secs = count * _UNITS[m.group(2).lower()]
+        q_since = now - timedelta(seconds=secs)
+        window = m.group(0).strip()
+        topic = (topic[: m.start()] + topic[m.end():]).strip()
+    elif (m := _YESTERDAY.search(topic)) and now is not None:
+        q_since = now - timedelta(days=1)
+        window, topic = m.group(0), (topic[: m.start()] + topic[m.end():]).strip()
+    elif (m := _TODAY.search(topic)) and now is not None:
+        q_since = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        window, topic = m.group(0), (topic[: m.start()] + topic[m.end():]).strip()
+    latest = bool(_LATEST.search(topic))
+    topic = re.sub(r"\s+([?.!,])", r"\1", " ".join(topic.split())).strip(" ,")
+    return Question(text, topic or text, since if since is not None else q_since, until, latest,
+                    window if since is None else None)

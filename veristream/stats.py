@@ -1,0 +1,154 @@
+"""What one data directory holds and how it is doing: the figures behind `veristream stats`.
+
+`compute(engine)` gathers one `Stats` record; `Stats.to_dict()` is the JSON (`--json`) and
+`Stats.lines()` the text, so both show the same figures. Works on a read-only engine beside
+a running writer: counts come from one store snapshot, the language mix from the index.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .model import from_us, iso
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+RATE_WINDOW_S = 60.0
+
+
+@dataclass(slots=True)
+class Stats:
+    data_dir: str
+    posts: int
+    stories: int  # distinct stories among the posts kept
+    story_summaries: int  # stories of 2+ posts with a summary row (kept after their posts expire)
+    summaries_without_posts: int  # of those, stories whose posts have all expired
+    authors: int  # distinct authors among the posts kept
+    oldest: datetime | None  # created_at of the oldest post kept
+    newest: datetime | None
+    index_docs: int  # documents in the lexical index (equals `posts` once the index is current)
+    disk: dict[str, int]  # bytes: store, index, vectors (if any), quarantine, total (whole directory)
+    ingest_rate: float  # new posts stored per second over the last minute (wall clock)
+    sources: list[dict[str, Any]] | None  # live sources of this process: name, state, lag_s...
+    embedding_lag: dict[str, Any] | None  # posts not yet embedded, event-time seconds behind; None: no vectors
+    quarantined: int  # rejected input lines kept in quarantine.jsonl
+    retention: dict[str, Any]
+    expiry: dict[str, Any] | None  # what this process's expiry has done (a writing engine only)
+    languages: dict[str, int]  # posts per language, most first; "" for unknown
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in self.__slots__}
+        d["oldest"] = iso(self.oldest) if self.oldest else None
+        d["newest"] = iso(self.newest) if self.newest else None
+        d["ingest_rate"] = round(self.ingest_rate, 1)
+        return d
+
+    def lines(self) -> list[str]:
+        span = f" ({iso(self.oldest)} .. {iso(self.newest)})" if self.oldest and self.newest else ""
+        gone = f", {self.summaries_without_posts:,} of them with every post expired" if self.summaries_without_posts else ""
+        out = [
+            f"data dir     {self.data_dir}",
+            f"posts        {self.posts:,}{span}",
+            f"stories      {self.stories:,} ({self.story_summaries:,} summaries of 2+ posts{gone})",
+            f"authors      {self.authors:,}",
+            f"ingest rate  {self.ingest_rate:,.0f} posts/s (last minute)",
+            "disk         " + " · ".join(f"{k} {human_bytes(v)}" for k, v in self.disk.items()),
+            f"quarantine   {self.quarantined:,} rejected lines",
+            f"index        {self.index_docs:,} documents",
+        ]
+        if self.embedding_lag is not None:
+            e = self.embedding_lag
+            secs = f", {e['seconds']:.1f}s of event time" if e.get("seconds") is not None else ""
+            out.append(f"embedding    {e['posts']:,} posts behind{secs} ({e['state']})")
+        from .retention import Retention
+
+        r = Retention(**{k: v for k, v in self.retention.items() if k != "in_force"})
+        out.append(f"retention    {r.describe()}")
+        if self.expiry is not None:
+            e = self.expiry
+            out.append(f"expired      {e['expired']:,} posts in {e['runs']:,} runs (this process), "
+                       f"longest write-lock hold {e['longest_hold_ms']:.0f} ms")
+        if self.languages:
+            total = sum(self.languages.values()) or 1
+            mix = [f"{k or '?'} {100 * v / total:.1f}%" for k, v in list(self.languages.items())[:12]]
+            rest = len(self.languages) - 12
+            out.append("languages    " + " · ".join(mix) + (f" · {rest} more" if rest > 0 else ""))
+        for s in self.sources or []:
+            lag = f"lag {s['lag_s']:.1f}s" if s.get("lag_s") is not None else "lag -"
+            out.append(f"source       {s['name']}: {s.get('state', '?')} · {lag} · {s.get('accepted', 0):,} posts")
+        return out
+
+
+def compute(engine: Engine) -> Stats:
+    store, index = engine.store, engine.index
+    if engine.readonly:
+        index.reload()  # another process writes: its latest commit
+    f = store.figures()
+    langs = index.term_counts("lang")
+    docs = index.num_docs()
+    unknown = docs - sum(langs.values())
+    if unknown > 0:
+        langs[""] = unknown
+    runner = engine.sources
+    sources = None
+    if runner is not None:
+        sources = [{"name": s.name, "kind": s.kind, "state": s.state, "lag_s": s.lag_s, "accepted": s.accepted,
+                    "blocked_s": s.blocked_s} for s in runner.statuses()]
+    vectors = getattr(engine, "vectors", None)
+    embedding = None
+    if vectors is not None:
+        es = vectors.status()
+        embedding = {"posts": es.pending, "seconds": es.lag_s, "state": es.state}
+    expirer = engine._expirer
+    return Stats(
+        data_dir=str(engine.data_dir), posts=f["posts"], stories=f["stories"], story_summaries=f["story_summaries"],
+        summaries_without_posts=f["summaries_without_posts"], authors=f["authors"],
+        oldest=from_us(f["oldest_us"]) if f["oldest_us"] is not None else None,
+        newest=from_us(f["newest_us"]) if f["newest_us"] is not None else None,
+        index_docs=docs, disk=disk_usage(engine.data_dir), ingest_rate=store.ingest_rate(RATE_WINDOW_S),
+        sources=sources, embedding_lag=embedding, quarantined=engine.quarantine.count(),
+        retention=engine.retention.to_dict(), expiry=expirer.totals.to_dict() if expirer is not None else None,
+        languages=dict(sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))),
+    )
+
+
+def disk_usage(data_dir: Path) -> dict[str, int]:
+    """Bytes on disk by part: store (with its WAL), index, vectors, quarantine, total."""
+    d = Path(data_dir)
+    out = {"store": sum(_size(d / f"posts.db{s}") for s in ("", "-wal", "-shm")), "index": dir_size(d / "index")}
+    if (d / "vectors").is_dir():
+        out["vectors"] = dir_size(d / "vectors")
+    out["quarantine"] = _size(d / "quarantine.jsonl")
+    out["total"] = dir_size(d)
+    return out
+
+
+def dir_size(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):  # errors (a file removed meanwhile) are skipped
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
+def _size(p: Path) -> int:
+    try:
+        return p.stat().st_size if p.is_file() else 0
+    except (FileNotFoundError, NotADirectoryError):  # removed meanwhile (merges, checkpoints)
+        return 0
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return f"{n:,.1f} TB"

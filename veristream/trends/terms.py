@@ -1,0 +1,171 @@
+"""Terms of a post, and the bounded vocabulary that numbers them.
+
+A post's terms are its content words (lowercased, without stop words, URLs, @mentions and the
+retweet prefix), its hashtags (`#tag`) and the phrases formed by two neighbouring content
+words (`west texas`, `boston marathon`): the short phrases and most named entities of a news
+stream. Each term is counted once per post, and a post gives at most `MAX_TERMS`.
+
+Terms are bytes (UTF-8): the tokeniser shared with stories returns bytes for ASCII text, the
+common case, and encoding the rest keeps one key type. The work per post is a handful of
+C-level string and set operations plus one dict lookup per term, so it stays proportional to
+the post's terms.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import xxhash
+
+from ..stories import _CJK, words
+
+MAX_TERMS = 32
+
+_STOP_TEXT = """
+a an the and or but if of to in on at by for with from as is are was were be been being am do does did
+doing have has had having i me my mine we us our ours you your yours he him his she her hers it its they
+them their theirs this that these those there here what who whom whose which when where why how all any
+both each few more most other some such no nor not only own same so than too very can could will would
+shall should may might must just don dont didn doesn isn aren wasn weren won wouldn couldn shouldn cant
+now then once also again further into onto through during before after above below up down out off over
+under until while about against between because though although yet still even ever never always
+rt via amp http https www com co org net html gt lt quot ll ve re im ur u lol omg yeah yes ok okay
+get got gets getting go goes going gone went make made makes say says said see seen saw know knew
+think thought want wants need needs let lets like likes really much many well back way day days
+one two three new good just today tonight tomorrow yesterday time year years people thing things
+el la los las un una unos unas de del al y o que en es por para con se su sus lo le les mi tu como
+pero mas más ya si muy hay este esta esto ese esa eso son fue ser está están
+le la les un une des du de et ou que à où qui dans sur pour pas par avec est sont ce cette ces il elle ils
+je tu nous vous mais plus au aux se sa son ses leur leurs ne
+der die das ein eine einen einem einer und oder zu im in ist sind nicht mit auf für von den dem des
+es ich du wir ihr sie er auch wie aber noch nur so dass als bei aus
+o a os as um uma de do da dos das em no na nos nas e que para com por não se mais
+il lo la gli le un una di da in con su per tra fra che non è e sono
+de het een en van in op te dat die is zijn niet met voor
+"""
+_ALNUM = b"abcdefghijklmnopqrstuvwxyz0123456789_"
+# Stop words, plus every ASCII token of one or two characters: one set difference drops both.
+STOPWORDS: frozenset[bytes] = frozenset(
+    [w.encode() for w in _STOP_TEXT.split()] + [bytes([a]) for a in _ALNUM]
+    + [bytes([a, b]) for a in _ALNUM for b in _ALNUM])
+
+# Everyday words that are not stop words but say nothing on their own: they may be part of an
+# event's terms, but a lone one never raises an event (see events.py).
+GENERIC: frozenset[bytes] = frozenset(w.encode() for w in """
+right thank thanks please love happy lol lmao haha hahaha god omg wow damn shit fuck fucking guys
+man girl boy life feel feeling look looking watch watching come coming take first last next big
+little great best better bad sad news tweet twitter follow retweet gonna wanna gotta sure thing
+stuff something anything everything nothing someone anyone everyone really actually literally
+night morning week weekend home work world live video photo pic pics
+""".split())
+
+# URLs, @mentions and HTML entities carry no topic words (lowercased text).
+_NOISE = re.compile(r"https?://[^\s\x00]+|www\.[^\s\x00]+|@[\w.\-]+|&[a-z]+;")  # \x00: between posts
+_SEP = "\x00"
+# ASCII punctuation to spaces, keeping the separator between posts of a batch.
+_PUNCT = bytes(c for c in range(1, 128) if not (chr(c).isalnum() or c == 95))
+_TABLE = bytes.maketrans(_PUNCT, b" " * len(_PUNCT))
+
+
+def extract(text: str, tags: list[str] | None = None) -> list[bytes]:
+    """The distinct terms of one post: hashtags, content words, then two-word phrases."""
+    return extract_many([text], [tags])[0]
+
+
+def extract_many(texts: list[str], tags: list[list[str] | None]) -> list[list[bytes]]:
+    """`extract` for a batch: lowercasing, noise removal and ASCII tokenising run once over
+    the joined batch (C loops); the per-post work is a few set and list operations."""
+    low = _NOISE.sub(" ", _SEP.join(t.replace(_SEP, " ") if _SEP in t else t for t in texts).lower())
+    # ASCII punctuation to spaces over the whole batch (UTF-8 bytes above 127 are untouched);
+    # a post with other characters is tokenised by the Unicode-aware tokeniser of stories.
+    segs = low.encode().translate(_TABLE).split(b"\x00")
+    if low.isascii():
+        toks_list = [s.split() for s in segs]
+        cjk: set[int] = set()
+    else:
+        toks_list = [s.split() if s.isascii() else _tokens(s.decode()) for s in segs]
+        # Scripts without spaces are already cut into character pairs: no phrases of those.
+        cjk = {i for i, s in enumerate(segs) if not s.isascii() and _CJK.search(s.decode())}
+    stop = STOPWORDS
+    out: list[list[bytes]] = []
+    for i, (toks, tg) in enumerate(zip(toks_list, tags)):
+        kept = set(toks)
+        kept -= stop
+        if tg:
+            tagw = [t.lower().encode() for t in tg]
+            kept.difference_update(tagw)  # the hashtag stands for the word
+            terms = [b"#" + t for t in tagw]
+        else:
+            terms = []
+        content = list(filter(kept.__contains__, toks))
+        terms += dict.fromkeys(content)
+        if len(content) > 1 and i not in cjk:
+            terms += dict.fromkeys(map(b" ".join, zip(content, content[1:])))
+        out.append(terms[:MAX_TERMS] if len(terms) > MAX_TERMS else terms)
+    return out
+
+
+def _tokens(seg: str) -> list[bytes]:
+    toks = words(seg)
+    return list(map(str.encode, toks)) if toks and isinstance(toks[0], str) else toks  # type: ignore[arg-type]
+
+
+def display(term: bytes) -> str:
+    return term.decode("utf-8", "replace")
+
+
+def term_hash(term: bytes) -> int:
+    return xxhash.xxh3_64_intdigest(term)
+
+
+class Vocabulary:
+    """Term <-> dense integer id, bounded: `prune` drops the coldest terms and renumbers.
+
+    Ids index the burst model's arrays; a term's 64-bit hash (stable across renumbering and
+    restarts) is what the distinct-author filter keys on."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self.ids: dict[bytes, int] = {}
+        self.terms: list[bytes] = []
+        self.hashes = np.zeros(1024, dtype=np.uint64)
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+    def ids_of(self, terms: list[bytes]) -> list[int]:
+        """Ids of `terms` (a whole tick's at once), numbering new terms."""
+        ids = self.ids
+        out = list(map(ids.get, terms))
+        if None in out:
+            for i, v in enumerate(out):
+                if v is None:
+                    t = terms[i]
+                    v = ids.get(t)  # the same new term twice in one call
+                    if v is None:
+                        v = ids[t] = len(self.terms)
+                        self.terms.append(t)
+                        if v >= len(self.hashes):
+                            self.hashes = np.concatenate([self.hashes, np.zeros(len(self.hashes), dtype=np.uint64)])
+                        self.hashes[v] = term_hash(t)
+                    out[i] = v
+        return out  # type: ignore[return-value]
+
+    def get(self, term: bytes) -> int | None:
+        return self.ids.get(term)
+
+    def keep(self, keep: np.ndarray) -> np.ndarray:
+        """Keep only the ids where `keep` is true, renumbered in order; returns old -> new id
+        (-1 for dropped ids)."""
+        n = len(self.terms)
+        keep = keep[:n]
+        remap = np.full(n, -1, dtype=np.int64)
+        kept = np.flatnonzero(keep)
+        remap[kept] = np.arange(len(kept))
+        self.terms = [self.terms[i] for i in kept.tolist()]
+        self.ids = {t: i for i, t in enumerate(self.terms)}
+        h = np.zeros(max(1024, len(self.hashes)), dtype=np.uint64)
+        h[: len(kept)] = self.hashes[kept]
+        self.hashes = h
+        return remap

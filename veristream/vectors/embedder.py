@@ -1,0 +1,357 @@
+"""Embedding beside ingest: a background thread that turns stored posts into vectors.
+
+The writer never waits for it. The engine's ingest listener only records how far the store
+has gone (and which posts were edited); removals are recorded the same way. The thread reads
+posts from the store itself, in seq order, a batch at a time, encodes them and adds them to
+the ANN index. So the backlog lives in the store, bounded memory whatever the ingest rate,
+and a restart resumes from the checkpoint: `vectors/checkpoint.json` records the model and
+the last seq embedded, written after the index file it describes (it may lag the file,
+never lead it; re-embedding a post replaces its vector).
+
+The thread runs at a lower CPU priority (nice +10 on Linux) with one onnxruntime thread, so
+on a busy machine ingest keeps the cores it needs and the embedding lag grows instead.
+Posts past the checkpoint are found by lexical search alone until embedded.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import orjson
+
+from ..ingest import Accepted
+from ..store import Removed, Store
+from .ann import FILE, AnnIndex
+from .encoder import Encoder
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT = "checkpoint.json"
+
+
+@dataclass(slots=True)
+class EmbedStatus:
+    """How far embedding has got: what `veristream ask`, `embed` and the API show."""
+
+    enabled: bool
+    model: str | None = None
+    vectors: int = 0  # vectors in the index
+    embedded_seq: int = 0  # every post up to this seq is embedded (or had no text)
+    pending: int = 0  # posts stored after it (approximate: seqs of removed posts count)
+    lag_s: float | None = None  # event time between the newest post and the last one embedded
+    posts_per_s: float = 0.0  # recent embedding rate
+    state: str = "off"  # off | loading | embedding | idle | read-only
+    notice: str | None = None  # why vector search is off, when it is
+
+    @property
+    def caught_up(self) -> bool:
+        return self.enabled and self.pending == 0
+
+
+def read_checkpoint(dir: Path) -> dict:
+    try:
+        d = orjson.loads((dir / CHECKPOINT).read_bytes())
+        return d if isinstance(d, dict) else {}
+    except (FileNotFoundError, orjson.JSONDecodeError):
+        return {}
+
+
+def write_checkpoint(dir: Path, d: dict) -> None:
+    tmp = dir / (CHECKPOINT + ".tmp")
+    tmp.write_bytes(orjson.dumps(d))
+    os.replace(tmp, dir / CHECKPOINT)
+
+
+class Embedder:
+    """Owns the live ANN index of a writing engine and the thread that fills it."""
+
+    def __init__(self, dir: Path, store: Store, load: Callable[[], Encoder], model_id: str, dim: int,
+                 batch: int = 64, save_interval_s: float = 30.0, newest_us: Callable[[], int | None] = lambda: None):
+        self.dir = dir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.store = store
+        self._load = load
+        self.model_id = model_id
+        self.dim = dim
+        self.batch = batch
+        self.save_interval_s = save_interval_s
+        self._newest_us = newest_us
+        self.encoder: Encoder | None = None
+        self.index: AnnIndex | None = None  # None until loaded (searches are lexical until then)
+        cp = read_checkpoint(dir)
+        self._rebuild = cp.get("model") != model_id or cp.get("dim") != dim
+        self.done = 0 if self._rebuild else int(cp.get("seq", 0))
+        self._last_ts: int | None = cp.get("ts") if not self._rebuild else None
+        self._saved_vectors = int(cp.get("vectors", 0)) if not self._rebuild else 0
+        self.target = store.cursor().seq  # the newest seq stored
+        self._updates: list[tuple[str, str]] = []  # (key, text) of edited posts
+        self._removed: list[int] = []
+        self._mu = threading.Lock()  # guards target, _updates, _removed
+        self._open = threading.Lock()  # opening the index
+        self._wake = threading.Event()
+        self._idle = threading.Condition()
+        self._stop = False
+        self._dirty = False
+        self._saved_at = time.monotonic()
+        self._rate: list[tuple[float, int]] = []  # (monotonic, posts) of recent batches
+        self.state = "idle"
+        self.error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="veristream-embed", daemon=True)
+        self._thread.start()
+
+    # -- fed by the writer (quick, never blocks on embedding) ------------------------------
+
+    def on_accepted(self, acc: Accepted) -> None:
+        with self._mu:
+            if acc.seqs:
+                self.target = max(self.target, max(acc.seqs))
+            if acc.updated:
+                self._updates.extend((it.key, it.text) for it in acc.updated)
+        self._wake.set()
+
+    def on_removed(self, gone: Removed) -> None:
+        with self._mu:
+            self._removed.extend(gone.seqs)
+        self._wake.set()
+
+    # -- reading ----------------------------------------------------------------------
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        ix = self.index
+        if ix is None and self.done > 0 and (self.dir / FILE).is_file():
+            ix = self._ensure_index()
+        return ix.search(vector, k) if ix is not None else []
+
+    def status(self) -> EmbedStatus:
+        ix = self.index
+        newest = self._newest_us()
+        lag = None
+        if newest is not None and self._last_ts is not None:
+            lag = max(0.0, (newest - self._last_ts) / 1e6) if self.target > self.done else 0.0
+        return EmbedStatus(True, self.model_id, len(ix) if ix is not None else self._saved_vectors, self.done,
+                           max(0, self.target - self.done), lag, self._posts_per_s(), self.state)
+
+    def wait(self, timeout: float | None = None, seq: int | None = None) -> bool:
+        """Wait until everything stored (or up to `seq`) is embedded; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._idle:
+            while True:
+                if self.error is not None:
+                    raise RuntimeError(f"embedding failed: {self.error}") from self.error
+                goal = self.target if seq is None else seq
+                if self.done >= goal and not self._rebuild and not self._updates and not self._removed \
+                        and self.state != "loading":
+                    return True
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._idle.wait(0.5 if left is None else min(left, 0.5))
+
+    # -- control ----------------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        """Drop every vector and embed the store again from the start (on the thread)."""
+        self._rebuild = True
+        self._wake.set()
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._stop = True
+            self._wake.set()
+            self._thread.join()
+
+    # -- the thread -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # this thread only (Linux)
+        except (AttributeError, OSError):
+            pass
+        try:
+            # Nothing is loaded until there is work: an engine that embeds nothing costs nothing.
+            while not self._stop and not self._has_work():
+                self.state = "idle"
+                self._wake.wait()
+                self._wake.clear()
+            if self._stop:
+                return
+            self.state = "loading"
+            self.encoder = self._load()
+            self._ensure_index()
+            self.state = "embedding"
+            while not self._stop:
+                worked = self._step()
+                self._notify()
+                since_save = time.monotonic() - self._saved_at
+                if self._dirty and since_save >= self.save_interval_s:
+                    self._save()
+                if not worked:
+                    self.state = "idle"
+                    # Sleep until fed, or until unsaved vectors are due to be saved.
+                    self._wake.wait(max(0.05, self.save_interval_s - since_save) if self._dirty else None)
+                    self._wake.clear()  # _step reads the shared state under the lock: no wake-up is lost
+                    self.state = "embedding"
+        except BaseException as e:  # surfaced through status() and wait()
+            self.error = e
+            self.state = "failed"
+            log.exception("embedding thread failed")
+        finally:
+            if self.index is not None and self._dirty and self.error is None:
+                try:
+                    self._save()
+                except OSError:
+                    log.exception("saving vectors failed")
+            self._notify()
+
+    def _has_work(self) -> bool:
+        with self._mu:
+            return self._rebuild or self.done < self.target or bool(self._updates) or bool(self._removed)
+
+    def _ensure_index(self) -> AnnIndex:
+        """The live index: read from disk on first need (a search, or work to do)."""
+        with self._open:
+            if self.index is None:
+                path = self.dir / FILE
+                if self._rebuild or not path.is_file():
+                    ix = AnnIndex(self.dim)
+                    self._rebuild, self.done, self._last_ts = False, 0, None
+                else:
+                    ix = AnnIndex(self.dim, path)
+                self.index = ix
+            return self.index
+
+    def _step(self) -> bool:
+        """One unit of work; False when there was none."""
+        assert self.index is not None and self.encoder is not None
+        if self._rebuild:
+            self._rebuild = False
+            self.index.clear()
+            self.done, self._last_ts, self._dirty = 0, None, True
+        worked = False
+        with self._mu:
+            removed, self._removed = self._removed, []
+            updates, self._updates = self._updates, []
+            target = self.target
+        if updates:
+            self._reembed(updates)
+            worked = True
+        if self.done < target:
+            rows = next(self.store.rows_after(self.done, self.batch), [])
+            if rows:
+                self._embed_rows(rows)
+                worked = True
+            else:
+                self.done = target  # the rest was removed meanwhile
+        if removed:  # after adds: a post removed while its batch was encoding goes too
+            self.index.remove(removed)
+            self._dirty = True
+            worked = True
+        return worked
+
+    def _embed_rows(self, rows: list[tuple[int, int, int, bytes]]) -> None:
+        keys, texts = [], []
+        for seq, _ts, _story, doc in rows:
+            text = orjson.loads(doc).get("text") or ""
+            if text.strip():
+                keys.append(seq)
+                texts.append(text)
+        if texts:
+            vecs = self.encoder.encode(texts)
+            self.index.add(np.asarray(keys, dtype=np.uint64), vecs)
+        self.done = rows[-1][0]
+        self._last_ts = rows[-1][1]
+        self._dirty = True
+        self._rate.append((time.monotonic(), len(rows)))
+        if len(self._rate) > 64:
+            del self._rate[:32]
+
+    def _reembed(self, updates: list[tuple[str, str]]) -> None:
+        latest = dict(updates)
+        keys, texts = [], []
+        for key, text in latest.items():
+            d = self.store.doc_by_key(key)
+            if d is None or d["seq"] > self.done:
+                continue  # gone, or not embedded yet (it will be, from the store)
+            if text.strip():
+                keys.append(d["seq"])
+                texts.append(text)
+        if texts:
+            self.index.add(np.asarray(keys, dtype=np.uint64), self.encoder.encode(texts))
+            self._dirty = True
+
+    def _save(self) -> None:
+        assert self.index is not None
+        self.index.save(self.dir / FILE)
+        write_checkpoint(self.dir, {"model": self.model_id, "dim": self.dim, "seq": self.done, "ts": self._last_ts,
+                                    "vectors": len(self.index)})
+        self._dirty = False
+        self._saved_at = time.monotonic()
+
+    def _notify(self) -> None:
+        with self._idle:
+            self._idle.notify_all()
+
+    def _posts_per_s(self) -> float:
+        r = [x for x in self._rate if time.monotonic() - x[0] < 30]
+        if len(r) < 2:
+            return 0.0
+        span = r[-1][0] - r[0][0]
+        return sum(n for _, n in r[1:]) / span if span > 0 else 0.0
+
+
+class VectorReader:
+    """The saved ANN index, for a read-only engine beside a writing process: memory-mapped,
+    reopened when the writer saves a newer one."""
+
+    def __init__(self, dir: Path, model_id: str, dim: int, store: Store):
+        self.dir = dir
+        self.model_id = model_id
+        self.dim = dim
+        self.store = store
+        self.index: AnnIndex | None = None
+        self._cp: dict = {}
+        self._stamp: float | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()  # opened on first use: `veristream search` never pays for it
+
+    def _refresh(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._checked < 1.0:
+            return
+        with self._lock:
+            self._checked = now
+            try:
+                stamp = (self.dir / CHECKPOINT).stat().st_mtime_ns
+            except FileNotFoundError:
+                return
+            if stamp == self._stamp:
+                return
+            cp = read_checkpoint(self.dir)  # first the checkpoint, then the file: the file may be newer, never older
+            if cp.get("model") != self.model_id or cp.get("dim") != self.dim:
+                self.index, self._cp, self._stamp = None, {}, stamp
+                return
+            try:
+                self.index = AnnIndex(self.dim, self.dir / FILE, view=True)
+            except (OSError, ValueError, RuntimeError):
+                return
+            self._cp, self._stamp = cp, stamp
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        self._refresh()
+        ix = self.index
+        return ix.search(vector, k) if ix is not None else []
+
+    def status(self) -> EmbedStatus:
+        self._refresh()
+        done = int(self._cp.get("seq", 0))
+        pending = max(0, self.store.cursor().seq - done)
+        newest, last = self.store.newest_ts(), self._cp.get("ts")
+        lag = (max(0.0, (newest - last) / 1e6) if pending else 0.0) if newest is not None and last is not None else None
+        return EmbedStatus(True, self.model_id, int(self._cp.get("vectors", 0)), done, pending, lag, 0.0, "read-only")

@@ -1,0 +1,85 @@
+"""Content words: what a question asks about and what a statement claims, for matching them
+against posts (keyword queries, relevance of a post to a question, support of a citation).
+
+Deliberately simple and predictable: lowercase, accents folded, English function words and
+question words dropped, a light suffix stripping for comparison (not for the index, whose
+BM25 matches whole words).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are aren't as at be because been before being below
+between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
+few for from further had hadn't has hasn't have haven't having he he'd he'll he's her here here's hers herself
+him himself his how how's i i'd i'll i'm i've if in into is isn't it it's its itself let's me more most mustn't
+my myself no nor not of off on once only or other ought our ours ourselves out over own same shan't she she'd
+she'll she's should shouldn't so some such than that that's the their theirs them themselves then there
+there's these they they'd they'll they're they've this those through to too under until up very was wasn't we
+we'd we'll we're we've were weren't what what's when when's where where's which while who who's whom why why's
+with won't would wouldn't you you'd you'll you're you've your yours yourself yourselves
+tell say says said know known anything something happen happened happening happens going go goes latest
+news update updates recent recently now today currently current right just also any many much
+please give show me us rt via amp http https www com co t
+""".split())
+
+_WORD = re.compile(r"[#@]?[^\W_][\w'’\-]*", re.UNICODE)
+_NUM = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def fold(text: str) -> str:
+    t = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in t if not unicodedata.combining(c)).replace("’", "'")
+
+
+def words(text: str) -> list[str]:
+    """Lowercased, accent-folded words (hashtag and mention marks dropped)."""
+    out = []
+    for w in _WORD.findall(fold(text)):
+        w = w.lstrip("#@").strip("'-")
+        if w:
+            out.append(w)
+    return out
+
+
+def keywords(text: str) -> list[str]:
+    """The content words of a question, in order, once each: the lexical query's terms."""
+    seen: dict[str, None] = {}
+    for w in words(text):
+        if w in STOPWORDS or (len(w) < 2 and not w.isdigit()):
+            continue
+        for part in re.split(r"[-']", w):  # the index tokenizer splits on these too
+            if part and part not in STOPWORDS and (len(part) > 1 or part.isdigit()):
+                seen.setdefault(part, None)
+    return list(seen)
+
+
+def stem(w: str) -> str:
+    """'shaking', 'shakes', 'shake' -> 'shak'; 'cities' -> 'city'. Crude, and the same on both sides."""
+    for suf in ("ings", "ing", "ies", "ied", "ed", "es", "s"):
+        if len(w) > len(suf) + 2 and w.endswith(suf):
+            w = w[: -len(suf)] + ("y" if suf in ("ies", "ied") else "")
+            break
+    if len(w) > 4 and w.endswith("e"):
+        w = w[:-1]
+    return w
+
+
+def content_stems(text: str) -> set[str]:
+    return {stem(w) for w in keywords(text)}
+
+
+def coverage(query_stems: set[str], text: str) -> float:
+    """Share of the query's content words found in `text`."""
+    if not query_stems:
+        return 0.0
+    have = content_stems(text)
+    return len(query_stems & have) / len(query_stems)
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers as written, thousands separators dropped: '1,200' and '1200' are the same."""
+    return {n.replace(",", "") for n in _NUM.findall(text)}
