@@ -4,7 +4,8 @@ What a small team would build first: posts as JSON in a table, an FTS5 index ove
 same fields the engine searches (text, hashtags, author handle), WAL, one transaction per
 batch, BM25 ordering with a LIMIT. `Fts5Pipeline` puts the same kind of bounded queue and
 batching writer thread in front of it as `veristream.Pipeline` does for the engine (same
-`queue_max`, `batch_max`, `batch_delay_ms`), so the comparison is about storage and search.
+`queue_max`, `batch_max`, `batch_delay_ms`), and bulk loads parse lines in worker processes
+(`rows_from_lines`) as `veristream replay` does, so the comparison is about storage and search.
 
 Like the engine's store, a committed batch is durable (`synchronous=FULL` when the
 engine's `durability` is "fsync") and, being committed, immediately visible to readers.
@@ -39,6 +40,33 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5(text, tags, handle, content=''
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
+# A post made ready for the table, outside the writer: (key, ts, doc, text, tags, handle).
+FtsRow = tuple[str, int, bytes, str, str, str]
+
+
+def rows_from_posts(posts: Sequence[Post]) -> list[FtsRow]:
+    dumps, opt = orjson.dumps, orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
+    return [(p.key, p.ts_us, dumps(p, option=opt), p.text, " ".join(p.hashtags), p.author.handle.lower())
+            for p in posts]
+
+
+def rows_from_lines(lines: list[bytes]) -> tuple[list[FtsRow], int]:
+    """Parse JSONL lines (in a worker process for bulk loads); returns (rows, rejected)."""
+    from veristream.model import BadPost
+    from veristream.readers import parse_line
+
+    posts: list[Post] = []
+    rejected = 0
+    for line in lines:
+        try:
+            p = parse_line(line)
+        except BadPost:
+            rejected += 1
+            continue
+        if p is not None:
+            posts.append(p)
+    return rows_from_posts(posts), rejected
+
 
 def fts_query(text: str, any_word: bool = False) -> str:
     """Free text -> an FTS5 query: every word must match (like the engine's default) or, with
@@ -68,39 +96,41 @@ class Fts5Baseline:
 
     def ingest(self, posts: Sequence[Post], offsets: dict[str, str] | None = None) -> IngestResult:
         """Store and index `posts` in one transaction; on return they are durable and visible."""
+        return self.ingest_rows(rows_from_posts(posts))
+
+    def ingest_rows(self, rows: Sequence[FtsRow]) -> IngestResult:
         w = self._w
         if w is None:
             raise RuntimeError("opened read-only")
-        latest = {p.key: p for p in posts}  # last copy of a key in the batch wins
+        latest = {r[0]: r for r in rows}  # last copy of a key in the batch wins
         keys = list(latest)
         have: set[str] = set()
         for i in range(0, len(keys), 500):
             chunk = keys[i : i + 500]
             q = f"SELECT key FROM posts WHERE key IN ({','.join('?' * len(chunk))})"
             have.update(k for (k,) in w.execute(q, chunk))
-        rows = []
+        post_rows = []
         fts_rows = []
         for k in keys:
             if k in have:
                 continue
-            p = latest[k]
+            _key, ts, doc, text, tags, handle = latest[k]
             seq = self._next_seq
             self._next_seq += 1
-            ts = p.ts_us
-            rows.append((seq, k, ts, orjson.dumps(p, option=orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS)))
-            fts_rows.append((seq, p.text, " ".join(p.hashtags), p.author.handle.lower()))
+            post_rows.append((seq, k, ts, doc))
+            fts_rows.append((seq, text, tags, handle))
             if self.newest_us is None or ts > self.newest_us:
                 self.newest_us = ts
         try:
             w.execute("BEGIN")
-            w.executemany("INSERT INTO posts(seq, key, ts, doc) VALUES (?,?,?,?)", rows)
+            w.executemany("INSERT INTO posts(seq, key, ts, doc) VALUES (?,?,?,?)", post_rows)
             w.executemany("INSERT INTO fts(rowid, text, tags, handle) VALUES (?,?,?,?)", fts_rows)
             w.execute("COMMIT")
         except BaseException:
             if w.in_transaction:
                 w.execute("ROLLBACK")
             raise
-        return IngestResult(accepted=len(rows), duplicates=len(posts) - len(rows), newest_us=self.newest_us)
+        return IngestResult(accepted=len(post_rows), duplicates=len(rows) - len(post_rows), newest_us=self.newest_us)
 
     # -- reading ----------------------------------------------------------------------
 
@@ -141,15 +171,19 @@ class Fts5Baseline:
 
 
 class Fts5Pipeline:
-    """A bounded queue drained by one writer thread in batches (mirrors `veristream.Pipeline`:
-    producers block when it is full; a batch closes at `batch_max` posts or `batch_delay_ms`)."""
+    """A bounded queue drained by one writer thread in batches (mirrors `veristream.Pipeline`):
+    at most `queue_max` posts wait (producers block beyond that); a batch closes at
+    `batch_max` posts or after `batch_delay_ms`."""
 
     _STOP = object()
 
     def __init__(self, db: Fts5Baseline):
         s = db.settings
         self.db = db
-        self._q: queue.Queue = queue.Queue(maxsize=s.queue_max)
+        self._q: queue.Queue = queue.Queue()
+        self._room = threading.Condition()
+        self._waiting = 0  # posts queued, not yet taken by the writer
+        self._max = s.queue_max
         self._batch_max = s.batch_max
         self._delay = s.batch_delay_ms / 1000
         self.accepted = 0
@@ -158,11 +192,19 @@ class Fts5Pipeline:
         self._thread.start()
 
     def put(self, post: Post) -> None:
-        self._check()
-        self._q.put(post)
+        self.put_rows(rows_from_posts([post]))
+
+    def put_rows(self, rows: list[FtsRow]) -> None:
+        """Hand over prepared rows; blocks while `queue_max` posts are already waiting."""
+        with self._room:
+            while self._waiting and self._waiting + len(rows) > self._max:
+                self._check()
+                self._room.wait(0.5)
+            self._waiting += len(rows)
+        self._q.put(rows)
 
     def backlog(self) -> int:
-        return self._q.qsize()
+        return self._waiting
 
     def flush(self) -> None:
         """Wait until everything put so far is committed (and so searchable)."""
@@ -182,12 +224,17 @@ class Fts5Pipeline:
         if self.error is not None:
             raise RuntimeError(f"fts5 ingest failed: {self.error}") from self.error
 
+    def _taken(self, n: int) -> None:
+        with self._room:
+            self._waiting -= n
+            self._room.notify_all()
+
     def _run(self) -> None:
         q = self._q
         stop = False
         while not stop:
             item = q.get()
-            batch: list[Post] = []
+            batch: list[FtsRow] = []
             waiters: list[threading.Event] = []
             deadline = time.monotonic() + self._delay
             while True:
@@ -196,7 +243,8 @@ class Fts5Pipeline:
                 elif isinstance(item, threading.Event):
                     waiters.append(item)
                 else:
-                    batch.append(item)
+                    batch.extend(item)
+                    self._taken(len(item))
                 if stop or waiters or len(batch) >= self._batch_max:
                     break
                 remaining = deadline - time.monotonic()
@@ -206,7 +254,7 @@ class Fts5Pipeline:
                     break
             try:
                 if batch:
-                    self.accepted += self.db.ingest(batch).accepted
+                    self.accepted += self.db.ingest_rows(batch).accepted
             except BaseException as e:  # surfaced to the producer on its next call
                 self.error = e
                 stop = True

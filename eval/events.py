@@ -50,7 +50,7 @@ import sys
 import tempfile
 import time
 from bisect import bisect_left, bisect_right
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from statistics import median
 from typing import Any

@@ -12,7 +12,7 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from veristream import Engine, Post, Settings
+from veristream import Engine, Geo, Post, Settings
 from veristream.cli import cli
 from veristream.trends import sparkline
 from veristream.trends.terms import extract
@@ -97,6 +97,8 @@ def test_terms_are_words_phrases_and_hashtags() -> None:
 def test_burst_by_many_authors_raises_trend_and_event_at_the_right_stream_time(tmp_path: Path) -> None:
     s = Stream(200)
     s.burst("fire", FIRE, at=180, authors=30)
+    for p in s.posts[-5:]:
+        p.geo = Geo(37.8, -96.9, "Springfield, KS", "US")
     eng = Engine(tmp_path / "d", settings())
     feed(eng, s.until(186))
     rising = {t.term: t for t in eng.trends("5m")}
@@ -113,6 +115,8 @@ def test_burst_by_many_authors_raises_trend_and_event_at_the_right_stream_time(t
     assert e.authors >= 25 and e.posts == e.stories >= 25
     assert e.post_ids and all(k.startswith("file:fire") for k in e.post_ids)
     assert e.langs == {"en": e.posts} and sum(e.curve.counts) == e.posts
+    assert e.places == {"Springfield, KS": 5}
+    assert set(e.detected_ids) <= {p.key for p in s.posts if p.id.startswith("fire")}
     assert e.title and e.status == "active"
     eng.close()
 
@@ -201,6 +205,7 @@ def test_restart_keeps_events_and_goes_on_with_them(tmp_path: Path) -> None:
     reader.close()
     eng = Engine(tmp_path / "d", settings())
     assert [e.to_json() for e in eng.events()] == [before.to_json()]
+    assert "explosion" in {t.term for t in eng.trends("1h")}  # rates rebuilt from the stored posts
     feed(eng, s.sorted()[len(s.until(190)):])
     (after,) = eng.events()
     assert after.id == before.id and after.posts > before.posts and after.last_seen >= at(200)
@@ -235,6 +240,26 @@ def test_replay_at_different_speeds_raises_the_same_events(tmp_path: Path) -> No
     eng.close()
     assert len(got[0]) == 2
     assert got[0] == got[1] == got[2]
+
+
+def test_memory_stays_bounded_and_cold_terms_are_pruned(tmp_path: Path) -> None:
+    from veristream.trends import TrendConfig, Trends
+    from veristream.trends.burst import parse_windows
+
+    s = Stream(200)
+    for i, p in enumerate(s.posts):  # every post also brings two words never seen before
+        p.text += f" zq{i}x zr{i}y"
+    s.burst("fire", FIRE, at=180, authors=30)
+    eng = Engine(tmp_path / "d", settings(trends=False))
+    trends = Trends(eng.store, config=TrendConfig(windows=parse_windows("5m,1h"), max_terms=3000, recent_max=500))
+    eng.subscribe(trends.observe)
+    feed(eng, s.sorted())
+    (e,) = trends.events()
+    assert mentions(e, ["explosion", "chemical plant"])
+    assert trends._call(lambda: len(trends.vocab)) <= 3000 + 800  # pruned back to half when over
+    assert trends._call(lambda: trends.recent.posts) <= 500
+    trends.close()
+    eng.close()
 
 
 # -- settings and CLI ---------------------------------------------------------------------

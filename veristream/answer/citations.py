@@ -10,7 +10,9 @@ statement:
   and every number in the statement must be in a supporting post. Else the marker is
   dropped (unsupported);
 * a statement left without a marker is given the one post that supports it best when one
-  clearly does (a stricter bar: 0.6 of its words, or cosine >= 0.7), else it is not shown.
+  clearly does (a stricter bar: 0.6 of its words, or cosine >= 0.7), else it is not shown;
+* a statement with fewer than two content words once links are taken out (a stray tag or
+  link) cannot be checked, so it is not shown.
 
 Markers are renumbered in order of first use: the answer's [1] is its first citation. A
 trusted draft (the extractive composer's, built from the posts themselves) only has its
@@ -34,6 +36,8 @@ _ONLY_MARKERS = re.compile(r"^\s*(?:\[\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*\]\s*)+
 _NO_SPLIT_BEFORE = re.compile(r"(?:\b[A-Za-z]|\b(?:Mr|Mrs|Ms|Dr|St|vs|No|Sgt|Gov|Sen|Rep|Lt|Col|Gen|approx|etc|e\.g|i\.e))$")
 
 MIN_OVERLAP = 0.5
+MIN_WORDS = 2  # content words a statement needs (links aside) to be checked at all
+_URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 MIN_SIMILARITY = 0.6
 ATTRIBUTE_OVERLAP = 0.6
 ATTRIBUTE_SIMILARITY = 0.7
@@ -57,9 +61,14 @@ class Splitter:
     draft."""
 
     # A boundary is only taken once the next statement has begun: markers may still follow.
-    _END = re.compile(r"[.!?]+[\"')\]]*(?:\s*\[\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*\])*\s+(?=[^\s\[])|\n\s*(?=[^\s\[])")
+    _MARKS = r"(?:\[\s*\d{1,3}(?:\s*[,;]\s*\d{1,3})*\s*\]\s*)"
+    # A line starting with markers and going on ("[2] The ...") starts a statement; a line of
+    # markers alone closes the one before.
+    _NEWLINE = rf"\n\s*(?=[^\s\[]|{_MARKS}+[^\s\[])"
+    _END = re.compile(rf"[.!?]+[\"')\]]*(?:[^\S\n]*\[\s*\d{{1,3}}(?:\s*[,;]\s*\d{{1,3}})*\s*\])*[^\S\n]*(?:\n\s*{_MARKS}*(?=\n)\s*)?"
+                      rf"(?:[^\S\n]+(?=[^\s\[])|{_NEWLINE})|{_NEWLINE}")
 
-    _LINE = re.compile(r"\n\s*(?=[^\s\[])")
+    _LINE = re.compile(_NEWLINE)
 
     def __init__(self, lines_only: bool = False) -> None:
         self._buf = ""
@@ -208,8 +217,8 @@ class Checker:
         return float(self._vecs[i] @ self._claim[1])
 
     def _supports(self, claim: str, i: int, strict: bool) -> bool:
-        if not words.content_stems(claim):
-            return False
+        if len(words.content_stems(_URL.sub(" ", claim))) < MIN_WORDS:
+            return False  # too little said to be checked (a link, a tag, a stray word)
         if self._overlap(claim, i) >= (ATTRIBUTE_OVERLAP if strict else MIN_OVERLAP):
             return True
         return self._similarity(claim, i) >= (ATTRIBUTE_SIMILARITY if strict else MIN_SIMILARITY)

@@ -127,7 +127,7 @@ class Trends:
         # What start-up replays: the store as it is now; later posts arrive through observe.
         self._resume_seq = store.cursor().seq
         self.max_story = store.max_story()
-        self.busy_s = 0.0  # worker time spent on batches (for benchmarks)
+        self.busy_s = 0.0  # CPU time of the worker spent on batches (for benchmarks)
         self._q: queue.Queue = queue.Queue(maxsize=c.queue_max)
         self._thread = threading.Thread(target=self._run, name="veristream-trends", daemon=True)
         self._thread.start()
@@ -136,7 +136,7 @@ class Trends:
 
     def observe(self, acc: Accepted) -> None:
         """Engine listener: called on the writer thread after each accepted batch."""
-        if acc.items and not self._closed:
+        if acc.items and not self._closed and self._thread.is_alive():
             self._q.put(acc)
 
     def sync(self, timeout: float | None = 60.0) -> None:
@@ -163,12 +163,14 @@ class Trends:
         if self._closed:
             return
         self._closed = True
-        if not self.readonly:
+        if not self.readonly and self._thread.is_alive():
             self._q.put(_STOP)
             self._thread.join()
         self.db.close()
 
     def _call(self, fn: Callable[[], Any], timeout: float | None = 60.0) -> Any:
+        if not self._thread.is_alive():
+            raise RuntimeError("the trends worker has stopped (see the log)")
         c = _Call(fn)
         self._q.put(c)
         if not c.done.wait(timeout):
@@ -200,12 +202,12 @@ class Trends:
                     item.error = e
                 item.done.set()
                 continue
-            t0 = time.perf_counter()
+            t0 = time.thread_time()
             try:
                 self._observe(item)
             except Exception:  # a detector bug must not stop ingest
                 log.exception("trends: a batch failed")
-            self.busy_s += time.perf_counter() - t0
+            self.busy_s += time.thread_time() - t0
             if q.empty() or time.monotonic() - self._last_flush >= self.cfg.flush_s:
                 try:
                     self._flush()
@@ -389,7 +391,7 @@ class _TickBuffer:
         part = items[lo:hi] if (lo or hi != len(items)) else items
         # Every column is computed before any is extended: they stay the same length.
         ts = [it.ts for it in part]
-        author = [author_hash(it.author) for it in part]
+        author = list(map(author_hash, [it.author for it in part]))
         geo = [it.doc if b'"geo":{' in it.doc else None for it in part]
         self.seq += seqs[lo:hi]
         self.story += stories[lo:hi]

@@ -221,6 +221,8 @@ class BurstModel:
             if not self.warm(wi, t_us):
                 continue
             ids = changed[wi]
+            if len(ids):  # most terms of a tick are far under the count needed: look at the rest
+                ids = ids[ws.fast.values[ids] >= self.min_count * ws.fast.scale(t_us)]
             if len(ids):
                 x, e, z = self.stats(wi, ids, t_us)
                 hot = (x >= self.min_count) & (x >= self.ratio * e) & (z >= self.z_enter)

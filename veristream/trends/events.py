@@ -27,12 +27,10 @@ from __future__ import annotations
 import heapq
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import orjson
 
-from ..model import iso
 from .burst import BurstModel
 from .recent import Chunk, Recent, View
 from .records import Curve, Event, dt
@@ -124,6 +122,7 @@ class EventState:
     merged_into: int | None = None
     detected_ids: list[str] = field(default_factory=list)
     _ids: tuple[int, np.ndarray, np.ndarray] | None = None  # (vocab generation, sorted ids, weights)
+    _idset: tuple[np.ndarray, frozenset[int], float] | None = None  # (ids it was made from, as a set, need)
 
     def ids_weights(self, vocab: Vocabulary, gen: int) -> tuple[np.ndarray, np.ndarray]:
         if self._ids is None or self._ids[0] != gen:
@@ -133,6 +132,12 @@ class EventState:
 
     def need(self) -> float:
         return min(MATCH_SCORE, sum(term_weight(t) for t in self.terms))
+
+    def id_set(self, vocab: Vocabulary, gen: int) -> frozenset[int]:
+        ids, _ = self.ids_weights(vocab, gen)
+        if self._idset is None or self._idset[0] is not ids:
+            self._idset = (ids, frozenset(ids.tolist()), self.need())
+        return self._idset[1]
 
     def add_terms(self, terms: dict[bytes, float]) -> None:
         for t, w in terms.items():
@@ -303,6 +308,7 @@ class EventTracker:
         self.owner: dict[bytes, int] = {}  # term -> event
         self.story_event: dict[int, int] = {}
         self.overlap: dict[tuple[int, int], int] = {}
+        self.redirect: dict[int, int] = {}  # merged event -> the event it merged into
         self.changed: set[int] = set()
         self.structural = False  # an event was raised, merged, faded or revived since the last flush
         self.vocab_gen = 0
@@ -316,17 +322,19 @@ class EventTracker:
         if state is None:
             return
         e = EventState.restore(ev, state)
+        if e.merged_into is not None:
+            self.redirect[e.id] = e.merged_into
         self.events[e.id] = e
         for t in e.terms:
             self.owner[t] = e.id
 
     def resolve(self, eid: int) -> EventState | None:
-        e = self.events.get(eid)
+        """The event `eid` is now part of (itself unless merged), if still in memory."""
         seen = 0
-        while e is not None and e.merged_into is not None and seen < 100:
-            e = self.events.get(e.merged_into)
+        while eid in self.redirect and seen < 100:
+            eid = self.redirect[eid]
             seen += 1
-        return e
+        return self.events.get(eid)
 
     # -- per tick -----------------------------------------------------------------------
 
@@ -345,14 +353,15 @@ class EventTracker:
         if active and len(chunk.tids):
             best_score = np.zeros(n)
             post_of = chunk.post_of_occurrence()
+            present = set(chunk.tids.tolist()) if len(chunk.tids) < 4096 else None
             for e in active:
                 ids, wts = e.ids_weights(self.vocab, self.vocab_gen)
-                if not len(ids):
+                if not len(ids) or (present is not None and present.isdisjoint(e.id_set(self.vocab, self.vocab_gen))):
                     continue
                 pos = np.minimum(np.searchsorted(ids, chunk.tids), len(ids) - 1)
                 hit = ids[pos] == chunk.tids
                 sc = np.bincount(post_of[hit], weights=wts[pos[hit]], minlength=n)
-                ok = (sc >= e.need()) & chunk.first
+                ok = (sc >= e._idset[2] if e._idset is not None else e.need()) & chunk.first
                 both = ok & (best >= 0)
                 if both.any():
                     for other, cnt in zip(*np.unique(best[both], return_counts=True)):
@@ -538,6 +547,10 @@ class EventTracker:
             old.merge(young)
             young.status = "merged"
             young.merged_into = old.id
+            self.redirect[young.id] = old.id
+            if len(self.redirect) > STORY_MAP_MAX:
+                for k in list(self.redirect)[: STORY_MAP_MAX // 4]:
+                    del self.redirect[k]
             for t in young.terms:
                 self.owner[t] = old.id
             self.changed.update((old.id, young.id))
@@ -551,7 +564,7 @@ class EventTracker:
                 e.status = "faded"
                 self.changed.add(e.id)
                 self.structural = True
-            elif e.status != "active" and t_us - e.last_burst > REVIVE_S * 1e6 and e.id not in self.changed:
+            elif e.id not in self.changed and (e.status == "merged" or (e.status == "faded" and t_us - e.last_burst > REVIVE_S * 1e6)):
                 # Gone for good: its record is in the store; its terms are free again.
                 for t, owner in list(self.owner.items()):
                     if owner == e.id:
@@ -581,8 +594,4 @@ class EventTracker:
         return rows
 
 
-def event_doc(d: dict[str, Any]) -> Event:
-    return Event.from_json(d)
-
-
-__all__ = ["EventTracker", "EventState", "title_of", "iso"]
+__all__ = ["EventTracker", "EventState", "Distinct", "title_of"]

@@ -14,6 +14,7 @@ the post's terms.
 from __future__ import annotations
 
 import re
+from itertools import chain
 
 import numpy as np
 import xxhash
@@ -88,20 +89,21 @@ def extract_many(texts: list[str], tags: list[list[str] | None]) -> list[list[by
         # Scripts without spaces are already cut into character pairs: no phrases of those.
         cjk = {i for i, s in enumerate(segs) if not s.isascii() and _CJK.search(s.decode())}
     stop = STOPWORDS
+    join = b" ".join
     out: list[list[bytes]] = []
     for i, (toks, tg) in enumerate(zip(toks_list, tags)):
-        kept = set(toks)
-        kept -= stop
         if tg:
             tagw = [t.lower().encode() for t in tg]
-            kept.difference_update(tagw)  # the hashtag stands for the word
-            terms = [b"#" + t for t in tagw]
+            tagset = set(tagw)  # the hashtag stands for the word
+            content = [t for t in toks if t not in stop and t not in tagset]
         else:
-            terms = []
-        content = list(filter(kept.__contains__, toks))
-        terms += dict.fromkeys(content)
-        if len(content) > 1 and i not in cjk:
-            terms += dict.fromkeys(map(b" ".join, zip(content, content[1:])))
+            content = [t for t in toks if t not in stop]
+        if i in cjk or len(content) < 2:
+            terms = list(dict.fromkeys(content))
+        else:
+            terms = list(dict.fromkeys(chain(content, map(join, zip(content, content[1:])))))
+        if tg:
+            terms = list(dict.fromkeys([b"#" + t for t in tagw])) + terms
         out.append(terms[:MAX_TERMS] if len(terms) > MAX_TERMS else terms)
     return out
 
@@ -135,22 +137,20 @@ class Vocabulary:
         return len(self.terms)
 
     def ids_of(self, terms: list[bytes]) -> list[int]:
-        """Ids of `terms` (a whole tick's at once), numbering new terms."""
+        """Ids of `terms` (a whole tick's at once), numbering new terms in sorted order."""
         ids = self.ids
-        out = list(map(ids.get, terms))
-        if None in out:
-            for i, v in enumerate(out):
-                if v is None:
-                    t = terms[i]
-                    v = ids.get(t)  # the same new term twice in one call
-                    if v is None:
-                        v = ids[t] = len(self.terms)
-                        self.terms.append(t)
-                        if v >= len(self.hashes):
-                            self.hashes = np.concatenate([self.hashes, np.zeros(len(self.hashes), dtype=np.uint64)])
-                        self.hashes[v] = term_hash(t)
-                    out[i] = v
-        return out  # type: ignore[return-value]
+        missing = set(terms).difference(ids)
+        if missing:
+            new = sorted(missing)
+            start = len(self.terms)
+            end = start + len(new)
+            ids.update(zip(new, range(start, end)))
+            self.terms += new
+            if end > len(self.hashes):
+                self.hashes = np.concatenate([self.hashes, np.zeros(max(end, 2 * len(self.hashes)) - len(self.hashes),
+                                                                    dtype=np.uint64)])
+            self.hashes[start:end] = np.fromiter(map(term_hash, new), dtype=np.uint64, count=len(new))
+        return list(map(ids.__getitem__, terms))
 
     def get(self, term: bytes) -> int | None:
         return self.ids.get(term)
