@@ -9,7 +9,7 @@ Input: the real CrisisLex tweets of ../shared/data, repeated under fresh ids and
 time until `--posts` (bench/realtime.py's `write_crisislex`); nothing is copied into the
 repository.
 
-1. Embedding beside ingest (`--embed-posts`, 20,000): the same posts ingested with vectors off,
+1. Embedding beside ingest (`--embed-posts`, 5,000): the same posts ingested with vectors off,
    then on; ingest time of each, and the embedding thread's rate until it has caught up
    (`embed_posts_per_s`), plus the encoder alone (`encode_posts_per_s`).
 2. A `--posts` index (vectors off while ingesting: the embedding thread would take ~30 min to
@@ -105,27 +105,38 @@ def build_index(work: Path, n: int) -> tuple[Path, Path]:
     data = work / "big"
     log("ingesting (vectors off)")
     s, eng = ingest_file(data, path, vectors=False)
+    eng.close()
     log(f"  {n:,} posts in {s:.0f}s")
-    # Vectors: one encoding per distinct text, added under every seq carrying it.
+    add_vectors(data)
+    return data, path
+
+
+def add_vectors(data: Path, threads: int = 2) -> int:
+    """Build the vector index of a store ingested with vectors off, at full speed: each
+    distinct text encoded once, its vector added under every seq carrying it; written where
+    the engine keeps it, with its checkpoint. Returns the number of vectors."""
+    from veristream.store import Store
     from veristream.vectors import find_model, load_encoder, model_id
     from veristream.vectors.ann import FILE, AnnIndex
     from veristream.vectors.embedder import write_checkpoint
 
     st = settings()
     files = find_model()
-    enc = load_encoder(files, st.embed_max_tokens, 2)
+    enc = load_encoder(files, st.embed_max_tokens, threads)
+    store = Store(data / "posts.db", readonly=True)
     by_text: dict[str, list[int]] = {}
     last_seq, last_ts = 0, 0
-    for rows in eng.store.rows_after(0):
+    for rows in store.rows_after(0):
         for seq, ts, _story, doc in rows:
             by_text.setdefault(orjson.loads(doc)["text"], []).append(seq)
             last_seq, last_ts = seq, ts
+    store.close()
     log(f"  encoding {len(by_text):,} distinct texts")
     ix = AnnIndex(st.embed_dim)
     texts = list(by_text)
     t = time.perf_counter()
-    for i in range(0, len(texts), 256):
-        chunk = texts[i:i + 256]
+    for i in range(0, len(texts), 64):
+        chunk = texts[i:i + 64]
         vecs = enc.encode(chunk)
         keys, rows = [], []
         for text, v in zip(chunk, vecs):
@@ -133,15 +144,15 @@ def build_index(work: Path, n: int) -> tuple[Path, Path]:
                 keys.append(seq)
                 rows.append(v)
         ix._index.add(np.asarray(keys, dtype=np.uint64), np.asarray(rows), threads=0)
-        if (i // 256) % 40 == 0:
-            log(f"  {i + len(chunk):,} texts, {len(ix):,} vectors, {time.perf_counter() - t:.0f}s")
+        if (i // 64) % 100 == 0:
+            el = time.perf_counter() - t
+            log(f"  {i + len(chunk):,} texts ({(i + len(chunk)) / max(el, 1e-9):,.0f}/s), {len(ix):,} vectors, {el:.0f}s")
     vdir = data / "vectors"
     vdir.mkdir(exist_ok=True)
     ix.save(vdir / FILE)
     write_checkpoint(vdir, {"model": model_id(files, st.embed_max_tokens), "dim": st.embed_dim, "seq": last_seq,
                             "ts": last_ts, "vectors": len(ix)})
-    eng.close()
-    return data, path
+    return len(ix)
 
 
 def questions(path: Path, k: int, seed: int) -> list[str]:
@@ -213,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--posts", type=int, default=1_000_000, help="posts in the index (default 1,000,000)")
-    ap.add_argument("--embed-posts", type=int, default=20_000, help="posts for the embedding phase (20,000)")
+    ap.add_argument("--embed-posts", type=int, default=5_000, help="posts for the embedding phase (5,000)")
     ap.add_argument("--questions", type=int, default=200, help="questions timed with the extractive composer (200)")
     ap.add_argument("--llm-questions", type=int, default=20, help="of those, answered by the local LLM (20; 0: none)")
     ap.add_argument("--seed", type=int, default=7)

@@ -183,7 +183,7 @@ def main() -> None:
     ap.add_argument("--retention-minutes", type=float, default=5.0, help="retention, in minutes of event time (default 5)")
     ap.add_argument("--interval-s", type=float, default=5.0, help="retention_interval_s: seconds between expiry runs")
     ap.add_argument("--settle-s", type=float, default=None, help="after the first expiry, wait this long before the "
-                    "start window (default: 10%% of the run, 10..120 s)")
+                    "start window (default: 10%% of the run or half the retention, 10..120 s)")
     ap.add_argument("--window-s", type=float, default=None, help="length of the start and end windows")
     ap.add_argument("--searchers", type=int, default=1, help="search threads")
     ap.add_argument("--qps", type=float, default=20.0, help="queries per second per search thread")
@@ -271,6 +271,8 @@ def main() -> None:
             samples.rss.append(rss_mb())
             parts = disk_usage(data)
             samples.disk.append(parts.pop("total") / 1e6)
+            wal = data / "posts.db-wal"
+            parts["store_wal"] = wal.stat().st_size if wal.exists() else 0  # within "store"
             samples.parts.append({k: v / 1e6 for k, v in parts.items()})
             samples.kept.append(kept)
             if first_expiry_at is None and eng._expirer.removed > 0:
@@ -302,7 +304,8 @@ def main() -> None:
     if first_expiry_at is None:
         log("retention never came into force: run longer than --retention-minutes (plus an expiry interval)")
         first_expiry_at = end
-    settle = args.settle_s if args.settle_s is not None else min(120.0, max(10.0, 0.1 * duration))
+    settle = args.settle_s if args.settle_s is not None else min(120.0, max(10.0, 0.1 * duration,
+                                                                            0.5 * args.retention_minutes * 60))
     start_lo = first_expiry_at + settle
     window = args.window_s or max(5.0, min(60.0, (end - start_lo) / 6))
     start = samples.window(start_lo, start_lo + window)

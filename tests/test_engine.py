@@ -169,3 +169,32 @@ def test_bad_settings_fail_clearly(tmp_path) -> None:
     with pytest.raises(SettingsError, match="half_life_s"):
         Settings.load(env={"VERISTREAM_HALF_LIFE_S": "soon"})
     assert Settings.load(env={"VERISTREAM_HALF_LIFE_S": "60"}).half_life_s == 60.0
+
+
+def test_pipeline_bounds_posts_not_chunks(tmp_path) -> None:
+    """A producer handing over prepared chunks blocks once `queue_max` posts are in flight."""
+    import threading
+
+    eng = Engine(tmp_path / "d", Settings.load(env={}, queue_max=100))
+    w = eng._writer
+    chunks = [w.prepare([mkpost(f"{c}-{i}", f"chunk {c} post {i}") for i in range(60)]) for c in range(4)]
+    pipe = eng.pipeline()
+    gate = threading.Event()
+    eng.subscribe(lambda acc: gate.wait(10))  # hold the writer inside its first batch
+    pipe.put_prepared(chunks[0])
+    done = threading.Event()
+
+    def produce() -> None:
+        for c in chunks[1:]:
+            pipe.put_prepared(c)
+        done.set()
+
+    threading.Thread(target=produce, daemon=True).start()
+    assert not done.wait(0.5), "producer was not held back"
+    assert pipe.backlog() <= 160
+    gate.set()
+    assert done.wait(10)
+    pipe.flush()
+    pipe.close()
+    assert eng.count() == 240
+    eng.close()

@@ -206,3 +206,20 @@ def test_without_the_model_retrieval_is_lexical_with_a_one_line_notice(tmp_path:
         assert not (tmp_path / "data" / "vectors").exists()
     with Engine(tmp_path / "off", settings(vectors=False)) as eng:
         assert eng.vectors is None and "vectors = false" in eng.vectors_notice
+
+
+def test_cli_embed_catches_up_and_reports(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from veristream.cli import cli
+
+    data = tmp_path / "data"
+    with Engine(data, settings(vectors=False)) as eng:
+        eng.ingest([mkpost(str(i), f"Harbour ferry timetable change number {i}") for i in range(3)])
+    runner = CliRunner()
+    res = runner.invoke(cli, ["--data-dir", str(data), "embed", "--status"])
+    assert res.exit_code == 0, res.output
+    assert "0 vectors" in res.stdout and "3 posts not embedded yet" in res.stdout
+    res = runner.invoke(cli, ["--data-dir", str(data), "embed"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.startswith("3 vectors") and "0 posts not embedded yet" in res.stdout

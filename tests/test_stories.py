@@ -74,3 +74,18 @@ def test_similar_but_different_news_stays_apart(engine: Engine) -> None:
         mkpost("3", "Earthquake damage reported in Santiago as aftershocks continue through the night"),
     ])
     assert len(engine.search("earthquake").hits) == 2
+
+
+def test_a_huge_story_does_not_hide_the_others(tmp_path) -> None:
+    eng = Engine(tmp_path / "d", Settings.load(env={}, candidates=50))
+    storm = [mkpost(f"rt{i}", f"RT @wire: Dam failure reported upstream, evacuate now {i % 2}", minutes=10 + i / 100,
+                    author=f"r{i}") for i in range(400)]
+    others = [mkpost("o1", "Dam inspectors say the structure held overnight", minutes=1, author="eng1"),
+              mkpost("o2", "Photos of the dam spillway this morning", minutes=2, author="eng2"),
+              mkpost("o3", "Is the dam really failing? No official word yet", minutes=3, author="eng3")]
+    eng.ingest(others + storm)
+    for order in ("relevance", "time"):
+        res = eng.search("dam", order=order, limit=4)
+        assert {h.post.id for h in res.hits} >= {"o1", "o2", "o3"}, order
+        assert len({h.story.id for h in res.hits}) == 4
+    eng.close()

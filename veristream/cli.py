@@ -109,11 +109,15 @@ def _ingest(obj: Ctx, path: str, fmt: str, source: str | None, speed: float | No
     try:
         prog = run(eng, f, input_name=name, fmt=fmt, source=source, speed=speed, on_progress=show,
                    on_reject=reject_echo)
+        emb = eng.embedding_status()
     finally:
         if f is not sys.stdin.buffer:
             f.close()
         eng.close()
     click.echo(_summary(prog), err=True)
+    if emb.enabled and emb.pending and not quiet:  # the embedding lag, visible
+        click.echo(f"embedding: {emb.pending:,} posts not embedded yet (lexical search finds them); the next "
+                   f"writing engine goes on with them, or run `veristream embed`", err=True)
 
 
 @cli.command()
@@ -404,7 +408,7 @@ def embed(obj: Ctx, rebuild: bool, status_only: bool) -> None:
             if rebuild:
                 eng.rebuild_vectors()
             tty = sys.stderr.isatty()
-            while not eng.wait_embedded(timeout=2.0):
+            while not eng.wait_embedded(timeout=2.0 if tty else 10.0):
                 s = eng.embedding_status()
                 line = f"embedding: {s.vectors:,} vectors, {s.pending:,} posts to go, {s.posts_per_s:,.0f} posts/s"
                 click.echo(("\r" + line.ljust(80)) if tty else line, nl=not tty, err=True)

@@ -406,7 +406,11 @@ class Pipeline:
     def __init__(self, engine: Engine, on_batch: Callable[[IngestResult], None] | None = None):
         self.engine = engine
         s = engine.settings
-        self._q: queue.Queue = queue.Queue(maxsize=s.queue_max)
+        # Bounded in posts, not queue items: a prepared chunk of 1,000 posts counts 1,000.
+        self._q: queue.Queue = queue.Queue()
+        self._max = s.queue_max
+        self._inflight = 0
+        self._room = threading.Condition()
         self._batch_max = s.batch_max
         self._delay = s.batch_delay_ms / 1000
         self._on_batch = on_batch
@@ -417,23 +421,28 @@ class Pipeline:
 
     def put(self, post: Post) -> None:
         """Hand over a post; blocks while the queue is full (the core is behind)."""
-        self._check()
-        while True:
-            try:
-                self._q.put(post, timeout=0.5)
-                return
-            except queue.Full:
-                self._check()
+        self._admit(1)
+        self._q.put(post)
 
     def put_prepared(self, items: Sequence[Prepared]) -> None:
         """Hand over posts prepared elsewhere (see `Engine.ingest_prepared`); blocks like `put`."""
-        self._check()
-        while True:
-            try:
-                self._q.put(list(items), timeout=0.5)
-                return
-            except queue.Full:
+        items = list(items)
+        self._admit(len(items))
+        self._q.put(items)
+
+    def _admit(self, n: int) -> None:
+        """Wait for room for `n` posts (an oversized chunk is let in when the queue is empty)."""
+        with self._room:
+            while self._inflight and self._inflight + n > self._max:
                 self._check()
+                self._room.wait(0.5)
+            self._check()
+            self._inflight += n
+
+    def _release(self, n: int) -> None:
+        with self._room:
+            self._inflight -= n
+            self._room.notify_all()
 
     def put_offset(self, source: str, value: str) -> None:
         """Record a source position, stored with the batch that contains the posts before it."""
@@ -441,16 +450,12 @@ class Pipeline:
 
     def put_delete(self, keys: Sequence[str]) -> None:
         """Delete `keys` in stream order: after the posts put before, before those put after."""
-        self._check()
-        while True:
-            try:
-                self._q.put(_Delete(list(keys)), timeout=0.5)
-                return
-            except queue.Full:
-                self._check()
+        self._admit(1)
+        self._q.put(_Delete(list(keys)))
 
     def backlog(self) -> int:
-        return self._q.qsize()
+        """Posts handed over and not yet accepted."""
+        return self._inflight
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until everything put so far is accepted and searchable."""
@@ -505,6 +510,7 @@ class Pipeline:
                     item = q.get(timeout=remaining) if remaining > 0 else q.get_nowait()
                 except queue.Empty:
                     break
+            taken = len(batch) + len(prepared) + (1 if deletes else 0)
             try:
                 if batch or prepared or offsets:
                     if batch:
@@ -523,5 +529,6 @@ class Pipeline:
             except BaseException as e:  # surfaced to the producer on its next call
                 self.error = e
                 stop = True
+            self._release(taken)
             for ev in waiters:
                 ev.set()

@@ -98,9 +98,10 @@ class Retriever:
         lexical = self.searcher.candidates(snap, query, n, now_us, by_time=not has_text)
         if has_text and q.recency_weight is not None and now_us is not None:
             # The searcher blended with the default weight: re-blend with the one asked for.
-            base = recency_factor
             for h in lexical:
-                h.bm25 *= base(now_us - h.ts, weight, s.half_life_s) / base(now_us - h.ts, s.recency_weight, s.half_life_s)
+                was = recency_factor(now_us - h.ts, s.recency_weight, s.half_life_s)
+                if was > 0:
+                    h.bm25 *= recency_factor(now_us - h.ts, weight, s.half_life_s) / was
             lexical.sort(key=lambda h: (-h.bm25, -h.ts))
 
         dense: list[tuple[IndexHit, float]] = []

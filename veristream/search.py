@@ -79,18 +79,22 @@ class Searcher:
         n = max(self.settings.candidates, q.limit * 4)
         picked: list[IndexHit] = []
         seen_stories: set[int] = set()
+        seen_seqs: set[int] = set()
         total: int | None = None
-        offset_budget = 4  # widen the candidate list a few times when copies crowd it
-        while True:
+        offset = 0
+        # When copies of a few big stories crowd the candidates, read on to the next page
+        # (never re-reading what was read), at most three times.
+        for _ in range(4):
             if by_time:
-                cands, cnt = self._page(searcher, query, n, True, total is None)
+                cands, cnt = self._page(searcher, query, n, True, total is None, offset)
             else:
-                cands, cnt = self._blended(searcher, query, n, now_us, total is None)
+                cands, cnt = self._blended(searcher, query, n, now_us, total is None, offset)
             if total is None:
                 total = cnt
-            picked = []
-            seen_stories.clear()
             for h in cands:
+                if h.seq in seen_seqs:
+                    continue
+                seen_seqs.add(h.seq)
                 if not q.all_posts:
                     if h.story in seen_stories:
                         continue
@@ -98,11 +102,10 @@ class Searcher:
                 picked.append(h)
                 if len(picked) == q.limit:
                     break
-            exhausted = len(cands) < n
-            if len(picked) >= q.limit or exhausted or offset_budget == 0:
+            if len(picked) >= q.limit or len(cands) < n:
                 break
+            offset += n
             n *= 4
-            offset_budget -= 1
         hits = self._materialise(picked)
         return SearchResult(q, hits, total, from_us(now_us) if now_us else None, (time.perf_counter() - t0) * 1000)
 
@@ -119,12 +122,14 @@ class Searcher:
         """Hits with their posts and story summaries (posts deleted meanwhile are left out)."""
         return self._materialise(picked)
 
-    def _page(self, searcher, query, n: int, by_time: bool, count: bool) -> tuple[list[IndexHit], int | None]:
-        return self.index.top(searcher, query, n, by_time=by_time, count=count)
+    def _page(self, searcher, query, n: int, by_time: bool, count: bool, offset: int = 0
+              ) -> tuple[list[IndexHit], int | None]:
+        return self.index.top(searcher, query, n, by_time=by_time, count=count, offset=offset)
 
-    def _blended(self, searcher, query, n: int, now_us: int | None, count: bool) -> tuple[list[IndexHit], int | None]:
-        best, cnt = self.index.top(searcher, query, n, by_time=False, count=count)
-        newest, _ = self.index.top(searcher, query, n, by_time=True)
+    def _blended(self, searcher, query, n: int, now_us: int | None, count: bool, offset: int = 0
+                 ) -> tuple[list[IndexHit], int | None]:
+        best, cnt = self.index.top(searcher, query, n, by_time=False, count=count, offset=offset)
+        newest, _ = self.index.top(searcher, query, n, by_time=True, offset=offset)
         have = {h.seq for h in best}
         extra = [h for h in newest if h.seq not in have]
         if extra:

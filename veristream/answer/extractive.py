@@ -12,6 +12,7 @@ What it says, each line cited:
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -56,15 +57,37 @@ def when(dt: datetime, now: datetime | None) -> str:
 
 def peak(times: list[int]) -> tuple[int, int, int] | None:
     """(start us, width s, posts) of the busiest interval, the interval chosen for ~12+ buckets."""
+    act = activity(times)
+    return act[1:] if act else None
+
+
+def activity(times: list[int]) -> tuple[int, int, int, int] | None:
+    """(start us of the main burst, peak start us, width s, posts in the peak). The main burst
+    is the run of busy intervals around the peak (gaps of up to two empty intervals): a
+    question about a past event also matches older, unrelated mentions, which it leaves out."""
     if len(times) < 3:
         return None
     span = (max(times) - min(times)) / 1e6
     if span < 60:
         return None
     width = next((w for w in _BUCKETS if span / w <= 24), _BUCKETS[-1])
-    counts = Counter(t // (width * 1_000_000) for t in times)
+    step = width * 1_000_000
+    counts = Counter(t // step for t in times)
     bucket, n = max(counts.items(), key=lambda kv: (kv[1], -kv[0]))
-    return bucket * width * 1_000_000, width, n
+    b = bucket
+    while (b - 1) in counts or (b - 2) in counts or (b - 3) in counts:
+        b = next(x for x in (b - 1, b - 2, b - 3) if x in counts)
+    return min(t for t in times if t // step >= b), bucket * step, width, n
+
+
+def _peak_label(start: datetime, width: int, now: datetime | None) -> str:
+    if width >= 7 * 86400:
+        return f"in the week from {start:%Y-%m-%d}"
+    if width >= 86400:
+        return f"on {start:%Y-%m-%d}"
+    end = start + timedelta(seconds=width)
+    day = "" if now is not None and start.date() == now.date() else f"{start:%Y-%m-%d} "
+    return f"in {day}{start:%H:%M}–{end:%H:%M} UTC"
 
 
 def figures(posts: list[Hit]) -> dict[str, dict[str, list[Hit]]]:
@@ -115,7 +138,9 @@ class ExtractiveComposer(Composer):
             yield f"The stream holds no posts about “{topic}”{where}{stamp}: not enough to answer.\n"
             return
         authors = {h.post.author.id or h.post.author.handle for h in posts}
-        first = min(posts, key=lambda h: (h.post.created_at, h.seq))
+        act = activity([to_us(h.post.created_at) for h in posts])
+        burst = [h for h in posts if act is None or to_us(h.post.created_at) >= act[0]]
+        first = min(burst, key=lambda h: (h.post.created_at, h.seq))
         n = len(posts)
         count = f"At least {n}" if ev.capped else f"{n}"
         noun = "post" if n == 1 else "posts"
@@ -123,14 +148,18 @@ class ExtractiveComposer(Composer):
         head = f"{count} {noun} by {by} {'mentions' if n == 1 else 'mention'} “{topic}”"
         if window:
             head += f" {window}"
-        head += f"; the first at {when(first.post.created_at, now)} {cite(first)}"
-        pk = peak([to_us(h.post.created_at) for h in posts])
-        if pk is not None and pk[2] > 1:
-            start = from_us(pk[0])
-            end = start + timedelta(seconds=pk[1])
-            head += f", most in {start.strftime('%H:%M')}–{end.strftime('%H:%M')} UTC ({pk[2]} posts)"
+        head += f"; {'it started' if len(burst) < n else 'the first'} at {when(first.post.created_at, now)} {cite(first)}"
+        if act is not None and act[3] > 1:
+            head += f", most {_peak_label(from_us(act[1]), act[2], now)} ({act[3]} posts)"
+        if len(burst) < n:
+            head += f"; {n - len(burst)} earlier"
         yield head + ".\n"
-        key = [h for h in ev.key_posts(self.key_posts * 3) if not addresses_model(h.post.text)][: self.key_posts]
+        # Key posts: the best post of each top story, corroborated stories first, from the burst.
+        pool = [h for h in ev.key_posts(self.key_posts * 5) if not addresses_model(h.post.text)]
+        in_burst = [h for h in pool if act is None or to_us(h.post.created_at) >= act[0]] or pool
+        ranked = sorted(enumerate(in_burst[: self.key_posts * 4]),
+                        key=lambda ih: (ih[0] - 2 * math.log2(ih[1].story.posts if ih[1].story else 1), ih[0]))
+        key = [h for _, h in ranked[: self.key_posts]]
         for h in key:
             copies = ""
             if h.story and h.story.posts > 1:

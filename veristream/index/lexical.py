@@ -249,12 +249,12 @@ class LexicalIndex:
         return tantivy.Query.phrase_query(self.schema, field, toks)
 
     def top(self, searcher: tantivy.Searcher, query: tantivy.Query, limit: int, by_time: bool,
-            count: bool = False) -> tuple[list[IndexHit], int | None]:
-        """Top `limit` hits by BM25, or newest first when `by_time`."""
+            count: bool = False, offset: int = 0) -> tuple[list[IndexHit], int | None]:
+        """Top `limit` hits (after skipping `offset`) by BM25, or newest first when `by_time`."""
         if by_time:
-            res = searcher.search(query, limit, count=count, order_by_field="ts")
+            res = searcher.search(query, limit, count=count, order_by_field="ts", offset=offset)
         else:
-            res = searcher.search(query, limit, count=count)
+            res = searcher.search(query, limit, count=count, offset=offset)
         addrs = [a for _, a in res.hits]
         if not addrs:
             return [], res.count if count else None

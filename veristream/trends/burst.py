@@ -11,7 +11,9 @@ baseline), floored by a prior share for terms never seen before:
     z        = (fast_term − expected) / sqrt(expected + 1)
 
 A term starts bursting when its count is at least `min_authors`, at least `ratio` × expected
-and z ≥ `z_enter`; it stops when it falls under half of those (hysteresis).
+and z ≥ `z_enter`; it stops when it falls under half of those (hysteresis; checked every
+tick, every span/60 ticks for windows over an hour). A window reports bursts only after
+`WARMUP_FACTOR` spans of stream.
 
 **Distinct authors, not posts.** Only the first post of a story counts (copies, reposts and
 copy-paste campaigns add nothing), and an author counts at most once per term and window
@@ -81,13 +83,9 @@ def parse_windows(spec: str) -> tuple[Window, ...]:
 
 @dataclass(slots=True)
 class Burst:
-    """A term bursting in one window."""
+    """A term bursting in one window (its current figures come from `BurstModel.stats`)."""
 
     since_us: int
-    count: float = 0.0
-    expected: float = 0.0
-    z: float = 0.0
-    peak_z: float = 0.0
 
 
 @dataclass(slots=True)
@@ -114,8 +112,7 @@ class _WindowState:
     window: Window
     fast: _Decayed
     slow: _Decayed
-    fps: np.ndarray  # distinct-author table: pair fingerprint per slot
-    stamps: np.ndarray  # tick the slot's pair was last counted (-1: empty)
+    horizon: int  # ticks an author counts once per term
     bursting: dict[int, Burst] = field(default_factory=dict)
 
 
@@ -137,9 +134,16 @@ class BurstModel:
         self._mask = np.uint64(slots - 1)
         self.windows = [
             _WindowState(w, _Decayed(w.span_s, np.zeros(cap)), _Decayed(w.baseline_s, np.zeros(cap)),
-                         np.zeros(slots, dtype=np.uint32), np.full(slots, -1, dtype=np.int32))
+                         max(1, int(round(w.span_s * 1e6 / self.tick_us))))
             for w in windows
         ]
+        # Distinct-author tables, one row per window: per slot the fingerprint of the (term,
+        # author) pair last counted there and the tick it was counted (-1: empty).
+        self._fps = np.zeros((len(windows), slots), dtype=np.uint32)
+        self._stamps = np.full((len(windows), slots), -1, dtype=np.int32)
+        self._horizons = np.array([[ws.horizon] for ws in self.windows], dtype=np.int64)
+        # Bursts in a window of many ticks are checked for their end every span/60 ticks.
+        self._exit_every = [max(1, ws.horizon // 60) for ws in self.windows]
 
     # -- folding a tick ---------------------------------------------------------------
 
@@ -151,29 +155,30 @@ class BurstModel:
             self.started_us = tick * self.tick_us
         self._grow(len(self.vocab))
         changed: list[np.ndarray] = []
-        slot = fp = uniq_first = None
+        fresh = tids_u = None
         if len(tids):
             with np.errstate(over="ignore"):
                 keys = self.vocab.hashes[tids] ^ (author_h * _MULT)
             keys, uniq_first = np.unique(keys, return_index=True)
             slot = (keys & self._mask).astype(np.int64)
             fp = (keys >> np.uint64(32)).astype(np.uint32)
-        for ws in self.windows:
+            stamps = self._stamps[:, slot]
+            fresh = (self._fps[:, slot] != fp) | (stamps <= tick - self._horizons) | (stamps < 0)
+            wi, k = np.nonzero(fresh)
+            self._fps[wi, slot[k]] = fp[k]
+            self._stamps[wi, slot[k]] = tick
+            tids_u = tids[uniq_first]
+        for i, ws in enumerate(self.windows):
             for d in (ws.fast, ws.slow):
                 if (t_us - d.base_us) / 1e6 / d.tau_s > _RENORM:
                     d.renorm(t_us)
             sf, ss = ws.fast.scale(t_us), ws.slow.scale(t_us)
             ws.fast.total += posts * sf
             ws.slow.total += posts * ss
-            if slot is None:
+            if fresh is None:
                 changed.append(np.zeros(0, dtype=np.int64))
                 continue
-            horizon = max(1, int(round(ws.window.span_s * 1e6 / self.tick_us)))
-            seen = (ws.fps[slot] == fp) & (ws.stamps[slot] > tick - horizon) & (ws.stamps[slot] >= 0)
-            fresh = ~seen
-            ws.fps[slot[fresh]] = fp[fresh]
-            ws.stamps[slot[fresh]] = tick
-            counted = tids[uniq_first[fresh]]  # may repeat a term (several authors)
+            counted = tids_u[fresh[i]]  # may repeat a term (several authors)
             if len(counted) > 64:
                 np.add.at(ws.fast.values, counted, sf)
                 np.add.at(ws.slow.values, counted, ss)
@@ -228,21 +233,15 @@ class BurstModel:
                 hot = (x >= self.min_count) & (x >= self.ratio * e) & (z >= self.z_enter)
                 for j in np.flatnonzero(hot).tolist():
                     tid = int(ids[j])
-                    b = ws.bursting.get(tid)
-                    if b is None:
-                        ws.bursting[tid] = Burst(t_us, float(x[j]), float(e[j]), float(z[j]), float(z[j]))
+                    if tid not in ws.bursting:
+                        ws.bursting[tid] = Burst(t_us)
                         started.append((wi, tid))
-            if ws.bursting:
+            if ws.bursting and tick % self._exit_every[wi] == 0:
                 bids = np.fromiter(ws.bursting, dtype=np.int64, count=len(ws.bursting))
                 x, e, z = self.stats(wi, bids, t_us)
                 cold = (x < 0.5 * self.min_count) | (x < 0.5 * self.ratio * e) | (z < 0.5 * self.z_enter)
-                for j, tid in enumerate(bids.tolist()):
-                    if cold[j]:
-                        del ws.bursting[tid]
-                    else:
-                        b = ws.bursting[tid]
-                        b.count, b.expected, b.z = float(x[j]), float(e[j]), float(z[j])
-                        b.peak_z = max(b.peak_z, b.z)
+                for tid in bids[cold].tolist():
+                    del ws.bursting[tid]
         return started
 
     def bursting_ids(self, max_span_s: float | None = None) -> set[int]:

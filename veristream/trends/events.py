@@ -122,7 +122,7 @@ class EventState:
     merged_into: int | None = None
     detected_ids: list[str] = field(default_factory=list)
     _ids: tuple[int, np.ndarray, np.ndarray] | None = None  # (vocab generation, sorted ids, weights)
-    _idset: tuple[np.ndarray, frozenset[int], float] | None = None  # (ids it was made from, as a set, need)
+    _idset: tuple[np.ndarray, frozenset[int]] | None = None  # (the ids it was made from, as a set)
 
     def ids_weights(self, vocab: Vocabulary, gen: int) -> tuple[np.ndarray, np.ndarray]:
         if self._ids is None or self._ids[0] != gen:
@@ -136,7 +136,7 @@ class EventState:
     def id_set(self, vocab: Vocabulary, gen: int) -> frozenset[int]:
         ids, _ = self.ids_weights(vocab, gen)
         if self._idset is None or self._idset[0] is not ids:
-            self._idset = (ids, frozenset(ids.tolist()), self.need())
+            self._idset = (ids, frozenset(ids.tolist()))
         return self._idset[1]
 
     def add_terms(self, terms: dict[bytes, float]) -> None:
@@ -361,7 +361,7 @@ class EventTracker:
                 pos = np.minimum(np.searchsorted(ids, chunk.tids), len(ids) - 1)
                 hit = ids[pos] == chunk.tids
                 sc = np.bincount(post_of[hit], weights=wts[pos[hit]], minlength=n)
-                ok = (sc >= e._idset[2] if e._idset is not None else e.need()) & chunk.first
+                ok = (sc >= e.need()) & chunk.first
                 both = ok & (best >= 0)
                 if both.any():
                     for other, cnt in zip(*np.unique(best[both], return_counts=True)):
@@ -472,10 +472,12 @@ class EventTracker:
 
     def _form(self, left: list[int], P: dict[int, np.ndarray], view: View, tick: int, t_us: int) -> None:
         # Strongest bursts first; a bounded number per tick keeps the pairwise step small.
-        z = {}
+        z: dict[int, float] = {}
         for wi in self.event_windows:
-            for tid, b in self.model.windows[wi].bursting.items():
-                z[tid] = max(z.get(tid, 0.0), b.z)
+            ids = np.asarray(sorted(set(left) & set(self.model.windows[wi].bursting)), dtype=np.int64)
+            if len(ids):
+                for tid, zz in zip(ids.tolist(), self.model.stats(wi, ids, t_us)[2].tolist()):
+                    z[tid] = max(z.get(tid, 0.0), zz)
         left = sorted(left, key=lambda t: (-z.get(t, 0.0), t))[:200]
         parent = {u: u for u in left}
 
