@@ -98,7 +98,7 @@ def phase_embed(work: Path, n: int) -> dict:
             "embed_posts_per_s": round(vectors / total_s, 1), "encode_posts_per_s": round(encode_rate, 1)}
 
 
-def build_index(work: Path, n: int) -> tuple[Path, Path]:
+def build_index(work: Path, n: int, cache: Path | None = None) -> tuple[Path, Path]:
     path = work / "posts.jsonl"
     log(f"writing {n:,} CrisisLex posts (repeated)")
     write_crisislex(path, n)
@@ -107,14 +107,18 @@ def build_index(work: Path, n: int) -> tuple[Path, Path]:
     s, eng = ingest_file(data, path, vectors=False)
     eng.close()
     log(f"  {n:,} posts in {s:.0f}s")
-    add_vectors(data)
+    add_vectors(data, cache=cache)
     return data, path
 
 
-def add_vectors(data: Path, threads: int = 2) -> int:
+def add_vectors(data: Path, threads: int = 2, cache: Path | None = None) -> int:
     """Build the vector index of a store ingested with vectors off, at full speed: each
-    distinct text encoded once, its vector added under every seq carrying it; written where
-    the engine keeps it, with its checkpoint. Returns the number of vectors."""
+    distinct text encoded once (shortest first: batches of like length pad least), its vector
+    added under every seq carrying it; written where the engine keeps it, with its
+    checkpoint. `cache` (an .npz of text hash -> vector) lets runs share encodings. Returns
+    the number of vectors."""
+    import xxhash
+
     from veristream.store import Store
     from veristream.vectors import find_model, load_encoder, model_id
     from veristream.vectors.ann import FILE, AnnIndex
@@ -122,6 +126,7 @@ def add_vectors(data: Path, threads: int = 2) -> int:
 
     st = settings()
     files = find_model()
+    mid = model_id(files, st.embed_max_tokens)
     enc = load_encoder(files, st.embed_max_tokens, threads)
     store = Store(data / "posts.db", readonly=True)
     by_text: dict[str, list[int]] = {}
@@ -131,27 +136,36 @@ def add_vectors(data: Path, threads: int = 2) -> int:
             by_text.setdefault(orjson.loads(doc)["text"], []).append(seq)
             last_seq, last_ts = seq, ts
     store.close()
-    log(f"  encoding {len(by_text):,} distinct texts")
-    ix = AnnIndex(st.embed_dim)
-    texts = list(by_text)
+    known: dict[int, np.ndarray] = {}
+    if cache is not None and cache.is_file():
+        z = np.load(cache)
+        if str(z["model"]) == mid:
+            known = dict(zip(z["keys"].tolist(), z["vecs"]))
+    h = {t: xxhash.xxh3_64_intdigest(t.encode()) for t in by_text}
+    todo = sorted((t for t in by_text if h[t] not in known), key=len)
+    log(f"  {len(by_text):,} distinct texts, {len(todo):,} to encode ({len(by_text) - len(todo):,} cached)")
     t = time.perf_counter()
-    for i in range(0, len(texts), 64):
-        chunk = texts[i:i + 64]
-        vecs = enc.encode(chunk)
-        keys, rows = [], []
-        for text, v in zip(chunk, vecs):
-            for seq in by_text[text]:
-                keys.append(seq)
-                rows.append(v)
-        ix._index.add(np.asarray(keys, dtype=np.uint64), np.asarray(rows), threads=0)
+    for i in range(0, len(todo), 64):
+        chunk = todo[i:i + 64]
+        for text, v in zip(chunk, enc.encode(chunk)):
+            known[h[text]] = v
         if (i // 64) % 100 == 0:
             el = time.perf_counter() - t
-            log(f"  {i + len(chunk):,} texts ({(i + len(chunk)) / max(el, 1e-9):,.0f}/s), {len(ix):,} vectors, {el:.0f}s")
+            log(f"  encoded {i + len(chunk):,} ({(i + len(chunk)) / max(el, 1e-9):,.0f}/s, {el:.0f}s)")
+    if cache is not None and todo:
+        np.savez(cache, model=mid, keys=np.fromiter(known, dtype=np.uint64, count=len(known)),
+                 vecs=np.stack(list(known.values())))
+    ix = AnnIndex(st.embed_dim)
+    keys = np.fromiter((seq for seqs in by_text.values() for seq in seqs), dtype=np.uint64)
+    vecs = np.stack([known[h[text]] for text, seqs in by_text.items() for _ in seqs])
+    t = time.perf_counter()
+    for i in range(0, len(keys), 100_000):
+        ix._index.add(keys[i:i + 100_000], vecs[i:i + 100_000], threads=0)
+    log(f"  {len(ix):,} vectors indexed in {time.perf_counter() - t:.0f}s")
     vdir = data / "vectors"
     vdir.mkdir(exist_ok=True)
     ix.save(vdir / FILE)
-    write_checkpoint(vdir, {"model": model_id(files, st.embed_max_tokens), "dim": st.embed_dim, "seq": last_seq,
-                            "ts": last_ts, "vectors": len(ix)})
+    write_checkpoint(vdir, {"model": mid, "dim": st.embed_dim, "seq": last_seq, "ts": last_ts, "vectors": len(ix)})
     return len(ix)
 
 
@@ -227,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--embed-posts", type=int, default=5_000, help="posts for the embedding phase (5,000)")
     ap.add_argument("--questions", type=int, default=200, help="questions timed with the extractive composer (200)")
     ap.add_argument("--llm-questions", type=int, default=20, help="of those, answered by the local LLM (20; 0: none)")
+    ap.add_argument("--vector-cache", help="an .npz of encodings shared between runs (and with eval/answers.py)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--data-dir", help="work directory (default: a temp dir, deleted at the end)")
     args = ap.parse_args(argv)
@@ -237,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"phase 1: embedding beside ingest ({args.embed_posts:,} posts)")
         res.update(phase_embed(work, args.embed_posts))
         log(f"phase 2: a {args.posts:,}-post index")
-        data, path = build_index(work, args.posts)
+        data, path = build_index(work, args.posts, Path(args.vector_cache) if args.vector_cache else None)
         qs = questions(path, args.questions, args.seed)
         log(f"phase 3: {len(qs)} questions")
         res.update(phase_answers(data, qs, args.llm_questions))

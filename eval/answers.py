@@ -97,7 +97,7 @@ def pheme_posts():
                    "metrics": {"reposts": r.get("retweet_count"), "likes": r.get("favorite_count")}}
 
 
-def build(data: Path, vectors: bool) -> None:
+def build(data: Path, vectors: bool, cache: Path | None = None) -> None:
     from veristream import Engine, Settings
     from veristream.replay import run
 
@@ -114,7 +114,7 @@ def build(data: Path, vectors: bool) -> None:
         spec = importlib.util.spec_from_file_location("bench_answers", ROOT / "bench" / "answers.py")
         bench = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(bench)
-        bench.add_vectors(data)
+        bench.add_vectors(data, cache=cache)
 
 
 def when(s: str | None) -> datetime | None:
@@ -128,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-vectors", action="store_true", help="lexical retrieval only")
     ap.add_argument("--data-dir", help="ingest here (reused when it already holds the data)")
     ap.add_argument("--keep", action="store_true", help="keep the data dir")
+    ap.add_argument("--vector-cache", help="an .npz of encodings shared between runs (and with bench/answers.py)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print each answer")
     args = ap.parse_args(argv)
     if not (DATA / "crisislex_t6").is_dir():
@@ -139,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     data = work / ("lexical" if args.no_vectors else "hybrid")
     try:
         if not (data / "posts.db").is_file():
-            build(data, not args.no_vectors)
+            build(data, not args.no_vectors, Path(args.vector_cache) if args.vector_cache else None)
         eng = Engine(data, Settings.load(env={}, vectors=not args.no_vectors), readonly=True)
         comp = make_composer(args.composer, eng.settings)
         rows, right, times = [], 0, []

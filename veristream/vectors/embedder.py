@@ -34,6 +34,7 @@ from .encoder import Encoder
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.json"
+SORT_GROUP = 4  # batches read at once and sorted by length before encoding
 
 
 @dataclass(slots=True)
@@ -243,7 +244,7 @@ class Embedder:
             self._reembed(updates)
             worked = True
         if self.done < target:
-            rows = next(self.store.rows_after(self.done, self.batch), [])
+            rows = next(self.store.rows_after(self.done, self.batch * SORT_GROUP), [])
             if rows:
                 self._embed_rows(rows)
                 worked = True
@@ -256,15 +257,16 @@ class Embedder:
         return worked
 
     def _embed_rows(self, rows: list[tuple[int, int, int, bytes]]) -> None:
-        keys, texts = [], []
+        items = []
         for seq, _ts, _story, doc in rows:
             text = orjson.loads(doc).get("text") or ""
             if text.strip():
-                keys.append(seq)
-                texts.append(text)
-        if texts:
-            vecs = self.encoder.encode(texts)
-            self.index.add(np.asarray(keys, dtype=np.uint64), vecs)
+                items.append((len(text), seq, text))
+        items.sort()  # batches of like length: a batch is padded to its longest post
+        for i in range(0, len(items), self.batch):
+            part = items[i:i + self.batch]
+            vecs = self.encoder.encode([t for _, _, t in part])
+            self.index.add(np.asarray([seq for _, seq, _ in part], dtype=np.uint64), vecs)
         self.done = rows[-1][0]
         self._last_ts = rows[-1][1]
         self._dirty = True
