@@ -250,3 +250,20 @@ def test_the_write_lock_is_first_come_first_served() -> None:
     for t in threads:
         t.join(5)
     assert order == [0, 1, 2, 3]
+
+
+def test_faded_trend_events_go_on_the_summary_horizon(tmp_path: Path) -> None:
+    from veristream.model import to_us
+
+    eng = Engine(tmp_path / "d", settings(retention_days=HOUR_DAYS, retention_story_days=3 * HOUR_DAYS))
+    old, recent = to_us(T0), to_us(T0 + timedelta(hours=5))
+    con = sqlite3.connect(eng.data_dir / "posts.db")
+    con.executemany("INSERT INTO events(id, status, first_seen, detected_at, last_seen, doc) VALUES (?,?,?,?,?,?)",
+                    [(901, "faded", old, old, old, b"{}"), (902, "active", old, old, old, b"{}"),
+                     (903, "faded", recent, recent, recent, b"{}")])
+    con.commit()
+    con.close()
+    eng.ingest([mkpost("now", "a post five hours later", minutes=5 * 60)])
+    assert eng.expire().events == 1
+    assert sql(eng, "SELECT id FROM events WHERE id > 900 ORDER BY id") == [(902,), (903,)]
+    eng.close()

@@ -103,6 +103,7 @@ class ExpiryReport:
     by_count: int = 0
     by_disk: int = 0
     summaries: int = 0  # story summaries dropped (their last post passed retention_story_days)
+    events: int = 0  # faded trend events dropped on the same horizon
     batches: int = 0
     longest_hold_ms: float = 0.0  # longest single hold of the write lock
     took_s: float = 0.0
@@ -261,6 +262,8 @@ class Expirer:
             with self.lock:
                 dropped += self.store.drop_summaries(due[i : i + r.batch], before)
             rep.batches += 1
+        with self.lock:
+            rep.events += self.store.drop_events(before)
         return dropped
 
     def _prune(self) -> None:

@@ -481,6 +481,19 @@ class Store:
             raise
         return n
 
+    def drop_events(self, before_ts: int, limit: int = 10_000) -> int:
+        """Delete trend events that faded (or merged) and were last seen before `before_ts`:
+        like story summaries, they outlive their posts by `retention_story_days`, no longer."""
+        w = self._w
+        assert w is not None
+        try:
+            cur = w.execute("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE last_seen < ? "
+                            "AND status != 'active' LIMIT ?)", (before_ts, limit))
+            w.commit()
+        except sqlite3.OperationalError:  # a store written before events existed
+            return 0
+        return cur.rowcount
+
     # -- stats, export and backup (readers) --------------------------------------------
 
     def used_bytes(self) -> int:
