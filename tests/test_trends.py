@@ -301,3 +301,22 @@ def test_cli_trends_and_events(tmp_path: Path) -> None:
     assert run("events", "--since", "1m", "--json").stdout == ""
     listing = run("events")
     assert listing.exit_code == 0 and f"#{e['id']}" in listing.stdout and "terms:" in listing.stdout
+
+
+def test_japanese_burst_trends_in_its_own_script(tmp_path: Path) -> None:
+    s = Stream(200)
+    places = ["東京", "千葉", "横浜", "埼玉", "静岡", "仙台"]
+    rng = random.Random(3)
+    notes = ["本棚が倒れて部屋がめちゃくちゃです", "電車が全部止まっているみたい", "家族はみんな無事でした",
+             "猫がびっくりして隠れてしまった", "エレベーターに閉じ込められた人がいるらしい", "津波の心配はないそうです",
+             "会社のビルがかなり長く揺れた", "コンビニの商品が床に落ちていた", "スマホの警報音で目が覚めた",
+             "余震が続いているので気をつけて", "停電していて真っ暗です", "学校は休みになるかもしれない"]
+    for j in range(30):
+        a, b = rng.sample(notes, 2)
+        text = f"{rng.choice(places)}{rng.choice(['で', 'の辺りで', '周辺で'])}地震。{a}。{b}"
+        s.posts.append(mkpost(f"jq{j}", text, minutes=180 + j * 0.2, lang="ja", author=f"jp{j}"))
+    eng = Engine(tmp_path / "d", settings())
+    feed(eng, s.until(187))
+    assert "地震" in {t.term for t in eng.trends("5m")}
+    assert not {"がありました", "で地", "震が"} & {t.term for t in eng.trends("5m")}
+    eng.close()

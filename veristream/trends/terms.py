@@ -19,6 +19,7 @@ from itertools import chain
 import numpy as np
 import xxhash
 
+from .. import analysis
 from ..stories import _CJK, words
 
 MAX_TERMS = 32
@@ -109,6 +110,13 @@ def extract_many(texts: list[str], tags: list[list[str] | None]) -> list[list[by
 
 
 def _tokens(seg: str) -> list[bytes]:
+    if analysis.needs_analysis(seg):
+        # The index's own analysis (MeCab words for Japanese, bigrams for Chinese, Korean and
+        # Thai), so a trend names what a search finds; one-character words (particles) dropped.
+        toks = words(analysis.strip_spaceless(seg))
+        out = [t if isinstance(t, bytes) else t.encode() for t in toks]
+        out += [t.encode() for t in analysis.tokens(seg) if len(t) > 1]
+        return out
     toks = words(seg)
     return list(map(str.encode, toks)) if toks and isinstance(toks[0], str) else toks  # type: ignore[arg-type]
 
