@@ -172,7 +172,8 @@ class Embedder:
 
     def _run(self) -> None:
         try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # this thread only (Linux)
+            # Lowest priority, this thread only (Linux): embedding takes what the writer leaves.
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
         except (AttributeError, OSError):
             pass
         try:
@@ -301,7 +302,7 @@ class Embedder:
             self._idle.notify_all()
 
     def _posts_per_s(self) -> float:
-        r = [x for x in self._rate if time.monotonic() - x[0] < 30]
+        r = [x for x in self._rate if time.monotonic() - x[0] < 120]
         if len(r) < 2:
             return 0.0
         span = r[-1][0] - r[0][0]
