@@ -16,7 +16,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,7 @@ import orjson
 
 from .index.lexical import Filters, LexicalIndex
 from .ingest import FairLock, IngestResult, Listener, Prepared, RemovalListener, Writer
-from .model import BadPost, Post, from_us, iso, post_from_doc
+from .model import Post, from_us, iso, post_from_doc
 from .retention import Expirer, ExpiryReport, Retention
 from .search import SearchQuery, SearchResult, Searcher, StorySummary
 from .settings import Settings
@@ -174,25 +174,6 @@ class Engine:
         rej = Rejection(input_name, line, reason)
         self.quarantine.add(rej, raw)
         return rej
-
-    def parse_lines(self, lines: Iterable[bytes | str], input_name: str = "-", fmt: str = "auto",
-                    source: str | None = None, on_reject: Callable[[Rejection], None] | None = None,
-                    start_line: int = 1) -> Iterable[tuple[int, Post]]:
-        """(line number, post) for each good line; bad lines go to quarantine."""
-        from .readers import parse_line
-
-        for n, line in enumerate(lines, start_line):
-            if not line.strip():
-                continue
-            try:
-                post = parse_line(line, fmt, source, detect_lang=self.settings.detect_lang)
-            except BadPost as e:
-                rej = self.reject(input_name, n, e.reason, line)
-                if on_reject:
-                    on_reject(rej)
-                continue
-            if post is not None:
-                yield n, post
 
     def pipeline(self, on_batch: Callable[[IngestResult], None] | None = None) -> "Pipeline":
         return Pipeline(self, on_batch)
