@@ -112,7 +112,7 @@ def build(data: Path, vectors: bool, cache: Path | None = None) -> None:
         import importlib.util
 
         spec = importlib.util.spec_from_file_location("bench_answers", ROOT / "bench" / "answers.py")
-        bench = importlib.util.module_from_spec(spec)
+        bench = sys.modules["bench_answers"] = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(bench)
         bench.add_vectors(data, cache=cache)
 

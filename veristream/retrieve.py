@@ -114,12 +114,13 @@ class Retriever:
         k = s.rrf_k
         for rank, h in enumerate(lexical, 1):
             fused[h.seq] = [1.0 / (k + rank), h, rank, None, None]
+        wd = s.dense_weight
         for rank, (h, sim) in enumerate(dense, 1):
             f = fused.get(h.seq)
             if f is None:
-                fused[h.seq] = [1.0 / (k + rank), h, None, rank, sim]
+                fused[h.seq] = [wd / (k + rank), h, None, rank, sim]
             else:
-                f[0] += 1.0 / (k + rank)
+                f[0] += wd / (k + rank)
                 f[3], f[4] = rank, sim
         ranked = sorted(fused.values(), key=lambda f: (-f[0], -(f[4] or 0.0), -f[1].ts))  # ties: closer, then newer
         picked, stories = [], set()

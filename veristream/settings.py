@@ -65,6 +65,7 @@ class Settings:
     vectors_save_interval_s: float = _s(30.0, "least seconds between saves of the vector index (and on close)")
     rrf_k: float = _s(60.0, "reciprocal rank fusion constant: score = sum of 1 / (rrf_k + rank) over BM25 and dense lists")
     dense_min_similarity: float = _s(0.35, "least cosine similarity for a dense match to count")
+    dense_weight: float = _s(1.0, "weight of the dense list in the fusion (the BM25 list weighs 1)")
     ask_posts: int = _s(6, "posts quoted to a language model as evidence for an answer")
     ask_post_chars: int = _s(280, "longest post text quoted in an answer or prompt (characters)")
     llm_model_path: str = _s("", "GGUF model for `ask --composer local` (empty: the shipped SmolLM2-135M-Instruct)")

@@ -110,6 +110,7 @@ def figures(posts: list[Hit]) -> dict[str, dict[str, list[Hit]]]:
 
 class ExtractiveComposer(Composer):
     name = "extractive"
+    corroboration = 2.0  # how far a story's size lifts its key post (ranks per doubling of posts)
 
     def __init__(self, max_chars: int = 280, key_posts: int = KEY_POSTS):
         self.max_chars = max_chars
@@ -158,7 +159,8 @@ class ExtractiveComposer(Composer):
         pool = [h for h in ev.key_posts(self.key_posts * 5) if not addresses_model(h.post.text)]
         in_burst = [h for h in pool if act is None or to_us(h.post.created_at) >= act[0]] or pool
         ranked = sorted(enumerate(in_burst[: self.key_posts * 4]),
-                        key=lambda ih: (ih[0] - 2 * math.log2(ih[1].story.posts if ih[1].story else 1), ih[0]))
+                        key=lambda ih: (ih[0] - self.corroboration * math.log2(ih[1].story.posts if ih[1].story else 1),
+                                        ih[0]))
         key = [h for _, h in ranked[: self.key_posts]]
         for h in key:
             copies = ""
