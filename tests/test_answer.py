@@ -118,6 +118,8 @@ def test_time_phrases_become_an_event_time_window() -> None:
     assert latest.latest and latest.since is None
     explicit = parse_question("quake in the last hour", now, since=T0)
     assert explicit.since == T0 and explicit.window is None  # --since wins
+    before = parse_question("quake in the last hour", now, until=T0 + timedelta(hours=2))
+    assert before.since == T0 + timedelta(hours=1)  # the hour before --until
 
 
 def test_last_hour_in_event_time_and_as_of(engine: Engine) -> None:
@@ -274,7 +276,8 @@ def test_injection_posts_change_neither_format_nor_citations(engine: Engine) -> 
     assert set(cited_ids(after)) <= {i for i, *_ in QUAKE}
     assert "HACKED" not in after.text and "French" not in after.text
     # A planted "[9]" in a quoted post is not a citation.
-    assert all(c.n <= len(after.citations) for s in after.statements for c in after.citations)
+    assert all(1 <= n <= len(after.citations) for st in after.statements for n in st.citations)
+    assert "[9]" not in after.text
 
 
 # -- the command -------------------------------------------------------------------------

@@ -374,7 +374,7 @@ def ask(obj: Ctx, question: str, since, until, composer, llm_path, base_url, ope
         return
     click.echo("" if ans.text.endswith("\n") else "\n", nl=False)
     for c in ans.citations:
-        click.echo(f"[{c.n}] @{c.author} {iso(c.time)} {c.post_id}" + (f" {c.url}" if c.url else ""))
+        click.echo(f"[{c.n}] @{c.author or '?'} {iso(c.time)} {c.post_id}" + (f" {c.url}" if c.url else ""))
     stamp = f"as of {iso(ans.as_of)} (newest post used)" if ans.as_of else "no post used"
     lag = f", {ans.embedding_pending:,} posts not embedded yet" if ans.embedding_pending else ""
     click.echo(f"-- {stamp} · {ans.posts_considered} posts considered · {ans.retrieval_mode} retrieval{lag} · "

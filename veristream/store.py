@@ -231,7 +231,7 @@ class Store:
         w = self._w
         assert w is not None
         try:
-            w.execute("BEGIN")
+            w.execute("BEGIN IMMEDIATE")  # take the write lock now: a deferred upgrade can fail at once
             w.executemany(
                 "INSERT INTO posts(seq,key,ts,version,author,story,sig,texthash,digest,doc) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [(r.seq, r.key, r.ts, r.version, r.author, r.story, r.sig, _signed(r.texthash), _signed(r.digest), r.doc) for r in new],
@@ -286,7 +286,7 @@ class Store:
         assert w is not None
         out = Removed()
         try:
-            w.execute("BEGIN")
+            w.execute("BEGIN IMMEDIATE")  # take the write lock now: a deferred upgrade can fail at once
             rows: list[tuple[int, str, int, int, str]] = []
             for i in range(0, len(seqs), 500):
                 chunk = seqs[i : i + 500]
@@ -467,7 +467,7 @@ class Store:
         assert w is not None
         n = 0
         try:
-            w.execute("BEGIN")
+            w.execute("BEGIN IMMEDIATE")  # take the write lock now: a deferred upgrade can fail at once
             for sid in ids:
                 cur = w.execute("DELETE FROM stories WHERE id=?1 AND last_ts < ?2 AND NOT EXISTS "
                                 "(SELECT 1 FROM posts WHERE story=?1)", (sid, before_ts))

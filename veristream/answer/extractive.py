@@ -138,15 +138,16 @@ class ExtractiveComposer(Composer):
             stamp = f" (stream time {when(now, None)})" if now else ""
             yield f"The stream holds no posts about “{topic}”{where}{stamp}: not enough to answer.\n"
             return
-        authors = {h.post.author.id or h.post.author.handle for h in posts}
+        authors = {h.post.author.id or h.post.author.handle for h in posts} - {""}
+        unknown = any(not (h.post.author.id or h.post.author.handle) for h in posts)  # sources without authors
         act = activity([to_us(h.post.created_at) for h in posts])
         burst = [h for h in posts if act is None or to_us(h.post.created_at) >= act[0]]
         first = min(burst, key=lambda h: (h.post.created_at, h.seq))
         n = len(posts)
         count = f"At least {n}" if ev.capped else f"{n}"
         noun = "post" if n == 1 else "posts"
-        by = f"{len(authors)} author" + ("" if len(authors) == 1 else "s")
-        head = f"{count} {noun} by {by} {'mentions' if n == 1 else 'mention'} “{topic}”"
+        by = "" if unknown else f" by {len(authors)} author" + ("" if len(authors) == 1 else "s")
+        head = f"{count} {noun}{by} {'mentions' if n == 1 else 'mention'} “{topic}”"
         if window:
             head += f" {window}"
         head += f"; {'it started' if len(burst) < n else 'the first'} at {when(first.post.created_at, now)} {cite(first)}"
@@ -170,7 +171,7 @@ class ExtractiveComposer(Composer):
             yield f"{quote(h.post.text, self.max_chars)} — {who}, {when(h.post.created_at, now)}{copies} {cite(h)}\n"
         for line in self._disagreements(ev, cite):
             yield line
-        if len(authors) == 1:
+        if len(authors) == 1 and not unknown:
             yield "Only one author reports this so far: nothing in the stream corroborates it.\n"
 
     def _disagreements(self, ev: Evidence, cite) -> Iterator[str]:

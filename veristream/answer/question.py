@@ -1,8 +1,8 @@
 """Time in questions: "in the last hour", "past 30 minutes", "today", "latest on ...".
 
 Times are event time: "the last hour" is the hour before the newest stored post (the
-stream's now), so a replayed stream is asked about as it was live. Explicit --since and
---until win over what the question says.
+stream's now), or before --until when given, so a replayed stream is asked about as it was
+live. An explicit --since wins over what the question says.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ def parse_question(text: str, now: datetime | None, since: datetime | None = Non
                    until: datetime | None = None) -> Question:
     topic = " ".join(text.split())
     q_since: datetime | None = None
+    if until is not None and (now is None or until < now):
+        now = until  # "the last hour" before --until
     window = None
     m = _SPAN.search(topic)
     if m and now is not None:
