@@ -20,6 +20,7 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -293,3 +294,22 @@ def reachable(urls: list[str], timeout: float = 3.0) -> bool:
         if left <= 0 or not done.acquire(timeout=left) or ok.is_set():
             break
     return ok.is_set()
+
+
+def ws_messages(ws: Any, idle_timeout_s: float | None, stopped: Callable[[], bool],
+                on_idle: Callable[[], None]) -> Iterator[bytes | str]:
+    """Messages from a (sync) WebSocket until `stopped()`; `on_idle` runs on each quiet tick,
+    and silence past `idle_timeout_s` raises TimeoutError so the caller reconnects."""
+    idle = 0.0
+    tick = 1.0 if idle_timeout_s is None else min(1.0, idle_timeout_s)
+    while not stopped():
+        try:
+            msg = ws.recv(timeout=tick)
+        except TimeoutError:
+            idle += tick
+            if idle_timeout_s is not None and idle >= idle_timeout_s:
+                raise TimeoutError(f"no message for {idle_timeout_s:g}s") from None
+            on_idle()
+            continue
+        idle = 0.0
+        yield msg

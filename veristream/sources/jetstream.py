@@ -30,7 +30,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import orjson
 
 from ..model import MAX_LINE_BYTES, BadPost, from_us
-from .base import USER_AGENT, Backoff, Sink, Source, SourceError, check_url, is_loopback
+from .base import USER_AGENT, Backoff, Sink, Source, SourceError, check_url, is_loopback, ws_messages
 
 PUBLIC_INSTANCES = [
     "wss://jetstream1.us-east.bsky.network/subscribe",
@@ -169,18 +169,7 @@ class JetstreamSource(Source):
         c = self.config
         got = 0
         last_offset = time.monotonic()
-        idle = 0.0
-        tick = 1.0 if c.idle_timeout_s is None else min(1.0, c.idle_timeout_s)
-        while not self.stopped:
-            try:
-                msg = ws.recv(timeout=tick)
-            except TimeoutError:
-                idle += tick
-                if c.idle_timeout_s is not None and idle >= c.idle_timeout_s:
-                    raise TimeoutError(f"no message for {c.idle_timeout_s:g}s") from None
-                self._maybe_offset(sink)
-                continue
-            idle = 0.0
+        for msg in ws_messages(ws, c.idle_timeout_s, lambda: self.stopped, lambda: self._maybe_offset(sink)):
             got += 1
             self.handle(msg, sink)
             now = time.monotonic()

@@ -35,7 +35,7 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 import orjson
 
 from ..model import BadPost
-from .base import USER_AGENT, Backoff, Sink, Source, SourceError, check_url, is_loopback
+from .base import USER_AGENT, Backoff, Sink, Source, SourceError, check_url, is_loopback, ws_messages
 
 _KNOWN_EVENTS = frozenset({
     "update", "status.update", "delete", "notification", "conversation", "filters_changed",
@@ -249,20 +249,8 @@ class MastodonSource(Source):
             self._ids.close()
 
     def _read(self, ws: Any, sink: Sink) -> int:
-        c = self.config
         got = 0
-        idle = 0.0
-        tick = 1.0 if c.idle_timeout_s is None else min(1.0, c.idle_timeout_s)
-        while not self.stopped:
-            try:
-                msg = ws.recv(timeout=tick)
-            except TimeoutError:
-                idle += tick
-                if c.idle_timeout_s is not None and idle >= c.idle_timeout_s:
-                    raise TimeoutError(f"no message for {c.idle_timeout_s:g}s") from None
-                self._ids.commit()
-                continue
-            idle = 0.0
+        for msg in ws_messages(ws, self.config.idle_timeout_s, lambda: self.stopped, self._ids.commit):
             got += 1
             self.handle(msg, sink)
         return got
