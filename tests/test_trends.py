@@ -315,8 +315,24 @@ def test_japanese_burst_trends_in_its_own_script(tmp_path: Path) -> None:
         a, b = rng.sample(notes, 2)
         text = f"{rng.choice(places)}{rng.choice(['で', 'の辺りで', '周辺で'])}地震。{a}。{b}"
         s.posts.append(mkpost(f"jq{j}", text, minutes=180 + j * 0.2, lang="ja", author=f"jp{j}"))
+    s.burst("fire", FIRE, at=181, authors=30)  # an English burst at the same time
     eng = Engine(tmp_path / "d", settings())
     feed(eng, s.until(187))
-    assert "地震" in {t.term for t in eng.trends("5m")}
-    assert not {"がありました", "で地", "震が"} & {t.term for t in eng.trends("5m")}
+    terms = {t.term for t in eng.trends("5m")}
+    assert "地震" in terms and "explosion" in terms
+    assert not {"がありました", "で地", "震が"} & terms
+    # Language is a filter: a term trends in the language most of its posts are in.
+    ja = {t.term for t in eng.trends("5m", lang="ja")}
+    en = {t.term for t in eng.trends("5m", lang="en")}
+    assert "地震" in ja and "explosion" not in ja
+    assert "explosion" in en and "地震" not in en
+    evs = eng.events(lang="ja")
+    assert evs and all(e.langs.get("ja", 0) * 3 >= sum(e.langs.values()) for e in evs)
+    assert any("地震" in " ".join(e.terms) for e in evs)
+    assert not any("explosion" in " ".join(e.terms) for e in evs)
+    # ... and the answer to a Japanese question is worded in Japanese, citing Japanese posts.
+    ans = eng.ask("過去10分の地震の状況は？")
+    assert "「地震」に触れた投稿は" in ans.text and "件" in ans.text and ans.question.window == "過去10分"
+    assert ans.citations and all("地震" in eng.get(c.post_id).text for c in ans.citations)
+    assert eng.ask("過去10分の地震の状況は？", lang="en").text.startswith("過去10分に「地震」についての投稿はストリームにありません")
     eng.close()

@@ -60,9 +60,51 @@ class _Mecab:
         return tagger.parse(text).split()
 
 
+    def tag(self, text: str) -> list[tuple[str, str, str]]:
+        """(surface, part of speech, its subclass) per word."""
+        tagger = getattr(self._local, "full", None)
+        if tagger is None:
+            import fugashi
+            import ipadic
+
+            tagger = self._local.full = fugashi.GenericTagger(ipadic.MECAB_ARGS)
+        return [(n.surface, n.feature[0], n.feature[1]) for n in tagger(text)]
+
+
 @lru_cache(maxsize=1)
 def _mecab() -> _Mecab:
     return _Mecab()
+
+
+# Nouns a question is made of but is not about ("tell me the latest information on ..."), and
+# noun subclasses that never carry a topic (pronouns, dependent nouns, counters, numbers —
+# digits are taken by the word splitter).
+_JA_STOP = frozenset("""
+何 なに いつ どこ 誰 だれ こと もの 事 物 方 ところ 所 とき 時 件 感じ 様子 状況 情報 最新 最近 今 いま 現在 今日 本日
+ニュース 話題 発生 速報 内容 詳細 教え 関連 について 全て 全部 みんな 皆
+""".split())
+_JA_SKIP = frozenset({"代名詞", "非自立", "接尾", "数", "副詞可能"})
+# Chinese function characters: a bigram holding one is grammar, not topic (什么, 发生了, 的).
+_ZH_STOP = frozenset("的了是在吗呢什么怎样哪谁吧啊和与就都也还又很")
+
+
+def content_tokens(text: str, lang: str | None = None) -> list[str]:
+    """The topic words of a question or statement in spaceless scripts (empty for other
+    text): Japanese nouns by MeCab, character bigrams without function characters otherwise.
+    The same tokens the index holds in its `cjk` field, so they work as query terms."""
+    if not needs_analysis(text):
+        return []
+    out: list[str] = []
+    if lang == "ja" or (lang != "zh" and _KANA_RE.search(text) is not None):
+        for run in _CJ_RUN.findall(text):
+            out.extend(w for w, pos, sub in _mecab().tag(run)
+                       if pos == "名詞" and sub not in _JA_SKIP and w not in _JA_STOP and _WORDLIKE.search(w))
+    else:
+        for run in _CJ_RUN.findall(text):
+            out.extend(b for b in _bigrams(run) if len(b) == 2 and not (set(b) & _ZH_STOP))
+    for run in _BIGRAM_RUN.findall(text):
+        out.extend(_bigrams(run.lower()))
+    return out
 
 
 def _bigrams(run: str) -> list[str]:
@@ -116,6 +158,14 @@ def query_alternatives(chunk: str) -> list[list[str]]:
 
 
 _ALL_RUNS = re.compile(f"[{_KANA}{_HAN}{_HANGUL}{_THAI}ー]+")
+
+
+def split_spaceless(text: str) -> list[str]:
+    """[other, spaceless, other, spaceless, ..., other]: odd items are spaceless-script runs."""
+    return _ALL_RUNS_SPLIT.split(text)
+
+
+_ALL_RUNS_SPLIT = re.compile(f"([{_KANA}{_HAN}{_HANGUL}{_THAI}ー]+)")
 
 
 def strip_spaceless(text: str) -> str:

@@ -338,9 +338,11 @@ def print_hits(hits: list[Hit], total: int | None, took_ms: float) -> None:
 @click.option("--base-url", help="Server for --composer openai, e.g. http://127.0.0.1:8000/v1 (setting openai_base_url).")
 @click.option("--openai-model", help="Model name for --composer openai (setting openai_model).")
 @click.option("--api-key", help="Key for --composer openai (default: setting openai_api_key, else env OPENAI_API_KEY).")
+@click.option("--lang", help="Only posts in this language (ISO 639-1, e.g. ja).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: the answer, its citations and checks.")
 @click.pass_obj
-def ask(obj: Ctx, question: str, since, until, composer, llm_path, base_url, openai_model, api_key, as_json) -> None:
+def ask(obj: Ctx, question: str, since, until, composer, llm_path, base_url, openai_model, api_key, lang,
+        as_json) -> None:
     """Answer QUESTION from the stored posts, citing them, stamped with the event time of the
     newest post used. The answer streams as it is checked; unsupported citations are dropped.
 
@@ -364,7 +366,7 @@ def ask(obj: Ctx, question: str, since, until, composer, llm_path, base_url, ope
 
         try:
             ans = eng.ask(question, since=parse_when(since, now, "since"), until=parse_when(until, now, "until"),
-                          composer=comp, on_text=None if as_json else show)
+                          composer=comp, on_text=None if as_json else show, lang=lang)
         except ComposerError as e:
             raise click.ClickException(str(e)) from None
     finally:
@@ -432,15 +434,19 @@ DEMO_QUERIES = ("earthquake harlow bay", "stadium blackout", "wildfire evacuatio
               help="How many demo posts to replay.")
 @click.option("--speed", default="max", show_default=True, callback=_speed,
               help="Event-time speed-up, or 'max'.")
+@click.option("--rate", type=click.FloatRange(0.1, 10_000), default=50.0, show_default=True,
+              help="Posts per second of event time: lower spreads the stream over more time (trends need "
+                   "three spans of a window before they report, e.g. 15 minutes for 5m).")
 @click.pass_obj
-def demo(obj: Ctx, posts: int, speed: float | None) -> None:
+def demo(obj: Ctx, posts: int, speed: float | None, rate: float) -> None:
     """Replay the built-in demo stream into the data directory, then search it."""
     from .demo import demo_lines
 
     eng = obj.engine()
     click.echo(f"veristream demo: replaying {posts:,} built-in demo posts into {obj.data_dir}/", err=True)
     try:
-        prog = run(eng, demo_lines(posts), input_name="demo", speed=speed, on_progress=_progress_printer(False))
+        prog = run(eng, demo_lines(posts, rate_per_s=rate), input_name="demo", speed=speed,
+                   on_progress=_progress_printer(False))
         click.echo(_summary(prog), err=True)
         for q in DEMO_QUERIES:
             click.echo(f"\n$ veristream search {q!r}")
@@ -464,12 +470,27 @@ def _trends_engine(obj: Ctx) -> Engine:
     return obj.engine(readonly=True)
 
 
+def _pad(text: str, width: int) -> str:
+    """`text` cut and padded to `width` terminal columns (CJK characters take two)."""
+    import unicodedata
+
+    out, cols = [], 0
+    for c in text:
+        w = 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        if cols + w > width:
+            break
+        out.append(c)
+        cols += w
+    return "".join(out) + " " * (width - cols)
+
+
 @cli.command()
 @click.option("--window", default="1h", show_default=True, help="Trend window: one of the setting trends_windows (5m, 1h, 24h).")
 @click.option("-n", "--limit", type=click.IntRange(1, 50), default=20, show_default=True)
+@click.option("--lang", help="Only terms most of whose posts are in this language (ISO 639-1, e.g. ja).")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one per trending term.")
 @click.pass_obj
-def trends(obj: Ctx, window: str, limit: int, as_json: bool) -> None:
+def trends(obj: Ctx, window: str, limit: int, lang: str | None, as_json: bool) -> None:
     """What is rising now: terms whose rate jumps above their own baseline, by many authors.
 
     "Now" is the stream's event time (its newest post), so a replayed stream trends as it did
@@ -481,7 +502,7 @@ def trends(obj: Ctx, window: str, limit: int, as_json: bool) -> None:
 
     eng = _trends_engine(obj)
     try:
-        found = eng.trends(window=window, limit=limit)
+        found = eng.trends(window=window, limit=limit, lang=lang)
         now = eng.now()
     except ValueError as e:
         raise click.UsageError(str(e)) from None
@@ -499,7 +520,7 @@ def trends(obj: Ctx, window: str, limit: int, as_json: bool) -> None:
     click.echo(f"{'':>3} {'term':<28} {'score':>6} {'authors':>7} {'expected':>8}  {'since':<5}  recent")
     for i, t in enumerate(found, 1):
         ev = f"  event {t.event}" if t.event is not None else ""
-        click.echo(f"{i:>3} {t.term[:28]:<28} {t.score:>6.1f} {t.count:>7.1f} {t.expected:>8.1f}  "
+        click.echo(f"{i:>3} {_pad(t.term, 28)} {t.score:>6.1f} {t.count:>7.1f} {t.expected:>8.1f}  "
                    f"{t.since.strftime('%H:%M')}  {sparkline(t.spark)}{ev}")
 
 
@@ -509,8 +530,9 @@ def trends(obj: Ctx, window: str, limit: int, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True,
               help="JSON lines, one per event: id, title, terms, first_seen, detected_at, last_seen, status, "
                    "posts, stories, authors, post_ids, langs, places, curve.")
+@click.option("--lang", help="Only events with at least a third of their posts in this language (ISO 639-1).")
 @click.pass_obj
-def events(obj: Ctx, since: str | None, limit: int, as_json: bool) -> None:
+def events(obj: Ctx, since: str | None, limit: int, lang: str | None, as_json: bool) -> None:
     """Events the stream has raised: co-bursting terms and their stories, newest first.
 
     Each has a title (its most representative post), key terms, representative posts, when it
@@ -523,7 +545,7 @@ def events(obj: Ctx, since: str | None, limit: int, as_json: bool) -> None:
 
     eng = _trends_engine(obj)
     try:
-        found = eng.events(since=parse_when(since, eng.now(), "since"), limit=limit)
+        found = eng.events(since=parse_when(since, eng.now(), "since"), limit=limit, lang=lang)
     finally:
         eng.close()
     if as_json:

@@ -572,7 +572,14 @@ EVENTS: tuple[Event, ...] = (
         geo=(37.81, -122.36, "Harlow Bay", "US"),
         other_lang={"es": ("¡Fuerte terremoto en Harlow Bay! ¿Están todos bien? #earthquake",
                            "Se sintió el sismo muy fuerte, todo se movía #HarlowBay"),
-                    "ja": ("ハーロウベイで大きな地震がありました #earthquake",)},
+                    "ja": ("ハーロウベイで大きな地震がありました #earthquake",
+                           "今の地震すごく揺れた、ハーロウベイが震源らしい",
+                           "ハーロウベイの地震で本棚が倒れた。みんな無事？",
+                           "地震速報：ハーロウベイ付近でマグニチュード6.4、津波の心配はないとのこと",
+                           "ハーロウベイで地震、電車が止まっています #HarlowBay",
+                           "地震のあと停電しています。ハーロウベイ周辺の人は気をつけて",
+                           "ハーロウベイ地震、余震が続いているので注意してください",
+                           "津波警報が出たというのはデマです。ハーロウベイの地震で津波の心配はありません")},
     ),
     Event(
         name="stadium_outage", at=0.33, rise=0.002, fade=0.02, peak=0.35,
@@ -1192,8 +1199,8 @@ def line_of(post: Post) -> bytes:
     return b[:-12] + b"}"  # strip ',"raw":null'
 
 
-def demo_lines(n: int = 3000, seed: int = 7) -> Iterator[bytes]:
-    """The same posts as `generate(n, seed=seed)`, as JSONL lines in the project's schema
-    (no trailing newline)."""
-    for p in generate(n, seed=seed):
+def demo_lines(n: int = 3000, seed: int = 7, rate_per_s: float = 50.0) -> Iterator[bytes]:
+    """The same posts as `generate(n, seed=seed, rate_per_s=rate_per_s)`, as JSONL lines in
+    the project's schema (no trailing newline)."""
+    for p in generate(n, seed=seed, rate_per_s=rate_per_s):
         yield line_of(p)

@@ -17,7 +17,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -230,13 +230,39 @@ class Engine:
     def offsets(self) -> dict[str, str]:
         return self.store.offsets()
 
-    def trends(self, window: str = "1h", limit: int = 20) -> list["Trend"]:
-        """Terms bursting now (event time) in `window` (one of `trends_windows`), strongest first."""
-        return self._trends_reader().trending(window, limit)
+    def trends(self, window: str = "1h", limit: int = 20, lang: str | None = None) -> list["Trend"]:
+        """Terms bursting now (event time) in `window` (one of `trends_windows`), strongest first;
+        with `lang`, those most of whose posts since the burst began are in that language."""
+        reader = self._trends_reader()
+        if lang is None:
+            return reader.trending(window, limit)
+        if self.readonly:
+            self.index.reload()
+        snap = self.index.searcher()
+        out = []
+        for t in reader.trending(window, max(limit * 5, 50)):
+            text = f'"{t.term}"' if " " in t.term else t.term
+            f = Filters(_us(t.since), None)
+            try:
+                everyone = self.index.count(snap, self.index.build_query(text, f)[0])
+                theirs = self.index.count(snap, self.index.build_query(text, replace(f, lang=lang))[0])
+            except ValueError:  # a term the query language cannot say: leave it out of a filtered list
+                continue
+            if everyone and theirs * 2 >= everyone:
+                out.append(t)
+                if len(out) == limit:
+                    break
+        return out
 
-    def events(self, since: datetime | None = None, limit: int = 50) -> list["Event"]:
-        """Events seen at/after `since` (event time), newest detection first (README: Trends and events)."""
-        return self._trends_reader().events(_us(since), limit)
+    def events(self, since: datetime | None = None, limit: int = 50, lang: str | None = None) -> list["Event"]:
+        """Events seen at/after `since` (event time), newest detection first (README: Trends and
+        events); with `lang`, those with at least a third of their posts in that language."""
+        reader = self._trends_reader()
+        if lang is None:
+            return reader.events(_us(since), limit)
+        found = [e for e in reader.events(_us(since), max(limit * 5, 200))
+                 if e.langs and e.langs.get(lang, 0) * 3 >= sum(e.langs.values())]
+        return found[:limit]
 
     def _trends_reader(self):
         if self._closed:
@@ -290,14 +316,15 @@ class Engine:
         emb.rebuild()
 
     def ask(self, question: str, *, since: datetime | None = None, until: datetime | None = None,
-            composer: "str | Composer" = "extractive", on_text: Callable[[str], None] | None = None) -> "Answer":
+            composer: "str | Composer" = "extractive", on_text: Callable[[str], None] | None = None,
+            lang: str | None = None) -> "Answer":
         """A cited answer from the stored posts, stamped with the event time of the newest post
         it uses; `on_text` receives the answer's checked statements as they are produced."""
         from .answer import ask
 
         if self._closed:
             raise EngineError("engine is closed")
-        return ask(self, question, since=since, until=until, composer=composer, on_text=on_text)
+        return ask(self, question, since=since, until=until, composer=composer, on_text=on_text, lang=lang)
 
     # -- operations: stats, export, backup ----------------------------------------------
 

@@ -94,7 +94,7 @@ class Retriever:
         n = max(s.candidates, q.limit * 4)
         weight = s.recency_weight if q.recency_weight is None else q.recency_weight
 
-        query, has_text = self.index.build_query(" OR ".join(kws), q.filters)
+        query, has_text = self.index.build_query(" ".join(kws), q.filters, any_term=True)
         lexical = self.searcher.candidates(snap, query, n, now_us, by_time=not has_text)
         if has_text and q.recency_weight is not None and now_us is not None:
             # The searcher blended with the default weight: re-blend with the one asked for.

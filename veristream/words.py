@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from . import analysis
+
 STOPWORDS = frozenset("""
 a about above after again against all am an and any are aren't as at be because been before being below
 between both but by can can't cannot could couldn't did didn't do does doesn't doing don't down during each
@@ -31,13 +33,25 @@ _NUM = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def fold(text: str) -> str:
+    """Lowercase with accents folded (é -> e). Spaceless scripts are only normalised (NFKC):
+    their combining marks are letters (Japanese dakuten: て≠で, Thai vowels), not accents."""
+    if not analysis.needs_analysis(text):
+        return _fold(text)
+    parts = analysis.split_spaceless(text)
+    return "".join(unicodedata.normalize("NFKC", p) if i % 2 else _fold(p) for i, p in enumerate(parts))
+
+
+def _fold(text: str) -> str:
     t = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in t if not unicodedata.combining(c)).replace("’", "'")
 
 
 def words(text: str) -> list[str]:
-    """Lowercased, accent-folded words (hashtag and mention marks dropped)."""
+    """Lowercased, accent-folded words (hashtag and mention marks dropped); text in spaceless
+    scripts is left to `analysis` (see `keywords`)."""
     out = []
+    if analysis.needs_analysis(text):
+        text = analysis.strip_spaceless(text)
     for w in _WORD.findall(fold(text)):
         w = w.lstrip("#@").strip("'-")
         if w:
@@ -46,7 +60,8 @@ def words(text: str) -> list[str]:
 
 
 def keywords(text: str) -> list[str]:
-    """The content words of a question, in order, once each: the lexical query's terms."""
+    """The content words of a question, in order, once each: the lexical query's terms.
+    Words in spaceless scripts (Japanese, Chinese, Korean, Thai) come from `analysis`."""
     seen: dict[str, None] = {}
     for w in words(text):
         if w in STOPWORDS or (len(w) < 2 and not w.isdigit()):
@@ -54,6 +69,8 @@ def keywords(text: str) -> list[str]:
         for part in re.split(r"[-']", w):  # the index tokenizer splits on these too
             if part and part not in STOPWORDS and (len(part) > 1 or part.isdigit()):
                 seen.setdefault(part, None)
+    for w in analysis.content_tokens(unicodedata.normalize("NFKC", text)):
+        seen.setdefault(w, None)
     return list(seen)
 
 

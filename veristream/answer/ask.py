@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ..analysis import needs_analysis, strip_spaceless
 from ..index.lexical import Filters
 from ..model import to_us
 from ..retrieve import Hit, RetrieveQuery
@@ -25,7 +27,7 @@ from .citations import Checker
 from .extractive import ExtractiveComposer
 from .llm_local import LocalComposer
 from .llm_openai import OpenAIComposer
-from .question import parse_question
+from .question import WORDINGS, answer_language, parse_question
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -51,33 +53,46 @@ def make_composer(name: str, settings: "Settings", **options: str | None) -> Com
     raise ValueError(f"composer must be one of {', '.join(COMPOSERS)}, got {name!r}")
 
 
-def relevant(h: Hit, nkeywords: int, min_similarity: float) -> bool:
-    """Enough of the topic's words (all of two, 60 % of more), or a close vector match."""
+def relevant(h: Hit, nkeywords: int, min_similarity: float, dense: bool = True) -> bool:
+    """Enough of the topic's words (all of two, 60 % of more), or a close vector match
+    (when `dense`: the shipped MiniLM knows English, not Japanese or Chinese)."""
     if nkeywords == 0:
         return True
     need = 1 if nkeywords == 1 else max(2, math.ceil(0.6 * nkeywords))
     if h.coverage * nkeywords >= need - 1e-9:
         return True
+    if not dense:
+        return False
     sim = h.similarity or 0.0
     return sim >= min_similarity + 0.1 or (h.coverage > 0 and sim >= min_similarity)
 
 
-def gather(engine: "Engine", q: Question, now: datetime | None) -> Evidence:
-    f = Filters(to_us(q.since) if q.since else None, to_us(q.until) if q.until else None)
+def gather(engine: "Engine", q: Question, now: datetime | None, lang: str | None = None) -> Evidence:
+    f = Filters(to_us(q.since) if q.since else None, to_us(q.until) if q.until else None, lang=lang)
     rq = RetrieveQuery(q.topic, f, GATHER, all_posts=True, recency_weight=LATEST_RECENCY if q.latest else None)
     r = engine.retrieve_many([rq])[0]
-    posts = [h for h in r.hits if relevant(h, len(r.keywords), engine.settings.dense_min_similarity)]
+    # An English-trained embedding puts any two texts in a spaceless script close together:
+    # there, only the topic's words decide what is relevant.
+    dense = not needs_analysis(q.topic)
+    posts = [h for h in r.hits if relevant(h, len(r.keywords), engine.settings.dense_min_similarity, dense)]
+    if q.lang == "en" and not dense and posts and not any(c.isalpha() for c in strip_spaceless(q.text)):
+        # A question in Han characters alone may be Japanese or Chinese: word the answer in
+        # the language most of the posts it found are in, where a wording exists.
+        langs = Counter(h.post.lang or answer_language(h.post.text) for h in posts[:50])
+        top = langs.most_common(1)[0][0]
+        if top in WORDINGS and top != "en":
+            q.lang = top
     return Evidence(q, posts, r, now, capped=len(r.hits) >= GATHER and len(posts) >= GATHER * 0.9)
 
 
 def ask(engine: "Engine", question: str, *, since: datetime | None = None, until: datetime | None = None,
         composer: str | Composer = "extractive", on_text: Callable[[str], None] | None = None,
-        **options: str | None) -> Answer:
+        lang: str | None = None, **options: str | None) -> Answer:
     t0 = time.perf_counter()
     comp = composer if isinstance(composer, Composer) else make_composer(composer, engine.settings, **options)
     now = engine.now()
     q = parse_question(question, now, since, until)
-    ev = gather(engine, q, now)
+    ev = gather(engine, q, now, lang)
     first: list[float] = []
 
     def emit(text: str) -> None:

@@ -30,6 +30,7 @@ class Question:
     until: datetime | None = None
     latest: bool = False  # "latest on ...", "right now": freshness first
     window: str | None = None  # the time phrase understood, e.g. "the last hour"
+    lang: str = "en"  # the language the answer's own words are in: "en" or "ja" (README: Languages)
 
 
 @dataclass(slots=True)

@@ -16,14 +16,14 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 
 from ..model import from_us, to_us
 from ..retrieve import Hit
-from ..words import STOPWORDS
+from ..words import STOPWORDS, keywords
 from .base import Composer, Draft, Evidence
 from .citations import defang
 from .prompt import addresses_model
+from .wording import English, when, wording
 
 KEY_POSTS = 3
 _BUCKETS = [60, 300, 900, 3600, 3 * 3600, 6 * 3600, 86400, 7 * 86400]
@@ -33,6 +33,15 @@ _FIGURE = re.compile(
     r"(dead|killed|deaths?|died|injured|injuries|hurt|wounded|missing|victims|casualties|evacuated|arrested|"
     r"homes|houses|buildings|hostages|fatalities)\b", re.IGNORECASE)
 _MAGNITUDE = re.compile(r"\b(?:magnitude|mag\.?|m)\s*(\d(?:\.\d)?)\b", re.IGNORECASE)
+# Japanese: 死者3人 / 死者は3人 / 3人が死亡 / マグニチュード7.1.
+_JA_FIGURE_BEFORE = re.compile(r"(死者|死亡者|犠牲者|負傷者|けが人|重傷者|行方不明者|避難者|逮捕者)(?:数)?(?:は|が)?\s*(\d[\d,]*)\s*人")
+_JA_FIGURE_AFTER = re.compile(r"(\d[\d,]*)\s*人(?:が|も)?(死亡|死去|負傷|けが|重傷|行方不明|避難|逮捕)")
+_JA_MAGNITUDE = re.compile(r"マグニチュード\s*(\d(?:\.\d)?)")
+_JA_KIND = {"死者": "dead", "死亡者": "dead", "犠牲者": "dead", "死亡": "dead", "死去": "dead", "負傷者": "injured",
+            "けが人": "injured", "重傷者": "injured", "負傷": "injured", "けが": "injured", "重傷": "injured",
+            "行方不明者": "missing", "行方不明": "missing", "避難者": "evacuated", "避難": "evacuated",
+            "逮捕者": "arrested", "逮捕": "arrested"}
+_JA_DOUBT = re.compile(r"デマ|嘘|うそ|ウソ|フェイク|誤情報|偽情報|事実ではない|事実無根|根拠(?:が|は)?ない|未確認|ガセ|捏造|否定")
 _KIND = {"killed": "dead", "deaths": "dead", "death": "dead", "died": "dead", "fatalities": "dead", "victims": "dead",
          "casualties": "dead", "injuries": "injured", "hurt": "injured", "wounded": "injured", "houses": "homes"}
 _DOUBT = re.compile(
@@ -42,17 +51,12 @@ _DOUBT = re.compile(
     r"account|story)|false\s+(?:report|claim|alarm|rumou?r|information|info))\b", re.IGNORECASE)
 
 
-def quote(text: str, max_chars: int) -> str:
+def quote(text: str, max_chars: int, w: English | None = None) -> str:
+    o, c = (w.open_quote, w.close_quote) if w is not None else ("“", "”")
     t = defang(" ".join(text.split()))
     if len(t) > max_chars:
         t = t[: max_chars - 1].rstrip() + "…"
-    return "“" + t.replace("“", "‘").replace("”", "’") + "”"
-
-
-def when(dt: datetime, now: datetime | None) -> str:
-    if now is not None and dt.date() == now.date():
-        return dt.strftime("%H:%M UTC")
-    return dt.strftime("%Y-%m-%d %H:%M UTC")
+    return o + t.replace(o, "‘").replace(c, "’") + c
 
 
 def peak(times: list[int]) -> tuple[int, int, int] | None:
@@ -80,16 +84,6 @@ def activity(times: list[int]) -> tuple[int, int, int, int] | None:
     return min(t for t in times if t // step >= b), bucket * step, width, n
 
 
-def _peak_label(start: datetime, width: int, now: datetime | None) -> str:
-    if width >= 7 * 86400:
-        return f"in the week from {start:%Y-%m-%d}"
-    if width >= 86400:
-        return f"on {start:%Y-%m-%d}"
-    end = start + timedelta(seconds=width)
-    day = "" if now is not None and start.date() == now.date() else f"{start:%Y-%m-%d} "
-    return f"in {day}{start:%H:%M}–{end:%H:%M} UTC"
-
-
 def figures(posts: list[Hit]) -> dict[str, dict[str, list[Hit]]]:
     """kind -> value -> posts stating it ("dead" -> "3" -> [...])."""
     out: dict[str, dict[str, list[Hit]]] = {}
@@ -101,10 +95,22 @@ def figures(posts: list[Hit]) -> dict[str, dict[str, list[Hit]]]:
             if (kind, val) not in seen:
                 seen.add((kind, val))
                 out.setdefault(kind, {}).setdefault(val, []).append(h)
-        for m in _MAGNITUDE.finditer(h.post.text):
+        for kind, val in _ja_figures(h.post.text):
+            if (kind, val) not in seen:
+                seen.add((kind, val))
+                out.setdefault(kind, {}).setdefault(val, []).append(h)
+        for m in (*_MAGNITUDE.finditer(h.post.text), *_JA_MAGNITUDE.finditer(h.post.text)):
             if ("magnitude", m.group(1)) not in seen:
                 seen.add(("magnitude", m.group(1)))
                 out.setdefault("magnitude", {}).setdefault(m.group(1), []).append(h)
+    return out
+
+
+def _ja_figures(text: str) -> list[tuple[str, str]]:
+    if text.isascii():
+        return []
+    out = [(_JA_KIND[m.group(1)], m.group(2).replace(",", "")) for m in _JA_FIGURE_BEFORE.finditer(text)]
+    out += [(_JA_KIND[m.group(2)], m.group(1).replace(",", "")) for m in _JA_FIGURE_AFTER.finditer(text)]
     return out
 
 
@@ -131,12 +137,11 @@ class ExtractiveComposer(Composer):
 
     def _lines(self, ev: Evidence, cite) -> Iterator[str]:
         q, now, posts = ev.question, ev.now, ev.posts
-        topic = display_topic(q.topic) or q.text
-        window = _window(ev)
+        w = wording(q.lang)
+        topic = display_topic(q.topic, q.lang) or q.text
+        window = w.window(q.window, q.since, q.until, now)
         if not posts:
-            where = f" {window}" if window else ""
-            stamp = f" (stream time {when(now, None)})" if now else ""
-            yield f"The stream holds no posts about “{topic}”{where}{stamp}: not enough to answer.\n"
+            yield w.nothing(topic, window, now) + "\n"
             return
         authors = {h.post.author.id or h.post.author.handle for h in posts} - {""}
         unknown = any(not (h.post.author.id or h.post.author.handle) for h in posts)  # sources without authors
@@ -144,18 +149,9 @@ class ExtractiveComposer(Composer):
         burst = [h for h in posts if act is None or to_us(h.post.created_at) >= act[0]]
         first = min(burst, key=lambda h: (h.post.created_at, h.seq))
         n = len(posts)
-        count = f"At least {n}" if ev.capped else f"{n}"
-        noun = "post" if n == 1 else "posts"
-        by = "" if unknown else f" by {len(authors)} author" + ("" if len(authors) == 1 else "s")
-        head = f"{count} {noun}{by} {'mentions' if n == 1 else 'mention'} “{topic}”"
-        if window:
-            head += f" {window}"
-        head += f"; {'it started' if len(burst) < n else 'the first'} at {when(first.post.created_at, now)} {cite(first)}"
-        if act is not None and act[3] > 1:
-            head += f", most {_peak_label(from_us(act[1]), act[2], now)} ({act[3]} posts)"
-        if len(burst) < n:
-            head += f"; {n - len(burst)} earlier"
-        yield head + ".\n"
+        peak_at = (w.peak(from_us(act[1]), act[2], now), act[3]) if act is not None and act[3] > 1 else None
+        yield w.head(topic, window, n, ev.capped, None if unknown else len(authors), len(burst) < n,
+                     f"{when(first.post.created_at, now)} {cite(first)}", peak_at, n - len(burst)) + "\n"
         # Key posts: the best post of each top story, corroborated stories first, from the burst.
         pool = [h for h in ev.key_posts(self.key_posts * 5) if not addresses_model(h.post.text)]
         in_burst = [h for h in pool if act is None or to_us(h.post.created_at) >= act[0]] or pool
@@ -164,64 +160,48 @@ class ExtractiveComposer(Composer):
                                         ih[0]))
         key = [h for _, h in ranked[: self.key_posts]]
         for h in key:
-            copies = ""
-            if h.story and h.story.posts > 1:
-                copies = f" ({h.story.posts} posts by {h.story.authors} authors share it)"
+            copies = (h.story.posts, h.story.authors) if h.story and h.story.posts > 1 else None
             who = "@" + (h.post.author.handle or h.post.author.id or "?")
-            yield f"{quote(h.post.text, self.max_chars)} — {who}, {when(h.post.created_at, now)}{copies} {cite(h)}\n"
-        for line in self._disagreements(ev, cite):
+            yield w.key_post(quote(h.post.text, self.max_chars, w), who, when(h.post.created_at, now), copies,
+                             cite(h)) + "\n"
+        for line in self._disagreements(ev, cite, w):
             yield line
         if len(authors) == 1 and not unknown:
-            yield "Only one author reports this so far: nothing in the stream corroborates it.\n"
+            yield w.lone() + "\n"
 
-    def _disagreements(self, ev: Evidence, cite) -> Iterator[str]:
+    def _disagreements(self, ev: Evidence, cite, w: English) -> Iterator[str]:
         shown = 0
         posts = [h for h in ev.posts if not addresses_model(h.post.text)]
+        half = self.max_chars // 2
         for kind, values in figures(posts).items():
             if len(values) < 2:
                 continue
             (v1, p1), (v2, p2) = sorted(values.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:2]
             a, b = p1[0], p2[0]
-            yield (f"Posts disagree on {_kind_label(kind)}: {v1} ({len(p1)} post{'s' * (len(p1) > 1)}) "
-                   f"{quote(a.post.text, self.max_chars // 2)} {cite(a)} vs {v2} ({len(p2)} post{'s' * (len(p2) > 1)}) "
-                   f"{quote(b.post.text, self.max_chars // 2)} {cite(b)}\n")
+            yield w.disagree(kind, (v1, len(p1), quote(a.post.text, half, w), cite(a)),
+                             (v2, len(p2), quote(b.post.text, half, w), cite(b))) + "\n"
             shown += 1
             if shown == 2:
                 break
-        doubters = [h for h in posts if _DOUBT.search(h.post.text)]
+        doubters = [h for h in posts if _doubts(h.post.text)]
         if doubters and len(doubters) < len(posts):
-            reporters = [h for h in posts if not _DOUBT.search(h.post.text)]
+            reporters = [h for h in posts if not _doubts(h.post.text)]
             d, r = doubters[0], reporters[0]
-            yield (f"Some posts doubt or deny it ({len(doubters)} of {len(posts)}): "
-                   f"{quote(d.post.text, self.max_chars // 2)} {cite(d)} vs {quote(r.post.text, self.max_chars // 2)} "
-                   f"{cite(r)}\n")
+            yield w.doubt(len(doubters), len(posts), (quote(d.post.text, half, w), cite(d)),
+                          (quote(r.post.text, half, w), cite(r))) + "\n"
 
 
-def display_topic(topic: str) -> str:
-    """The topic as the digest names it: "what happened in Harlow Bay?" -> "Harlow Bay"."""
+def display_topic(topic: str, lang: str = "en") -> str:
+    """The topic as the digest names it: "what happened in Harlow Bay?" -> "Harlow Bay";
+    in Japanese, its topic words: "東京の地震について教えて" -> "東京・地震"."""
+    if lang == "ja":
+        kws = [k for k in keywords(topic)]
+        return "・".join(kws) if kws else topic.strip(" ?？。!！")
     ws = topic.strip(" ?.!").split()
     while len(ws) > 1 and ws[0].lower().strip(",:'’") in STOPWORDS:
         ws.pop(0)
     return " ".join(ws)
 
 
-def _kind_label(kind: str) -> str:
-    return {"dead": "the number dead", "injured": "the number injured", "missing": "the number missing",
-            "magnitude": "the magnitude"}.get(kind, f"the number {kind}")
-
-
-def _window(ev: Evidence) -> str:
-    q = ev.question
-    if q.window:
-        w = q.window
-        first = w.split()[0].lower()
-        if first in ("last", "past", "previous"):
-            return f"in the {w}"
-        return f"in {w}" if first == "the" else w
-    if q.since and q.until:
-        return f"between {when(q.since, ev.now)} and {when(q.until, ev.now)}"
-    if q.since:
-        return f"since {when(q.since, ev.now)}"
-    if q.until:
-        return f"until {when(q.until, ev.now)}"
-    return ""
+def _doubts(text: str) -> bool:
+    return _DOUBT.search(text) is not None or _JA_DOUBT.search(text) is not None

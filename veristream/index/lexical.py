@@ -188,6 +188,9 @@ class LexicalIndex:
         """One snapshot: use the same searcher for every part of a query."""
         return self._index.searcher()
 
+    def count(self, searcher: tantivy.Searcher, query: tantivy.Query) -> int:
+        return searcher.search(query, 1, count=True).count
+
     def term_counts(self, field: str) -> dict[str, int]:
         """Live documents per term of a field (e.g. `lang`), deleted documents excluded."""
         return dict(self.searcher().terms_with_prefix(field, "", filter_query=tantivy.Query.all_query()))
@@ -209,18 +212,23 @@ class LexicalIndex:
             return total, total
         return total, round(total * (docs - deleted) / docs) if docs else total
 
-    def build_query(self, text: str, f: Filters) -> tuple[tantivy.Query, bool]:
-        """(query, has_text). Filters are constant-score so they never change the ranking."""
+    def build_query(self, text: str, f: Filters, any_term: bool = False) -> tuple[tantivy.Query, bool]:
+        """(query, has_text). Words are ANDed, or ORed with `any_term` (posts with more of them
+        score higher). Filters are constant-score so they never change the ranking."""
         clauses: list[tuple[tantivy.Occur, tantivy.Query]] = []
         text, spaceless = _split_query(_normalise_query(text))
         has_text = bool(text or spaceless)
+        words: list[tantivy.Query] = []
         if text:
-            q, _errors = self._index.parse_query_lenient(text, TEXT_FIELDS, conjunction_by_default=True)
-            clauses.append((tantivy.Occur.Must, q))
+            q, _errors = self._index.parse_query_lenient(text, TEXT_FIELDS, conjunction_by_default=not any_term)
+            words.append(q)
         for alts in spaceless:
             qs = [self._phrase("cjk", toks) for toks in alts]
-            q = qs[0] if len(qs) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Should, x) for x in qs])
-            clauses.append((tantivy.Occur.Must, q))
+            words.append(qs[0] if len(qs) == 1 else tantivy.Query.boolean_query([(tantivy.Occur.Should, x) for x in qs]))
+        if any_term and len(words) > 1:
+            clauses.append((tantivy.Occur.Must, tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in words])))
+        else:
+            clauses += [(tantivy.Occur.Must, q) for q in words]
         s = self.schema
         filters: list[tantivy.Query] = []
         if f.since_us is not None or f.until_us is not None:

@@ -109,13 +109,18 @@ def extract_many(texts: list[str], tags: list[list[str] | None]) -> list[list[by
     return out
 
 
+# Short all-hiragana words are Japanese grammar (ます, でした, ている, から), never a topic;
+# topics are written in kanji or katakana (地震, ライブ). Dropped without a dictionary lookup.
+_FUNCTION_KANA = re.compile("[\u3041-\u309f]{2,3}")
+
+
 def _tokens(seg: str) -> list[bytes]:
     if analysis.needs_analysis(seg):
         # The index's own analysis (MeCab words for Japanese, bigrams for Chinese, Korean and
         # Thai), so a trend names what a search finds; one-character words (particles) dropped.
         toks = words(analysis.strip_spaceless(seg))
         out = [t if isinstance(t, bytes) else t.encode() for t in toks]
-        out += [t.encode() for t in analysis.tokens(seg) if len(t) > 1]
+        out += [t.encode() for t in analysis.tokens(seg) if len(t) > 1 and not _FUNCTION_KANA.fullmatch(t)]
         return out
     toks = words(seg)
     return list(map(str.encode, toks)) if toks and isinstance(toks[0], str) else toks  # type: ignore[arg-type]
