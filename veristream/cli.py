@@ -14,6 +14,7 @@ import orjson
 from .admin import register as register_admin
 from .engine import Engine, EngineError, Rejection
 from .model import BadPost, iso, parse_time
+from .notes.commands import notes as notes_commands
 from .replay import Progress, run
 from .search import Hit, SearchError
 from .settings import Settings, SettingsError
@@ -252,15 +253,25 @@ def search(obj: Ctx, query: str, since, until, author, lang, hashtag, source, ha
         res = eng.search(query, since=parse_when(since, now, "since"), until=parse_when(until, now, "until"),
                          author=author, lang=lang, hashtag=hashtag, source=source, has_media=has_media,
                          order=order, limit=limit, all_posts=all_posts)
+        notes = helpful_notes(eng, res.hits)
     except SearchError as e:
         raise click.UsageError(str(e)) from None
     finally:
         eng.close()
     if as_json:
         for h in res.hits:
-            sys.stdout.buffer.write(orjson.dumps(hit_json(h)) + b"\n")
+            d = hit_json(h)
+            if notes.get(h.post.key):
+                d["community_notes"] = [n.to_dict() for n in notes[h.post.key]]
+            sys.stdout.buffer.write(orjson.dumps(d) + b"\n")
         return
-    print_hits(res.hits, res.total, res.took_ms)
+    print_hits(res.hits, res.total, res.took_ms, notes)
+
+
+def helpful_notes(eng: Engine, hits: list[Hit]) -> dict:
+    """The community notes rated helpful on each hit's post (README: Community notes)."""
+    found = eng.notes_for([h.post.key for h in hits])
+    return {k: [n for n in ns if n.helpful] for k, ns in found.items()}
 
 
 @cli.command()
@@ -304,7 +315,7 @@ def hit_json(h: Hit) -> dict:
     return d
 
 
-def print_hits(hits: list[Hit], total: int | None, took_ms: float) -> None:
+def print_hits(hits: list[Hit], total: int | None, took_ms: float, notes: dict | None = None) -> None:
     width = shutil.get_terminal_size((120, 20)).columns
     for h in hits:
         p = h.post
@@ -319,6 +330,10 @@ def print_hits(hits: list[Hit], total: int | None, took_ms: float) -> None:
         if len(text) > room:
             text = text[: room - 1] + "…"
         click.echo(f"{head}{text}{story}")
+        for n in (notes or {}).get(p.key, []):
+            line = f"Community note (helpful): {' '.join(n.summary.split())}"
+            room = max(20, width - len(head) - 1)
+            click.echo(" " * len(head) + (line if len(line) <= room else line[: room - 1] + "…"))
     shown = f"{len(hits)} shown"
     click.echo(f"-- {total if total is not None else '?'} matching posts, {shown}, {took_ms:.1f} ms", err=True)
 
@@ -459,6 +474,7 @@ def demo(obj: Ctx, posts: int, speed: float | None, rate: float) -> None:
 
 cli.add_command(live)
 cli.add_command(x_rules)
+cli.add_command(notes_commands)  # notes ingest, score, show (README: Community notes)
 register_admin(cli)  # stats, export, backup, restore, expire
 
 

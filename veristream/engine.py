@@ -115,6 +115,7 @@ class Engine:
             self.subscribe_removals(self.vectors.embedder.on_removed)
         self._retriever = Retriever(self._searcher, self.index, self.vectors, self.settings)
         self._trends = None  # veristream.trends.Trends: bursts and events, fed by the writer
+        self._notes = None  # veristream.notes.CommunityNotes, opened on first use (notes.sqlite)
         if not readonly and self.settings.trends:
             from .trends import Trends
 
@@ -326,6 +327,62 @@ class Engine:
             raise EngineError("engine is closed")
         return ask(self, question, since=since, until=until, composer=composer, on_text=on_text, lang=lang)
 
+    # -- community notes (veristream.notes; README: Community notes) ----------------------
+    # Loading and scoring write only notes.sqlite (never the posts), so they also work on a
+    # read-only engine, beside a writer of the posts in another process.
+
+    def ingest_notes(self, path: str | Path, on_reject: Callable[[Rejection], None] | None = None) -> "NotesIngestReport":
+        """Store the notes of a Community Notes notes TSV file (the published format). A bad
+        row is rejected with its line and reason (quarantine.jsonl, `on_reject`); reading goes on."""
+        return self._notes_part(write=True).ingest(path, "notes", self._note_rejects(path, on_reject))
+
+    def ingest_ratings(self, path: str | Path, on_reject: Callable[[Rejection], None] | None = None) -> "NotesIngestReport":
+        """Store the ratings of a Community Notes ratings TSV file, streamed in batches; a
+        rater's newer rating of a note replaces the older. Bad rows as in `ingest_notes`."""
+        return self._notes_part(write=True).ingest(path, "ratings", self._note_rejects(path, on_reject))
+
+    def score_notes(self) -> "ScoreReport":
+        """Score every note from all stored ratings (bridging matrix factorisation) and store
+        the statuses, replacing the previous run's at once."""
+        return self._notes_part(write=True).score()
+
+    def notes_for(self, post_keys: list[str]) -> dict[str, list["ScoredNote"]]:
+        """The community notes on each post (key `source:id`, e.g. `x:123`), with their scores:
+        every key given is in the result; helpful notes first."""
+        return self._notes_part().notes_for(post_keys)
+
+    def author_note_record(self, author_ids: list[str]) -> dict[str, int]:
+        """For each author id (`Post.author.id`), how many of their stored posts carry a note
+        rated helpful that calls the post misleading."""
+        out = {a: 0 for a in author_ids}
+        for author in self.store.authors_of(self._notes_part().helpful_misleading_keys()).values():
+            if author in out:
+                out[author] += 1
+        return out
+
+    def _notes_part(self, write: bool = False) -> "CommunityNotes":
+        # Notes live in their own file with their own single writer, so a read-only engine may
+        # load and score them too: `veristream notes ingest` works beside a running live ingest.
+        if self._closed:
+            raise EngineError("engine is closed")
+        if self._notes is not None and write and self._notes.db.readonly:
+            self._notes.close()
+            self._notes = None
+        if self._notes is None:
+            from .notes import CommunityNotes
+
+            self._notes = CommunityNotes(self.data_dir / "notes.sqlite", self.settings,
+                                         readonly=self.readonly and not write)
+        return self._notes
+
+    def _note_rejects(self, path: str | Path, on_reject: Callable[[Rejection], None] | None):
+        def reject(line: int, reason: str, raw: str) -> None:
+            rej = self.reject(str(path), line, reason, raw)
+            if on_reject is not None:
+                on_reject(rej)
+
+        return reject
+
     # -- operations: stats, export, backup ----------------------------------------------
 
     def stats(self) -> "Stats":
@@ -363,6 +420,8 @@ class Engine:
             self._expirer.stop()
         if self._trends is not None:
             self._trends.close()  # drains what the writer handed it, writes its events
+        if self._notes is not None:
+            self._notes.close()
         if self.vectors is not None:
             self.vectors.close()  # finishes its batch, saves index and checkpoint
         with self._lock:
@@ -387,6 +446,7 @@ if TYPE_CHECKING:
     from .backup import BackupInfo
     from .stats import Stats
     from .trends import Event, Trend
+    from .notes import CommunityNotes, NotesIngestReport, ScoredNote, ScoreReport
 
 
 def _us(dt: datetime | None) -> int | None:

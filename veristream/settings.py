@@ -77,6 +77,27 @@ class Settings:
     openai_model: str = _s("", "model name sent to that server")
     openai_api_key: str = _s("", "API key for that server (else env OPENAI_API_KEY)")
     openai_timeout_s: float = _s(60.0, "seconds to wait for the server")
+    api_host: str = _s("127.0.0.1", "address `veristream serve` listens on (0.0.0.0: every interface)")
+    api_port: int = _s(8080, "port `veristream serve` listens on (0: any free port)")
+    api_token: str = _s("", "bearer token for the API's write endpoints (empty: generated on first start and kept "
+                        "in api_token in the data directory, readable by its owner only)")
+    api_read_token_required: bool = _s(False, "require the token on read endpoints too (search, ask, feed, page data)")
+    api_cors_origins: str = _s("", "comma-separated origins allowed to call the API from other sites (empty: CORS off)")
+    api_max_body_mb: float = _s(32.0, "largest request body the API reads (POST /v1/posts batches included)")
+    notes_lambda_intercept: float = _s(0.15, "community notes scoring: regularisation of the intercepts (published 0.15, "
+                                       "5x the factors': a note scores high only if raters on both sides find it helpful)")
+    notes_lambda_factor: float = _s(0.03, "community notes scoring: regularisation of the rater and note factors (published 0.03)")
+    notes_min_ratings: int = _s(5, "ratings a note needs to be scored and to get a status other than NEEDS_MORE_RATINGS")
+    notes_min_rater_ratings: int = _s(10, "ratings a rater needs (on notes with enough ratings) to take part in scoring")
+    notes_helpful_intercept: float = _s(0.40, "a note is CURRENTLY_RATED_HELPFUL at this intercept or above ...")
+    notes_helpful_max_factor: float = _s(0.50, "... and with |factor| below this (published 0.50)")
+    notes_not_helpful_intercept: float = _s(-0.05, "a note is CURRENTLY_RATED_NOT_HELPFUL when its intercept is below "
+                                            "this - notes_not_helpful_factor_slope * |factor|")
+    notes_not_helpful_factor_slope: float = _s(0.8, "see notes_not_helpful_intercept (published 0.8)")
+    notes_fit_max_iter: int = _s(500, "most alternating least squares rounds of one scoring run")
+    notes_fit_tol: float = _s(1e-7, "scoring stops when a round improves the objective by less than this share")
+    notes_seed: int = _s(0, "seed of the scoring's random start (same data and seed: same scores)")
+    notes_batch: int = _s(20000, "notes or ratings stored per transaction while ingesting a TSV file")
 
     @classmethod
     def load(cls, config: str | Path | None = None, data_dir: str | Path | None = None,
@@ -122,6 +143,15 @@ class Settings:
             raise SettingsError(f"ask_post_chars must be at least 40, got {s.ask_post_chars!r}")
         if not 0 <= s.dense_min_similarity <= 1 or s.rrf_k < 0:
             raise SettingsError("dense_min_similarity must be within 0..1 and rrf_k at least 0")
+        if s.notes_lambda_intercept <= 0 or s.notes_lambda_factor <= 0 or s.notes_fit_tol <= 0:
+            raise SettingsError("notes_lambda_intercept, notes_lambda_factor and notes_fit_tol must be above 0")
+        for k in ("notes_min_ratings", "notes_min_rater_ratings", "notes_fit_max_iter", "notes_batch"):
+            if getattr(s, k) < 1:
+                raise SettingsError(f"{k} must be at least 1, got {getattr(s, k)!r}")
+        if not 0 <= s.api_port <= 65535:
+            raise SettingsError(f"api_port must be within 0..65535, got {s.api_port!r}")
+        if not s.api_max_body_mb > 0:
+            raise SettingsError(f"api_max_body_mb must be greater than 0, got {s.api_max_body_mb!r}")
         if s.sources:
             from .sources.config import check_sources
 

@@ -368,6 +368,10 @@ class Store:
         d["seq"] = row[0]
         return d
 
+    def authors_of(self, keys: Sequence[str]) -> dict[str, str]:
+        """Author id of each stored post among `keys` (absent: not stored)."""
+        return dict(_in(self._r, "SELECT key, author FROM posts WHERE key IN ({})", list(keys)))
+
     def stories(self, ids: Sequence[int]) -> dict[int, StoryRow]:
         rows, singles = _story_rows(self._r, ids)
         rows.update(singles)
