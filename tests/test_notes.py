@@ -272,3 +272,16 @@ def test_scoring_an_empty_store_reports_nothing(eng: Engine) -> None:
     rep = eng.score_notes()
     assert (rep.notes, rep.ratings, rep.raters, rep.helpful, rep.not_helpful, rep.fitted_ratings) == (0, 0, 0, 0, 0, 0)
     assert rep.loss is None and eng.notes_for(["x:1"]) == {"x:1": []}
+
+
+def test_backup_and_restore_keep_the_notes(camps_loaded, eng: Engine, tmp_path: Path) -> None:
+    from veristream.backup import restore
+
+    c, _ = camps_loaded
+    key = next(iter(eng.notes_for([f"x:{c.notes[0]['tweetId']}"])))
+    before = [n.to_dict() for n in eng.notes_for([key])[key]]
+    assert before
+    eng.backup(tmp_path / "bk")
+    restore(tmp_path / "bk", tmp_path / "restored")
+    with Engine(tmp_path / "restored", light()) as back:
+        assert [n.to_dict() for n in back.notes_for([key])[key]] == before

@@ -5,8 +5,9 @@ read transaction, so it is exactly the store as of the moment the backup began (
 accepted before then, none half-written) while the writer keeps committing beside it. The
 lexical index is not copied (it is derived, and tantivy files change under merges): restore
 rebuilds it from the store. Also copied, as they are at that moment: the settings file
-(`veristream.toml`), `quarantine.jsonl` and live sources' state (`sources/`). A
-`manifest.json` records what the backup holds.
+(`veristream.toml`), `quarantine.jsonl`, live sources' state (`sources/`) and the community
+notes (`notes.sqlite`, through the same online backup API). A `manifest.json` records what the
+backup holds.
 
     veristream backup /backups/2026-11-28          # any time, ingest running or not
     veristream --data-dir restored restore /backups/2026-11-28
@@ -37,6 +38,7 @@ MANIFEST = "manifest.json"
 FORMAT = 1
 EXTRA_FILES = ("veristream.toml", "quarantine.jsonl")
 EXTRA_DIRS = ("sources",)
+SQLITE_FILES = ("notes.sqlite",)  # other SQLite files, copied consistently by SQLite's backup API
 DERIVED = ("index", "vectors")  # rebuilt from the store; removed when a store is restored
 
 
@@ -82,6 +84,9 @@ def backup(engine: Engine, dest: str | Path) -> BackupInfo:
     for name in EXTRA_DIRS:
         if (src / name).is_dir():
             shutil.copytree(src / name, dest / name)
+    for name in SQLITE_FILES:
+        if (src / name).is_file():
+            _sqlite_copy(src / name, dest / name)
     from .model import from_us
 
     info = BackupInfo(str(dest), posts, (dest / "posts.db").stat().st_size, iso(began),
@@ -131,7 +136,26 @@ def restore(src: str | Path, data_dir: str | Path, force: bool = False) -> dict[
     for name in EXTRA_DIRS:
         if (src / name).is_dir():
             shutil.copytree(src / name, data_dir / name)
+    for name in SQLITE_FILES:
+        for suffix in ("", "-wal", "-shm"):
+            (data_dir / f"{name}{suffix}").unlink(missing_ok=True)
+        if (src / name).is_file():
+            shutil.copyfile(src / name, data_dir / name)
     return manifest
+
+
+def _sqlite_copy(src: Path, dest: Path) -> None:
+    import sqlite3
+
+    partial = dest.with_name(dest.name + ".partial")
+    s = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+    d = sqlite3.connect(partial)
+    try:
+        s.backup(d)
+    finally:
+        d.close()
+        s.close()
+    os.replace(partial, dest)
 
 
 def _version() -> str:
