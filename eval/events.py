@@ -28,13 +28,15 @@ Definitions (all times are event time, i.e. the posts' created_at):
 - **Mostly on-topic**: more than half of an event's posts looked at (those that have labels)
   are on-topic posts of E. Looked at: its representative posts when it was raised
   (`detected_ids`) for detection; its final representative posts (`post_ids`) for precision.
-- **Detection delay** of E: detected_at of the first raised event, detected no earlier than 30
-  min before the onset, that was mostly on-topic when raised, minus the onset (negative: the
-  detector raised it before the labels crossed the onset threshold). **Detected in time**:
-  delay ≤ `--target-min` (15) minutes.
-- **Precision (crisis period)**: of the events raised (merged ones counted through the event
-  they merged into) from the earliest onset of the stream to its end, the share whose final
-  representative posts are mostly on-topic. **Noise**: raised events, anywhere in the stream,
+- **Detection delay** of E: detected_at of the first raised event that was mostly on-topic
+  when raised and was either raised no earlier than 30 min before the onset or raised earlier
+  and still active at the onset (its last post at or after it: the user already sees it;
+  `already_active`), minus the onset (negative: the detector raised it before the labels
+  crossed the onset threshold). **Detected in time**: delay ≤ `--target-min` (15) minutes.
+- **Precision (crisis period)**: of the events active in the crisis period (merged ones counted
+  through the event they merged into) — raised from the earliest onset of the stream on, or
+  raised before and still active then —, the share whose final representative posts are
+  mostly on-topic. **Noise**: raised events, anywhere in the stream,
   that are not mostly on-topic. Also given over the whole stream.
 
 The last line on stdout is one JSON object: per stream and overall figures, the settings
@@ -158,8 +160,8 @@ def run_stream(path: Path, args: argparse.Namespace, overrides: dict[str, str]) 
         if t_on is not None:
             for e in events:
                 t_det = parse_ts(e["detected_at"])
-                if t_det < t_on - HALF_HOUR:
-                    continue
+                if t_det < t_on - HALF_HOUR and parse_ts(e["last_seen"]) < t_on:
+                    continue  # raised long before, and over by the onset: about something else
                 ok, _, _ = mostly(e["detected_ids"] or e["post_ids"], labels, name)
                 if ok:
                     hit = e
@@ -169,6 +171,7 @@ def run_stream(path: Path, args: argparse.Namespace, overrides: dict[str, str]) 
             "event": name, "onset": iso(t_on) if t_on is not None else None,
             "detected_at": hit["detected_at"] if hit else None, "delay_s": round(delay) if delay is not None else None,
             "in_time": delay is not None and delay <= args.target_min * 60,
+            "already_active": delay is not None and delay < -HALF_HOUR,
             "event_id": hit["id"] if hit else None, "title": hit["title"] if hit else None,
             "terms": hit["terms"][:8] if hit else None,
         })
@@ -179,7 +182,7 @@ def run_stream(path: Path, args: argparse.Namespace, overrides: dict[str, str]) 
         scored.append({"id": e["id"], "detected_at": e["detected_at"], "status": e["status"], "on_topic": ok,
                        "reps_on": on, "reps": n, "posts": e["posts"], "authors": e["authors"],
                        "title": e["title"][:100], "terms": e["terms"][:6],
-                       "crisis_period": first_onset is not None and parse_ts(e["detected_at"]) >= first_onset})
+                       "crisis_period": first_onset is not None and parse_ts(e["last_seen"]) >= first_onset})
     crisis = [s for s in scored if s["crisis_period"]]
     return {
         "stream": path.stem, "posts": len(rows), "on_topic_posts": sum(r["on"] for r in rows),

@@ -303,6 +303,31 @@ def test_cli_trends_and_events(tmp_path: Path) -> None:
     assert listing.exit_code == 0 and f"#{e['id']}" in listing.stdout and "terms:" in listing.stdout
 
 
+STORM = ["hurricane", "storm surge", "evacuation", "landfall", "#hurricane"]
+CAFE = ["que", "para", "hoy", "muy", "bien"]  # common Spanish words: no topic, however many posts
+
+
+@pytest.mark.parametrize("dominant_share", [0.05, 0.0])
+def test_a_stream_that_starts_full_of_a_topic_still_raises_it(tmp_path: Path, dominant_share: float) -> None:
+    """A filtered stream joined mid-event: the topic is its own baseline from the first minute
+    and never rises over it, but it fills the stream far beyond its share of general language."""
+    s = Stream(200)
+    s.burst("storm", STORM, at=0.1, authors=660, every=0.3)  # a quarter of the posts, from the start
+    s.burst("cafe", CAFE, at=0.2, authors=660, every=0.3)  # as many, in words common in Spanish
+    eng = Engine(tmp_path / "d", settings(trends_dominant_share=dominant_share))
+    feed(eng, s.sorted())
+    terms = {t.term for t in eng.trends("1h")} | {t.term for t in eng.trends("5m")}
+    evs = eng.events()
+    if dominant_share:
+        assert "hurricane" in terms
+        assert any(mentions(e, ["hurricane"]) for e in evs)
+    else:  # the stream's own baseline alone: the topic never rises over itself
+        assert "hurricane" not in terms and not evs
+    assert not terms & {"que", "para", "hoy", "muy", "bien"}  # common words never fill a stream enough
+    assert not any(mentions(e, ["que", "hoy"]) for e in evs)
+    eng.close()
+
+
 def test_japanese_burst_trends_in_its_own_script(tmp_path: Path) -> None:
     s = Stream(200)
     places = ["東京", "千葉", "横浜", "埼玉", "静岡", "仙台"]

@@ -44,6 +44,9 @@ class Settings:
     trends: bool = _s(True, "detect trending terms and events as posts arrive (README: Trends and events)")
     trends_windows: str = _s("5m,1h,24h", "trend windows in event time; windows up to 1h also raise events")
     trends_min_authors: int = _s(5, "distinct authors (and stories) a term needs to trend and an event to be raised")
+    trends_dominant_share: float = _s(0.05, "a term in this share of a window's posts (distinct authors), 50 times its "
+                                      "share in general language, trends even when the stream started full of it "
+                                      "(0: off)")
     trends_fade_s: float = _s(3600.0, "an event fades after this long (event time) with none of its terms bursting")
     retention_days: float = _s(0.0, "keep posts this many days (0: forever); age in the clock of retention_clock")
     retention_clock: str = _s("event", "'event': age from created_at, back from the newest post's created_at (at most "

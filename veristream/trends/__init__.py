@@ -71,6 +71,8 @@ class TrendConfig:
     z_enter: float = 4.0
     ratio: float = 3.0
     prior_share: float = 1e-4
+    dominant_share: float = 0.05  # a topic in this share of a window's posts ...
+    dominant_vs_background: float = 50.0  # ... and this many times its general-language share bursts
     max_terms: int = 200_000  # vocabulary bound (the coldest half is dropped when full)
     pair_slots: int = 1 << 20  # distinct-author table size per window (8 bytes a slot)
     recent_s: float = 7200.0  # posts kept for grouping, representatives and sparklines
@@ -86,7 +88,10 @@ class TrendConfig:
             raise SettingsError(f"trends_windows: {e}") from None
         if s.trends_min_authors < 2:
             raise SettingsError("trends_min_authors must be at least 2")
-        return cls(windows=windows, min_authors=s.trends_min_authors, fade_s=s.trends_fade_s)
+        if not 0 <= s.trends_dominant_share < 1:
+            raise SettingsError("trends_dominant_share must be within [0, 1)")
+        return cls(windows=windows, min_authors=s.trends_min_authors, fade_s=s.trends_fade_s,
+                   dominant_share=s.trends_dominant_share)
 
 
 class _Call:
@@ -112,8 +117,12 @@ class Trends:
             return
         c = self.cfg
         self.vocab = Vocabulary(c.max_terms)
+        from .background import post_share
+
         self.model = BurstModel(c.windows, self.vocab, tick_s=c.tick_s, min_authors=c.min_authors, z_enter=c.z_enter,
-                                ratio=c.ratio, prior_share=c.prior_share, pair_slots=c.pair_slots)
+                                ratio=c.ratio, prior_share=c.prior_share, pair_slots=c.pair_slots,
+                                dominant_share=c.dominant_share, dominant_vs_background=c.dominant_vs_background,
+                                background=post_share)
         self.recent = Recent(c.recent_s, c.recent_max)
         self.tracker = EventTracker(self.vocab, self.model, 1, min_authors=c.min_authors, fade_s=c.fade_s)
         self.tick: int | None = None

@@ -15,6 +15,12 @@ and z ≥ `z_enter`; it stops when it falls under half of those (hysteresis; che
 tick, every span/60 ticks for windows over an hour). A window reports bursts only after
 `WARMUP_FACTOR` spans of stream.
 
+**A topic that fills the stream.** A term already everywhere when the stream starts is its
+own baseline and never rises over it. It bursts instead when it holds `dominant_share` of the
+window's counted posts (the lower bound: count − 2√count) and that is `dominant_vs_background`
+times its share in general language (`background.py`); it stops when it falls under half that
+share.
+
 **Distinct authors, not posts.** Only the first post of a story counts (copies, reposts and
 copy-paste campaigns add nothing), and an author counts at most once per term and window
 span: a (term, author) pair seen within the last W is not counted again. The pairs live in
@@ -37,11 +43,12 @@ half (lowest baseline, not bursting, not held by an event) is dropped.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .terms import Vocabulary
+from .terms import Vocabulary, display
 
 BASELINE_FACTOR = 24.0  # baseline time constant, in window spans
 WARMUP_FACTOR = 3.0  # a window needs this many spans of stream before it may report bursts
@@ -86,6 +93,7 @@ class Burst:
     """A term bursting in one window (its current figures come from `BurstModel.stats`)."""
 
     since_us: int
+    dominant: bool = False  # entered as a topic filling the stream, not as a rise over its past
 
 
 @dataclass(slots=True)
@@ -121,13 +129,20 @@ class BurstModel:
 
     def __init__(self, windows: tuple[Window, ...], vocab: Vocabulary, *, tick_s: float = 60.0,
                  min_authors: int = 5, z_enter: float = 4.0, ratio: float = 3.0, prior_share: float = 1e-4,
-                 pair_slots: int = 1 << 20):
+                 pair_slots: int = 1 << 20, dominant_share: float = 0.0, dominant_vs_background: float = 50.0,
+                 background: Callable[[str], float | None] | None = None):
         self.vocab = vocab
         self.tick_us = int(tick_s * 1e6)
         self.min_count = float(min_authors)
         self.z_enter = z_enter
         self.ratio = ratio
         self.prior = prior_share
+        # A topic that fills the stream from the start is its own baseline and never rises over
+        # it; it bursts instead when it holds `dominant_share` of the window's posts and that is
+        # `dominant_vs_background` times its share in general language (0: off).
+        self.dominant_share = dominant_share
+        self.dominant_vs_background = dominant_vs_background
+        self.background = background
         self.started_us: int | None = None
         cap = 1024
         slots = 1 << max(10, int(pair_slots - 1).bit_length())
@@ -236,13 +251,31 @@ class BurstModel:
                     if tid not in ws.bursting:
                         ws.bursting[tid] = Burst(t_us)
                         started.append((wi, tid))
+                if self.dominant_share > 0 and self.background is not None:
+                    vol = ws.fast.total / ws.fast.scale(t_us)
+                    # Its share's lower bound (two standard deviations of a count): a few posts
+                    # in a quiet window are not a topic filling the stream.
+                    low = x - 2.0 * np.sqrt(x)
+                    for j in np.flatnonzero(~hot & (x >= self.min_count) & (low >= self.dominant_share * vol)).tolist():
+                        tid = int(ids[j])
+                        if tid not in ws.bursting and self._unusual(tid, x[j] / vol):
+                            ws.bursting[tid] = Burst(t_us, dominant=True)
+                            started.append((wi, tid))
             if ws.bursting and tick % self._exit_every[wi] == 0:
                 bids = np.fromiter(ws.bursting, dtype=np.int64, count=len(ws.bursting))
                 x, e, z = self.stats(wi, bids, t_us)
                 cold = (x < 0.5 * self.min_count) | (x < 0.5 * self.ratio * e) | (z < 0.5 * self.z_enter)
+                if self.dominant_share > 0:
+                    vol = ws.fast.total / ws.fast.scale(t_us)
+                    dom = np.fromiter((ws.bursting[t].dominant for t in bids.tolist()), dtype=bool, count=len(bids))
+                    cold = np.where(dom, (x < 0.5 * self.min_count) | (x < 0.5 * self.dominant_share * vol), cold)
                 for tid in bids[cold].tolist():
                     del ws.bursting[tid]
         return started
+
+    def _unusual(self, tid: int, share: float) -> bool:
+        bg = self.background(display(self.vocab.terms[tid])) if self.background is not None else None
+        return bg is not None and share >= self.dominant_vs_background * bg
 
     def bursting_ids(self, max_span_s: float | None = None) -> set[int]:
         out: set[int] = set()
