@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine:
-#   make run    install into .venv, then run veristream (the demo stream, searched)
-#   make test   install into .venv, then run the test suite
+#   make run    install into .venv, then run veristream: the page and the API on the live stream
+#               (the built-in demo stream when offline), at the address it prints
+#   make test   install into .venv (and Debian's chromium for the browser test), then run the test suite
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -25,7 +26,13 @@ $(LLM_STAMP): $(STAMP)
 run: $(STAMP)
 	$(BIN)/veristream
 
+# The browser test drives Debian's chromium (never a browser downloaded by Playwright).
+CHROMIUM_INSTALL = command -v chromium >/dev/null 2>&1 || { \
+	SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+
 test: $(LLM_STAMP)
+	$(CHROMIUM_INSTALL)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

@@ -12,7 +12,6 @@ from live_servers import Conn, HTTPServer, WSServer, free_port
 from test_sources_jetstream import post_event
 from test_sources_rss import Feeds, rss
 
-import veristream.cli as vcli
 from veristream.cli import cli
 from veristream.sources import commands
 
@@ -26,20 +25,41 @@ def settings_file(data: Path, text: str) -> None:
     (data / "veristream.toml").write_text(text)
 
 
-def test_default_command_offline_says_so_in_one_line_and_runs_the_demo(tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_command_offline_says_so_in_one_line_and_serves_the_demo(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from veristream.api import server
+
     data = tmp_path / "d"
     settings_file(data, f'[sources.bluesky]\nurls = ["ws://127.0.0.1:{free_port()}/subscribe"]\n')
-    calls: list[dict] = []
-    monkeypatch.setattr(vcli.demo, "callback", lambda **kw: calls.append(kw))
+    calls: list[tuple] = []
+
+    def fake_run_server(engine, sources, settings, host, port, **kw):  # the blocking part, stood in for
+        calls.append(([s.kind for s in sources], host, port))
+        return server.ServeResult("http://127.0.0.1:8080/")
+
+    monkeypatch.setattr(server, "run_server", fake_run_server)
     t = time.monotonic()
     r = run(["--data-dir", str(data)])
     assert time.monotonic() - t < 5
     assert r.exit_code == 0, r.output
-    lines = [x for x in r.stderr.splitlines() if x.strip()]
+    lines = [x for x in r.stderr.splitlines() if x.strip() and not x.startswith("stopped after")]
     assert len(lines) == 1 and "no network" in lines[0] and "veristream replay" in lines[0]
     assert "Traceback" not in r.output
-    assert len(calls) == 1  # then the built-in demo
+    assert calls == [(["demo"], "127.0.0.1", 8080)]  # then the server, on the built-in demo stream
+
+
+def test_default_command_online_serves_the_bluesky_stream(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from veristream.api import server
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr(server, "run_server", lambda engine, sources, *a, **kw: (
+        calls.append([s.kind for s in sources]), server.ServeResult("x"))[1])
+    with WSServer(lambda c, srv: c.hold(srv.stop_event)) as srv:
+        data = tmp_path / "d"
+        settings_file(data, f'[sources.bluesky]\nurls = ["{srv.url()}"]\n')
+        r = run(["--data-dir", str(data)])
+    assert r.exit_code == 0, r.output
+    assert "no network" not in r.stderr and calls == [["bluesky"]]
 
 
 def test_live_follows_jetstream_and_the_posts_are_searchable(tmp_path: Path) -> None:

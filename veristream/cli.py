@@ -47,12 +47,12 @@ class Ctx:
 def cli(ctx: click.Context, data_dir: str, config: str | None) -> None:
     """veristream: search live social streams the moment posts arrive.
 
-    With no command, follows the live Bluesky firehose (`veristream live`); offline, it says
-    so and runs the built-in demo instead.
+    With no command, serves the page and the API (`veristream serve`) on the live Bluesky
+    firehose; offline, it says so and serves the built-in demo stream instead.
     """
     ctx.obj = Ctx(data_dir, config)
     if ctx.invoked_subcommand is None:
-        ctx.invoke(live)
+        ctx.invoke(serve)
 
 
 # -- ingest and replay -----------------------------------------------------------------
@@ -470,6 +470,91 @@ def demo(obj: Ctx, posts: int, speed: float | None, rate: float) -> None:
     finally:
         eng.close()
     click.echo(f"\nTry: veristream --data-dir {obj.data_dir} search \"your words\" --since 1h", err=True)
+
+
+# -- serve -----------------------------------------------------------------------------
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (setting api_host, default 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port to listen on; 0: any free port (setting api_port, default 8080).")
+@click.option("--source", "sources", multiple=True,
+              help="Follow this live source: bluesky, x, mastodon, rss, demo or a [sources.NAME] of the settings "
+                   "(repeatable). Default: the enabled [sources.NAME] tables, else bluesky.")
+@click.option("--demo", is_flag=True, help="Follow the built-in demo stream (no network needed).")
+@click.option("--no-sources", is_flag=True, help="Follow no source: posts come only through POST /v1/posts.")
+@click.option("--probe-timeout", type=click.FloatRange(0.1, 60), default=3.0, show_default=True,
+              help="Seconds to wait for a Jetstream host before serving the demo stream instead.")
+@click.option("--open/--no-open", "open_page", default=None,
+              help="Open the page in a browser (default: in a terminal of a graphical session).")
+@click.option("-q", "--quiet", is_flag=True, help="No status lines while serving.")
+@click.pass_obj
+def serve(obj: Ctx, host: str | None, port: int | None, sources: tuple[str, ...], demo: bool, no_sources: bool,
+          probe_timeout: float, open_page: bool | None, quiet: bool) -> None:
+    """Serve the web page, the REST and OpenAI-compatible API and the live feed, following
+    live sources into the data directory (README: Serve). Prints the address; Ctrl-C stops.
+
+    Example: veristream serve --port 8080 --source bluesky
+    """
+    from .api import server as api_server
+
+    if sum(map(bool, (sources, demo, no_sources))) > 1:
+        raise click.UsageError("give one of --source, --demo and --no-sources")
+    settings = _settings_or_exit(obj)
+    plan = [] if no_sources else _serve_sources(settings, sources, demo, probe_timeout)
+    if open_page is None:
+        open_page = sys.stdout.isatty() and sys.stdin.isatty() and api_server.can_open_browser()
+    eng = obj.engine()
+    try:
+        res = api_server.run_server(eng, plan, settings, host or settings.api_host,
+                                    settings.api_port if port is None else port, quiet=quiet, open_page=open_page)
+    except api_server.ServeError as e:
+        raise click.UsageError(str(e)) from None
+    finally:
+        eng.close()
+    click.echo(api_server.summary(res), err=True)
+    for name, e in res.errors.items():
+        click.echo(f"{name}: failed: {e}", err=True)
+
+
+def _settings_or_exit(obj: Ctx) -> Settings:
+    try:
+        return Settings.load(obj.config, obj.data_dir)
+    except SettingsError as e:
+        raise click.UsageError(str(e)) from None
+
+
+def _serve_sources(settings: Settings, names: tuple[str, ...], demo: bool, probe_timeout: float) -> list:
+    """What `serve` follows: --source, else the enabled [sources.*] tables, else Bluesky (the
+    built-in demo stream when that is all and it cannot be reached)."""
+    from .sources import SourceError, make_source, reachable
+    from .sources.commands import build_sources
+
+    def demo_source() -> list:
+        try:
+            return [make_source("demo", dict(settings.sources.get("demo", {})), "demo")]
+        except SourceError as e:
+            raise click.UsageError(str(e)) from None
+
+    if demo:
+        return demo_source()
+    if names:
+        return build_sources(settings, names, {})
+    # [sources.demo] only tunes the offline stand-in: it is followed when asked for, or offline.
+    tables = tuple(n for n, t in settings.sources.items() if t.get("enabled", True) and t.get("kind", n) != "demo")
+    if tables:
+        plan = build_sources(settings, tables, {})
+    else:
+        plan = [make_source("bluesky", {}, "bluesky")]
+    if len(plan) != 1 or plan[0].kind != "bluesky":
+        return plan
+    urls = plan[0].config.urls  # type: ignore[attr-defined]
+    if reachable(urls, timeout=probe_timeout):
+        return plan
+    hosts = ", ".join(u.split("/")[2] for u in urls[:2]) + (", ..." if len(urls) > 2 else "")
+    click.echo(f"veristream: no network: cannot reach the Bluesky Jetstream ({hosts}); serving the built-in demo "
+               "stream instead (offline, replay a saved stream with `veristream replay FILE`)", err=True)
+    return demo_source()
 
 
 cli.add_command(live)

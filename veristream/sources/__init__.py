@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from .base import Backoff, Sink, Source, SourceError, SourceStatus, reachable
 from .config import KINDS, check_sources, make_source, sources_from_settings
+from .demo import DemoConfig, DemoSource
 from .jetstream import PUBLIC_INSTANCES, JetstreamConfig, JetstreamSource
 from .mastodon import MastodonConfig, MastodonSource
 from .rss import RSSConfig, RSSSource
@@ -23,8 +24,8 @@ from .runner import EngineSink, SourceRunner
 from .x import XApiError, XConfig, XRules, XSource
 
 __all__ = [
-    "KINDS", "PUBLIC_INSTANCES", "Backoff", "EngineSink", "JetstreamConfig", "JetstreamSource",
-    "MastodonConfig", "MastodonSource", "RSSConfig", "RSSSource", "Sink", "Source", "SourceError",
+    "KINDS", "PUBLIC_INSTANCES", "Backoff", "DemoConfig", "DemoSource", "EngineSink", "JetstreamConfig",
+    "JetstreamSource", "MastodonConfig", "MastodonSource", "RSSConfig", "RSSSource", "Sink", "Source", "SourceError",
     "SourceRunner", "SourceStatus", "XApiError", "XConfig", "XRules", "XSource", "check_sources",
     "make_source", "reachable", "sources_from_settings",
 ]

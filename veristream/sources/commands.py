@@ -109,8 +109,8 @@ def build_sources(settings: Settings, names: tuple[str, ...], live: dict[str, An
         except SourceError as e:
             raise click.UsageError(str(e)) from None
         if kind not in KINDS:
-            raise click.BadParameter(f"{name!r} is not bluesky, x, mastodon, rss or a [sources.NAME] in the settings",
-                                     param_hint="--source")
+            raise click.BadParameter(f"{name!r} is not bluesky, x, mastodon, rss, demo or a [sources.NAME] in the "
+                                     "settings", param_hint="--source")
         plan.append((name, kind, opts))
     kinds = [k for _, k, _ in plan]
     for opt in _used(live):

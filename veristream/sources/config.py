@@ -25,6 +25,7 @@ from typing import Any
 
 from ..settings import SettingsError
 from .base import Source, SourceError
+from .demo import DemoConfig, DemoSource
 from .jetstream import JetstreamConfig, JetstreamSource
 from .mastodon import MastodonConfig, MastodonSource
 from .rss import RSSConfig, RSSSource
@@ -35,6 +36,7 @@ KINDS: dict[str, tuple[type, type[Source]]] = {
     "x": (XConfig, XSource),
     "mastodon": (MastodonConfig, MastodonSource),
     "rss": (RSSConfig, RSSSource),
+    "demo": (DemoConfig, DemoSource),  # the built-in synthetic stream (no network)
 }
 _META = ("kind", "enabled")
 

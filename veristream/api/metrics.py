@@ -1,0 +1,101 @@
+"""`GET /metrics`: Prometheus text, from a registry owned by the app (no process-wide one).
+
+Counters that only the app sees (requests, API ingest) are kept as they happen; everything
+the engine and the sources already know (lags, backlogs, per-source state) is read when
+Prometheus scrapes, so nothing is counted twice and nothing runs in between.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from .app import ApiContext
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class ApiMetrics:
+    def __init__(self, api: "ApiContext"):
+        self.registry = r = CollectorRegistry(auto_describe=True)
+        self.requests = Histogram(
+            "veristream_http_request_duration_seconds",
+            "Time to the response's first byte, by route template (SSE streams: until they start)",
+            ["method", "route", "status"], buckets=LATENCY_BUCKETS, registry=r)
+        self.ingested = Counter("veristream_posts_ingested", "Posts accepted by the core (new posts, every source)",
+                                registry=r)
+        self.updated = Counter("veristream_posts_updated", "Newer versions of stored posts accepted by the core",
+                               registry=r)
+        self.api_received = Counter("veristream_api_posts_received", "Lines or objects received by POST /v1/posts",
+                                    registry=r)
+        self.api_ingest = Histogram("veristream_api_ingest_seconds",
+                                    "POST /v1/posts with wait: request received until its posts are stored and "
+                                    "searchable", buckets=LATENCY_BUCKETS, registry=r)
+        r.register(_EngineCollector(api))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class _EngineCollector(Collector):
+    """Gauges read from the engine, the feed and the sources at scrape time."""
+
+    def __init__(self, api: "ApiContext"):
+        self.api = api
+
+    def describe(self) -> list[Metric]:
+        return []  # unchecked collector: families vary with the sources running
+
+    def collect(self) -> Iterator[Metric]:
+        api = self.api
+        eng = api.engine
+        now_us = eng.now_us() if not api.closed else None
+        g = GaugeMetricFamily("veristream_freshness_lag_seconds",
+                              "Wall clock minus the event time of the newest stored post (how stale the index is "
+                              "for a live stream)")
+        if now_us is not None:
+            g.add_metric([], max(0.0, time.time() - now_us / 1e6))
+        yield g
+        yield GaugeMetricFamily("veristream_ingest_backlog_posts",
+                                "Posts handed over (API and live sources) and not yet stored", value=api.backlog())
+        if not api.closed:
+            emb = eng.embedding_status()
+            pend = GaugeMetricFamily("veristream_embedding_pending_posts", "Stored posts not embedded yet")
+            lag = GaugeMetricFamily("veristream_embedding_lag_seconds",
+                                    "Event time between the newest post and the newest embedded one")
+            if emb.enabled:
+                pend.add_metric([], emb.pending)
+                if emb.lag_s is not None:
+                    lag.add_metric([], emb.lag_s)
+            yield pend
+            yield lag
+        runner = eng.sources
+        statuses = runner.statuses() if runner is not None else []
+        rej = CounterMetricFamily("veristream_posts_rejected", "Posts rejected (quarantined), by where they came from",
+                                  labels=["via"])
+        rej.add_metric(["api"], api.rejected)
+        rej.add_metric(["sources"], sum(s.rejected for s in statuses))
+        yield rej
+        conn = GaugeMetricFamily("veristream_source_connected", "1 while a live source is connected", labels=["source"])
+        slag = GaugeMetricFamily("veristream_source_lag_seconds",
+                                 "How far behind the service's clock a live source reads", labels=["source"])
+        posts = CounterMetricFamily("veristream_source_posts", "Posts a live source handed to the core",
+                                    labels=["source"])
+        for s in statuses:
+            conn.add_metric([s.name], 1.0 if s.connected else 0.0)
+            if s.lag_s is not None:
+                slag.add_metric([s.name], s.lag_s)
+            posts.add_metric([s.name], s.accepted)
+        yield conn
+        yield slag
+        yield posts
+        yield GaugeMetricFamily("veristream_live_feed_clients", "Clients connected to GET /v1/stream",
+                                value=api.feed.clients)
+        yield CounterMetricFamily("veristream_live_feed_dropped_clients",
+                                  "Live feed clients dropped for reading too slowly", value=api.feed.dropped_clients)

@@ -1,0 +1,469 @@
+"""REST endpoints under /v1, plus /healthz and /metrics. Each handler gets the Engine, calls one
+method and renders its typed records as JSON (the CLI's own JSON where it has one)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Any, Literal
+
+import anyio
+import click
+import orjson
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.responses import Response
+
+from ..engine import EngineError
+from ..model import from_us, iso
+from ..readers import FORMATS
+from ..replay import prepare_chunk
+from .app import ApiContext, jsonable
+from .auth import require_read, require_write
+from .errors import ApiError, error_body
+from .feed import FeedFilter
+from .models import (MAX_NAME_CHARS, MAX_QUERY_CHARS, MAX_TIME_CHARS, AnswerOut, AskRequest, ErrorOut, EventsOut,
+                     HealthOut, IngestOut, PostDetailOut, SearchOut, SourcesOut, StoryOut, TrendsOut, VerifyRequest)
+
+router = APIRouter()
+
+MAX_REJECTIONS_SHOWN = 100
+NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines",
+                "application/json-lines", "application/jsonlines", "text/plain")
+FEED_POLL_S = 0.5  # how often an idle feed stream looks whether the server is stopping
+SHUTDOWN_GRACE_S = 2.0  # a stream in progress gets this long to finish when the server stops
+
+
+def sse_response(events: Callable[[anyio.Event], AsyncIterator[ServerSentEvent]]) -> EventSourceResponse:
+    """Server-sent events that end cleanly when the server stops: the generator is handed an
+    event that is set then, and a grace period to finish its last message (instead of being
+    cut off mid-response)."""
+    stopping = anyio.Event()
+    return EventSourceResponse(events(stopping), ping=15, shutdown_event=stopping,
+                               shutdown_grace_period=SHUTDOWN_GRACE_S)
+
+
+def get_api(request: Request) -> ApiContext:
+    return request.app.state.api
+
+
+def json_response(obj: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(obj), status_code=status, media_type="application/json")
+
+
+def errors_doc(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {c: {"model": ErrorOut} for c in codes}
+
+
+def when(value: str | None, now: datetime | None, name: str) -> datetime | None:
+    """`since`/`until` as the CLI reads them: an ISO time or a span back from the stream's now."""
+    from ..cli import parse_when
+
+    try:
+        return parse_when(value, now, name)
+    except click.BadParameter as e:
+        raise ApiError(400, f"{name}: {e.message}", "invalid_time", name) from None
+
+
+def _engine_call(f: Callable[[], Any]) -> Any:
+    try:
+        return f()
+    except EngineError as e:
+        raise ApiError(503, f"engine unavailable: {e}", "unavailable") from None
+
+
+# -- health and metrics ----------------------------------------------------------------------
+
+@router.get("/healthz", tags=["operations"], response_model=None, responses={200: {"model": HealthOut}})
+def healthz(api: ApiContext = Depends(get_api)) -> Response:
+    """Liveness: 200 while the engine is open (no token needed)."""
+    if api.closed:
+        raise ApiError(503, "the server is stopping", "unavailable")
+    now = api.engine.now()
+    return json_response({"status": "ok", "readonly": api.engine.readonly, "stream_now": iso(now) if now else None})
+
+
+@router.get("/metrics", tags=["operations"], dependencies=[Depends(require_read)], response_class=Response,
+            responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
+                       **errors_doc(401)})
+def metrics(api: ApiContext = Depends(get_api)) -> Response:
+    """Prometheus metrics: posts ingested and rejected, freshness and embedding lag, source state,
+    request latencies by route."""
+    return Response(api.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+# -- ingest ------------------------------------------------------------------------------------
+
+_POST_SCHEMA = {"type": "object", "required": ["id", "text", "created_at"],
+                "properties": {"id": {"type": ["string", "integer"]}, "text": {"type": "string"},
+                               "created_at": {"type": ["string", "number"]}, "source": {"type": "string"},
+                               "author": {}, "lang": {"type": ["string", "null"]}},
+                "description": "A post in the project's JSONL schema (README: Post format), an X API v2 tweet, a "
+                               "Bluesky Jetstream message or a Mastodon status"}
+_POSTS_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"oneOf": [_POST_SCHEMA, {"type": "array", "items": _POST_SCHEMA}]}},
+    "application/x-ndjson": {"schema": {"type": "string", "description": "One post per line"}},
+}}}
+
+
+def split_body(body: bytes, content_type: str) -> list[bytes]:
+    """The posts of a body: NDJSON lines, the items of a JSON array, or one JSON object."""
+    ct = content_type.split(";")[0].strip().lower()
+    if ct not in NDJSON_TYPES:
+        try:
+            doc = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            doc = None  # not one JSON value: read it as lines (a JSONL file sent as JSON), each judged alone
+        else:
+            if isinstance(doc, list):
+                return [orjson.dumps(x) for x in doc]
+            return [body.strip()]
+    return [line[:-1] if line.endswith(b"\r") else line for line in body.split(b"\n")]
+
+
+def ingest_body(api: ApiContext, body: bytes, content_type: str, fmt: str, source: str | None, wait: bool) -> dict:
+    """Parse and validate like `veristream ingest` (same reasons, same quarantine), then hand the
+    posts to the pipeline; with `wait`, return once they are stored and searchable."""
+    t0 = time.perf_counter()
+    if not body.strip():
+        raise ApiError(400, "body: empty; send posts as JSON (an object or an array) or NDJSON (one per line)",
+                       "empty_body", "body")
+    lines = split_body(body, content_type)
+    s = api.settings
+    items, rejects = prepare_chunk(lines, 1, fmt, source, (s.dedup_min_tokens, s.detect_lang), api.hasher)
+    received = sum(1 for line in lines if line.strip())
+    shown = []
+    for n, reason, raw in rejects:
+        api.engine.reject("api", n, reason, raw)
+        if len(shown) < MAX_REJECTIONS_SHOWN:
+            shown.append({"line": n, "reason": reason, "message": f"api:{n}: rejected: {reason}"})
+    api.rejected += len(rejects)
+    api.metrics.api_received.inc(received)
+    if items:
+        pipe = api.pipeline()
+        try:
+            pipe.put_prepared(items)  # blocks while the core is behind (back-pressure)
+            if wait:
+                pipe.flush(timeout=60)
+        except TimeoutError:
+            raise ApiError(503, "posts: queued, but not stored within 60 s (the core is far behind); they will be",
+                           "timeout") from None
+        except EngineError as e:
+            raise ApiError(503, f"posts: not stored: {e}", "unavailable") from None
+        if wait:
+            api.metrics.api_ingest.observe(time.perf_counter() - t0)
+    return {"received": received, "accepted": len(items), "rejected": len(rejects), "rejections": shown,
+            "stored": bool(wait)}
+
+
+@router.post("/v1/posts", tags=["ingest"], dependencies=[Depends(require_write)], openapi_extra=_POSTS_BODY,
+             response_model=None, responses={200: {"model": IngestOut}, 202: {"model": IngestOut},
+                                             **errors_doc(400, 401, 413, 422, 503)})
+async def ingest(request: Request, api: ApiContext = Depends(get_api),
+                 format: Literal[FORMATS] = Query("auto", description="Input format of each post (auto-detected "  # type: ignore[valid-type]
+                                                  "per post by default)"),
+                 source: str | None = Query(None, max_length=64, description="Source name of the posts, as "
+                                            "`veristream ingest --source` (default: their own, else file)"),
+                 wait: bool = Query(True, description="true: answer once the posts are stored and searchable; "
+                                    "false: once they are queued (202)")) -> Response:
+    """Ingest posts: one JSON object, a JSON array, or NDJSON (one post per line). Bad posts are
+    rejected with a reason naming their line (as `veristream ingest` does) and kept in
+    quarantine.jsonl; the others are stored. Needs the API token."""
+    body = await request.body()
+    out = await run_in_threadpool(ingest_body, api, body, request.headers.get("content-type", ""), format, source,
+                                  wait)
+    return json_response(out, 200 if wait else 202)
+
+
+# -- search, posts, stories ------------------------------------------------------------------
+
+def hit_json(h: Any) -> dict:
+    from ..cli import hit_json as cli_hit_json
+
+    return cli_hit_json(h)
+
+
+@router.get("/v1/search", tags=["search"], dependencies=[Depends(require_read)], response_model=None,
+            responses={200: {"model": SearchOut}, **errors_doc(400, 401, 422)})
+def search(api: ApiContext = Depends(get_api),
+           q: str = Query("", max_length=MAX_QUERY_CHARS, description="Words (ANDed), \"exact phrase\", OR, -exclude, "
+                          "#tag, @handle (tantivy query language); empty: every post"),
+           since: str | None = Query(None, max_length=MAX_TIME_CHARS, description="ISO time or span back from the "
+                                     "stream's now (2h, 7d)"),
+           until: str | None = Query(None, max_length=MAX_TIME_CHARS),
+           author: str | None = Query(None, max_length=MAX_NAME_CHARS),
+           lang: str | None = Query(None, max_length=16),
+           hashtag: str | None = Query(None, max_length=MAX_NAME_CHARS),
+           source: str | None = Query(None, max_length=64),
+           has_media: bool | None = Query(None),
+           order: Literal["relevance", "time"] = Query("relevance"),
+           limit: int = Query(20, ge=1, le=1000),
+           all_posts: bool = Query(False, alias="all", description="Every matching post, not one per story"),
+           ) -> Response:
+    """Search posts, as `veristream search --json` does: one hit per story (with its counts) unless `all`."""
+    eng = api.engine
+
+    def run() -> Any:
+        now = eng.now()
+        try:
+            res = eng.search(q, since=when(since, now, "since"), until=when(until, now, "until"), author=author,
+                             lang=lang, hashtag=hashtag, source=source, has_media=has_media, order=order, limit=limit,
+                             all_posts=all_posts)
+        except ValueError as e:  # SearchError, or a query tantivy cannot parse
+            raise ApiError(400, f"q: {e}", "invalid_query", "q") from None
+        return {"hits": [hit_json(h) for h in res.hits], "total": res.total, "took_ms": round(res.took_ms, 2),
+                "stream_now": iso(now) if now else None}
+
+    return json_response(_engine_call(run))
+
+
+@router.get("/v1/posts/{key:path}", tags=["search"], dependencies=[Depends(require_read)], response_model=None,
+            responses={200: {"model": PostDetailOut}, **errors_doc(401, 404, 422)})
+def get_post(key: str = Path(max_length=1000, description="The post's key, source:id (e.g. bluesky:at://…)"),
+             api: ApiContext = Depends(get_api)) -> Response:
+    """One stored post by key (what a citation's `post_id` names), with its story's counts."""
+    eng = api.engine
+
+    def run() -> Any:
+        d = eng.store.doc_by_key(key)
+        if d is None:
+            raise ApiError(404, f"key: no stored post {key!r}", "not_found", "key")
+        d.pop("raw", None)
+        d["key"] = key
+        s = eng.store.stories([d["story"]]).get(d["story"])
+        d["story"] = ({"id": s.id, "posts": s.posts, "authors": s.authors, "first_seen": iso(from_us(s.first_ts)),
+                       "last_seen": iso(from_us(s.last_ts))} if s is not None else None)
+        return d
+
+    return json_response(_engine_call(run))
+
+
+@router.get("/v1/stories/{story_id}", tags=["search"], dependencies=[Depends(require_read)], response_model=None,
+            responses={200: {"model": StoryOut}, **errors_doc(401, 404, 422)})
+def story(story_id: int = Path(ge=0, le=2**62), limit: int = Query(50, ge=1, le=10_000),
+          api: ApiContext = Depends(get_api)) -> Response:
+    """A story: its counts and its posts, oldest first (as `veristream story --json`)."""
+    found = _engine_call(lambda: api.engine.story(story_id, limit))
+    if found is None:
+        raise ApiError(404, f"story_id: no story {story_id}", "not_found", "story_id")
+    s, posts = found
+    return json_response({"id": s.id, "posts": s.posts, "authors": s.authors, "first_seen": iso(s.first_seen),
+                          "last_seen": iso(s.last_seen), "title": s.title,
+                          "items": [p.to_dict(raw=False) | {"key": p.key} for p in posts]})
+
+
+# -- trends and events -----------------------------------------------------------------------
+
+@router.get("/v1/trends", tags=["trends"], dependencies=[Depends(require_read)], response_model=None,
+            responses={200: {"model": TrendsOut}, **errors_doc(400, 401, 422)})
+def trends(api: ApiContext = Depends(get_api),
+           window: str = Query("1h", max_length=16, description="One of the setting trends_windows (5m, 1h, 24h)"),
+           limit: int = Query(20, ge=1, le=50), lang: str | None = Query(None, max_length=16)) -> Response:
+    """Terms rising now (event time), strongest first, each with its sparkline."""
+    def run() -> Any:
+        try:
+            found = api.engine.trends(window=window, limit=limit, **({"lang": lang} if lang else {}))
+        except ValueError as e:
+            raise ApiError(400, f"window: {e}", "invalid_window", "window") from None
+        now = api.engine.now()
+        return {"window": window, "stream_now": iso(now) if now else None, "trends": [t.to_json() for t in found]}
+
+    return json_response(_engine_call(run))
+
+
+@router.get("/v1/events", tags=["trends"], dependencies=[Depends(require_read)], response_model=None,
+            responses={200: {"model": EventsOut}, **errors_doc(400, 401, 422)})
+def events(api: ApiContext = Depends(get_api),
+           since: str | None = Query(None, max_length=MAX_TIME_CHARS),
+           limit: int = Query(20, ge=1, le=1000), lang: str | None = Query(None, max_length=16)) -> Response:
+    """Events the stream has raised, newest detection first, with their volume curves."""
+    def run() -> Any:
+        now = api.engine.now()
+        found = api.engine.events(since=when(since, now, "since"), limit=limit, **({"lang": lang} if lang else {}))
+        return {"stream_now": iso(now) if now else None, "events": [e.to_json() for e in found]}
+
+    return json_response(_engine_call(run))
+
+
+# -- answers -----------------------------------------------------------------------------------
+
+async def answer_events(api: ApiContext, question: str, *, since: datetime | None, until: datetime | None,
+                        composer: str, lang: str | None = None) -> AsyncIterator[tuple[str, Any]]:
+    """Run `Engine.ask` on the thread pool; yield ("text", chunk) as checked statements come, then
+    ("answer", Answer). At most MAX_CONCURRENT_ASKS answers are composed at once."""
+    from ..answer import ComposerError, make_composer
+
+    try:
+        comp = make_composer(composer, api.settings)
+    except (ValueError, ComposerError) as e:
+        raise ApiError(400, f"composer: {e}", "invalid_composer", "composer") from None
+    loop = asyncio.get_running_loop()
+    texts: asyncio.Queue[str] = asyncio.Queue()
+
+    def on_text(t: str) -> None:
+        loop.call_soon_threadsafe(texts.put_nowait, t)
+
+    extra = {"lang": lang} if lang else {}
+    async with api.asks:
+        task = asyncio.ensure_future(run_in_threadpool(
+            api.engine.ask, question, since=since, until=until, composer=comp, on_text=on_text, **extra))
+        try:
+            while True:
+                getter = asyncio.ensure_future(texts.get())
+                done, _ = await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
+                if getter in done:
+                    yield "text", getter.result()
+                    continue
+                getter.cancel()
+                while not texts.empty():
+                    yield "text", texts.get_nowait()
+                try:
+                    ans = task.result()
+                except ComposerError as e:
+                    raise ApiError(503, f"composer: {e}", "composer_unavailable", "composer") from None
+                except EngineError as e:
+                    raise ApiError(503, f"engine unavailable: {e}", "unavailable") from None
+                yield "answer", ans
+                return
+        finally:
+            if not task.done():
+                task.cancel()  # the thread finishes its answer; nobody waits for it
+
+
+def _sse_error(e: ApiError) -> ServerSentEvent:
+    return ServerSentEvent(data=orjson.dumps(error_body(e.status, e.message, e.code, e.param)).decode(), event="error")
+
+
+@router.post("/v1/ask", tags=["answers"], dependencies=[Depends(require_read)], response_model=None,
+             responses={200: {"model": AnswerOut, "content": {"text/event-stream": {}},
+                              "description": "With stream=true (the default): server-sent events `text` "
+                                             '(`{"text": "..."}`, checked statements as they come), then `answer` '
+                                             "(the whole answer with its citations), or `error`"},
+                        **errors_doc(400, 401, 422, 503)})
+async def ask(body: AskRequest, api: ApiContext = Depends(get_api)) -> Response:
+    """A cited answer from the stored posts, stamped with the event time of the newest post it
+    uses (as `veristream ask`). Unsupported citations are dropped before anything is shown."""
+    now = api.engine.now()
+    since, until = when(body.since, now, "since"), when(body.until, now, "until")
+    events = answer_events(api, body.question, since=since, until=until, composer=body.composer, lang=body.lang)
+    if not body.stream:
+        ans = None
+        async for kind, v in events:
+            if kind == "answer":
+                ans = v
+        assert ans is not None
+        return json_response(ans.to_dict())
+
+    async def sse(stopping: anyio.Event) -> AsyncIterator[ServerSentEvent]:
+        try:
+            async for kind, v in events:
+                if kind == "text":
+                    yield ServerSentEvent(data=orjson.dumps({"text": v}).decode(), event="text")
+                else:
+                    yield ServerSentEvent(data=orjson.dumps(v.to_dict()).decode(), event="answer")
+        except ApiError as e:
+            yield _sse_error(e)
+
+    return sse_response(sse)
+
+
+@router.post("/v1/verify", tags=["answers"], dependencies=[Depends(require_read)], response_model=None,
+             responses={200: {"description": "The engine's verdict on the claim, with evidence for and against"},
+                        **errors_doc(400, 401, 422, 501)})
+async def verify(body: VerifyRequest, api: ApiContext = Depends(get_api)) -> Response:
+    """Check a claim against the stream: evidence for and against, and a verdict (`Engine.verify`)."""
+    fn = getattr(api.engine, "verify", None)
+    if fn is None:
+        raise ApiError(501, "claim: verification is not available in this build (the engine has no verify yet)",
+                       "not_implemented", "claim")
+    now = api.engine.now()
+    since, until = when(body.since, now, "since"), when(body.until, now, "until")
+    try:
+        async with api.asks:  # as heavy as an answer: shares its limit
+            result = await run_in_threadpool(fn, body.claim, since=since, until=until)
+    except EngineError as e:
+        raise ApiError(503, f"engine unavailable: {e}", "unavailable") from None
+    return json_response(jsonable(result))
+
+
+# -- sources and the live feed -----------------------------------------------------------------
+
+@router.get("/v1/sources", tags=["sources"], dependencies=[Depends(require_read)], response_model=None,
+            responses={200: {"model": SourcesOut}, **errors_doc(401)})
+def sources(api: ApiContext = Depends(get_api)) -> Response:
+    """Status of each live source (connected, last message, lag, reconnects, rejected...) and the
+    ingest backlog."""
+    runner = api.engine.sources
+    if runner is None:
+        out: dict[str, Any] = {"running": False, "sources": [], "stored": None, "errors": {}}
+    else:
+        out = runner.summary()
+        out["running"] = runner.running
+    out["backlog"] = api.backlog()
+    return json_response(out)
+
+
+@router.get("/v1/stream", tags=["sources"], dependencies=[Depends(require_read)], response_model=None,
+            responses={200: {"content": {"text/event-stream": {}},
+                             "description": "Server-sent events: `ready`, then `post` (one stored post, as in "
+                                            "search results, plus seq and story) as posts arrive, and `dropped` "
+                                            "if this client falls too far behind"},
+                       **errors_doc(400, 401, 422, 503)})
+async def stream(request: Request, api: ApiContext = Depends(get_api),
+                 q: str = Query("", max_length=MAX_QUERY_CHARS, description="Words (ANDed), \"exact phrase\", "
+                                "-exclude, #tag, @handle; empty: every post"),
+                 author: str | None = Query(None, max_length=MAX_NAME_CHARS),
+                 lang: str | None = Query(None, max_length=16),
+                 hashtag: str | None = Query(None, max_length=MAX_NAME_CHARS),
+                 source: str | None = Query(None, max_length=64),
+                 has_media: bool | None = Query(None),
+                 recent: int = Query(0, ge=0, le=200, description="First send this many of the newest stored posts "
+                                     "that match (oldest first)")) -> Response:
+    """The live feed: posts as they are stored, filtered by a query, over server-sent events."""
+    if api.engine.readonly:
+        raise ApiError(503, "this server's engine is read-only: it has no live feed", "read_only")
+    flt = FeedFilter.parse(q, author, lang, hashtag, source, has_media)
+    api.feed.check_room()
+
+    def newest() -> list[dict]:
+        try:
+            res = api.engine.search(q, author=author, lang=lang, hashtag=hashtag, source=source, has_media=has_media,
+                                    order="time", limit=recent, all_posts=True)
+        except ValueError:  # a filter the feed reads but the search language does not: no backfill
+            return []
+        return [hit_json(h) | {"seq": h.seq, "story": h.story.id if h.story else None} for h in reversed(res.hits)]
+
+    async def sse(stopping: anyio.Event) -> AsyncIterator[ServerSentEvent]:
+        # Connected here, once the response is under way, so a client gone before it started
+        # never stays registered; before the backfill, so no post falls between the two.
+        try:
+            client = api.feed.connect(flt)
+        except ApiError as e:
+            yield ServerSentEvent(data=orjson.dumps({"message": e.message}).decode(), event="dropped", retry=5000)
+            return
+        try:
+            backfill = await run_in_threadpool(_engine_call, newest) if recent else []
+            sent = {d["key"] for d in backfill}
+            now = api.engine.now()
+            yield ServerSentEvent(data=orjson.dumps({"q": q, "stream_now": iso(now) if now else None}).decode(),
+                                  event="ready")
+            for d in backfill:
+                d.pop("score", None)
+                yield ServerSentEvent(data=orjson.dumps(d).decode(), event="post")
+            while not stopping.is_set():
+                for key, rec in await client.next(FEED_POLL_S):
+                    if key in sent:
+                        sent.discard(key)
+                        continue
+                    yield ServerSentEvent(data=rec, event="post")
+                if client.dropped is not None:
+                    yield ServerSentEvent(data=orjson.dumps({"message": client.dropped}).decode(), event="dropped",
+                                          retry=2000)
+                    return
+        finally:
+            api.feed.disconnect(client)
+
+    return sse_response(sse)

@@ -1,0 +1,175 @@
+"""`veristream serve`: the engine, its live sources and the HTTP app in one process.
+
+    sources (threads) --> SourceRunner's bounded queue --> Engine (one writer)
+    uvicorn (main thread: event loop + thread pool) --> create_app(engine) --> Engine
+
+uvicorn runs on the main thread so that Ctrl-C and SIGTERM stop it gracefully (open SSE
+streams get a few seconds to end); then the sources stop, what they queued is written, and the
+caller closes the engine.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from ..engine import Engine
+from ..ingest import IngestResult
+from ..settings import Settings
+from ..sources.base import Source
+from ..sources.runner import SourceRunner
+from .app import create_app
+from .auth import load_or_create_token
+
+STATUS_EVERY_S = 30.0
+# Longer than the usual clients' idle-connection expiry (5-15 s), so a client never reuses a
+# connection the server is closing at the same moment (a failed request with no retry).
+KEEP_ALIVE_S = 30
+
+
+class ServeError(RuntimeError):
+    """The server cannot start (e.g. the port is taken); the message says what to change."""
+
+
+@dataclass(slots=True)
+class ServeResult:
+    url: str
+    elapsed_s: float = 0.0
+    totals: IngestResult = field(default_factory=IngestResult)
+    rejected: int = 0
+    errors: dict[str, BaseException] = field(default_factory=dict)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket, bound here so a taken port is a clear error and port 0 works."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto given explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
+    # without it every keep-alive response waits ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise ServeError(f"cannot listen on {host}:{port}: {e.strerror or e} (choose another with --port, or the "
+                         "setting api_port)") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+def run_server(engine: Engine, sources: Sequence[Source], settings: Settings, host: str, port: int, *,
+               quiet: bool = False, open_page: bool = False, echo: Callable[[str], None] | None = None) -> ServeResult:
+    """Serve `engine` (and follow `sources` into it) until Ctrl-C or SIGTERM. Blocks; the
+    engine stays open (the caller closes it). `open_page`: open the page in a browser."""
+    import uvicorn
+
+    say = echo or (lambda line: print(line, file=sys.stderr, flush=True))
+    token = load_or_create_token(engine.data_dir, settings)
+    app = create_app(engine, settings, token=token.value)
+    sock = bind(host, port)
+    url = url_of(sock)
+    result = ServeResult(url)
+    runner = SourceRunner(engine, list(sources)) if sources else None
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", ws="none",
+                            timeout_graceful_shutdown=3, timeout_keep_alive=KEEP_ALIVE_S)
+    server = uvicorn.Server(config)
+
+    say(f"veristream: serving {url} (the page; API under /v1, schema at /openapi.json, "
+        f"OpenAI-compatible at {url}v1) — Ctrl-C to stop")
+    if host in ("0.0.0.0", "::"):
+        say("  listening on every interface: anyone who can reach this machine can read the stream")
+    if token.created:
+        say(f"  API token, shown once (kept in {token.path}): {token.value}")
+    elif token.path is not None:
+        say(f"  API token for writing (POST /v1/posts): in {token.path}")
+    if runner is not None:
+        names = ", ".join(s.name for s in sources)
+        say(f"  following {names} into {engine.data_dir}/")
+    else:
+        say(f"  no live source: posts come through POST /v1/posts into {engine.data_dir}/")
+
+    if open_page:
+        # The socket already listens: the browser's first request waits in its backlog.
+        threading.Thread(target=_open, args=(url,), daemon=True, name="veristream-browser").start()
+    t0 = time.monotonic()
+    stop_status = threading.Event()
+    if runner is not None:
+        runner.start()
+        if not quiet:
+            threading.Thread(target=_status_loop, args=(runner, stop_status, say), daemon=True,
+                             name="veristream-status").start()
+    restore = _sigterm_as_interrupt()
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the signal that stopped it, once it has shut down
+        pass
+    finally:
+        restore()
+        stop_status.set()
+        sock.close()
+        app.state.api.close()
+        if runner is not None:
+            result.totals = runner.stop()
+            result.rejected = sum(s.rejected for s in runner.statuses())
+            result.errors = dict(runner.errors)
+    result.elapsed_s = time.monotonic() - t0
+    return result
+
+
+def can_open_browser() -> bool:
+    """A graphical session to open a page in. Without one, Python's `webbrowser` would start a
+    text browser (lynx, w3m) in this very terminal."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _open(url: str) -> None:
+    import webbrowser
+
+    try:
+        webbrowser.open(url, new=2)
+    except webbrowser.Error:
+        pass
+
+
+def _status_loop(runner: SourceRunner, stop: threading.Event, say: Callable[[str], None]) -> None:
+    while not stop.wait(STATUS_EVERY_S):
+        backlog = runner.backlog()
+        for line in runner.status_lines():
+            say(line + (f" · queue {backlog:,}" if backlog else ""))
+
+
+def _sigterm_as_interrupt() -> Callable[[], None]:
+    """SIGTERM ends the server like Ctrl-C does, so queued posts are written before exit."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    old = signal.signal(signal.SIGTERM, handler)
+    return lambda: signal.signal(signal.SIGTERM, old)
+
+
+def summary(res: ServeResult) -> str:
+    t = res.totals
+    msg = (f"stopped after {res.elapsed_s:.1f}s: {t.accepted:,} new, {t.updated:,} updated, {t.deleted:,} deleted, "
+           f"{t.duplicates + t.stale:,} already stored, {res.rejected:,} rejected from live sources")
+    if res.rejected:
+        msg += " (reasons in quarantine.jsonl)"
+    return msg
+
