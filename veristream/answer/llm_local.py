@@ -13,6 +13,7 @@ context is not thread-safe).
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import threading
@@ -70,8 +71,19 @@ def load(path: Path, n_ctx: int, threads: int) -> tuple[object, threading.Lock]:
                 llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n, n_threads_batch=n, verbose=False)
             except (ValueError, RuntimeError, OSError) as e:
                 raise ComposerError(f"cannot load {path}: {e}") from None
+            if not _MODELS:
+                atexit.register(_close_all)
             got = _MODELS[key] = (llm, threading.Lock())
         return got
+
+
+def _close_all() -> None:
+    # Freed before the interpreter tears its modules down: llama_cpp's own __del__ runs too
+    # late then and prints a TypeError on every exit.
+    with _LOADING:
+        for llm, _ in _MODELS.values():
+            llm.close()  # type: ignore[attr-defined]
+        _MODELS.clear()
 
 
 class LocalComposer(Composer):
