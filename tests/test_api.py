@@ -326,7 +326,14 @@ def test_verify(client: TestClient) -> None:
         assert e["code"] == "not_implemented" and "verif" in e["message"] and e["param"] == "claim"
     else:
         assert r.status_code == 200, r.text
-        assert isinstance(r.json(), dict) and r.json()
+        v = r.json()
+        assert v["claim"] == "12 people died in the Harlow Bay earthquake"
+        assert v["verdict"] in {"supported", "refuted", "contested", "unverified"} and 0 <= v["confidence"] <= 1
+        assert isinstance(v["reasons"], list) and v["reasons"]
+        for side in ("evidence_for", "evidence_against", "other"):
+            for p in v[side]:
+                assert {"key", "author", "created_at", "text", "stance", "stance_confidence"} <= set(p)
+                assert client.get(f"/v1/posts/{p['key']}").status_code == 200  # each cites a stored post
     assert client.post("/v1/verify", json={"claim": ""}).status_code == 422
 
 

@@ -19,6 +19,8 @@ from .replay import Progress, run
 from .search import Hit, SearchError
 from .settings import Settings, SettingsError
 from .sources.commands import ingest_live, live, live_options, used_live_options, x_rules
+from .verify.commands import train as train_command
+from .verify.commands import verify as verify_command
 
 FORMATS = ["auto", "veristream", "x", "jetstream", "mastodon"]
 MAX_REJECT_LINES = 20
@@ -560,6 +562,8 @@ def _serve_sources(settings: Settings, names: tuple[str, ...], demo: bool, probe
 cli.add_command(live)
 cli.add_command(x_rules)
 cli.add_command(notes_commands)  # notes ingest, score, show (README: Community notes)
+cli.add_command(verify_command)  # verify "claim" (README: Verify)
+cli.add_command(train_command)  # train stance|veracity|claims (README: Verify)
 register_admin(cli)  # stats, export, backup, restore, expire
 
 

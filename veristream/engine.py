@@ -115,6 +115,8 @@ class Engine:
             self.subscribe_removals(self.vectors.embedder.on_removed)
         self._retriever = Retriever(self._searcher, self.index, self.vectors, self.settings)
         self._trends = None  # veristream.trends.Trends: bursts and events, fed by the writer
+        self._verifier = None  # veristream.verify.Verifier: its models load on the first `verify`
+        self._verifier_lock = threading.Lock()
         self._notes = None  # veristream.notes.CommunityNotes, opened on first use (notes.sqlite)
         if not readonly and self.settings.trends:
             from .trends import Trends
@@ -383,6 +385,21 @@ class Engine:
 
         return reject
 
+    def verify(self, claim: str, *, since: datetime | None = None, until: datetime | None = None,
+               limit: int = 10) -> "Verdict":
+        """Check `claim` against the stored posts: each post's stance, independence (copies
+        count once), credibility signals and community notes, a verdict (supported, refuted,
+        contested, unverified) with a calibrated confidence and its reasons, and up to `limit`
+        posts for, against and neither (README: Verify)."""
+        from .verify import Verifier
+
+        if self._closed:
+            raise EngineError("engine is closed")
+        with self._verifier_lock:
+            if self._verifier is None:
+                self._verifier = Verifier(self)
+        return self._verifier.verify(claim, since=since, until=until, limit=limit)
+
     # -- operations: stats, export, backup ----------------------------------------------
 
     def stats(self) -> "Stats":
@@ -446,6 +463,7 @@ if TYPE_CHECKING:
     from .backup import BackupInfo
     from .stats import Stats
     from .trends import Event, Trend
+    from .verify import Verdict
     from .notes import CommunityNotes, NotesIngestReport, ScoredNote, ScoreReport
 
 

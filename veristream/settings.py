@@ -63,12 +63,16 @@ class Settings:
     embed_tokenizer_path: str = _s("", "its tokenizer.json (empty: beside the model, else the shipped MiniLM one)")
     embed_dim: int = _s(384, "dimensions of the embedding model's vectors")
     embed_max_tokens: int = _s(128, "tokens of a post that are embedded (the rest is cut)")
-    embed_batch: int = _s(64, "posts encoded per batch by the embedding thread")
+    embed_batch: int = _s(64, "most posts per encoder run (posts are encoded in batches of like token length)")
+    embed_batch_tokens: int = _s(512, "most padded tokens per encoder run: small batches stay in the CPU caches")
     embed_threads: int = _s(1, "onnxruntime threads of the embedding thread (it runs at low priority)")
     vectors_save_interval_s: float = _s(30.0, "least seconds between saves of the vector index (and on close)")
     rrf_k: float = _s(60.0, "reciprocal rank fusion constant: score = sum of 1 / (rrf_k + rank) over BM25 and dense lists")
     dense_min_similarity: float = _s(0.35, "least cosine similarity for a dense match to count")
     dense_weight: float = _s(1.0, "weight of the dense list in the fusion (the BM25 list weighs 1)")
+    dense_fill_stories: int = _s(6, "posts that match a question only in meaning, not in words, join an answer's "
+                                 "evidence when its words find fewer stories than this (as many as a model is "
+                                 "given, ask_posts; 0: never)")
     ask_posts: int = _s(6, "posts quoted to a language model as evidence for an answer")
     ask_post_chars: int = _s(280, "longest post text quoted in an answer or prompt (characters)")
     llm_model_path: str = _s("", "GGUF model for `ask --composer local` (empty: the shipped SmolLM2-135M-Instruct)")
@@ -80,6 +84,16 @@ class Settings:
     openai_model: str = _s("", "model name sent to that server")
     openai_api_key: str = _s("", "API key for that server (else env OPENAI_API_KEY)")
     openai_timeout_s: float = _s(60.0, "seconds to wait for the server")
+    verify_posts: int = _s(200, "posts gathered (copies included) per claim by `verify`")
+    verify_min_sources: int = _s(2, "independent sources (distinct authors of distinct stories) a side needs for a verdict")
+    verify_contested_share: float = _s(0.3, "a claim is contested when both sides have enough sources and the smaller "
+                                       "holds at least this share of the weight")
+    verify_crowd_posts: int = _s(5, "key posts whose own replies are judged (crowd reactions) per claim")
+    verify_reply_window_s: float = _s(3 * 86400.0, "how long after a post (event time) its replies are looked for")
+    verify_stance_weights: str = _s("", "stance model weights (.npz from `veristream train stance`; empty: the shipped ones)")
+    verify_veracity_weights: str = _s("", "veracity model weights (.npz from `veristream train veracity`; empty: the shipped ones)")
+    verify_claims_weights: str = _s("", "claim-evidence model weights (.npz from `veristream train claims`; empty: the shipped ones)")
+    verify_record: bool = _s(True, "remember decisive verdicts (verify/verdicts.jsonl in the data directory) for authors' past record")
     api_host: str = _s("127.0.0.1", "address `veristream serve` listens on (0.0.0.0: every interface)")
     api_port: int = _s(8080, "port `veristream serve` listens on (0: any free port)")
     api_token: str = _s("", "bearer token for the API's write endpoints (empty: generated on first start and kept "
@@ -139,13 +153,19 @@ class Settings:
                 raise SettingsError(f"{k} must be 0 or more, got {getattr(s, k)!r}")
         if s.retention_batch < 1:
             raise SettingsError(f"retention_batch must be at least 1, got {s.retention_batch!r}")
-        for k in ("embed_dim", "embed_max_tokens", "embed_batch", "embed_threads", "ask_posts", "llm_ctx", "llm_max_tokens"):
+        for k in ("embed_dim", "embed_max_tokens", "embed_batch", "embed_batch_tokens", "embed_threads", "ask_posts",
+                  "llm_ctx", "llm_max_tokens"):
             if getattr(s, k) < 1:
                 raise SettingsError(f"{k} must be at least 1, got {getattr(s, k)!r}")
         if s.ask_post_chars < 40:
             raise SettingsError(f"ask_post_chars must be at least 40, got {s.ask_post_chars!r}")
-        if not 0 <= s.dense_min_similarity <= 1 or s.rrf_k < 0:
-            raise SettingsError("dense_min_similarity must be within 0..1 and rrf_k at least 0")
+        if s.verify_posts < 1 or s.verify_min_sources < 1 or s.verify_crowd_posts < 0 or s.verify_reply_window_s < 0:
+            raise SettingsError("verify_posts and verify_min_sources must be at least 1, verify_crowd_posts and "
+                                "verify_reply_window_s at least 0")
+        if not 0 < s.verify_contested_share <= 0.5:
+            raise SettingsError(f"verify_contested_share must be within (0, 0.5], got {s.verify_contested_share!r}")
+        if not 0 <= s.dense_min_similarity <= 1 or s.rrf_k < 0 or s.dense_fill_stories < 0:
+            raise SettingsError("dense_min_similarity must be within 0..1, rrf_k and dense_fill_stories at least 0")
         if s.notes_lambda_intercept <= 0 or s.notes_lambda_factor <= 0 or s.notes_fit_tol <= 0:
             raise SettingsError("notes_lambda_intercept, notes_lambda_factor and notes_fit_tol must be above 0")
         for k in ("notes_min_ratings", "notes_min_rater_ratings", "notes_fit_max_iter", "notes_batch"):

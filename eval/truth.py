@@ -1,0 +1,222 @@
+#!/usr/bin/env python
+"""Truth-seeking models scored on real data: stance, veracity, claim against evidence.
+
+    python eval/truth.py                                # train and score on ../shared/data
+    python eval/truth.py --rumoureval other.jsonl       # also score the trained models on another file
+    python eval/truth.py --climate-fever other.jsonl    # (same formats; scoring only)
+
+* RumourEval 2017, the task's own split of the released train+dev file: trained on the 272
+  train threads (4,238 posts), scored on the 25 dev threads (281 posts, all from the
+  Germanwings crash). Stance: accuracy and macro-F1 over the four classes, every post
+  (source posts included, as the task scored them). Veracity: accuracy and macro-F1 over
+  true / false / unverified of the 25 dev threads; the text layer learns from PHEME's
+  rumour source posts minus the Germanwings event, and reply stances come from the stance
+  model (never the gold labels).
+* Climate-FEVER (`dev.jsonl` is the only file): 5-fold cross-validation by claim (seed 0);
+  per fold, the pair model is trained on the other four folds and the two thresholds of the
+  aggregation rule are tuned on the other folds' out-of-fold predictions. Claim-label
+  accuracy over the four labels, majority baseline alongside.
+* `--rumoureval PATH` / `--climate-fever PATH`: the models trained above (RumourEval train
+  split; Climate-FEVER on all of dev.jsonl) score every thread / claim of PATH.
+
+Embeddings are cached in eval/.cache/ (ignored by git). The last line on stdout is one JSON
+object with every figure and its split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from veristream.verify import claims as CL  # noqa: E402
+from veristream.verify import datasets as D  # noqa: E402
+from veristream.verify import train as T  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data"
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def r3(x: float) -> float:
+    return round(float(x), 3)
+
+
+def f1(y: np.ndarray, p: np.ndarray) -> float:
+    tp = int((p & y).sum())
+    return 2 * tp / (2 * tp + int((p & ~y).sum()) + int((~p & y).sum())) if tp else 0.0
+
+
+def stance_scores(y: np.ndarray, P: np.ndarray) -> dict:
+    pr = P.argmax(axis=1)
+    maj = Counter(y.tolist()).most_common(1)[0][0]
+    return {"accuracy": r3(T.accuracy(y, pr)), "macro_f1": r3(T.macro_f1(y, pr, 4)),
+            "f1_per_class": {s: r3(f1(y == k, pr == k)) for k, s in enumerate(D.STANCES)},
+            "majority_accuracy": r3(T.accuracy(y, np.full(len(y), maj))), "posts": int(len(y))}
+
+
+def label_scores(y: list[str], pred: list[str], labels: tuple[str, ...]) -> dict:
+    yi = np.array([labels.index(v) for v in y])
+    pi = np.array([labels.index(v) for v in pred])
+    maj = Counter(y).most_common(1)[0][0]
+    return {"accuracy": r3(T.accuracy(yi, pi)), "macro_f1": r3(T.macro_f1(yi, pi, len(labels))),
+            "majority_accuracy": r3(np.mean([v == maj for v in y])), "n": len(y),
+            "confusion": {a: dict(Counter(p for g, p in zip(y, pred) if g == a)) for a in labels}}
+
+
+def rumoureval(enc, path: Path, pheme: Path | None, extra: list[Path]) -> tuple[dict, dict]:
+    threads = D.read_threads(path)
+    train, dev = D.split_threads(threads)
+    log(f"rumoureval: {len(train)} train threads, {len(dev)} dev threads")
+    dtr, ddev = T.stance_data(enc, train), T.stance_data(enc, dev)
+    t0 = time.time()
+    sw, oof = T.fit_stance(dtr, log=log)
+    log(f"stance trained in {time.time() - t0:.0f} s")
+    Pdev = T.stance_proba(sw, ddev)
+    lab = ddev.y >= 0
+    out = {"stance": {"split": "RumourEval 2017 official: train 272 threads -> dev 25 threads",
+                      **stance_scores(ddev.y[lab], Pdev[lab])}}
+    rows = T.read_pheme(str(pheme)) if pheme and pheme.is_file() else []
+    vw, loeo = T.fit_veracity(enc, train, oof, rows, [T.DEV_EVENT], sorted(D.DEV_THREADS), log)
+    V = T.veracity_proba(vw, enc, dev, Pdev)
+    pred = [T.VE.LABELS[int(k)] for k in V.argmax(axis=1)]
+    out["veracity"] = {"split": "RumourEval 2017 official: train 272 threads -> dev 25 threads (text layer: PHEME "
+                                "rumours minus germanwings-crash)" if rows else "RumourEval 2017 official (no PHEME)",
+                       **label_scores([t.veracity for t in dev], pred, T.VE.LABELS)}
+    lab_tr = [i for i, t in enumerate(train) if t.veracity]
+    out["veracity_cross_event"] = {
+        "split": "RumourEval 2017 train threads, leave-one-event-out (7 events; text layer out-of-fold by event)",
+        **label_scores([train[i].veracity for i in lab_tr], [T.VE.LABELS[int(loeo[i].argmax())] for i in lab_tr],
+                       T.VE.LABELS)}
+    out["verdict_rule"] = verdict_rule_scores(dev, Pdev, V, vw)
+    extras = {}
+    for p in extra:
+        th = D.read_threads(p)
+        d = T.stance_data(enc, th)
+        P = T.stance_proba(sw, d)
+        ok = d.y >= 0
+        res = {"file": str(p), "threads": len(th)}
+        if ok.any():
+            res["stance"] = stance_scores(d.y[ok], P[ok])
+        labelled = [t for t in th if t.veracity]
+        if labelled:
+            Vx = T.veracity_proba(vw, enc, th, P)
+            res["veracity"] = label_scores([t.veracity for t in th if t.veracity],
+                                           [T.VE.LABELS[int(k)] for k, t in zip(Vx.argmax(axis=1), th) if t.veracity],
+                                           T.VE.LABELS)
+        extras[str(p)] = res
+    return out, extras
+
+
+def verdict_rule_scores(dev: list[D.Thread], Pdev: np.ndarray, V: np.ndarray, vw) -> dict:
+    """The verify verdict rule on each dev thread (source + replies as the posts about the
+    claim), with the shipped-style calibration: how often right, and how well calibrated."""
+    from veristream.verify.verdict import calibrate, match_probability
+
+    coef = vw.meta.get("calibration")
+    i, rows = 0, []
+    for t, vp in zip(dev, V):
+        P = Pdev[i : i + len(t.posts)]
+        i += len(t.posts)
+        verdict, raw = T.pseudo_verdict(t, P)
+        conf = calibrate(verdict, raw, match_probability(verdict, dict(zip(T.VE.LABELS, map(float, vp)))), coef)
+        rows.append((verdict, conf, T.verdict_correct(verdict, t.veracity or "unverified")))
+    right = np.array([r[2] for r in rows], float)
+    conf = np.array([r[1] for r in rows])
+    return {"split": "RumourEval 2017 dev threads run through verify's verdict rule",
+            "verdicts": dict(Counter(r[0] for r in rows)), "right": r3(right.mean()),
+            "mean_confidence": r3(conf.mean()), "brier": r3(np.mean((conf - right) ** 2))}
+
+
+def climate(enc, path: Path, extra: list[Path]) -> tuple[dict, dict]:
+    claims = D.read_claims(path)
+    X, y, g = T.claim_pairs(enc, claims)
+    folds = T._folds(g)
+    # Out-of-fold evidence probabilities, 5 folds by claim.
+    P = np.zeros((len(X), 3), np.float32)
+    for a, b in folds:
+        a = a[y[a] >= 0]
+        P[b] = T._fit(X[a], y[a], T.CLAIMS_C, 3).proba(X[b])
+    pred = [""] * len(claims)
+    ev_right = []
+    for a, b in folds:
+        tr_claims = sorted(set(g[a].tolist()))
+        te_claims = sorted(set(g[b].tolist()))
+        ts, tr = T.tune_thresholds(P[a], _regroup(g[a], tr_claims), [claims[i] for i in tr_claims])
+        for i in te_claims:
+            labs = [CL.label_of(p, ts, tr) for p in P[g == i]]
+            pred[i] = CL.aggregate(labs)
+            ev_right += [lab == e.label for lab, e in zip(labs, claims[i].evidences) if e.label]
+    gold = [c.label for c in claims]
+    res = {"split": "Climate-FEVER dev.jsonl, 5-fold cross-validation by claim (sklearn GroupKFold: deterministic)",
+           **label_scores(gold, pred, D.CLAIM_LABELS), "evidence_accuracy": r3(np.mean(ev_right))}
+    extras = {}
+    if extra:
+        w = T.fit_claims(X, y, g, claims, log)
+        model = CL.ClaimModel(w, enc)
+        for p in extra:
+            cl = D.read_claims(p)
+            got = [model.claim_label(c.text, [e.text for e in c.evidences])[0] for c in cl]
+            extras[str(p)] = {"file": str(p), **label_scores([c.label or "NOT_ENOUGH_INFO" for c in cl], got,
+                                                             D.CLAIM_LABELS)}
+    return res, extras
+
+
+def _regroup(groups: np.ndarray, ids: list[int]) -> np.ndarray:
+    pos = {c: k for k, c in enumerate(ids)}
+    return np.array([pos[c] for c in groups.tolist()])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=DATA, help="the shared data folder (default ../shared/data)")
+    ap.add_argument("--rumoureval", type=Path, action="append", default=[],
+                    help="also score the trained stance and veracity models on this RumourEval-format file")
+    ap.add_argument("--climate-fever", type=Path, action="append", default=[],
+                    help="also score the trained claim model on this Climate-FEVER-format file")
+    ap.add_argument("--cache", type=Path, default=ROOT / "eval" / ".cache", help="embedding cache folder")
+    ap.add_argument("--skip", choices=["rumoureval", "climate-fever"], action="append", default=[])
+    a = ap.parse_args()
+    re_path = a.data / "rumoureval2017" / "traindev_threads.jsonl"
+    cf_path = a.data / "climate_fever" / "dev.jsonl"
+    pheme = a.data / "pheme" / "pheme_source_tweets.jsonl"
+    t0 = time.time()
+    enc = T.cached_encoder(a.cache)
+    result: dict = {}
+    if "rumoureval" not in a.skip:
+        if not re_path.is_file():
+            sys.exit(f"missing {re_path} (the shared data)")
+        got, extras = rumoureval(enc, re_path, pheme, a.rumoureval)
+        result.update(got)
+        if extras:
+            result["rumoureval_files"] = extras
+    if "climate-fever" not in a.skip:
+        if not cf_path.is_file():
+            sys.exit(f"missing {cf_path} (the shared data)")
+        got, extras = climate(enc, cf_path, a.climate_fever)
+        result["climate_fever"] = got
+        if extras:
+            result["climate_fever_files"] = extras
+    result["targets"] = {"stance": "accuracy >= 0.80 and macro-F1 >= 0.55", "veracity": "accuracy >= 0.70, macro-F1 >= 0.65",
+                         "climate_fever": "claim accuracy >= 0.62"}
+    result["took_s"] = round(time.time() - t0, 1)
+    for k, v in result.items():
+        if isinstance(v, dict) and "accuracy" in v:
+            log(f"{k}: accuracy {v['accuracy']}, macro-F1 {v.get('macro_f1')} (majority {v.get('majority_accuracy')})"
+                f" — {v.get('split', '')}")
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

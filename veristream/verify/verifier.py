@@ -1,0 +1,378 @@
+"""Verifying a claim against the stream: gather -> judge each post -> weigh -> verdict.
+
+1. Hybrid retrieval gathers up to `verify_posts` posts about the claim (copies included) in
+   the window asked for, and keeps the relevant ones (as `ask` does).
+2. Each post gets its stance toward the claim (the stance model, with the post it replies
+   to as context), and a second opinion from the claim-evidence model, shown beside it but
+   not used for the verdict: learned from Wikipedia sentences, it reads posts poorly (README:
+   Verify, measured figures).
+3. Side: support -> for, deny -> against; questions and comments take no side and are
+   listed under `other`.
+4. Community notes (when the notes service is there) are fetched for the posts; a helpful
+   "misleading" note takes its post off its side and counts for the other.
+5. Credibility signals of each author (see `credibility`), and the crowd: the key posts'
+   own replies, judged by the stance model (and read by the veracity model, shown); a post
+   whose replies deny or question it (two or more, outnumbering support) counts half.
+6. Independence, the verdict and its calibrated confidence: `independence`, `verdict`.
+
+It presents evidence: it never refuses a claim and lists both sides, whatever the verdict.
+Thread-safe like retrieval: the models are read-only once loaded.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..index.lexical import Filters
+from ..model import Post, to_us
+from ..retrieve import Hit, RetrieveQuery
+from .base import EvidencePost, NoteRef, Verdict, VerifyError
+from .claims import ClaimModel
+from .credibility import AuthorRecord, assess
+from .independence import Corroboration, Item, corroboration
+from .linear import Weights, WeightsError
+from .record import VerdictLog
+from .stance import STANCES, StanceInput, StanceModel, TextEncoder
+from .stance import features as stance_features
+from .veracity import Veracity, VeracityModel
+from .verdict import calibrate, decide, match_probability
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+    from ..settings import Settings
+
+MAX_CLAIM_CHARS = 1000
+TRAINED_MAX_TOKENS = 128  # as in training (train.py)
+MAX_SHOWN_CHARS = 280
+MAX_PARENT_HOPS = 3  # how far up a reply chain the depth is followed
+MAX_REPLIES = 200  # replies judged per key post
+NOTE_WEIGHT = 1.0
+MISLEADING = "MISINFORMED_OR_POTENTIALLY_MISLEADING"
+HELPFUL = "CURRENTLY_RATED_HELPFUL"
+
+
+def shipped_weights(name: str) -> Path:
+    return Path(str(resources.files("veristream") / "data" / "verify" / f"{name}.npz"))
+
+
+@dataclass(slots=True)
+class Models:
+    stance: StanceModel
+    veracity: VeracityModel
+    claims: ClaimModel
+
+    @classmethod
+    def load(cls, settings: "Settings", encoder: TextEncoder) -> "Models":
+        def weights(name: str, path: str) -> Weights:
+            try:
+                return Weights.load(path or shipped_weights(name), name)
+            except WeightsError as e:
+                raise VerifyError(f"verify: {e}") from None
+
+        try:
+            return cls(StanceModel(weights("stance", settings.verify_stance_weights), encoder),
+                       VeracityModel(weights("veracity", settings.verify_veracity_weights), encoder),
+                       ClaimModel(weights("claims", settings.verify_claims_weights), encoder))
+        except ValueError as e:
+            raise VerifyError(f"verify: {e}") from None
+
+
+class Verifier:
+    """What `Engine.verify` runs; one per engine, holding the loaded models."""
+
+    def __init__(self, engine: "Engine"):
+        self.engine = engine
+        self.settings = engine.settings
+        self.models = Models.load(self.settings, _encoder(engine))
+        self.log = VerdictLog(engine.data_dir / "verify" / "verdicts.jsonl") if self.settings.verify_record else None
+
+    def verify(self, claim: str, *, since: datetime | None = None, until: datetime | None = None,
+               limit: int = 10) -> Verdict:
+        t0 = time.perf_counter()
+        eng, s = self.engine, self.settings
+        claim = " ".join((claim or "").split())[:MAX_CLAIM_CHARS]
+        if not claim:
+            raise ValueError("the claim is empty")
+        if limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
+        now = eng.now()
+        hits, mode = self._gather(claim, since, until)
+        posts = [h.post for h in hits]
+        parents = self._parents(posts)
+
+        # Stance toward the claim; a reply is read with the post it answers.
+        items = []
+        for p in posts:
+            par = parents.get(p.key)
+            items.append(StanceInput(p.text, claim, par[0].text if par else None, 1 + (par[1] if par else 0)))
+        enc = _Remembered(self.models.stance.encoder)  # each text is encoded once per claim
+        stance_p = self.models.stance.proba(*stance_features(enc, items))
+        judged = self.models.claims.judge([claim] * len(posts), [p.text for p in posts], enc)
+
+        notes, notes_ok = self._notes([p.key for p in posts])
+        records = self._records(posts, claim)
+
+        ev: list[EvidencePost] = []
+        for h, p, sp, j in zip(hits, posts, stance_p, judged):
+            k = int(sp.argmax())
+            e = EvidencePost(p.key, p.id, p.source, p.author.handle or p.author.id, p.author.id, p.created_at, p.url,
+                             _bounded(p.text), STANCES[k], float(sp[k]), evidence=j.label,
+                             evidence_confidence=j.confidence, reply_to=p.reply_to,
+                             similarity=h.similarity)
+            if h.story is not None:
+                e.story_id, e.story_posts, e.story_authors = h.story.id, h.story.posts, h.story.authors
+            e.credibility = assess(p, records.get(p.author.id))
+            e.notes = notes.get(p.key, [])
+            if e.stance == "support":
+                e.side = "for"
+            elif e.stance == "deny":
+                e.side = "against"
+            ev.append(e)
+
+        # The claim as a rumour, every post about it a reaction (RumourEval's setting).
+        crowd = None
+        if len(posts):
+            depths = [it.depth for it in items]
+            crowd = self.models.veracity.judge([claim], [stance_p], [depths], enc.encode([claim]))[0]
+        self._key_post_crowds(ev, posts, enc)
+
+        support, against, noted = self._corroborate(ev)
+        dec = decide(support, against, s.verify_min_sources, s.verify_contested_share)
+        reasons = list(dec.reasons)
+        coef = self.models.veracity.weights.meta.get("calibration")
+        conf = calibrate(dec.verdict, dec.raw, match_probability(dec.verdict, crowd.probs if crowd else None), coef)
+        reasons += self._more_reasons(ev, crowd, noted, notes_ok)
+
+        key = lambda e: (not e.counted, -(e.credibility.weight if e.credibility else 1) * e.stance_confidence,
+                         -e.created_at.timestamp())
+        lists: dict[str, list[EvidencePost]] = {"for": [], "against": [], "other": []}
+        for e in sorted(ev, key=key):
+            lists[e.side].append(e)
+        as_of = max((e.created_at for e in ev), default=None)  # every post considered weighs in the verdict
+        v = Verdict(claim, dec.verdict, conf, reasons, as_of, lists["for"][:limit], lists["against"][:limit],
+                    lists["other"][:limit], support, against,
+                    sum(e.stance == "query" for e in ev), sum(e.stance == "comment" and e.side == "other" for e in ev),
+                    crowd, notes_ok, dec.raw, since, until, now, len(posts), mode)
+        if self.log is not None:
+            counted = {e.key: e.author_id for e in ev if e.counted}
+            self.log.add(v, [counted[k] for k in support.counted if k in counted],
+                         [counted[k] for k in against.counted if k in counted])
+        v.took_ms = (time.perf_counter() - t0) * 1000
+        return v
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def _gather(self, claim: str, since: datetime | None, until: datetime | None) -> tuple[list[Hit], str]:
+        eng = self.engine
+        f = Filters(to_us(since) if since else None, to_us(until) if until else None)
+        r = eng.retrieve_many([RetrieveQuery(claim, f, self.settings.verify_posts, all_posts=True)])[0]
+        hits = [h for h in r.hits if about(h, len(r.keywords), self.settings.dense_min_similarity)]
+        return hits, r.mode
+
+    def _parents(self, posts: list[Post]) -> dict[str, tuple[Post, int]]:
+        """For each reply whose parent is stored: (parent, the parent's depth: 1 for a post
+        that replies to nothing stored)."""
+        eng = self.engine
+        cache: dict[str, Post | None] = {}
+
+        def get(key: str) -> Post | None:
+            if key not in cache:
+                cache[key] = eng.get(key)
+            return cache[key]
+
+        out = {}
+        for p in posts:
+            pk = p.ref_key(p.reply_to)
+            parent = get(pk) if pk else None
+            if parent is None:
+                continue
+            depth, cur = 1, parent
+            for _ in range(MAX_PARENT_HOPS):
+                up = cur.ref_key(cur.reply_to)
+                nxt = get(up) if up else None
+                if nxt is None:
+                    break
+                depth, cur = depth + 1, nxt
+            out[p.key] = (parent, depth)
+        return out
+
+    def _notes(self, keys: list[str]) -> tuple[dict[str, list[NoteRef]], bool]:
+        fn = getattr(self.engine, "notes_for", None)
+        if not callable(fn) or not keys:
+            return {}, callable(fn)
+        got = fn(keys) or {}
+        out: dict[str, list[NoteRef]] = {}
+        for k, notes in got.items():
+            refs = []
+            for n in notes or []:
+                refs.append(NoteRef(str(_attr(n, "note_id", "")), _bounded(str(_attr(n, "summary", "") or "")),
+                                    str(_attr(n, "classification", "")), str(_attr(n, "status", ""))))
+            out[k] = refs
+        return out, True
+
+    def _records(self, posts: list[Post], claim: str) -> dict[str, AuthorRecord]:
+        eng = self.engine
+        authors: dict[str, str] = {}
+        for p in posts:
+            authors.setdefault(p.author.id, p.author.handle)
+        ids = list(authors)
+        noted: dict[str, int] | None = None
+        fn = getattr(eng, "author_note_record", None)
+        if callable(fn) and ids:
+            noted = {str(k): int(v) for k, v in (fn(ids) or {}).items()}
+        refuted = self.log.refuted_counts(ids, exclude_claim=claim) if self.log is not None else None
+        out = {}
+        for aid, handle in authors.items():
+            here = eng.search("", author=handle, limit=1).total if handle else None
+            out[aid] = AuthorRecord(here, noted.get(aid, 0) if noted is not None else None,
+                                    refuted.get(aid, 0) if refuted is not None else None)
+        return out
+
+    def _key_post_crowds(self, ev: list[EvidencePost], posts: list[Post], enc: TextEncoder) -> None:
+        """The veracity model on the best posts of each side with their own stored replies."""
+        n = self.settings.verify_crowd_posts
+        if n <= 0:
+            return
+        by_key = {p.key: p for p in posts}
+        keys = [e for e in sorted(ev, key=lambda e: -e.stance_confidence) if e.side != "other" and not e.reply_to][:n]
+        for e in keys:
+            p = by_key[e.key]
+            replies = self._replies(p)
+            if not replies:
+                continue
+            items = [StanceInput(r.text, p.text, p.text, 1) for r in replies]
+            P = self.models.stance.proba(*stance_features(enc, items))
+            e.crowd = self.models.veracity.judge([p.text], [P], [[1] * len(replies)], enc.encode([p.text[:MAX_CLAIM_CHARS]]))[0]
+
+    def _replies(self, p: Post) -> list[Post]:
+        handle = p.author.handle
+        if not handle:
+            return []
+        until = p.created_at + timedelta(seconds=self.settings.verify_reply_window_s)
+        # Replies on X name the author they answer: search that name, keep true replies.
+        words = [w for w in "".join(c if c.isalnum() else " " for c in handle).split() if w]
+        if not words:
+            return []
+        res = self.engine.search('"' + " ".join(words) + '"', since=p.created_at, until=until, order="time",
+                                 limit=MAX_REPLIES, all_posts=True)
+        return [h.post for h in res.hits if h.post.key != p.key and h.post.ref_key(h.post.reply_to) == p.key]
+
+    def _corroborate(self, ev: list[EvidencePost]) -> tuple[Corroboration, Corroboration, int]:
+        side_items: dict[str, list[Item]] = {"for": [], "against": []}
+        noted = 0
+        for e in ev:
+            if e.side == "other":
+                continue
+            misleading = [n for n in e.notes if n.status == HELPFUL and n.classification == MISLEADING]
+            if misleading:
+                noted += 1
+                other = "against" if e.side == "for" else "for"
+                for n in misleading:
+                    side_items[other].append(Item(e.key + "#note:" + n.note_id, "note:" + n.note_id, None, e.created_at,
+                                                  NOTE_WEIGHT))
+                continue
+            # A source weighs its credibility; the stance's own confidence is shown, not multiplied
+            # in: the classes' probabilities are not on one scale (denials are read more surely).
+            w = e.credibility.weight if e.credibility else 1.0
+            if doubted(e.crowd):
+                w *= 0.5
+            side_items[e.side].append(Item(e.key, e.author_id, e.story_id, e.created_at, w,
+                                           e.credibility.domains if e.credibility else []))
+        support, against = corroboration(side_items["for"]), corroboration(side_items["against"])
+        counted = set(support.counted) | set(against.counted)
+        for e in ev:
+            e.counted = e.key in counted
+        return support, against, noted
+
+    def _more_reasons(self, ev: list[EvidencePost], crowd: Veracity | None, noted: int, notes_ok: bool) -> list[str]:
+        out = []
+        copies = sum(1 for e in ev if e.side != "other" and not e.counted)
+        if copies:
+            out.append(f"{copies} post(s) on a side were not counted again: copies, reposts or the same author")
+        q = sum(1 for e in ev if e.stance == "query")
+        if q:
+            out.append(f"{q} post(s) question the claim (taking no side)")
+        if noted:
+            out.append(f"{noted} post(s) carry a helpful community note rating them misleading: counted for the other side")
+        elif not notes_ok:
+            out.append("community notes: not available here")
+        halved = sum(1 for e in ev if doubted(e.crowd) and e.side != "other")
+        if halved:
+            out.append(f"{halved} key post(s) count half: more of their replies deny or question them than support them")
+        if crowd is not None and crowd.replies:
+            p = crowd.probs
+            out.append(f"the crowd-reaction model (RumourEval-trained) reads the reactions as true {p['true']:.0%}, "
+                       f"false {p['false']:.0%}, unverified {p['unverified']:.0%}")
+        return out
+
+
+def doubted(crowd: Veracity | None) -> bool:
+    """RumourEval's lesson, applied openly: a post whose replies deny or question it (two or
+    more, outnumbering the supporting ones) is more often false."""
+    return crowd is not None and crowd.deny + crowd.query >= 2 and crowd.deny + crowd.query > crowd.support
+
+
+def about(h: Hit, nkeywords: int, min_similarity: float) -> bool:
+    """Whether a retrieved post is about the claim: stricter than `ask`'s relevance, since a
+    post taken as evidence takes a side (sharing one word of "Putin has died" is not enough).
+    Most of the claim's content words, or a close MiniLM match, or some words and a fair one."""
+    if nkeywords == 0:
+        return True
+    need = 1 if nkeywords == 1 else max(2, math.ceil(0.6 * nkeywords))
+    if h.coverage * nkeywords >= need - 1e-9:
+        return True
+    sim = h.similarity or 0.0
+    return sim >= min_similarity + 0.15 or (h.coverage >= 0.5 and sim >= min_similarity + 0.1)
+
+
+class _Remembered:
+    """An encoder that keeps the vectors it made (for one verification: bounded by its posts)."""
+
+    def __init__(self, enc: TextEncoder):
+        self.enc = enc
+        self.seen: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        todo = list(dict.fromkeys(t for t in texts if t not in self.seen))
+        if todo:
+            self.seen.update(zip(todo, self.enc.encode(todo)))
+        if not texts:
+            return np.zeros((0, 384), np.float32)
+        return np.stack([self.seen[t] for t in texts])
+
+
+def _encoder(engine: "Engine") -> TextEncoder:
+    """The shipped MiniLM, whatever model retrieval uses: the verify models were trained on its
+    vectors. Loaded encoders are shared in the process, so with the default settings this is
+    the engine's own."""
+    from ..vectors.encoder import EncoderError, find_model, load_encoder, missing_notice
+
+    files = find_model()
+    if files is None:
+        raise VerifyError("verify needs the sentence-embedding model: " + missing_notice())
+    try:
+        enc = load_encoder(files, TRAINED_MAX_TOKENS, engine.settings.embed_threads)
+    except EncoderError as e:
+        raise VerifyError(f"verify: {e}") from None
+    if enc.dim != 384:
+        raise VerifyError(f"verify: {files.onnx} gives {enc.dim}-dimension vectors; the models need MiniLM's 384")
+    return enc
+
+
+def _attr(obj: Any, name: str, default: Any) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _bounded(text: str) -> str:
+    t = " ".join(text.split())
+    return t if len(t) <= MAX_SHOWN_CHARS else t[: MAX_SHOWN_CHARS - 1] + "…"
