@@ -113,27 +113,29 @@ def build_index(work: Path, n: int, cache: Path | None = None) -> tuple[Path, Pa
 
 def add_vectors(data: Path, threads: int = 2, cache: Path | None = None) -> int:
     """Build the vector index of a store ingested with vectors off, at full speed: each
-    distinct text encoded once (shortest first: batches of like length pad least), its vector
-    added under every seq carrying it; written where the engine keeps it, with its
-    checkpoint. `cache` (an .npz of text hash -> vector) lets runs share encodings. Returns
+    distinct text encoded once (as the embedding thread does: `embed_text`, batches of like
+    token length; posts left with no text get no vector), its vector added under every seq
+    carrying it; written where the engine keeps it, with its checkpoint. `cache` (an .npz of text hash -> vector) lets runs share encodings. Returns
     the number of vectors."""
     import xxhash
 
     from veristream.store import Store
-    from veristream.vectors import find_model, load_encoder, model_id
+    from veristream.vectors import embed_text, find_model, index_id, load_encoder
     from veristream.vectors.ann import FILE, AnnIndex
     from veristream.vectors.embedder import write_checkpoint
 
     st = settings()
     files = find_model()
-    mid = model_id(files, st.embed_max_tokens)
+    mid = index_id(files, st.embed_max_tokens)
     enc = load_encoder(files, st.embed_max_tokens, threads)
     store = Store(data / "posts.db", readonly=True)
     by_text: dict[str, list[int]] = {}
     last_seq, last_ts = 0, 0
     for rows in store.rows_after(0):
         for seq, ts, _story, doc in rows:
-            by_text.setdefault(orjson.loads(doc)["text"], []).append(seq)
+            text = orjson.loads(doc)["text"]
+            if embed_text(text):
+                by_text.setdefault(text, []).append(seq)
             last_seq, last_ts = seq, ts
     store.close()
     known: dict[int, np.ndarray] = {}
@@ -145,11 +147,11 @@ def add_vectors(data: Path, threads: int = 2, cache: Path | None = None) -> int:
     todo = sorted((t for t in by_text if h[t] not in known), key=len)
     log(f"  {len(by_text):,} distinct texts, {len(todo):,} to encode ({len(by_text) - len(todo):,} cached)")
     t = time.perf_counter()
-    for i in range(0, len(todo), 64):
-        chunk = todo[i:i + 64]
-        for text, v in zip(chunk, enc.encode(chunk)):
+    for i in range(0, len(todo), 1024):
+        chunk = todo[i:i + 1024]
+        for text, v in zip(chunk, enc.encode([embed_text(t) for t in chunk])):
             known[h[text]] = v
-        if (i // 64) % 100 == 0:
+        if (i // 1024) % 6 == 0:
             el = time.perf_counter() - t
             log(f"  encoded {i + len(chunk):,} ({(i + len(chunk)) / max(el, 1e-9):,.0f}/s, {el:.0f}s)")
     if cache is not None and todo:

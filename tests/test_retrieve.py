@@ -223,3 +223,112 @@ def test_cli_embed_catches_up_and_reports(tmp_path: Path) -> None:
     res = runner.invoke(cli, ["--data-dir", str(data), "embed"])
     assert res.exit_code == 0, res.output
     assert res.stdout.startswith("3 vectors") and "0 posts not embedded yet" in res.stdout
+
+
+# -- embedding throughput: batches of like length, links left out, progress inside a block --
+
+
+TEXTS = ["Flood warning", "Evacuate now", "The bridge on Route 9 is closed until further notice by the county",
+         "Power is back", "Crews are still searching the river banks below the old mill for the two missing kayakers",
+         "storm", "Schools closed tomorrow across the valley because of the snow", "Road reopened", "",
+         "Hospital asks for blood donors after the crash on the motorway this afternoon, all types needed"]
+
+
+def test_length_sorted_batches_give_the_vectors_of_each_text_encoded_alone() -> None:
+    import numpy as np
+
+    from veristream.vectors import OnnxEncoder
+
+    files = find_model()
+    enc = OnnxEncoder(files, batch=3, batch_tokens=40)
+    batches = list(enc.batches(TEXTS))
+    assert sorted(i for rows, _ in batches for i in rows.tolist()) == list(range(len(TEXTS)))  # each once
+    assert len(batches) >= 4 and all(len(rows) <= 3 for rows, _ in batches)
+    together = enc.encode(TEXTS)
+    alone = np.vstack([enc.encode([t]) for t in TEXTS])
+    unsorted = OnnxEncoder(files, batch=100, batch_tokens=10**6).encode(TEXTS)  # one batch, padded to the longest
+    assert np.allclose(together, alone, atol=1e-5) and np.allclose(together, unsorted, atol=1e-5)
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    assert enc.encode([]).shape == (0, enc.dim)
+
+
+def test_links_are_not_embedded(eng: Engine) -> None:
+    from veristream.vectors import embed_text
+
+    assert embed_text("Bridge closed https://t.co/AbC123 see www.example.com/x  now") == "Bridge closed see now"
+    eng.ingest([mkpost("link", "https://t.co/AbCdEf123"), mkpost("bridge", BRIDGE + " https://t.co/xYz987QwE")])
+    assert eng.wait_embedded(60)
+    st = eng.embedding_status()
+    assert (st.vectors, st.pending) == (1, 0)  # a post that is only a link gets no vector
+    top = eng.retrieve(BRIDGE).hits[0]
+    assert top.post.id == "bridge" and top.similarity > 0.99  # its vector is its words' alone
+
+
+def test_each_batch_counts_as_soon_as_it_is_in_the_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    first, go = threading.Event(), threading.Event()
+    real = Vectors._load
+
+    class TwoAtATime:
+        """Encodes two posts a batch and holds before the second batch."""
+
+        def __init__(self, enc):
+            self.enc, self.id, self.dim = enc, enc.id, enc.dim
+
+        def encode(self, texts):
+            return self.enc.encode(texts)
+
+        def batches(self, texts):
+            for k in range(0, len(texts), 2):
+                if k:
+                    first.set()
+                    assert go.wait(30), "never released"
+                yield np.arange(k, min(k + 2, len(texts))), self.enc.encode(texts[k:k + 2])
+
+    monkeypatch.setattr(Vectors, "_load", staticmethod(lambda files, s: TwoAtATime(real(files, s))))
+    with Engine(tmp_path / "data", settings()) as eng:
+        eng.ingest([mkpost(str(i), f"Harbour ferry timetable change number {i}", minutes=i) for i in range(5)])
+        assert first.wait(30)
+        st = eng.embedding_status()
+        assert (st.vectors, st.pending, st.embedded_seq) == (2, 3, 0)  # searchable before the block is done
+        go.set()
+        assert eng.wait_embedded(60)
+        st = eng.embedding_status()
+        assert (st.vectors, st.pending, st.embedded_seq) == (5, 0, 5) and st.lag_s == 0
+
+
+# -- what an answer takes from the fused list ------------------------------------------------
+
+
+def test_answer_evidence_takes_matches_in_meaning_only_where_words_find_little(tmp_path: Path) -> None:
+    from veristream.answer.ask import gather
+    from veristream.answer.question import parse_question
+
+    worded = ["The Route 9 bridge collapsed this morning", "Bridge collapse on Route 9: two cars in the river",
+              "Route 9 bridge collapse, divers on scene"]
+    posts = ([mkpost(f"w{i}", t, minutes=i, author=f"a{i}") for i, t in enumerate(worded)]
+             + [mkpost("near", "Route 9 overpass caved in, cars fell into the river", minutes=5, author="n"),
+                mkpost("pizza", "Best pizza in town at the corner shop", minutes=6, author="p")])
+
+    def evidence(eng: Engine, question: str) -> tuple[set[str], str]:
+        now = eng.now()
+        ev = gather(eng, parse_question(question, now), now)
+        return {h.post.id for h in ev.posts}, ev.retrieval.mode
+
+    q = "bridge collapse on Route 9"
+    with Engine(tmp_path / "a", settings(dense_fill_stories=3)) as eng:
+        eng.ingest(posts)
+        assert eng.wait_embedded(60)
+        near = next(h for h in eng.retrieve(q, all_posts=True).hits if h.post.id == "near")
+        assert near.similarity > 0.45 and near.coverage < 0.6  # close in meaning, two of the four words
+        # The question's words find three stories: the post near it only in meaning stays out.
+        assert evidence(eng, q) == ({"w0", "w1", "w2"}, "lexical")
+        # Asked in other words ("viaduct" is in no post): meaning fills in, the unrelated post stays out.
+        assert evidence(eng, "a viaduct fell down") == ({"w0", "w1", "w2", "near"}, "hybrid")
+    # Where three stories are too few, the same question takes the post near it in meaning too:
+    # the rule, not the similarity, kept it out.
+    with Engine(tmp_path / "b", settings(dense_fill_stories=4)) as eng:
+        eng.ingest(posts)
+        assert eng.wait_embedded(60)
+        assert evidence(eng, q) == ({"w0", "w1", "w2", "near"}, "hybrid")

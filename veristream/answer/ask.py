@@ -1,8 +1,9 @@
 """Asking: question -> evidence -> draft -> checked, cited, time-stamped answer.
 
 1. The question's time phrases become a window (event time); the rest is the topic.
-2. Hybrid retrieval gathers up to `GATHER` posts (copies included) and keeps the relevant
-   ones: enough of the topic's words, or a close MiniLM match.
+2. Retrieval gathers up to `GATHER` posts (copies included) and keeps the relevant ones:
+   those with enough of the topic's words; only where those are thin (fewer than
+   `dense_fill_stories` stories), hybrid retrieval's, close MiniLM matches too (`gather`).
 3. The composer drafts; statements are checked as they stream and only those that hold are
    passed to `on_text`. A draft left with no supported statement, or a composer that cannot
    run, gives way to the extractive digest, and the answer says why (`fallback`).
@@ -67,15 +68,34 @@ def relevant(h: Hit, nkeywords: int, min_similarity: float, dense: bool = True) 
     return sim >= min_similarity + 0.1 or (h.coverage > 0 and sim >= min_similarity)
 
 
+def stories(posts: list[Hit]) -> int:
+    return len({h.story.id if h.story else -h.seq for h in posts})
+
+
 def gather(engine: "Engine", q: Question, now: datetime | None, lang: str | None = None) -> Evidence:
+    """The evidence for a question: posts that say its words, in the order of their BM25 x
+    recency; and, where those are thin (fewer than `dense_fill_stories` stories), hybrid
+    retrieval's fused list, where posts close to the question in meaning fill in.
+
+    Words first: on a stream where every post about an event is near the question in
+    meaning, the dense list ranks generic posts ("prayers for #Ottawa") above the specific
+    ones that say what the question asks, and an answer quotes its top posts. Where the
+    question shares few words with the posts (asked in other words), meaning is what finds
+    them."""
     f = Filters(to_us(q.since) if q.since else None, to_us(q.until) if q.until else None, lang=lang)
-    rq = RetrieveQuery(q.topic, f, GATHER, all_posts=True, recency_weight=LATEST_RECENCY if q.latest else None)
-    r = engine.retrieve_many([rq])[0]
+    s = engine.settings
+    recency = LATEST_RECENCY if q.latest else None
     # An English-trained embedding puts any two texts in a spaceless script close together:
     # there, only the topic's words decide what is relevant.
-    dense = not needs_analysis(q.topic)
-    posts = [h for h in r.hits if relevant(h, len(r.keywords), engine.settings.dense_min_similarity, dense)]
-    if q.lang == "en" and not dense and posts and not any(c.isalpha() for c in strip_spaceless(q.text)):
+    spaceless = needs_analysis(q.topic)
+    dense = engine.vectors is not None and not spaceless
+    r = engine.retrieve_many([RetrieveQuery(q.topic, f, GATHER, all_posts=True, recency_weight=recency,
+                                            dense=False)])[0]
+    posts = [h for h in r.hits if relevant(h, len(r.keywords), s.dense_min_similarity, dense=False)]
+    if dense and stories(posts) < s.dense_fill_stories:
+        r = engine.retrieve_many([RetrieveQuery(q.topic, f, GATHER, all_posts=True, recency_weight=recency)])[0]
+        posts = [h for h in r.hits if relevant(h, len(r.keywords), s.dense_min_similarity)]
+    if q.lang == "en" and spaceless and posts and not any(c.isalpha() for c in strip_spaceless(q.text)):
         # A question in Han characters alone may be Japanese or Chinese: word the answer in
         # the language most of the posts it found are in, where a wording exists.
         langs = Counter(h.post.lang or answer_language(h.post.text) for h in posts[:50])

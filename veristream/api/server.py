@@ -115,7 +115,7 @@ def run_server(engine: Engine, sources: Sequence[Source], settings: Settings, ho
         if not quiet:
             threading.Thread(target=_status_loop, args=(runner, stop_status, say), daemon=True,
                              name="veristream-status").start()
-    restore = _sigterm_as_interrupt()
+    restore = _sigterm_stops(server)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn re-raises the signal that stopped it, once it has shut down
@@ -157,13 +157,16 @@ def _status_loop(runner: SourceRunner, stop: threading.Event, say: Callable[[str
             say(line + (f" · queue {backlog:,}" if backlog else ""))
 
 
-def _sigterm_as_interrupt() -> Callable[[], None]:
-    """SIGTERM ends the server like Ctrl-C does, so queued posts are written before exit."""
+def _sigterm_stops(server) -> Callable[[], None]:
+    """SIGTERM ends the server like Ctrl-C does, so queued posts are written before exit.
+    uvicorn handles it while it runs; this covers start-up and its re-raise at the end. The
+    handler asks the server to exit rather than raising: an exception raised from a signal
+    handler lands wherever the main thread is, and inside a callback it is only printed."""
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
 
     def handler(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        server.should_exit = True
 
     old = signal.signal(signal.SIGTERM, handler)
     return lambda: signal.signal(signal.SIGTERM, old)

@@ -19,14 +19,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .embedder import EmbedStatus, Embedder, VectorReader
-from .encoder import Encoder, EncoderError, ModelFiles, OnnxEncoder, find_model, load_encoder, missing_notice, model_id
+from .encoder import (Encoder, EncoderError, ModelFiles, OnnxEncoder, embed_text, find_model, index_id, load_encoder,
+                      missing_notice, model_id)
 
 if TYPE_CHECKING:
     from ..settings import Settings
     from ..store import Store
 
 __all__ = ["EmbedStatus", "Embedder", "Encoder", "EncoderError", "ModelFiles", "OnnxEncoder", "VectorReader",
-           "Vectors", "find_model", "load_encoder", "model_id"]
+           "Vectors", "embed_text", "find_model", "index_id", "load_encoder", "model_id"]
 
 DIR = "vectors"
 
@@ -52,18 +53,34 @@ class Vectors:
         for mod in ("onnxruntime", "tokenizers", "usearch"):  # found, not imported: opening stays quick
             if importlib.util.find_spec(mod) is None:
                 return None, f"vector search off: {mod} is not installed; lexical only"
-        mid = model_id(files, settings.embed_max_tokens)
+        mid = index_id(files, settings.embed_max_tokens)
         dim = settings.embed_dim
         dir = data_dir / DIR
         if readonly:
             return cls(files, settings, VectorReader(dir, mid, dim, store), mid), None
-        emb = Embedder(dir, store, lambda: cls._load(files, settings), mid, dim, settings.embed_batch,
-                       settings.vectors_save_interval_s, newest_us)
+        emb = Embedder(dir, store, lambda: cls._load(files, settings), mid, dim,
+                       save_interval_s=settings.vectors_save_interval_s, newest_us=newest_us)
         return cls(files, settings, emb, mid), None
 
     @staticmethod
     def _load(files: ModelFiles, settings: "Settings") -> Encoder:
-        enc = load_encoder(files, settings.embed_max_tokens, settings.embed_threads)
+        """The embedding thread's encoder, loaded on that thread. With one onnxruntime thread
+        it is the query encoder (it has no threads of its own: each call runs at its caller's
+        priority); with more, a session of its own, whose pool threads inherit the embedding
+        thread's low priority and do not spin on cores ingest may want."""
+        s = settings
+        if s.embed_threads == 1:
+            return Vectors._query_encoder(files, s)
+        enc = OnnxEncoder(files, s.embed_max_tokens, s.embed_threads, s.embed_batch, s.embed_batch_tokens, spin=False)
+        return Vectors._check(enc, files, s)
+
+    @staticmethod
+    def _query_encoder(files: ModelFiles, settings: "Settings") -> Encoder:
+        s = settings
+        return Vectors._check(load_encoder(files, s.embed_max_tokens, 1, s.embed_batch, s.embed_batch_tokens), files, s)
+
+    @staticmethod
+    def _check(enc: Encoder, files: ModelFiles, settings: "Settings") -> Encoder:
         if enc.dim != settings.embed_dim:
             raise EncoderError(f"{files.onnx}: gives {enc.dim}-dimension vectors; set embed_dim = {enc.dim}")
         return enc
@@ -73,11 +90,12 @@ class Vectors:
         return self.source if isinstance(self.source, Embedder) else None
 
     def encoder(self) -> Encoder:
-        """The query encoder (loaded on first use; shared with the embedding thread)."""
-        return self._load(self.files, self.settings)
+        """The query encoder (loaded on first use; one onnxruntime thread: the caller's)."""
+        return self._query_encoder(self.files, self.settings)
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        return self.encoder().encode(texts)
+        """Vectors of texts (questions, statements, posts) comparable with the index's."""
+        return self.encoder().encode([embed_text(t) for t in texts])
 
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         """(seq, cosine similarity) of the nearest embedded posts, best first."""

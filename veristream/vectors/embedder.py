@@ -8,9 +8,16 @@ and a restart resumes from the checkpoint: `vectors/checkpoint.json` records the
 the last seq embedded, written after the index file it describes (it may lag the file,
 never lead it; re-embedding a post replaces its vector).
 
-The thread runs at a lower CPU priority (nice +10 on Linux) with one onnxruntime thread, so
-on a busy machine ingest keeps the cores it needs and the embedding lag grows instead.
-Posts past the checkpoint are found by lexical search alone until embedded.
+The thread runs at the lowest CPU priority (nice 19 on Linux; onnxruntime's pool threads,
+created on it, inherit that), so on a busy machine ingest keeps the cores it needs and the
+embedding lag grows instead. Posts past the checkpoint are found by lexical search alone
+until embedded.
+
+Throughput: the store is read `BLOCK` posts at a time, and each block is encoded in batches
+of like token length (`encode_block`), each batch's vectors added to the index as soon as
+it is encoded. Bigger blocks pad less (tweets: 512 a block pad ~7 %, 64 ~45 %) but move the
+checkpoint less often. The index is saved at most every `save_interval_s`, and never more
+than 1/`SAVE_SHARE` of the time: saving a large index takes seconds.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,12 +36,23 @@ import orjson
 from ..ingest import Accepted
 from ..store import Removed, Store
 from .ann import FILE, AnnIndex
-from .encoder import Encoder
+from .encoder import Encoder, embed_text
 
 log = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.json"
-SORT_GROUP = 4  # batches read at once and sorted by length before encoding
+BLOCK = 512  # posts read from the store at a time, encoded in batches of like length
+SAVE_SHARE = 20  # the wait between saves is at least this many times the last save's duration
+
+
+def encode_block(encoder: Encoder, texts: list[str]) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(positions in `texts`, vectors) a batch at a time: batches of like token length where
+    the encoder makes them (`OnnxEncoder.batches`), else all at once."""
+    batches = getattr(encoder, "batches", None)
+    if batches is not None:
+        yield from batches(texts)
+    elif texts:
+        yield np.arange(len(texts)), encoder.encode(texts)
 
 
 @dataclass(slots=True)
@@ -74,15 +92,17 @@ class Embedder:
     """Owns the live ANN index of a writing engine and the thread that fills it."""
 
     def __init__(self, dir: Path, store: Store, load: Callable[[], Encoder], model_id: str, dim: int,
-                 batch: int = 64, save_interval_s: float = 30.0, newest_us: Callable[[], int | None] = lambda: None):
+                 block: int = BLOCK, save_interval_s: float = 30.0,
+                 newest_us: Callable[[], int | None] = lambda: None):
         self.dir = dir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.store = store
         self._load = load
         self.model_id = model_id
         self.dim = dim
-        self.batch = batch
+        self.block = block
         self.save_interval_s = save_interval_s
+        self._save_s = 0.0  # how long the last save took
         self._newest_us = newest_us
         self.encoder: Encoder | None = None
         self.index: AnnIndex | None = None  # None until loaded (searches are lexical until then)
@@ -94,7 +114,8 @@ class Embedder:
         self.target = store.cursor().seq  # the newest seq stored
         self._updates: list[tuple[str, str]] = []  # (key, text) of edited posts
         self._removed: list[int] = []
-        self._mu = threading.Lock()  # guards target, _updates, _removed
+        self._in_block = 0  # posts of the block being encoded that are in the index already
+        self._mu = threading.Lock()  # guards target, _updates, _removed, and done with _in_block
         self._open = threading.Lock()  # opening the index
         self._wake = threading.Event()
         self._idle = threading.Condition()
@@ -136,8 +157,10 @@ class Embedder:
         lag = None
         if newest is not None and self._last_ts is not None:
             lag = max(0.0, (newest - self._last_ts) / 1e6) if self.target > self.done else 0.0
+        with self._mu:
+            pending = max(0, self.target - self.done - self._in_block)
         return EmbedStatus(True, self.model_id, len(ix) if ix is not None else self._saved_vectors, self.done,
-                           max(0, self.target - self.done), lag, self._posts_per_s(), self.state)
+                           pending, lag, self._posts_per_s(), self.state)
 
     def wait(self, timeout: float | None = None, seq: int | None = None) -> bool:
         """Wait until everything stored (or up to `seq`) is embedded; False on timeout."""
@@ -192,12 +215,13 @@ class Embedder:
                 worked = self._step()
                 self._notify()
                 since_save = time.monotonic() - self._saved_at
-                if self._dirty and since_save >= self.save_interval_s:
+                every = max(self.save_interval_s, SAVE_SHARE * self._save_s)
+                if self._dirty and since_save >= every:
                     self._save()
                 if not worked:
                     self.state = "idle"
                     # Sleep until fed, or until unsaved vectors are due to be saved.
-                    self._wake.wait(max(0.05, self.save_interval_s - since_save) if self._dirty else None)
+                    self._wake.wait(max(0.05, every - since_save) if self._dirty else None)
                     self._wake.clear()  # _step reads the shared state under the lock: no wake-up is lost
                     self.state = "embedding"
         except BaseException as e:  # surfaced through status() and wait()
@@ -245,7 +269,7 @@ class Embedder:
             self._reembed(updates)
             worked = True
         if self.done < target:
-            rows = next(self.store.rows_after(self.done, self.batch * SORT_GROUP), [])
+            rows = next(self.store.rows_after(self.done, self.block), [])
             if rows:
                 self._embed_rows(rows)
                 worked = True
@@ -258,22 +282,30 @@ class Embedder:
         return worked
 
     def _embed_rows(self, rows: list[tuple[int, int, int, bytes]]) -> None:
-        items = []
+        seqs, texts = [], []
         for seq, _ts, _story, doc in rows:
-            text = orjson.loads(doc).get("text") or ""
-            if text.strip():
-                items.append((len(text), seq, text))
-        items.sort()  # batches of like length: a batch is padded to its longest post
-        for i in range(0, len(items), self.batch):
-            part = items[i:i + self.batch]
-            vecs = self.encoder.encode([t for _, _, t in part])
-            self.index.add(np.asarray([seq for _, seq, _ in part], dtype=np.uint64), vecs)
-        self.done = rows[-1][0]
+            text = embed_text(orjson.loads(doc).get("text") or "")
+            if text:
+                seqs.append(seq)
+                texts.append(text)
+        keys = np.asarray(seqs, dtype=np.uint64)
+        for at, vecs in encode_block(self.encoder, texts):
+            self.index.add(keys[at], vecs)  # searchable now, before the rest of the block
+            with self._mu:
+                self._in_block += len(at)
+            self._count(len(at))
+        with self._mu:
+            self.done, self._in_block = rows[-1][0], 0
         self._last_ts = rows[-1][1]
         self._dirty = True
-        self._rate.append((time.monotonic(), len(rows)))
-        if len(self._rate) > 64:
-            del self._rate[:32]
+        self._count(len(rows) - len(seqs))  # posts without text are done too
+
+    def _count(self, n: int) -> None:
+        if not n:
+            return
+        self._rate.append((time.monotonic(), n))
+        if len(self._rate) > 256:
+            del self._rate[:128]
 
     def _reembed(self, updates: list[tuple[str, str]]) -> None:
         latest = dict(updates)
@@ -282,7 +314,8 @@ class Embedder:
             d = self.store.doc_by_key(key)
             if d is None or d["seq"] > self.done:
                 continue  # gone, or not embedded yet (it will be, from the store)
-            if text.strip():
+            text = embed_text(text)
+            if text:
                 keys.append(d["seq"])
                 texts.append(text)
         if texts:
@@ -291,11 +324,13 @@ class Embedder:
 
     def _save(self) -> None:
         assert self.index is not None
+        t0 = time.monotonic()
         self.index.save(self.dir / FILE)
         write_checkpoint(self.dir, {"model": self.model_id, "dim": self.dim, "seq": self.done, "ts": self._last_ts,
                                     "vectors": len(self.index)})
         self._dirty = False
         self._saved_at = time.monotonic()
+        self._save_s = self._saved_at - t0
 
     def _notify(self) -> None:
         with self._idle:
