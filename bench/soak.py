@@ -15,7 +15,9 @@ rate shows it); background expiry runs as a user would have it (`retention_days`
 order) alongside, `--qps` each.
 
 Figures: "start" is the first measurement window once retention is in force (the first
-expiry has happened and `--settle-s` more have passed), "end" is the last window of the run;
+expiry has happened and `--settle-s` more have passed) and, with trends on, once the shortest
+trend window has warmed up (three spans: 15 minutes for 5m; events start to form then, a
+one-off step of memory), "end" is the last window of the run;
 each window is `--window-s` long (default: a sixth of the run after settling, at most 60 s).
 RSS and disk are averaged over the window's 1-second samples; disk is the whole data
 directory. Progress goes to stderr; the last line on stdout is one JSON object with
@@ -307,6 +309,17 @@ def main() -> None:
     settle = args.settle_s if args.settle_s is not None else min(120.0, max(10.0, 0.1 * duration,
                                                                             0.5 * args.retention_minutes * 60))
     start_lo = first_expiry_at + settle
+    if args.trends:
+        # Trend windows report bursts (and events start to form, with their posts and groups)
+        # only after three spans of stream: a one-off step of memory, not growth. The steady
+        # state starts after the shortest window has warmed up.
+        from veristream.trends.burst import WARMUP_FACTOR, parse_windows
+
+        warm = WARMUP_FACTOR * parse_windows(settings.trends_windows)[0].span_s
+        if warm + settle > start_lo:
+            start_lo = warm + settle
+            log(f"start window after the {parse_windows(settings.trends_windows)[0].name} trend window's warm-up "
+                f"({warm:.0f} s) and {settle:.0f} s more")
     window = args.window_s or max(5.0, min(60.0, (end - start_lo) / 6))
     start = samples.window(start_lo, start_lo + window)
     last = samples.window(end - window, end + 1)
