@@ -45,20 +45,12 @@ if str(ROOT) not in sys.path:
 
 from veristream.notes import HELPFUL, NOT_HELPFUL, FitParams, StatusRule, fit  # noqa: E402
 from veristream.notes.scoring import select  # noqa: E402
+from veristream.notes.tsv import RATING_COLUMNS  # noqa: E402
 
 KINDS = ("bridging", "partisan_a", "partisan_b", "bad")
 KIND_SHARE = (0.15, 0.35, 0.35, 0.15)
 T0_MS = 1_768_478_400_000
-RATING_HEADER = [
-    "noteId", "raterParticipantId", "createdAtMillis", "version", "agree", "disagree", "helpful", "notHelpful",
-    "helpfulnessLevel", "helpfulOther", "helpfulInformative", "helpfulClear", "helpfulEmpathetic", "helpfulGoodSources",
-    "helpfulUniqueContext", "helpfulAddressesClaim", "helpfulImportantContext", "helpfulUnbiasedLanguage",
-    "notHelpfulOther", "notHelpfulIncorrect", "notHelpfulSourcesMissingOrUnreliable",
-    "notHelpfulOpinionSpeculationOrBias", "notHelpfulMissingKeyPoints", "notHelpfulOutdated",
-    "notHelpfulHardToUnderstand", "notHelpfulArgumentativeOrBiased", "notHelpfulOffTopic",
-    "notHelpfulSpamHarassmentOrAbuse", "notHelpfulIrrelevantSources", "notHelpfulOpinionSpeculation",
-    "notHelpfulNoteNotNeeded", "ratedOnTweetId",
-]
+RATING_HEADER = RATING_COLUMNS
 NOTE_HEADER = ["noteId", "noteAuthorParticipantId", "createdAtMillis", "tweetId", "classification", "summary",
                "isMediaNote"]
 LEVELS = ("NOT_HELPFUL", "SOMEWHAT_HELPFUL", "HELPFUL")

@@ -6,22 +6,14 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from veristream.notes.tsv import RATING_COLUMNS
+
 NOTE_COLUMNS = [
     "noteId", "noteAuthorParticipantId", "createdAtMillis", "tweetId", "classification", "believable", "harmful",
     "validationDifficulty", "misleadingOther", "misleadingFactualError", "misleadingManipulatedMedia",
     "misleadingOutdatedInformation", "misleadingMissingImportantContext", "misleadingUnverifiedClaimAsFact",
     "misleadingSatire", "notMisleadingOther", "notMisleadingFactuallyCorrect", "notMisleadingOutdatedButNotWhenWritten",
     "notMisleadingClearlySatire", "notMisleadingPersonalOpinion", "trustworthySources", "summary", "isMediaNote",
-]
-RATING_COLUMNS = [
-    "noteId", "raterParticipantId", "createdAtMillis", "version", "agree", "disagree", "helpful", "notHelpful",
-    "helpfulnessLevel", "helpfulOther", "helpfulInformative", "helpfulClear", "helpfulEmpathetic", "helpfulGoodSources",
-    "helpfulUniqueContext", "helpfulAddressesClaim", "helpfulImportantContext", "helpfulUnbiasedLanguage",
-    "notHelpfulOther", "notHelpfulIncorrect", "notHelpfulSourcesMissingOrUnreliable",
-    "notHelpfulOpinionSpeculationOrBias", "notHelpfulMissingKeyPoints", "notHelpfulOutdated",
-    "notHelpfulHardToUnderstand", "notHelpfulArgumentativeOrBiased", "notHelpfulOffTopic",
-    "notHelpfulSpamHarassmentOrAbuse", "notHelpfulIrrelevantSources", "notHelpfulOpinionSpeculation",
-    "notHelpfulNoteNotNeeded", "ratedOnTweetId",
 ]
 MISLEADING = "MISINFORMED_OR_POTENTIALLY_MISLEADING"
 T0_MS = 1_768_478_400_000  # 2026-01-15 12:00 UTC

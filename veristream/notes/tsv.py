@@ -32,6 +32,18 @@ from .records import CLASSIFICATIONS, NoteRow, RatingRow
 Kind = Literal["notes", "ratings"]
 
 NOTE_AUTHOR = ("noteAuthorParticipantId", "participantId")
+# The columns of the published ratings files, in their order (files are read by header name; this
+# list is what writers of such files, e.g. tests and benchmarks, produce).
+RATING_COLUMNS = [
+    "noteId", "raterParticipantId", "createdAtMillis", "version", "agree", "disagree", "helpful", "notHelpful",
+    "helpfulnessLevel", "helpfulOther", "helpfulInformative", "helpfulClear", "helpfulEmpathetic", "helpfulGoodSources",
+    "helpfulUniqueContext", "helpfulAddressesClaim", "helpfulImportantContext", "helpfulUnbiasedLanguage",
+    "notHelpfulOther", "notHelpfulIncorrect", "notHelpfulSourcesMissingOrUnreliable",
+    "notHelpfulOpinionSpeculationOrBias", "notHelpfulMissingKeyPoints", "notHelpfulOutdated",
+    "notHelpfulHardToUnderstand", "notHelpfulArgumentativeOrBiased", "notHelpfulOffTopic",
+    "notHelpfulSpamHarassmentOrAbuse", "notHelpfulIrrelevantSources", "notHelpfulOpinionSpeculation",
+    "notHelpfulNoteNotNeeded", "ratedOnTweetId",
+]
 RATER = ("raterParticipantId", "participantId")
 POST_KEY = ("postKey", "post_key")
 LEVELS = {"HELPFUL": 2, "SOMEWHAT_HELPFUL": 1, "NOT_HELPFUL": 0}
