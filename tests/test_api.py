@@ -208,6 +208,20 @@ def test_search_mirrors_the_cli(client: TestClient, data: tuple[Engine, Path], p
     assert body["total"] >= len(body["hits"]) and body["stream_now"]
 
 
+def test_search_for_the_replies_to_a_post(client: TestClient, data: tuple[Engine, Path]) -> None:
+    eng, d = data
+    reply = next(h.post for h in eng.search("", all_posts=True, order="time", limit=1000).hits if h.post.reply_to)
+    parent = reply.ref_key(reply.reply_to)
+    r = client.get("/v1/search", params={"reply_to": parent, "all": "true", "limit": "100"})
+    assert r.status_code == 200, r.text
+    hits = r.json()["hits"]
+    assert reply.key in {h["key"] for h in hits}
+    assert all(eng.get(h["key"]).ref_key(eng.get(h["key"]).reply_to) == parent for h in hits)
+    res = CliRunner().invoke(cli, ["--data-dir", str(d), "search", "--replies-to", parent, "--all", "-n", "100", "--json"])
+    assert res.exit_code == 0, res.output
+    assert [json.loads(x)["key"] for x in res.stdout.splitlines()] == [h["key"] for h in hits]
+
+
 def test_search_groups_copies_into_one_story(client: TestClient) -> None:
     hits = client.get("/v1/search", params={"q": "aftershock rescue pier"}).json()["hits"]
     assert len(hits) == 1 and hits[0]["story"]["posts"] == 2 and hits[0]["story"]["authors"] == 2

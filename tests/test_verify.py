@@ -191,6 +191,31 @@ def test_verdicts_on_hand_built_streams(streams: dict[str, Engine]) -> None:
     assert all(p.id not in ("x1", "x2") for v in got.values() for p in v.evidence_for + v.evidence_against + v.other)
 
 
+def test_replies_that_do_not_name_the_author_are_the_crowd(tmp_path: Path) -> None:
+    """Bluesky and Mastodon replies need not mention whom they answer: they are found by the
+    post they reply to, and their doubts weigh on the post."""
+    uri = "at://did:plc:fan0/app.bsky.feed.post/3k1"
+    src = post(uri, FOR_TEXTS[0], "fan0", 0, source="bluesky")
+    doubts = ["That's fake, it never happened", "Source? Is this real?", "Not true at all, stop spreading this",
+              "Where did you hear that? any proof?"]
+    replies = [post(f"at://did:plc:r{i}/app.bsky.feed.post/{i}", t, f"replier{i}", 1 + i, source="bluesky",
+                    reply_to=uri) for i, t in enumerate(doubts)]
+    # A post that names the author without replying is not a reply.
+    other = post("at://did:plc:zz/app.bsky.feed.post/9", "fan0 posts nice photos of trains", "zz", 3,
+                 source="bluesky")
+    eng = engine_with(tmp_path, [src, *replies, other])
+    try:
+        found = eng.search("", reply_to=src.key, all_posts=True, limit=50)
+        assert sorted(h.post.key for h in found.hits) == sorted(r.key for r in replies)
+        v = eng.verify(CLAIM)
+        key = next(e for e in v.evidence_for if e.key == src.key)
+        assert key.crowd is not None and key.crowd.replies == 4
+        assert key.crowd.deny + key.crowd.query >= 3
+        assert any("1 key post(s) count half" in r for r in v.reasons), v.reasons
+    finally:
+        eng.close()
+
+
 def test_verify_never_refuses_and_reports_nothing_found(tmp_path: Path) -> None:
     eng = engine_with(tmp_path, [post("x1", "Great pizza at the new place downtown", "zed")])
     try:

@@ -235,13 +235,14 @@ def parse_when(value: str | None, now: datetime | None, what: str) -> datetime |
 @click.option("--hashtag", help="Only posts with this hashtag.")
 @click.option("--source", help="Only posts from this source (x, bluesky, mastodon, rss, file...).")
 @click.option("--has-media/--no-media", default=None, help="Only posts with (or without) media.")
+@click.option("--replies-to", "reply_to", metavar="KEY", help="Only direct replies to this post (its key, e.g. bluesky:at://…).")
 @click.option("--order", type=click.Choice(["relevance", "time"]), default="relevance", show_default=True,
               help="relevance: BM25 blended with recency; time: newest first.")
 @click.option("-n", "--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--all", "all_posts", is_flag=True, help="Every matching post, not one per story.")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines, one per hit.")
 @click.pass_obj
-def search(obj: Ctx, query: str, since, until, author, lang, hashtag, source, has_media, order, limit,
+def search(obj: Ctx, query: str, since, until, author, lang, hashtag, source, has_media, reply_to, order, limit,
            all_posts, as_json) -> None:
     """Search posts. Copies of one story show once, with counts (--all shows every post).
 
@@ -254,7 +255,7 @@ def search(obj: Ctx, query: str, since, until, author, lang, hashtag, source, ha
         now = eng.now()
         res = eng.search(query, since=parse_when(since, now, "since"), until=parse_when(until, now, "until"),
                          author=author, lang=lang, hashtag=hashtag, source=source, has_media=has_media,
-                         order=order, limit=limit, all_posts=all_posts)
+                         order=order, limit=limit, all_posts=all_posts, reply_to=reply_to)
         notes = helpful_notes(eng, res.hits)
     except SearchError as e:
         raise click.UsageError(str(e)) from None

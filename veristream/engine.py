@@ -193,8 +193,10 @@ class Engine:
     def search(self, text: str = "", *, since: datetime | None = None, until: datetime | None = None,
                author: str | None = None, lang: str | None = None, hashtag: str | None = None,
                source: str | None = None, has_media: bool | None = None, order: str = "relevance",
-               limit: int = 20, all_posts: bool = False) -> SearchResult:
-        f = Filters(_us(since), _us(until), author, lang, hashtag, source, has_media)
+               limit: int = 20, all_posts: bool = False, reply_to: str | None = None) -> SearchResult:
+        """`reply_to`: a post's key: only its direct replies (any source: Bluesky and Mastodon
+        replies need not name the author they answer)."""
+        f = Filters(_us(since), _us(until), author, lang, hashtag, source, has_media, reply_to)
         return self.search_many([SearchQuery(text, f, order, limit, all_posts)])[0]
 
     def search_many(self, queries: list[SearchQuery]) -> list[SearchResult]:

@@ -24,7 +24,7 @@ import xxhash
 
 from . import analysis
 from .index.lexical import Checkpoint, IndexDoc, LexicalIndex
-from .model import Post, to_us
+from .model import Post, ref_key, to_us
 from .settings import Settings
 from .store import Existing, Removed, Row, Store, StoryRow
 from .stories import StoryIndex, TokenHasher, fingerprints
@@ -77,10 +77,11 @@ class Prepared(NamedTuple):
     source: str
     media: bool
     cjk: str  # word tokens of spaceless scripts, space-joined (empty for most posts)
+    reply: str  # key of the post this one replies to ("" if none): a thread's replies are found by it
 
     def index_doc(self, seq: int, story: int) -> IndexDoc:
         return IndexDoc(seq, self.ts, story, self.text, self.tags, self.handle, self.lang, self.source, self.media,
-                        self.cjk)
+                        self.cjk, self.reply)
 
 
 def prepare(posts: Sequence[Post], hasher: TokenHasher, min_tokens: int) -> list[Prepared]:
@@ -95,7 +96,8 @@ def prepare(posts: Sequence[Post], hasher: TokenHasher, min_tokens: int) -> list
         out.append(Prepared(p.key, ts, to_us(p.edited_at) if p.edited_at else ts, p.author.id, ref, digest(doc), doc,
                             fp.texthash, fp.ntokens, fp.sig, fp.bands, p.text, p.hashtags,
                             p.author.handle.lower(), p.lang or "", p.source, bool(p.media),
-                            " ".join(analysis.tokens(p.text, p.lang)) if analysis.needs_analysis(p.text) else ""))
+                            " ".join(analysis.tokens(p.text, p.lang)) if analysis.needs_analysis(p.text) else "",
+                            p.ref_key(p.reply_to) or ""))
     return out
 
 
@@ -103,7 +105,8 @@ def index_doc_from_row(seq: int, ts: int, story: int, doc: bytes) -> IndexDoc:
     d = orjson.loads(doc)
     text, lang = d["text"], d.get("lang")
     return IndexDoc(seq, ts, story, text, d.get("hashtags") or [], (d["author"].get("handle") or "").lower(),
-                    lang or "", d["source"], bool(d.get("media")), " ".join(analysis.tokens(text, lang)))
+                    lang or "", d["source"], bool(d.get("media")), " ".join(analysis.tokens(text, lang)),
+                    ref_key(d["source"], d.get("reply_to")) or "")
 
 
 @dataclass(slots=True)

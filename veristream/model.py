@@ -99,9 +99,7 @@ class Post:
 
     def ref_key(self, ref: str | None) -> str | None:
         """Key of a referenced post (reply_to / quote_of / repost_of) of the same source."""
-        if not ref:
-            return None
-        return ref if ":" in ref and ref.split(":", 1)[0] in SOURCES else f"{self.source}:{ref}"
+        return ref_key(self.source, ref)
 
     def to_dict(self, raw: bool = True) -> dict[str, Any]:
         """The project's own JSONL schema (see README); readers parse it back.
@@ -125,6 +123,13 @@ class Post:
         if raw:
             d["raw"] = self.raw
         return d
+
+
+def ref_key(source: str, ref: str | None) -> str | None:
+    """Key of a post referenced from a post of `source`: a bare id is of the same source."""
+    if not ref:
+        return None
+    return ref if ":" in ref and ref.split(":", 1)[0] in SOURCES else f"{source}:{ref}"
 
 
 def to_us(dt: datetime) -> int:

@@ -149,7 +149,8 @@ class Retriever:
         s = self.settings
         vec = self.vectors.encode([q.text])[0]
         narrow = any(v is not None for v in (q.filters.since_us, q.filters.until_us, q.filters.author, q.filters.lang,
-                                             q.filters.hashtag, q.filters.source, q.filters.has_media))
+                                             q.filters.hashtag, q.filters.source, q.filters.has_media,
+                                             q.filters.reply_to))
         found = self.vectors.search(vec, n * 4 if narrow else n)
         sims = {seq: sim for seq, sim in found if sim >= s.dense_min_similarity}
         if not sims:

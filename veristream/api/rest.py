@@ -199,6 +199,8 @@ def search(api: ApiContext = Depends(get_api),
            hashtag: str | None = Query(None, max_length=MAX_NAME_CHARS),
            source: str | None = Query(None, max_length=64),
            has_media: bool | None = Query(None),
+           reply_to: str | None = Query(None, max_length=MAX_NAME_CHARS * 4, description="Only direct replies to "
+                                        "the post with this key"),
            order: Literal["relevance", "time"] = Query("relevance"),
            limit: int = Query(20, ge=1, le=1000),
            all_posts: bool = Query(False, alias="all", description="Every matching post, not one per story"),
@@ -211,7 +213,7 @@ def search(api: ApiContext = Depends(get_api),
         try:
             res = eng.search(q, since=when(since, now, "since"), until=when(until, now, "until"), author=author,
                              lang=lang, hashtag=hashtag, source=source, has_media=has_media, order=order, limit=limit,
-                             all_posts=all_posts)
+                             all_posts=all_posts, reply_to=reply_to)
         except ValueError as e:  # SearchError, or a query tantivy cannot parse
             raise ApiError(400, f"q: {e}", "invalid_query", "q") from None
         return {"hits": [hit_json(h) for h in res.hits], "total": res.total, "took_ms": round(res.took_ms, 2),

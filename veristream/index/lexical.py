@@ -24,7 +24,7 @@ import tantivy
 from .. import analysis
 
 TEXT_FIELDS = ["text", "tags", "handle", "cjk"]
-SCHEMA_VERSION = "3"  # bump when the schema or analysis changes: the index is rebuilt from the store
+SCHEMA_VERSION = "4"  # bump when the schema or analysis changes: the index is rebuilt from the store
 
 
 @dataclass(slots=True)
@@ -39,6 +39,7 @@ class IndexDoc:
     source: str
     has_media: bool
     cjk: str = ""  # space-joined word tokens of spaceless scripts (see veristream.analysis)
+    reply: str = ""  # key of the post replied to: a post's replies are one term lookup away
 
 
 @dataclass(slots=True)
@@ -57,6 +58,7 @@ class Filters:
     hashtag: str | None = None
     source: str | None = None
     has_media: bool | None = None
+    reply_to: str | None = None  # key of a post: only its direct replies
 
 
 @dataclass(slots=True)
@@ -79,6 +81,7 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("lang", tokenizer_name="raw", index_option="basic")
     sb.add_text_field("source", tokenizer_name="raw", index_option="basic")
     sb.add_unsigned_field("media", indexed=True)
+    sb.add_text_field("reply", tokenizer_name="raw", index_option="basic")
     return sb.build()
 
 
@@ -135,6 +138,8 @@ class LexicalIndex:
                 doc.add_text("lang", d.lang)
             doc.add_text("source", d.source)
             doc.add_unsigned("media", 1 if d.has_media else 0)
+            if d.reply:
+                doc.add_text("reply", d.reply)
             w.add_document(doc)
             n += 1
         self._pending += n
@@ -243,6 +248,8 @@ class LexicalIndex:
             filters.append(tantivy.Query.term_query(s, "source", f.source.lower()))
         if f.has_media is not None:
             filters.append(tantivy.Query.term_query(s, "media", 1 if f.has_media else 0))
+        if f.reply_to:
+            filters.append(tantivy.Query.term_query(s, "reply", f.reply_to))
         for q in filters:
             clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)))
         if not clauses:

@@ -253,17 +253,10 @@ class Verifier:
             e.crowd = self.models.veracity.judge([p.text], [P], [[1] * len(replies)], enc.encode([p.text[:MAX_CLAIM_CHARS]]))[0]
 
     def _replies(self, p: Post) -> list[Post]:
-        handle = p.author.handle
-        if not handle:
-            return []
         until = p.created_at + timedelta(seconds=self.settings.verify_reply_window_s)
-        # Replies on X name the author they answer: search that name, keep true replies.
-        words = [w for w in "".join(c if c.isalnum() else " " for c in handle).split() if w]
-        if not words:
-            return []
-        res = self.engine.search('"' + " ".join(words) + '"', since=p.created_at, until=until, order="time",
+        res = self.engine.search("", reply_to=p.key, since=p.created_at, until=until, order="time",
                                  limit=MAX_REPLIES, all_posts=True)
-        return [h.post for h in res.hits if h.post.key != p.key and h.post.ref_key(h.post.reply_to) == p.key]
+        return [h.post for h in res.hits if h.post.key != p.key]
 
     def _corroborate(self, ev: list[EvidencePost]) -> tuple[Corroboration, Corroboration, int]:
         side_items: dict[str, list[Item]] = {"for": [], "against": []}
