@@ -152,3 +152,46 @@ def test_cli_ask_openai_json(data: Path, server: str) -> None:
     assert out["as_of"] == max(c["time"] for c in out["citations"])
     assert {"post_id", "author", "time", "url"} <= set(out["citations"][0])
     assert out["check"]["markers"] >= out["check"]["kept"] >= 0
+
+
+# -- the verify judge: a model's second reading of the key posts --------------------------
+
+def _sides(v) -> list[list[tuple[str, str, bool]]]:
+    return [[(e.key, e.stance, e.counted) for e in side] for side in (v.evidence_for, v.evidence_against, v.other)]
+
+
+def test_verify_judge_reads_the_key_posts_and_counts_nothing(eng: Engine, server: str) -> None:
+    from veristream.verify.judge import LABELS, LLMJudge
+
+    claim = "An earthquake hit Harlow Bay"
+    plain = eng.verify(claim, judge=False)
+    judged = eng.verify(claim, judge=LLMJudge(server, "smollm2", "sk-test"))
+    # The evidence decides: same verdict, confidence, sides and counts with or without the judge.
+    assert (judged.verdict, judged.confidence) == (plain.verdict, plain.confidence)
+    assert _sides(judged) == _sides(plain)
+    assert judged.support.to_dict() == plain.support.to_dict() and judged.against.to_dict() == plain.against.to_dict()
+    rep = judged.judge
+    assert rep is not None and rep.error is None and rep.model == "smollm2"
+    assert rep.asked >= 3 and rep.withheld >= 1  # the posts addressing a model never reach it
+    assert set(rep.read.values()) <= set(LABELS)
+    shown = {e.key: e.judge for side in (judged.evidence_for, judged.evidence_against, judged.other) for e in side}
+    assert all(shown[k] == lab for k, lab in rep.read.items() if k in shown)
+    assert judged.reasons[-1].startswith("LLM judge (smollm2)") and judged.reasons[:-1] == plain.reasons
+    assert plain.judge is None and all(v is None for v in
+                                       (e.judge for s in (plain.evidence_for, plain.other) for e in s))
+    # A server that cannot be reached is said in one line; the verdict is the evidence's.
+    dead = eng.verify(claim, judge=LLMJudge("http://127.0.0.1:9/v1", "gone", timeout_s=3))
+    assert dead.judge.error and "unavailable" in dead.reasons[-1]
+    assert (dead.verdict, _sides(dead)) == (plain.verdict, _sides(plain))
+
+
+def test_cli_verify_judge_json(data: Path, server: str) -> None:
+    res = CliRunner().invoke(cli, ["--data-dir", str(data), "verify", "An earthquake hit Harlow Bay", "--judge",
+                                   "--base-url", server, "--openai-model", "smollm2", "--json"])
+    assert res.exit_code == 0, res.output
+    out = orjson.loads(res.stdout)
+    assert out["judge"]["model"] == "smollm2" and out["judge"]["asked"] >= 1 and out["judge"]["error"] is None
+    assert all("judge" in p for p in out["evidence_for"] + out["other"])
+    missing = CliRunner().invoke(cli, ["--data-dir", str(data), "verify", "An earthquake hit Harlow Bay", "--judge"],
+                                 env={"VERISTREAM_OPENAI_BASE_URL": ""})
+    assert missing.exit_code == 2 and "openai_base_url" in missing.output

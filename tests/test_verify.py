@@ -216,6 +216,19 @@ def test_replies_that_do_not_name_the_author_are_the_crowd(tmp_path: Path) -> No
         eng.close()
 
 
+def test_judge_replies_are_read_strictly() -> None:
+    from veristream.verify.judge import JudgeReport, agreement_reason, parse
+
+    keys = ["k1", "k2", "k3", "k4"]
+    reply = "[1] support\n2: Denies it\n[3] maybe?\n[9] deny\n[1] deny\n**[4]** question"
+    assert parse(reply, keys) == {"k1": "support", "k2": "deny", "k4": "query"}
+    assert parse("I cannot judge these posts.", keys) == {}
+    rep = JudgeReport("m", asked=3, read={"k1": "support", "k2": "deny"})
+    line = agreement_reason(rep, {"k1": "support", "k2": "comment"}, {"k2": "@bob"})
+    assert "agrees with the stance model on 1 of 2" in line and "@bob as deny (model: comment)" in line
+    assert "unavailable" in agreement_reason(JudgeReport("m", error="refused"), {}, {})
+
+
 def test_verify_never_refuses_and_reports_nothing_found(tmp_path: Path) -> None:
     eng = engine_with(tmp_path, [post("x1", "Great pizza at the new place downtown", "zed")])
     try:

@@ -388,11 +388,13 @@ class Engine:
         return reject
 
     def verify(self, claim: str, *, since: datetime | None = None, until: datetime | None = None,
-               limit: int = 10) -> "Verdict":
+               limit: int = 10, judge: "LLMJudge | bool | None" = None) -> "Verdict":
         """Check `claim` against the stored posts: each post's stance, independence (copies
         count once), credibility signals and community notes, a verdict (supported, refuted,
         contested, unverified) with a calibrated confidence and its reasons, and up to `limit`
-        posts for, against and neither (README: Verify)."""
+        posts for, against and neither (README: Verify). `judge`: an LLM's second reading of
+        the key posts' stances, shown beside them and never counted (None: as the setting
+        `verify_judge` says; False: none)."""
         from .verify import Verifier
 
         if self._closed:
@@ -400,7 +402,7 @@ class Engine:
         with self._verifier_lock:
             if self._verifier is None:
                 self._verifier = Verifier(self)
-        return self._verifier.verify(claim, since=since, until=until, limit=limit)
+        return self._verifier.verify(claim, since=since, until=until, limit=limit, judge=judge)
 
     # -- operations: stats, export, backup ----------------------------------------------
 
@@ -466,6 +468,7 @@ if TYPE_CHECKING:
     from .stats import Stats
     from .trends import Event, Trend
     from .verify import Verdict
+    from .verify.judge import LLMJudge
     from .notes import CommunityNotes, NotesIngestReport, ScoredNote, ScoreReport
 
 

@@ -93,6 +93,9 @@ class Settings:
     verify_stance_weights: str = _s("", "stance model weights (.npz from `veristream train stance`; empty: the shipped ones)")
     verify_veracity_weights: str = _s("", "veracity model weights (.npz from `veristream train veracity`; empty: the shipped ones)")
     verify_claims_weights: str = _s("", "claim-evidence model weights (.npz from `veristream train claims`; empty: the shipped ones)")
+    verify_judge: bool = _s(False, "a second reading of the key posts' stances by the OpenAI-compatible model at "
+                            "openai_base_url, shown beside the evidence and never counted in the verdict")
+    verify_judge_posts: int = _s(8, "key posts put to that judge per claim")
     verify_record: bool = _s(True, "remember decisive verdicts (verify/verdicts.jsonl in the data directory) for authors' past record")
     api_host: str = _s("127.0.0.1", "address `veristream serve` listens on (0.0.0.0: every interface)")
     api_port: int = _s(8080, "port `veristream serve` listens on (0: any free port)")
@@ -159,6 +162,10 @@ class Settings:
                 raise SettingsError(f"{k} must be at least 1, got {getattr(s, k)!r}")
         if s.ask_post_chars < 40:
             raise SettingsError(f"ask_post_chars must be at least 40, got {s.ask_post_chars!r}")
+        if s.verify_judge and not s.openai_base_url:
+            raise SettingsError("verify_judge needs a server: set openai_base_url too, e.g. http://127.0.0.1:8000/v1")
+        if s.verify_judge_posts < 1:
+            raise SettingsError(f"verify_judge_posts must be at least 1, got {s.verify_judge_posts!r}")
         if s.verify_posts < 1 or s.verify_min_sources < 1 or s.verify_crowd_posts < 0 or s.verify_reply_window_s < 0:
             raise SettingsError("verify_posts and verify_min_sources must be at least 1, verify_crowd_posts and "
                                 "verify_reply_window_s at least 0")

@@ -79,3 +79,28 @@ def _contents(obj: dict) -> Iterator[str]:
         part = (ch.get("delta") or ch.get("message") or {}).get("content") or ch.get("text")
         if part:
             yield part
+
+
+def chat(base_url: str, model: str, api_key: str, messages: list[dict[str, str]], *, max_tokens: int = 120,
+         temperature: float = 0.0, timeout_s: float = 60.0) -> str:
+    """One non-streamed chat completion's text (for short structured replies such as the
+    verify judge's); errors are `ComposerError`s naming the server."""
+    url = base_url.rstrip("/")
+    key = api_key or os.environ.get("OPENAI_API_KEY", "")
+    body = {"model": model or "default", "messages": messages, "stream": False, "max_tokens": max_tokens,
+            "temperature": temperature}
+    headers = {"Content-Type": "application/json"}
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    req = urllib.request.Request(url + "/chat/completions", json.dumps(body).encode(), headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout_s) as resp:  # noqa: S310 (a URL the user configured)
+            obj = json.loads(resp.read(1 << 20))
+    except urllib.error.HTTPError as e:
+        detail = e.read(300).decode("utf-8", "replace").strip()
+        raise ComposerError(f"{url}: HTTP {e.code} {detail}") from None
+    except (urllib.error.URLError, OSError) as e:
+        raise ComposerError(f"{url}: {getattr(e, 'reason', e)}") from None
+    except ValueError as e:
+        raise ComposerError(f"{url}: not JSON: {e}") from None
+    return "".join(_contents(obj))

@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ..model import iso
 from .credibility import Credibility
 from .independence import Corroboration
 from .veracity import Veracity
+
+if TYPE_CHECKING:
+    from .judge import JudgeReport
 
 VERDICTS = ("supported", "refuted", "contested", "unverified")
 SIDES = ("for", "against", "other")
@@ -68,6 +72,7 @@ class EvidencePost:
     counted: bool = False  # stands for an independent source of its side
     similarity: float | None = None  # to the claim (MiniLM cosine), when vectors took part
     reply_to: str | None = None
+    judge: str | None = None  # the LLM judge's reading of its stance, when one was asked (never counted)
 
     def to_dict(self) -> dict:
         return {
@@ -82,6 +87,7 @@ class EvidencePost:
             "crowd": veracity_dict(self.crowd) if self.crowd else None,
             "counted": self.counted, "reply_to": self.reply_to,
             "similarity": round(self.similarity, 3) if self.similarity is not None else None,
+            "judge": self.judge,
         }
 
 
@@ -108,6 +114,7 @@ class Verdict:
     posts_considered: int = 0
     retrieval_mode: str = "lexical"
     took_ms: float = 0.0
+    judge: JudgeReport | None = None  # when an LLM judge was asked
 
     def to_dict(self) -> dict:
         return {
@@ -125,6 +132,7 @@ class Verdict:
             "stream_now": iso(self.stream_now) if self.stream_now else None,
             "posts_considered": self.posts_considered, "retrieval": {"mode": self.retrieval_mode},
             "took_ms": round(self.took_ms, 1),
+            "judge": self.judge.to_dict() if self.judge is not None else None,
         }
 
 

@@ -16,6 +16,7 @@ import orjson
 
 from ..model import iso
 from .base import EvidencePost, Verdict, VerifyError
+from .judge import LLMJudge
 
 LETTER = {"support": "S", "deny": "D", "query": "Q", "comment": "C"}
 
@@ -26,9 +27,14 @@ LETTER = {"support": "S", "deny": "D", "query": "Q", "comment": "C"}
 @click.option("--until", help="Only posts at/before this time (same forms as --since).")
 @click.option("-n", "--limit", type=click.IntRange(1, 200), default=8, show_default=True,
               help="Posts shown for, against and neither (the verdict weighs every post found).")
+@click.option("--judge/--no-judge", default=None, help="A second reading of the key posts' stances by an "
+              "OpenAI-compatible model, shown beside them, never counted (setting verify_judge).")
+@click.option("--base-url", help="Server for --judge, e.g. http://127.0.0.1:8000/v1 (setting openai_base_url).")
+@click.option("--openai-model", help="Model name for --judge (setting openai_model).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object: verdict, reasons, evidence for and against.")
 @click.pass_obj
-def verify(obj: Any, claim: str, since: str | None, until: str | None, limit: int, as_json: bool) -> None:
+def verify(obj: Any, claim: str, since: str | None, until: str | None, limit: int, judge: bool | None,
+           base_url: str | None, openai_model: str | None, as_json: bool) -> None:
     """Check CLAIM against the stored posts: what the stream says for and against it, how
     independent and credible that is, and a verdict (supported, refuted, contested,
     unverified) with its confidence and reasons. Both sides are always shown.
@@ -42,9 +48,17 @@ def verify(obj: Any, claim: str, since: str | None, until: str | None, limit: in
     eng = obj.engine(readonly=True)
     try:
         now = eng.now()
+        s = eng.settings
+        llm: LLMJudge | bool = False
+        if s.verify_judge if judge is None else judge:
+            try:
+                llm = LLMJudge(base_url or s.openai_base_url, openai_model or s.openai_model, s.openai_api_key,
+                               s.openai_timeout_s, s.verify_judge_posts, s.ask_post_chars)
+            except ValueError as e:
+                raise click.UsageError(str(e)) from None
         try:
             v = eng.verify(claim, since=parse_when(since, now, "since"), until=parse_when(until, now, "until"),
-                           limit=limit)
+                           limit=limit, judge=llm)
         except VerifyError as e:
             raise click.ClickException(str(e)) from None
         except ValueError as e:
@@ -126,6 +140,8 @@ def _signals(p: EvidencePost) -> str:
                 bits.append(f"{s.value} {s.name.replace('_', ' ')}")
     if p.crowd is not None:
         bits.append(f"replies: {p.crowd.replies} ({p.crowd.deny} deny, {p.crowd.query} query)")
+    if p.judge is not None:
+        bits.append(f"LLM judge: {p.judge}")
     return " · ".join(bits)
 
 

@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
+from itertools import zip_longest
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +39,7 @@ from .base import EvidencePost, NoteRef, Verdict, VerifyError
 from .claims import ClaimModel
 from .credibility import AuthorRecord, assess
 from .independence import Corroboration, Item, corroboration
+from .judge import JudgeReport, LLMJudge, agreement_reason
 from .linear import Weights, WeightsError
 from .record import VerdictLog
 from .stance import STANCES, StanceInput, StanceModel, TextEncoder
@@ -95,7 +97,9 @@ class Verifier:
         self.log = VerdictLog(engine.data_dir / "verify" / "verdicts.jsonl") if self.settings.verify_record else None
 
     def verify(self, claim: str, *, since: datetime | None = None, until: datetime | None = None,
-               limit: int = 10) -> Verdict:
+               limit: int = 10, judge: LLMJudge | bool | None = None) -> Verdict:
+        """`judge`: an LLM's second reading of the key posts, shown, never counted (None: as
+        the setting `verify_judge` says, with the openai_* settings; False: none)."""
         t0 = time.perf_counter()
         eng, s = self.engine, self.settings
         claim = " ".join((claim or "").split())[:MAX_CLAIM_CHARS]
@@ -161,6 +165,12 @@ class Verifier:
                     lists["other"][:limit], support, against,
                     sum(e.stance == "query" for e in ev), sum(e.stance == "comment" and e.side == "other" for e in ev),
                     crowd, notes_ok, dec.raw, since, until, now, len(posts), mode)
+        if judge is None and s.verify_judge:
+            judge = LLMJudge(s.openai_base_url, s.openai_model, s.openai_api_key, s.openai_timeout_s,
+                             s.verify_judge_posts, s.ask_post_chars)
+        if isinstance(judge, LLMJudge):
+            v.judge = self._judge(judge, claim, lists)
+            v.reasons.append(agreement_reason(v.judge, {e.key: e.stance for e in ev}, {e.key: "@" + e.author for e in ev}))
         if self.log is not None:
             counted = {e.key: e.author_id for e in ev if e.counted}
             self.log.add(v, [counted[k] for k in support.counted if k in counted],
@@ -176,6 +186,18 @@ class Verifier:
         r = eng.retrieve_many([RetrieveQuery(claim, f, self.settings.verify_posts, all_posts=True)])[0]
         hits = [h for h in r.hits if about(h, len(r.keywords), self.settings.dense_min_similarity)]
         return hits, r.mode
+
+    def _judge(self, judge: LLMJudge, claim: str, lists: dict[str, list[EvidencePost]]) -> JudgeReport:
+        """The judge reads the posts that decide the verdict: each side's strongest in turn,
+        then the questions and comments."""
+        order: list[EvidencePost] = []
+        for pair in zip_longest(lists["for"], lists["against"]):
+            order += [e for e in pair if e is not None]
+        order += lists["other"]
+        report = judge.judge(claim, [(e.key, e.text) for e in order])
+        for e in order:
+            e.judge = report.read.get(e.key)
+        return report
 
     def _parents(self, posts: list[Post]) -> dict[str, tuple[Post, int]]:
         """For each reply whose parent is stored: (parent, the parent's depth: 1 for a post

@@ -443,7 +443,7 @@
     const who = typeof a === "string" ? a : (a && (a.handle || a.id)) || post.handle || "";
     const text = post.text || x.text || x.title || x.reason || JSON.stringify(x).slice(0, 300);
     const bits = [];
-    for (const k of ["stance", "confidence", "credibility", "score", "time", "created_at"]) {
+    for (const k of ["stance", "stance_confidence", "judge", "confidence", "credibility", "score", "time", "created_at"]) {
       if (x[k] !== undefined && x[k] !== null && typeof x[k] !== "object") bits.push(`${k} ${x[k]}`);
     }
     const li = el("li", { class: "evidence" },
