@@ -38,18 +38,7 @@ class OpenAIComposer(Composer):
         p = build(ev, self.max_posts, self.max_chars)
         body = {"model": self.model or "default", "messages": p.messages, "stream": True,
                 "max_tokens": self.max_tokens, "temperature": self.temperature}
-        headers = {"Content-Type": "application/json", "Accept": "text/event-stream"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        req = urllib.request.Request(self.base_url + "/chat/completions", json.dumps(body).encode(), headers,
-                                     method="POST")
-        try:
-            resp = urllib.request.urlopen(req, timeout=self.timeout_s)  # noqa: S310 (a URL the user configured)
-        except urllib.error.HTTPError as e:
-            detail = e.read(300).decode("utf-8", "replace").strip()
-            raise ComposerError(f"{self.base_url}: HTTP {e.code} {detail}") from None
-        except (urllib.error.URLError, OSError) as e:
-            raise ComposerError(f"{self.base_url}: {getattr(e, 'reason', e)}") from None
+        resp = _post(self.base_url, body, self.api_key, self.timeout_s, stream=True)
         return Draft(p.sources, self._stream(resp), withheld=p.withheld)
 
     def _stream(self, resp) -> Iterator[str]:
@@ -86,21 +75,30 @@ def chat(base_url: str, model: str, api_key: str, messages: list[dict[str, str]]
     """One non-streamed chat completion's text (for short structured replies such as the
     verify judge's); errors are `ComposerError`s naming the server."""
     url = base_url.rstrip("/")
-    key = api_key or os.environ.get("OPENAI_API_KEY", "")
     body = {"model": model or "default", "messages": messages, "stream": False, "max_tokens": max_tokens,
             "temperature": temperature}
-    headers = {"Content-Type": "application/json"}
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    req = urllib.request.Request(url + "/chat/completions", json.dumps(body).encode(), headers, method="POST")
     try:
-        with urllib.request.urlopen(req, timeout=timeout_s) as resp:  # noqa: S310 (a URL the user configured)
+        with _post(url, body, api_key or os.environ.get("OPENAI_API_KEY", ""), timeout_s) as resp:
             obj = json.loads(resp.read(1 << 20))
-    except urllib.error.HTTPError as e:
-        detail = e.read(300).decode("utf-8", "replace").strip()
-        raise ComposerError(f"{url}: HTTP {e.code} {detail}") from None
-    except (urllib.error.URLError, OSError) as e:
-        raise ComposerError(f"{url}: {getattr(e, 'reason', e)}") from None
+    except OSError as e:
+        raise ComposerError(f"{url}: {e}") from None
     except ValueError as e:
         raise ComposerError(f"{url}: not JSON: {e}") from None
     return "".join(_contents(obj))
+
+
+def _post(base_url: str, body: dict, api_key: str, timeout_s: float, stream: bool = False):
+    """POST {base_url}/chat/completions: the open response, or a `ComposerError` naming the server."""
+    headers = {"Content-Type": "application/json"}
+    if stream:
+        headers["Accept"] = "text/event-stream"
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    req = urllib.request.Request(base_url + "/chat/completions", json.dumps(body).encode(), headers, method="POST")
+    try:
+        return urllib.request.urlopen(req, timeout=timeout_s)  # noqa: S310 (a URL the user configured)
+    except urllib.error.HTTPError as e:
+        detail = e.read(300).decode("utf-8", "replace").strip()
+        raise ComposerError(f"{base_url}: HTTP {e.code} {detail}") from None
+    except (urllib.error.URLError, OSError) as e:
+        raise ComposerError(f"{base_url}: {getattr(e, 'reason', e)}") from None
