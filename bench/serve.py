@@ -7,8 +7,10 @@ ingested at 5,000/s through the API, all on loopback.
 
 1. Preload: `--preload` demo posts are replayed into a fresh data directory (max mode, the
    `veristream replay --speed max` path), so searches run over an index of that size.
-2. The server is `veristream serve --no-sources` in its own process (uvicorn, one worker:
-   what a user runs), started on a free loopback port with a known API token.
+2. The server is `veristream serve --no-sources` in its own process (what a user runs:
+   `--readers N` reader processes answering searches beside the writing one, the setting
+   `api_readers` by default; `--readers 0`: one process), started on a free loopback port
+   with a known API token.
 3. The load, from this (second) process with asyncio and httpx2, for `--seconds`:
    * `--clients` clients, each in a loop: a search (`GET /v1/search`, a 2-3-word query drawn
      from the stream's own words) or, with probability `--ask-share`, a question
@@ -23,7 +25,10 @@ ingested at 5,000/s through the API, all on loopback.
    server): the difference is what HTTP, JSON and the server add.
 
 Progress goes to stderr; the last line on stdout is one JSON object with `search_p50_ms`,
-`search_p99_ms`, `ask_p95_ms`, `ingest_posts_per_s`, `errors` and the rest.
+`search_p99_ms`, `ask_p95_ms`, `ingest_posts_per_s`, `errors` and the rest: among them the
+CPU seconds the load generator, the writing process and the readers used during the load
+(`cpu_s_during_load`), and the server's own view of the searches from its `/metrics`
+(`server_side_search`: the histogram bucket holding its p99, how many took over 50 ms).
 """
 
 from __future__ import annotations
@@ -102,13 +107,14 @@ def ingest_batches(rate: float, seconds: float, batch: int) -> list[bytes]:
 
 # -- the server ------------------------------------------------------------------------------------
 
-def start_server(data: Path, settings: dict[str, str]) -> tuple[subprocess.Popen, str]:
+def start_server(data: Path, settings: dict[str, str], readers: int | None = None) -> tuple[subprocess.Popen, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERISTREAM_")}
     env["VERISTREAM_API_TOKEN"] = TOKEN
     env.update({f"VERISTREAM_{k.upper()}": v for k, v in settings.items()})
+    extra = [] if readers is None else ["--readers", str(readers)]
     proc = subprocess.Popen([sys.executable, "-m", "veristream.cli", "--data-dir", str(data), "serve", "--no-sources",
-                             "--port", "0", "-q"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-                            env=env, cwd=ROOT)
+                             "--port", "0", "-q", *extra], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            text=True, env=env, cwd=ROOT)
     assert proc.stderr is not None
     line = proc.stderr.readline()
     m = re.search(r"serving (http://\S+)", line)
@@ -116,6 +122,28 @@ def start_server(data: Path, settings: dict[str, str]) -> tuple[subprocess.Popen
         proc.kill()
         raise SystemExit(f"the server did not start: {line}{proc.stderr.read()}")
     return proc, m.group(1).rstrip("/")
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a live process has used so far (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds of the server process and of its children (the reader processes)."""
+    kids = []
+    for d in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if d.isdigit():
+            try:
+                if int(Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    kids.append(int(d))
+            except (OSError, ValueError, IndexError):
+                pass
+    return {"writer": round(cpu_seconds(pid), 1), "readers": round(sum(cpu_seconds(k) for k in kids), 1)}
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -203,6 +231,28 @@ async def load(url: str, args: argparse.Namespace, queries: list[str], bodies: l
             "accepted": accepted[0], "elapsed_s": elapsed}
 
 
+def server_search_p99(url: str) -> dict[str, Any]:
+    """The server's own view of the searches (its /metrics histogram: request received to
+    first byte): the bucket holding its p99. Against the client's p99 it tells whether the tail
+    is spent in the server or before it (client, kernel queues, the CPU the client waits for)."""
+    import httpx2
+
+    text = httpx2.get(url + "/metrics", timeout=30).text
+    buckets = []
+    for labels, n in re.findall(r'^veristream_http_request_duration_seconds_bucket\{([^}]*)\} (\S+)$', text,
+                                 re.MULTILINE):
+        lab = dict(re.findall(r'(\w+)="([^"]*)"', labels))
+        if (lab.get("method"), lab.get("route"), lab.get("status")) == ("GET", "/v1/search", "200"):
+            buckets.append((float(lab["le"]), float(n)))
+    if not buckets:
+        return {}
+    buckets.sort()
+    total = buckets[-1][1]
+    p99 = next(le for le, n in buckets if n >= 0.99 * total)
+    over50 = total - next(n for le, n in buckets if le >= 0.05)
+    return {"searches": int(total), "p99_at_most_ms": p99 * 1000, "over_50ms": int(over50)}
+
+
 def http_idle(url: str, queries: list[str]) -> list[float]:
     import httpx2
 
@@ -245,6 +295,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--rate", type=float, default=5000, help="posts/s offered to POST /v1/posts (5000)")
     ap.add_argument("--batch", type=int, default=500, help="posts per POST /v1/posts request (500)")
     ap.add_argument("--peer-queries", type=int, default=300, help="queries for the no-load comparison (300)")
+    ap.add_argument("--readers", type=int, default=None,
+                    help="`serve --readers`: processes answering searches beside the writer (default: the setting "
+                         "api_readers; 0: one process)")
     ap.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                     help="server setting for this run (e.g. --set vectors=false); repeatable")
     ap.add_argument("--data-dir", help="where the data goes (default: a temp dir, deleted at the end)")
@@ -255,6 +308,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     t_start = time.monotonic()
+    load_before = [round(x, 2) for x in os.getloadavg()]  # what else ran: a busy machine inflates every figure
     settings = dict(s.partition("=")[::2] for s in args.set)
     settings = {k.strip(): v.strip() for k, v in settings.items()}
     from veristream import Settings
@@ -266,10 +320,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         queries, preload_s = preload(data, args.preload, settings)
         bodies = ingest_batches(args.rate, args.seconds, args.batch)
-        proc, url = start_server(data, settings)
+        proc, url = start_server(data, settings, args.readers)
         try:
             log(f"server at {url}; load: {args.clients} clients, {args.rate:,.0f} posts/s offered, {args.seconds:.0f}s")
+            cpu0, own0 = server_cpu(proc.pid), time.process_time()
             res = asyncio.run(load(url, args, queries, bodies))
+            cpu1, own1 = server_cpu(proc.pid), time.process_time()
+            # Where the cores went during the load: on 2 cores, 2 x load_s is all there is.
+            res["cpu_s"] = {"load_generator": round(own1 - own0, 1),
+                            **{k: round(cpu1[k] - cpu0[k], 1) for k in cpu1}}
+            res["server_side"] = server_search_p99(url)
             log(f"load done: {len(res['search_ms']):,} searches, {len(res['ask_ms']):,} asks, "
                 f"{res['accepted']:,} posts accepted, errors {res['errors'] or 0}")
             peer = random.Random(3).sample(queries, min(args.peer_queries, len(queries)))
@@ -295,12 +355,13 @@ def main(argv: list[str] | None = None) -> int:
         "peer_http_idle_search_p50_ms": pct(idle_http, 50), "peer_http_idle_search_p99_ms": pct(idle_http, 99),
         "peer_in_process_search_p50_ms": pct(inproc, 50), "peer_in_process_search_p99_ms": pct(inproc, 99),
         "preload_posts": args.preload, "preload_s": round(preload_s, 1), "load_s": round(res["elapsed_s"], 1),
+        "cpu_s_during_load": res["cpu_s"], "server_side_search": res["server_side"],
     }
     out["targets_met"] = {"search_p99_ms": out["search_p99_ms"] is not None and out["search_p99_ms"] <= 50,
                           "errors": out["errors"] == 0}
     out["options"] = {k: v for k, v in vars(args).items() if k != "data_dir"} | {"settings": settings}
     out["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count(),
-                      "load_avg": [round(x, 2) for x in os.getloadavg()]}
+                      "load_avg_before": load_before, "load_avg": [round(x, 2) for x in os.getloadavg()]}
     out["elapsed_s"] = round(time.monotonic() - t_start, 1)
     print(json.dumps(out))
     return 0

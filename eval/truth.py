@@ -11,10 +11,12 @@
   (source posts included, as the task scored them). Veracity: accuracy and macro-F1 over
   true / false / unverified of the 25 dev threads; the text layer learns from PHEME's
   rumour source posts minus the Germanwings event, and reply stances come from the stance
-  model (never the gold labels).
+  model (never the gold labels). `veracity_gold_stance` is a diagnostic only: the same
+  split with the annotators' reply stances (the crowd features without stance errors).
 * Climate-FEVER (`dev.jsonl` is the only file): 5-fold cross-validation by claim (seed 0);
   per fold, the pair model is trained on the other four folds and the two thresholds of the
-  aggregation rule are tuned on the other folds' out-of-fold predictions. Claim-label
+  aggregation rule are tuned by nested cross-validation inside them (out-of-fold
+  predictions of models trained on three of the four), never on the test fold. Claim-label
   accuracy over the four labels, majority baseline alongside.
 * `--rumoureval PATH` / `--climate-fever PATH`: the models trained above (RumourEval train
   split; Climate-FEVER on all of dev.jsonl) score every thread / claim of PATH.
@@ -100,6 +102,15 @@ def rumoureval(enc, path: Path, pheme: Path | None, extra: list[Path]) -> tuple[
         **label_scores([train[i].veracity for i in lab_tr], [T.VE.LABELS[int(loeo[i].argmax())] for i in lab_tr],
                        T.VE.LABELS)}
     out["verdict_rule"] = verdict_rule_scores(dev, Pdev, V, vw)
+    # The ceiling of the crowd signal: the same veracity model trained and scored with the
+    # annotators' reply stances in place of the stance model's (no run-time path has them),
+    # so a miss here is the features', not the stance model's.
+    gw, _ = T.fit_veracity(enc, train, gold_stance(dtr.y), rows, [T.DEV_EVENT], sorted(D.DEV_THREADS))
+    Vg = T.veracity_proba(gw, enc, dev, gold_stance(ddev.y))
+    out["veracity_gold_stance"] = {
+        "split": "as veracity, but reply stances are the gold labels in training and scoring (the crowd signal "
+                 "without stance-model errors; a diagnostic, not a run-time figure)",
+        **label_scores([t.veracity for t in dev], [T.VE.LABELS[int(k)] for k in Vg.argmax(axis=1)], T.VE.LABELS)}
     extras = {}
     for p in extra:
         th = D.read_threads(p)
@@ -117,6 +128,13 @@ def rumoureval(enc, path: Path, pheme: Path | None, extra: list[Path]) -> tuple[
                                            T.VE.LABELS)
         extras[str(p)] = res
     return out, extras
+
+
+def gold_stance(y: np.ndarray) -> np.ndarray:
+    """Stance 'probabilities' from gold labels: one-hot, uniform where a post has none."""
+    P = np.full((len(y), 4), 0.25, np.float32)
+    P[y >= 0] = np.eye(4, dtype=np.float32)[y[y >= 0]]
+    return P
 
 
 def verdict_rule_scores(dev: list[D.Thread], Pdev: np.ndarray, V: np.ndarray, vw) -> dict:
@@ -143,23 +161,33 @@ def climate(enc, path: Path, extra: list[Path]) -> tuple[dict, dict]:
     claims = D.read_claims(path)
     X, y, g = T.claim_pairs(enc, claims)
     folds = T._folds(g)
-    # Out-of-fold evidence probabilities, 5 folds by claim.
-    P = np.zeros((len(X), 3), np.float32)
-    for a, b in folds:
-        a = a[y[a] >= 0]
-        P[b] = T._fit(X[a], y[a], T.CLAIMS_C, 3).proba(X[b])
+    ok = y >= 0
+    fold_of = np.zeros(len(X), int)
+    for k, (_, b) in enumerate(folds):
+        fold_of[b] = k
     pred = [""] * len(claims)
     ev_right = []
-    for a, b in folds:
+    for k, (a, b) in enumerate(folds):
+        # Nested: the thresholds are tuned on inner out-of-fold predictions over the four
+        # training folds (each predicted by a model of the other three), so the test fold's
+        # labels reach neither the pair model nor the thresholds.
+        Q = np.zeros((len(X), 3), np.float32)
+        for j, (_, b2) in enumerate(folds):
+            if j != k:
+                inner = np.where(ok & (fold_of != k) & (fold_of != j))[0]
+                Q[b2] = T._fit(X[inner], y[inner], T.CLAIMS_C, 3).proba(X[b2])
         tr_claims = sorted(set(g[a].tolist()))
         te_claims = sorted(set(g[b].tolist()))
-        ts, tr = T.tune_thresholds(P[a], _regroup(g[a], tr_claims), [claims[i] for i in tr_claims])
+        ts, tr = T.tune_thresholds(Q[a], _regroup(g[a], tr_claims), [claims[i] for i in tr_claims])
+        P = np.zeros((len(X), 3), np.float32)
+        P[b] = T._fit(X[a[ok[a]]], y[a[ok[a]]], T.CLAIMS_C, 3).proba(X[b])
         for i in te_claims:
             labs = [CL.label_of(p, ts, tr) for p in P[g == i]]
             pred[i] = CL.aggregate(labs)
             ev_right += [lab == e.label for lab, e in zip(labs, claims[i].evidences) if e.label]
     gold = [c.label for c in claims]
-    res = {"split": "Climate-FEVER dev.jsonl, 5-fold cross-validation by claim (sklearn GroupKFold: deterministic)",
+    res = {"split": "Climate-FEVER dev.jsonl, 5-fold cross-validation by claim (sklearn GroupKFold: deterministic); "
+                    "thresholds tuned by nested 4-fold CV inside the training folds",
            **label_scores(gold, pred, D.CLAIM_LABELS), "evidence_accuracy": r3(np.mean(ev_right))}
     extras = {}
     if extra:

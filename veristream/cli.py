@@ -490,10 +490,13 @@ def demo(obj: Ctx, posts: int, speed: float | None, rate: float) -> None:
               help="Seconds to wait for a Jetstream host before serving the demo stream instead.")
 @click.option("--open/--no-open", "open_page", default=None,
               help="Open the page in a browser (default: in a terminal of a graphical session).")
+@click.option("--readers", type=click.IntRange(-1, 64), default=None,
+              help="Processes answering searches beside the writing one (setting api_readers; -1: one per core, "
+                   "at most 4; 0: a single process).")
 @click.option("-q", "--quiet", is_flag=True, help="No status lines while serving.")
 @click.pass_obj
 def serve(obj: Ctx, host: str | None, port: int | None, sources: tuple[str, ...], demo: bool, no_sources: bool,
-          probe_timeout: float, open_page: bool | None, quiet: bool) -> None:
+          probe_timeout: float, open_page: bool | None, readers: int | None, quiet: bool) -> None:
     """Serve the web page, the REST and OpenAI-compatible API and the live feed, following
     live sources into the data directory (README: Serve). Prints the address; Ctrl-C stops.
 
@@ -510,7 +513,8 @@ def serve(obj: Ctx, host: str | None, port: int | None, sources: tuple[str, ...]
     eng = obj.engine()
     try:
         res = api_server.run_server(eng, plan, settings, host or settings.api_host,
-                                    settings.api_port if port is None else port, quiet=quiet, open_page=open_page)
+                                    settings.api_port if port is None else port, quiet=quiet, open_page=open_page,
+                                    readers=readers)
     except api_server.ServeError as e:
         raise click.UsageError(str(e)) from None
     finally:

@@ -104,6 +104,12 @@ class Settings:
     api_read_token_required: bool = _s(False, "require the token on read endpoints too (search, ask, feed, page data)")
     api_cors_origins: str = _s("", "comma-separated origins allowed to call the API from other sites (empty: CORS off)")
     api_max_body_mb: float = _s(32.0, "largest request body the API reads (POST /v1/posts batches included)")
+    api_readers: int = _s(-1, "processes of `veristream serve` answering searches, posts and stories from a read-only "
+                          "engine, beside the one that writes (-1: one per core, at most 4; 0: one process does "
+                          "everything)")
+    api_writer_nice: int = _s(0, "with reader processes, how much lower the writing process's threads run (ingest, "
+                              "answers, embedding...: nice increment, 0..19), so searches win the CPU when cores "
+                              "are short")
     notes_lambda_intercept: float = _s(0.15, "community notes scoring: regularisation of the intercepts (published 0.15, "
                                        "5x the factors': a note scores high only if raters on both sides find it helpful)")
     notes_lambda_factor: float = _s(0.03, "community notes scoring: regularisation of the rater and note factors (published 0.03)")
@@ -180,6 +186,10 @@ class Settings:
                 raise SettingsError(f"{k} must be at least 1, got {getattr(s, k)!r}")
         if not 0 <= s.api_port <= 65535:
             raise SettingsError(f"api_port must be within 0..65535, got {s.api_port!r}")
+        if not 0 <= s.api_writer_nice <= 19:
+            raise SettingsError(f"api_writer_nice must be within 0..19, got {s.api_writer_nice!r}")
+        if s.api_readers < -1:
+            raise SettingsError(f"api_readers must be -1 (one per core), 0 or more, got {s.api_readers!r}")
         if not s.api_max_body_mb > 0:
             raise SettingsError(f"api_max_body_mb must be greater than 0, got {s.api_max_body_mb!r}")
         if s.sources:

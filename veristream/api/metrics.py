@@ -8,12 +8,13 @@ Prometheus scrapes, so nothing is counted twice and nothing runs in between.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
+from prometheus_client.samples import Sample
 
 if TYPE_CHECKING:
     from .app import ApiContext
@@ -21,13 +22,22 @@ if TYPE_CHECKING:
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
+RequestSample = tuple[str, dict[str, str], float]  # (sample name, labels, value) of the request histogram
+
+
 class ApiMetrics:
     def __init__(self, api: "ApiContext"):
         self.registry = r = CollectorRegistry(auto_describe=True)
+        # This process's request latencies live in a registry of their own: `/metrics` shows them
+        # summed with those of the reader processes (`peers`, veristream.api.split), one family.
+        self._own = CollectorRegistry(auto_describe=True)
         self.requests = Histogram(
             "veristream_http_request_duration_seconds",
-            "Time to the response's first byte, by route template (SSE streams: until they start)",
-            ["method", "route", "status"], buckets=LATENCY_BUCKETS, registry=r)
+            "Time to the response's first byte, by route template (SSE streams: until they start); with reader "
+            "processes, summed over all of them and the writer",
+            ["method", "route", "status"], buckets=LATENCY_BUCKETS, registry=self._own)
+        self.peers: Callable[[], list[RequestSample]] | None = None
+        r.register(_Requests(self))
         self.ingested = Counter("veristream_posts_ingested", "Posts accepted by the core (new posts, every source)",
                                 registry=r)
         self.updated = Counter("veristream_posts_updated", "Newer versions of stored posts accepted by the core",
@@ -41,6 +51,37 @@ class ApiMetrics:
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+    def request_samples(self) -> list[RequestSample]:
+        """This process's request histogram as plain data (what a reader hands the writer)."""
+        return [(x.name, dict(x.labels), x.value) for m in self.requests.collect() for x in m.samples
+                if not x.name.endswith("_created")]
+
+
+class _Requests(Collector):
+    """The request histogram: this process's, plus the peers' (reader processes), summed by
+    labels. A reader that restarts starts its counts again: the sum dips, read as a reset."""
+
+    def __init__(self, metrics: ApiMetrics):
+        self.metrics = metrics
+
+    def describe(self) -> list[Metric]:
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        m = self.metrics
+        own = next(iter(m.requests.collect()))
+        peers = m.peers() if m.peers is not None else []
+        if not peers:
+            yield own
+            return
+        sums: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+        for name, labels, value in m.request_samples() + peers:
+            k = (name, tuple(sorted(labels.items())))
+            sums[k] = sums.get(k, 0.0) + value
+        fam = Metric(own.name, own.documentation, "histogram")
+        fam.samples = [Sample(name, dict(labels), value) for (name, labels), value in sums.items()]
+        yield fam
 
 
 class _EngineCollector(Collector):

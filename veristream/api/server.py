@@ -3,6 +3,9 @@
     sources (threads) --> SourceRunner's bounded queue --> Engine (one writer)
     uvicorn (main thread: event loop + thread pool) --> create_app(engine) --> Engine
 
+With `api_readers` > 0 (veristream.api.split), reader processes accept the public connections
+and answer searches from read-only engines; this process then serves only what they forward
+(ingest, answers, the feed...) on a loopback port, so searches never wait for this GIL.
 uvicorn runs on the main thread so that Ctrl-C and SIGTERM stop it gracefully (open SSE
 streams get a few seconds to end); then the sources stop, what they queued is written, and the
 caller closes the engine.
@@ -18,6 +21,10 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from types import FrameType
+from typing import TYPE_CHECKING
+
+import uvicorn
 
 from ..engine import Engine
 from ..ingest import IngestResult
@@ -26,6 +33,9 @@ from ..sources.base import Source
 from ..sources.runner import SourceRunner
 from .app import create_app
 from .auth import load_or_create_token
+
+if TYPE_CHECKING:
+    from .split import ReaderPool
 
 STATUS_EVERY_S = 30.0
 # Longer than the usual clients' idle-connection expiry (5-15 s), so a client never reuses a
@@ -71,25 +81,49 @@ def url_of(sock: socket.socket) -> str:
 
 
 def run_server(engine: Engine, sources: Sequence[Source], settings: Settings, host: str, port: int, *,
-               quiet: bool = False, open_page: bool = False, echo: Callable[[str], None] | None = None) -> ServeResult:
+               quiet: bool = False, open_page: bool = False, echo: Callable[[str], None] | None = None,
+               readers: int | None = None) -> ServeResult:
     """Serve `engine` (and follow `sources` into it) until Ctrl-C or SIGTERM. Blocks; the
-    engine stays open (the caller closes it). `open_page`: open the page in a browser."""
-    import uvicorn
+    engine stays open (the caller closes it). `open_page`: open the page in a browser.
+    `readers` (default: the setting `api_readers`): processes serving the read endpoints
+    beside this one (veristream.api.split); 0: everything in this process."""
+    from .split import ReaderPool, default_readers
 
     say = echo or (lambda line: print(line, file=sys.stderr, flush=True))
     # One process serves requests beside the writer thread: hand the GIL over every 1 ms rather
     # than 5 ms, so a short search does not wait out the writer's slices (bench/serve.py: search
     # p50 under ingest 93 -> 48 ms on the 2-core machine).
     sys.setswitchinterval(0.001)
+    n_readers = settings.api_readers if readers is None else readers
+    if n_readers < 0:
+        n_readers = default_readers()
+    if engine.readonly or sys.platform == "win32":
+        n_readers = 0  # nothing writes here (nothing to get away from); or no fd passing (Windows)
     token = load_or_create_token(engine.data_dir, settings)
     app = create_app(engine, settings, token=token.value)
     sock = bind(host, port)
     url = url_of(sock)
     result = ServeResult(url)
+    pool: ReaderPool | None = None
+    served = sock
+    if n_readers:
+        # The readers accept on the public socket; this process serves what they forward on a
+        # loopback port of its own and never accepts a public connection.
+        served = bind("127.0.0.1", 0)
+        pool = ReaderPool(n_readers, engine.data_dir, settings, token.value, sock, url_of(served), say)
     runner = SourceRunner(engine, list(sources)) if sources else None
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", ws="none",
                             timeout_graceful_shutdown=3, timeout_keep_alive=KEEP_ALIVE_S)
-    server = uvicorn.Server(config)
+    server = _Server(config, pool)
+    if pool is not None:
+        app.state.api.metrics.peers = pool.request_samples  # /metrics: request latencies of every process
+        try:
+            pool.start()
+        except RuntimeError as e:
+            served.close()
+            sock.close()
+            app.state.api.close()
+            raise ServeError(f"{e}; serve with --readers 0 to keep everything in one process") from None
 
     say(f"veristream: serving {url} (the page; API under /v1, schema at /openapi.json, "
         f"OpenAI-compatible at {url}v1) — Ctrl-C to stop")
@@ -99,6 +133,9 @@ def run_server(engine: Engine, sources: Sequence[Source], settings: Settings, ho
         say(f"  API token, shown once (kept in {token.path}): {token.value}")
     elif token.path is not None:
         say(f"  API token for writing (POST /v1/posts): in {token.path}")
+    if pool is not None:
+        say(f"  searches served by {n_readers} reader process{'es' if n_readers > 1 else ''} beside this writing "
+            "one (setting api_readers)")
     if runner is not None:
         names = ", ".join(s.name for s in sources)
         say(f"  following {names} into {engine.data_dir}/")
@@ -116,13 +153,23 @@ def run_server(engine: Engine, sources: Sequence[Source], settings: Settings, ho
             threading.Thread(target=_status_loop, args=(runner, stop_status, say), daemon=True,
                              name="veristream-status").start()
     restore = _sigterm_stops(server)
+    if pool is not None:
+        pool.watch(lambda reason: (say(f"veristream: {reason}"), setattr(server, "should_exit", True)))
+    unnice = None
+    if pool is not None and settings.api_writer_nice:
+        unnice = _lower_priority(settings.api_writer_nice, keep={pool.watcher_tid()})
     try:
-        server.run(sockets=[sock])
+        server.run(sockets=[served])
     except KeyboardInterrupt:  # uvicorn re-raises the signal that stopped it, once it has shut down
         pass
     finally:
         restore()
+        if unnice is not None:
+            unnice()
         stop_status.set()
+        if pool is not None:
+            pool.stop()  # before anything else closes: their forwarded requests are finished
+            served.close()
         sock.close()
         app.state.api.close()
         if runner is not None:
@@ -131,6 +178,50 @@ def run_server(engine: Engine, sources: Sequence[Source], settings: Settings, ho
             result.errors = dict(runner.errors)
     result.elapsed_s = time.monotonic() - t0
     return result
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, which on Ctrl-C/SIGTERM first asks the reader processes to stop, so they
+    stop accepting while this process still answers what they have forwarded."""
+
+    def __init__(self, config: uvicorn.Config, pool: ReaderPool | None):
+        super().__init__(config)
+        self.pool = pool
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+        super().handle_exit(sig, frame)
+
+
+def _lower_priority(increment: int, keep: set[int]) -> Callable[[], None] | None:
+    """Lower the CPU priority of every thread of this process but those in `keep` (native ids):
+    the event loop and its thread pool (ingest parsing), the ingest writer, tantivy's indexing
+    and merging threads, trends, live sources. Linux keeps a nice value per thread and a new
+    thread takes its creator's, so threads started later by these run lower too, while the
+    reader pool's watcher (kept) starts readers again at the usual priority. Returns what puts
+    the calling thread back (the others end with the server)."""
+    me = threading.get_native_id()
+    try:
+        old = os.getpriority(os.PRIO_PROCESS, me)
+        tids = [int(t) for t in os.listdir("/proc/self/task")]
+    except (OSError, AttributeError):  # no per-thread priorities here
+        return None
+    for tid in tids:
+        if tid in keep:
+            continue
+        try:
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + increment))
+        except OSError:  # ended meanwhile, or not permitted
+            pass
+
+    def restore() -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, me, old)
+        except OSError:  # raising it back needs a privilege this process may not have
+            pass
+
+    return restore
 
 
 def can_open_browser() -> bool:

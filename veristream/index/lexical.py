@@ -13,7 +13,9 @@ idempotent.
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,8 @@ import orjson
 import tantivy
 
 from .. import analysis
+
+log = logging.getLogger(__name__)
 
 TEXT_FIELDS = ["text", "tags", "handle", "cjk"]
 SCHEMA_VERSION = "4"  # bump when the schema or analysis changes: the index is rebuilt from the store
@@ -184,7 +188,20 @@ class LexicalIndex:
     # -- reading ----------------------------------------------------------------------
 
     def reload(self) -> None:
-        self._index.reload()
+        """Pick up the latest commit (of another process, for a read-only index). A commit's
+        merge may delete segment files between our reading meta.json and opening them: then
+        try again, and at worst keep the snapshot we have (the next search reloads again)."""
+        for attempt in range(3):
+            try:
+                self._index.reload()
+                return
+            except (ValueError, OSError) as e:
+                if not self.readonly:
+                    raise
+                if attempt == 2:
+                    log.warning("index reload failed (%s); searching the previous snapshot", e)
+                    return
+                time.sleep(0.002)
 
     def num_docs(self) -> int:
         return self._index.searcher().num_docs
