@@ -52,9 +52,10 @@ class ApiContext:
     """What the routes share: the engine, settings, token guard, live feed, metrics and the
     pipeline that API ingest goes through."""
 
-    def __init__(self, engine: Engine, settings: Settings, token: str):
+    def __init__(self, engine: Engine, settings: Settings, token: str, inline_reads: bool = False):
         self.engine = engine
         self.settings = settings
+        self.inline_reads = inline_reads  # searches on the event loop (a reader process), not the pool
         self.guard = Guard(token, settings.api_read_token_required)
         self.feed = LiveFeed()
         self.metrics = ApiMetrics(self)
@@ -109,13 +110,15 @@ class ApiContext:
             pipe.close()
 
 
-def create_app(engine: Engine, settings: Settings | None = None, *, token: str | None = None) -> FastAPI:
+def create_app(engine: Engine, settings: Settings | None = None, *, token: str | None = None,
+               inline_reads: bool = False) -> FastAPI:
     """The app serving `engine`. `token` defaults to the setting `api_token`, else the token
-    kept in (or generated into) the data directory."""
+    kept in (or generated into) the data directory. `inline_reads`: searches, posts and
+    stories run on the event loop (for a process that only reads: veristream.api.split)."""
     settings = settings or engine.settings
     if token is None:
         token = load_or_create_token(engine.data_dir, settings).value
-    api = ApiContext(engine, settings, token)
+    api = ApiContext(engine, settings, token, inline_reads)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

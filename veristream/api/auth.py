@@ -93,9 +93,9 @@ def _guard(request: Request) -> Guard:
     return request.app.state.api.guard
 
 
-def require_read(request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer_scheme)) -> None:
+async def require_read(request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer_scheme)) -> None:
     _guard(request).check(request, write=False)
 
 
-def require_write(request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer_scheme)) -> None:
+async def require_write(request: Request, _: HTTPAuthorizationCredentials | None = Depends(bearer_scheme)) -> None:
     _guard(request).check(request, write=True)

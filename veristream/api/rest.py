@@ -46,7 +46,8 @@ def sse_response(events: Callable[[anyio.Event], AsyncIterator[ServerSentEvent]]
                                shutdown_grace_period=SHUTDOWN_GRACE_S)
 
 
-def get_api(request: Request) -> ApiContext:
+async def get_api(request: Request) -> ApiContext:
+    # async: a plain function would be run on the thread pool, one more hop for every request
     return request.app.state.api
 
 
@@ -73,6 +74,16 @@ def _engine_call(f: Callable[[], Any]) -> Any:
         return f()
     except EngineError as e:
         raise ApiError(503, f"engine unavailable: {e}", "unavailable") from None
+
+
+async def _read_call(api: ApiContext, f: Callable[[], Any]) -> Any:
+    """A short read of the engine: on the thread pool where the process also writes (the event
+    loop stays free while the read waits for the GIL), on the event loop itself in a reader
+    process (veristream.api.split), where every hop between loop and pool waits for the GIL
+    and a core and made the slow tail of searches (bench/serve.py)."""
+    if api.inline_reads:
+        return _engine_call(f)
+    return await run_in_threadpool(_engine_call, f)
 
 
 # -- health and metrics ----------------------------------------------------------------------
@@ -188,7 +199,7 @@ def hit_json(h: Any) -> dict:
 
 @router.get("/v1/search", tags=["search"], dependencies=[Depends(require_read)], response_model=None,
             responses={200: {"model": SearchOut}, **errors_doc(400, 401, 422)})
-def search(api: ApiContext = Depends(get_api),
+async def search(api: ApiContext = Depends(get_api),
            q: str = Query("", max_length=MAX_QUERY_CHARS, description="Words (ANDed), \"exact phrase\", OR, -exclude, "
                           "#tag, @handle (tantivy query language); empty: every post"),
            since: str | None = Query(None, max_length=MAX_TIME_CHARS, description="ISO time or span back from the "
@@ -219,12 +230,12 @@ def search(api: ApiContext = Depends(get_api),
         return {"hits": [hit_json(h) for h in res.hits], "total": res.total, "took_ms": round(res.took_ms, 2),
                 "stream_now": iso(now) if now else None}
 
-    return json_response(_engine_call(run))
+    return json_response(await _read_call(api, run))
 
 
 @router.get("/v1/posts/{key:path}", tags=["search"], dependencies=[Depends(require_read)], response_model=None,
             responses={200: {"model": PostDetailOut}, **errors_doc(401, 404, 422)})
-def get_post(key: str = Path(max_length=1000, description="The post's key, source:id (e.g. bluesky:at://…)"),
+async def get_post(key: str = Path(max_length=1000, description="The post's key, source:id (e.g. bluesky:at://…)"),
              api: ApiContext = Depends(get_api)) -> Response:
     """One stored post by key (what a citation's `post_id` names), with its story's counts."""
     eng = api.engine
@@ -240,15 +251,15 @@ def get_post(key: str = Path(max_length=1000, description="The post's key, sourc
                        "last_seen": iso(from_us(s.last_ts))} if s is not None else None)
         return d
 
-    return json_response(_engine_call(run))
+    return json_response(await _read_call(api, run))
 
 
 @router.get("/v1/stories/{story_id}", tags=["search"], dependencies=[Depends(require_read)], response_model=None,
             responses={200: {"model": StoryOut}, **errors_doc(401, 404, 422)})
-def story(story_id: int = Path(ge=0, le=2**62), limit: int = Query(50, ge=1, le=10_000),
-          api: ApiContext = Depends(get_api)) -> Response:
+async def story(story_id: int = Path(ge=0, le=2**62), limit: int = Query(50, ge=1, le=10_000),
+                api: ApiContext = Depends(get_api)) -> Response:
     """A story: its counts and its posts, oldest first (as `veristream story --json`)."""
-    found = _engine_call(lambda: api.engine.story(story_id, limit))
+    found = await _read_call(api, lambda: api.engine.story(story_id, limit))
     if found is None:
         raise ApiError(404, f"story_id: no story {story_id}", "not_found", "story_id")
     s, posts = found

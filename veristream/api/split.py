@@ -412,7 +412,7 @@ def reader_main() -> int:
     # Reads only: no embedding model, no detector state (answers and trends are the writer's).
     settings = replace(spec.settings, vectors=False, trends=False)
     engine = Engine(spec.data_dir, settings, readonly=True)
-    local = create_app(engine, settings, token=spec.token)
+    local = create_app(engine, settings, token=spec.token, inline_reads=True)
     proxy = WriterProxy(spec.writer_url)
     sock = socket.socket(fileno=spec.listen_fd)
     stats = bind("127.0.0.1", 0)
