@@ -107,9 +107,9 @@ class Settings:
     api_readers: int = _s(-1, "processes of `veristream serve` answering searches, posts and stories from a read-only "
                           "engine, beside the one that writes (-1: one per core, at most 4; 0: one process does "
                           "everything)")
-    api_writer_nice: int = _s(0, "with reader processes, how much lower the writing process's threads run (ingest, "
+    api_writer_nice: int = _s(10, "with reader processes, how much lower the writing process's threads run (ingest, "
                               "answers, embedding...: nice increment, 0..19), so searches win the CPU when cores "
-                              "are short")
+                              "are short; ingest takes what they leave (back-pressure, nothing dropped)")
     notes_lambda_intercept: float = _s(0.15, "community notes scoring: regularisation of the intercepts (published 0.15, "
                                        "5x the factors': a note scores high only if raters on both sides find it helpful)")
     notes_lambda_factor: float = _s(0.03, "community notes scoring: regularisation of the rater and note factors (published 0.03)")
