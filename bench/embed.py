@@ -151,11 +151,16 @@ def main(argv: list[str] | None = None) -> int:
         eng.close()
         log(f"  {res['encode_posts_per_s']} posts/s")
 
+        def ingest_vectors_off(name: str) -> float:
+            shutil.copytree(base, work / name)
+            eng = Engine(work / name, _settings(extra, vectors=False))
+            try:
+                return _ingest(eng, fresh)
+            finally:
+                eng.close()
+
         log("phase 2: ingest, vectors off")
-        shutil.copytree(base, work / "off1")
-        eng = Engine(work / "off1", _settings(extra, vectors=False))
-        off1 = _ingest(eng, fresh)
-        eng.close()
+        off1 = ingest_vectors_off("off1")
 
         log("phase 3: the embedding thread, with ingest beside it, then alone")
         shutil.copytree(base, work / "on")
@@ -187,10 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"  alone {res['embed_posts_per_s']} posts/s, ingesting {res['embed_posts_per_s_ingesting']} posts/s")
 
         log("phase 2 again: ingest, vectors off")
-        shutil.copytree(base, work / "off2")
-        eng = Engine(work / "off2", _settings(extra, vectors=False))
-        off2 = _ingest(eng, fresh)
-        eng.close()
+        off2 = ingest_vectors_off("off2")
         n = len(fresh)
         res["ingest_posts_per_s_vectors_off"] = round(2 * n / (off1 + off2))
         res["ingest_posts_per_s_vectors_on"] = round(n / on)

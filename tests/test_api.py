@@ -331,23 +331,17 @@ def test_ask_errors(client: TestClient) -> None:
 
 
 def test_verify(client: TestClient) -> None:
-    """Until the engine has `verify` (issue #9), a clear 501; once it has, the verdict as JSON.
-    When Engine.verify lands, the second branch runs: extend it with the verdict's fields."""
+    """The verdict on a claim as JSON, each piece of evidence a stored post."""
     r = client.post("/v1/verify", json={"claim": "12 people died in the Harlow Bay earthquake"})
-    if not hasattr(Engine, "verify"):
-        assert r.status_code == 501
-        e = err(r)
-        assert e["code"] == "not_implemented" and "verif" in e["message"] and e["param"] == "claim"
-    else:
-        assert r.status_code == 200, r.text
-        v = r.json()
-        assert v["claim"] == "12 people died in the Harlow Bay earthquake"
-        assert v["verdict"] in {"supported", "refuted", "contested", "unverified"} and 0 <= v["confidence"] <= 1
-        assert isinstance(v["reasons"], list) and v["reasons"]
-        for side in ("evidence_for", "evidence_against", "other"):
-            for p in v[side]:
-                assert {"key", "author", "created_at", "text", "stance", "stance_confidence"} <= set(p)
-                assert client.get(f"/v1/posts/{p['key']}").status_code == 200  # each cites a stored post
+    assert r.status_code == 200, r.text
+    v = r.json()
+    assert v["claim"] == "12 people died in the Harlow Bay earthquake"
+    assert v["verdict"] in {"supported", "refuted", "contested", "unverified"} and 0 <= v["confidence"] <= 1
+    assert isinstance(v["reasons"], list) and v["reasons"]
+    for side in ("evidence_for", "evidence_against", "other"):
+        for p in v[side]:
+            assert {"key", "author", "created_at", "text", "stance", "stance_confidence"} <= set(p)
+            assert client.get(f"/v1/posts/{p['key']}").status_code == 200  # each cites a stored post
     assert client.post("/v1/verify", json={"claim": ""}).status_code == 422
 
 

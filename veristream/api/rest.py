@@ -385,18 +385,14 @@ async def ask(body: AskRequest, api: ApiContext = Depends(get_api)) -> Response:
 
 @router.post("/v1/verify", tags=["answers"], dependencies=[Depends(require_read)], response_model=None,
              responses={200: {"description": "The engine's verdict on the claim, with evidence for and against"},
-                        **errors_doc(400, 401, 422, 501)})
+                        **errors_doc(400, 401, 422)})
 async def verify(body: VerifyRequest, api: ApiContext = Depends(get_api)) -> Response:
     """Check a claim against the stream: evidence for and against, and a verdict (`Engine.verify`)."""
-    fn = getattr(api.engine, "verify", None)
-    if fn is None:
-        raise ApiError(501, "claim: verification is not available in this build (the engine has no verify yet)",
-                       "not_implemented", "claim")
     now = api.engine.now()
     since, until = when(body.since, now, "since"), when(body.until, now, "until")
     try:
         async with api.asks:  # as heavy as an answer: shares its limit
-            result = await run_in_threadpool(fn, body.claim, since=since, until=until)
+            result = await run_in_threadpool(api.engine.verify, body.claim, since=since, until=until)
     except EngineError as e:
         raise ApiError(503, f"engine unavailable: {e}", "unavailable") from None
     return json_response(jsonable(result))

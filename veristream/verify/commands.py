@@ -52,8 +52,7 @@ def verify(obj: Any, claim: str, since: str | None, until: str | None, limit: in
         llm: LLMJudge | bool = False
         if s.verify_judge if judge is None else judge:
             try:
-                llm = LLMJudge(base_url or s.openai_base_url, openai_model or s.openai_model, s.openai_api_key,
-                               s.openai_timeout_s, s.verify_judge_posts, s.ask_post_chars)
+                llm = LLMJudge.from_settings(s, base_url, openai_model)
             except ValueError as e:
                 raise click.UsageError(str(e)) from None
         try:

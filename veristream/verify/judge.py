@@ -19,10 +19,14 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ..answer.llm_openai import chat
 from ..answer.prompt import addresses_model, clean
 from ..answer.base import ComposerError
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 LABELS = ("support", "deny", "query", "comment")
 SYSTEM = (
@@ -69,6 +73,13 @@ class LLMJudge:
         self.timeout_s = timeout_s
         self.max_posts = max_posts
         self.max_chars = max_chars
+
+    @classmethod
+    def from_settings(cls, s: "Settings", base_url: str | None = None, model: str | None = None) -> "LLMJudge":
+        """The judge the openai_* and verify_judge_* settings describe (`base_url`/`model`
+        override them, as the CLI's flags do)."""
+        return cls(base_url or s.openai_base_url, model or s.openai_model, s.openai_api_key, s.openai_timeout_s,
+                   s.verify_judge_posts, s.ask_post_chars)
 
     def judge(self, claim: str, posts: Sequence[tuple[str, str]]) -> JudgeReport:
         """`posts`: (key, text), most important first; at most `max_posts` are put to the model."""

@@ -28,13 +28,14 @@ from datetime import datetime, timedelta
 from importlib import resources
 from itertools import zip_longest
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..index.lexical import Filters
 from ..model import Post, to_us
 from ..retrieve import Hit, RetrieveQuery
+from ..search import SearchQuery
 from .base import EvidencePost, NoteRef, Verdict, VerifyError
 from .claims import ClaimModel
 from .credibility import AuthorRecord, assess
@@ -121,7 +122,7 @@ class Verifier:
         stance_p = self.models.stance.proba(*stance_features(enc, items))
         judged = self.models.claims.judge([claim] * len(posts), [p.text for p in posts], enc)
 
-        notes, notes_ok = self._notes([p.key for p in posts])
+        notes = self._notes([p.key for p in posts])
         records = self._records(posts, claim)
 
         ev: list[EvidencePost] = []
@@ -153,7 +154,7 @@ class Verifier:
         reasons = list(dec.reasons)
         coef = self.models.veracity.weights.meta.get("calibration")
         conf = calibrate(dec.verdict, dec.raw, match_probability(dec.verdict, crowd.probs if crowd else None), coef)
-        reasons += self._more_reasons(ev, crowd, noted, notes_ok)
+        reasons += self._more_reasons(ev, crowd, noted)
 
         key = lambda e: (not e.counted, -(e.credibility.weight if e.credibility else 1) * e.stance_confidence,
                          -e.created_at.timestamp())
@@ -164,10 +165,9 @@ class Verifier:
         v = Verdict(claim, dec.verdict, conf, reasons, as_of, lists["for"][:limit], lists["against"][:limit],
                     lists["other"][:limit], support, against,
                     sum(e.stance == "query" for e in ev), sum(e.stance == "comment" and e.side == "other" for e in ev),
-                    crowd, notes_ok, dec.raw, since, until, now, len(posts), mode)
+                    crowd, True, dec.raw, since, until, now, len(posts), mode)
         if judge is None and s.verify_judge:
-            judge = LLMJudge(s.openai_base_url, s.openai_model, s.openai_api_key, s.openai_timeout_s,
-                             s.verify_judge_posts, s.ask_post_chars)
+            judge = LLMJudge.from_settings(s)
         if isinstance(judge, LLMJudge):
             v.judge = self._judge(judge, claim, lists)
             v.reasons.append(agreement_reason(v.judge, {e.key: e.stance for e in ev}, {e.key: "@" + e.author for e in ev}))
@@ -226,19 +226,11 @@ class Verifier:
             out[p.key] = (parent, depth)
         return out
 
-    def _notes(self, keys: list[str]) -> tuple[dict[str, list[NoteRef]], bool]:
-        fn = getattr(self.engine, "notes_for", None)
-        if not callable(fn) or not keys:
-            return {}, callable(fn)
-        got = fn(keys) or {}
-        out: dict[str, list[NoteRef]] = {}
-        for k, notes in got.items():
-            refs = []
-            for n in notes or []:
-                refs.append(NoteRef(str(_attr(n, "note_id", "")), _bounded(str(_attr(n, "summary", "") or "")),
-                                    str(_attr(n, "classification", "")), str(_attr(n, "status", ""))))
-            out[k] = refs
-        return out, True
+    def _notes(self, keys: list[str]) -> dict[str, list[NoteRef]]:
+        if not keys:
+            return {}
+        return {k: [NoteRef(n.note_id, _bounded(n.summary or ""), str(n.classification), str(n.status)) for n in notes]
+                for k, notes in self.engine.notes_for(keys).items()}
 
     def _records(self, posts: list[Post], claim: str) -> dict[str, AuthorRecord]:
         eng = self.engine
@@ -246,17 +238,14 @@ class Verifier:
         for p in posts:
             authors.setdefault(p.author.id, p.author.handle)
         ids = list(authors)
-        noted: dict[str, int] | None = None
-        fn = getattr(eng, "author_note_record", None)
-        if callable(fn) and ids:
-            noted = {str(k): int(v) for k, v in (fn(ids) or {}).items()}
+        noted = eng.author_note_record(ids) if ids else {}
         refuted = self.log.refuted_counts(ids, exclude_claim=claim) if self.log is not None else None
-        out = {}
-        for aid, handle in authors.items():
-            here = eng.search("", author=handle, limit=1).total if handle else None
-            out[aid] = AuthorRecord(here, noted.get(aid, 0) if noted is not None else None,
-                                    refuted.get(aid, 0) if refuted is not None else None)
-        return out
+        # Each author's stored posts, counted on one index snapshot (one reload, not one per author).
+        handled = [(aid, h) for aid, h in authors.items() if h]
+        counts = eng.search_many([SearchQuery("", Filters(author=h), limit=1) for _, h in handled])
+        here = {aid: r.total for (aid, _), r in zip(handled, counts)}
+        return {aid: AuthorRecord(here.get(aid), noted.get(aid, 0),
+                                  refuted.get(aid, 0) if refuted is not None else None) for aid in authors}
 
     def _key_post_crowds(self, ev: list[EvidencePost], posts: list[Post], enc: TextEncoder) -> None:
         """The veracity model on the best posts of each side with their own stored replies."""
@@ -307,7 +296,7 @@ class Verifier:
             e.counted = e.key in counted
         return support, against, noted
 
-    def _more_reasons(self, ev: list[EvidencePost], crowd: Veracity | None, noted: int, notes_ok: bool) -> list[str]:
+    def _more_reasons(self, ev: list[EvidencePost], crowd: Veracity | None, noted: int) -> list[str]:
         out = []
         copies = sum(1 for e in ev if e.side != "other" and not e.counted)
         if copies:
@@ -317,8 +306,6 @@ class Verifier:
             out.append(f"{q} post(s) question the claim (taking no side)")
         if noted:
             out.append(f"{noted} post(s) carry a helpful community note rating them misleading: counted for the other side")
-        elif not notes_ok:
-            out.append("community notes: not available here")
         halved = sum(1 for e in ev if doubted(e.crowd) and e.side != "other")
         if halved:
             out.append(f"{halved} key post(s) count half: more of their replies deny or question them than support them")
@@ -380,12 +367,6 @@ def _encoder(engine: "Engine") -> TextEncoder:
     if enc.dim != 384:
         raise VerifyError(f"verify: {files.onnx} gives {enc.dim}-dimension vectors; the models need MiniLM's 384")
     return enc
-
-
-def _attr(obj: Any, name: str, default: Any) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
 
 
 def _bounded(text: str) -> str:
