@@ -10,7 +10,11 @@ Three limits, any combination (0 turns one off):
 - `retention_max_posts`: the oldest posts (in that clock) beyond this count expire.
 - `retention_max_disk_mb`: when store + indexes pass this size, the oldest posts expire until
   they are back under 90 % of it (sizes count live data: SQLite reuses the pages it frees and
-  tantivy drops deleted documents when it merges, so neither file shrinks at once).
+  tantivy drops deleted documents when it merges, so neither file shrinks at once). Expiry
+  frees only store and lexical index; the rest (the vector index: usearch keeps the slots of
+  removed vectors, so its file never shrinks) counts as a fixed share of the limit, and the
+  posts are fitted into what it leaves. When that share alone fills the limit nothing expires
+  by size (a warning says so): expiring every post would not bring the size down.
 
 Expiry goes through the engine's single writer, `retention_batch` posts per hold of the
 write lock (doubling, up to 4x, while more is due, so it keeps pace with a busy ingest). The
@@ -150,7 +154,8 @@ def _malloc_trim():
 class Expirer:
     """Enforces a `Retention` for one engine: `run()` once, or `start()` a background thread.
 
-    `lock` is the engine's write lock; `disk_used` returns the live bytes of store + indexes."""
+    `lock` is the engine's write lock; `disk_used` returns the live bytes of store + indexes
+    (the share expiry cannot free is what it counts beyond the store's and the lexical index's)."""
 
     def __init__(self, store: Store, index: LexicalIndex, writer: Writer, lock: AbstractContextManager,
                  retention: Retention, disk_used: Callable[[], int]):
@@ -167,6 +172,7 @@ class Expirer:
         self._run_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._summary_cursor = 0
+        self.disk_stuck = False  # the last run found the limit filled by what expiry cannot free
 
     # -- background ---------------------------------------------------------------------
 
@@ -216,11 +222,8 @@ class Expirer:
                 if excess > 0:
                     rep.by_count = self._drain(rep, "count", None, lambda n: self.store.oldest(n, by), excess)
             if r.max_disk_mb:
-                limit = r.max_disk_mb * 1_000_000
-                used = self.disk_used()
-                if used > limit:
-                    count = self.store.count()
-                    n = math.ceil(count * (used - DISK_TARGET * limit) / used)
+                n = self._due_by_disk(r.max_disk_mb * 1_000_000)
+                if n:
                     rep.by_disk = self._drain(rep, "disk", None, lambda k: self.store.oldest(k, by), n)
             rep.summaries = self._drop_summaries(rep)
             self._prune()
@@ -231,6 +234,35 @@ class Expirer:
             log.info("expired %d posts (%d by age, %d by count, %d by disk) and %d story summaries in %.2fs",
                      rep.expired, rep.by_age, rep.by_count, rep.by_disk, rep.summaries, rep.took_s)
         return rep
+
+    def freeable_bytes(self) -> int:
+        """Live bytes that expiring posts frees: the store's pages in use and the lexical
+        index's live documents."""
+        return self.store.used_bytes() + self.index.disk_bytes()[1]
+
+    def _due_by_disk(self, limit: float) -> int:
+        """Posts to expire so that store + indexes fall to DISK_TARGET of `limit`, counting
+        what expiry cannot shrink as fixed; never every post."""
+        used = self.disk_used()
+        if used <= limit:
+            self.disk_stuck = False
+            return 0
+        freeable = self.freeable_bytes()
+        fixed = max(0, used - freeable)
+        room = DISK_TARGET * limit - fixed  # what the posts may take beside the fixed part
+        count = self.store.count()
+        if room <= 0 or freeable <= 0:
+            if not self.disk_stuck:
+                log.warning("retention_max_disk_mb (%.1f MB) is filled by %.1f MB that expiry cannot free "
+                            "(the vector index keeps its size): no post expires by size; raise the limit",
+                            limit / 1e6, fixed / 1e6)
+            self.disk_stuck = True
+            return 0
+        self.disk_stuck = False
+        if freeable <= room:
+            return 0
+        # Posts take about the same room each: expire the share of them over the room.
+        return min(count - 1, math.ceil(count * (freeable - room) / freeable)) if count > 1 else 0
 
     def _event_now(self) -> int | None:
         newest = self.writer.newest_us
