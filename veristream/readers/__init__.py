@@ -55,9 +55,18 @@ def parse_obj(
         parser = _PARSERS[fmt]
     except KeyError:
         raise ValueError(f"unknown format {fmt!r}; expected one of {FORMATS}") from None
-    post = parser(obj, source)
-    if detect_lang and post is not None and post.lang is None and post.text:
-        post.lang = _detect(post.text)
+    try:
+        post = parser(obj, source)
+        if detect_lang and post is not None and post.lang is None and post.text:
+            post.lang = _detect(post.text)
+    except BadPost:
+        raise
+    except RecursionError:
+        raise BadPost(f"{fmt} message nested too deep") from None
+    except Exception as e:  # noqa: BLE001 - the boundary: whatever a message raises is a rejection
+        # The readers' helpers name the field for every case they know; this is for a shape
+        # nobody foresaw. It must not stop a source or a bulk ingest, so it becomes a reason.
+        raise BadPost(f"{fmt} message not understood: {_err(e)}") from None
     return post
 
 
@@ -84,6 +93,11 @@ def parse_line(
     if type(obj) is not dict:
         raise BadPost(f"not a JSON object (got {_json_type(obj)})")
     return parse_obj(obj, fmt, source, detect_lang=detect_lang)
+
+
+def _err(e: BaseException) -> str:
+    msg = str(e).strip().splitlines()[0][:160] if str(e).strip() else ""
+    return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
 
 
 def _detect(text: str) -> str | None:

@@ -6,7 +6,7 @@ pass wire values straight through them without its own type checks.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..model import (
@@ -21,6 +21,10 @@ from ..model import (
 
 _UTC = timezone.utc
 _fromiso = datetime.fromisoformat
+_EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
+# The years `parse_time` accepts (1990..2200), as unix microseconds.
+_MIN_US = 631_152_000_000_000
+_MAX_US = 7_289_654_400_000_000 - 1
 
 
 def tname(v: Any) -> str:
@@ -55,12 +59,38 @@ def opt_str(v: Any, what: str) -> str | None:
     raise BadPost(f"{what} is not a string (got {tname(v)})")
 
 
+# Counts and ids stored as numbers must fit SQLite's and the index's signed 64 bits (and
+# orjson's dumps): a float such as 1e30 passes `is_integer()` and would become a 100-bit int.
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
 def opt_int(v: Any, what: str) -> int | None:
-    if v is None or type(v) is int:
+    if v is None:
         return v
     if type(v) is float and v.is_integer():
-        return int(v)
-    raise BadPost(f"{what} is not an integer (got {tname(v)})")
+        v = int(v)
+    if type(v) is not int:
+        raise BadPost(f"{what} is not an integer (got {tname(v)})")
+    if not INT64_MIN <= v <= INT64_MAX:
+        raise BadPost(f"{what} out of range: {str(v)[:30]}")
+    return v
+
+
+def opt_key(v: Any, what: str) -> str | None:
+    """A string used as a lookup key (a type, kind or enum value): a list or object there
+    would raise TypeError (unhashable) in the lookup, so it is rejected by name."""
+    if v is None or type(v) is str:
+        return v
+    raise BadPost(f"{what} is not a string (got {tname(v)})")
+
+
+def us_time(v: Any, what: str = "time_us") -> datetime:
+    """Unix microseconds -> UTC datetime, within the years any post can have."""
+    if type(v) is not int:
+        raise BadPost(f"{what} is not an integer (got {tname(v)})")
+    if not _MIN_US <= v <= _MAX_US:
+        raise BadPost(f"{what} out of range: {str(v)[:30]}")
+    return _EPOCH + timedelta(microseconds=v)
 
 
 def opt_float(v: Any, what: str) -> float | None:

@@ -10,13 +10,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-from ..model import (
-    Author,
-    BadPost,
-    Media,
-    Post,
-    from_us,
-)
+from ..model import Author, BadPost, Media, Post
 from ._common import (
     check_not_empty,
     check_text,
@@ -26,10 +20,12 @@ from ._common import (
     need,
     norm_lang,
     opt_dict,
+    opt_key,
     opt_list,
     opt_str,
     str_list,
     tname,
+    us_time,
     utc_time,
 )
 
@@ -55,11 +51,7 @@ def parse(obj: dict[str, Any], source: str | None = None) -> Post | None:
     text = check_text(record.get("text"), "record.text")
 
     time_us = obj.get("time_us")
-    seen = None
-    if time_us is not None:
-        if type(time_us) is not int:
-            raise BadPost(f"time_us is not an integer (got {tname(time_us)})")
-        seen = from_us(time_us)
+    seen = None if time_us is None else us_time(time_us, "time_us")
     created = record.get("createdAt")
     if created is not None:
         created_at = utc_time(created, "record.createdAt")
@@ -91,7 +83,7 @@ def parse(obj: dict[str, Any], source: str | None = None) -> Post | None:
 
     langs = str_list(record.get("langs"), "record.langs")
     extra: dict[str, Any] = {"time_us": time_us}
-    if (cid := commit.get("cid")) is not None:
+    if type(cid := commit.get("cid")) is str:
         extra["cid"] = cid
     handle = obj.get("handle")  # not sent by Jetstream; present when a relay enriches it
     return Post(
@@ -143,7 +135,7 @@ def _facets(facets: Any) -> tuple[list[str], list[str], list[str]]:
     for f in opt_list(facets, "record.facets"):
         if type(f) is not dict:
             continue
-        for feat in f.get("features") or ():
+        for feat in opt_list(f.get("features"), "record.facets.features"):
             if type(feat) is not dict or type(t := feat.get("$type")) is not str:
                 continue
             if t == _FACET + "tag" and type(v := feat.get("tag")) is str:
@@ -165,12 +157,14 @@ def _blob_cid(blob: Any) -> str | None:
     return cid if type(cid) is str else None
 
 
-def _embed(embed: Any, did: str, media: list[Media], urls: list[str]) -> str | None:
+def _embed(embed: Any, did: str, media: list[Media], urls: list[str], depth: int = 0) -> str | None:
     """Append the embed's media/links; return the quoted post's uri, if any."""
     e = opt_dict(embed, "record.embed")
     if not e:
         return None
-    t = e.get("$type")
+    if depth > 2:  # recordWithMedia holds media, never another recordWithMedia: bound the recursion
+        raise BadPost("record.embed nested too deep")
+    t = opt_key(e.get("$type"), "record.embed.$type")
     if t == "app.bsky.embed.images":
         for img in opt_list(e.get("images"), "embed.images"):
             if type(img) is dict:
@@ -195,7 +189,7 @@ def _embed(embed: Any, did: str, media: list[Media], urls: list[str]) -> str | N
         return uri if uri and f"/{POST}/" in uri else None
     elif t == "app.bsky.embed.recordWithMedia":
         rec = opt_dict(e.get("record"), "embed.record") or {}
-        quoted = _embed({**rec, "$type": "app.bsky.embed.record"}, did, media, urls)
-        _embed(e.get("media"), did, media, urls)
+        quoted = _embed({**rec, "$type": "app.bsky.embed.record"}, did, media, urls, depth + 1)
+        _embed(e.get("media"), did, media, urls, depth + 1)
         return quoted
     return None

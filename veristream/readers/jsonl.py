@@ -12,6 +12,8 @@ from typing import Any, Callable
 
 from ..model import MAX_TEXT_CHARS, Author, BadPost, Geo, Media, Metrics, Post
 from ._common import (
+    INT64_MAX,
+    INT64_MIN,
     as_id,
     check_not_empty,
     check_text,
@@ -24,6 +26,7 @@ from ._common import (
     opt_float,
     opt_id,
     opt_int,
+    opt_key,
     opt_list,
     opt_str,
     opt_time,
@@ -141,7 +144,7 @@ def _author(a: Any) -> Author:
         and (type(handle) is str or handle is None)
         and (type(name) is str or name is None)
         and (type(verified) is bool or verified is None)
-        and (type(followers) is int or followers is None)
+        and ((type(followers) is int and INT64_MIN <= followers <= INT64_MAX) or followers is None)
     ):
         aid = opt_id(aid, "author.id")
         opt_str(handle, "author.handle")
@@ -162,7 +165,7 @@ def _author(a: Any) -> Author:
 def _media(m: Any) -> Media:
     if type(m) is not dict:
         raise BadPost(f"media item is not an object (got {tname(m)})")
-    kind = m.get("kind") or "photo"
+    kind = opt_key(m.get("kind"), "media.kind") or "photo"
     if kind not in _MEDIA_KINDS:
         raise BadPost(f"media kind is not one of {'|'.join(sorted(_MEDIA_KINDS))}: {str(kind)[:20]!r}")
     return Media(kind=kind, url=opt_str(m.get("url"), "media.url"), alt=opt_str(m.get("alt"), "media.alt"))
@@ -186,7 +189,7 @@ def _metrics(v: Any) -> Metrics:
     g = v.get
     vals: tuple[Any, ...] = (g("reposts"), g("likes"), g("replies"), g("quotes"), g("views"))
     for x in vals:
-        if x is not None and type(x) is not int:
+        if x is not None and (type(x) is not int or not INT64_MIN <= x <= INT64_MAX):
             vals = tuple(opt_int(x, f"metrics.{k}") for x, k in zip(vals, _ORDER[Metrics]))
             break
     return Metrics(*vals)

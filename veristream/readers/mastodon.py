@@ -25,6 +25,7 @@ from ._common import (
     opt_dict,
     opt_id,
     opt_int,
+    opt_key,
     opt_list,
     opt_str,
     opt_time,
@@ -69,7 +70,12 @@ def status_id(status: dict[str, Any], what: str = "id") -> str:
     return as_id(need(status, "id", what), what)
 
 
-def _status(s: dict[str, Any], source: str, edited: bool) -> Post:
+# The API never nests a boost in a boost (a reblog's `reblog` is null); a chain of them is
+# built to exhaust the recursion limit, so anything past this depth is rejected.
+_MAX_REBLOG_DEPTH = 2
+
+
+def _status(s: dict[str, Any], source: str, edited: bool, depth: int = 0) -> Post:
     g = s.get
     pid = status_id(s)
     created_at = utc_time(g("created_at"))
@@ -84,12 +90,14 @@ def _status(s: dict[str, Any], source: str, edited: bool) -> Post:
     extra: dict[str, Any] = {}
     if (local_id := g("id")) is not None and local_id != pid:
         extra["local_id"] = str(local_id)
-    if author_bot := opt_bool((g("account") or {}).get("bot"), "account.bot"):
+    if author_bot := opt_bool(g("account").get("bot"), "account.bot"):  # a dict: _account checked it
         extra["bot"] = author_bot
 
     if reblog is not None:
         # A boost: the text, tags and media are the boosted status's.
-        inner = _status(reblog, source, edited=False)
+        if depth >= _MAX_REBLOG_DEPTH:
+            raise BadPost(f"reblog nested more than {_MAX_REBLOG_DEPTH} deep")
+        inner = _status(reblog, source, edited=False, depth=depth + 1)
         return Post(
             id=pid,
             source=source,
@@ -174,7 +182,7 @@ def _attachment(m: Any) -> Media:
         raise BadPost(f"media_attachments item is not an object (got {tname(m)})")
     url = m.get("url") or m.get("remote_url")
     return Media(
-        kind=_MEDIA_KINDS.get(m.get("type", ""), "link"),
+        kind=_MEDIA_KINDS.get(opt_key(m.get("type"), "media_attachments.type") or "", "link"),
         url=opt_str(url, "media_attachments.url"),
         alt=opt_str(m.get("description"), "media_attachments.description"),
     )

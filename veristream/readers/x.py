@@ -32,6 +32,7 @@ from ._common import (
     opt_float,
     opt_id,
     opt_int,
+    opt_key,
     opt_list,
     opt_str,
     opt_time,
@@ -64,7 +65,10 @@ def parse(obj: dict[str, Any], source: str | None = None) -> Post | None:
 
     refs: dict[str, str] = {}
     for r in opt_list(g("referenced_tweets"), "referenced_tweets"):
-        if type(r) is dict and (field := _REF_FIELDS.get(r.get("type", ""))) and r.get("id") is not None:
+        if type(r) is not dict:
+            continue
+        field = _REF_FIELDS.get(opt_key(r.get("type"), "referenced_tweets.type") or "")
+        if field and r.get("id") is not None:
             refs.setdefault(field, as_id(r["id"], "referenced_tweets.id"))
     repost_of = refs.get("repost_of")
 
@@ -92,7 +96,7 @@ def parse(obj: dict[str, Any], source: str | None = None) -> Post | None:
         extra["edit_history"] = [as_id(e, "edit_history_tweet_ids item") for e in edits]
         edited_at = created_at
     for key in ("conversation_id", "in_reply_to_user_id", "possibly_sensitive"):
-        if (v := g(key)) is not None:
+        if type(v := g(key)) in (str, int, bool):  # scalars only: anything else is not X's
             extra[key] = v
 
     return Post(
@@ -120,7 +124,8 @@ def parse(obj: dict[str, Any], source: str | None = None) -> Post | None:
 
 def _snowflake_time(tid: str) -> datetime:
     """created_at is only sent when requested in tweet.fields; the id encodes it anyway."""
-    if not tid.isdigit() or int(tid) < 1 << 40:
+    # isascii: str.isdigit() is also true for digits int() refuses, such as "²".
+    if not (tid.isascii() and tid.isdigit()) or len(tid) > 20 or int(tid) < 1 << 40:
         raise BadPost("missing field: created_at")
     return parse_time((int(tid) >> 22) + _TWEPOCH_MS)
 
@@ -174,7 +179,7 @@ def _author(user: dict | None, author_id: str) -> Author:
         return Author(id=author_id, handle="")
     g = user.get
     pm = opt_dict(g("public_metrics"), "user.public_metrics") or {}
-    vtype = g("verified_type")
+    vtype = opt_key(g("verified_type"), "user.verified_type")
     return Author(
         id=author_id,
         handle=opt_str(g("username"), "user.username") or "",
@@ -196,7 +201,7 @@ def _media(tweet: dict, by_key: dict[str, dict], body: dict) -> list[Media]:
         m = by_key.get(str(key))
         if m is None:
             continue  # not expanded in includes: nothing to show
-        kind = _MEDIA_KINDS.get(m.get("type", ""), "photo")
+        kind = _MEDIA_KINDS.get(opt_key(m.get("type"), "media.type") or "", "photo")
         out.append(Media(kind=kind, url=_media_url(m), alt=opt_str(m.get("alt_text"), "media.alt_text")))
     return out
 
@@ -206,14 +211,19 @@ def _media_url(m: dict) -> str | None:
     if type(url) is str:
         return url
     best = None
-    for v in m.get("variants") or ():  # videos: highest bit rate mp4
+    for v in opt_list(m.get("variants"), "media.variants"):  # videos: highest bit rate mp4
         if type(v) is dict and v.get("content_type") == "video/mp4" and type(v.get("url")) is str:
-            if best is None or (v.get("bit_rate") or 0) > (best.get("bit_rate") or 0):
+            if best is None or _bit_rate(v) > _bit_rate(best):
                 best = v
     if best is not None:
         return best["url"]
     prev = m.get("preview_image_url")
     return prev if type(prev) is str else None
+
+
+def _bit_rate(variant: dict) -> int:
+    r = variant.get("bit_rate")
+    return r if type(r) is int else 0
 
 
 def _geo(v: Any, places: dict[str, dict]) -> Geo | None:
