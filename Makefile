@@ -2,13 +2,14 @@
 #   make run    install into .venv, then run veristream: the page and the API on the live stream
 #               (the built-in demo stream when offline), at the address it prints
 #   make test   install into .venv (and Debian's chromium for the browser test), then run the test suite
+#   (make test-fast: the quick tier, without the LLM build, the browser and the kill rounds)
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LLM_STAMP := $(VENV)/.installed-llm
 
-.PHONY: run test bench clean
+.PHONY: run test test-fast bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -34,6 +35,10 @@ CHROMIUM_INSTALL = command -v chromium >/dev/null 2>&1 || { \
 test: $(LLM_STAMP)
 	$(CHROMIUM_INSTALL)
 	$(BIN)/python -m pytest
+
+# The quick tier while working: no LLM build, no browser, no kill rounds (docs/development.md).
+test-fast: $(STAMP)
+	VERISTREAM_SKIP_LLM=1 $(BIN)/python -m pytest -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python bench/realtime.py

@@ -28,3 +28,14 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     eng = Engine(tmp_path / "data", Settings.load(env={}))
     yield eng
     eng.close()
+
+
+# The slow tier: modules that need the compiled LLM runtime, a browser, or kill processes
+# in rounds. `make test` (CI) runs everything; `make test-fast` deselects these (-m "not slow").
+_SLOW_MODULES = {"test_answer_llm.py", "test_web.py", "test_crash.py"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.name in _SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
