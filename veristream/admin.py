@@ -59,7 +59,7 @@ def export(obj: Any, since: str | None, until: str | None, query: str | None, fm
     veristream export --query "flood OR storm" --format parquet -o floods.parquet
     """
     from .cli import parse_when
-    from .export import write_jsonl, write_parquet
+    from .export import open_private, write_jsonl, write_parquet
 
     _need_data(obj)
     if fmt == "parquet" and output == "-":
@@ -75,7 +75,7 @@ def export(obj: Any, since: str | None, until: str | None, query: str | None, fm
                 if fmt == "parquet":
                     n = write_parquet(ex.batches(), output, bar.update)
                 else:
-                    out = sys.stdout.buffer if output == "-" else open(output, "wb")
+                    out = sys.stdout.buffer if output == "-" else open_private(output)
                     n = write_jsonl(ex.batches(), out, bar.update)
     finally:
         if out is not None and out is not sys.stdout.buffer:
@@ -113,8 +113,9 @@ def backup(obj: Any, directory: str) -> None:
 @click.option("--force", is_flag=True, help="Replace the data already in --data-dir.")
 @click.pass_obj
 def restore(obj: Any, directory: str, force: bool) -> None:
-    """Restore the backup in DIRECTORY into --data-dir, rebuilding the search index.
-    Stop any ingest into --data-dir first.
+    """Restore the backup in DIRECTORY into --data-dir, rebuilding the search index. The
+    restored data is written and checked beside --data-dir, then swapped in: a failure leaves
+    the old data as it was. Refused while a veristream process writes into --data-dir.
 
     Example: veristream --data-dir restored restore /backups/2026-11-28
     """

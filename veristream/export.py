@@ -13,12 +13,13 @@ every match rather than one per story); they are read from the same store snapsh
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
@@ -143,6 +144,13 @@ def parquet_columns(rows: Rows) -> dict[str, list]:
     return cols
 
 
+def open_private(path: str | Path) -> BinaryIO:
+    """Open `path` for writing; a new file is created 0600: an export holds stored posts,
+    private statuses among them where a source was given a token. An existing file keeps
+    its mode (its owner chose it)."""
+    return os.fdopen(os.open(path, os.O_CREAT | os.O_TRUNC | os.O_WRONLY, 0o600), "wb")
+
+
 def write_parquet(batches: Iterator[Rows], path: str | Path, progress: Callable[[int], None] | None = None) -> int:
     try:
         import pyarrow as pa
@@ -153,7 +161,7 @@ def write_parquet(batches: Iterator[Rows], path: str | Path, progress: Callable[
     n = 0
     pending: list[Any] = []
     held = 0
-    with pq.ParquetWriter(str(path), schema, compression="zstd") as w:
+    with open_private(path) as f, pq.ParquetWriter(f, schema, compression="zstd") as w:
         for rows in batches:
             pending.append(pa.Table.from_pydict(parquet_columns(rows), schema=schema))
             held += len(rows)

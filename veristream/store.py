@@ -11,11 +11,19 @@ pruned (`prune_changes`), so the log does not grow with expired posts.
 
 `arrivals` marks, once per wall-clock second with writes, the last seq stored by then: the
 arrival clock for retention and the ingest rate for stats, readable by any process.
+
+Posts are whatever the sources sent, private statuses included where a source was given a
+token: a writing store makes its directory 0700 and its files 0600 (SQLite gives the WAL and
+shared-memory files the database's mode). A writer holds a shared `flock` on `posts.db.lock`
+while it is open, so `restore` (which takes it exclusively) can tell that one is running.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -145,15 +153,80 @@ def _unsigned(s: int) -> int:
     return s + (1 << 64) if s < 0 else s
 
 
+log = logging.getLogger(__name__)
+
+LOCK_SUFFIX = ".lock"  # posts.db.lock: held (shared) by every writing store, exclusively by restore
+
+
+class StoreBusy(RuntimeError):
+    """The data directory is held by another party: a writer (for restore) or a restore (for a writer)."""
+
+
+def private(path: Path) -> None:
+    """Take group and other permissions off `path` (a directory: 0700; a file: 0600 or less)."""
+    try:
+        st = path.stat()
+        mode = stat.S_IMODE(st.st_mode)
+        if mode & 0o077 and st.st_uid == os.geteuid():
+            os.chmod(path, mode & 0o700)
+    except FileNotFoundError:
+        pass
+    except PermissionError:  # someone else's: leave it, say so
+        log.warning("%s is readable by others and cannot be made private here", path)
+
+
+def create_private(path: Path) -> None:
+    """Create `path` as an empty 0600 file if it is missing, else make it private."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        private(path)
+
+
+def lock_path(db: str | Path) -> Path:
+    return Path(db).with_name(Path(db).name + LOCK_SUFFIX)
+
+
+def _flock(db: str | Path, exclusive: bool) -> int:
+    """An open descriptor holding the store's lock (shared or exclusive), or StoreBusy."""
+    import fcntl
+
+    fd = os.open(lock_path(db), os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StoreBusy(f"{Path(db).parent}: " + (
+            "a veristream process is writing here (ingest or serve): stop it first" if exclusive
+            else "a restore is replacing this data directory")) from None
+    return fd
+
+
+@contextmanager
+def exclusive(db: str | Path) -> Iterator[None]:
+    """Hold the store at `db` against writers for the block (StoreBusy if one is running)."""
+    fd = _flock(db, exclusive=True)
+    try:
+        yield
+    finally:
+        os.close(fd)
+
+
 class Store:
     def __init__(self, path: str | Path, durability: str = "fsync", readonly: bool = False):
         self.path = Path(path)
         self.readonly = readonly
         self._local = threading.local()
         self._closed = False
+        self._lock_fd: int | None = None
         if readonly:
             self._w = None
         else:
+            private(self.path.parent)
+            create_private(self.path)  # before SQLite: its WAL and SHM files take this mode
+            for suffix in ("-wal", "-shm"):
+                private(self.path.with_name(self.path.name + suffix))
+            self._lock_fd = _flock(self.path, exclusive=False)
             self._w = self._connect()
             self._migrate(self._w)
             self._w.executescript(SCHEMA)
@@ -577,6 +650,9 @@ class Store:
         con = getattr(self._local, "con", None)
         if con is not None:
             con.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
 
 class Snapshot:
@@ -614,7 +690,8 @@ class Snapshot:
         return list(_in(self._con, "SELECT seq, ts, story, doc FROM posts WHERE seq IN ({}) ORDER BY ts, seq", seqs))
 
     def backup(self, path: str | Path) -> None:
-        """Copy the whole database as of this snapshot into a new file at `path`."""
+        """Copy the whole database as of this snapshot into a new file at `path` (0600)."""
+        create_private(Path(path))
         dst = sqlite3.connect(str(path))
         try:
             self._con.backup(dst)  # pages=-1: one step, inside this read transaction
