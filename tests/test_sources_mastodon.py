@@ -193,3 +193,59 @@ def test_stream_specs() -> None:
         {"stream": "user"}]
     assert src.streams[0].rest() == ("/api/v1/timelines/public", {"local": "true"})
     assert src.streams[1].rest() == ("/api/v1/timelines/tag/Flood", {"local": "true"})
+
+
+def test_followers_only_and_direct_statuses_are_not_stored(tmp_path: Path) -> None:
+    def script(c: Conn, srv: WSServer) -> None:
+        for n, vis in enumerate(("public", "unlisted", "private", "direct"), 1):
+            c.send(event("update", status(n, f"a {vis} status about the ferry") | {"visibility": vis}, stream=["user"]))
+        no_vis = status(5, "a status that says nothing of its audience")
+        del no_vis["visibility"]
+        c.send(event("update", no_vis, stream=["user"]))
+        c.hold(srv.stop_event)
+
+    with WSServer(script) as ws, HTTPServer(Instance(ws)) as api, Engine(tmp_path / "d", settings()) as eng:
+        src = MastodonSource(cfg(api, streams=["user"]))
+        with SourceRunner(eng, [src]) as runner:
+            wait_for(lambda: src.status.received >= 5)
+            runner.flush()
+            assert src.status.accepted == 2 and src.status.ignored == 3 and src.status.rejected == 0
+        assert eng.get(key(1)) is not None and eng.get(key(2)) is not None
+        assert all(eng.get(key(n)) is None for n in (3, 4, 5))
+        assert eng.search("ferry").total == 2
+        # the offset still moves past them: the next backfill does not read them again
+        assert eng.offsets()[f"mastodon:127.0.0.1:{api.port}:user"] == sid(5)
+
+
+def test_visibility_setting_admits_followers_only_statuses(tmp_path: Path) -> None:
+    def script(c: Conn, srv: WSServer) -> None:
+        c.send(event("update", status(1, "followers only ferry news") | {"visibility": "private"}, stream=["user"]))
+        c.send(event("update", status(2, "a direct ferry message") | {"visibility": "direct"}, stream=["user"]))
+        c.hold(srv.stop_event)
+
+    with WSServer(script) as ws, HTTPServer(Instance(ws)) as api, Engine(tmp_path / "d", settings()) as eng:
+        src = MastodonSource(cfg(api, streams=["user"], visibility=["public", "unlisted", "private"]))
+        with SourceRunner(eng, [src]) as runner:
+            wait_for(lambda: src.status.received >= 2)
+            runner.flush()
+        assert eng.get(key(1)) is not None and eng.get(key(2)) is None
+    with pytest.raises(SourceError, match="unknown visibility"):
+        MastodonSource(MastodonConfig(visibility=["everyone"]))
+
+
+def test_reconnects_always_wait_even_after_a_connection_that_delivered(tmp_path: Path) -> None:
+    # Each connection delivers one status and closes at once: the old loop reconnected with no
+    # delay after any connection that got a message, hundreds of times a second.
+    def script(c: Conn, srv: WSServer) -> None:
+        c.send(event("update", status(c.index, f"status number {c.index}")))
+
+    with WSServer(script) as ws, HTTPServer(Instance(ws)) as api, Engine(tmp_path / "d", settings()) as eng:
+        src = MastodonSource(cfg(api, backoff_base_s=0.5, backoff_max_s=5.0, backfill_pages=0))
+        with SourceRunner(eng, [src]):
+            wait_for(lambda: len(ws.conns) >= 2)
+            t0 = ws.conns[0].opened
+            wait_for(lambda: src.status.next_retry_at is not None and len(ws.conns) >= 3, timeout=10)
+            started = [c.opened - t0 for c in ws.conns[:3]]
+        # waits of at least backoff_base_s, growing while connections keep ending at once
+        assert started[1] >= 0.5 - 0.02 and started[2] - started[1] >= started[1] - 0.1
+        assert len(ws.conns) <= 6

@@ -14,6 +14,14 @@ unless given. Each message is `{"stream": [...], "event": ..., "payload": ...}`:
 * the other documented events (notification, conversation, filters_changed, announcement...)
   are counted as ignored; anything else is quarantined with a reason.
 
+Only `public` and `unlisted` statuses are stored (setting `visibility`): a `user` or list
+stream read with a token also carries followers-only (`private`) and `direct` statuses,
+which the API's open read endpoints would then serve to anyone; they are counted as ignored.
+
+Reconnects wait at least `backoff_base_s` (1 s), however the connection ended, and the wait
+grows exponentially until a connection stays up for `STABLE_S`: a server that accepts and
+drops, or sends one message and closes, is not hammered.
+
 The streaming API has no cursor. To close the gap a reconnect or restart leaves, the newest
 local status id seen is stored as the source's offset, and after each (re)connection the
 matching REST timeline is read from that id on (`min_id`, up to `backfill_pages` pages of 40).
@@ -42,6 +50,8 @@ _KNOWN_EVENTS = frozenset({
     "announcement", "announcement.reaction", "announcement.delete", "encrypted_message",
     "notifications_merged",
 })
+VISIBILITIES = ("public", "unlisted", "private", "direct", "local")  # "local": Akkoma/Pleroma's local-only
+STABLE_S = 60.0  # a connection up this long resets the reconnect back-off
 
 
 @dataclass(frozen=True)
@@ -106,8 +116,11 @@ class MastodonConfig:
     http_timeout_s: float = 20.0
     ping_interval_s: float | None = 30.0
     idle_timeout_s: float | None = None  # hashtag/list streams may be silent for hours
-    backoff_base_s: float = 1.0
+    backoff_base_s: float = 1.0  # also the least wait before any reconnect
     backoff_max_s: float = 120.0
+    # statuses kept, by visibility; "private" (followers-only) and "direct" ones would be served
+    # by the API's open read endpoints: add them only for an API that requires its read token
+    visibility: list[str] = field(default_factory=lambda: ["public", "unlisted"])
 
     def access_token(self) -> str | None:
         return self.token or os.environ.get("MASTODON_TOKEN") or None
@@ -125,6 +138,12 @@ class MastodonSource(Source):
         if not c.streams:
             raise SourceError("mastodon: no stream given")
         self.streams = [Stream.parse(s) for s in c.streams]
+        bad = sorted(set(c.visibility) - set(VISIBILITIES))
+        if bad:
+            raise SourceError(f"mastodon: unknown visibility {', '.join(bad)}; use {', '.join(VISIBILITIES)}")
+        if not c.backoff_base_s > 0 or c.backoff_max_s < c.backoff_base_s:
+            raise SourceError("mastodon: backoff_base_s must be above 0 and at most backoff_max_s")
+        self._visible = frozenset(c.visibility)
         self._token = c.access_token()
         self._ws: Any = None
         self._ws_lock = threading.Lock()
@@ -204,14 +223,14 @@ class MastodonSource(Source):
                                  user_agent_header=None).__enter__()
                 except InvalidStatus as e:
                     code = e.response.status_code
-                    delay = backoff.next()
+                    delay = max(c.backoff_base_s, backoff.next())
                     msg = f"HTTP {code}" + (" (the instance wants an access token: set MASTODON_TOKEN)"
                                             if code in (401, 403) else "")
                     self.disconnected(msg, retry_in=delay)
                     self.wait(delay)
                     continue
                 except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as e:
-                    delay = backoff.next()
+                    delay = max(c.backoff_base_s, backoff.next())
                     self.disconnected(e, retry_in=delay)
                     self.wait(delay)
                     continue
@@ -221,6 +240,7 @@ class MastodonSource(Source):
                     ws.close()
                     break
                 self.connected(url.split("?")[0])
+                up_at = time.monotonic()
                 got = 0
                 err: BaseException | str | None
                 try:
@@ -238,11 +258,9 @@ class MastodonSource(Source):
                     self._ids.commit()
                 if self.stopped:
                     break
-                delay = 0.0
-                if got:
-                    backoff.reset()
-                else:
-                    delay = backoff.next()
+                if got and time.monotonic() - up_at >= STABLE_S:
+                    backoff.reset()  # it worked for a while: start again from the least wait
+                delay = max(c.backoff_base_s, backoff.next())  # never at once, whatever ended it
                 self.disconnected(err, retry_in=delay)
                 self.wait(delay)
         finally:
@@ -313,6 +331,13 @@ class MastodonSource(Source):
             self.message()
             self.quarantine(sink, "payload is not a status object", raw)
             return
+        if payload.get("visibility") not in self._visible:
+            # Followers-only and direct statuses (a user or list stream read with a token) must
+            # not reach a store whose read endpoints are open; a status without one is not kept.
+            self.message()
+            self.count("ignored")
+            self._advance(payload, spec, sink)
+            return
         try:
             post = parse_obj({"event": event, "payload": payload}, "mastodon", "mastodon")
         except BadPost as e:
@@ -331,6 +356,13 @@ class MastodonSource(Source):
             return
         if self._ids is not None:
             self._ids.put(local, key)
+        self._advance(status, spec, sink)
+
+    def _advance(self, status: dict, spec: str, sink: Sink) -> None:
+        """The stream's offset moves past this status (stored or not), for the next backfill."""
+        local = status.get("id")
+        if type(local) is not str or not local:
+            return
         last = self._last.get(spec)
         if last is None or _id_order(local) > _id_order(last):
             self._last[spec] = local
