@@ -13,7 +13,9 @@ through the same lock, a small batch at a time.
 
 from __future__ import annotations
 
+import logging
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -25,8 +27,8 @@ from typing import TYPE_CHECKING
 import orjson
 
 from .index.lexical import Filters, LexicalIndex
-from .ingest import FairLock, IngestResult, Listener, Prepared, RemovalListener, Writer
-from .model import Post, from_us, iso, post_from_doc
+from .ingest import FairLock, IngestResult, Listener, Prepared, RemovalListener, Writer, encode, prepare_checked
+from .model import BadPost, Post, from_us, iso, post_from_doc
 from .retention import Expirer, ExpiryReport, Retention
 from .search import SearchQuery, SearchResult, Searcher, StorySummary
 from .settings import Settings
@@ -34,6 +36,9 @@ from .settings import Settings
 
 class EngineError(RuntimeError):
     pass
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -130,7 +135,8 @@ class Engine:
 
     def ingest(self, posts: Sequence[Post], offsets: dict[str, str] | None = None) -> IngestResult:
         """Store and index `posts`. On return they are accepted (on disk) and searchable
-        (unless `commit_interval_ms` defers the index commit)."""
+        (unless `commit_interval_ms` defers the index commit). A post that cannot be stored
+        raises BadPost (naming it) before anything is written."""
         w = self._need_writer()
         items = w.prepare(posts)  # outside the lock: needs no store state
         with self._lock:
@@ -388,13 +394,14 @@ class Engine:
         return reject
 
     def verify(self, claim: str, *, since: datetime | None = None, until: datetime | None = None,
-               limit: int = 10, judge: "LLMJudge | bool | None" = None) -> "Verdict":
+               limit: int = 10, judge: "LLMJudge | bool | None" = None, record: bool = True) -> "Verdict":
         """Check `claim` against the stored posts: each post's stance, independence (copies
         count once), credibility signals and community notes, a verdict (supported, refuted,
         contested, unverified) with a calibrated confidence and its reasons, and up to `limit`
         posts for, against and neither (README: Verify). `judge`: an LLM's second reading of
         the key posts' stances, shown beside them and never counted (None: as the setting
-        `verify_judge` says; False: none)."""
+        `verify_judge` says; False: none). `record`: a decisive verdict enters its authors'
+        record (verify/verdicts.jsonl, when the setting `verify_record` is on)."""
         from .verify import Verifier
 
         if self._closed:
@@ -402,7 +409,7 @@ class Engine:
         with self._verifier_lock:
             if self._verifier is None:
                 self._verifier = Verifier(self)
-        return self._verifier.verify(claim, since=since, until=until, limit=limit, judge=judge)
+        return self._verifier.verify(claim, since=since, until=until, limit=limit, judge=judge, record=record)
 
     # -- operations: stats, export, backup ----------------------------------------------
 
@@ -489,8 +496,20 @@ class _Delete:
     keys: list[str]
 
 
+# Writer failures that are about the machine, not about a post: they stop the pipeline (and
+# health says so). Anything else a batch raises is assumed to come from one of its posts.
+_FATAL = (OSError, MemoryError, EngineError, sqlite3.OperationalError, sqlite3.InternalError,
+          sqlite3.ProgrammingError, sqlite3.NotSupportedError)
+
+
 class Pipeline:
-    """A bounded queue in front of the engine's writer, drained by one thread in batches."""
+    """A bounded queue in front of the engine's writer, drained by one thread in batches.
+
+    Hostile input never stops the writer: `put` refuses (BadPost) a post that cannot be
+    stored, and a batch that still fails in the writer is split until the post(s) at fault
+    are found; those go to quarantine and the rest is written. Only a failure that is not
+    about a post (disk full, database gone) stops it; then `state` is "failed" and `error`
+    says why. `status()` is cheap and safe from any thread (health checks)."""
 
     _STOP = object()
 
@@ -506,12 +525,45 @@ class Pipeline:
         self._delay = s.batch_delay_ms / 1000
         self._on_batch = on_batch
         self.result = IngestResult()
-        self.error: BaseException | None = None
+        self.error: BaseException | None = None  # what stopped the writer (None while it runs)
+        self.quarantined = 0  # posts the writer itself set aside (failed in prepare or write)
+        self.batches = 0  # batches written
+        self.last_batch_at: float | None = None  # time.monotonic() of the last batch written
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="veristream-writer", daemon=True)
         self._thread.start()
 
+    # -- health ---------------------------------------------------------------------------
+
+    @property
+    def alive(self) -> bool:
+        """True while the writer thread runs and has not failed."""
+        return self.error is None and self._thread.is_alive()
+
+    @property
+    def state(self) -> str:
+        """running | failed (the writer stopped on `error`) | stopped (closed)."""
+        if self.error is not None:
+            return "failed"
+        if self._thread.is_alive():
+            return "running"
+        return "stopped" if self._closed else "failed"
+
+    def status(self) -> dict:
+        """JSON-ready: state, error, backlog, quarantined, batches, seconds since the last batch."""
+        err = self.error
+        last = self.last_batch_at
+        return {"state": self.state, "alive": self.alive,
+                "error": f"{type(err).__name__}: {err}" if err is not None else None,
+                "backlog": self._inflight, "quarantined": self.quarantined, "batches": self.batches,
+                "last_batch_age_s": round(time.monotonic() - last, 3) if last is not None else None}
+
+    # -- producers ------------------------------------------------------------------------
+
     def put(self, post: Post) -> None:
-        """Hand over a post; blocks while the queue is full (the core is behind)."""
+        """Hand over a post; blocks while the queue is full (the core is behind). Raises
+        BadPost, queueing nothing, for a post that cannot be stored (see `ingest.encode`)."""
+        encode(post)  # validated here, on the producer's thread: the writer never meets it
         self._admit(1)
         self._q.put(post)
 
@@ -561,6 +613,7 @@ class Pipeline:
         self._check()
 
     def close(self) -> None:
+        self._closed = True
         if self._thread.is_alive():
             self._q.put(self._STOP)
             self._thread.join()
@@ -569,6 +622,8 @@ class Pipeline:
     def _check(self) -> None:
         if self.error is not None:
             raise EngineError(f"ingest failed: {self.error}") from self.error
+
+    # -- the writer thread ----------------------------------------------------------------
 
     def _run(self) -> None:
         q = self._q
@@ -604,10 +659,18 @@ class Pipeline:
             taken = len(batch) + len(prepared) + (1 if deletes else 0)
             try:
                 if batch or prepared or offsets:
+                    if prepared:
+                        prepared = self._screen(prepared)
                     if batch:
-                        prepared.extend(self.engine._need_writer().prepare(batch))
-                    res = self.engine.ingest_prepared(prepared, offsets or None)
+                        items, bad = prepare_checked(batch, self.engine._need_writer().hasher,
+                                                     self.engine.settings.dedup_min_tokens)
+                        for p, reason in bad:
+                            self._set_aside(p.source, reason, _post_raw(p))
+                        prepared.extend(items)
+                    res = self._write(prepared, offsets or None)
                     self.result.add(res)
+                    self.batches += 1
+                    self.last_batch_at = time.monotonic()
                     if self._on_batch:
                         self._on_batch(res)
                 if deletes:
@@ -617,9 +680,80 @@ class Pipeline:
                         self._on_batch(res)
                 if waiters:
                     self.engine.commit()
-            except BaseException as e:  # surfaced to the producer on its next call
+            except BaseException as e:  # surfaced to the producer on its next call, and in `state`
+                log.exception("ingest writer stopped")
                 self.error = e
                 stop = True
             self._release(taken)
             for ev in waiters:
                 ev.set()
+
+    def _write(self, items: list[Prepared], offsets: dict[str, str] | None) -> IngestResult:
+        """Write `items`; if that fails for a reason that may be one post's, split the batch
+        in halves until the failing post is alone, set it aside, and write the rest (in order,
+        the offsets with the last part: a position is stored only with the posts before it)."""
+        try:
+            return self.engine.ingest_prepared(items, offsets)
+        except _FATAL:
+            raise
+        except Exception as e:  # noqa: BLE001 - about a post until shown otherwise
+            if not items:
+                raise
+            if len(items) == 1:
+                it = items[0]
+                self._set_aside(_source_of(it), f"writer: post {str(getattr(it, 'key', '?'))[:200]!r}: "
+                                f"{type(e).__name__}: {str(e)[:160]}", _item_raw(it))
+                return self.engine.ingest_prepared([], offsets) if offsets else IngestResult()
+        mid = len(items) // 2
+        res = self._write(items[:mid], None)
+        res.add(self._write(items[mid:], offsets))
+        return res
+
+    def _screen(self, items: list[Prepared]) -> list[Prepared]:
+        """Drop (to quarantine) prepared items whose fields would fail in the index after the
+        store has committed them: there, a failure could not be undone by splitting the batch."""
+        ok = [it for it in items if _index_ready(it)]
+        if len(ok) != len(items):
+            for it in items:
+                if not _index_ready(it):
+                    self._set_aside(_source_of(it), f"writer: post {str(getattr(it, 'key', '?'))[:200]!r}: "
+                                    "prepared item has fields of the wrong type", _item_raw(it))
+        return ok
+
+    def _set_aside(self, source: str, reason: str, raw: bytes | str) -> None:
+        self.quarantined += 1
+        try:
+            self.engine.reject(source, 0, reason, raw)
+        except Exception:  # noqa: BLE001 - the quarantine file itself failing must not stop ingest
+            log.exception("could not quarantine a post (%s)", reason)
+
+
+def _index_ready(it: object) -> bool:
+    return (type(it) is Prepared and type(it.text) is str and type(it.handle) is str and type(it.lang) is str
+            and type(it.source) is str and type(it.cjk) is str and type(it.reply) is str
+            and type(it.tags) is list and all(type(t) is str for t in it.tags)
+            and type(it.doc) is bytes and type(it.key) is str)
+
+
+def _source_of(it: object) -> str:
+    src = getattr(it, "source", None)
+    return src if type(src) is str and src else "writer"
+
+
+def _item_raw(it: object) -> bytes | str:
+    doc = getattr(it, "doc", None)
+    return doc if type(doc) is bytes else repr(it)[:4096]
+
+
+def _post_raw(p: Post) -> bytes | str:
+    raw = p.raw
+    if type(raw) in (bytes, str):
+        return raw
+    try:
+        return orjson.dumps(raw)
+    except Exception:  # noqa: BLE001 - the very reason it was rejected, maybe
+        pass
+    try:
+        return repr(raw)[:4096]
+    except Exception:  # noqa: BLE001 - RecursionError on a deep enough value
+        return f"<{type(raw).__name__} that cannot be shown>"

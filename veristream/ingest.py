@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import NamedTuple
 
 import orjson
@@ -24,7 +25,7 @@ import xxhash
 
 from . import analysis
 from .index.lexical import Checkpoint, IndexDoc, LexicalIndex
-from .model import Post, ref_key, to_us
+from .model import MAX_LINE_BYTES, MAX_TEXT_CHARS, Author, BadPost, Media, Metrics, Post, ref_key, to_us
 from .settings import Settings
 from .store import Existing, Removed, Row, Store, StoryRow
 from .stories import StoryIndex, TokenHasher, fingerprints
@@ -84,12 +85,158 @@ class Prepared(NamedTuple):
                         self.cjk, self.reply)
 
 
+# What one stored post may weigh: its raw message (at most MAX_LINE_BYTES on the wire, a
+# little more once re-encoded) plus the fields derived from it.
+MAX_DOC_BYTES = 4 * MAX_LINE_BYTES
+MAX_EXTRA_BYTES = 65_536  # `extra` holds small service metadata (matching rules, cids...)
+MAX_EXTRA_DEPTH = 16
+
+
+def encode(p: Post) -> bytes:
+    """The document the writer stores for `p`; raises BadPost (naming the post and the field)
+    for a post that cannot be stored, so it is rejected at the boundary, not in the writer.
+
+    Readers already type every field; this guards posts built any other way (the API, a
+    library caller) and what readers pass through untyped (`extra`, `raw`): nesting deeper
+    than orjson writes (255), integers over 64 bits, lone surrogates."""
+    _check_fields(p)
+    try:
+        doc = orjson.dumps(p.to_dict())
+    except Exception as e:  # noqa: BLE001 - TypeError, JSONEncodeError, AttributeError...
+        raise BadPost(f"post {_key(p)}: cannot be stored: {_culprit(p)}{_err(e)}") from None
+    if len(doc) > MAX_DOC_BYTES:
+        raise BadPost(f"post {_key(p)}: too large to store: {len(doc):,} bytes > {MAX_DOC_BYTES:,}")
+    if p.extra:
+        try:
+            n = len(orjson.dumps(p.extra))
+        except Exception as e:  # noqa: BLE001 - dumped once above, so not expected
+            raise BadPost(f"post {_key(p)}: extra cannot be stored: {_err(e)}") from None
+        if n > MAX_EXTRA_BYTES:
+            raise BadPost(f"post {_key(p)}: extra too large: {n:,} bytes > {MAX_EXTRA_BYTES:,}")
+        if _depth(p.extra, MAX_EXTRA_DEPTH) > MAX_EXTRA_DEPTH:
+            raise BadPost(f"post {_key(p)}: extra nested more than {MAX_EXTRA_DEPTH} levels")
+    return doc
+
+
+def _key(p: Post) -> str:
+    try:
+        return repr(f"{p.source}:{p.id}"[:200])
+    except Exception:  # noqa: BLE001 - a key that cannot even be formatted
+        return "(no key)"
+
+
+def _err(e: BaseException) -> str:
+    msg = str(e).strip().splitlines()[0][:160] if str(e).strip() else ""
+    return f"{type(e).__name__}: {msg}" if msg else type(e).__name__
+
+
+def _str_or_none(v: object) -> bool:
+    return v is None or type(v) is str
+
+
+def _str_list(v: object) -> bool:
+    return type(v) is list and all(type(x) is str for x in v)
+
+
+def _check_fields(p: Post) -> None:
+    """The types the writer, the index and the store rely on (one pass, no copies)."""
+    a, m = p.author, p.metrics
+    bad = None
+    if type(p.id) is not str or not p.id:
+        bad = "id"
+    elif type(p.source) is not str or not p.source:
+        bad = "source"
+    elif type(p.text) is not str:
+        bad = "text"
+    elif len(p.text) > MAX_TEXT_CHARS:
+        raise BadPost(f"post {_key(p)}: text too long: {len(p.text)} chars > {MAX_TEXT_CHARS}")
+    elif not isinstance(p.created_at, datetime) or p.created_at.tzinfo is None:
+        bad = "created_at"
+    elif not (p.edited_at is None or (isinstance(p.edited_at, datetime) and p.edited_at.tzinfo is not None)):
+        bad = "edited_at"
+    elif not isinstance(a, Author) or type(a.id) is not str or type(a.handle) is not str or not _str_or_none(a.name):
+        bad = "author"
+    elif not (_str_or_none(p.lang) and _str_or_none(p.reply_to) and _str_or_none(p.quote_of)
+              and _str_or_none(p.repost_of) and _str_or_none(p.url)):
+        bad = "lang/reply_to/quote_of/repost_of/url"
+    elif not (_str_list(p.hashtags) and _str_list(p.mentions) and _str_list(p.urls)):
+        bad = "hashtags/mentions/urls"
+    elif type(p.media) is not list or not all(isinstance(x, Media) and type(x.kind) is str for x in p.media):
+        bad = "media"
+    elif not isinstance(m, Metrics) or type(p.extra) is not dict:
+        bad = "metrics/extra"
+    if bad is not None:
+        raise BadPost(f"post {_key(p)}: {bad} has the wrong type")
+    try:
+        p.ts_us  # noqa: B018 - dates before year 1 or past 9999 fail here
+        if not 1990 <= p.created_at.year <= 2200:
+            raise ValueError(f"year {p.created_at.year}")
+    except (ValueError, OverflowError, TypeError) as e:
+        raise BadPost(f"post {_key(p)}: created_at out of range: {_err(e)}") from None
+
+
+def _culprit(p: Post) -> str:
+    """Which top-level field of the document fails to encode ("raw: ", "extra: ", ...)."""
+    try:
+        d = p.to_dict()
+    except Exception:  # noqa: BLE001
+        return ""
+    for k, v in d.items():
+        try:
+            orjson.dumps(v)
+        except Exception:  # noqa: BLE001
+            return f"{k}: "
+    return ""
+
+
+def _depth(v: object, limit: int, level: int = 0) -> int:
+    """Nesting depth of a JSON value, counted only as far as `limit` + 1."""
+    if level > limit:
+        return level
+    if type(v) is dict:
+        return max((_depth(x, limit, level + 1) for x in v.values()), default=level + 1)
+    if type(v) is list:
+        return max((_depth(x, limit, level + 1) for x in v), default=level + 1)
+    return level
+
+
+def prepare_checked(posts: Sequence[Post], hasher: TokenHasher, min_tokens: int
+                    ) -> tuple[list[Prepared], list[tuple[Post, str]]]:
+    """`prepare`, rejecting (post, reason) each post that cannot be stored instead of failing
+    the whole batch: what bulk ingest, the API and the pipeline's writer use."""
+    good: list[Post] = []
+    docs: list[bytes] = []
+    rejects: list[tuple[Post, str]] = []
+    for p in posts:
+        try:
+            docs.append(encode(p))
+        except BadPost as e:
+            rejects.append((p, e.reason))
+            continue
+        good.append(p)
+    try:
+        return _prepare(good, hasher, min_tokens, docs), rejects
+    except Exception:  # noqa: BLE001 - one post breaks fingerprinting or analysis: find it
+        pass
+    out: list[Prepared] = []
+    for p, doc in zip(good, docs):
+        try:
+            out += _prepare([p], hasher, min_tokens, [doc])
+        except Exception as e:  # noqa: BLE001
+            rejects.append((p, f"post {_key(p)}: cannot be prepared: {_err(e)}"))
+    return out, rejects
+
+
 def prepare(posts: Sequence[Post], hasher: TokenHasher, min_tokens: int) -> list[Prepared]:
+    """Posts -> writer items; raises BadPost for the first post that cannot be stored."""
+    return _prepare(posts, hasher, min_tokens, [encode(p) for p in posts])
+
+
+def _prepare(posts: Sequence[Post], hasher: TokenHasher, min_tokens: int, docs: Sequence[bytes]) -> list[Prepared]:
     fps = fingerprints([p.text for p in posts], min_tokens, hasher)
     out: list[Prepared] = []
-    dumps, digest = orjson.dumps, xxhash.xxh3_64_intdigest
-    for p, fp in zip(posts, fps):
-        doc = dumps(p.to_dict())
+    digest = xxhash.xxh3_64_intdigest
+    for p, fp, doc in zip(posts, fps, docs):
         ts = p.ts_us
         # A quote that adds no words of its own is a copy of what it quotes.
         ref = p.ref_key(p.repost_of) or (p.ref_key(p.quote_of) if not fp.ntokens else None)

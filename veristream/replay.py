@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .engine import Engine, Rejection
-from .ingest import IngestResult, Prepared, prepare
+from .ingest import IngestResult, Prepared, prepare_checked
 from .model import BadPost, from_us
 from .stories import TokenHasher
 
@@ -159,18 +159,31 @@ def prepare_chunk(chunk: list[bytes | str], first_line: int, fmt: str, source: s
 
     min_tokens, detect = opts
     posts = []
+    where: dict[int, tuple[int, bytes | str]] = {}  # id(post) -> (line number, line), for rejects
     rejects: list[tuple[int, str, bytes | str]] = []
     for n, line in enumerate(chunk, first_line):
-        if not line.strip():
-            continue
         try:
+            if not line.strip():
+                continue
             p = parse_line(line, fmt, source, detect_lang=detect)
         except BadPost as e:
             rejects.append((n, e.reason, line[:4096]))
             continue
+        except Exception as e:  # noqa: BLE001 - one line never aborts a file: it is rejected
+            rejects.append((n, f"not understood: {type(e).__name__}: {str(e)[:160]}", line[:4096]))
+            continue
         if p is not None:
             posts.append(p)
-    return (prepare(posts, hasher, min_tokens) if posts else []), rejects
+            where[id(p)] = (n, line)
+    if not posts:
+        return [], rejects
+    items, bad = prepare_checked(posts, hasher, min_tokens)
+    for p, reason in bad:
+        n, line = where[id(p)]
+        rejects.append((n, reason, line[:4096]))
+    if bad:
+        rejects.sort(key=lambda r: r[0])
+    return items, rejects
 
 
 _worker_hasher: TokenHasher | None = None  # one per worker process, set by its initializer

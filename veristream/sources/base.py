@@ -24,7 +24,9 @@ from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from ..model import Post
+import orjson
+
+from ..model import BadPost, Post
 
 
 USER_AGENT = "veristream/0.1"
@@ -41,7 +43,7 @@ class SourceStatus:
     name: str
     kind: str  # bluesky | x | mastodon | rss
     endpoint: str | None = None  # where it is (or was last) connected
-    state: str = "starting"  # starting | connecting | connected | waiting | stopped | failed
+    state: str = "starting"  # starting | connecting | connected | waiting | stopped | failed | restarting
     connected: bool = False
     connected_since: datetime | None = None
     last_message_at: datetime | None = None  # wall clock of the last message or keep-alive
@@ -56,6 +58,7 @@ class SourceStatus:
     rejected: int = 0  # malformed or unknown messages, quarantined with a reason
     last_error: str | None = None
     next_retry_at: datetime | None = None
+    restarts: int = 0  # times the runner restarted this source after its thread died on an error
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -80,6 +83,8 @@ class SourceStatus:
         if self.blocked_s >= 0.1:
             parts.append(f"slowed {self.blocked_s:.1f}s by a full queue")
         parts.append(f"{self.reconnects} reconnects")
+        if self.restarts:
+            parts.append(f"{self.restarts} restarts")
         if self.last_error and not self.connected:
             parts.append(f"last error: {self.last_error[:80]}")
         return " · ".join(parts)
@@ -186,15 +191,38 @@ class Source(ABC):
         with self._lock:
             self._status.last_message_at = utcnow()
 
-    def hand_over(self, sink: Sink, post: Post) -> None:
-        """`sink.post` with the time it blocked (back-pressure) accounted for."""
+    def hand_over(self, sink: Sink, post: Post) -> bool:
+        """`sink.post` with the time it blocked (back-pressure) accounted for. A post the sink
+        refuses as unstorable (BadPost) is quarantined instead; returns whether it was taken."""
         t = time.monotonic()
-        sink.post(post)
+        try:
+            sink.post(post)
+        except BadPost as e:
+            self.quarantine(sink, e.reason, _raw_of(post))
+            return False
         waited = time.monotonic() - t
         with self._lock:
             self._status.accepted += 1
             if waited > 0.005:
                 self._status.blocked_s += waited
+        return True
+
+    def handle_safely(self, handle: Callable[[Any, Sink], None], msg: Any, sink: Sink) -> None:
+        """Run one message handler; whatever it raises that is not the connection's own
+        business becomes a quarantined message, so one message never ends the read loop.
+        (Connection errors, raised by reads, never pass through a handler.)"""
+        try:
+            handle(msg, sink)
+        except BadPost as e:
+            self.quarantine(sink, e.reason, _raw_msg(msg))
+        except RecursionError:
+            self.quarantine(sink, "message nested too deep", _raw_msg(msg))
+        except Exception as e:  # noqa: BLE001 - the boundary: one message, any exception
+            from ..engine import EngineError
+
+            if isinstance(e, EngineError):
+                raise  # the core stopped, or is closed: not this message's fault
+            self.quarantine(sink, f"message not understood: {_err(e)}", _raw_msg(msg))
 
     def quarantine(self, sink: Sink, reason: str, raw: bytes | str) -> None:
         with self._lock:
@@ -230,6 +258,22 @@ class Backoff:
 
     def reset(self) -> None:
         self.attempt = 0
+
+
+def _raw_msg(msg: Any) -> bytes | str:
+    if isinstance(msg, (bytes, str)):
+        return msg[:4096]
+    return f"<{type(msg).__name__}>"
+
+
+def _raw_of(post: Post) -> bytes | str:
+    raw = post.raw
+    if isinstance(raw, (bytes, str)):
+        return raw[:4096]
+    try:
+        return orjson.dumps(raw)[:4096]
+    except Exception:  # noqa: BLE001 - the reason it was refused, perhaps
+        return f"<post {post.source}:{post.id}>"[:4096]
 
 
 def utcnow() -> datetime:

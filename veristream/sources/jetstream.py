@@ -57,6 +57,9 @@ class JetstreamConfig:
     backoff_base_s: float = 1.0
     backoff_max_s: float = 60.0
     max_message_bytes: int = MAX_LINE_BYTES
+    # An event stamped further ahead of this machine's clock is quarantined and never moves
+    # the resume cursor: a cursor in the future makes Jetstream answer "now" and skip the gap.
+    max_future_s: float = 86_400.0
 
 
 class JetstreamSource(Source):
@@ -109,6 +112,11 @@ class JetstreamSource(Source):
                 self.cursor = int(stored)
             except ValueError:
                 self.cursor = None
+            if self.cursor is not None and self.cursor > _now_us():
+                # Saved by an older version from a forged time_us: resuming there would skip
+                # everything up to that date. Resume live, and say so.
+                self.update(last_error=f"stored cursor {self.cursor} is in the future; resuming from now")
+                self.cursor = _now_us()
         backoff = Backoff(c.backoff_base_s, c.backoff_max_s, "exponential", jitter=0.3)
         first = True
         while not self.stopped:
@@ -171,7 +179,7 @@ class JetstreamSource(Source):
         last_offset = time.monotonic()
         for msg in ws_messages(ws, c.idle_timeout_s, lambda: self.stopped, lambda: self._maybe_offset(sink)):
             got += 1
-            self.handle(msg, sink)
+            self.handle_safely(self.handle, msg, sink)
             now = time.monotonic()
             if now - last_offset >= c.offset_every_s:
                 last_offset = now
@@ -200,14 +208,20 @@ class JetstreamSource(Source):
             self.quarantine(sink, f"not JSON: {e.msg} at column {e.colno}", raw)
             return
         time_us = obj.get("time_us") if type(obj) is dict else None
-        if type(time_us) is not int or isinstance(time_us, bool):
+        if type(time_us) is not int:
             time_us = None
-        self.message(from_us(time_us) if time_us else None)
+        future = time_us is not None and time_us > _now_us() + int(self.config.max_future_s * 1_000_000)
+        self.message(from_us(time_us) if time_us is not None and not future and time_us >= _MIN_US else None)
         if type(obj) is not dict:
             self.quarantine(sink, "not a JSON object", raw)
             return
+        if future:
+            # Neither stored nor used as the resume position (see max_future_s).
+            self.quarantine(sink, f"time_us {str(time_us)[:24]} is more than {self.config.max_future_s:g}s "
+                            "ahead of this machine's clock", raw)
+            return
         kind = obj.get("kind")
-        if kind not in _KNOWN_KINDS:
+        if type(kind) is not str or kind not in _KNOWN_KINDS:
             self.quarantine(sink, f"unknown Jetstream event kind: {str(kind)[:40]!r}", raw)
             return
         if time_us is None:
@@ -236,7 +250,10 @@ class JetstreamSource(Source):
 
     def _maybe_offset(self, sink: Sink) -> None:
         if self.cursor is not None and self.cursor != self._handed:
-            sink.offset(self.name, str(self.cursor))
+            # Never a position ahead of this machine's clock (belt and braces: `handle` already
+            # keeps implausible events out of the cursor).
+            cursor = min(self.cursor, _now_us())
+            sink.offset(self.name, str(cursor))
             self._handed = self.cursor
 
     def _flush_offset(self, sink: Sink) -> None:
@@ -250,6 +267,13 @@ class JetstreamSource(Source):
                 ws.close()
             except Exception:  # noqa: BLE001 - closing from another thread is best effort
                 pass
+
+
+_MIN_US = 631_152_000_000_000  # 1990-01-01: the earliest time a post may carry
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
 
 
 def _zstd_decompressor(path: str | None) -> Any:

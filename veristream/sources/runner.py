@@ -13,15 +13,19 @@ the stored cursor). The time a source spends blocked is in its status (`blocked_
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 from typing import Any
 
-from ..engine import Engine, Pipeline
+from ..engine import Engine, EngineError, Pipeline
 from ..ingest import IngestResult
 from ..model import Post
-from .base import Source, SourceStatus
+from .base import Backoff, Source, SourceError, SourceStatus
+
+log = logging.getLogger(__name__)
 
 
 class EngineSink:
@@ -53,7 +57,8 @@ class EngineSink:
 
 class SourceRunner:
     def __init__(self, engine: Engine, sources: Sequence[Source],
-                 on_batch: Callable[[IngestResult], None] | None = None):
+                 on_batch: Callable[[IngestResult], None] | None = None, *,
+                 restart_base_s: float = 1.0, restart_max_s: float = 60.0):
         names = [s.name for s in sources]
         if len(set(names)) != len(names):
             raise ValueError(f"source names must be unique, got {names}")
@@ -67,6 +72,10 @@ class SourceRunner:
         self.totals = IngestResult()
         self._lock = threading.Lock()
         self.started_at: float | None = None
+        # A source whose thread dies on an unexpected error is started again after this
+        # back-off (doubling up to the cap); its status counts `restarts` and keeps `last_error`.
+        self.restart_base_s = restart_base_s
+        self.restart_max_s = restart_max_s
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -86,10 +95,28 @@ class SourceRunner:
         return self
 
     def _run_one(self, src: Source, sink: EngineSink) -> None:
-        try:
-            src.run(sink, self._stop)
-        except BaseException as e:  # noqa: BLE001 - kept for the caller, shown in the status
-            self.errors[src.name] = e
+        backoff = Backoff(self.restart_base_s, self.restart_max_s, "exponential", jitter=0.2)
+        while True:
+            t0 = time.monotonic()
+            try:
+                src.run(sink, self._stop)
+                return  # stopped, or a finite source (demo max_posts) is done
+            except BaseException as e:  # noqa: BLE001 - kept for the caller, shown in the status
+                # A configuration error or a stopped core will not heal by restarting; nor
+                # should Ctrl-C / interpreter exit be fought. `errors` holds sources that ended.
+                if self._stop.is_set() or isinstance(e, (SourceError, EngineError)) or not isinstance(e, Exception):
+                    self.errors[src.name] = e
+                    return
+                log.exception("source %s failed; restarting it", src.name)
+            if time.monotonic() - t0 > 60:
+                backoff.reset()  # it ran a good while: this is a fresh failure
+            delay = backoff.next()
+            src.update(state="restarting", connected=False,
+                       next_retry_at=datetime.fromtimestamp(time.time() + delay, timezone.utc))
+            src.count("restarts")
+            if self._stop.wait(delay):
+                src.update(state="stopped", next_retry_at=None)
+                return
 
     def stop(self, timeout: float = 10.0) -> IngestResult:
         """Close every connection, write what is queued (with its offsets) and return totals."""
@@ -153,11 +180,21 @@ class SourceRunner:
     def status_lines(self) -> list[str]:
         return [s.line() for s in self.statuses()]
 
+    def dead(self) -> list[str]:
+        """Names of sources whose thread has ended for good although nobody asked them to stop
+        (a configuration error, a stopped core; a finite demo source that is done counts too).
+        Cheap and thread-safe: for health checks."""
+        if self._stop.is_set():
+            return []
+        return [src.name for src, t in zip(self.sources, self._threads) if not t.is_alive()]
+
     def summary(self) -> dict[str, Any]:
         """Everything a status page needs, JSON-ready."""
         t = self.totals
         return {
             "sources": [s.to_dict() for s in self.statuses()],
+            "dead": self.dead(),
+            "pipeline": self.pipeline.status() if self.pipeline is not None else None,
             "backlog": self.backlog(),
             "stored": {"new": t.accepted, "updated": t.updated, "duplicates": t.duplicates + t.stale,
                        "deleted": t.deleted},

@@ -235,7 +235,7 @@ class XSource(Source):
             if not line.strip():
                 self.heartbeat()  # keep-alive
                 continue
-            self.handle(line, sink)
+            self.handle_safely(self.handle, line, sink)
 
     def handle(self, line: bytes, sink: Sink) -> None:
         from ..readers import parse_obj
@@ -256,7 +256,7 @@ class XSource(Source):
             self.count("ignored")
             e = obj["errors"][0] if type(obj["errors"]) is list else obj["errors"]
             if type(e) is dict:
-                self.update(last_error=": ".join(str(e[k]) for k in ("title", "detail") if e.get(k))[:200])
+                self.update(last_error=": ".join(str(e[k])[:200] for k in ("title", "detail") if e.get(k))[:200])
             return
         try:
             post = parse_obj(obj, "x", "x")

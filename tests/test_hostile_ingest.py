@@ -1,0 +1,164 @@
+"""Hostile posts at the core's boundaries (issue 15): bulk ingest, the pipeline, the writer.
+
+A post that parses but cannot be stored (nested past what orjson writes, an integer over 64
+bits, a lone surrogate) is quarantined with a reason naming it; the rest is stored, the
+writer never stops for one post, and its status says whether it runs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from veristream import Engine, Settings
+from veristream.cli import cli
+from veristream.engine import EngineError
+from veristream.ingest import Prepared
+from veristream.model import Author, BadPost, Post
+from veristream.replay import prepare_chunk
+
+T = "2026-01-15T12:00:00Z"
+
+
+def settings() -> Settings:
+    return Settings.load(env={}, durability="os", batch_delay_ms=1.0)
+
+
+def good(n: int) -> dict:
+    return {"id": f"g{n}", "text": f"Wildfire update number {n} from the ridge road", "created_at": T,
+            "author": {"id": f"u{n}", "handle": f"watcher{n}"}, "lang": "en"}
+
+
+def deep(levels: int) -> str:
+    return '{"a":' * levels + "1" + "}" * levels
+
+
+def bad_lines() -> list[bytes]:
+    """Lines every reader accepts, whose posts the writer could not store (before the fix)."""
+    nested = orjson.dumps({**good(900), "id": "deep"}).decode()
+    return [
+        nested.replace('"lang":"en"', '"lang":"en","extra":{"x":' + deep(300) + "}").encode(),  # 300 levels
+        nested.replace('"lang":"en"', '"lang":"en","raw":' + deep(300)).replace('"deep"', '"deepraw"').encode(),
+        orjson.dumps({**good(901), "id": "wide", "extra": {"blob": "x" * 70_000}}),  # extra over 64 KiB
+        orjson.dumps({**good(902), "id": "metric", "metrics": {"likes": 1e30}}),  # a 100-bit integer
+    ]
+
+
+def search_ids(eng: Engine, text: str) -> set[str]:
+    return {h.post.id for h in eng.search(text, all_posts=True, limit=100).hits}
+
+
+def test_bulk_ingest_quarantines_unstorable_posts_and_stores_the_rest(tmp_path: Path) -> None:
+    lines = [orjson.dumps(good(1)), *bad_lines(), orjson.dumps(good(2)), b'{"id": 3', orjson.dumps(good(3))]
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    data = tmp_path / "data"
+    res = CliRunner().invoke(cli, ["--data-dir", str(data), "ingest", str(path)], catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    assert "Traceback" not in res.output
+    with Engine(data, settings()) as eng:
+        assert search_ids(eng, "wildfire") == {"g1", "g2", "g3"}
+        quarantined = [orjson.loads(x) for x in (data / "quarantine.jsonl").read_bytes().splitlines()]
+    reasons = {q["line"]: q["reason"] for q in quarantined}
+    assert set(reasons) == {2, 3, 4, 5, 7}
+    assert "'file:deep'" in reasons[2] and "extra" in reasons[2]
+    assert "'file:deepraw'" in reasons[3] and "raw" in reasons[3]
+    assert "extra too large" in reasons[4]
+    assert "metrics.likes" in reasons[5]
+
+
+def test_api_style_chunks_reject_per_post_not_per_chunk() -> None:
+    from veristream.stories import TokenHasher
+
+    lines = [orjson.dumps(good(1)), bad_lines()[0], orjson.dumps(good(2))]
+    items, rejects = prepare_chunk(lines, 1, "auto", None, (3, False), TokenHasher())
+    assert [it.key for it in items] == ["file:g1", "file:g2"]
+    assert [(n, "deep" in reason) for n, reason, _ in rejects] == [(2, True)]
+
+
+def post(pid: str, text: str, **kw) -> Post:
+    return Post(id=pid, source="api", author=Author("a1", "alice"), text=text,
+                created_at=datetime(2026, 1, 15, 12, tzinfo=timezone.utc), **kw)
+
+
+def test_pipeline_put_refuses_unstorable_posts_and_keeps_running(tmp_path: Path) -> None:
+    with Engine(tmp_path / "data", settings()) as eng:
+        pipe = eng.pipeline()
+        assert pipe.state == "running" and pipe.alive
+        pipe.put(post("1", "flood warning for the river valley"))
+        deep_extra: dict = {}
+        cur = deep_extra
+        for _ in range(300):
+            cur["a"] = {}
+            cur = cur["a"]
+        for bad in (post("2", "flood deep extra", extra=deep_extra),
+                    post("3", "flood big int", extra={"n": 2**70}),
+                    post("4", "flood lone surrogate \ud800"),
+                    post("5", "flood tags not strings", hashtags=[1, 2])):  # type: ignore[list-item]
+            with pytest.raises(BadPost) as e:
+                pipe.put(bad)
+            assert f"'api:{bad.id}'" in e.value.reason
+        pipe.put(post("6", "flood warning lifted"))
+        pipe.flush()
+        assert search_ids(eng, "flood") == {"1", "6"}
+        assert pipe.status()["state"] == "running" and pipe.error is None
+        pipe.close()
+        assert pipe.state == "stopped" and not pipe.alive
+
+
+def test_engine_ingest_refuses_an_unstorable_post_before_writing(tmp_path: Path) -> None:
+    with Engine(tmp_path / "data", settings()) as eng:
+        with pytest.raises(BadPost, match="'api:2'"):
+            eng.ingest([post("1", "one"), post("2", "two", extra={"n": -(2**80)})])
+        assert eng.count() == 0
+        eng.ingest([post("1", "one")])
+        assert eng.count() == 1
+
+
+def prepared(eng: Engine, *posts: Post) -> list[Prepared]:
+    from veristream.ingest import prepare
+
+    return prepare(list(posts), eng._writer.hasher, eng.settings.dedup_min_tokens)  # type: ignore[union-attr]
+
+
+def test_writer_splits_a_failing_batch_quarantines_the_post_and_writes_the_rest(tmp_path: Path) -> None:
+    """Prepared items come from other processes (bulk workers, the API): one whose write fails
+    (a timestamp over 64 bits fails in SQLite; text of the wrong type would fail in the index)
+    is found by splitting the batch; the writer goes on."""
+    with Engine(tmp_path / "data", settings()) as eng:
+        pipe = eng.pipeline()
+        items = prepared(eng, *(post(str(i), f"storm shelter list {i}") for i in range(10)))
+        items[3] = items[3]._replace(ts=2**70)  # fails inside the store's transaction
+        items[7] = items[7]._replace(text=None)  # would fail in the index after the store commit
+        pipe.put_prepared(items)
+        pipe.put_offset("feed", "42")
+        pipe.flush()
+        assert search_ids(eng, "storm") == {str(i) for i in range(10)} - {"3", "7"}
+        assert eng.count() == 8
+        assert eng.offsets()["feed"] == "42"
+        assert pipe.alive and pipe.quarantined == 2
+        q = [orjson.loads(x) for x in (tmp_path / "data" / "quarantine.jsonl").read_bytes().splitlines()]
+        assert {r["reason"].split("'")[1] for r in q} == {"api:3", "api:7"}
+        assert all(r["reason"].startswith("writer: post ") for r in q)
+        # and later batches are written as usual
+        pipe.put(post("20", "storm passed"))
+        pipe.flush()
+        assert "20" in search_ids(eng, "storm")
+        pipe.close()
+
+
+def test_a_writer_failure_that_is_not_about_a_post_stops_it_and_says_so(tmp_path: Path) -> None:
+    eng = Engine(tmp_path / "data", settings())
+    pipe = eng.pipeline()
+    eng.store.close()  # the database is gone from under the writer (as on a failed disk)
+    pipe.put(post("1", "anything"))
+    with pytest.raises(EngineError):
+        pipe.flush(timeout=10)
+    assert pipe.state == "failed" and not pipe.alive
+    st = pipe.status()
+    assert st["state"] == "failed" and st["error"]
+    with pytest.raises(EngineError):
+        pipe.put(post("2", "refused: the writer is stopped"))
