@@ -133,7 +133,7 @@ def test_rss_and_atom_entries_become_posts_once_with_conditional_requests(tmp_pa
             assert p.url == "https://news.example/3" and p.author.name == "Reporter 3" and p.lang == "en"
             assert "https://city.example/report" in p.urls and p.media[0].kind == "photo"
             assert "weather" in p.hashtags and p.author.handle == "127.0.0.1"
-            a = eng.get("rss:tag:agency.example,2026:update-1")
+            a = eng.get(f"rss:{agency}#tag:agency.example,2026:update-1")  # ids are scoped to their feed
             assert a is not None and "gym" in a.text and a.edited_at is not None
             assert a.url == f"{srv.url}/updates/1"
             assert [h.post.key for h in eng.search("shelter gym").hits] == [a.key]
@@ -190,3 +190,92 @@ def test_poll_interval_is_kept(tmp_path: Path) -> None:
         t = [r.at for r in srv.routes("/news.rss")]
         assert all(b - a >= 0.3 - 0.02 for a, b in zip(t, t[1:]))
         assert time.monotonic() - t[0] < 5
+
+
+# -- hostile feeds ----------------------------------------------------------------------------------
+
+SECRET = "k3yZ9qT7vLm2Xw8Rp4sN"
+
+
+def test_feed_urls_with_secrets_are_redacted_and_credentials_stay_with_the_feed(tmp_path: Path) -> None:
+    feeds = Feeds()
+    feeds.set("/news.rss", rss((1, "Storm warning for the coast", "Winds up to 90 km/h expected.")), 1)
+    with HTTPServer(feeds) as srv, Engine(tmp_path / "d", settings()) as eng:
+        url = f"http://reader:hunter2pw@127.0.0.1:{srv.port}/news.rss?apikey={SECRET}&section=local"
+        src = RSSSource(RSSConfig(feeds=[url], interval_s=60))
+        with SourceRunner(eng, [src]) as runner:
+            wait_for(lambda: src.status.accepted == 1)
+            runner.flush()
+            status = orjson.dumps(src.status.to_dict()).decode()
+        shown = f"http://127.0.0.1:{srv.port}/news.rss?apikey=redacted&section=local"
+        assert srv.requests[0].headers["authorization"] == "Basic cmVhZGVyOmh1bnRlcjJwdw=="  # sent, as Basic auth
+        p = eng.get(f"rss:{shown}#1")
+        assert p is not None and p.author.id == shown and p.extra["feed"] == shown
+        stored = orjson.dumps({"post": eng.store.doc_by_key(p.key), "offsets": eng.offsets()}).decode()
+        for text in (status, stored):
+            assert SECRET not in text and "hunter2pw" not in text
+        assert f'"endpoint":"{shown}"' in status
+
+
+def test_an_entry_cannot_replace_another_feeds_post_by_reusing_its_id(tmp_path: Path) -> None:
+    feeds = Feeds()
+    item = ('<item><title>{t}</title><guid isPermaLink="true">https://news.example/story/7</guid>'
+            "<pubDate>Thu, 15 Jan 2026 12:0{n}:00 GMT</pubDate></item>")
+    feeds.set("/news.rss", RSS.format(items=item.format(t="Council approves the flood barrier", n=1)), 1)
+    feeds.set("/spoof.rss", RSS.format(items=item.format(t="Council scraps the flood barrier", n=5)), 1)
+    with HTTPServer(feeds) as srv, Engine(tmp_path / "d", settings()) as eng:
+        src = RSSSource(RSSConfig(feeds=[f"{srv.url}/news.rss", f"{srv.url}/spoof.rss"], interval_s=60))
+        with SourceRunner(eng, [src]) as runner:
+            wait_for(lambda: src.status.accepted == 2)
+            runner.flush()
+        assert eng.count() == 2
+        real = eng.get(f"rss:{srv.url}/news.rss#https://news.example/story/7")
+        assert real is not None and "approves" in real.text and real.url == "https://news.example/story/7"
+
+
+class Hostile:
+    """Redirects to other schemes, redirect loops, a body that never ends, one that drips."""
+
+    def __init__(self, feed: bytes):
+        self.feed = feed
+
+    def __call__(self, req: Request, srv: HTTPServer) -> None:
+        if req.route == "/to-file":
+            req.respond(302, b"", headers={"Location": "file:///etc/passwd"})
+        elif req.route == "/loop":
+            req.respond(302, b"", headers={"Location": f"/loop?n={req.index}"})
+        elif req.route == "/huge":
+            req.respond(200, self.feed + b"<!--" + b"x" * 300_000 + b"-->", content_type="application/rss+xml")
+        elif req.route == "/drip":
+            h = req.h
+            h.send_response(200)
+            h.send_header("Content-Type", "application/rss+xml")
+            h.send_header("Content-Length", str(len(self.feed)))
+            h.end_headers()
+            for b in self.feed:  # one byte each 50 ms: every socket wait is short, the whole is not
+                h.wfile.write(bytes([b]))
+                h.wfile.flush()
+                time.sleep(0.05)
+        elif req.route == "/ok.rss":
+            req.respond(200, self.feed, content_type="application/rss+xml")
+
+
+def test_fetches_are_bounded_in_redirects_schemes_size_and_time(tmp_path: Path) -> None:
+    feed = rss((1, "Bridge reopened", "Traffic flows again.")).encode()
+    routes = ("to-file", "loop", "huge", "drip", "ok.rss")
+    with HTTPServer(Hostile(feed)) as srv, Engine(tmp_path / "d", settings()) as eng:
+        srcs = {r: RSSSource(RSSConfig(feeds=[f"{srv.url}/{r}"], interval_s=60, max_redirects=3, max_bytes=100_000,
+                                       fetch_timeout_s=1.0, timeout_s=5), name=f"feed-{r}") for r in routes}
+        t0 = time.monotonic()
+        with SourceRunner(eng, list(srcs.values())) as runner:
+            wait_for(lambda: all(s.status.reconnects for r, s in srcs.items() if r != "ok.rss")
+                     and srcs["ok.rss"].status.accepted == 1, timeout=20)
+            took = time.monotonic() - t0
+            runner.flush()
+        errors = {r: s.status.last_error or "" for r, s in srcs.items()}
+        assert eng.count() == 1
+    assert len(srv.routes("/to-file")) == 1 and "only http(s) redirects" in errors["to-file"]
+    assert len(srv.routes("/loop")) == 4 and "more than max_redirects (3)" in errors["loop"]  # 1 + 3 redirects
+    assert "larger than max_bytes" in errors["huge"]
+    assert "fetch_timeout_s (1s)" in errors["drip"]
+    assert took < 10  # the drip (about 35 s at its pace) was cut off after 1 s

@@ -6,20 +6,33 @@ Those validators are stored as the source's offsets (`rss:<feed url>`), with the
 the same poll, so they survive a restart. `Retry-After` on 429/503 is honoured; a failing
 feed backs off exponentially without holding up the others.
 
-Each entry becomes a post once: its id is the entry's `<id>` / `<guid>` / `<link>` (made
-unique with the feed URL when it is not a URL or URN); an entry whose `<updated>` moves on
-is a newer version of the same post. Posts are keyed `rss:<id>`.
+Each entry becomes a post once: its id is `<feed>#<entry id>`, the entry's `<id>` / `<guid>` /
+`<link>` scoped to the feed it came from (a feed cannot replace another feed's posts by
+reusing their ids, URL-shaped or not); an entry whose `<updated>` moves on is a newer version
+of the same post. Posts are keyed `rss:<feed>#<entry id>`.
+
+A feed URL may carry secrets (`https://user:pass@host/feed`, `?key=...`): user and password
+are sent as HTTP Basic auth to the feed's own origin only, and everywhere the URL is shown or
+stored (post ids, authors, `extra.feed`, offsets, the source's status and errors) it appears
+redacted (`feed_ref`). Each fetch is bounded: redirects only to http(s), at most
+`max_redirects`, never from a public host to a loopback or private address; at most
+`max_bytes` of body; and `fetch_timeout_s` in all (a server dripping bytes is cut off).
 """
 
 from __future__ import annotations
 
+import base64
 import http.client
+import ipaddress
+import re
+import socket
+import threading
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urljoin, urlsplit, urlunsplit
 
 import orjson
 
@@ -44,6 +57,48 @@ class RSSConfig:
     max_bytes: int = 10 * 1024 * 1024
     backoff_max_s: float = 3600.0
     max_redirects: int = 5
+    fetch_timeout_s: float = 60.0  # one fetch in all, redirects included (timeout_s is per socket wait)
+
+
+# Query parameters whose values are secrets, by name; values that look like keys are redacted too.
+_SECRET_NAMES = re.compile(r"(key|token|secret|passw|pass$|pwd|auth|sig|session|sid$|code$|credential|hash|"
+                           r"nonce|ticket|jwt|bearer|private)", re.I)
+_TOKEN_LIKE = re.compile(r"^(?=.*[0-9])(?=.*[A-Za-z])[A-Za-z0-9_\-.~+/=%]{16,}$")
+REDACTED = "redacted"
+
+
+def feed_ref(url: str) -> str:
+    """`url` as it may be shown and stored: without user and password, and with the values of
+    query parameters that are (or look like) secrets replaced by `redacted`."""
+    u = urlsplit(url)
+    pairs = parse_qsl(u.query, keep_blank_values=True)
+    secret = [bool(v) and bool(_SECRET_NAMES.search(k) or _TOKEN_LIKE.match(v)) for k, v in pairs]
+    if "@" not in u.netloc and not any(secret):
+        return url  # nothing to hide: the URL as given (ids made from it stay as they were)
+    query = "&".join(f"{quote(k, safe='')}={REDACTED if hide else quote(v, safe='')}"
+                     for (k, v), hide in zip(pairs, secret)) if any(secret) else u.query
+    return urlunsplit((u.scheme, u.netloc.rpartition("@")[2], u.path, query, u.fragment))
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    u = urlsplit(url)
+    return u.scheme, (u.hostname or "").lower(), u.port or (443 if u.scheme == "https" else 80)
+
+
+def _local(host: str) -> bool:
+    """A loopback, private or link-local address (or localhost): not for a public feed to send us to."""
+    h = host.lower().rstrip(".")
+    if h == "localhost" or h.endswith(".localhost"):
+        return True
+    try:
+        a = ipaddress.ip_address(h)
+    except ValueError:
+        return False
+    return a.is_loopback or a.is_private or a.is_link_local or a.is_unspecified or a.is_reserved
+
+
+class FetchError(ValueError):
+    """A fetch broke one of its bounds (redirects, size, time); the message names no secret."""
 
 
 @dataclass
@@ -63,8 +118,17 @@ class RSSSource(Source):
         self.config = c = config or RSSConfig()
         if not c.feeds:
             raise SourceError("rss: no feed URL given")
+        refs: dict[str, str] = {}
         for u in c.feeds:
-            check_url(u, ("http", "https"), "rss")
+            try:
+                check_url(u, ("http", "https"), "rss")
+            except SourceError:
+                raise SourceError(f"rss: {feed_ref(u)!r} is not a http/https URL") from None
+            other = refs.setdefault(feed_ref(u), u)
+            if other != u:
+                raise SourceError(f"rss: two feeds differ only in secrets ({feed_ref(u)}): their posts' ids would clash")
+        if c.fetch_timeout_s <= 0 or c.max_redirects < 0 or c.max_bytes < 1:
+            raise SourceError("rss: fetch_timeout_s and max_bytes must be above 0, max_redirects at least 0")
         self.feeds = [_Feed(u, backoff=Backoff(c.interval_s, max(c.interval_s, c.backoff_max_s)))
                       for u in dict.fromkeys(c.feeds)]
         self._seen: dict[str, int] = {}  # post key -> version handed over this session
@@ -72,7 +136,7 @@ class RSSSource(Source):
         self._conn: http.client.HTTPConnection | None = None
 
     def offset_key(self, feed: _Feed) -> str:
-        return f"{self.name}:{feed.url}"
+        return f"{self.name}:{feed_ref(feed.url)}"
 
     def _run(self, sink: Sink) -> None:
         for f in self.feeds:
@@ -83,7 +147,7 @@ class RSSSource(Source):
                     f.etag, f.modified = d.get("etag"), d.get("modified")
                 except (orjson.JSONDecodeError, AttributeError):
                     pass
-        self.update(endpoint=self.feeds[0].url if len(self.feeds) == 1 else f"{len(self.feeds)} feeds")
+        self.update(endpoint=feed_ref(self.feeds[0].url) if len(self.feeds) == 1 else f"{len(self.feeds)} feeds")
         while not self.stopped:
             now = time.monotonic()
             for f in self.feeds:
@@ -99,30 +163,34 @@ class RSSSource(Source):
     def poll(self, f: _Feed, sink: Sink) -> None:
         if not self.status.connected:
             self.update(state="connecting")
+        ref = feed_ref(f.url)
         try:
             status, headers, body, final_url = self._fetch(f)
+        except FetchError as e:
+            self._failed(f, f"{ref}: {e}", None)
+            return
         except (OSError, http.client.HTTPException, ValueError) as e:
-            self._failed(f, e, None)
+            self._failed(f, f"{ref}: {type(e).__name__}: {str(e)[:200]}".rstrip(": "), None)
             return
         self.polls += 1
         if status == 304:
             self._ok(f)
             return
         if status != 200:
-            self._failed(f, f"HTTP {status} from {f.url}", headers.get("retry-after"))
+            self._failed(f, f"HTTP {status} from {ref}", headers.get("retry-after"))
             return
         self._ok(f)
         self.message()
         try:
-            entries = parse_feed(body, final_url)
+            entries = parse_feed(body, feed_ref(final_url))
         except BadPost as e:
-            self.quarantine(sink, f"{f.url}: {e.reason}", body[:4096])
+            self.quarantine(sink, f"{ref}: {e.reason}", body[:4096])
             return
         for n, entry in enumerate(entries):
             try:
-                post = entry_to_post(entry, final_url)
+                post = entry_to_post(entry, ref)
             except BadPost as e:
-                self.quarantine(sink, f"{f.url} entry {n + 1}: {e.reason}", orjson.dumps(entry, default=str))
+                self.quarantine(sink, f"{ref} entry {n + 1}: {e.reason}", orjson.dumps(entry, default=str))
                 continue
             v = to_us(post.edited_at or post.created_at)
             if self._seen.get(post.key, -1) >= v:
@@ -153,16 +221,55 @@ class RSSSource(Source):
         self.disconnected(err if isinstance(err, str) else err, retry_in=delay)
 
     def _fetch(self, f: _Feed) -> tuple[int, dict[str, str], bytes, str]:
+        """GET the feed within its bounds: (status, headers, body, final URL)."""
+        c = self.config
+        deadline = time.monotonic() + c.fetch_timeout_s
+        # A hard stop for the whole fetch: a server that answers a byte at a time keeps every
+        # single socket wait under timeout_s, so the connection is shut from outside.
+        expired = threading.Event()
+        watchdog = threading.Timer(c.fetch_timeout_s, self._cut, (expired,))
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            return self._fetch_within(f, deadline)
+        except (OSError, http.client.HTTPException, ValueError):
+            if expired.is_set():
+                raise FetchError(f"gave up after fetch_timeout_s ({c.fetch_timeout_s:g}s)") from None
+            raise
+        finally:
+            watchdog.cancel()
+
+    def _cut(self, expired: threading.Event) -> None:
+        expired.set()
+        conn = self._conn
+        if conn is not None and conn.sock is not None:
+            try:
+                conn.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _fetch_within(self, f: _Feed, deadline: float) -> tuple[int, dict[str, str], bytes, str]:
         c = self.config
         url = f.url
+        first = _origin(f.url)
+        user = urlsplit(f.url)
+        basic = None
+        if user.username is not None:
+            cred = f"{unquote(user.username)}:{unquote(user.password or '')}".encode()
+            basic = "Basic " + base64.b64encode(cred).decode()
         for _ in range(c.max_redirects + 1):
             u = urlsplit(url)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise FetchError(f"gave up after fetch_timeout_s ({c.fetch_timeout_s:g}s)")
             cls = http.client.HTTPSConnection if u.scheme == "https" else http.client.HTTPConnection
-            conn = cls(u.hostname, u.port, timeout=c.timeout_s)
+            conn = cls(u.hostname, u.port, timeout=min(c.timeout_s, left))
             self._conn = conn
             try:
                 headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity",
                            "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.8"}
+                if basic and _origin(url) == first:  # credentials go to the feed's own origin only
+                    headers["Authorization"] = basic
                 if f.etag:
                     headers["If-None-Match"] = f.etag
                 if f.modified:
@@ -171,12 +278,9 @@ class RSSSource(Source):
                 resp = conn.getresponse()
                 hdrs = {k.lower(): v for k, v in resp.getheaders()}
                 if resp.status in (301, 302, 303, 307, 308) and hdrs.get("location"):
-                    url = urljoin(url, hdrs["location"])
-                    check_url(url, ("http", "https"), "rss redirect")
+                    url = self._redirect(url, hdrs["location"])
                     continue
-                body = resp.read(c.max_bytes + 1) if resp.status == 200 else b""
-                if len(body) > c.max_bytes:
-                    raise ValueError(f"feed larger than {c.max_bytes} bytes")
+                body = self._body(resp, deadline) if resp.status == 200 else b""
                 want = hdrs.get("content-length")
                 if resp.status == 200 and want and want.isdigit() and len(body) < int(want):
                     raise http.client.IncompleteRead(body, int(want) - len(body))  # cut off mid-feed
@@ -184,7 +288,30 @@ class RSSSource(Source):
             finally:
                 conn.close()
                 self._conn = None
-        raise ValueError(f"too many redirects from {f.url}")
+        raise FetchError(f"more than max_redirects ({c.max_redirects}) redirects")
+
+    def _redirect(self, url: str, location: str) -> str:
+        nxt = urljoin(url, location.strip())
+        u = urlsplit(nxt)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise FetchError(f"redirected to {feed_ref(nxt)[:200]!r}: only http(s) redirects are followed")
+        if _local(u.hostname) and not _local(urlsplit(url).hostname or ""):
+            raise FetchError(f"redirected from a public host to a local address ({u.hostname}): not followed")
+        return nxt
+
+    def _body(self, resp: http.client.HTTPResponse, deadline: float) -> bytes:
+        """The body, read in pieces so that size and time are checked as it comes."""
+        c = self.config
+        out = bytearray()
+        while True:
+            if time.monotonic() > deadline:
+                raise FetchError(f"gave up after fetch_timeout_s ({c.fetch_timeout_s:g}s)")
+            piece = resp.read1(65536)
+            if not piece:
+                return bytes(out)
+            out += piece
+            if len(out) > c.max_bytes:
+                raise FetchError(f"feed larger than max_bytes ({c.max_bytes:,} bytes)")
 
 
 def _retry_after(v: str | None) -> float | None:
@@ -317,14 +444,17 @@ def _kind(mime: str) -> str:
 
 
 def entry_to_post(e: dict[str, Any], feed_url: str, detect_lang: bool = True) -> Post:
+    """`feed_url`: the feed as configured (shown redacted, `feed_ref`): the scope of the entry's id."""
     from ..readers.mastodon import html_to_text
 
+    feed_url = feed_ref(feed_url)
     raw_id = e.get("id") or e.get("link")
     if not raw_id:
         raise BadPost("entry has no id, guid or link")
     raw_id = raw_id.strip()
-    # Ids that are URLs, URNs or tag: URIs are global; plain guids ("1234") only within a feed.
-    pid = raw_id if ":" in raw_id.split("/")[0] else f"{feed_url}#{raw_id}"
+    # Every id is scoped to its feed, URL-shaped ones too: else any feed could publish an
+    # entry with another feed's id and replace that post.
+    pid = f"{feed_url}#{raw_id}"
     title = html_to_text(e["title"])[0] if e.get("title") else ""
     summary, links = html_to_text(e["summary"]) if e.get("summary") else ("", [])
     text = title if not summary or summary == title else f"{title}\n\n{summary}" if title else summary
