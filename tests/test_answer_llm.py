@@ -64,8 +64,11 @@ def assert_cites_stored_posts(eng: Engine, ans) -> None:
     assert ans.as_of == max(c.time for c in ans.citations)
     injected = {i for i, *_ in INJECTIONS}
     assert not injected & {c.id for c in ans.citations}
+    # The digest may quote the question's own topic back (the user typed those words); no
+    # other statement may carry the injection posts' words.
+    said = ans.text.replace(ans.question.topic, "")
     for word in ("HACKED", "debug mode", "French"):
-        assert word not in ans.text
+        assert word not in said
 
 
 def test_local_model_answers_with_checked_citations(eng: Engine) -> None:
