@@ -165,3 +165,70 @@ def test_data_directory_store_backup_and_export_are_private(tmp_path: Path) -> N
             assert mode(data) == 0o700 and mode(data / "posts.db") == 0o600
     finally:
         os.umask(old)
+
+
+# -- the OpenAI-compatible composer ---------------------------------------------------------------
+
+ANSWER = {"choices": [{"index": 0, "message": {"role": "assistant",
+                                                "content": "The harbour flooded after the storm surge [1]."}}]}
+
+
+def harbour_engine(tmp_path: Path) -> Engine:
+    eng = Engine(tmp_path / "d", settings(vectors=False))
+    eng.ingest([mkpost(str(i), f"The harbour flooded after the storm surge, report {i}", minutes=i, author=f"u{i}")
+                for i in range(4)])
+    return eng
+
+
+def test_the_api_key_does_not_follow_a_redirect_to_another_host(tmp_path: Path, caplog) -> None:
+    from live_servers import HTTPServer
+
+    from veristream.answer.llm_openai import OpenAIComposer
+
+    elsewhere = HTTPServer(lambda req, srv: req.respond(200, ANSWER))  # another port: another origin
+    codes = iter([302, 307, 308, 301])
+
+    def redirecting(req, srv) -> None:
+        req.respond(next(codes), b"", headers={"Location": f"{elsewhere.url}/v1/chat/completions"})
+
+    configured = HTTPServer(redirecting)
+    eng = harbour_engine(tmp_path)
+    try:
+        for _ in range(4):
+            ans = eng.ask("what happened at the harbour?", composer=OpenAIComposer(configured.url + "/v1", "m", "sk-secret"))
+            assert ans.composer == "extractive" and "redirects are not followed" in (ans.fallback or "")
+        assert configured.requests[0].headers["authorization"] == "Bearer sk-secret"
+        # The old client followed 301/302 with the key (as a GET) to wherever it pointed.
+        assert [r.headers.get("authorization") for r in elsewhere.requests] == []
+        assert elsewhere.url in caplog.text  # the operator's log says where it pointed
+    finally:
+        eng.close()
+        configured.close()
+        elsewhere.close()
+
+
+def test_upstream_error_bodies_are_logged_not_passed_to_clients(tmp_path: Path, caplog) -> None:
+    from live_servers import HTTPServer
+
+    from veristream.answer.llm_openai import OpenAIComposer
+
+    leak = "quota of org-Acme7 exceeded; request was Bearer sk-secret"
+    answers = iter([(500, {"error": {"message": leak}}),
+                    (200, b'data: {"error": {"message": "' + leak.encode() + b'"}}\n\n')])
+
+    def failing(req, srv) -> None:
+        status, body = next(answers)
+        req.respond(status, body, content_type="text/event-stream" if status == 200 else "application/json")
+
+    server = HTTPServer(failing)
+    eng = harbour_engine(tmp_path)
+    try:
+        first = eng.ask("what happened at the harbour?", composer=OpenAIComposer(server.url + "/v1", "m", "sk-secret"))
+        second = eng.ask("what happened at the harbour?", composer=OpenAIComposer(server.url + "/v1", "m", "sk-secret"))
+        assert "HTTP 500" in (first.fallback or "") and "reported an error" in (second.fallback or "")
+        for ans in (first, second):
+            assert ans.composer == "extractive" and "org-Acme7" not in ans.fallback and "sk-secret" not in ans.fallback
+        assert caplog.text.count("org-Acme7") == 2  # kept for the operator
+    finally:
+        eng.close()
+        server.close()
