@@ -215,6 +215,8 @@ def test_followers_only_and_direct_statuses_are_not_stored(tmp_path: Path) -> No
         assert eng.search("ferry").total == 2
         # the offset still moves past them: the next backfill does not read them again
         assert eng.offsets()[f"mastodon:127.0.0.1:{api.port}:user"] == sid(5)
+    ids = tmp_path / "d" / "sources" / "mastodon-ids.sqlite"  # what the account reads: its owner's only
+    assert ids.stat().st_mode & 0o077 == 0 and (tmp_path / "d").stat().st_mode & 0o077 == 0
 
 
 def test_visibility_setting_admits_followers_only_statuses(tmp_path: Path) -> None:

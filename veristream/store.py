@@ -227,7 +227,11 @@ class Store:
             for suffix in ("-wal", "-shm"):
                 private(self.path.with_name(self.path.name + suffix))
             self._lock_fd = _flock(self.path, exclusive=False)
-            self._w = self._connect()
+            try:
+                self._w = self._connect()
+            except BaseException:
+                os.close(self._lock_fd)
+                raise
             self._migrate(self._w)
             self._w.executescript(SCHEMA)
             self._w.execute("DROP INDEX IF EXISTS posts_story")  # replaced by posts_story_author

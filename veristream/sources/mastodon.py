@@ -270,7 +270,7 @@ class MastodonSource(Source):
         got = 0
         for msg in ws_messages(ws, self.config.idle_timeout_s, lambda: self.stopped, self._ids.commit):
             got += 1
-            self.handle(msg, sink)
+            self.handle_safely(self.handle, msg, sink)  # one message never ends the read loop
         return got
 
     # -- messages ------------------------------------------------------------------------------
@@ -292,7 +292,7 @@ class MastodonSource(Source):
             self.update(last_error=f"server: {str(obj.get('error'))[:200]}")
             return
         event = obj.get("event")
-        if event not in _KNOWN_EVENTS:
+        if type(event) is not str or event not in _KNOWN_EVENTS:
             self.message()
             self.quarantine(sink, f"unknown streaming event: {str(event)[:40]!r}", msg)
             return
@@ -331,7 +331,7 @@ class MastodonSource(Source):
             self.message()
             self.quarantine(sink, "payload is not a status object", raw)
             return
-        if payload.get("visibility") not in self._visible:
+        if not isinstance(payload.get("visibility"), str) or payload["visibility"] not in self._visible:
             # Followers-only and direct statuses (a user or list stream read with a token) must
             # not reach a store whose read endpoints are open; a status without one is not kept.
             self.message()
@@ -446,7 +446,10 @@ class _IdMap:
         self._db: sqlite3.Connection | None = None
         self._pending = 0
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            from ..store import create_private
+
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            create_private(path)  # status ids of what the account reads; its WAL takes this mode
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=OFF")
