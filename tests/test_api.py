@@ -33,6 +33,12 @@ QUAKE = [
 ]
 
 
+def local_client(app) -> TestClient:
+    """A client as a browser on this machine is: Host 127.0.0.1 (TestClient's own 'testserver'
+    is a name the Host check refuses, as it should)."""
+    return TestClient(app, base_url="http://127.0.0.1")
+
+
 def settings(**kw: object) -> Settings:
     return Settings.load(env={}, vectors=False, **kw)
 
@@ -53,7 +59,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Engine, Pat
 @pytest.fixture(scope="module")
 def client(data: tuple[Engine, Path]) -> Iterator[TestClient]:
     eng, _ = data
-    with TestClient(create_app(eng, settings(), token=TOKEN)) as c:
+    with local_client(create_app(eng, settings(), token=TOKEN)) as c:
         yield c
 
 
@@ -170,7 +176,7 @@ def test_json_object_array_formats_source_and_no_wait(client: TestClient) -> Non
 def test_body_size_limit(data: tuple[Engine, Path]) -> None:
     eng, _ = data
     app = create_app(eng, settings(api_max_body_mb=0.001), token=TOKEN)  # 1,048 bytes
-    with TestClient(app) as c:
+    with local_client(app) as c:
         small = {"id": "b1", "text": "small enough", "created_at": "2026-01-15T12:46:00Z"}
         assert c.post("/v1/posts", json=small, headers=AUTH).status_code == 200
         big = [dict(small, id=f"b{i}", text="y" * 200) for i in range(10)]
@@ -354,7 +360,7 @@ def test_sources_without_and_with_a_runner(client: TestClient, tmp_path: Path) -
 
     eng = Engine(tmp_path / "d", settings(trends=False))
     try:
-        with TestClient(create_app(eng, token=TOKEN)) as c, \
+        with local_client(create_app(eng, token=TOKEN)) as c, \
                 SourceRunner(eng, [DemoSource(DemoConfig(rate=20, catch_up_s=5, max_posts=100))]) as runner:
             runner.wait(20)
             runner.flush()
@@ -382,7 +388,7 @@ def test_metrics(client: TestClient) -> None:
 
 def test_read_token_setting_and_cors(data: tuple[Engine, Path]) -> None:
     eng, _ = data
-    with TestClient(create_app(eng, settings(api_read_token_required=True), token=TOKEN)) as c:
+    with local_client(create_app(eng, settings(api_read_token_required=True), token=TOKEN)) as c:
         assert c.get("/healthz").status_code == 200  # liveness stays open
         for path in ("/v1/search", "/v1/events", "/v1/sources", "/metrics", "/v1/models"):
             assert c.get(path).status_code == 401, path
@@ -391,10 +397,10 @@ def test_read_token_setting_and_cors(data: tuple[Engine, Path]) -> None:
         assert c.post("/v1/ask", json={"question": "quake?", "stream": False}).status_code == 401
         assert c.get("/").status_code == 200  # the page itself asks for the token
     origin = {"Origin": "https://elsewhere.example"}
-    with TestClient(create_app(eng, settings(), token=TOKEN)) as c:
+    with local_client(create_app(eng, settings(), token=TOKEN)) as c:
         r = c.get("/v1/search", headers=origin)
         assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
-    with TestClient(create_app(eng, settings(api_cors_origins="https://elsewhere.example"), token=TOKEN)) as c:
+    with local_client(create_app(eng, settings(api_cors_origins="https://elsewhere.example"), token=TOKEN)) as c:
         r = c.get("/v1/search", headers=origin)
         assert r.headers["access-control-allow-origin"] == "https://elsewhere.example"
         r = c.options("/v1/posts", headers={**origin, "Access-Control-Request-Method": "POST",
@@ -425,7 +431,7 @@ def test_a_read_only_engine_serves_reads_and_refuses_writes(data: tuple[Engine, 
     _, d = data
     ro = Engine(d, settings(), readonly=True)
     try:
-        with TestClient(create_app(ro, token=TOKEN)) as c:
+        with local_client(create_app(ro, token=TOKEN)) as c:
             assert c.get("/healthz").json()["readonly"] is True
             assert c.get("/v1/search", params={"q": "harlow"}).json()["hits"]
             assert c.post("/v1/ask", json={"question": "Harlow Bay?", "stream": False}).json()["citations"]

@@ -100,9 +100,14 @@ def test_errors_reach_the_client(client: openai.OpenAI) -> None:
     assert "2,000" in str(e.value)
 
 
-def test_local_model_name_selects_the_local_composer(client: openai.OpenAI) -> None:
-    """`veristream-local` runs the embedded model (or says why it fell back to the digest)."""
-    r = client.chat.completions.create(model="veristream-local", messages=[{"role": "user", "content": QUESTION}])
+def test_local_model_name_selects_the_local_composer(client: openai.OpenAI, served: Served) -> None:
+    """`veristream-local` runs the embedded model (or says why it fell back to the digest); it
+    costs CPU, so it needs the token (setting api_open_composers)."""
+    with pytest.raises(openai.AuthenticationError) as e:
+        client.chat.completions.create(model="veristream-local", messages=[{"role": "user", "content": QUESTION}])
+    assert "api_open_composers" in str(e.value)
+    trusted = openai.OpenAI(base_url=served.url + "/v1", api_key=served.token, max_retries=0, timeout=60)
+    r = trusted.chat.completions.create(model="veristream-local", messages=[{"role": "user", "content": QUESTION}])
     meta = r.veristream
     assert meta["asked"] == "local"
     assert meta["composer"] == "local" or meta["fallback"]

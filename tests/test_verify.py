@@ -331,6 +331,51 @@ def test_refuted_verdicts_enter_the_authors_record(tmp_path: Path) -> None:
         eng.close()
 
 
+def test_a_reworded_claim_does_not_count_again_against_the_same_posts(tmp_path: Path) -> None:
+    posts = [post("s0", FOR_TEXTS[0], "fan0", 0)] + [post(f"d{i}", t, f"critic{i}", 5 + i)
+                                                     for i, t in enumerate(AGAINST_TEXTS)]
+    eng = engine_with(tmp_path, posts)
+    try:
+        reworded = ["Police confirmed that the gunman was arrested at Central Station",
+                    "It is confirmed by police: the gunman was arrested at Central Station"]
+        for claim in [CLAIM, *reworded]:
+            v = eng.verify(claim)
+            assert v.verdict == "refuted" and v.raw_confidence >= 0.8, (claim, v.verdict)
+        log = tmp_path / "data" / "verify" / "verdicts.jsonl"
+        recs = [json.loads(x) for x in log.read_text().splitlines()]
+        assert len(recs) == 3 and all(r["for_posts"] == ["file:s0"] for r in recs)
+        # Three wordings, one post of fan0's behind all of them: it counts once.
+        assert Verifier(eng).log.refuted_counts(["id-fan0"]) == {"id-fan0": 1}
+        w = eng.verify("The gunman at Central Station was arrested by police")
+        fan = next(p for p in w.evidence_for + w.evidence_against + w.other if p.author_id == "id-fan0")
+        assert {s.name: s for s in fan.credibility.signals}["refuted_claims"].value == 1
+    finally:
+        eng.close()
+
+
+def test_the_verdict_log_is_bounded_and_keeps_what_counts(tmp_path: Path) -> None:
+    from veristream.verify.record import VerdictLog
+
+    path = tmp_path / "verify" / "verdicts.jsonl"
+    log = VerdictLog(path, max_bytes=20_000)
+
+    def verdict(claim: str, kind: str, raw: float = 0.9) -> Verdict:
+        return SimpleNamespace(claim=claim, verdict=kind, confidence=0.9, raw_confidence=raw, as_of=None)
+
+    for i in range(400):  # ~80 KB of lines through a 20 KB log
+        log.add(verdict(f"claim number {i}", "refuted"), [(f"author{i % 7}", f"x:{i}")], [("critic", f"x:c{i}")])
+        log.add(verdict(f"supported claim {i}", "supported"), [("author0", f"x:s{i}")], [])
+        assert path.stat().st_size <= 20_000 + 400
+    counts = log.refuted_counts([f"author{k}" for k in range(7)])
+    kept = sum(counts.values())
+    assert 20 <= kept < 400, counts  # the newest refutations are kept, the oldest went
+    assert log.refuted_counts(["author0"], exclude_claim="claim number 399") == {"author0": counts["author0"] - 1}
+    # A re-checked claim's latest verdict still wins after compactions.
+    log.add(verdict("claim number 399", "supported"), [("author0", "x:399")], [])
+    assert log.refuted_counts(["author0"]) == {"author0": counts["author0"] - 1}
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
 # -- the CLI --------------------------------------------------------------------------
 
 def test_cli_verify_json_shape(tmp_path: Path) -> None:

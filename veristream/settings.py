@@ -110,6 +110,18 @@ class Settings:
     api_writer_nice: int = _s(10, "with reader processes, how much lower the writing process's threads run (ingest, "
                               "answers, embedding...: nice increment, 0..19), so searches win the CPU when cores "
                               "are short; ingest takes what they leave (back-pressure, nothing dropped)")
+    api_allowed_hosts: str = _s("", "comma-separated Host names the API answers besides loopback ones (localhost, "
+                                "127.0.0.1, [::1]; any IP address too when it listens beyond loopback); others get "
+                                "a 400, so a web page cannot reach the API through DNS rebinding ('*': any; a name "
+                                "starting with '.': its subdomains)")
+    api_open_composers: str = _s("extractive", "comma-separated composers anyone may use without the token in "
+                                 "POST /v1/ask and /v1/chat/completions (local and openai cost CPU or money)")
+    api_open_verify_record: bool = _s(False, "POST /v1/verify without the token records its verdict too (verdicts "
+                                      "lower authors' credibility later); off: only requests with the token record")
+    api_ask_running: int = _s(4, "answers and claim checks composed at once (ask, chat completions, verify)")
+    api_ask_queue: int = _s(16, "more answers and claim checks waiting their turn; beyond them, a 429 with Retry-After")
+    api_stream_per_client: int = _s(8, "live-feed connections (GET /v1/stream) one client address may hold at once; "
+                                    "beyond them, a 429")
     notes_lambda_intercept: float = _s(0.15, "community notes scoring: regularisation of the intercepts (published 0.15, "
                                        "5x the factors': a note scores high only if raters on both sides find it helpful)")
     notes_lambda_factor: float = _s(0.03, "community notes scoring: regularisation of the rater and note factors (published 0.03)")
@@ -192,6 +204,13 @@ class Settings:
             raise SettingsError(f"api_readers must be -1 (one per core), 0 or more, got {s.api_readers!r}")
         if not s.api_max_body_mb > 0:
             raise SettingsError(f"api_max_body_mb must be greater than 0, got {s.api_max_body_mb!r}")
+        if s.api_ask_running < 1 or s.api_ask_queue < 0 or s.api_stream_per_client < 1:
+            raise SettingsError("api_ask_running and api_stream_per_client must be at least 1, api_ask_queue at least 0")
+        unknown_composers = {c.strip() for c in s.api_open_composers.split(",") if c.strip()} - {
+            "extractive", "local", "openai"}
+        if unknown_composers:
+            raise SettingsError(f"api_open_composers: unknown composer(s) {', '.join(sorted(unknown_composers))} "
+                                "(extractive, local, openai)")
         if s.sources:
             from .sources.config import check_sources
 

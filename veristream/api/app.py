@@ -11,8 +11,11 @@ in `app.state.api`: several apps (and engines) can live in one process.
 from __future__ import annotations
 
 import asyncio
+import hmac
+import ipaddress
 import threading
 import time
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator
@@ -25,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..engine import Engine, Pipeline
 from ..ingest import Accepted
+from ..model import from_us, iso
 from ..settings import Settings
 from ..stories import TokenHasher
 from . import errors
@@ -34,7 +38,11 @@ from .feed import LiveFeed
 from .metrics import ApiMetrics
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
-MAX_CONCURRENT_ASKS = 4  # answers and claim checks queue beyond this, so searches keep their share of the cores
+RETRY_AFTER_S = 2  # what a 429 tells a client to wait: about one answer's time
+# Set by a reader process (veristream.api.split) on what it forwards: the client's own address,
+# believed only beside the proxy secret that the writer handed its readers.
+CLIENT_HEADER = b"x-veristream-client"
+PROXY_HEADER = b"x-veristream-proxy"
 
 # Post text is hostile. The page renders it as text; this policy is the second line: no inline
 # script, no script or connection to any other origin, no plugins, no framing.
@@ -48,19 +56,129 @@ SECURITY_HEADERS = [
 ]
 
 
+class ComposeQueue:
+    """At most `running` answers and claim checks computed at once, `waiting` more in line, and
+    beyond that a 429 at once (an unbounded line only turns a flood into memory and latency).
+
+    A place is held until the work's thread has ended, not until its client leaves: threads
+    cannot be stopped, and releasing on a hang-up let any number of them compute at once,
+    starving searches, `/healthz` and ingest. Used on the event loop only."""
+
+    def __init__(self, running: int, waiting: int):
+        self.running = running
+        self.waiting = waiting
+        self._sem = asyncio.Semaphore(running)
+        self.admitted = 0  # holding a place or waiting for one
+        self.active = 0  # holding one
+
+    def admit(self) -> "ComposeTicket":
+        """A place in line, or a 429 (with Retry-After) when the line is full."""
+        if self.admitted >= self.running + self.waiting:
+            raise ApiError(429, f"the server is busy: {self.running} answers or claim checks are being composed and "
+                                f"{self.waiting} more wait (settings api_ask_running, api_ask_queue); try again in "
+                                f"{RETRY_AFTER_S} s", "too_many_requests", None, {"Retry-After": str(RETRY_AFTER_S)})
+        self.admitted += 1
+        return ComposeTicket(self)
+
+
+class ComposeTicket:
+    """One admitted request's place: `await turn()`, then `release()` once its work has ended
+    (idempotent). One never used is released when dropped (a response never started)."""
+
+    def __init__(self, queue: ComposeQueue):
+        self._queue = queue
+        self._held = False
+        self._released = False
+
+    async def turn(self) -> None:
+        await self._queue._sem.acquire()
+        self._held = True
+        self._queue.active += 1
+
+    def release(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        q = self._queue
+        q.admitted -= 1
+        if self._held:
+            q.active -= 1
+            q._sem.release()
+
+    def __del__(self) -> None:
+        if not self._held:  # a place in line only (no semaphore to hand back): safe from any thread
+            self.release()
+
+
+class HostPolicy:
+    """Which Host headers the API answers (DNS rebinding: a page on evil.example whose name
+    later resolves to 127.0.0.1 reaches the API from the victim's browser, with Host
+    evil.example). Loopback names always; any IP address when the server listens beyond
+    loopback (a rebinding needs a name); the names of `api_allowed_hosts`; '*' any."""
+
+    def __init__(self, bound_host: str, allowed: str):
+        names = [_host_name(n) for n in allowed.split(",") if n.strip()]
+        self.any = "*" in names
+        self.names = frozenset(n for n in names if not n.startswith("."))
+        self.suffixes = tuple(n for n in names if n.startswith("."))
+        self.ip_addresses = not _is_loopback(_host_name(bound_host))
+
+    def allows(self, host: str | None) -> bool:
+        if host is None or self.any:
+            return True  # no Host at all (HTTP/1.0): not a browser, so not a rebinding
+        name = _host_name(host)
+        if _is_loopback(name) or name in self.names or (self.suffixes and name.endswith(self.suffixes)):
+            return True
+        return self.ip_addresses and _ip(name) is not None
+
+
+def _host_name(host: str) -> str:
+    """`Host` without its port, lowercase, brackets and final dot dropped: [::1]:80 -> ::1."""
+    h = host.strip().lower()
+    if h.startswith("["):
+        h = h[1:].split("]", 1)[0]
+    elif h.count(":") == 1:
+        h = h.split(":", 1)[0]
+    return h.rstrip(".")
+
+
+def _ip(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(name)
+    except ValueError:
+        return None
+
+
+def _is_loopback(name: str) -> bool:
+    if name == "localhost" or name.endswith(".localhost"):  # browsers resolve these to loopback themselves
+        return True
+    ip = _ip(name)
+    if ip is None:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_loopback
+
+
 class ApiContext:
     """What the routes share: the engine, settings, token guard, live feed, metrics and the
     pipeline that API ingest goes through."""
 
-    def __init__(self, engine: Engine, settings: Settings, token: str, inline_reads: bool = False):
+    def __init__(self, engine: Engine, settings: Settings, token: str, inline_reads: bool = False,
+                 proxy_secret: str | None = None):
         self.engine = engine
         self.settings = settings
         self.inline_reads = inline_reads  # searches on the event loop (a reader process), not the pool
         self.guard = Guard(token, settings.api_read_token_required)
-        self.feed = LiveFeed()
+        self.hosts = HostPolicy(settings.api_host, settings.api_allowed_hosts)
+        self.open_composers = frozenset(c.strip() for c in settings.api_open_composers.split(",") if c.strip())
+        self.feed = LiveFeed(max_per_client=settings.api_stream_per_client)
         self.metrics = ApiMetrics(self)
         self.hasher = TokenHasher()  # for API ingest's fingerprints (memoised token hashes)
-        self.asks = asyncio.Semaphore(MAX_CONCURRENT_ASKS)
+        self.composes = ComposeQueue(settings.api_ask_running, settings.api_ask_queue)
+        self.proxy_secret = proxy_secret.encode() if proxy_secret else None
+        # With reader processes (veristream.api.split): their state, for /healthz (set by the server).
+        self.readers: Callable[[], dict[str, Any]] | None = None
         self.rejected = 0  # posts rejected by POST /v1/posts
         self.closed = False
         self._pipeline: Pipeline | None = None
@@ -98,6 +216,80 @@ class ApiContext:
         runner = self.engine.sources
         return n + (runner.backlog() if runner is not None else 0)
 
+    def client_address(self, headers: list[tuple[bytes, bytes]], client: tuple[str, int] | None) -> str:
+        """Who sent a request: the peer's address, or, on a request a reader process forwarded
+        (it carries the proxy secret), the address the reader saw."""
+        if self.proxy_secret is not None:
+            fwd = secret = None
+            for k, v in headers:
+                if k == CLIENT_HEADER:
+                    fwd = v
+                elif k == PROXY_HEADER:
+                    secret = v
+            if fwd and secret is not None and hmac.compare_digest(secret, self.proxy_secret):
+                return fwd.decode("latin-1")
+        return client[0] if client else "unknown"
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """What `/healthz` says: (HTTP status, body). Read from plain fields and short locks only,
+        never the engine's write lock, so it answers while ingest is stuck. 503 when posts can no
+        longer be stored (a writer stopped, the engine closed, the reader processes given up);
+        'degraded' (200) when a source failed, a reader is down or being restarted."""
+        eng = self.engine
+        failing: list[str] = []
+        degraded: list[str] = []
+        if self.closed:
+            failing.append("the server is stopping")
+        writers: dict[str, Any] = {}
+        runner = eng.sources
+        for name, pipe in (("api", self._pipeline), ("sources", runner.pipeline if runner is not None else None)):
+            if pipe is None:
+                continue
+            writers[name] = st = pipe.status()
+            if st["state"] == "failed":
+                failing.append(f"the {name} ingest writer stopped: {st['error']}")
+        sources = []
+        if runner is not None:
+            crashed = dict(runner.errors)
+            dead = set(runner.dead())
+            for st in runner.statuses():
+                err = crashed.get(st.name)
+                last = f"{type(err).__name__}: {err}" if err is not None else st.last_error
+                sources.append({"name": st.name, "state": st.state, "connected": st.connected, "lag_s": st.lag_s,
+                                "restarts": st.restarts, "dead": st.name in dead, "last_error": last})
+                if st.name in dead:
+                    degraded.append(f"source {st.name} has stopped for good: {last or 'it ended'}")
+                elif st.state in ("failed", "restarting"):
+                    degraded.append(f"source {st.name} failed ({st.restarts} restarts so far): {last}")
+        readers = self.readers() if self.readers is not None else None
+        if readers is not None:
+            if readers.get("failure"):
+                failing.append(readers["failure"])
+            elif readers["alive"] < readers["expected"]:
+                degraded.append(f"{readers['expected'] - readers['alive']} of {readers['expected']} reader processes "
+                                "down (being started again)")
+        now_us = eng.now_us()
+        lag: dict[str, Any] = {"ingest_backlog_posts": self.backlog(),
+                               "freshness_s": round(max(0.0, time.time() - now_us / 1e6), 3) if now_us else None,
+                               "embedding": None}
+        try:
+            emb = eng.embedding_status()
+            if emb.enabled:
+                lag["embedding"] = {"state": emb.state, "pending_posts": emb.pending, "lag_s": emb.lag_s}
+        except Exception as e:  # noqa: BLE001 - a status that fails is itself the news
+            degraded.append(f"embedding status unavailable: {type(e).__name__}: {e}")
+        status = "failing" if failing else "degraded" if degraded else "ok"
+        body: dict[str, Any] = {
+            "status": status, "problems": failing + degraded, "readonly": eng.readonly,
+            "stream_now": iso(from_us(now_us)) if now_us else None, "writers": writers, "sources": sources,
+            "readers": readers, "lag": lag,
+            "composing": {"running": self.composes.active, "waiting": self.composes.admitted - self.composes.active},
+            "feed_clients": self.feed.clients}
+        if failing:
+            body["error"] = errors.error_body(503, "; ".join(failing), "unhealthy")["error"]
+            return 503, body
+        return 200, body
+
     def close(self) -> None:
         """Stop the feed and write what the API queued; the engine stays open (its owner closes it)."""
         with self._lock:
@@ -111,14 +303,16 @@ class ApiContext:
 
 
 def create_app(engine: Engine, settings: Settings | None = None, *, token: str | None = None,
-               inline_reads: bool = False) -> FastAPI:
+               inline_reads: bool = False, proxy_secret: str | None = None) -> FastAPI:
     """The app serving `engine`. `token` defaults to the setting `api_token`, else the token
     kept in (or generated into) the data directory. `inline_reads`: searches, posts and
-    stories run on the event loop (for a process that only reads: veristream.api.split)."""
+    stories run on the event loop (for a process that only reads: veristream.api.split).
+    `proxy_secret`: requests carrying it come from reader processes, which name the client.
+    The Host check assumes the server listens on the setting `api_host`."""
     settings = settings or engine.settings
     if token is None:
         token = load_or_create_token(engine.data_dir, settings).value
-    api = ApiContext(engine, settings, token, inline_reads)
+    api = ApiContext(engine, settings, token, inline_reads, proxy_secret)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -153,6 +347,7 @@ def create_app(engine: Engine, settings: Settings | None = None, *, token: str |
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],  # type: ignore[arg-type]
                            allow_headers=["Authorization", "Content-Type"], max_age=600)
     app.add_middleware(_BodyLimit, limit=int(settings.api_max_body_mb * 1024 * 1024))  # type: ignore[arg-type]
+    app.add_middleware(HostCheck, policy=api.hosts)  # type: ignore[arg-type]
     app.add_middleware(_SecurityHeaders)  # type: ignore[arg-type]
     return app
 
@@ -176,8 +371,29 @@ class _SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class HostCheck:
+    """A 400 for a Host header the policy refuses, before anything else runs."""
+
+    def __init__(self, app: ASGIApp, policy: HostPolicy):
+        self.app = app
+        self.policy = policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), None)
+            if not self.policy.allows(host):
+                shown = (host or "")[:100]
+                await errors.error_response(
+                    400, f"Host: this server does not answer to {shown!r} (a guard against DNS rebinding): use "
+                         "localhost or the address it listens on, or add the name to the setting api_allowed_hosts",
+                    "invalid_host", "Host")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 class _BodyLimit:
-    """Refuse bodies over the limit: at once from Content-Length, else while they are read."""
+    """Refuse bodies over the limit: at once from Content-Length, else while they are read
+    (a 413 as JSON whoever reads them: a route, or a reader process's proxy)."""
 
     def __init__(self, app: ASGIApp, limit: int):
         self.app = app
@@ -202,6 +418,7 @@ class _BodyLimit:
                     return
         seen = 0
         limit = self.limit
+        started = False
 
         async def limited() -> Message:
             nonlocal seen
@@ -212,7 +429,22 @@ class _BodyLimit:
                     raise BodyTooLarge(limit)
             return message
 
-        await self.app(scope, limited, send)
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited, tracked)
+        except BodyTooLarge:
+            if started:
+                raise
+            await errors.error_response(413, f"body: larger than the limit of {limit:,} bytes (setting "
+                                             "api_max_body_mb)", "body_too_large", "body")(scope, receive, send)
+
+
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class _Timing:
@@ -232,7 +464,9 @@ class _Timing:
             if message["type"] == "http.response.start":
                 route = scope.get("route")
                 path = getattr(route, "path", None) or "unmatched"
-                self.api.metrics.requests.labels(scope["method"], path, str(message["status"])).observe(
+                # Any token is a method to HTTP: fold the unknown ones, or each makes a new series.
+                method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
+                self.api.metrics.requests.labels(method, path, str(message["status"])).observe(
                     time.perf_counter() - t0)
             await send(message)
 

@@ -69,24 +69,38 @@ class Guard:
         self._token = token.encode()
         self.read_required = read_required
 
-    def check(self, request: Request, write: bool) -> None:
+    def check(self, request: Request, write: bool, what: str | None = None) -> None:
+        """Raise a 401 unless the request carries the token (reads: only when the settings say
+        so). `what` names what needs it, in the message."""
         if not write and not self.read_required:
             return
-        got = None
-        auth = request.headers.get("authorization", "")
-        if auth[:7].lower() == "bearer ":
-            got = auth[7:].strip()
-        elif request.method == "GET":
-            got = request.query_params.get("token")
-        what = "writing" if write else "reading (api_read_token_required is on)"
+        got = self._given(request)
+        what = what or ("writing" if write else "reading (api_read_token_required is on)")
         if not got:
             raise ApiError(401, f"Authorization: this endpoint needs the API token for {what}: send the header "
                                 "'Authorization: Bearer TOKEN' (the token is in the file api_token in the data "
                                 "directory, or the setting api_token)", "missing_token", "Authorization",
                            {"WWW-Authenticate": "Bearer"})
         if not hmac.compare_digest(got.encode(), self._token):
-            raise ApiError(401, "Authorization: the API token is wrong", "invalid_token", "Authorization",
-                           {"WWW-Authenticate": "Bearer"})
+            raise ApiError(401, f"Authorization: the API token is wrong (it is needed for {what})", "invalid_token",
+                           "Authorization", {"WWW-Authenticate": "Bearer"})
+
+    def authorised(self, request: Request) -> bool:
+        """Whether the request carries the token: False when it sends none, a 401 when it sends a
+        wrong one (a client that meant to be trusted is told, not silently treated as anonymous)."""
+        if not self._given(request):
+            return False
+        self.check(request, write=True)
+        return True
+
+    @staticmethod
+    def _given(request: Request) -> str | None:
+        auth = request.headers.get("authorization", "")
+        if auth[:7].lower() == "bearer ":
+            return auth[7:].strip() or None
+        if request.method == "GET":
+            return request.query_params.get("token") or None
+        return None
 
 
 def _guard(request: Request) -> Guard:

@@ -17,7 +17,7 @@ from typing import Any
 
 import anyio
 import orjson
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sse_starlette import ServerSentEvent
 from starlette.responses import Response
 
@@ -27,7 +27,7 @@ from .app import ApiContext
 from .auth import require_read
 from .errors import ApiError, error_body
 from .models import MAX_QUESTION_CHARS, ChatOut, ChatRequest, ModelsOut
-from .rest import answer_events, errors_doc, get_api, json_response, sse_response
+from .rest import admit_compose, answer_events, check_composer, errors_doc, get_api, json_response, sse_response
 
 router = APIRouter()
 
@@ -91,18 +91,21 @@ def _meta(ans: Answer) -> dict[str, Any]:
              responses={200: {"model": ChatOut, "content": {"text/event-stream": {}},
                               "description": "A chat completion; with stream=true, chat.completion.chunk events "
                                              "and a final `[DONE]`"},
-                        **errors_doc(400, 401, 404, 422, 503)})
-async def chat_completions(body: ChatRequest, api: ApiContext = Depends(get_api)) -> Response:
-    """Answer the last user message from the live index, with citations (OpenAI's chat API)."""
+                        **errors_doc(400, 401, 404, 422, 429, 503)})
+async def chat_completions(body: ChatRequest, request: Request, api: ApiContext = Depends(get_api)) -> Response:
+    """Answer the last user message from the live index, with citations (OpenAI's chat API).
+    The models that cost CPU or money (`veristream-local`, `veristream-openai`) need the token
+    unless the setting `api_open_composers` opens their composer."""
     models = models_for(api)
     composer = models.get(body.model)
     if composer is None:
         raise ApiError(404, f"model: unknown model {body.model[:100]!r}; available: {', '.join(models)}",
                        "model_not_found", "model")
     question = question_of(body)
+    check_composer(api, request, composer, "model")
     cid = f"chatcmpl-{uuid.uuid4().hex}"
     created = int(time.time())
-    events = answer_events(api, question, since=None, until=None, composer=composer)
+    events = answer_events(api, question, since=None, until=None, admitted=admit_compose(api, composer))
 
     if not body.stream:
         ans: Answer | None = None

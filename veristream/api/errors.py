@@ -104,4 +104,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> Response:
         log.exception("internal error on %s %s", request.method, request.url.path)
-        return error_response(500, f"internal error: {type(exc).__name__} (logged on the server)", "internal_error")
+        # uvicorn closes the connection after an unhandled exception, even though this answer
+        # has gone out: say so, or a client (a reader's proxy) reuses the connection it is
+        # closing and its next request fails (a 502 for somebody else's request).
+        return error_response(500, f"internal error: {type(exc).__name__} (logged on the server)", "internal_error",
+                              headers={"Connection": "close"})

@@ -28,6 +28,8 @@ from ..words import fold, words
 from .errors import ApiError
 
 MAX_CLIENTS = 256
+MAX_PER_CLIENT = 8  # connections one client address may hold (setting api_stream_per_client)
+RETRY_AFTER_S = 5
 CLIENT_QUEUE = 2000  # posts waiting for one client before it is dropped as too slow
 INBOX_BATCHES = 512  # accepted batches waiting for the feed thread
 
@@ -160,8 +162,9 @@ class FeedClient:
     """One connected client: a bounded queue filled by the feed thread, drained by its SSE
     generator on the event loop."""
 
-    def __init__(self, flt: FeedFilter, loop: asyncio.AbstractEventLoop, limit: int):
+    def __init__(self, flt: FeedFilter, loop: asyncio.AbstractEventLoop, limit: int, address: str = ""):
         self.filter = flt
+        self.address = address  # the client's address, for the per-client cap
         self._loop = loop
         self._limit = limit
         self._items: deque[tuple[str, str]] = deque()  # (key, json)
@@ -215,8 +218,9 @@ class FeedClient:
 
 class LiveFeed:
     def __init__(self, max_clients: int = MAX_CLIENTS, client_queue: int = CLIENT_QUEUE,
-                 inbox_batches: int = INBOX_BATCHES):
+                 inbox_batches: int = INBOX_BATCHES, max_per_client: int = MAX_PER_CLIENT):
         self.max_clients = max_clients
+        self.max_per_client = max_per_client
         self.client_queue = client_queue
         self._clients: set[FeedClient] = set()
         self._clients_lock = threading.Lock()
@@ -247,19 +251,25 @@ class LiveFeed:
         if behind:
             self._drop_all("the live feed fell behind the stream and skipped posts (reconnect to go on)")
 
-    def check_room(self) -> None:
-        """Raise the error `connect` would, before a response is under way."""
+    def check_room(self, address: str = "") -> None:
+        """Raise the error `connect` would, before a response is under way. One address may
+        hold `max_per_client` connections, so one client cannot take every place."""
         if self._closed:
             raise ApiError(503, "the live feed is closed (the server is stopping)", "unavailable")
-        if len(self._clients) >= self.max_clients:
+        clients = list(self._clients)
+        if len(clients) >= self.max_clients:
             raise ApiError(503, f"the live feed already has its maximum of {self.max_clients} clients; "
                                 "try again later", "too_many_clients")
+        if sum(1 for c in clients if c.address == address) >= self.max_per_client:
+            raise ApiError(429, f"this client already has {self.max_per_client} live-feed connections open (setting "
+                                "api_stream_per_client): close one first", "too_many_connections", None,
+                           {"Retry-After": str(RETRY_AFTER_S)})
 
-    def connect(self, flt: FeedFilter) -> FeedClient:
+    def connect(self, flt: FeedFilter, address: str = "") -> FeedClient:
         loop = asyncio.get_running_loop()
         with self._clients_lock:
-            self.check_room()
-            c = FeedClient(flt, loop, self.client_queue)
+            self.check_room(address)
+            c = FeedClient(flt, loop, self.client_queue, address)
             self._clients.add(c)
         return c
 

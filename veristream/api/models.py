@@ -221,10 +221,19 @@ class SourcesOut(Open):
     backlog: int
 
 
-class HealthOut(BaseModel):
-    status: Literal["ok"]
+class HealthOut(Open):
+    status: Literal["ok", "degraded", "failing"]
+    problems: list[str] = Field(description="What is wrong, in words (empty when ok)")
     readonly: bool
     stream_now: str | None
+    writers: dict[str, Any] = Field(description="Each ingest writer (api, sources): state, error, backlog...")
+    sources: list[dict[str, Any]] = Field(description="Each live source: state, connected, lag_s, last_error")
+    readers: dict[str, Any] | None = Field(description="Reader processes: expected, alive, restarts, failure "
+                                                       "(null: one process serves everything)")
+    lag: dict[str, Any] = Field(description="ingest_backlog_posts, freshness_s, embedding (pending_posts, lag_s)")
+    composing: dict[str, int] = Field(description="Answers and claim checks running and waiting")
+    feed_clients: int
+    error: ErrorDetail | None = Field(None, description="With a 503: the problems as an error")
 
 
 class ModelOut(BaseModel):

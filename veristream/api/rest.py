@@ -4,6 +4,7 @@ method and renders its typed records as JSON (the CLI's own JSON where it has on
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -67,6 +68,9 @@ def when(value: str | None, now: datetime | None, name: str) -> datetime | None:
         return parse_when(value, now, name)
     except click.BadParameter as e:
         raise ApiError(400, f"{name}: {e.message}", "invalid_time", name) from None
+    except (OverflowError, ValueError):  # a span or time past what a date can hold (99999999999d)
+        raise ApiError(400, f"{name}: {value[:MAX_TIME_CHARS]!r} is out of range (use an ISO time like "
+                            "2013-04-15T18:00Z or a span like 2h)", "invalid_time", name) from None
 
 
 def _engine_call(f: Callable[[], Any]) -> Any:
@@ -88,13 +92,15 @@ async def _read_call(api: ApiContext, f: Callable[[], Any]) -> Any:
 
 # -- health and metrics ----------------------------------------------------------------------
 
-@router.get("/healthz", tags=["operations"], response_model=None, responses={200: {"model": HealthOut}})
-def healthz(api: ApiContext = Depends(get_api)) -> Response:
-    """Liveness: 200 while the engine is open (no token needed)."""
-    if api.closed:
-        raise ApiError(503, "the server is stopping", "unavailable")
-    now = api.engine.now()
-    return json_response({"status": "ok", "readonly": api.engine.readonly, "stream_now": iso(now) if now else None})
+@router.get("/healthz", tags=["operations"], response_model=None,
+            responses={200: {"model": HealthOut}, 503: {"model": HealthOut}})
+async def healthz(api: ApiContext = Depends(get_api)) -> Response:
+    """Health, no token needed: 200 `ok` or `degraded` (a source failed, a reader process is
+    down), 503 `failing` when posts can no longer be stored (an ingest writer stopped) or the
+    server is stopping; the problems in words, and the lags (ingest backlog, freshness,
+    embedding). Answered on the event loop from plain fields: never waits on ingest."""
+    status, body = api.health()
+    return json_response(body, status)
 
 
 @router.get("/metrics", tags=["operations"], dependencies=[Depends(require_read)], response_class=Response,
@@ -303,47 +309,90 @@ def events(api: ApiContext = Depends(get_api),
 
 # -- answers -----------------------------------------------------------------------------------
 
-async def answer_events(api: ApiContext, question: str, *, since: datetime | None, until: datetime | None,
-                        composer: str, lang: str | None = None) -> AsyncIterator[tuple[str, Any]]:
-    """Run `Engine.ask` on the thread pool; yield ("text", chunk) as checked statements come, then
-    ("answer", Answer). At most MAX_CONCURRENT_ASKS answers are composed at once."""
+class AnswerAbandoned(Exception):
+    """Raised inside an answer's thread once its client has gone: it stops at its next statement."""
+
+
+def check_composer(api: ApiContext, request: Request, composer: str, param: str = "composer") -> None:
+    """Composers that cost CPU or money (`local`, `openai`) need the token unless the setting
+    `api_open_composers` opens them."""
+    if composer not in api.open_composers:
+        api.guard.check(request, write=True, what=f"{param} {composer!r} (it costs CPU or money; the setting "
+                                                  "api_open_composers opens it to everyone)")
+
+
+def admit_compose(api: ApiContext, composer: str) -> Any:
+    """A place in the compose queue for an answer with `composer`, or a 400 for a composer that
+    cannot run, or a 429 when the queue is full: both before a response is under way."""
     from ..answer import ComposerError, make_composer
 
     try:
         comp = make_composer(composer, api.settings)
     except (ValueError, ComposerError) as e:
         raise ApiError(400, f"composer: {e}", "invalid_composer", "composer") from None
+    return comp, api.composes.admit()
+
+
+async def answer_events(api: ApiContext, question: str, *, since: datetime | None, until: datetime | None,
+                        admitted: tuple[Any, Any], lang: str | None = None) -> AsyncIterator[tuple[str, Any]]:
+    """Run `Engine.ask` on the thread pool once the compose queue (`admitted`, from
+    `admit_compose`) gives its turn; yield ("text", chunk) as checked statements come, then
+    ("answer", Answer). A client that leaves stops the thread at its next statement, and its
+    place is held until the thread has ended."""
+    from ..answer import ComposerError
+
+    comp, ticket = admitted
     loop = asyncio.get_running_loop()
     texts: asyncio.Queue[str] = asyncio.Queue()
+    abandoned = threading.Event()
 
     def on_text(t: str) -> None:
+        if abandoned.is_set():
+            raise AnswerAbandoned()
         loop.call_soon_threadsafe(texts.put_nowait, t)
 
     extra = {"lang": lang} if lang else {}
-    async with api.asks:
+    task: asyncio.Future | None = None
+    try:
+        await ticket.turn()
         task = asyncio.ensure_future(run_in_threadpool(
             api.engine.ask, question, since=since, until=until, composer=comp, on_text=on_text, **extra))
-        try:
-            while True:
-                getter = asyncio.ensure_future(texts.get())
-                done, _ = await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
-                if getter in done:
-                    yield "text", getter.result()
-                    continue
-                getter.cancel()
-                while not texts.empty():
-                    yield "text", texts.get_nowait()
-                try:
-                    ans = task.result()
-                except ComposerError as e:
-                    raise ApiError(503, f"composer: {e}", "composer_unavailable", "composer") from None
-                except EngineError as e:
-                    raise ApiError(503, f"engine unavailable: {e}", "unavailable") from None
-                yield "answer", ans
-                return
-        finally:
-            if not task.done():
-                task.cancel()  # the thread finishes its answer; nobody waits for it
+        while True:
+            getter = asyncio.ensure_future(texts.get())
+            done, _ = await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
+            if getter in done:
+                yield "text", getter.result()
+                continue
+            getter.cancel()
+            while not texts.empty():
+                yield "text", texts.get_nowait()
+            try:
+                ans = task.result()
+            except ComposerError as e:
+                raise ApiError(503, f"composer: {e}", "composer_unavailable", "composer") from None
+            except EngineError as e:
+                raise ApiError(503, f"engine unavailable: {e}", "unavailable") from None
+            yield "answer", ans
+            return
+    finally:
+        release_when_done(task, ticket, abandoned)
+
+
+def release_when_done(task: asyncio.Future | None, ticket: Any, abandoned: threading.Event | None = None) -> None:
+    """Hand the compose place back once `task`'s thread has ended (at once if it has, or never
+    started); tell the thread to stop early if it can."""
+    if task is None or task.done():
+        ticket.release()
+        return
+    if abandoned is not None:
+        abandoned.set()
+
+    def done(t: asyncio.Future) -> None:
+        if not t.cancelled():
+            t.exception()  # retrieved: nobody else will, and it is expected (AnswerAbandoned)
+        ticket.release()
+
+    task.add_done_callback(done)
 
 
 def _sse_error(e: ApiError) -> ServerSentEvent:
@@ -355,13 +404,17 @@ def _sse_error(e: ApiError) -> ServerSentEvent:
                               "description": "With stream=true (the default): server-sent events `text` "
                                              '(`{"text": "..."}`, checked statements as they come), then `answer` '
                                              "(the whole answer with its citations), or `error`"},
-                        **errors_doc(400, 401, 422, 503)})
-async def ask(body: AskRequest, api: ApiContext = Depends(get_api)) -> Response:
+                        **errors_doc(400, 401, 422, 429, 503)})
+async def ask(body: AskRequest, request: Request, api: ApiContext = Depends(get_api)) -> Response:
     """A cited answer from the stored posts, stamped with the event time of the newest post it
-    uses (as `veristream ask`). Unsupported citations are dropped before anything is shown."""
+    uses (as `veristream ask`). Unsupported citations are dropped before anything is shown.
+    The `local` and `openai` composers need the token (unless `api_open_composers` opens
+    them); a full compose queue answers 429 with Retry-After."""
     now = api.engine.now()
     since, until = when(body.since, now, "since"), when(body.until, now, "until")
-    events = answer_events(api, body.question, since=since, until=until, composer=body.composer, lang=body.lang)
+    check_composer(api, request, body.composer)
+    events = answer_events(api, body.question, since=since, until=until, admitted=admit_compose(api, body.composer),
+                           lang=body.lang)
     if not body.stream:
         ans = None
         async for kind, v in events:
@@ -384,18 +437,30 @@ async def ask(body: AskRequest, api: ApiContext = Depends(get_api)) -> Response:
 
 
 @router.post("/v1/verify", tags=["answers"], dependencies=[Depends(require_read)], response_model=None,
-             responses={200: {"description": "The engine's verdict on the claim, with evidence for and against"},
-                        **errors_doc(400, 401, 422)})
-async def verify(body: VerifyRequest, api: ApiContext = Depends(get_api)) -> Response:
-    """Check a claim against the stream: evidence for and against, and a verdict (`Engine.verify`)."""
+             responses={200: {"description": "The engine's verdict on the claim, with evidence for and against; "
+                                             "`recorded`: whether it entered the authors' record"},
+                        **errors_doc(400, 401, 422, 429, 503)})
+async def verify(body: VerifyRequest, request: Request, api: ApiContext = Depends(get_api)) -> Response:
+    """Check a claim against the stream: evidence for and against, and a verdict (`Engine.verify`).
+    A decisive verdict enters its authors' record (it weighs on their credibility later) only
+    for a request with the token, unless the setting `api_open_verify_record` is on."""
     now = api.engine.now()
     since, until = when(body.since, now, "since"), when(body.until, now, "until")
+    record = api.guard.authorised(request) or api.settings.api_open_verify_record
+    ticket = api.composes.admit()  # as heavy as an answer: shares its queue
+    task: asyncio.Future | None = None
     try:
-        async with api.asks:  # as heavy as an answer: shares its limit
-            result = await run_in_threadpool(api.engine.verify, body.claim, since=since, until=until)
+        await ticket.turn()
+        task = asyncio.ensure_future(run_in_threadpool(api.engine.verify, body.claim, since=since, until=until,
+                                                       record=record))
+        result = await asyncio.shield(task)  # a request cancelled here leaves the thread its place
     except EngineError as e:
         raise ApiError(503, f"engine unavailable: {e}", "unavailable") from None
-    return json_response(jsonable(result))
+    finally:
+        release_when_done(task, ticket)
+    out = jsonable(result)
+    out["recorded"] = bool(record and api.settings.verify_record and result.verdict in ("supported", "refuted"))
+    return json_response(out)
 
 
 # -- sources and the live feed -----------------------------------------------------------------
@@ -420,7 +485,7 @@ def sources(api: ApiContext = Depends(get_api)) -> Response:
                              "description": "Server-sent events: `ready`, then `post` (one stored post, as in "
                                             "search results, plus seq and story) as posts arrive, and `dropped` "
                                             "if this client falls too far behind"},
-                       **errors_doc(400, 401, 422, 503)})
+                       **errors_doc(400, 401, 422, 429, 503)})
 async def stream(request: Request, api: ApiContext = Depends(get_api),
                  q: str = Query("", max_length=MAX_QUERY_CHARS, description="Words (ANDed), \"exact phrase\", "
                                 "-exclude, #tag, @handle; empty: every post"),
@@ -435,7 +500,8 @@ async def stream(request: Request, api: ApiContext = Depends(get_api),
     if api.engine.readonly:
         raise ApiError(503, "this server's engine is read-only: it has no live feed", "read_only")
     flt = FeedFilter.parse(q, author, lang, hashtag, source, has_media)
-    api.feed.check_room()
+    address = api.client_address(request.scope.get("headers", []), request.scope.get("client"))
+    api.feed.check_room(address)
 
     def newest() -> list[dict]:
         try:
@@ -449,7 +515,7 @@ async def stream(request: Request, api: ApiContext = Depends(get_api),
         # Connected here, once the response is under way, so a client gone before it started
         # never stays registered; before the backfill, so no post falls between the two.
         try:
-            client = api.feed.connect(flt)
+            client = api.feed.connect(flt, address)
         except ApiError as e:
             yield ServerSentEvent(data=orjson.dumps({"message": e.message}).decode(), event="dropped", retry=5000)
             return

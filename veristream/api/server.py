@@ -14,13 +14,14 @@ caller closes the engine.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -100,7 +101,9 @@ def run_server(engine: Engine, sources: Sequence[Source], settings: Settings, ho
     if engine.readonly or sys.platform == "win32":
         n_readers = 0  # nothing writes here (nothing to get away from); or no fd passing (Windows)
     token = load_or_create_token(engine.data_dir, settings)
-    app = create_app(engine, settings, token=token.value)
+    settings = replace(settings, api_host=host)  # what the Host check goes by: where it really listens
+    proxy_secret = secrets.token_urlsafe(24) if n_readers else None
+    app = create_app(engine, settings, token=token.value, proxy_secret=proxy_secret)
     sock = bind(host, port)
     url = url_of(sock)
     result = ServeResult(url)
@@ -110,7 +113,9 @@ def run_server(engine: Engine, sources: Sequence[Source], settings: Settings, ho
         # The readers accept on the public socket; this process serves what they forward on a
         # loopback port of its own and never accepts a public connection.
         served = bind("127.0.0.1", 0)
-        pool = ReaderPool(n_readers, engine.data_dir, settings, token.value, sock, url_of(served), say)
+        pool = ReaderPool(n_readers, engine.data_dir, settings, token.value, sock, url_of(served), say,
+                          proxy_secret or "")
+        app.state.api.readers = pool.status  # /healthz: dead readers, restarts
     runner = SourceRunner(engine, list(sources)) if sources else None
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", ws="none",
                             timeout_graceful_shutdown=3, timeout_keep_alive=KEEP_ALIVE_S)

@@ -59,6 +59,9 @@ HOP_HEADERS = frozenset({b"connection", b"keep-alive", b"proxy-connection", b"te
 # state), the feed needs the writer's accepted batches, answers its embedder.
 LOCAL_PREFIXES = ("/v1/search", "/v1/posts/", "/v1/stories/", "/static/")
 LOCAL_PATHS = frozenset({"/", "/openapi.json"})
+# Forwarded requests that need the write token: checked by the reader before it reads the body,
+# so a client without the token cannot make it buffer api_max_body_mb first.
+WRITE_ROUTES = frozenset({("POST", "/v1/posts")})
 
 
 def served_by_reader(method: str, path: str) -> bool:
@@ -90,14 +93,16 @@ class ReaderSpec:
     writer_url: str
     listen_fd: int
     alive_fd: int
+    proxy_secret: str  # sent with each forwarded request: the writer then believes the client address given
 
 
 class ReaderPool:
     """N reader processes on the public socket `listen`, forwarding to `writer_url`."""
 
     def __init__(self, n: int, data_dir: Path, settings: Settings, token: str, listen: socket.socket,
-                 writer_url: str, say: Callable[[str], None]):
+                 writer_url: str, say: Callable[[str], None], proxy_secret: str = ""):
         self.n = n
+        self.proxy_secret = proxy_secret
         self.data_dir = Path(data_dir)
         self.settings = settings
         self.token = token
@@ -144,6 +149,10 @@ class ReaderPool:
 
     def pids(self) -> list[int]:
         return [p.pid for p in self.procs if p is not None]
+
+    def status(self) -> dict:
+        """For /healthz: readers expected and alive, restarts so far, why the pool gave up."""
+        return {"expected": self.n, "alive": self.alive(), "restarts": self.restarts, "failure": self.failure}
 
     def request_samples(self) -> list[tuple[str, dict[str, str], float]]:
         """The readers' request histograms (for the writer's `/metrics`), from each reader's
@@ -198,7 +207,7 @@ class ReaderPool:
 
     def _spawn(self, i: int) -> subprocess.Popen:
         spec = ReaderSpec(str(self.data_dir), self.settings, self.token, self.writer_url, self.listen.fileno(),
-                          self._alive_r)
+                          self._alive_r, self.proxy_secret)
         p = subprocess.Popen([sys.executable, "-m", "veristream.api.split"], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, pass_fds=(self.listen.fileno(), self._alive_r))
         assert p.stdin is not None
@@ -263,8 +272,9 @@ class WriterProxy:
     (SSE included: each chunk is passed on as it arrives). A client that hangs up ends the
     forwarded request too, so the writer drops e.g. its feed subscription at once."""
 
-    def __init__(self, writer_url: str):
+    def __init__(self, writer_url: str, proxy_secret: str = ""):
         self.writer_url = writer_url.rstrip("/")
+        self.proxy_secret = proxy_secret.encode()
         # httpx2.AsyncClient, made on the reader's event loop at first use; it lives as long as
         # the process (its connections close when the process ends).
         self._client = None
@@ -294,22 +304,37 @@ class WriterProxy:
             chunks.append(msg.get("body", b""))
             if not msg.get("more_body", False):
                 break
-        headers = [(k, v) for k, v in scope["headers"] if k not in HOP_HEADERS]
+        from .app import CLIENT_HEADER, PROXY_HEADER
+
+        # A client's own x-veristream-* headers are dropped: only this reader names the client.
+        headers = [(k, v) for k, v in scope["headers"] if k not in HOP_HEADERS and k not in (CLIENT_HEADER, PROXY_HEADER)]
         client = scope.get("client")
         if client:
             headers.append((b"x-forwarded-for", client[0].encode()))
+            headers += [(CLIENT_HEADER, client[0].encode()), (PROXY_HEADER, self.proxy_secret)]
         raw_path = scope.get("raw_path") or scope["path"].encode()
         if scope.get("query_string"):
             raw_path += b"?" + scope["query_string"]
         http = self._http()
         url = httpx2.URL(self.writer_url).copy_with(raw_path=raw_path)
-        req = http.build_request(scope["method"], url, headers=headers, content=b"".join(chunks))
-        try:
-            resp = await http.send(req, stream=True)
-        except httpx2.HTTPError as e:
-            await errors.error_response(502, f"the writer process did not answer: {type(e).__name__}",
-                                        "unavailable")(scope, receive, send)
-            return
+        body = b"".join(chunks)
+        for attempt in (1, 2):
+            req = http.build_request(scope["method"], url, headers=headers, content=body)
+            try:
+                resp = await http.send(req, stream=True)
+                break
+            except (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError) as e:
+                # A kept-alive connection the writer closed meanwhile (it closes one after an
+                # unhandled error) fails before any answer: the writer never saw this request,
+                # so it is sent once more, on a fresh connection, rather than failing someone else's.
+                if attempt == 2:
+                    await errors.error_response(502, f"the writer process did not answer: {type(e).__name__}",
+                                                "unavailable")(scope, receive, send)
+                    return
+            except httpx2.HTTPError as e:
+                await errors.error_response(502, f"the writer process did not answer: {type(e).__name__}",
+                                            "unavailable")(scope, receive, send)
+                return
         try:
             await send({"type": "http.response.start", "status": resp.status_code,
                         "headers": [(k.lower(), v) for k, v in resp.headers.raw if k.lower() not in HOP_HEADERS]})
@@ -341,11 +366,13 @@ class SplitApp:
     for the writer only) it answers `GET /metrics` with its request histogram as JSON."""
 
     def __init__(self, local: FastAPI, proxy: WriterProxy, body_limit: int, stats_port: int):
-        from .app import _BodyLimit
+        from .app import HostCheck, _BodyLimit
 
         self.local = local
         self.proxy = proxy
-        self.forward = _BodyLimit(proxy, limit=body_limit)
+        api = local.state.api
+        # What is forwarded passes the same doors here as in the writer, before its body is read.
+        self.forward = HostCheck(_TokenGate(_BodyLimit(proxy, limit=body_limit), api.guard), api.hosts)
         self.stats_port = stats_port
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -369,6 +396,30 @@ class SplitApp:
             return
         body = orjson.dumps(self.local.state.api.metrics.request_samples())
         await Response(body, media_type="application/json")(scope, receive, send)
+
+
+class _TokenGate:
+    """The token of a forwarded request, checked before its body is read: write routes always,
+    the others (but /healthz) when `api_read_token_required` is on. The writer checks again."""
+
+    def __init__(self, app: Callable, guard: object):
+        self.app = app
+        self.guard = guard
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from starlette.requests import Request
+
+        from . import errors
+        from .errors import ApiError
+
+        write = (scope["method"], scope["path"]) in WRITE_ROUTES
+        if write or (self.guard.read_required and scope["path"] != "/healthz"):  # type: ignore[attr-defined]
+            try:
+                self.guard.check(Request(scope), write=write)  # type: ignore[attr-defined]
+            except ApiError as e:
+                await errors.error_response(e.status, e.message, e.code, e.param, e.headers)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 class _ReaderServer(uvicorn.Server):
@@ -413,7 +464,7 @@ def reader_main() -> int:
     settings = replace(spec.settings, vectors=False, trends=False)
     engine = Engine(spec.data_dir, settings, readonly=True)
     local = create_app(engine, settings, token=spec.token, inline_reads=True)
-    proxy = WriterProxy(spec.writer_url)
+    proxy = WriterProxy(spec.writer_url, spec.proxy_secret)
     sock = socket.socket(fileno=spec.listen_fd)
     stats = bind("127.0.0.1", 0)
     stats_port = stats.getsockname()[1]

@@ -98,9 +98,10 @@ class Verifier:
         self.log = VerdictLog(engine.data_dir / "verify" / "verdicts.jsonl") if self.settings.verify_record else None
 
     def verify(self, claim: str, *, since: datetime | None = None, until: datetime | None = None,
-               limit: int = 10, judge: LLMJudge | bool | None = None) -> Verdict:
+               limit: int = 10, judge: LLMJudge | bool | None = None, record: bool = True) -> Verdict:
         """`judge`: an LLM's second reading of the key posts, shown, never counted (None: as
-        the setting `verify_judge` says, with the openai_* settings; False: none)."""
+        the setting `verify_judge` says, with the openai_* settings; False: none). `record`:
+        a decisive verdict enters the authors' record (when the setting `verify_record` is on)."""
         t0 = time.perf_counter()
         eng, s = self.engine, self.settings
         claim = " ".join((claim or "").split())[:MAX_CLAIM_CHARS]
@@ -171,10 +172,10 @@ class Verifier:
         if isinstance(judge, LLMJudge):
             v.judge = self._judge(judge, claim, lists)
             v.reasons.append(agreement_reason(v.judge, {e.key: e.stance for e in ev}, {e.key: "@" + e.author for e in ev}))
-        if self.log is not None:
+        if self.log is not None and record:
             counted = {e.key: e.author_id for e in ev if e.counted}
-            self.log.add(v, [counted[k] for k in support.counted if k in counted],
-                         [counted[k] for k in against.counted if k in counted])
+            self.log.add(v, [(counted[k], k) for k in support.counted if k in counted],
+                         [(counted[k], k) for k in against.counted if k in counted])
         v.took_ms = (time.perf_counter() - t0) * 1000
         return v
 
