@@ -233,6 +233,10 @@ def test_visibility_setting_admits_followers_only_statuses(tmp_path: Path) -> No
         assert eng.get(key(1)) is not None and eng.get(key(2)) is None
     with pytest.raises(SourceError, match="unknown visibility"):
         MastodonSource(MastodonConfig(visibility=["everyone"]))
+    from veristream.settings import SettingsError
+
+    with pytest.raises(SettingsError, match="unknown visibility"):  # said when the settings load
+        Settings.load(env={}, sources={"mastodon": {"visibility": ["everyone"]}})
 
 
 def test_reconnects_always_wait_even_after_a_connection_that_delivered(tmp_path: Path) -> None:

@@ -39,6 +39,7 @@ KINDS: dict[str, tuple[type, type[Source]]] = {
     "demo": (DemoConfig, DemoSource),  # the built-in synthetic stream (no network)
 }
 _META = ("kind", "enabled")
+_OFFLINE_CHECK = ("mastodon", "rss")
 
 
 def kind_of(name: str, table: dict[str, Any]) -> str:
@@ -89,7 +90,10 @@ def check_sources(table: Any, where: str = "settings") -> None:
         if type(opts) is not dict:
             raise SettingsError(f"{where}: sources.{name} must be a table")
         try:
-            make_config(kind_of(name, opts), opts, f"sources.{name}")
+            kind = kind_of(name, opts)
+            cfg = make_config(kind, opts, f"sources.{name}")
+            if kind in _OFFLINE_CHECK:  # their constructors check values (visibility, bounds) without a token
+                KINDS[kind][1](cfg, name=name)
             if "enabled" in opts and type(opts["enabled"]) is not bool:
                 raise SourceError(f"sources.{name}.enabled must be true or false")
         except SourceError as e:
