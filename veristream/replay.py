@@ -17,6 +17,9 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+import orjson
 
 from .engine import Engine, Rejection
 from .ingest import IngestResult, Prepared, prepare_checked
@@ -153,6 +156,24 @@ def _prepared_chunks(engine: Engine, lines: Iterable[bytes | str], fmt: str, sou
             yield [Prepared._make(r) for r in rows], rejects
 
 
+class Unreadable(bytes):
+    """Stands for an input item that cannot be handed over as one line of JSON text (an item of
+    a JSON array nested deeper than orjson writes back): `prepare_chunk` rejects it with
+    `reason`, as it would a bad line, and the other items go on."""
+
+    reason: str = "item cannot be read"
+
+
+def item_line(item: Any) -> bytes:
+    """One decoded item (e.g. of a JSON array body) as a line for `prepare_chunk`."""
+    try:
+        return orjson.dumps(item)
+    except Exception as e:  # noqa: BLE001 - TypeError: recursion limit (255 levels)
+        u = Unreadable(b"<item that cannot be re-encoded>")
+        u.reason = f"item cannot be read: {type(e).__name__}: {str(e)[:100]} (more than 255 levels deep?)"
+        return u
+
+
 def prepare_chunk(chunk: list[bytes | str], first_line: int, fmt: str, source: str | None,
                   opts: tuple[int, bool], hasher: TokenHasher) -> tuple[list[Prepared], list[tuple[int, str, bytes | str]]]:
     from .readers import parse_line
@@ -163,6 +184,8 @@ def prepare_chunk(chunk: list[bytes | str], first_line: int, fmt: str, source: s
     rejects: list[tuple[int, str, bytes | str]] = []
     for n, line in enumerate(chunk, first_line):
         try:
+            if type(line) is Unreadable:
+                raise BadPost(line.reason)
             if not line.strip():
                 continue
             p = parse_line(line, fmt, source, detect_lang=detect)

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from ..engine import EngineError
 from ..model import from_us, iso
 from ..readers import FORMATS
-from ..replay import prepare_chunk
+from ..replay import item_line, prepare_chunk
 from .app import ApiContext, jsonable
 from .auth import require_read, require_write
 from .errors import ApiError, error_body
@@ -136,7 +136,7 @@ def split_body(body: bytes, content_type: str) -> list[bytes]:
             doc = None  # not one JSON value: read it as lines (a JSONL file sent as JSON), each judged alone
         else:
             if isinstance(doc, list):
-                return [orjson.dumps(x) for x in doc]
+                return [item_line(x) for x in doc]  # one too deep to re-encode is rejected alone
             return [body.strip()]
     return [line[:-1] if line.endswith(b"\r") else line for line in body.split(b"\n")]
 

@@ -31,6 +31,15 @@ def tname(v: Any) -> str:
     return "null" if v is None else type(v).__name__
 
 
+def short(v: Any, n: int = 40) -> str:
+    """A wire value for a message: str() of a deeply nested one would raise RecursionError."""
+    if type(v) is str:
+        return v[:n]
+    if v is None or type(v) in (int, float, bool):
+        return str(v)[:n]
+    return f"<{tname(v)}>"
+
+
 def need(obj: dict, key: str, what: str | None = None) -> Any:
     v = obj.get(key)
     if v is None:

@@ -88,7 +88,7 @@ def _status(s: dict[str, Any], source: str, edited: bool, depth: int = 0) -> Pos
         quotes=opt_int(g("quotes_count"), "quotes_count"),
     )
     extra: dict[str, Any] = {}
-    if (local_id := g("id")) is not None and local_id != pid:
+    if type(local_id := g("id")) in (str, int) and local_id != pid:
         extra["local_id"] = str(local_id)
     if author_bot := opt_bool(g("account").get("bot"), "account.bot"):  # a dict: _account checked it
         extra["bot"] = author_bot

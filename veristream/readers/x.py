@@ -36,6 +36,7 @@ from ._common import (
     opt_list,
     opt_str,
     opt_time,
+    short,
     tname,
     utc_time,
 )
@@ -133,16 +134,16 @@ def _snowflake_time(tid: str) -> datetime:
 def _error_text(errors: Any) -> str:
     e = errors[0] if type(errors) is list and errors else errors
     if type(e) is dict:
-        parts = [str(e[k]) for k in ("title", "detail", "message") if e.get(k)]
+        parts = [short(e[k], 200) for k in ("title", "detail", "message") if e.get(k)]
         return ": ".join(parts)[:200] or "unknown"
-    return str(e)[:200]
+    return short(e, 200)
 
 
 def _index(inc: dict, key: str, id_key: str) -> dict[str, dict]:
     items = inc.get(key)
     if type(items) is not list:
         return {}
-    return {str(i[id_key]): i for i in items if type(i) is dict and i.get(id_key) is not None}
+    return {str(i[id_key]): i for i in items if type(i) is dict and type(i.get(id_key)) in (str, int)}
 
 
 def _full_text(tweet: dict) -> tuple[str, Any]:
@@ -198,7 +199,7 @@ def _media(tweet: dict, by_key: dict[str, dict], body: dict) -> list[Media]:
         return []
     out = []
     for key in opt_list(att.get("media_keys"), "attachments.media_keys"):
-        m = by_key.get(str(key))
+        m = by_key.get(str(key)) if type(key) in (str, int) else None
         if m is None:
             continue  # not expanded in includes: nothing to show
         kind = _MEDIA_KINDS.get(opt_key(m.get("type"), "media.type") or "", "photo")
@@ -237,7 +238,8 @@ def _geo(v: Any, places: dict[str, dict]) -> Geo | None:
         if len(pt) >= 2:  # GeoJSON order: [lon, lat]
             out.lon = opt_float(pt[0], "geo longitude")
             out.lat = opt_float(pt[1], "geo latitude")
-    place = places.get(str(geo.get("place_id")))
+    pid = geo.get("place_id")
+    place = places.get(str(pid)) if type(pid) in (str, int) else None
     if place is not None:
         out.place = opt_str(place.get("full_name"), "place.full_name")
         out.country = opt_str(place.get("country_code"), "place.country_code")

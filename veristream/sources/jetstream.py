@@ -30,6 +30,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import orjson
 
 from ..model import MAX_LINE_BYTES, BadPost, from_us
+from ..readers._common import short
 from .base import USER_AGENT, Backoff, Sink, Source, SourceError, check_url, is_loopback, ws_messages
 
 PUBLIC_INSTANCES = [
@@ -222,7 +223,7 @@ class JetstreamSource(Source):
             return
         kind = obj.get("kind")
         if type(kind) is not str or kind not in _KNOWN_KINDS:
-            self.quarantine(sink, f"unknown Jetstream event kind: {str(kind)[:40]!r}", raw)
+            self.quarantine(sink, f"unknown Jetstream event kind: {short(kind)!r}", raw)
             return
         if time_us is None:
             self.quarantine(sink, "missing or non-integer time_us", raw)

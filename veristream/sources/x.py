@@ -37,6 +37,7 @@ from urllib.parse import urlencode, urlsplit
 import orjson
 
 from ..model import MAX_LINE_BYTES, BadPost
+from ..readers._common import short
 from .base import USER_AGENT, Backoff, Sink, Source, SourceError, check_url
 
 DEFAULT_BASE = "https://api.x.com"
@@ -256,7 +257,7 @@ class XSource(Source):
             self.count("ignored")
             e = obj["errors"][0] if type(obj["errors"]) is list else obj["errors"]
             if type(e) is dict:
-                self.update(last_error=": ".join(str(e[k])[:200] for k in ("title", "detail") if e.get(k))[:200])
+                self.update(last_error=": ".join(short(e[k], 200) for k in ("title", "detail") if e.get(k))[:200])
             return
         try:
             post = parse_obj(obj, "x", "x")
@@ -280,10 +281,10 @@ def _error_detail(resp: http.client.HTTPResponse) -> str:
     try:
         d = orjson.loads(body)
         if type(d) is dict:
-            parts = [str(d[k]) for k in ("title", "detail") if d.get(k)]
+            parts = [short(d[k], 200) for k in ("title", "detail") if d.get(k)]
             if not parts and type(d.get("errors")) is list and d["errors"]:
                 e = d["errors"][0]
-                parts = [str(e.get(k)) for k in ("title", "message", "detail") if type(e) is dict and e.get(k)]
+                parts = [short(e.get(k), 200) for k in ("title", "message", "detail") if type(e) is dict and e.get(k)]
             if parts:
                 return ": ".join(parts)[:200]
     except orjson.JSONDecodeError:
