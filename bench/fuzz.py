@@ -36,6 +36,7 @@ import random
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections import Counter
@@ -296,6 +297,7 @@ class Tally:
         self.good: dict[str, str] = {}  # key -> target (posts that must be stored)
         self.per_target: Counter[str] = Counter()
         self.examples: list[str] = []
+        self.writer_stops = 0
         self.boundary = 0  # exceptions a handler let out and the source's boundary caught
         self.boundary_examples: list[str] = []
 
@@ -424,6 +426,70 @@ def run_sources(eng: Engine, pipe: Any, mut: Mutator, n: int, tally: Tally, star
         tally.per_target[f"source:{src.kind}:rejected"] = st.rejected
 
 
+def run_jetstream_live(eng: Engine, mut: Mutator, n: int, tally: Tally, start: int) -> None:
+    """End to end: a loopback WebSocket server speaking Jetstream sends mutated events (text
+    frames, as Jetstream does; none over the 1 MiB it is asked for) and good ones to a real
+    JetstreamSource run by a SourceRunner. The source must neither die nor be restarted."""
+    from websockets.sync.server import serve
+
+    from veristream.sources import JetstreamConfig, JetstreamSource, SourceRunner
+
+    frames: list[str | bytes] = []
+    serial = start
+    for i in range(n):
+        serial += 1
+        if i % 10 == 0:
+            raw = orjson.dumps(jetstream_seed(serial, f"fuzz good post number {serial} about the flood"))
+            tally.good[good_key("jetstream", serial)] = "live:bluesky"
+        else:
+            raw = mut.mutate(jetstream_seed(serial, "bad post about the flood"))
+        if len(raw) > (1 << 20):
+            continue  # the server honours maxMessageSizeBytes
+        try:
+            frames.append(raw.decode("utf-8"))  # a text frame, as Jetstream sends
+        except UnicodeDecodeError:
+            frames.append(raw)  # a binary frame: not JSON text, quarantined
+    sent = 0
+    done = threading.Event()
+
+    def handler(ws: Any) -> None:
+        nonlocal sent
+        while sent < len(frames):
+            ws.send(frames[sent])
+            sent += 1
+        done.wait(600)
+
+    server = serve(handler, "127.0.0.1", 0, compression=None, ping_interval=None, max_size=None)
+    port = server.socket.getsockname()[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    src = JetstreamSource(JetstreamConfig(urls=[f"ws://127.0.0.1:{port}/subscribe"], backoff_base_s=0.1,
+                                          backoff_max_s=0.5, idle_timeout_s=None))
+    runner = SourceRunner(eng, [src], restart_base_s=0.1)
+    try:
+        runner.start()
+        deadline = time.monotonic() + 300
+        while src.status.received < len(frames) and time.monotonic() < deadline and not runner.dead():
+            time.sleep(0.05)
+        runner.flush(timeout=120)
+        st = src.status
+        tally.messages += len(frames)
+        tally.per_target["live:bluesky"] += len(frames)
+        tally.per_target["live:bluesky:rejected"] = st.rejected
+        tally.per_target["live:bluesky:reconnects"] = st.reconnects
+        stopped = len(runner.dead()) + st.restarts
+        if st.received < len(frames):
+            tally.fail("live:bluesky", f"received {st.received} of {len(frames)} frames", b"")
+        if stopped:
+            tally.sources_stopped += stopped
+            tally.fail("live:bluesky", f"source died or restarted: {st.last_error}", b"")
+        if runner.pipeline is not None and runner.pipeline.error is not None:
+            tally.writer_stops += 1
+    finally:
+        done.set()
+        runner.stop()
+        server.shutdown()
+
+
 def _loads_ok(raw: bytes) -> bool:
     try:
         orjson.loads(raw)
@@ -532,6 +598,7 @@ def fuzz(messages: int, seed: int = 1, keep: Path | None = None, log: bool = Tru
     m_readers, m_sources = int(messages * 0.4), int(messages * 0.4)
     n_readers, n_sources = with_good(m_readers), with_good(m_sources)
     n_api = with_good(messages - m_readers - m_sources)
+    n_live = min(5000, max(200, messages // 20))  # on top: end to end through a real socket
     writer_stops = 0
 
     def say(msg: str) -> None:
@@ -554,6 +621,9 @@ def fuzz(messages: int, seed: int = 1, keep: Path | None = None, log: bool = Tru
             say(f"POST /v1/posts: {n_api:,} messages")
             writer_stops += run_api(eng, mut, n_api, tally, 20_000_000)
             pipe.close() if pipe.error is None else None
+            say(f"a live Jetstream source over a loopback WebSocket: {n_live:,} messages")
+            run_jetstream_live(eng, mut, n_live, tally, 30_000_000)
+            writer_stops += tally.writer_stops
             keys = list(tally.good)
             found: set[str] = set()
             for i in range(0, len(keys), 500):
