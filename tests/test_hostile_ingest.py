@@ -162,3 +162,30 @@ def test_a_writer_failure_that_is_not_about_a_post_stops_it_and_says_so(tmp_path
     assert st["state"] == "failed" and st["error"]
     with pytest.raises(EngineError):
         pipe.put(post("2", "refused: the writer is stopped"))
+
+
+class Explosive:
+    """A field value that fails only when the index reads it: after the store has committed."""
+
+    def __bool__(self) -> bool:
+        raise RuntimeError("cannot be read")
+
+
+def test_a_batch_failing_after_the_store_commit_is_reindexed_and_the_rest_stays_searchable(tmp_path: Path) -> None:
+    with Engine(tmp_path / "data", settings()) as eng:
+        pipe = eng.pipeline()
+        items = prepared(eng, *(post(str(i), f"levee breach report {i}") for i in range(6)))
+        items[2] = items[2]._replace(media=Explosive())
+        pipe.put_prepared(items)
+        pipe.flush()
+        assert pipe.alive
+        # every post the store kept is searchable (none half-written: in the store, not the index)
+        stored = {k.split(":", 1)[1] for k in eng.store.lookup([it.key for it in items])}
+        assert search_ids(eng, "levee") == stored
+        # the store had them all (the failure came after its commit), and the index was brought
+        # level with it from the stored documents: nothing lost, nothing half-written
+        assert stored == {str(i) for i in range(6)} and pipe.quarantined == 0
+        pipe.put(post("9", "levee holding"))
+        pipe.flush()
+        assert "9" in search_ids(eng, "levee")
+        pipe.close()

@@ -699,6 +699,7 @@ class Pipeline:
         except Exception as e:  # noqa: BLE001 - about a post until shown otherwise
             if not items:
                 raise
+            self._resync(items)
             if len(items) == 1:
                 it = items[0]
                 self._set_aside(_source_of(it), f"writer: post {str(getattr(it, 'key', '?'))[:200]!r}: "
@@ -708,6 +709,21 @@ class Pipeline:
         res = self._write(items[:mid], None)
         res.add(self._write(items[mid:], offsets))
         return res
+
+    def _resync(self, items: list[Prepared]) -> None:
+        """If the failed write got as far as committing rows to the store (it failed in the index
+        after), bring the index level with the store, as start-up would: splitting the batch
+        then finds those posts stored, and they must be searchable too."""
+        keys = [it.key for it in items if type(getattr(it, "key", None)) is str]
+        try:
+            stored = self.engine.store.lookup(keys) if keys else {}
+        except Exception:  # noqa: BLE001 - a key SQLite cannot bind: nothing was stored
+            return
+        if stored:
+            log.warning("a failed batch was stored but not indexed: re-indexing from the store")
+            w = self.engine._need_writer()
+            with self.engine._lock:
+                w.repair()
 
     def _screen(self, items: list[Prepared]) -> list[Prepared]:
         """Drop (to quarantine) prepared items whose fields would fail in the index after the
