@@ -133,15 +133,16 @@ def test_writer_splits_a_failing_batch_quarantines_the_post_and_writes_the_rest(
         items = prepared(eng, *(post(str(i), f"storm shelter list {i}") for i in range(10)))
         items[3] = items[3]._replace(ts=2**70)  # fails inside the store's transaction
         items[7] = items[7]._replace(text=None)  # would fail in the index after the store commit
+        items[8] = items[8]._replace(author=["a"])  # a value SQLite cannot bind
         pipe.put_prepared(items)
         pipe.put_offset("feed", "42")
         pipe.flush()
-        assert search_ids(eng, "storm") == {str(i) for i in range(10)} - {"3", "7"}
-        assert eng.count() == 8
+        assert search_ids(eng, "storm") == {str(i) for i in range(10)} - {"3", "7", "8"}
+        assert eng.count() == 7
         assert eng.offsets()["feed"] == "42"
-        assert pipe.alive and pipe.quarantined == 2
+        assert pipe.alive and pipe.quarantined == 3
         q = [orjson.loads(x) for x in (tmp_path / "data" / "quarantine.jsonl").read_bytes().splitlines()]
-        assert {r["reason"].split("'")[1] for r in q} == {"api:3", "api:7"}
+        assert {r["reason"].split("'")[1] for r in q} == {"api:3", "api:7", "api:8"}
         assert all(r["reason"].startswith("writer: post ") for r in q)
         # and later batches are written as usual
         pipe.put(post("20", "storm passed"))

@@ -499,7 +499,12 @@ class _Delete:
 # Writer failures that are about the machine, not about a post: they stop the pipeline (and
 # health says so). Anything else a batch raises is assumed to come from one of its posts.
 _FATAL = (OSError, MemoryError, EngineError, sqlite3.OperationalError, sqlite3.InternalError,
-          sqlite3.ProgrammingError, sqlite3.NotSupportedError)
+          sqlite3.NotSupportedError)
+
+
+def _fatal(e: BaseException) -> bool:
+    # ProgrammingError is both "a value SQLite cannot bind" (a post's) and "closed database".
+    return isinstance(e, _FATAL) or (isinstance(e, sqlite3.ProgrammingError) and "closed" in str(e))
 
 
 class Pipeline:
@@ -694,10 +699,8 @@ class Pipeline:
         the offsets with the last part: a position is stored only with the posts before it)."""
         try:
             return self.engine.ingest_prepared(items, offsets)
-        except _FATAL:
-            raise
         except Exception as e:  # noqa: BLE001 - about a post until shown otherwise
-            if not items:
+            if _fatal(e) or not items:
                 raise
             self._resync(items)
             if len(items) == 1:
