@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,9 +29,11 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 class Serve:
     """`veristream serve --no-sources --readers N` in a child process."""
 
-    def __init__(self, data: Path, readers: int, *extra: str, session: bool = False):
+    def __init__(self, data: Path, readers: int, *extra: str, session: bool = False,
+                 settings: dict[str, str] | None = None):
         env = {k: v for k, v in os.environ.items() if not k.startswith("VERISTREAM_")}
         env.update(VERISTREAM_API_TOKEN=TOKEN, VERISTREAM_VECTORS="false", VERISTREAM_TRENDS="false")
+        env.update({f"VERISTREAM_{k.upper()}": v for k, v in (settings or {}).items()})
         self.proc = subprocess.Popen([sys.executable, "-m", "veristream.cli", "--data-dir", str(data), "serve",
                                       "--no-sources", "--port", "0", "-q", "--readers", str(readers), *extra],
                                      stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env,
@@ -43,14 +46,27 @@ class Serve:
             raise AssertionError(f"serve did not start: {line}{self.proc.stderr.read()}")
         self.url = m.group(1)
         self.lines = [line]
+        # Drained as it comes: a full pipe would block the server's logging, then the server.
+        self._drain = threading.Thread(target=self._read_rest, daemon=True)
+        self._drain.start()
         # The address is printed once every reader serves: the readers are children by now.
         self.readers = wait_for(lambda: len(children(self.proc.pid)) == readers and children(self.proc.pid),
                                 what="the reader processes")
 
+    def _read_rest(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line)
+
+    def output(self, timeout: float = 60) -> str:
+        """Everything it printed, once it has exited."""
+        self.proc.wait(timeout)
+        self._drain.join(timeout)
+        return "".join(self.lines)
+
     def stop(self, sig: int = signal.SIGTERM) -> str:
         self.proc.send_signal(sig)
-        _, err = self.proc.communicate(timeout=60)
-        return "".join(self.lines) + err
+        return self.output()
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -178,7 +194,7 @@ def test_ctrl_c_in_a_terminal_stops_every_process_cleanly(tmp_path: Path) -> Non
     try:
         ingest(s.url, p("c1", "stopping together", 1))
         os.killpg(s.proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole process group
-        _, err = s.proc.communicate(timeout=60)
+        err = s.output()
         assert s.proc.returncode == 0 and "stopped after" in err and "Traceback" not in err, err
         wait_for(lambda: all(gone(pid) for pid in s.readers), what="the readers to exit")
     finally:
