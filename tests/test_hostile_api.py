@@ -256,6 +256,26 @@ def test_times_out_of_range_are_a_400_naming_the_parameter(engine: Engine) -> No
         assert e["param"] == "until"
 
 
+def test_open_endpoints_take_small_bodies_only(engine: Engine) -> None:
+    big = orjson.dumps({"question": QUESTION, "since": None, "padding": "x" * (2 << 20)})
+
+    def chunks() -> Iterator[bytes]:
+        for i in range(0, len(big), 65536):
+            yield big[i:i + 65536]
+
+    with Served(engine) as s:
+        for path in ("/v1/ask", "/v1/verify", "/v1/chat/completions"):
+            for content in (big, chunks()):  # announced, and counted as it comes
+                e = err(httpx2.post(s.url + path, content=content, headers={"Content-Type": "application/json"},
+                                    timeout=30), 413)
+                assert "1,048,576" in e["message"] and "POST /v1/posts" in e["message"], e
+        # Bulk ingest, with the token, still takes up to api_max_body_mb.
+        lines = b"\n".join(orjson.dumps({"id": f"b{i}", "text": "y" * 1000, "created_at": "2026-01-15T12:30:00Z"})
+                           for i in range(1500))
+        r = httpx2.post(s.url + "/v1/posts", content=lines, headers=s.auth, timeout=60)
+        assert r.status_code == 200 and r.json()["accepted"] == 1500
+
+
 # -- health ------------------------------------------------------------------------------------------
 
 def test_health_reports_a_stopped_writer_and_the_lags(tmp_path: Path) -> None:

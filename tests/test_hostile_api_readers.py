@@ -87,6 +87,9 @@ def test_an_oversized_body_is_a_json_413_chunked_or_not(served: Serve) -> None:
     assert e["code"] == "body_too_large" and "api_max_body_mb" in e["message"]
     e = err(httpx2.post(served.url + "/v1/posts", headers=AUTH, content=line * 80, timeout=30), 413)
     assert e["param"] == "body"
+    e = err(httpx2.post(served.url + "/v1/ask", content=chunks(), headers={"Content-Type": "application/json"},
+                        timeout=30), 413)  # no token needed there: bounded all the same, before it is forwarded
+    assert e["code"] == "body_too_large"
     ingest(served.url, p("small", "a small post still goes in", 4))  # nothing broken behind
 
 

@@ -39,6 +39,11 @@ from .metrics import ApiMetrics
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 RETRY_AFTER_S = 2  # what a 429 tells a client to wait: about one answer's time
+# Bodies: up to api_max_body_mb for bulk ingest (which needs the token), this much elsewhere
+# (a question, a claim, a chat history), so no open endpoint makes the server buffer and
+# parse tens of megabytes for anyone.
+BULK_ROUTES = frozenset({("POST", "/v1/posts")})
+OTHER_BODY_MAX = 1 << 20
 # Set by a reader process (veristream.api.split) on what it forwards: the client's own address,
 # believed only beside the proxy secret that the writer handed its readers.
 CLIENT_HEADER = b"x-veristream-client"
@@ -395,14 +400,19 @@ class _BodyLimit:
     """Refuse bodies over the limit: at once from Content-Length, else while they are read
     (a 413 as JSON whoever reads them: a route, or a reader process's proxy)."""
 
-    def __init__(self, app: ASGIApp, limit: int):
+    def __init__(self, app: ASGIApp, limit: int, other_limit: int = OTHER_BODY_MAX):
         self.app = app
-        self.limit = limit
+        self.limit = limit  # BULK_ROUTES
+        self.other_limit = min(limit, other_limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if (scope["method"], scope["path"]) in BULK_ROUTES:
+            limit, why = self.limit, "setting api_max_body_mb"
+        else:
+            limit, why = self.other_limit, "for this endpoint; only POST /v1/posts takes more, up to api_max_body_mb"
         for k, v in scope.get("headers", []):
             if k == b"content-length":
                 try:
@@ -411,13 +421,11 @@ class _BodyLimit:
                     await errors.error_response(400, "Content-Length: not a number", "invalid_request",
                                                 "Content-Length")(scope, receive, send)
                     return
-                if n > self.limit:
-                    await errors.error_response(413, f"body: {n:,} bytes is larger than the limit of {self.limit:,} "
-                                                     "bytes (setting api_max_body_mb)", "body_too_large",
-                                                "body")(scope, receive, send)
+                if n > limit:
+                    await errors.error_response(413, f"body: {n:,} bytes is larger than the limit of {limit:,} "
+                                                     f"bytes ({why})", "body_too_large", "body")(scope, receive, send)
                     return
         seen = 0
-        limit = self.limit
         started = False
 
         async def limited() -> Message:
@@ -426,7 +434,7 @@ class _BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise BodyTooLarge(limit)
+                    raise BodyTooLarge(limit, why)
             return message
 
         async def tracked(message: Message) -> None:
@@ -440,8 +448,8 @@ class _BodyLimit:
         except BodyTooLarge:
             if started:
                 raise
-            await errors.error_response(413, f"body: larger than the limit of {limit:,} bytes (setting "
-                                             "api_max_body_mb)", "body_too_large", "body")(scope, receive, send)
+            await errors.error_response(413, f"body: larger than the limit of {limit:,} bytes ({why})",
+                                        "body_too_large", "body")(scope, receive, send)
 
 
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})

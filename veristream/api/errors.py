@@ -39,9 +39,10 @@ class ApiError(Exception):
 class BodyTooLarge(Exception):
     """Raised while reading a request body past `api_max_body_mb`."""
 
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, why: str = "setting api_max_body_mb"):
         super().__init__(f"request body larger than {limit:,} bytes")
         self.limit = limit
+        self.why = why
 
 
 def error_body(status: int, message: str, code: str, param: str | None = None) -> dict[str, Any]:
@@ -82,7 +83,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(BodyTooLarge)
     async def _too_large(request: Request, exc: BodyTooLarge) -> Response:
-        return error_response(413, f"body: larger than the limit of {exc.limit:,} bytes (setting api_max_body_mb)",
+        return error_response(413, f"body: larger than the limit of {exc.limit:,} bytes ({exc.why})",
                               "body_too_large", "body")
 
     @app.exception_handler(RequestValidationError)
@@ -92,6 +93,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(exc.__cause__, BodyTooLarge):  # FastAPI reads a JSON body for a route: its 400 hides this
+            return await _too_large(request, exc.__cause__)
         if exc.status_code == 404:
             message = f"not found: {request.method} {request.url.path}"
         elif exc.status_code == 405:

@@ -133,7 +133,8 @@ def run_server(engine: Engine, sources: Sequence[Source], settings: Settings, ho
     say(f"veristream: serving {url} (the page; API under /v1, schema at /openapi.json, "
         f"OpenAI-compatible at {url}v1) — Ctrl-C to stop")
     if host in ("0.0.0.0", "::"):
-        say("  listening on every interface: anyone who can reach this machine can read the stream")
+        say("  listening on every interface: anyone who can reach this machine can read the stream (Host names "
+            "other than localhost and IP addresses are refused unless listed in the setting api_allowed_hosts)")
     if token.created:
         say(f"  API token, shown once (kept in {token.path}): {token.value}")
     elif token.path is not None:
