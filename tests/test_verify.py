@@ -341,11 +341,11 @@ def test_a_reworded_claim_does_not_count_again_against_the_same_posts(tmp_path: 
         for claim in [CLAIM, *reworded]:
             v = eng.verify(claim)
             assert v.verdict == "refuted" and v.raw_confidence >= 0.8, (claim, v.verdict)
+        # Three wordings, one post of fan0's behind all of them: it counts once.
+        assert Verifier(eng).log.refuted_counts(["id-fan0"]) == {"id-fan0": 1}
         log = tmp_path / "data" / "verify" / "verdicts.jsonl"
         recs = [json.loads(x) for x in log.read_text().splitlines()]
         assert len(recs) == 3 and all(r["for_posts"] == ["file:s0"] for r in recs)
-        # Three wordings, one post of fan0's behind all of them: it counts once.
-        assert Verifier(eng).log.refuted_counts(["id-fan0"]) == {"id-fan0": 1}
         w = eng.verify("The gunman at Central Station was arrested by police")
         fan = next(p for p in w.evidence_for + w.evidence_against + w.other if p.author_id == "id-fan0")
         assert {s.name: s for s in fan.credibility.signals}["refuted_claims"].value == 1
