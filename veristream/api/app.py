@@ -73,16 +73,20 @@ class ComposeQueue:
         self.running = running
         self.waiting = waiting
         self._sem = asyncio.Semaphore(running)
+        # A dropped ticket may be collected on another thread, or by a collection inside this lock: reentrant.
+        self._count_lock = threading.RLock()
         self.admitted = 0  # holding a place or waiting for one
         self.active = 0  # holding one
 
     def admit(self) -> "ComposeTicket":
         """A place in line, or a 429 (with Retry-After) when the line is full."""
-        if self.admitted >= self.running + self.waiting:
-            raise ApiError(429, f"the server is busy: {self.running} answers or claim checks are being composed and "
-                                f"{self.waiting} more wait (settings api_ask_running, api_ask_queue); try again in "
-                                f"{RETRY_AFTER_S} s", "too_many_requests", None, {"Retry-After": str(RETRY_AFTER_S)})
-        self.admitted += 1
+        with self._count_lock:
+            if self.admitted >= self.running + self.waiting:
+                raise ApiError(429, f"the server is busy: {self.running} answers or claim checks are being composed "
+                                    f"and {self.waiting} more wait (settings api_ask_running, api_ask_queue); try "
+                                    f"again in {RETRY_AFTER_S} s", "too_many_requests", None,
+                               {"Retry-After": str(RETRY_AFTER_S)})
+            self.admitted += 1
         return ComposeTicket(self)
 
 
@@ -98,16 +102,19 @@ class ComposeTicket:
     async def turn(self) -> None:
         await self._queue._sem.acquire()
         self._held = True
-        self._queue.active += 1
+        with self._queue._count_lock:
+            self._queue.active += 1
 
     def release(self) -> None:
         if self._released:
             return
         self._released = True
         q = self._queue
-        q.admitted -= 1
+        with q._count_lock:
+            q.admitted -= 1
+            if self._held:
+                q.active -= 1
         if self._held:
-            q.active -= 1
             q._sem.release()
 
     def __del__(self) -> None:

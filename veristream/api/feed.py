@@ -259,7 +259,7 @@ class LiveFeed:
         clients = list(self._clients)
         if len(clients) >= self.max_clients:
             raise ApiError(503, f"the live feed already has its maximum of {self.max_clients} clients; "
-                                "try again later", "too_many_clients")
+                                "try again later", "too_many_clients", None, {"Retry-After": str(RETRY_AFTER_S)})
         if sum(1 for c in clients if c.address == address) >= self.max_per_client:
             raise ApiError(429, f"this client already has {self.max_per_client} live-feed connections open (setting "
                                 "api_stream_per_client): close one first", "too_many_connections", None,
