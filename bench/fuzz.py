@@ -160,7 +160,14 @@ def good_key(fmt: str, n: int) -> str:
 
 # -- mutations -----------------------------------------------------------------------------------
 
+STALL_S = 2.0  # a message handled slower than this counts as a stall
+
 _BIG = "\U0001F30A" * 10 + "x" * (1 << 20)  # a 1 MiB string (plus some 4-byte characters)
+# Strings that are slow rather than large for some parser: unclosed tags for an HTML parser
+# (quadratic before html_to_text escaped them), a character reference int() refuses, runs of
+# the characters the hashtag/mention/URL patterns start on.
+_SLOW = ["<a " * 300_000, '<a href="' * 100_000, "<!--" * 200_000, "<p>&#" + "9" * 5000 + ";</p>",
+         "#" * 25_000, "@a." * 8_000, "http://" * 3_500, "\u4e00" * 25_000]
 
 
 def _deep(levels: int, kind: int) -> bytes:
@@ -246,7 +253,7 @@ class Mutator:
                     splices[tag] = r.choice(_RAW_STRINGS)
                     parent[key] = tag
                 elif op == "big":
-                    parent[key] = _BIG
+                    parent[key] = _BIG if r.random() < 0.5 else r.choice(_SLOW)
                 elif op == "unknown":
                     target = parent if type(parent) is dict else obj
                     tag = f"\x00splice{len(splices)}\x00"
@@ -298,8 +305,17 @@ class Tally:
         self.per_target: Counter[str] = Counter()
         self.examples: list[str] = []
         self.writer_stops = 0
+        self.slowest: tuple[float, str] = (0.0, "")
+        self.stalls = 0  # messages that took longer than STALL_S to handle
         self.boundary = 0  # exceptions a handler let out and the source's boundary caught
         self.boundary_examples: list[str] = []
+
+    def timed(self, target: str, seconds: float, raw: bytes) -> None:
+        """One message's handling time: a slow one holds a source's read loop (a stall)."""
+        if seconds > self.slowest[0]:
+            self.slowest = (seconds, f"{target}: {bytes(raw[:120])!r}")
+        if seconds > STALL_S:
+            self.stalls += 1
 
     def fail(self, target: str, what: str, raw: bytes | str, exc: BaseException | None = None) -> None:
         self.unhandled += 1
@@ -330,6 +346,7 @@ def run_readers(eng: Engine, pipe: Any, mut: Mutator, n: int, tally: Tally, star
             raw = mut.mutate(SEEDS[fmt](serial, "bad post about the flood"))
         tally.messages += 1
         tally.per_target["readers"] += 1
+        t_msg = time.perf_counter()
         try:
             p = parse_line(raw, fmt if i % 4 else "auto", detect_lang=False)
             if p is not None:
@@ -341,6 +358,7 @@ def run_readers(eng: Engine, pipe: Any, mut: Mutator, n: int, tally: Tally, star
             pass
         except Exception as e:  # noqa: BLE001
             tally.fail("readers", fmt, raw, e)
+        tally.timed("readers", time.perf_counter() - t_msg, raw)
         chunk.append(raw.replace(b"\n", b" ") if b"\n" in raw else raw)
         if len(chunk) == 200 or i == n - 1:
             try:
@@ -416,11 +434,13 @@ def run_sources(eng: Engine, pipe: Any, mut: Mutator, n: int, tally: Tally, star
                     tally.boundary_examples.append(f"source:{kind}: {type(e).__name__}: {str(e)[:200]}")
                 raise
 
+        t_msg = time.perf_counter()
         try:
             src.handle_safely(strict, raw, sink)  # as the read loop calls it: what escapes ends the loop
         except Exception as e:  # noqa: BLE001
             tally.sources_stopped += 1
             tally.fail(f"source:{kind}", "handler raised", raw, e)
+        tally.timed(f"source:{kind}", time.perf_counter() - t_msg, raw)
     for src, sink in srcs.values():
         st = src.status
         tally.per_target[f"source:{src.kind}:rejected"] = st.rejected
@@ -655,6 +675,8 @@ def fuzz(messages: int, seed: int = 1, keep: Path | None = None, log: bool = Tru
     if missing:
         out["good_posts_missing"] = dict(missing)
         out["missing_examples"] = missing_examples
+    out["slowest_message_ms"] = round(tally.slowest[0] * 1000, 1)
+    out["stalls"] = tally.stalls
     out["caught_at_boundary"] = tally.boundary
     if tally.boundary_examples:
         out["boundary_examples"] = tally.boundary_examples

@@ -29,6 +29,7 @@ def test_fuzz_every_boundary_holds_and_every_good_post_is_stored(tmp_path: Path)
     assert out["mutated"] >= 3000 and out["messages"] == out["mutated"] + out["good_posts"]
     assert out["unhandled"] == 0, out.get("examples")
     assert out["sources_stopped"] == 0 and out["writer_stops"] == 0
+    assert out["stalls"] == 0, out["slowest_message_ms"]  # no message holds a read loop for seconds
     assert out["good_posts"] > 300 and out["good_posts_stored"] == out["good_posts"], out.get("missing_examples")
     # the mutations really are hostile: most are rejected, and each kind was tried
     assert out["quarantined"] > out["mutated"] // 4

@@ -148,3 +148,23 @@ def test_x_unicode_digit_id_without_created_at_is_rejected() -> None:
 ])
 def test_jsonl_wrong_types_are_rejected_by_name(path: tuple, value: Any, named: str) -> None:
     assert named in rejected(edited(JSONL, path, value))
+
+
+@pytest.mark.parametrize("content", [
+    "<a " * 300_000,  # unclosed tags: HTMLParser rescans the rest for each (quadratic: hours)
+    '<a href="' * 100_000,
+    "<!--" * 250_000,
+])
+def test_mastodon_pathological_html_is_read_in_linear_time(content: str) -> None:
+    import time
+
+    t = time.perf_counter()
+    # shown as text, as a browser would, and that text is longer than a post may be
+    assert "text too long" in rejected(orjson.dumps({**MASTODON, "content": content[:1_000_000]}), "mastodon")
+    assert time.perf_counter() - t < 5
+    short = parse_line(orjson.dumps({**MASTODON, "content": content[:3000]}), "mastodon", detect_lang=False)
+    assert short is not None and short.text.startswith("<")
+
+
+def test_mastodon_huge_character_reference_is_rejected_by_name() -> None:
+    assert "content" in rejected(edited(MASTODON, ("content",), "<p>&#" + "9" * 5000 + ";</p>"), "mastodon")
