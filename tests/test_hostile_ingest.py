@@ -190,3 +190,10 @@ def test_a_batch_failing_after_the_store_commit_is_reindexed_and_the_rest_stays_
         pipe.flush()
         assert "9" in search_ids(eng, "levee")
         pipe.close()
+
+
+def test_quarantine_keeps_input_with_lone_surrogates(tmp_path: Path) -> None:
+    with Engine(tmp_path / "data", settings()) as eng:
+        eng.reject("api:\ud800", 1, "reason \udfff", "raw \ud83c text")
+        rec = orjson.loads((tmp_path / "data" / "quarantine.jsonl").read_bytes())
+        assert rec["raw"] == "raw \\ud83c text" and rec["line"] == 1

@@ -63,10 +63,15 @@ class Quarantine:
             raw = raw[: self.MAX_RAW].decode("utf-8", "backslashreplace")
         rec = {"at": iso(datetime.now().astimezone()), "input": rej.input, "line": rej.line,
                "reason": rej.reason, "raw": raw[: self.MAX_RAW]}
+        try:
+            line = orjson.dumps(rec)
+        except TypeError:  # a lone surrogate in a str (input built in Python, not read off the wire)
+            line = orjson.dumps({k: v.encode("utf-8", "backslashreplace").decode() if isinstance(v, str) else v
+                                 for k, v in rec.items()})
         with self._lock:
             if self._f is None:
                 self._f = open(self.path, "ab")
-            self._f.write(orjson.dumps(rec) + b"\n")
+            self._f.write(line + b"\n")
             self._f.flush()
 
     def count(self) -> int:
