@@ -306,6 +306,31 @@ def test_health_reports_a_stopped_writer_and_the_lags(tmp_path: Path) -> None:
         eng.close()
 
 
+def test_health_answers_while_every_worker_thread_is_busy(engine: Engine) -> None:
+    """/healthz runs on the event loop: 45 answers stuck on a model hold every pool thread (40),
+    and health still answers at once, saying so."""
+    model = SlowModel()
+    st = settings(api_ask_running=45, api_ask_queue=0, openai_base_url=model.server.url + "/v1", openai_timeout_s=30)
+    try:
+        with Served(engine, st) as s:
+            askers = [threading.Thread(target=httpx2.post, args=(s.url + "/v1/ask",), kwargs={
+                "json": {"question": QUESTION, "composer": "openai", "stream": False}, "headers": s.auth,
+                "timeout": 60}) for _ in range(45)]
+            for t in askers:
+                t.start()
+            wait_for(lambda: len(model.server.requests) >= 40, what="every pool thread to wait on the model")
+            t0 = time.monotonic()
+            h = httpx2.get(s.url + "/healthz", timeout=5)
+            assert h.status_code == 200 and time.monotonic() - t0 < 1.0
+            assert h.json()["composing"]["running"] == 45
+            model.go.set()
+            for t in askers:
+                t.join(60)
+    finally:
+        model.go.set()
+        model.server.close()
+
+
 def test_health_reports_a_failed_source(tmp_path: Path) -> None:
     from veristream.sources import SourceRunner
     from veristream.sources.base import Source
