@@ -28,7 +28,7 @@ import orjson
 
 from .index.lexical import Filters, LexicalIndex
 from .ingest import FairLock, IngestResult, Listener, Prepared, RemovalListener, Writer, encode, prepare_checked
-from .model import BadPost, Post, from_us, iso, post_from_doc
+from .model import Post, from_us, iso, post_from_doc
 from .retention import Expirer, ExpiryReport, Retention
 from .search import SearchQuery, SearchResult, Searcher, StorySummary
 from .settings import Settings
