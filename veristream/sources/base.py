@@ -273,7 +273,8 @@ def _raw_of(post: Post) -> bytes | str:
     try:
         return orjson.dumps(raw)[:4096]
     except Exception:  # noqa: BLE001 - the reason it was refused, perhaps
-        return f"<post {post.source}:{post.id}>"[:4096]
+        key = f"{post.source}:{post.id}" if type(post.source) is str and type(post.id) is str else "?"
+        return f"<post {key[:4000]}>"
 
 
 def utcnow() -> datetime:
