@@ -148,11 +148,16 @@ def _prepared_chunks(engine: Engine, lines: Iterable[bytes | str], fmt: str, sou
                 chunk = list(itertools.islice(it, CHUNK))
                 if not chunk:
                     break
-                pending.append(pool.apply_async(_worker_chunk, (chunk, line_no, fmt, source, opts)))
+                pending.append((pool.apply_async(_worker_chunk, (chunk, line_no, fmt, source, opts)), chunk, line_no))
                 line_no += len(chunk)
             if not pending:
                 return
-            rows, rejects = pending.popleft().get()
+            job, chunk, first = pending.popleft()
+            try:
+                rows, rejects = job.get()
+            except Exception:  # noqa: BLE001 - a worker failed on this chunk: do it here, line by line
+                yield prepare_chunk(chunk, first, fmt, source, opts, hasher)
+                continue
             yield [Prepared._make(r) for r in rows], rejects
 
 
