@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import anyio
 import click
@@ -22,12 +22,15 @@ from ..engine import EngineError
 from ..model import from_us, iso
 from ..readers import FORMATS
 from ..replay import item_line, prepare_chunk
-from .app import ApiContext, jsonable
+from .app import ApiContext, ComposeTicket, jsonable
 from .auth import require_read, require_write
 from .errors import ApiError, error_body
 from .feed import FeedFilter
 from .models import (MAX_NAME_CHARS, MAX_QUERY_CHARS, MAX_TIME_CHARS, AnswerOut, AskRequest, ErrorOut, EventsOut,
                      HealthOut, IngestOut, PostDetailOut, SearchOut, SourcesOut, StoryOut, TrendsOut, VerifyRequest)
+
+if TYPE_CHECKING:
+    from ..answer import Composer
 
 router = APIRouter()
 
@@ -321,7 +324,7 @@ def check_composer(api: ApiContext, request: Request, composer: str, param: str 
                                                   "api_open_composers opens it to everyone)")
 
 
-def admit_compose(api: ApiContext, composer: str) -> Any:
+def admit_compose(api: ApiContext, composer: str) -> tuple["Composer", ComposeTicket]:
     """A place in the compose queue for an answer with `composer`, or a 400 for a composer that
     cannot run, or a 429 when the queue is full: both before a response is under way."""
     from ..answer import ComposerError, make_composer
@@ -334,7 +337,8 @@ def admit_compose(api: ApiContext, composer: str) -> Any:
 
 
 async def answer_events(api: ApiContext, question: str, *, since: datetime | None, until: datetime | None,
-                        admitted: tuple[Any, Any], lang: str | None = None) -> AsyncIterator[tuple[str, Any]]:
+                        admitted: tuple["Composer", ComposeTicket], lang: str | None = None
+                        ) -> AsyncIterator[tuple[str, Any]]:
     """Run `Engine.ask` on the thread pool once the compose queue (`admitted`, from
     `admit_compose`) gives its turn; yield ("text", chunk) as checked statements come, then
     ("answer", Answer). A client that leaves stops the thread at its next statement, and its
@@ -378,7 +382,8 @@ async def answer_events(api: ApiContext, question: str, *, since: datetime | Non
         release_when_done(task, ticket, abandoned)
 
 
-def release_when_done(task: asyncio.Future | None, ticket: Any, abandoned: threading.Event | None = None) -> None:
+def release_when_done(task: asyncio.Future | None, ticket: ComposeTicket,
+                      abandoned: threading.Event | None = None) -> None:
     """Hand the compose place back once `task`'s thread has ended (at once if it has, or never
     started); tell the thread to stop early if it can."""
     if task is None or task.done():

@@ -40,12 +40,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import uvicorn
 from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from ..settings import Settings
+
+if TYPE_CHECKING:
+    from .auth import Guard
 
 READY = b"r"  # then the reader's stats port, then a newline
 START_TIMEOUT_S = 60.0
@@ -324,9 +328,10 @@ class WriterProxy:
                 resp = await http.send(req, stream=True)
                 break
             except (httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.WriteError) as e:
-                # A kept-alive connection the writer closed meanwhile (it closes one after an
-                # unhandled error) fails before any answer: the writer never saw this request,
-                # so it is sent once more, on a fresh connection, rather than failing someone else's.
+                # Most likely a kept-alive connection the writer was closing (as it does after an
+                # unhandled error), failing before any answer: sent once more rather than failing
+                # a request the writer has not seen. Should it have been seen, a second ingest of
+                # the same posts stores nothing new and a second answer costs only its time.
                 if attempt == 2:
                     await errors.error_response(502, f"the writer process did not answer: {type(e).__name__}",
                                                 "unavailable")(scope, receive, send)
@@ -402,7 +407,7 @@ class _TokenGate:
     """The token of a forwarded request, checked before its body is read: write routes always,
     the others (but /healthz) when `api_read_token_required` is on. The writer checks again."""
 
-    def __init__(self, app: Callable, guard: object):
+    def __init__(self, app: Callable, guard: "Guard"):
         self.app = app
         self.guard = guard
 
@@ -413,9 +418,9 @@ class _TokenGate:
         from .errors import ApiError
 
         write = (scope["method"], scope["path"]) in WRITE_ROUTES
-        if write or (self.guard.read_required and scope["path"] != "/healthz"):  # type: ignore[attr-defined]
+        if write or (self.guard.read_required and scope["path"] != "/healthz"):
             try:
-                self.guard.check(Request(scope), write=write)  # type: ignore[attr-defined]
+                self.guard.check(Request(scope), write=write)
             except ApiError as e:
                 await errors.error_response(e.status, e.message, e.code, e.param, e.headers)(scope, receive, send)
                 return
