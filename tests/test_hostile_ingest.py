@@ -197,3 +197,29 @@ def test_quarantine_keeps_input_with_lone_surrogates(tmp_path: Path) -> None:
         eng.reject("api:\ud800", 1, "reason \udfff", "raw \ud83c text")
         rec = orjson.loads((tmp_path / "data" / "quarantine.jsonl").read_bytes())
         assert rec["raw"] == "raw \\ud83c text" and rec["line"] == 1
+
+
+def test_quarantine_is_private_and_bounded(tmp_path: Path) -> None:
+    # A hostile stream of rejects must not fill the disk: past quarantine_max_mb the file is
+    # rotated (one old file kept), and rejects (posts, maybe private ones) are 0600.
+    settings = Settings.load(env={}, quarantine_max_mb=0.01)  # ~10 KiB
+    with Engine(tmp_path / "data", settings) as eng:
+        for i in range(200):
+            eng.reject("stream", i, "bad post", b"x" * 500)
+        q = tmp_path / "data" / "quarantine.jsonl"
+        assert q.stat().st_mode & 0o777 == 0o600
+        assert q.stat().st_size <= 10_486
+        rotated = q.with_name("quarantine.jsonl.1")
+        assert rotated.is_file() and rotated.stat().st_size <= 10_486
+        assert 0 < eng.quarantine.count() < 200  # the oldest went with the file rotated away
+        last = orjson.loads(q.read_bytes().splitlines()[-1])
+        assert last["line"] == 199 and last["reason"] == "bad post"
+
+
+@pytest.mark.parametrize("span", ["99999999999d", "1e300w"])
+def test_search_span_past_any_date_is_a_usage_error(tmp_path: Path, span: str) -> None:
+    with Engine(tmp_path / "data", Settings.load(env={})):
+        pass
+    res = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "search", "x", "--since", span])
+    assert res.exit_code == 2, res.output
+    assert "--since" in res.output and "Traceback" not in res.output

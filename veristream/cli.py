@@ -218,7 +218,10 @@ def parse_when(value: str | None, now: datetime | None, what: str) -> datetime |
     m = _REL.match(value.strip().lower())
     if m:
         ref = now or datetime.now(timezone.utc)
-        return ref - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+        try:
+            return ref - timedelta(seconds=float(m.group(1)) * _UNITS[m.group(2)])
+        except (OverflowError, ValueError):  # 99999999999d: before the first representable date
+            raise click.BadParameter(f"{value!r} reaches back past the year 1", param_hint=f"--{what}") from None
     try:
         return parse_time(value, what)
     except BadPost as e:

@@ -14,6 +14,7 @@ through the same lock, a small batch at a time.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -49,14 +50,20 @@ class Rejection:
 
 
 class Quarantine:
-    """Rejected input, one JSON line each, so nothing sent to us silently disappears."""
+    """Rejected input, one JSON line each, so nothing sent to us silently disappears.
+
+    Bounded: past `max_bytes` the file becomes `NAME.1` (replacing the previous one) and a new
+    one starts, so a stream of rejects costs at most twice that on disk. Created 0600: rejects
+    are posts, and posts may be private."""
 
     MAX_RAW = 4096
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, max_bytes: int = 64 << 20):
         self.path = path
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._f = None
+        self._size = 0
 
     def add(self, rej: Rejection, raw: bytes | str) -> None:
         if isinstance(raw, bytes):
@@ -68,18 +75,35 @@ class Quarantine:
         except TypeError:  # a lone surrogate in a str (input built in Python, not read off the wire)
             line = orjson.dumps({k: v.encode("utf-8", "backslashreplace").decode() if isinstance(v, str) else v
                                  for k, v in rec.items()})
+        line += b"\n"
         with self._lock:
+            if self._f is not None and self.max_bytes > 0 and self._size + len(line) > self.max_bytes:
+                self._f.close()
+                self._f = None
+                os.replace(self.path, self.rotated)
             if self._f is None:
-                self._f = open(self.path, "ab")
-            self._f.write(line + b"\n")
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                os.fchmod(fd, 0o600)  # one left readable by an older version
+                self._size = os.fstat(fd).st_size
+                self._f = os.fdopen(fd, "ab")
+            self._f.write(line)
             self._f.flush()
+            self._size += len(line)
+
+    @property
+    def rotated(self) -> Path:
+        return self.path.with_name(self.path.name + ".1")
 
     def count(self) -> int:
-        try:
-            with open(self.path, "rb") as f:
-                return sum(1 for _ in f)
-        except FileNotFoundError:
-            return 0
+        """Rejects on disk: the current file and the rotated one."""
+        n = 0
+        for p in (self.rotated, self.path):
+            try:
+                with open(p, "rb") as f:
+                    n += sum(1 for _ in f)
+            except FileNotFoundError:
+                pass
+        return n
 
     def close(self) -> None:
         with self._lock:
@@ -102,7 +126,7 @@ class Engine:
         self.store = Store(self.data_dir / "posts.db", self.settings.durability, readonly=readonly)
         self.index = LexicalIndex(self.data_dir / "index", self.settings.index_heap_mb,
                                   self.settings.index_threads, readonly=readonly)
-        self.quarantine = Quarantine(self.data_dir / "quarantine.jsonl")
+        self.quarantine = Quarantine(self.data_dir / "quarantine.jsonl", int(self.settings.quarantine_max_mb * (1 << 20)))
         self._lock = FairLock()  # FIFO: the pipeline's writer and expiry take turns
         self._closed = False
         self._writer: Writer | None = None

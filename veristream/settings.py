@@ -38,6 +38,8 @@ class Settings:
     dedup_min_agreement: float = _s(0.6, "share of MinHash values two posts must share to be copies (~Jaccard)")
     dedup_min_tokens: int = _s(5, "posts with fewer tokens are grouped only by exact normalised text")
     detect_lang: bool = _s(True, "detect the language of posts whose source gives none")
+    quarantine_max_mb: float = _s(64.0, "quarantine.jsonl is rotated to quarantine.jsonl.1 past this size (one old "
+                                  "file kept): a hostile stream cannot fill the disk with rejects")
     sources: dict = field(default_factory=dict, hash=False, metadata={
         "help": "live sources run together by `veristream ingest`: [sources.NAME] tables (README: Live sources)"})
     parse_workers: int = _s(-1, "worker processes parsing bulk input (-1: one per core beyond the first)")

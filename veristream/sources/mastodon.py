@@ -402,14 +402,17 @@ class MastodonSource(Source):
                     break
                 items = [s for s in items if type(s) is dict and type(s.get("id")) is str]
                 items.sort(key=lambda s: _id_order(s["id"]))
-                for s in items:
-                    edited = bool(s.get("edited_at"))
-                    env = {"stream": [st.stream], "event": "status.update" if edited else "update"}
-                    self._on_status(env, s, env["event"], st.spec, sink, orjson.dumps(s))
+                for s in items:  # one status of a page never ends the backfill (or the source)
+                    self.handle_safely(lambda s, sink, st=st: self._backfilled(s, st, sink), s, sink)
                 newest = items[-1]["id"] if items else since
                 if newest == since:
                     break
                 since = newest
+
+    def _backfilled(self, s: dict, st: "Stream", sink: Sink) -> None:
+        edited = bool(s.get("edited_at"))
+        env = {"stream": [st.stream], "event": "status.update" if edited else "update"}
+        self._on_status(env, s, env["event"], st.spec, sink, orjson.dumps(s))
 
     def interrupt(self) -> None:
         with self._ws_lock:
