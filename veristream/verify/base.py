@@ -19,6 +19,7 @@ from .independence import Corroboration
 from .veracity import Veracity
 
 if TYPE_CHECKING:
+    from .align import AssertionResult
     from .judge import JudgeReport
 
 VERDICTS = ("supported", "refuted", "contested", "unverified")
@@ -73,6 +74,9 @@ class EvidencePost:
     similarity: float | None = None  # to the claim (MiniLM cosine), when vectors took part
     reply_to: str | None = None
     judge: str | None = None  # the LLM judge's reading of its stance, when one was asked (never counted)
+    # How the post reads each of the claim's assertions it speaks to: (index into
+    # Verdict.assertions, "confirms" | "conflicts", the value the post states).
+    details: list[tuple[int, str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -88,6 +92,7 @@ class EvidencePost:
             "counted": self.counted, "reply_to": self.reply_to,
             "similarity": round(self.similarity, 3) if self.similarity is not None else None,
             "judge": self.judge,
+            "details": [{"assertion": i, "relation": r, "value": v} for i, r, v in self.details],
         }
 
 
@@ -115,6 +120,9 @@ class Verdict:
     retrieval_mode: str = "lexical"
     took_ms: float = 0.0
     judge: JudgeReport | None = None  # when an LLM judge was asked
+    # Per assertion of the claim (align.AssertionResult): what the claim says, what the stream says.
+    assertions: list[AssertionResult] = field(default_factory=list)
+    topic: str = ""  # what retrieval looked for: the claim without its distinguishing values
 
     def to_dict(self) -> dict:
         return {
@@ -133,6 +141,8 @@ class Verdict:
             "posts_considered": self.posts_considered, "retrieval": {"mode": self.retrieval_mode},
             "took_ms": round(self.took_ms, 1),
             "judge": self.judge.to_dict() if self.judge is not None else None,
+            "assertions": [a.to_dict() for a in self.assertions],
+            "topic": self.topic,
         }
 
 

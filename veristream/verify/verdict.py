@@ -77,6 +77,48 @@ def decide(support: Corroboration, against: Corroboration, min_sources: int = 2,
     return Decision("refuted", beta_mass(1 + F, 1 + A, 0, 0.5), reasons)
 
 
+def decide_assertions(results: list, support: Corroboration, against: Corroboration, min_sources: int = 2,
+                      contested_share: float = 0.3) -> Decision:
+    """The verdict on a claim read into assertions (`align.tally`): a conflicted detail
+    refutes it, a disputed one contests it, an unaddressed one leaves it unverified whatever
+    the topic's volume; with every detail confirmed the weighed sides decide (`decide`), so
+    explicit denials of the whole claim still count against it."""
+    reasons = [r.summary for r in results]
+    if all(r.confirm.posts == 0 and r.conflict.posts == 0 for r in results) and not support.posts and not against.posts:
+        reasons.insert(0, "no post found takes a side on the claim")
+    bad = [r for r in results if r.status == "conflicted"]
+    if bad:
+        r = max(bad, key=lambda r: r.conflict.weight)
+        reasons.append(f"the stream contradicts the claim's {_what(r)}: {r.conflict.authors} independent source(s) "
+                       f"state another value, {r.confirm.authors} the claim's")
+        return Decision("refuted", beta_mass(1 + r.confirm.weight, 1 + r.conflict.weight, 0, 0.5), reasons)
+    split = [r for r in results if r.status == "disputed"]
+    if split:
+        r = split[0]
+        reasons.append(f"the stream is split on the claim's {_what(r)}: {r.confirm.authors} independent source(s) "
+                       f"for the claim's value, {r.conflict.authors} for others (contested from "
+                       f"{contested_share:.0%} of the weight)")
+        return Decision("contested", beta_mass(1 + r.confirm.weight, 1 + r.conflict.weight, contested_share,
+                                               1 - contested_share), reasons)
+    open_ = [r for r in results if r.status == "unaddressed"]
+    if open_:
+        names = ", ".join(_what(r) for r in open_)
+        reasons.append(f"no {min_sources} independent sources state the claim's {names}: unverified, however many "
+                       f"posts are about the topic")
+        F = sum(r.confirm.weight for r in open_)
+        X = sum(r.conflict.weight for r in open_)
+        return Decision("unverified", 1.0 - _lean(F, X), reasons)
+    dec = decide(support, against, min_sources, contested_share)
+    return Decision(dec.verdict, dec.raw, reasons + dec.reasons)
+
+
+def _what(r) -> str:
+    a = r.assertion
+    if a.kind == "number":
+        return f"number of {a.role[2:] + 's' if a.role.startswith('n:') else a.role.replace('_', ' ')} ({a.value})"
+    return f"{ {'agent': 'actor', 'who': 'named party'}.get(a.kind, a.kind)} ({a.value})"
+
+
 def _lean(F: float, A: float) -> float:
     """How decisively the weights lean one way (0.5 when even), for 'unverified' on thin evidence."""
     return max(beta_mass(1 + F, 1 + A, 0.5, 1), beta_mass(1 + F, 1 + A, 0, 0.5)) - 0.5

@@ -46,7 +46,9 @@ from .record import VerdictLog
 from .stance import STANCES, StanceInput, StanceModel, TextEncoder
 from .stance import features as stance_features
 from .veracity import Veracity, VeracityModel
-from .verdict import calibrate, decide, match_probability
+from .verdict import calibrate, decide, decide_assertions, match_probability
+from . import align as _align
+from .assertions import NEG_RX, ClaimReading, read_claim, read_posts
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -110,7 +112,8 @@ class Verifier:
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
         now = eng.now()
-        hits, mode = self._gather(claim, since, until)
+        reading = read_claim(claim)  # the claim's topic and its assertions (assertions.py)
+        hits, mode = self._gather(claim, since, until, reading.topic)
         posts = [h.post for h in hits]
         parents = self._parents(posts)
 
@@ -150,8 +153,12 @@ class Verifier:
             crowd = self.models.veracity.judge([claim], [stance_p], [depths], enc.encode([claim]))[0]
         self._key_post_crowds(ev, posts, enc)
 
+        results = self._assertions(reading, ev, posts)  # sides by the claim's details (align.py)
         support, against, noted = self._corroborate(ev)
-        dec = decide(support, against, s.verify_min_sources, s.verify_contested_share)
+        if results:
+            dec = decide_assertions(results, support, against, s.verify_min_sources, s.verify_contested_share)
+        else:
+            dec = decide(support, against, s.verify_min_sources, s.verify_contested_share)
         reasons = list(dec.reasons)
         coef = self.models.veracity.weights.meta.get("calibration")
         conf = calibrate(dec.verdict, dec.raw, match_probability(dec.verdict, crowd.probs if crowd else None), coef)
@@ -167,6 +174,7 @@ class Verifier:
                     lists["other"][:limit], support, against,
                     sum(e.stance == "query" for e in ev), sum(e.stance == "comment" and e.side == "other" for e in ev),
                     crowd, True, dec.raw, since, until, now, len(posts), mode)
+        v.assertions, v.topic = results, reading.topic
         if judge is None and s.verify_judge:
             judge = LLMJudge.from_settings(s)
         if isinstance(judge, LLMJudge):
@@ -181,12 +189,63 @@ class Verifier:
 
     # -- steps ----------------------------------------------------------------------------
 
-    def _gather(self, claim: str, since: datetime | None, until: datetime | None) -> tuple[list[Hit], str]:
+    def _gather(self, claim: str, since: datetime | None, until: datetime | None,
+                topic: str | None = None) -> tuple[list[Hit], str]:
+        """Posts about the claim, and about its topic without the claim's distinguishing values
+        (a post stating another city or count is found too: it is evidence against)."""
         eng = self.engine
         f = Filters(to_us(since) if since else None, to_us(until) if until else None)
-        r = eng.retrieve_many([RetrieveQuery(claim, f, self.settings.verify_posts, all_posts=True)])[0]
-        hits = [h for h in r.hits if about(h, len(r.keywords), self.settings.dense_min_similarity)]
-        return hits, r.mode
+        qs = [RetrieveQuery(claim, f, self.settings.verify_posts, all_posts=True)]
+        if topic and topic != claim:
+            qs.append(RetrieveQuery(topic, f, self.settings.verify_posts, all_posts=True))
+        hits: list[Hit] = []
+        seen: set[str] = set()
+        mode = "lexical"
+        for r in eng.retrieve_many(qs):
+            mode = r.mode
+            for h in r.hits:
+                if h.post.key not in seen and about(h, len(r.keywords), self.settings.dense_min_similarity):
+                    seen.add(h.post.key)
+                    hits.append(h)
+        return hits[: self.settings.verify_posts], mode
+
+    def _assertions(self, reading: ClaimReading, ev: list[EvidencePost], posts: list[Post]) -> list:
+        """Align every post with the claim's assertions, tally them per assertion, and set each
+        post's side from what it states (align.py). Without assertions, sides stay the stance
+        model's, a denial needing a denial's words."""
+        for e, p in zip(ev, posts):
+            if e.side == "against" and NEG_RX.search(p.text) is None:
+                e.side = "other"  # read as a denial, but it says nothing of the kind
+        if not reading.assertions:
+            return []
+        s = self.settings
+        facts = read_posts([p.text for p in posts], [p.created_at for p in posts])
+        aligned = []
+        for e, p, f in zip(ev, posts, facts):
+            links = _align.align_post(reading, f, p.created_at)
+            e.details = [(i, a.relation, a.value) for i, a in sorted(links.items())]
+            aligned.append(_align.Aligned(e.key, e.author_id, e.story_id, e.created_at,
+                                          e.credibility.weight if e.credibility else 1.0,
+                                          e.credibility.domains if e.credibility else [], links))
+        results = _align.tally(reading, aligned, s.verify_min_sources, s.verify_contested_share)
+        open_ = {i for i, r in enumerate(results) if r.status == "unaddressed"}
+        for e, al in zip(ev, aligned):
+            rel = {x.relation for x in al.links.values()}
+            denial = e.stance == "deny" and e.side == "against"
+            if _align.CONFLICTS in rel:
+                side = "against"
+            elif denial:
+                side = "against"
+            elif _align.CONFIRMS in rel and e.stance != "query" and not (open_ - set(al.links)):
+                side = "for"
+            else:
+                side = "other"  # context: silent on a detail nobody states, or asking
+            if reading.negated and side != "other" and not denial:
+                side = "against" if side == "for" else "for"
+            elif reading.negated and denial:
+                side = "for" if _align.CONFIRMS in rel else "other"
+            e.side = side
+        return results
 
     def _judge(self, judge: LLMJudge, claim: str, lists: dict[str, list[EvidencePost]]) -> JudgeReport:
         """The judge reads the posts that decide the verdict: each side's strongest in turn,

