@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import logging
 import random
 import shutil
 import sys
@@ -590,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", help="keep the data directory here (default: a temporary one, removed)")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
+    logging.getLogger("veristream").setLevel(logging.CRITICAL)  # the writer logs what it sets aside
     out = fuzz(args.messages, args.seed, Path(args.keep) if args.keep else None, log=not args.quiet)
     print(json.dumps(out))
     return 0 if out["unhandled"] == 0 and out["writer_stops"] == 0 and out["good_posts"] == out["good_posts_stored"] else 1
@@ -597,9 +599,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def fuzz(messages: int, seed: int = 1, keep: Path | None = None, log: bool = True) -> dict[str, Any]:
     """Run the whole harness; returns the figures (see the module docstring)."""
-    import logging
-
-    logging.getLogger("veristream").setLevel(logging.CRITICAL)  # the writer logs what it sets aside
     tmp = Path(tempfile.mkdtemp(prefix="veristream-fuzz-")) if keep is None else keep
     data = tmp / "data"
     settings = Settings.load(env={}, data_dir=data, durability="os", batch_delay_ms=5.0, vectors=False, trends=False,

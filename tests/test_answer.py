@@ -213,7 +213,7 @@ def test_no_supported_statement_falls_back_to_the_extractive_digest(quake: Engin
 
 def test_unreachable_openai_server_falls_back_with_the_reason(quake: Engine) -> None:
     ans = quake.ask("Harlow Bay earthquake", composer=OpenAIComposer("http://127.0.0.1:9/v1", timeout_s=5))
-    assert ans.composer == "extractive" and ans.asked == "openai" and "127.0.0.1:9" in ans.fallback
+    assert ans.composer == "extractive" and ans.asked == "openai" and "cannot be reached" in ans.fallback
     assert quake.ask("Harlow Bay earthquake", composer=OpenAIComposer("")).fallback.startswith("no server")
 
 
