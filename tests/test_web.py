@@ -153,15 +153,23 @@ def test_hostile_posts_render_as_text_and_execute_nothing(page: tuple[Page, Watc
     assert not watch.errors, watch.errors
 
 
-def test_verify_view_shows_what_the_api_says(page: tuple[Page, Watch]) -> None:
+def test_verify_view_shows_what_the_api_says(page: tuple[Page, Watch], tmp_path: Path) -> None:
     pg, watch = page
     pg.fill("#verify-q", "The Pine Hollow evacuation was ordered")
     pg.click("#verify-form button")
     verdict = pg.locator("#verdict")
-    if not hasattr(Engine, "verify"):  # until issue #9 lands: the API's 501 message, shown as such
-        expect(verdict).to_have_attribute("data-state", "error", timeout=10000)
-        expect(verdict).to_contain_text("verification is not available")
-    else:
-        expect(verdict).to_have_attribute("data-state", "done", timeout=60000)
-        assert verdict.inner_text().strip()
+    expect(verdict).to_have_attribute("data-state", "done", timeout=60000)
+    text = verdict.inner_text()
+    # Read at a glance: the verdict word and its confidence, a row per detail of the claim with
+    # both sides, the columns and the reasons; no field names of the JSON as labels.
+    assert pg.locator("#verdict .verdict").inner_text() in ("Supported", "Refuted", "Contested", "Unverified")
+    assert "confidence" in pg.locator("#verdict .verdict-head").inner_text()
+    row = pg.locator("#verdict tr.detail").filter(has_text="Pine Hollow")
+    expect(row).to_have_count(1)
+    assert "Place" in row.inner_text() and "post" in row.inner_text()  # the stream's side, with its posts
+    assert "For" in text and "Against" in text and "Why" in text
+    for raw in ("evidence_for", "stance_confidence", "raw_confidence", "notes_available", "{"):
+        assert raw not in text, raw
+    pg.screenshot(path=str(tmp_path / "verify.png"), full_page=True)
+    assert (tmp_path / "verify.png").stat().st_size > 1000
     assert not watch.dialogs

@@ -48,6 +48,8 @@ UNITS: list[tuple[str, re.Pattern]] = [(name, re.compile(r"^(?:" + rx + r")$", r
     ("arrested", r"arrest(?:ed|s)?|detained|custody"),
     ("hostages", r"hostages?|captives?"),
     ("magnitude", r"magnitude|magnitud|magnitudo|richter|mw|ml"),
+    ("ef_rating", r"ef|fujita"),
+    ("category", r"category|cat"),
     ("days", r"days?|días?|dias?|giorni|jours?"),
     ("hours", r"hours?|hrs?|horas?|ore"),
     ("weeks", r"weeks?|semanas?"),
@@ -69,7 +71,7 @@ _UNIT = {name: rx for name, rx in UNITS}
 _FILLER = {"people", "persons", "were", "was", "have", "has", "been", "are", "is", "confirmed", "reported", "now",
            "so", "far", "feared", "believed", "more", "other", "others", "of", "the", "who", "being",
            "innocent", "civilians", "civilian", "at", "least", "left", "found", "to", "forced", "on", "had", "be"}
-_BEFORE_UNIT = {"killing", "killed", "kills", "kill", "toll", "deaths", "dead", "magnitude", "magnitud", "magnitudo",
+_BEFORE_UNIT = {"ef", "category", "cat", "killing", "killed", "kills", "kill", "toll", "deaths", "dead", "magnitude", "magnitud", "magnitudo",
                 "injuring", "injured", "wounding", "evacuating", "hostages", "missing", "arrested", "aboard"}
 QUAL = re.compile(r"^(?:at least|more than|over|nearly|almost|about|around|approximately|some|up to|roughly|"
                   r"at most|fewer than|less than|under|as many as|estimated|an estimated|approx)$")
@@ -357,6 +359,7 @@ def _tokens(text: str) -> list[str]:
     text = re.sub(r"https?://\S+", " ", text)
     text = re.sub(r"(\d)-(year|yr|magnitude)", r"\1 \2", text, flags=re.IGNORECASE)
     text = re.sub(r"\b[Mm](\d(?:[.,]\d)?)\b", r"magnitude \1", text)
+    text = re.sub(r"\bE?F-?([0-5])\b", r"EF \1", text)
     text = re.sub(r"(\d)(k|m|bn|km|mph|%)\b", r"\1 \2", text)
     text = re.sub(r"\$(\d)", r"$ \1", text)
     return [_TOKEN_CLEAN.sub("", t).lower() for t in re.findall(r"[#@]?[\w'\-\.,/%$]+", text)]
@@ -588,6 +591,14 @@ _EVENT_NOUNS = {"tornado", "flood", "floods", "flooding", "explosion", "blast", 
                 "derailment", "collapse", "outage", "plant", "station", "stadium", "airport", "school", "hospital"}
 
 
+_PLACE_WORD = re.compile(r"\b(?:Hollow|Ridge|Creek|Park|Square|Street|St|Avenue|Ave|Road|County|City|Valley|Hill|"
+                         r"Hills|Lake|River|Bay|Beach|Island|Mountain|Mount|Heights|Springs|Falls|Harbou?r|Port|"
+                         r"Village|Town|Township|Borough|District|Province|Canyon|Coast|Point|Station|Airport|"
+                         r"Bridge|Stadium|Center|Centre|Plaza|Mall|Hall|Memorial|Cafe|Café)\b")
+_EVENT_WORDS = {"evacuation", "evacuations", "wildfire", "blaze", "shooting", "siege", "crash", "derailment",
+                "outage", "blackout", "disaster", "fires", "storm", "protest", "protests", "riots"}
+
+
 def read_claim(claim: str) -> ClaimReading:
     """The claim's topic words and typed assertions."""
     text = claim.strip()
@@ -660,7 +671,8 @@ def read_claim(claim: str) -> ClaimReading:
             root = e.root
             prep = root.head.lower_ if root.dep_ == "pobj" else None
             is_place = label in ("GPE", "LOC", "FAC") or (prep in _LOC_PREP and label in ("ORG", "PERSON")) or (
-                root.dep_ == "compound" and root.head.lower_ in _EVENT_NOUNS)
+                root.dep_ == "compound" and root.head.lower_ in _EVENT_NOUNS | _EVENT_WORDS) or (
+                label in ("ORG", "PERSON") and _PLACE_WORD.search(e.text) is not None and prep != "by")
             if label == "EVENT":
                 # "the Boston Marathon": its place is a word inside; the event's name counts as a place
                 is_place = True
@@ -682,6 +694,28 @@ def read_claim(claim: str) -> ClaimReading:
             else:
                 r.assertions.append(Assertion("who", label.lower(), _strip_article(e.text)))
             spans.append((e.start_char, e.end_char))
+        # proper nouns the entity model missed ("the Pine Hollow evacuation"): a place when a
+        # place word heads them, a preposition of place governs them or an event noun follows
+        covered = {t.i for e in ents for t in e}
+        run: list = []
+        for t in list(doc) + [None]:
+            if t is not None and t.pos_ == "PROPN" and t.i not in covered and not t.is_stop and \
+                    not any(ch.isdigit() for ch in t.text):
+                run.append(t)
+                continue
+            if run and not (len(run) == 1 and run[0].i == 0 and _common(run[0].text)):
+                span = doc[run[0].i:run[-1].i + 1]
+                nm = norm_name(span.text)
+                root = span.root
+                prep = root.head.lower_ if root.dep_ == "pobj" else None
+                if nm and nm not in GENERIC and nm not in claimed:
+                    if (_PLACE_WORD.search(span.text) or prep in _LOC_PREP or
+                            (root.dep_ == "compound" and root.head.lower_ in _EVENT_NOUNS | _EVENT_WORDS)):
+                        r.assertions.append(Assertion("place", "place", span.text))
+                    else:
+                        r.assertions.append(Assertion("who", "name", span.text))
+                    spans.append((span.start_char, span.end_char))
+            run = []
         # a common-noun agent of a causal verb: "caused by a cyberattack" is read by the rules;
         # "hackers caused the outage": the subject of cause/trigger/start
         for t in doc:

@@ -78,6 +78,10 @@ def render(v: Verdict, width: int = 100) -> None:
         for i, ln in enumerate(textwrap.wrap(r, width - 4) or [""]):
             click.echo(("  - " if i == 0 else "    ") + ln)
     col = (width - 3) // 2
+    if v.assertions:
+        click.echo("")
+        for ln in assertion_rows(v, col):
+            click.echo(ln.rstrip())
     left = [f"FOR · {_count(v.support)}"] + _column(v.evidence_for, col)
     right = [f"AGAINST · {_count(v.against)}"] + _column(v.evidence_against, col)
     click.echo("")
@@ -93,6 +97,36 @@ def render(v: Verdict, width: int = 100) -> None:
     stamp = f"as of {iso(v.as_of)} (newest post used)" if v.as_of else "no post used"
     click.echo(f"-- {stamp} · {v.posts_considered} posts considered · {v.retrieval_mode} retrieval · "
                f"{v.took_ms:.0f} ms", err=True)
+
+
+STATUS = {"confirmed": "CONFIRMED", "conflicted": "CONTRADICTED", "disputed": "DISPUTED",
+          "unaddressed": "NOT ADDRESSED"}
+
+
+def assertion_rows(v: Verdict, col: int) -> list[str]:
+    """The claim's details side by side: what the claim says, what the stream says (with the
+    independent sources on each side and the posts that state them)."""
+    from .align import describe
+
+    out = [f"{'THE CLAIM SAYS':<{col}} │ THE STREAM SAYS"]
+    for r in v.assertions:
+        left = textwrap.wrap(describe(r.assertion).replace(": the claim says", ":"), col) or [""]
+        right = [f"{STATUS.get(r.status, r.status)}"]
+        if r.confirm.posts or r.conflict.posts:
+            right.append(f"{r.confirm.authors} source(s), {r.confirm.posts} post(s) state it")
+            for vc in r.other_values[:3]:
+                right.append(f"{vc.sources} source(s), {vc.posts} post(s) state {vc.value}")
+            keys = r.confirm_keys[:2] + r.conflict_keys[:2]
+            if keys:
+                right += textwrap.wrap("posts: " + ", ".join(keys), col)
+        else:
+            right.append("no post states it or another value")
+        right = [x for ln in right for x in (textwrap.wrap(ln, col) or [""])]
+        for i in range(max(len(left), len(right))):
+            a = left[i] if i < len(left) else ""
+            b = right[i] if i < len(right) else ""
+            out.append(f"{a:<{col}} │ {b}")
+    return out
 
 
 def _count(c) -> str:

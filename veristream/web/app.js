@@ -430,62 +430,110 @@
   });
 
   // -- verify ----------------------------------------------------------------------------------
-  // Renders whatever the verdict carries: its scalar fields, lists of reasons, and lists of
-  // posts, put in "for" and "against" columns by their field names.
+  // A verdict a person reads at a glance: the verdict and its confidence, one row per detail
+  // the claim asserts (what the claim says | what the stream says, with the independent sources
+  // and posts on each side), the evidence for and against in two columns, then the reasons.
 
-  const FOR = /(for|support|confirm|agree)/i;
-  const AGAINST = /(against|deny|denies|refut|contradict|disagree)/i;
+  const VERDICT_WORDS = { supported: "Supported", refuted: "Refuted", contested: "Contested", unverified: "Unverified" };
+  const STATUS_WORDS = { confirmed: "confirmed", conflicted: "contradicted", disputed: "disputed", unaddressed: "not addressed" };
+  const KIND_WORDS = { place: "Place", date: "Date", cause: "Cause", agent: "Who did it", owner: "Owner", who: "Named" };
 
-  function evidenceCard(x) {
-    if (typeof x !== "object" || x === null) return el("li", { text: String(x) });
-    const post = x.post && typeof x.post === "object" ? x.post : x;
-    const a = post.author;
-    const who = typeof a === "string" ? a : (a && (a.handle || a.id)) || post.handle || "";
-    const text = post.text || x.text || x.title || x.reason || JSON.stringify(x).slice(0, 300);
-    const bits = [];
-    for (const k of ["stance", "stance_confidence", "judge", "confidence", "credibility", "score", "time", "created_at"]) {
-      if (x[k] !== undefined && x[k] !== null && typeof x[k] !== "object") bits.push(`${k} ${x[k]}`);
+  function detailName(a) {
+    if (a.kind === "number") {
+      const r = String(a.role || "");
+      return "Number of " + (r.startsWith("n:") ? r.slice(2) + "s" : r.replace(/_/g, " "));
     }
+    return KIND_WORDS[a.kind] || String(a.kind);
+  }
+
+  function postLinks(keys) {
+    const span = el("span", { class: "post-links" });
+    (keys || []).slice(0, 4).forEach((k, i) => {
+      span.appendChild(el("button", { class: "link", type: "button", title: String(k), text: "post " + (i + 1),
+                                      onclick: () => openPost(String(k)) }));
+      span.appendChild(document.createTextNode(" "));
+    });
+    return span;
+  }
+
+  function evidenceCard(p) {
+    const bits = [];
+    if (p.stance) bits.push(p.stance);
+    if (p.story && p.story.posts > 1) bits.push(`${p.story.posts} copies`);
+    if (p.credibility && typeof p.credibility.weight === "number") bits.push(`weight ${p.credibility.weight.toFixed(2)}`);
+    if (p.counted === false && p.side !== "other") bits.push("not counted again");
+    for (const d of p.details || []) bits.push(`${d.relation} ${d.value}`);
     const li = el("li", { class: "evidence" },
-      who ? el("span", { class: "handle", text: "@" + who + " " }) : null,
-      el("span", { class: "text", text: String(text) }),
+      el("span", { class: "handle", text: "@" + (p.author || "") + " " }),
+      el("span", { class: "muted", text: String(p.created_at || "").replace("T", " ").slice(0, 16) }),
+      el("div", { class: "text", text: String(p.text || "") }),
       bits.length ? el("div", { class: "muted", text: bits.join(" · ") }) : null);
-    const key = post.key || post.post_id || x.post_id || x.key;
-    if (typeof key === "string") li.addEventListener("click", () => openPost(key));
+    if (typeof p.key === "string") li.addEventListener("click", () => openPost(p.key));
     return li;
+  }
+
+  function sideCount(c) {
+    return c ? `${c.authors} independent source(s), ${c.posts} post(s)` : "";
   }
 
   function renderVerdict(box, v) {
     clear(box);
-    const scalars = el("dl", { class: "verdict-fields" });
-    const forCol = el("div", { class: "col" }, el("h3", { text: "Evidence for" }));
-    const againstCol = el("div", { class: "col" }, el("h3", { text: "Evidence against" }));
-    const other = el("div");
-    let nFor = 0, nAgainst = 0;
-    for (const [k, val] of Object.entries(v || {})) {
-      if (val === null || val === undefined) continue;
-      if (typeof val !== "object") {
-        scalars.appendChild(el("dt", { text: k }));
-        scalars.appendChild(el("dd", { class: k === "verdict" ? "verdict" : "", text: String(val) }));
-      } else if (Array.isArray(val)) {
-        const ol = el("ol", { class: "evidence-list" });
-        for (const x of val.slice(0, 50)) ol.appendChild(evidenceCard(x));
-        if (AGAINST.test(k)) { againstCol.appendChild(el("h4", { text: k })); againstCol.appendChild(ol); nAgainst += val.length; }
-        else if (FOR.test(k)) { forCol.appendChild(el("h4", { text: k })); forCol.appendChild(ol); nFor += val.length; }
-        else { other.appendChild(el("h4", { text: k })); other.appendChild(ol); }
-      } else {
-        other.appendChild(el("h4", { text: k }));
-        const dl = el("dl", { class: "verdict-fields" });
-        for (const [k2, v2] of Object.entries(val)) {
-          dl.appendChild(el("dt", { text: k2 }));
-          dl.appendChild(el("dd", { text: typeof v2 === "object" ? JSON.stringify(v2) : String(v2) }));
+    const verdict = String(v.verdict || "unverified");
+    box.appendChild(el("p", { class: "verdict-head" },
+      el("span", { class: "verdict verdict-" + verdict, text: VERDICT_WORDS[verdict] || verdict }),
+      el("span", { class: "muted", text: ` confidence ${Number(v.confidence || 0).toFixed(2)} · ` +
+                                        `${v.posts_considered || 0} posts considered` })));
+    const details = Array.isArray(v.assertions) ? v.assertions : [];
+    if (details.length) {
+      const table = el("table", { class: "details" },
+        el("thead", null, el("tr", null, el("th", { text: "Detail" }), el("th", { text: "The claim says" }),
+                                    el("th", { text: "The stream says" }))));
+      const body = el("tbody");
+      for (const a of details) {
+        const stream = el("td", { class: "stream-says" });
+        stream.appendChild(el("span", { class: "status status-" + a.status, text: STATUS_WORDS[a.status] || a.status }));
+        const c = a.confirm || {}, x = a.conflict || {};
+        if (!c.posts && !x.posts) {
+          stream.appendChild(el("div", { class: "muted", text: "no post states it or another value" }));
+        } else {
+          stream.appendChild(el("div", null, `${c.sources || 0} source(s), ${c.posts || 0} post(s) say ${a.claim_value} `,
+                                postLinks(c.keys)));
+          for (const o of (x.values || []).slice(0, 3)) {
+            stream.appendChild(el("div", null, `${o.sources} source(s), ${o.posts} post(s) say ${o.value} `,
+                                  postLinks(o.keys)));
+          }
         }
-        other.appendChild(dl);
+        body.appendChild(el("tr", { class: "detail" },
+          el("td", { text: detailName(a) }),
+          el("td", { text: (a.negated ? "not " : "") + String(a.claim_value) }),
+          stream));
       }
+      table.appendChild(body);
+      box.appendChild(table);
     }
-    box.appendChild(scalars);
-    if (nFor || nAgainst) box.appendChild(el("div", { class: "columns" }, forCol, againstCol));
-    box.appendChild(other);
+    const counts = v.counts || {};
+    const forCol = el("div", { class: "col" }, el("h3", { text: "For" }),
+      el("div", { class: "muted", text: sideCount(counts.for) }));
+    const againstCol = el("div", { class: "col" }, el("h3", { text: "Against" }),
+      el("div", { class: "muted", text: sideCount(counts.against) }));
+    for (const [col, list] of [[forCol, v.evidence_for], [againstCol, v.evidence_against]]) {
+      const ol = el("ol", { class: "evidence-list" });
+      for (const p of (list || []).slice(0, 20)) ol.appendChild(evidenceCard(p));
+      if (!(list || []).length) ol.appendChild(el("li", { class: "muted", text: "none found" }));
+      col.appendChild(ol);
+    }
+    box.appendChild(el("div", { class: "columns" }, forCol, againstCol));
+    const reasons = el("ul", { class: "reasons" });
+    for (const r of v.reasons || []) reasons.appendChild(el("li", { text: String(r) }));
+    box.appendChild(el("h3", { text: "Why" }));
+    box.appendChild(reasons);
+    const other = v.other || [];
+    if (other.length) {
+      const ol = el("ol", { class: "evidence-list" });
+      for (const p of other.slice(0, 10)) ol.appendChild(evidenceCard(p));
+      box.appendChild(el("h3", { text: `Neither side (${counts.query || 0} question(s), ${counts.comment || 0} other)` }));
+      box.appendChild(ol);
+    }
   }
 
   $("verify-form").addEventListener("submit", async (ev) => {
