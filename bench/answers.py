@@ -119,7 +119,7 @@ def add_vectors(data: Path, threads: int = 2, cache: Path | None = None) -> int:
     the number of vectors."""
     import xxhash
 
-    from veristream.store import Store
+    from veristream.core.store import Store
     from veristream.vectors import embed_text, find_model, index_id, load_encoder
     from veristream.vectors.ann import FILE, AnnIndex
     from veristream.vectors.embedder import write_checkpoint

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import orjson
 
-from veristream.ingest import IngestResult
+from veristream.core.writer import IngestResult
 from veristream.model import Post, post_from_doc
 from veristream.settings import Settings
 

@@ -327,10 +327,10 @@ class Tally:
 
 def run_readers(eng: Engine, pipe: Any, mut: Mutator, n: int, tally: Tally, start: int) -> None:
     """parse_line on each line (strict: only BadPost may escape), then the bulk/API chunk path."""
-    from veristream.ingest import encode
+    from veristream.core.writer import encode
     from veristream.readers import parse_line
     from veristream.replay import prepare_chunk
-    from veristream.stories import TokenHasher
+    from veristream.core.stories import TokenHasher
 
     hasher = TokenHasher()
     s = eng.settings

@@ -26,9 +26,9 @@ from conftest import mkpost
 from live_servers import wait_for
 from veristream import Engine, Settings
 from veristream.api.feed import FeedFilter, LiveFeed, _Text
-from veristream.ingest import Accepted, prepare
+from veristream.core.writer import Accepted, prepare
 from veristream.sources import DemoConfig, DemoSource, SourceRunner
-from veristream.stories import TokenHasher
+from veristream.core.stories import TokenHasher
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from veristream import Engine, Settings
 from veristream.cli import cli
 from veristream.engine import EngineError
-from veristream.ingest import Prepared
+from veristream.core.writer import Prepared
 from veristream.model import Author, BadPost, Post
 from veristream.replay import prepare_chunk
 
@@ -71,7 +71,7 @@ def test_bulk_ingest_quarantines_unstorable_posts_and_stores_the_rest(tmp_path: 
 
 
 def test_api_style_chunks_reject_per_post_not_per_chunk() -> None:
-    from veristream.stories import TokenHasher
+    from veristream.core.stories import TokenHasher
 
     lines = [orjson.dumps(good(1)), bad_lines()[0], orjson.dumps(good(2))]
     items, rejects = prepare_chunk(lines, 1, "auto", None, (3, False), TokenHasher())
@@ -119,7 +119,7 @@ def test_engine_ingest_refuses_an_unstorable_post_before_writing(tmp_path: Path)
 
 
 def prepared(eng: Engine, *posts: Post) -> list[Prepared]:
-    from veristream.ingest import prepare
+    from veristream.core.writer import prepare
 
     return prepare(list(posts), eng._writer.hasher, eng.settings.dedup_min_tokens)  # type: ignore[union-attr]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from veristream import Engine, Settings
-from veristream.store import Removed
+from veristream.core.store import Removed
 from conftest import T0, mkpost
 
 HOUR_DAYS = 1 / 24
@@ -232,7 +232,7 @@ def test_settings_are_checked() -> None:
 
 
 def test_the_write_lock_is_first_come_first_served() -> None:
-    from veristream.ingest import FairLock
+    from veristream.core.writer import FairLock
 
     lock, order = FairLock(), []
     lock.acquire()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from veristream import Engine, Settings
-from veristream.stories import fingerprints, normalise
+from veristream.core.stories import fingerprints, normalise
 from conftest import mkpost
 
 CAMPAIGN = "Vote NO on measure 12, it will raise your taxes and close our local schools forever"

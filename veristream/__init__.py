@@ -2,7 +2,7 @@
 
 from .engine import Engine, EngineError, Pipeline
 from .model import Author, BadPost, Geo, Media, Metrics, Post
-from .search import Hit, SearchQuery, SearchResult, StorySummary
+from .core.search import Hit, SearchQuery, SearchResult, StorySummary
 from .settings import Settings
 
 __all__ = ["Engine", "EngineError", "Pipeline", "Settings", "Post", "Author", "Media", "Geo", "Metrics",

@@ -129,7 +129,7 @@ def restore(src: str | Path, data_dir: str | Path, force: bool = False) -> dict[
     """Replace `data_dir` with the backup in `src`: written beside it, checked, then swapped in
     (see the module's doc); the caller then opens an Engine on it, which rebuilds the index.
     Returns the backup's manifest. `BackupError` leaves `data_dir` as it was."""
-    from .store import StoreBusy, exclusive
+    from .core.store import StoreBusy, exclusive
 
     src = Path(src)
     manifest = read_manifest(src)
@@ -173,7 +173,7 @@ class _nothing:
 
 
 def _check_store(db: Path, manifest: dict[str, Any]) -> str | None:
-    from .store import Store
+    from .core.store import Store
 
     problem = Store.check(db)
     if problem:
@@ -291,7 +291,7 @@ def _sqlite_copy(src: Path, dest: Path) -> None:
     import sqlite3
 
     partial = dest.with_name(dest.name + ".partial")
-    from .store import create_private
+    from .core.store import create_private
 
     create_private(partial)
     s = sqlite3.connect(f"file:{src}?mode=ro", uri=True)

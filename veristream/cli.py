@@ -16,7 +16,7 @@ from .engine import Engine, EngineError, Rejection
 from .model import BadPost, iso, parse_time
 from .notes.commands import notes as notes_commands
 from .replay import Progress, run
-from .search import Hit, SearchError
+from .core.search import Hit, SearchError
 from .settings import Settings, SettingsError
 from .sources.commands import ingest_live, live, live_options, used_live_options, x_rules
 from .verify.commands import train as train_command

@@ -7,7 +7,7 @@ own directory.
 Threading rule: searches are safe from any thread; writes are serialised by one lock and go
 through a single `Writer`. `Pipeline` adds a bounded queue and a writer thread in front, for
 streams: producers block when the core falls behind (back-pressure), nothing is dropped.
-Retention (`veristream.retention`) expires posts on a background thread of a writing engine,
+Retention (`veristream.core.retention`) expires posts on a background thread of a writing engine,
 through the same lock, a small batch at a time.
 """
 
@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from .index.lexical import Filters, LexicalIndex
-from .ingest import FairLock, IngestResult, Listener, Prepared, RemovalListener, Writer, encode, prepare_checked
+from .core.index.lexical import Filters, LexicalIndex
+from .core.writer import FairLock, IngestResult, Listener, Prepared, RemovalListener, Writer, encode, prepare_checked
 from .model import Post, from_us, iso, post_from_doc
-from .retention import Expirer, ExpiryReport, Retention
-from .search import SearchQuery, SearchResult, Searcher, StorySummary
+from .core.retention import Expirer, ExpiryReport, Retention
+from .core.search import SearchQuery, SearchResult, Searcher, StorySummary
 from .settings import Settings
 
 
@@ -121,7 +121,7 @@ class Engine:
             raise EngineError(f"no veristream data in {self.data_dir} (run `veristream ingest` first)")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings or Settings.load(data_dir=self.data_dir)
-        from .store import Store  # local: keeps `import veristream` light for tools
+        from .core.store import Store  # local: keeps `import veristream` light for tools
 
         self.store = Store(self.data_dir / "posts.db", self.settings.durability, readonly=readonly)
         self.index = LexicalIndex(self.data_dir / "index", self.settings.index_heap_mb,

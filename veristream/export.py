@@ -23,8 +23,8 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 import orjson
 
-from .index.lexical import Filters
-from .store import Snapshot
+from .core.index.lexical import Filters
+from .core.store import Snapshot
 
 if TYPE_CHECKING:
     from .engine import Engine

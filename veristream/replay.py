@@ -22,9 +22,9 @@ from typing import Any
 import orjson
 
 from .engine import Engine, Rejection
-from .ingest import IngestResult, Prepared, prepare_checked
+from .core.writer import IngestResult, Prepared, prepare_checked
 from .model import BadPost, from_us
-from .stories import TokenHasher
+from .core.stories import TokenHasher
 
 CHUNK = 1000  # lines per unit of work
 INLINE_LINES = 5000  # small inputs never pay for starting worker processes

@@ -25,10 +25,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from . import words
-from .index.lexical import Filters, IndexHit, LexicalIndex
+from .core.index.lexical import Filters, IndexHit, LexicalIndex
 from .model import from_us
-from .search import Hit as SearchHit
-from .search import SearchError, Searcher
+from .core.search import Hit as SearchHit
+from .core.search import SearchError, Searcher
 from .settings import Settings
 
 if TYPE_CHECKING:

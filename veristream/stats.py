@@ -65,7 +65,7 @@ class Stats:
             e = self.embedding_lag
             secs = f", {e['seconds']:.1f}s of event time" if e.get("seconds") is not None else ""
             out.append(f"embedding    {e['posts']:,} posts behind{secs} ({e['state']})")
-        from .retention import Retention
+        from .core.retention import Retention
 
         r = Retention(**{k: v for k, v in self.retention.items() if k != "in_force"})
         out.append(f"retention    {r.describe()}")

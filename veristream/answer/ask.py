@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..analysis import needs_analysis, strip_spaceless
-from ..index.lexical import Filters
+from ..core.index.lexical import Filters
 from ..model import to_us
 from ..retrieve import Hit, RetrieveQuery
 from .base import Answer, Citation, Composer, ComposerError, Evidence, Question

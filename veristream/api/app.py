@@ -27,10 +27,10 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..engine import Engine, Pipeline
-from ..ingest import Accepted
+from ..core.writer import Accepted
 from ..model import from_us, iso
 from ..settings import Settings
-from ..stories import TokenHasher
+from ..core.stories import TokenHasher
 from . import errors
 from .auth import Guard, load_or_create_token
 from .errors import ApiError, BodyTooLarge

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import orjson
 
 from .. import analysis
-from ..ingest import Accepted, Prepared
+from ..core.writer import Accepted, Prepared
 from ..words import fold, words
 from .errors import ApiError
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from ..engine import Engine
-from ..ingest import IngestResult
+from ..core.writer import IngestResult
 from ..settings import Settings
 from ..sources.base import Source
 from ..sources.runner import SourceRunner

@@ -39,11 +39,11 @@ from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from .settings import Settings
+from ..settings import Settings
 
 if TYPE_CHECKING:
     from .index.lexical import LexicalIndex
-    from .ingest import Writer
+    from .writer import Writer
     from .store import Store
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .index.lexical import Filters, IndexHit, LexicalIndex
-from .model import Post, from_us, post_from_doc
-from .settings import Settings
+from ..model import Post, from_us, post_from_doc
+from ..settings import Settings
 from .store import Store
 
 

@@ -23,10 +23,10 @@ from typing import NamedTuple
 import orjson
 import xxhash
 
-from . import analysis
+from .. import analysis
 from .index.lexical import Checkpoint, IndexDoc, LexicalIndex
-from .model import MAX_LINE_BYTES, MAX_TEXT_CHARS, Author, BadPost, Media, Metrics, Post, ref_key, to_us
-from .settings import Settings
+from ..model import MAX_LINE_BYTES, MAX_TEXT_CHARS, Author, BadPost, Media, Metrics, Post, ref_key, to_us
+from ..settings import Settings
 from .store import Existing, Removed, Row, Store, StoryRow
 from .stories import StoryIndex, TokenHasher, fingerprints
 

@@ -237,7 +237,7 @@ def _print_status(runner: SourceRunner) -> None:
 
 def _prompt(eng: Any, runner: SourceRunner) -> None:
     from ..cli import print_hits
-    from ..search import SearchError
+    from ..core.search import SearchError
 
     click.echo("Type words to search the posts as they arrive; an empty line shows the status; "
                "Ctrl-D stops.", err=True)

@@ -449,7 +449,7 @@ class _IdMap:
         self._db: sqlite3.Connection | None = None
         self._pending = 0
         if path is not None:
-            from ..store import create_private
+            from ..core.store import create_private
 
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             create_private(path)  # status ids of what the account reads; its WAL takes this mode

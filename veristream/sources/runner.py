@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..engine import Engine, EngineError, Pipeline
-from ..ingest import IngestResult
+from ..core.writer import IngestResult
 from ..model import Post
 from .base import Backoff, Source, SourceError, SourceStatus
 

@@ -43,10 +43,10 @@ import numpy as np
 import orjson
 import xxhash
 
-from ..ingest import Accepted, Prepared
+from ..core.writer import Accepted, Prepared
 from ..model import from_us
 from ..settings import Settings, SettingsError
-from ..store import EventStore, Store
+from ..core.store import EventStore, Store
 from .burst import BurstModel, Window, parse_windows
 from .events import EventTracker
 from .recent import Chunk, Recent

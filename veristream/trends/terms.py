@@ -20,7 +20,7 @@ import numpy as np
 import xxhash
 
 from .. import analysis
-from ..stories import _CJK, words
+from ..core.stories import _CJK, words
 
 MAX_TERMS = 32
 

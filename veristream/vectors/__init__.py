@@ -24,7 +24,7 @@ from .encoder import (Encoder, EncoderError, ModelFiles, OnnxEncoder, embed_text
 
 if TYPE_CHECKING:
     from ..settings import Settings
-    from ..store import Store
+    from ..core.store import Store
 
 __all__ = ["EmbedStatus", "Embedder", "Encoder", "EncoderError", "ModelFiles", "OnnxEncoder", "VectorReader",
            "Vectors", "embed_text", "find_model", "index_id", "load_encoder", "model_id"]

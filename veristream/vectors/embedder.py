@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from ..ingest import Accepted
-from ..store import Removed, Store
+from ..core.writer import Accepted
+from ..core.store import Removed, Store
 from .ann import FILE, AnnIndex
 from .encoder import Encoder, embed_text
 

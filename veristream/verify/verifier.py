@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..index.lexical import Filters
+from ..core.index.lexical import Filters
 from ..model import Post, to_us
 from ..retrieve import Hit, RetrieveQuery
-from ..search import SearchQuery
+from ..core.search import SearchQuery
 from .base import EvidencePost, NoteRef, Verdict, VerifyError
 from .claims import ClaimModel
 from .credibility import AuthorRecord, assess

@@ -23,7 +23,7 @@ from pathlib import Path
 import orjson
 import tantivy
 
-from .. import analysis
+from ... import analysis
 
 log = logging.getLogger(__name__)
 
