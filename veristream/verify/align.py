@@ -90,6 +90,14 @@ def _aliases(v: str) -> list[str]:
     return out
 
 
+def distinguishing(reading: ClaimReading) -> set[int]:
+    """The assertions a post must state to support the claim: its numbers, dates, causes,
+    actors and owners; its places and names when it asserts nothing else (they anchor the
+    topic: a post about the outage at the stadium does not say what caused it)."""
+    out = {i for i, a in enumerate(reading.assertions) if a.kind not in ("place", "who")}
+    return out or set(range(len(reading.assertions)))
+
+
 def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None) -> dict[int, Alignment]:
     """Each assertion (by index) the post confirms or conflicts with."""
     out: dict[int, Alignment] = {}

@@ -228,15 +228,19 @@ class Verifier:
                                           e.credibility.weight if e.credibility else 1.0,
                                           e.credibility.domains if e.credibility else [], links))
         results = _align.tally(reading, aligned, s.verify_min_sources, s.verify_contested_share)
-        open_ = {i for i, r in enumerate(results) if r.status == "unaddressed"}
+        # Support states a distinguishing detail (a number, date, cause, actor or owner; a place or
+        # name only when the claim asserts nothing else) and is silent on no unsettled one.
+        details = _align.distinguishing(reading)
+        unsettled = {i for i, r in enumerate(results) if r.status != "confirmed"}
         for e, al in zip(ev, aligned):
             rel = {x.relation for x in al.links.values()}
+            confirmed = {i for i, x in al.links.items() if x.relation == _align.CONFIRMS}
             denial = e.stance == "deny" and e.side == "against"
             if _align.CONFLICTS in rel:
                 side = "against"
             elif denial:
                 side = "against"
-            elif _align.CONFIRMS in rel and e.stance != "query" and not (open_ - set(al.links)):
+            elif confirmed & details and e.stance != "query" and not (unsettled - set(al.links)):
                 side = "for"
             else:
                 side = "other"  # context: silent on a detail nobody states, or asking

@@ -1,0 +1,246 @@
+"""Verdicts that turn on the detail that makes a claim true or false (issue 16): the claim read
+into assertions, each post aligned with them, and the verdict from what the stream states about
+each detail. Real engines over hand-written posts; no shared data."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from veristream import Engine, Settings
+from veristream.cli import cli
+from veristream.verify.assertions import read_claim, read_numbers, read_post
+from conftest import mkpost
+
+WEST = [
+    ("w1", "reporter1", "Massive explosion at a fertilizer plant in West, Texas tonight, homes flattened"),
+    ("w2", "localtv", "BREAKING: fertilizer plant explosion in West, TX. Many injured, firefighters missing"),
+    ("w3", "neighbour", "We felt the fertilizer plant blast from here. Praying for West, Texas #prayforwest"),
+    ("w4", "wirenews", "Fertilizer plant explodes in the town of West, Texas; dozens hurt, nursing home evacuated"),
+    ("w5", "dallasmom", "Video of the fertilizer plant explosion in West Texas is terrifying"),
+]
+QUAKE = [
+    ("q1", "usgsfan", "A magnitude 7.4 earthquake struck off the coast of Guatemala this morning"),
+    ("q2", "newsdesk", "Guatemala earthquake: 7.4 magnitude quake shakes buildings in Guatemala City"),
+    ("q3", "reporter2", "Strong 7.4-magnitude earthquake hits Guatemala, at least 39 dead"),
+    ("q4", "radiogt", "Sismo de magnitud 7,4 sacude Guatemala, earthquake felt in Mexico too"),
+    ("q5", "geo", "M7.4 earthquake off Guatemala's Pacific coast, tsunami warning lifted"),
+]
+OUTAGE = [
+    ("o1", "fan1", "Power outage at Northgate Stadium in the middle of the second half #blackout"),
+    ("o2", "fan2", "Lights just went out at Northgate Stadium, the whole stadium is dark, power outage"),
+    ("o3", "club", "The match at Northgate Stadium is suspended after a power outage"),
+    ("o4", "fan3", "Still no power at Northgate Stadium, the crowd is singing in the dark"),
+]
+NOISE = [
+    ("n1", "zed", "Great pizza at the new place downtown, not going back to the old one"),
+    ("n2", "yan", "Not true that traffic is fine on the ring road this morning, it's a mess"),
+]
+
+
+def posts(rows, start: float = 0):
+    return [mkpost(i, t, minutes=start + k, author=a) for k, (i, a, t) in enumerate(rows)]
+
+
+def engine_with(tmp_path: Path, rows, name: str = "data") -> Engine:
+    eng = Engine(tmp_path / name, Settings.load(env={}))
+    eng.ingest(rows)
+    assert eng.wait_embedded(120)
+    return eng
+
+
+def detail(v, kind: str, role: str | None = None):
+    got = [r for r in v.assertions if r.assertion.kind == kind and (role is None or r.assertion.role == role)]
+    assert got, [(r.assertion.kind, r.assertion.role, r.assertion.value) for r in v.assertions]
+    return got[0]
+
+
+# -- reading the claim ------------------------------------------------------------------------
+
+def test_the_claim_is_read_into_typed_assertions() -> None:
+    r = read_claim("A magnitude 7.4 earthquake struck Guatemala, killing 39 people on November 7")
+    got = {(a.kind, a.role) for a in r.assertions}
+    assert {("number", "magnitude"), ("number", "deaths"), ("place", "place"), ("date", "date")} <= got
+    mag = next(a for a in r.assertions if a.role == "magnitude")
+    assert mag.number.value == 7.4
+    assert "Guatemala" not in r.topic and "earthquake" in r.topic  # retrieval looks for the topic too
+    cause = read_claim("the power outage at Northgate Stadium was caused by a cyberattack")
+    assert [(a.kind, a.value) for a in cause.assertions if a.kind == "cause"] == [("cause", "cyberattack")]
+    assert any(a.kind == "place" and a.value == "Northgate Stadium" for a in cause.assertions)
+    owner = read_claim("The West fertilizer plant was owned by Koch Industries")
+    assert [(a.kind, a.value) for a in owner.assertions if a.kind == "owner"] == [("owner", "Koch Industries")]
+    actor = read_claim("The Tsarnaev brothers set off the bombs at the Boston Marathon")
+    assert any(a.kind == "agent" and "Tsarnaev" in a.value for a in actor.assertions)
+    neg = read_claim("The explosion was not caused by a bomb")
+    assert [(a.kind, a.negated) for a in neg.assertions] == [("cause", True)]
+    assert read_claim("Prince will not play in Toronto tonight").negated
+
+
+def test_numbers_carry_their_units() -> None:
+    got = [(n.value, n.unit) for n in read_numbers(
+        "3 dead, 140+ injured after 2 explosions; death toll rises to 3. Flooding lasted 4 days, "
+        "a 7.1-magnitude quake, 75,000 people evacuated, EF5 tornado, flight 9525")]
+    assert (3.0, "deaths") in got and (140.0, "injured") in got and (2.0, "n:explosion") in got
+    assert (4.0, "days") in got and (7.1, "magnitude") in got and (75000.0, "evacuated") in got
+    assert (5.0, "ef_rating") in got
+    assert all(v != 9525 for v, _ in got)  # a flight number is a name, not a count
+    lo = read_numbers("at least 12 people were killed")[0]
+    assert lo.unit == "deaths" and lo.lo == 12 and lo.hi > 12  # "at least": a lower bound
+    assert read_numbers("Sismo de magnitud 7,4 en Guatemala")[0].value == 7.4
+
+
+def test_japanese_claims_are_read_with_mecab() -> None:
+    r = read_claim("熊本で地震、3人が死亡")
+    assert r.reader == "mecab"
+    assert any(a.kind == "place" and a.value == "熊本" for a in r.assertions)
+    assert any(a.kind == "number" and a.role == "deaths" and a.number.value == 3 for a in r.assertions)
+    f = read_post("熊本の地震で5人が死亡", datetime(2016, 4, 15, tzinfo=timezone.utc))
+    assert [(n.value, n.unit) for n in f.numbers] == [(5.0, "deaths")]
+
+
+# -- verdicts that turn on the detail -------------------------------------------------------------
+
+def test_another_city_refutes_and_the_right_one_supports(tmp_path: Path) -> None:
+    eng = engine_with(tmp_path, posts(WEST) + posts(NOISE, 30))
+    try:
+        true = eng.verify("A fertilizer plant exploded in West, Texas")
+        assert true.verdict == "supported", true.reasons
+        assert detail(true, "place").status == "confirmed"
+        wrong = eng.verify("A fertilizer plant exploded in Houston, Texas")
+        assert wrong.verdict == "refuted", wrong.reasons
+        d = next(r for r in wrong.assertions if r.assertion.value == "Houston")
+        assert d.status == "conflicted" and d.confirm.authors == 0 and d.conflict.authors >= 3
+        assert d.other_values[0].value == "west"
+        # The posts that name West are the evidence against, each for what it states.
+        assert {p.id for p in wrong.evidence_against} >= {"w1", "w2", "w4"}
+        assert not wrong.evidence_for
+        assert any("Houston" in r and "contradicts" in r for r in wrong.reasons), wrong.reasons
+    finally:
+        eng.close()
+
+
+def test_another_magnitude_refutes(tmp_path: Path) -> None:
+    eng = engine_with(tmp_path, posts(QUAKE) + posts(NOISE, 30))
+    try:
+        assert eng.verify("A magnitude 7.4 earthquake struck Guatemala").verdict == "supported"
+        wrong = eng.verify("A magnitude 6.1 earthquake struck Guatemala")
+        assert wrong.verdict == "refuted", wrong.reasons
+        d = detail(wrong, "number", "magnitude")
+        assert d.status == "conflicted" and d.other_values[0].value == "magnitude 7.4"
+        assert d.other_values[0].sources >= 4  # the Spanish post's "7,4" counts too
+    finally:
+        eng.close()
+
+
+def test_another_count_of_days_refutes(tmp_path: Path) -> None:
+    rows = [("d1", "city", "Calgary flood: downtown Calgary closed for 3 days, residents told to stay away"),
+            ("d2", "cbc", "Downtown Calgary will stay closed for three days after the flood, mayor says"),
+            ("d3", "resident", "3 days without power downtown Calgary after the flood #yycflood"),
+            ("d4", "herald", "After 3 days the flood waters in downtown Calgary are receding")]
+    eng = engine_with(tmp_path, posts(rows))
+    try:
+        ok = eng.verify("Downtown Calgary was closed for 3 days after the flood")
+        assert ok.verdict == "supported", ok.reasons
+        wrong = eng.verify("Downtown Calgary was closed for 10 days after the flood")
+        assert wrong.verdict == "refuted", wrong.reasons
+        assert detail(wrong, "number", "days").other_values[0].value == "3 days"
+    finally:
+        eng.close()
+
+
+def test_a_cause_no_post_states_is_unverified_however_many_posts_about_the_topic(tmp_path: Path) -> None:
+    many = [(f"c{i}", f"copy{i}", f"Power outage at Northgate Stadium, match stopped ({i})") for i in range(12)]
+    eng = engine_with(tmp_path, posts(OUTAGE) + posts(many, 10))
+    try:
+        v = eng.verify("the power outage at Northgate Stadium was caused by a cyberattack")
+        assert v.verdict == "unverified", v.reasons
+        cause = detail(v, "cause")
+        assert cause.status == "unaddressed" and cause.confirm.posts == 0 and cause.conflict.posts == 0
+        assert "cause: the claim says cyberattack; no post states a cause" in v.reasons
+        assert detail(v, "place").status == "confirmed"
+        assert not v.evidence_for  # posts about the outage are context, not support
+        assert len(v.other) >= 4
+        # The same text never sits on both sides.
+        texts_for = {p.text for p in v.evidence_for}
+        assert not texts_for & {p.text for p in v.evidence_against}
+    finally:
+        eng.close()
+
+
+def test_a_stated_cause_decides_it(tmp_path: Path) -> None:
+    other_cause = [("t1", "engineer", "The Northgate Stadium power outage was caused by a blown transformer"),
+                   ("t2", "utility", "Utility says the outage at Northgate Stadium was caused by a failed transformer"),
+                   ("t3", "reporter", "Northgate Stadium blackout: caused by a transformer fire, officials say")]
+    hacked = [("h1", "infosec", "Hackers caused the Northgate Stadium power outage: a cyberattack on the grid"),
+              ("h2", "newsroom", "Officials confirm a cyberattack knocked out power at Northgate Stadium"),
+              ("h3", "techdesk", "The Northgate Stadium outage was a cyberattack, the club says")]
+    claim = "the power outage at Northgate Stadium was caused by a cyberattack"
+    a = engine_with(tmp_path, posts(OUTAGE) + posts(other_cause, 10), "a")
+    b = engine_with(tmp_path, posts(OUTAGE) + posts(hacked, 10), "b")
+    try:
+        v = a.verify(claim)
+        assert v.verdict == "refuted", v.reasons
+        assert detail(v, "cause").other_values[0].value in ("blown transformer", "failed transformer", "transformer fire")
+        w = b.verify(claim)
+        assert w.verdict == "supported", w.reasons
+        assert detail(w, "cause").confirm.authors == 3
+        assert {p.id for p in w.evidence_for} == {"h1", "h2", "h3"}  # only the posts that state the cause
+    finally:
+        a.close()
+        b.close()
+
+
+def test_an_owner_no_post_names_is_unverified(tmp_path: Path) -> None:
+    eng = engine_with(tmp_path, posts(WEST))
+    try:
+        v = eng.verify("The West fertilizer plant was owned by Koch Industries")
+        assert v.verdict == "unverified", v.reasons
+        assert detail(v, "owner").status == "unaddressed"
+    finally:
+        eng.close()
+
+
+def test_copies_of_one_rival_post_count_once(tmp_path: Path) -> None:
+    spam = [(f"s{i}", "spammer", "Fertilizer plant explosion in Houston, Texas!!") for i in range(10)]
+    eng = engine_with(tmp_path, posts(WEST) + posts(spam, 20))
+    try:
+        v = eng.verify("A fertilizer plant exploded in West, Texas")
+        west = next(r for r in v.assertions if r.assertion.value == "West")
+        assert west.conflict.posts >= 10 and west.conflict.authors == 1
+        assert v.verdict == "supported", v.reasons
+    finally:
+        eng.close()
+
+
+def test_unrelated_negations_are_not_denials(tmp_path: Path) -> None:
+    eng = engine_with(tmp_path, posts(WEST) + posts(NOISE, 30))
+    try:
+        v = eng.verify("A fertilizer plant exploded in West, Texas")
+        assert v.verdict == "supported" and all(p.id not in ("n1", "n2") for p in v.evidence_against)
+    finally:
+        eng.close()
+
+
+def test_verify_json_and_cli_show_each_assertion(tmp_path: Path) -> None:
+    eng = engine_with(tmp_path, posts(QUAKE))
+    eng.close()
+    claim = "A magnitude 6.1 earthquake struck Guatemala"
+    r = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "verify", claim, "--json"])
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.stdout.strip().splitlines()[-1])
+    mag = next(a for a in d["assertions"] if a["role"] == "magnitude")
+    assert mag["claim_value"] and mag["status"] == "conflicted"
+    assert mag["confirm"]["sources"] == 0 and mag["conflict"]["sources"] >= 4
+    top = mag["conflict"]["values"][0]
+    assert top["value"] == "magnitude 7.4" and top["keys"] and all(k.startswith("file:q") for k in top["keys"])
+    against = d["evidence_against"][0]
+    assert any(x["relation"] == "conflicts" for x in against["details"])
+    human = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "verify", claim])
+    assert human.exit_code == 0, human.output
+    out = human.stdout
+    assert "Verdict: REFUTED" in out and "THE CLAIM SAYS" in out and "THE STREAM SAYS" in out
+    assert "CONTRADICTED" in out and "magnitude 7.4" in out
