@@ -277,14 +277,14 @@ def main() -> None:
             parts["store_wal"] = wal.stat().st_size if wal.exists() else 0  # within "store"
             samples.parts.append({k: v / 1e6 for k, v in parts.items()})
             samples.kept.append(kept)
-            if first_expiry_at is None and eng._expirer.removed > 0:
+            if first_expiry_at is None and eng.core.expirer.removed > 0:
                 first_expiry_at = now
                 log(f"retention in force at {now:.0f}s ({kept:,} posts kept)")
             if now - last_log >= 10:
                 last_log = now
                 lat = [ms for t, ms in samples.searches[-200:]]
                 log(f"{now:5.0f}s  accepted {pipe.result.accepted:,} ({pipe.result.accepted / max(now, 1e-9):,.0f}/s)  "
-                    f"kept {kept:,}  expired {eng._expirer.removed:,}  rss {samples.rss[-1]:.0f} MB  "
+                    f"kept {kept:,}  expired {eng.core.expirer.removed:,}  rss {samples.rss[-1]:.0f} MB  "
                     f"disk {samples.disk[-1]:.0f} MB (store {samples.parts[-1]['store']:.0f}, index "
                     f"{samples.parts[-1]['index']:.0f})  search p99 {p99(lat) or 0:.1f} ms  backlog {pipe.backlog():,}")
             time.sleep(max(0.0, 1.0 - ((time.monotonic() - t0) - now)))
@@ -299,7 +299,7 @@ def main() -> None:
             pipe_error = e
         ingested = pipe.result.accepted
         posts_kept = eng.count()
-        expiry = eng._expirer.totals.to_dict()
+        expiry = eng.core.expirer.totals.to_dict()
         eng.close()
 
     end = samples.t[-1] if samples.t else 0.0

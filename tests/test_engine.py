@@ -176,7 +176,7 @@ def test_pipeline_bounds_posts_not_chunks(tmp_path) -> None:
     import threading
 
     eng = Engine(tmp_path / "d", Settings.load(env={}, queue_max=100))
-    w = eng._writer
+    w = eng.core
     chunks = [w.prepare([mkpost(f"{c}-{i}", f"chunk {c} post {i}") for i in range(60)]) for c in range(4)]
     pipe = eng.pipeline()
     gate = threading.Event()

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from veristream import Engine, Settings
 from veristream.cli import cli
-from veristream.engine import EngineError
+from veristream.core import EngineError
 from veristream.core.writer import Prepared
 from veristream.model import Author, BadPost, Post
 from veristream.replay import prepare_chunk
@@ -119,9 +119,7 @@ def test_engine_ingest_refuses_an_unstorable_post_before_writing(tmp_path: Path)
 
 
 def prepared(eng: Engine, *posts: Post) -> list[Prepared]:
-    from veristream.core.writer import prepare
-
-    return prepare(list(posts), eng._writer.hasher, eng.settings.dedup_min_tokens)  # type: ignore[union-attr]
+    return eng.core.prepare(list(posts))
 
 
 def test_writer_splits_a_failing_batch_quarantines_the_post_and_writes_the_rest(tmp_path: Path) -> None:

@@ -205,14 +205,14 @@ def test_background_expiry_keeps_pace_with_a_stream(tmp_path: Path) -> None:
         pipe.put(mkpost(str(i), f"tok{i} ferry schedule update {i % 40}", minutes=i / 30, author=f"u{i % 11}"))
     pipe.flush(30)
     # The expiry thread brings the store down to the last 10 minutes (301 posts) by itself.
-    wait_for(lambda: eng._expirer.totals.by_age == 2699, what="background expiry")
+    wait_for(lambda: eng.core.expiry_totals().by_age == 2699, what="background expiry")
     pipe.close()
     eng.commit()
     assert eng.count() == eng.index.num_docs() == 301
     st = eng.stats()
     assert st.retention["in_force"] and st.expiry["expired"] == 2699
     # Nothing grows with expired posts: the story window, story tables, the change log.
-    stories = eng._writer.stories
+    stories = eng.core._writer.stories  # the writer's memory: nothing grows
     assert len(stories._key_story) <= 200 and len(stories._text) <= 200 and len(stories._pending_ref) <= 200
     wait_for(lambda: sql(eng, "SELECT count(*) FROM changes") == [(0,)], what="change log pruning")
     wait_for(lambda: sql(eng, "SELECT count(*) FROM stories s WHERE NOT EXISTS "

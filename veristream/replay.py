@@ -21,7 +21,8 @@ from typing import Any
 
 import orjson
 
-from .engine import Engine, Rejection
+from .core.quarantine import Rejection
+from .engine import Engine
 from .core.writer import IngestResult, Prepared, prepare_checked
 from .model import BadPost, from_us
 from .core.stories import TokenHasher

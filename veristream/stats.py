@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .core.layout import DataDir, dir_size
 from .model import from_us, iso
 
 if TYPE_CHECKING:
@@ -86,8 +87,7 @@ class Stats:
 
 def compute(engine: Engine) -> Stats:
     store, index = engine.store, engine.index
-    if engine.readonly:
-        index.reload()  # another process writes: its latest commit
+    engine.core.refresh()  # read-only: another process writes; its latest commit
     f = store.figures()
     langs = index.term_counts("lang")
     docs = index.num_docs()
@@ -104,7 +104,7 @@ def compute(engine: Engine) -> Stats:
     if vectors is not None:
         es = vectors.status()
         embedding = {"posts": es.pending, "seconds": es.lag_s, "state": es.state}
-    expirer = engine._expirer
+    expiry = engine.core.expiry_totals()
     return Stats(
         data_dir=str(engine.data_dir), posts=f["posts"], stories=f["stories"], story_summaries=f["story_summaries"],
         summaries_without_posts=f["summaries_without_posts"], authors=f["authors"],
@@ -112,31 +112,20 @@ def compute(engine: Engine) -> Stats:
         newest=from_us(f["newest_us"]) if f["newest_us"] is not None else None,
         index_docs=docs, disk=disk_usage(engine.data_dir), ingest_rate=store.ingest_rate(RATE_WINDOW_S),
         sources=sources, embedding_lag=embedding, quarantined=engine.quarantine.count(),
-        retention=engine.retention.to_dict(), expiry=expirer.totals.to_dict() if expirer is not None else None,
+        retention=engine.retention.to_dict(), expiry=expiry.to_dict() if expiry is not None else None,
         languages=dict(sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))),
     )
 
 
 def disk_usage(data_dir: Path) -> dict[str, int]:
     """Bytes on disk by part: store (with its WAL), index, vectors, quarantine, total."""
-    d = Path(data_dir)
-    out = {"store": sum(_size(d / f"posts.db{s}") for s in ("", "-wal", "-shm")), "index": dir_size(d / "index")}
-    if (d / "vectors").is_dir():
-        out["vectors"] = dir_size(d / "vectors")
-    out["quarantine"] = _size(d / "quarantine.jsonl")
-    out["total"] = dir_size(d)
+    d = DataDir(data_dir)
+    out = {"store": sum(_size(p) for p in d.store_files), "index": dir_size(d.index)}
+    if d.vectors.is_dir():
+        out["vectors"] = dir_size(d.vectors)
+    out["quarantine"] = _size(d.quarantine)
+    out["total"] = dir_size(d.root)
     return out
-
-
-def dir_size(path: Path) -> int:
-    total = 0
-    for root, _dirs, files in os.walk(path):  # errors (a file removed meanwhile) are skipped
-        for name in files:
-            try:
-                total += os.stat(os.path.join(root, name)).st_size
-            except OSError:
-                pass
-    return total
 
 
 def _size(p: Path) -> int:

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from ..core.errors import EngineError
 from ..model import BadPost, Post
 
 
@@ -218,8 +219,6 @@ class Source(ABC):
         except RecursionError:
             self.quarantine(sink, "message nested too deep", _raw_msg(msg))
         except Exception as e:  # noqa: BLE001 - the boundary: one message, any exception
-            from ..engine import EngineError
-
             if isinstance(e, EngineError):
                 raise  # the core stopped, or is closed: not this message's fault
             self.quarantine(sink, f"message not understood: {_err(e)}", _raw_msg(msg))

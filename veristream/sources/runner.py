@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from ..engine import Engine, EngineError, Pipeline
+from ..core import EngineError, Pipeline
+from ..engine import Engine
 from ..core.writer import IngestResult
 from ..model import Post
 from .base import Backoff, Source, SourceError, SourceStatus

@@ -1,0 +1,317 @@
+"""The pipeline: a bounded queue in front of the core's single writer, for streams.
+
+Producers (sources, the API, bulk ingest) block when the core falls behind (back-pressure);
+nothing is dropped, and one post never stops the writer (see `Pipeline`).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import orjson
+
+from ..model import Post
+from .errors import EngineError
+from .writer import IngestResult, Prepared, encode
+
+if TYPE_CHECKING:
+    from .engine import Core
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Offset:
+    source: str
+    value: str
+
+
+@dataclass(slots=True)
+class _Delete:
+    keys: list[str]
+
+
+# Writer failures that are about the machine, not about a post: they stop the pipeline (and
+# health says so). Anything else a batch raises is assumed to come from one of its posts.
+_FATAL = (OSError, MemoryError, EngineError, sqlite3.OperationalError, sqlite3.InternalError,
+          sqlite3.NotSupportedError)
+
+
+def _fatal(e: BaseException) -> bool:
+    # ProgrammingError is both "a value SQLite cannot bind" (a post's) and "closed database".
+    return isinstance(e, _FATAL) or (isinstance(e, sqlite3.ProgrammingError) and "closed" in str(e))
+
+
+class Pipeline:
+    """A bounded queue in front of the core's writer, drained by one thread in batches.
+
+    Hostile input never stops the writer: `put` refuses (BadPost) a post that cannot be
+    stored, and a batch that still fails in the writer is split until the post(s) at fault
+    are found; those go to quarantine and the rest is written. Only a failure that is not
+    about a post (disk full, database gone) stops it; then `state` is "failed" and `error`
+    says why. `status()` is cheap and safe from any thread (health checks)."""
+
+    _STOP = object()
+
+    def __init__(self, core: "Core", on_batch: Callable[[IngestResult], None] | None = None):
+        self.core = core
+        s = core.settings
+        # Bounded in posts, not queue items: a prepared chunk of 1,000 posts counts 1,000.
+        self._q: queue.Queue = queue.Queue()
+        self._max = s.queue_max
+        self._inflight = 0
+        self._room = threading.Condition()
+        self._batch_max = s.batch_max
+        self._delay = s.batch_delay_ms / 1000
+        self._on_batch = on_batch
+        self.result = IngestResult()
+        self.error: BaseException | None = None  # what stopped the writer (None while it runs)
+        self.quarantined = 0  # posts the writer itself set aside (failed in prepare or write)
+        self.batches = 0  # batches written
+        self.last_batch_at: float | None = None  # time.monotonic() of the last batch written
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="veristream-writer", daemon=True)
+        self._thread.start()
+
+    # -- health ---------------------------------------------------------------------------
+
+    @property
+    def alive(self) -> bool:
+        """True while the writer thread runs and has not failed."""
+        return self.error is None and self._thread.is_alive()
+
+    @property
+    def state(self) -> str:
+        """running | failed (the writer stopped on `error`) | stopped (closed)."""
+        if self.error is not None:
+            return "failed"
+        if self._thread.is_alive():
+            return "running"
+        return "stopped" if self._closed else "failed"
+
+    def status(self) -> dict:
+        """JSON-ready: state, error, backlog, quarantined, batches, seconds since the last batch."""
+        err = self.error
+        last = self.last_batch_at
+        return {"state": self.state, "alive": self.alive,
+                "error": f"{type(err).__name__}: {err}" if err is not None else None,
+                "backlog": self._inflight, "quarantined": self.quarantined, "batches": self.batches,
+                "last_batch_age_s": round(time.monotonic() - last, 3) if last is not None else None}
+
+    # -- producers ------------------------------------------------------------------------
+
+    def put(self, post: Post) -> None:
+        """Hand over a post; blocks while the queue is full (the core is behind). Raises
+        BadPost, queueing nothing, for a post that cannot be stored (see `ingest.encode`)."""
+        encode(post)  # validated here, on the producer's thread: the writer never meets it
+        self._admit(1)
+        self._q.put(post)
+
+    def put_prepared(self, items: Sequence[Prepared]) -> None:
+        """Hand over posts prepared elsewhere (see `Engine.ingest_prepared`); blocks like `put`."""
+        items = list(items)
+        self._admit(len(items))
+        self._q.put(items)
+
+    def _admit(self, n: int) -> None:
+        """Wait for room for `n` posts (an oversized chunk is let in when the queue is empty)."""
+        with self._room:
+            while self._inflight and self._inflight + n > self._max:
+                self._check()
+                self._room.wait(0.5)
+            self._check()
+            self._inflight += n
+
+    def _release(self, n: int) -> None:
+        with self._room:
+            self._inflight -= n
+            self._room.notify_all()
+
+    def put_offset(self, source: str, value: str) -> None:
+        """Record a source position, stored with the batch that contains the posts before it."""
+        self._q.put(_Offset(source, value))
+
+    def put_delete(self, keys: Sequence[str]) -> None:
+        """Delete `keys` in stream order: after the posts put before, before those put after."""
+        self._admit(1)
+        self._q.put(_Delete(list(keys)))
+
+    def backlog(self) -> int:
+        """Posts handed over and not yet accepted."""
+        return self._inflight
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until everything put so far is accepted and searchable."""
+        ev = threading.Event()
+        self._q.put(ev)
+        while not ev.wait(0.2):
+            self._check()
+            if timeout is not None:
+                timeout -= 0.2
+                if timeout <= 0:
+                    raise TimeoutError("pipeline flush timed out")
+        self._check()
+
+    def close(self) -> None:
+        self._closed = True
+        if self._thread.is_alive():
+            self._q.put(self._STOP)
+            self._thread.join()
+        self._check()
+
+    def _check(self) -> None:
+        if self.error is not None:
+            raise EngineError(f"ingest failed: {self.error}") from self.error
+
+    # -- the writer thread ----------------------------------------------------------------
+
+    def _run(self) -> None:
+        q = self._q
+        stop = False
+        while not stop:
+            item = q.get()
+            batch: list[Post] = []
+            prepared: list[Prepared] = []
+            offsets: dict[str, str] = {}
+            waiters: list[threading.Event] = []
+            deletes: list[str] = []
+            deadline = time.monotonic() + self._delay
+            while True:
+                if isinstance(item, Post):
+                    batch.append(item)
+                elif isinstance(item, list):
+                    prepared.extend(item)
+                elif isinstance(item, _Offset):
+                    offsets[item.source] = item.value
+                elif isinstance(item, threading.Event):
+                    waiters.append(item)
+                elif isinstance(item, _Delete):
+                    deletes = item.keys
+                elif item is self._STOP:
+                    stop = True
+                if stop or waiters or deletes or len(batch) + len(prepared) >= self._batch_max:
+                    break
+                remaining = deadline - time.monotonic()
+                try:
+                    item = q.get(timeout=remaining) if remaining > 0 else q.get_nowait()
+                except queue.Empty:
+                    break
+            taken = len(batch) + len(prepared) + (1 if deletes else 0)
+            try:
+                if batch or prepared or offsets:
+                    if prepared:
+                        prepared = self._screen(prepared)
+                    if batch:
+                        items, bad = self.core.prepare_checked(batch)
+                        for p, reason in bad:
+                            self._set_aside(p.source, reason, _post_raw(p))
+                        prepared.extend(items)
+                    res = self._write(prepared, offsets or None)
+                    self.result.add(res)
+                    self.batches += 1
+                    self.last_batch_at = time.monotonic()
+                    if self._on_batch:
+                        self._on_batch(res)
+                if deletes:
+                    res = IngestResult(deleted=self.core.delete(deletes))
+                    self.result.add(res)
+                    if self._on_batch:
+                        self._on_batch(res)
+                if waiters:
+                    self.core.commit()
+            except BaseException as e:  # surfaced to the producer on its next call, and in `state`
+                log.exception("ingest writer stopped")
+                self.error = e
+                stop = True
+            self._release(taken)
+            for ev in waiters:
+                ev.set()
+
+    def _write(self, items: list[Prepared], offsets: dict[str, str] | None) -> IngestResult:
+        """Write `items`; if that fails for a reason that may be one post's, split the batch
+        in halves until the failing post is alone, set it aside, and write the rest (in order,
+        the offsets with the last part: a position is stored only with the posts before it)."""
+        try:
+            return self.core.ingest_prepared(items, offsets)
+        except Exception as e:  # noqa: BLE001 - about a post until shown otherwise
+            if _fatal(e) or not items:
+                raise
+            self._resync(items)
+            if len(items) == 1:
+                it = items[0]
+                self._set_aside(_source_of(it), f"writer: post {str(getattr(it, 'key', '?'))[:200]!r}: "
+                                f"{type(e).__name__}: {str(e)[:160]}", _item_raw(it))
+                return self.core.ingest_prepared([], offsets) if offsets else IngestResult()
+        mid = len(items) // 2
+        res = self._write(items[:mid], None)
+        res.add(self._write(items[mid:], offsets))
+        return res
+
+    def _resync(self, items: list[Prepared]) -> None:
+        """If the failed write got as far as committing rows to the store (it failed in the index
+        after), bring the index level with the store, as start-up would: splitting the batch
+        then finds those posts stored, and they must be searchable too."""
+        keys = [it.key for it in items if type(getattr(it, "key", None)) is str]
+        try:
+            stored = self.core.stored(keys) if keys else False
+        except Exception:  # noqa: BLE001 - a key SQLite cannot bind: nothing was stored
+            return
+        if stored:
+            log.warning("a failed batch was stored but not indexed: re-indexing from the store")
+            self.core.repair()
+
+    def _screen(self, items: list[Prepared]) -> list[Prepared]:
+        """Drop (to quarantine) prepared items whose fields would fail in the index after the
+        store has committed them: there, a failure could not be undone by splitting the batch."""
+        ok = [it for it in items if _index_ready(it)]
+        if len(ok) != len(items):
+            for it in items:
+                if not _index_ready(it):
+                    self._set_aside(_source_of(it), f"writer: post {str(getattr(it, 'key', '?'))[:200]!r}: "
+                                    "prepared item has fields of the wrong type", _item_raw(it))
+        return ok
+
+    def _set_aside(self, source: str, reason: str, raw: bytes | str) -> None:
+        self.quarantined += 1
+        try:
+            self.core.reject(source, 0, reason, raw)
+        except Exception:  # noqa: BLE001 - the quarantine file itself failing must not stop ingest
+            log.exception("could not quarantine a post (%s)", reason)
+
+
+def _index_ready(it: object) -> bool:
+    return (type(it) is Prepared and type(it.text) is str and type(it.handle) is str and type(it.lang) is str
+            and type(it.source) is str and type(it.cjk) is str and type(it.reply) is str
+            and type(it.tags) is list and all(type(t) is str for t in it.tags)
+            and type(it.doc) is bytes and type(it.key) is str)
+
+
+def _source_of(it: object) -> str:
+    src = getattr(it, "source", None)
+    return src if type(src) is str and src else "writer"
+
+
+def _item_raw(it: object) -> bytes | str:
+    doc = getattr(it, "doc", None)
+    return doc if type(doc) is bytes else repr(it)[:4096]
+
+
+def _post_raw(p: Post) -> bytes | str:
+    raw = p.raw
+    if type(raw) in (bytes, str):
+        return raw
+    try:
+        return orjson.dumps(raw)
+    except Exception:  # noqa: BLE001 - the very reason it was rejected, maybe
+        pass
+    try:
+        return repr(raw)[:4096]
+    except Exception:  # noqa: BLE001 - RecursionError on a deep enough value
+        return f"<{type(raw).__name__} that cannot be shown>"
