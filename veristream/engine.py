@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .core.engine import Core, us as _us
 from .core.errors import EngineError
@@ -28,9 +27,17 @@ from .core.store import Store
 from .core.index.lexical import LexicalIndex
 from .core.writer import IngestResult, Listener, Prepared, RemovalListener
 from .model import Post
-from .retrieve import Retriever
+from .answer import Answer, Composer, ask as compose_answer
+from .backup import BackupInfo, backup as backup_to
+from .export import select as select_export
+from .notes import CommunityNotes, NotesIngestReport, ScoredNote, ScoreReport
+from .retrieve import Retrieval, Retriever, RetrieveQuery
 from .settings import Settings
-from .vectors import Vectors
+from .stats import Stats, compute as compute_stats
+from .trends import Event, Trend, Trends
+from .vectors import EmbedStatus, Vectors
+from .verify import Verdict, Verifier
+from .verify.judge import LLMJudge
 
 
 class Engine:
@@ -63,8 +70,6 @@ class Engine:
         self._verifier_lock = threading.Lock()
         self._notes = None  # veristream.notes.CommunityNotes, opened on first use (notes.sqlite)
         if not readonly and self.settings.trends:
-            from .trends import Trends
-
             self._trends = Trends(self.store, self.settings)
             self.core.subscribe(self._trends.observe)
         self.core.start()
@@ -210,8 +215,6 @@ class Engine:
     def _trends_reader(self):
         self.core.check_open()
         if self._trends is None:  # read-only, or detection off: what the writer stored
-            from .trends import Trends
-
             self._trends = Trends(self.store, self.settings, readonly=True)
         return self._trends
 
@@ -223,8 +226,6 @@ class Engine:
                  dense: bool = True) -> "Retrieval":
         """Posts for a natural-language query: BM25 and dense vectors fused (docs/ask.md).
         `.hits` best first; `.mode` says whether vectors took part; `.embedding` how far they lag."""
-        from .retrieve import RetrieveQuery
-
         f = Filters(_us(since), _us(until), author, lang, hashtag, source, None)
         return self.retrieve_many([RetrieveQuery(query, f, limit, all_posts, recency_weight, dense)])[0]
 
@@ -235,8 +236,6 @@ class Engine:
 
     def embedding_status(self) -> "EmbedStatus":
         """How far embedding has got (vectors, pending posts, lag in event time, rate)."""
-        from .vectors import EmbedStatus
-
         if self.vectors is None:
             return EmbedStatus(False, notice=self.vectors_notice)
         return self.vectors.status()
@@ -260,10 +259,8 @@ class Engine:
             lang: str | None = None) -> "Answer":
         """A cited answer from the stored posts, stamped with the event time of the newest post
         it uses; `on_text` receives the answer's checked statements as they are produced."""
-        from .answer import ask
-
         self.core.check_open()
-        return ask(self, question, since=since, until=until, composer=composer, on_text=on_text, lang=lang)
+        return compose_answer(self, question, since=since, until=until, composer=composer, on_text=on_text, lang=lang)
 
     # -- community notes (veristream.notes; docs/notes.md) ----------------------
     # Loading and scoring write only notes.sqlite (never the posts), so they also work on a
@@ -306,8 +303,6 @@ class Engine:
             self._notes.close()
             self._notes = None
         if self._notes is None:
-            from .notes import CommunityNotes
-
             self._notes = CommunityNotes(self.data_dir / "notes.sqlite", self.settings,
                                          readonly=self.readonly and not write)
         return self._notes
@@ -329,8 +324,6 @@ class Engine:
         the key posts' stances, shown beside them and never counted (None: as the setting
         `verify_judge` says; False: none). `record`: a decisive verdict enters its authors'
         record (verify/verdicts.jsonl, when the setting `verify_record` is on)."""
-        from .verify import Verifier
-
         self.core.check_open()
         with self._verifier_lock:
             if self._verifier is None:
@@ -341,22 +334,16 @@ class Engine:
 
     def stats(self) -> "Stats":
         """Counts, time span, disk use, ingest rate, language mix, retention (`veristream stats`)."""
-        from .stats import compute
-
-        return compute(self)
+        return compute_stats(self)
 
     def export(self, since: datetime | None = None, until: datetime | None = None, query: str | None = None):
         """`with engine.export(...) as ex:` the posts to export, from one snapshot: `ex.total`,
         then `ex.batches()` of (seq, ts, story, doc) rows (see `veristream.export`)."""
-        from .export import select
-
-        return select(self, _us(since), _us(until), query)
+        return select_export(self, _us(since), _us(until), query)
 
     def backup(self, dest: str | Path) -> "BackupInfo":
         """A consistent backup of the store into the new directory `dest`, ingest going on."""
-        from .backup import backup
-
-        return backup(self, dest)
+        return backup_to(self, dest)
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -379,14 +366,3 @@ class Engine:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-
-if TYPE_CHECKING:
-    from .answer import Answer, Composer
-    from .retrieve import Retrieval, RetrieveQuery
-    from .vectors import EmbedStatus
-    from .backup import BackupInfo
-    from .stats import Stats
-    from .trends import Event, Trend
-    from .verify import Verdict
-    from .verify.judge import LLMJudge
-    from .notes import CommunityNotes, NotesIngestReport, ScoredNote, ScoreReport

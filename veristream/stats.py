@@ -7,7 +7,6 @@ a running writer: counts come from one store snapshot, the language mix from the
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
