@@ -293,6 +293,16 @@ def _host(url: str) -> str:
         return url
 
 
+def shut_down(conn: Any) -> None:
+    """Unblock a read in progress on an `http.client` connection, from another thread (stop,
+    or a fetch past its deadline): the reader then sees the connection end."""
+    if conn is not None and conn.sock is not None:
+        try:
+            conn.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
 def is_loopback(url: str) -> bool:
     """Loopback URLs bypass any configured proxy (tests, local relays)."""
     host = (urlsplit(url).hostname or "").lower()

@@ -25,7 +25,6 @@ import base64
 import http.client
 import ipaddress
 import re
-import socket
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -38,7 +37,7 @@ import orjson
 
 from ..model import MAX_TEXT_CHARS, Author, BadPost, Media, Post, parse_time, to_us
 from ..readers._common import find_hashtags, find_mentions, norm_lang
-from .base import USER_AGENT, Backoff, Sink, Source, SourceError, check_url, utcnow
+from .base import Backoff, Sink, Source, SourceError, USER_AGENT, check_url, shut_down, utcnow
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RSS1 = "{http://purl.org/rss/1.0/}"
@@ -241,12 +240,7 @@ class RSSSource(Source):
 
     def _cut(self, expired: threading.Event) -> None:
         expired.set()
-        conn = self._conn
-        if conn is not None and conn.sock is not None:
-            try:
-                conn.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        shut_down(self._conn)
 
     def _fetch_within(self, f: _Feed, deadline: float) -> tuple[int, dict[str, str], bytes, str]:
         c = self.config

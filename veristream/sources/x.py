@@ -38,7 +38,7 @@ import orjson
 
 from ..model import MAX_LINE_BYTES, BadPost
 from ..readers._common import short
-from .base import USER_AGENT, Backoff, Sink, Source, SourceError, check_url
+from .base import Backoff, Sink, Source, SourceError, USER_AGENT, check_url, shut_down
 
 DEFAULT_BASE = "https://api.x.com"
 STREAM_PATH = "/2/tweets/search/stream"
@@ -206,11 +206,7 @@ class XSource(Source):
     def interrupt(self) -> None:
         with self._conn_lock:
             conn = self._conn
-        if conn is not None and conn.sock is not None:
-            try:
-                conn.sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        shut_down(conn)
 
     def _read(self, resp: http.client.HTTPResponse, sink: Sink) -> None:
         limit = MAX_LINE_BYTES + 2
