@@ -114,7 +114,7 @@ def test_another_city_refutes_and_the_right_one_supports(tmp_path: Path) -> None
         assert wrong.verdict == "refuted", wrong.reasons
         d = next(r for r in wrong.assertions if r.assertion.value == "Houston")
         assert d.status == "conflicted" and d.confirm.authors == 0 and d.conflict.authors >= 3
-        assert d.other_values[0].value == "west"
+        assert d.other_values[0].value == "West"
         # The posts that name West are the evidence against, each for what it states.
         assert {p.id for p in wrong.evidence_against} >= {"w1", "w2", "w4"}
         assert not wrong.evidence_for
@@ -210,7 +210,9 @@ def test_copies_of_one_rival_post_count_once(tmp_path: Path) -> None:
     try:
         v = eng.verify("A fertilizer plant exploded in West, Texas")
         west = next(r for r in v.assertions if r.assertion.value == "West")
-        assert west.conflict.posts >= 10 and west.conflict.authors == 1
+        houston = next(x for x in west.other_values if x.value == "Houston")
+        assert houston.posts >= 10 and houston.sources == 1  # shown, one source: not counted against
+        assert west.stray == 1 and west.conflict.authors == 0
         assert v.verdict == "supported", v.reasons
     finally:
         eng.close()

@@ -31,8 +31,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from .assertions import (BROAD, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts, mentions, norm_name,
-                         related)
+import re
+
+from .assertions import (_PLACE_WORD, DENIAL_RX, GENERIC, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts,
+                         head_word, mentions, norm_name, related, role_family, word_set)
 from .independence import Corroboration, Item, corroboration
 
 CONFIRMS, CONFLICTS = "confirms", "conflicts"
@@ -46,6 +48,7 @@ class Alignment:
 
     relation: str  # confirms | conflicts
     value: str  # what the post says in that role
+    number: object = None  # the post's Number, for numbers
 
 
 @dataclass(slots=True)
@@ -71,6 +74,8 @@ class AssertionResult:
     conflict_keys: list[str] = field(default_factory=list)
     other_values: list[ValueCount] = field(default_factory=list)  # the conflicting values, most sources first
     summary: str = ""
+    superseded: int = 0  # posts with an earlier, lower count of a toll that grew
+    stray: int = 0  # sources of other values no second source states (shown, not counted)
 
     def to_dict(self) -> dict:
         a = self.assertion
@@ -79,7 +84,8 @@ class AssertionResult:
                             "weight": round(self.confirm.weight, 3), "keys": self.confirm_keys[:SHOWN_KEYS]},
                 "conflict": {"sources": self.conflict.authors, "posts": self.conflict.posts,
                              "weight": round(self.conflict.weight, 3), "keys": self.conflict_keys[:SHOWN_KEYS],
-                             "values": [v.to_dict() for v in self.other_values[:SHOWN_VALUES]]},
+                             "values": [v.to_dict() for v in self.other_values[:SHOWN_VALUES]],
+                             "uncorroborated_sources": self.stray, "superseded_posts": self.superseded},
                 "summary": self.summary}
 
 
@@ -90,6 +96,33 @@ def _aliases(v: str) -> list[str]:
     return out
 
 
+def topic_stems(topic: str) -> list[str]:
+    from .. import words
+
+    return [words.stem(w) for w in words.keywords(topic)]
+
+
+def topical(stems: list[str], text: str, similarity: float | None, min_similarity: float) -> bool:
+    """Whether a post is about what the claim says happened: half its topic words (a word
+    counts by its first five letters or a synonym: "exploded" ~ "explosion"), or close in
+    meaning (MiniLM, as `about`)."""
+    from .. import words
+    from .assertions import _SYN
+
+    if similarity is not None and similarity >= min_similarity + 0.15:
+        return True
+    if not stems:
+        return True
+    have = words.content_stems(text)
+    pre = {h[:5] for h in have}
+    hit = 0
+    for st in stems:
+        syn = _SYN.get(st, ())
+        if st in have or st[:5] in pre or any(words.stem(x) in have for x in syn):
+            hit += 1
+    return hit >= max(1, -(-len(stems) // 2))
+
+
 def distinguishing(reading: ClaimReading) -> set[int]:
     """The assertions a post must state to support the claim: its numbers, dates, causes,
     actors and owners; its places and names when it asserts nothing else (they anchor the
@@ -98,8 +131,28 @@ def distinguishing(reading: ClaimReading) -> set[int]:
     return out or set(range(len(reading.assertions)))
 
 
-def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None) -> dict[int, Alignment]:
-    """Each assertion (by index) the post confirms or conflicts with."""
+ANCHORS = ("place", "who")  # what the claim is about, rather than what it says of it
+_ALIAS = {"nyc": "new york", "new york city": "new york", "ny": "new york", "usa": "us", "u.s": "us",
+          "united states": "us", "america": "us", "u.s.a": "us", "uk": "united kingdom", "britain": "united kingdom",
+          "okc": "oklahoma city", "dc": "washington", "washington dc": "washington", "yyc": "calgary"}
+
+
+def place_key(name: str) -> str:
+    n = norm_name(name)
+    n = _ALIAS.get(n, n)
+    return n
+
+
+def _mid(level: str) -> str:
+    return "mid" if level in ("city", "area", "") else "site" if level in ("site", "event") else level
+
+
+def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, topical: bool = True) -> dict[int, Alignment]:
+    """Each assertion (by index) the post confirms or conflicts with. `topical`: the post is
+    about what the claim says happened (its topic words, or close in meaning). A place or name
+    counts only from a topical post; a number, date, cause or actor from a topical post or one
+    that names the claim's place or party (the same event), so a count from another crisis is
+    no rival."""
     out: dict[int, Alignment] = {}
     claim_places = [norm_name(a.value) for a in reading.assertions if a.kind == "place"]
     for i, a in enumerate(reading.assertions):
@@ -107,8 +160,16 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None) -> dict
         if got is None:
             continue
         if a.negated:  # the claim denies this detail: stating it contradicts the claim
-            got = Alignment(CONFLICTS if got.relation == CONFIRMS else CONFIRMS, got.value)
+            got = Alignment(CONFLICTS if got.relation == CONFIRMS else CONFIRMS, got.value, got.number)
         out[i] = got
+    anchors = [i for i, a in enumerate(reading.assertions) if a.kind in ANCHORS]
+    same_event = topical or any(out[i].relation == CONFIRMS for i in anchors if i in out)
+    for i in list(out):
+        if reading.assertions[i].kind in ANCHORS:
+            if not topical:
+                del out[i]
+        elif not same_event:
+            del out[i]
     return out
 
 
@@ -117,16 +178,17 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
         if any(mentions(f.lower, f.words, x) if not x.isupper() else x in f.lower.upper().split()
                for x in _aliases(a.value)):
             return Alignment(CONFIRMS, a.value)
-        v = norm_name(a.value)
-        broad = v in BROAD
+        level, role = _mid(a.level or "city"), a.prep or "at"
         for p in f.places:
             n = norm_name(p)
             if not n or n in f.near_places or any(related(n, c) or n in c or c in n for c in claim_places):
                 continue
-            if (n in BROAD) != broad:
-                continue  # a region is no rival of a town, nor a town of a region
-            return Alignment(CONFLICTS, p)  # another town (or region) named for the event
-        return None
+            plevel, prole = f.place_info.get(n, ("city", "at"))
+            if _mid(plevel) != level or prole != role:
+                continue  # a region is no rival of a town, a street none of a city, an origin none of a crash site
+            return Alignment(CONFLICTS, p)  # another place of the same kind named for the event
+        rival = _same_kind_name(a.value, f)
+        return Alignment(CONFLICTS, rival) if rival else None
     if a.kind == "number":
         assert a.number is not None
         same = [n for n in f.numbers if n.unit == a.number.unit]
@@ -134,30 +196,56 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
             return None
         ok = [n for n in same if a.number.compatible(n)]
         if ok:
-            return Alignment(CONFIRMS, ok[0].text)
-        return Alignment(CONFLICTS, _num_label(same[0]))
+            return Alignment(CONFIRMS, ok[0].text, ok[0])
+        return Alignment(CONFLICTS, _num_label(same[0]), same[0])
     if a.kind == "date":
         assert a.date is not None
         return _align_date(a.date, f, at)
     if a.kind in ("cause", "agent", "owner"):
         stated = {"cause": f.causes, "agent": f.agents, "owner": f.owners}[a.kind]
-        if a.kind == "agent":
-            stated = stated + f.causes
+        if a.kind == "agent" and a.noun:
+            fam = role_family(a.noun)
+            stated = stated + [n for n, ctx in f.role_names if any(re.search(r"\b" + re.escape(w) + r"\b", ctx)
+                                                                  for w in fam)]
         named = _names(a.value, f)
         if named:
             if f.question:
                 return None
-            if f.negated and _denied_near(f.lower, a.value):
+            if _denied_near(f.lower, a.value):
                 return Alignment(CONFLICTS, "not " + a.value)
             return Alignment(CONFIRMS, a.value)
-        others = [s for s in stated if not related(s, a.value)]
+        others = [x for x in stated if not related(x, a.value) and not _names(x, _facts_of(a.value))]
         if others and not f.question:
             return Alignment(CONFLICTS, others[0])
         return None
     if a.kind == "who":
         if _names(a.value, f):
             return Alignment(CONFIRMS, a.value)
+        rival = _same_kind_name(a.value, f)
+        return Alignment(CONFLICTS, rival) if rival else None
+    return None
+
+
+def _facts_of(text: str) -> PostFacts:
+    return PostFacts(text.lower(), word_set(text))
+
+
+def _same_kind_name(value: str, f: PostFacts) -> str | None:
+    """Another name of the same kind: the claim's "Chicago Marathon" against a post's "Boston
+    Marathon", "Kunstmuseum Basel" against "Kunstmuseum Bern" (they share a place word)."""
+    toks = value.split()
+    if len(toks) != 2 or not f.text:
         return None
+    for k, t in enumerate(toks):
+        if not _PLACE_WORD.fullmatch(t):
+            continue
+        other = toks[1 - k]
+        rx = (r"\b" + re.escape(t) + r"\s+([A-Z][\w'\-]+)") if k == 0 else \
+             (r"(?<![\w#])([A-Z][\w'\-]+)\s*" + re.escape(t) + r"\b")
+        for m in re.finditer(rx, f.text):
+            w = m.group(1)
+            if w.lower() != other.lower() and w.lower() not in GENERIC and not _PLACE_WORD.fullmatch(w):
+                return f"{w} {t}" if k == 1 else f"{t} {w}"
     return None
 
 
@@ -171,15 +259,16 @@ def _names(value: str, f: PostFacts) -> bool:
 
 
 def _denied_near(low: str, value: str) -> bool:
-    import re
-
+    """The post denies this value in so many words: "not X", "X ruled out", "X was a hoax"."""
     head = norm_name(value).split()[-1] if norm_name(value) else ""
     i = low.find(head)
     if i < 0:
         return False
-    window = low[max(0, i - 50):i + len(head) + 30]
-    return re.search(r"\b(?:not|no|never|ruled out|rules out|denied|denies|deny|isn't|wasn't|hoax|fake|false|"
-                     r"rumou?r|untrue)\b|n't\b", window) is not None
+    before = low[max(0, i - 30):i]
+    after = low[i + len(head):i + len(head) + 40]
+    return re.search(r"\b(?:not|no|never|n't|ruled out)\b(?:\s+\S+){0,2}\s*$|n't(?:\s+\S+){0,2}\s*$",
+                     before) is not None or DENIAL_RX.match(after.strip()) is not None or \
+        re.match(r"\s*(?:was|is|were|are)?\s*(?:ruled out|not|a hoax|false|fake)\b", after) is not None
 
 
 def _num_label(n) -> str:
@@ -236,32 +325,51 @@ class Aligned:
     links: dict[int, Alignment]
 
 
+TALLIES = {"deaths", "injured", "missing", "people", "passengers", "evacuated", "arrested", "hostages", "homes"}
+
+
 def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
           contested_share: float = 0.3) -> list[AssertionResult]:
+    """Per assertion: the independent sources that state the claim's value and those that
+    state another. Only another value that `min_sources` independent sources state counts
+    against (one stray post is shown, not counted); an early, lower count of a toll that grew
+    (stated before the claim's count was) is superseded, not a rival."""
     out = []
     for i, a in enumerate(reading.assertions):
-        conf_items, conf_keys, conflict_items, conflict_keys = [], [], [], []
-        by_value: dict[str, list[Item]] = defaultdict(list)
+        confirms: list[tuple[Item, Alignment]] = []
+        conflicts: list[tuple[Item, Alignment]] = []
         for p in posts:
             link = p.links.get(i)
             if link is None:
                 continue
             it = Item(p.key, p.author_id, p.story, p.time, p.weight, p.domains)
-            if link.relation == CONFIRMS:
-                conf_items.append(it)
-                conf_keys.append(p.key)
-            else:
-                conflict_items.append(it)
-                conflict_keys.append(p.key)
-                by_value[_value_key(a, link.value)].append(it)
-        r = AssertionResult(a, confirm=corroboration(conf_items), conflict=corroboration(conflict_items))
-        r.confirm_keys = list(r.confirm.counted) + [k for k in conf_keys if k not in r.confirm.counted]
-        r.conflict_keys = list(r.conflict.counted) + [k for k in conflict_keys if k not in r.conflict.counted]
-        vals = []
-        for v, items in by_value.items():
-            c = corroboration(items)
-            vals.append(ValueCount(v, c.authors, c.posts, c.counted[:SHOWN_KEYS]))
+            (confirms if link.relation == CONFIRMS else conflicts).append((it, link))
+        superseded = 0
+        if a.kind == "number" and a.number is not None and a.role in TALLIES and confirms:
+            firsts: dict[str, object] = {}
+            for it, _ in sorted(confirms, key=lambda x: x[0].time):
+                firsts.setdefault(it.author, it.time)
+            since = sorted(firsts.values())[min(1, len(firsts) - 1)]
+            kept = [(it, ln) for it, ln in conflicts
+                    if not (ln.number is not None and ln.number.hi < a.number.lo and it.time < since)]
+            superseded = len(conflicts) - len(kept)
+            conflicts = kept
+        groups: dict[str, list[tuple[Item, Alignment]]] = defaultdict(list)
+        for it, ln in conflicts:
+            groups[_value_key(a, ln.value)].append((it, ln))
+        vals, counted_items = [], []
+        for _k, members in groups.items():
+            c = corroboration([it for it, _ in members])
+            shown = max({ln.value for _, ln in members}, key=lambda v: (sum(ln.value == v for _, ln in members), -len(v)))
+            vals.append(ValueCount(shown, c.authors, c.posts, c.counted[:SHOWN_KEYS]))
+            if c.authors >= min_sources:
+                counted_items += [it for it, _ in members]
+        r = AssertionResult(a, confirm=corroboration([it for it, _ in confirms]), conflict=corroboration(counted_items))
+        r.confirm_keys = list(r.confirm.counted) + [it.key for it, _ in confirms if it.key not in r.confirm.counted]
+        r.conflict_keys = list(r.conflict.counted) + [it.key for it in counted_items if it.key not in r.conflict.counted]
         r.other_values = sorted(vals, key=lambda v: (-v.sources, -v.posts, v.value))
+        r.superseded = superseded
+        r.stray = sum(v.sources for v in vals if v.sources < min_sources)
         C, X = r.confirm.weight, r.conflict.weight
         nc, nx = r.confirm.authors, r.conflict.authors
         minority = min(C, X) / (C + X) if C + X > 0 else 0.0
@@ -279,7 +387,14 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
 
 
 def _value_key(a: Assertion, v: str) -> str:
-    return norm_name(v) if a.kind in ("place", "cause", "agent", "owner", "who") else v
+    if a.kind == "place":
+        return place_key(v)
+    if a.kind in ("agent", "who", "owner"):
+        w = norm_name(v).split()
+        return w[-1] if w else v
+    if a.kind == "cause":
+        return head_word(v)
+    return v
 
 
 def describe(a: Assertion) -> str:
@@ -293,12 +408,15 @@ def describe(a: Assertion) -> str:
 def summary(r: AssertionResult) -> str:
     a = r.assertion
     head = describe(a)
-    if r.confirm.posts == 0 and r.conflict.posts == 0:
+    if r.confirm.posts == 0 and not r.other_values:
         noun = {"cause": "a cause", "agent": "who did it", "owner": "an owner", "place": "a place",
                 "date": "a date", "who": a.value}.get(a.kind, f"a number of {a.role}")
         return f"{head}; no post states {noun}"
     bits = [f"{r.confirm.authors} independent source(s) say so ({r.confirm.posts} post(s))"]
     if r.other_values:
         vals = ", ".join(f"{v.value} ({v.sources})" for v in r.other_values[:SHOWN_VALUES])
-        bits.append(f"{r.conflict.authors} say otherwise ({r.conflict.posts} post(s)): {vals}")
+        bits.append(f"{r.conflict.authors} state other values ({r.conflict.posts} post(s)): {vals}"
+                    + (" (a value only one source states is not counted)" if r.stray else ""))
+    if r.superseded:
+        bits.append(f"{r.superseded} earlier post(s) with a lower count, before the claim's count was reported")
     return f"{head}; {'; '.join(bits)} -> {r.status}"

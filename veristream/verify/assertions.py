@@ -103,6 +103,10 @@ SUSPECT_RX = re.compile(r"\b(?:suspects?|bombers?|attackers?|gunman|gunmen|shoot
 NEG_RX = re.compile(r"\b(?:not|no|never|n't|nobody|none|neither|nor|without|hoax|fake|false|untrue|rumou?r|"
                     r"denied|denies|deny|debunked|isnt|wasnt|didnt|doesnt|aren't|ruled out|rules out)\b|n't\b",
                     re.IGNORECASE)
+# A denial in so many words (plain "not" or "no" is not one: "not going to school today").
+DENIAL_RX = re.compile(r"\b(?:fake|hoax|false|untrue|debunk\w*|den(?:y|ies|ied|ying)|refut\w*|misreport\w*|"
+                       r"(?:not|isn'?t|wasn'?t|aren'?t|never)\s+(?:\w+\s+)?(?:true|real|confirmed|the case|happen\w*)|"
+                       r"no (?:evidence|proof|truth)|did ?n'?t happen|ruled out|rules out)\b", re.IGNORECASE)
 QUESTION_RX = re.compile(r"\?|\b(?:is it|was it|could it|did a|whether)\b", re.IGNORECASE)
 # Synonyms a cause or agent is stated with.
 SYNONYMS = [
@@ -261,6 +265,9 @@ class Assertion:
     number: Number | None = None
     date: DateRef | None = None
     negated: bool = False  # the claim denies this detail ("not caused by ...")
+    level: str = ""  # a place's granularity: region | area | city | site | event (see place_level)
+    prep: str = ""  # a place's role by its preposition: at (where) | from | to
+    noun: str = ""  # an actor's role noun when the claim names one: "the gunman was X" -> gunman
 
     @property
     def label(self) -> str:
@@ -290,6 +297,9 @@ class PostFacts:
     places: list[str] = field(default_factory=list)  # named places (NER), with where they were said
     near_places: set[str] = field(default_factory=set)  # named as a landmark ("near Waco"): not where
     names: list[tuple[str, str]] = field(default_factory=list)  # (label, text) for people and organisations
+    place_info: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (level, prep role)
+    role_names: list[tuple[str, str]] = field(default_factory=list)  # (person, the words around it)
+    text: str = ""
     numbers: list[Number] = field(default_factory=list)
     dates: list[DateRef] = field(default_factory=list)
     causes: list[str] = field(default_factory=list)
@@ -594,9 +604,53 @@ _EVENT_NOUNS = {"tornado", "flood", "floods", "flooding", "explosion", "blast", 
 _PLACE_WORD = re.compile(r"\b(?:Hollow|Ridge|Creek|Park|Square|Street|St|Avenue|Ave|Road|County|City|Valley|Hill|"
                          r"Hills|Lake|River|Bay|Beach|Island|Mountain|Mount|Heights|Springs|Falls|Harbou?r|Port|"
                          r"Village|Town|Township|Borough|District|Province|Canyon|Coast|Point|Station|Airport|"
-                         r"Bridge|Stadium|Center|Centre|Plaza|Mall|Hall|Memorial|Cafe|Café)\b")
+                         r"Bridge|Stadium|Center|Centre|Plaza|Mall|Hall|Memorial|Cafe|Café|Place|Parliament|Cathedral|Church|"
+                         r"Museum|Kunstmuseum|Towers?|School|Elementary|University|College|Hospital|Hotel|"
+                         r"Restaurant|Office|Building|Plant|Factory|Refinery|Mine|Marathon)\b")
+_PLACE_WORD_ANY = re.compile(_PLACE_WORD.pattern, re.IGNORECASE)
 _EVENT_WORDS = {"evacuation", "evacuations", "wildfire", "blaze", "shooting", "siege", "crash", "derailment",
                 "outage", "blackout", "disaster", "fires", "storm", "protest", "protests", "riots"}
+
+
+_PERSON_NOUNS = {"brothers", "brother", "suspect", "suspects", "gunman", "gunmen", "men", "man", "woman", "group",
+                 "militants", "terrorists", "hackers", "teen", "teenager", "officer", "pilot", "co-pilot",
+                 "copilot", "bomber", "bombers", "shooter", "attackers", "attacker", "driver"}
+ROLE_FAMILIES = [
+    {"gunman", "gunmen", "shooter", "attacker", "attackers", "suspect", "suspects", "hostage-taker", "killer",
+     "bomber", "bombers", "perpetrator", "assailant", "terrorist", "siege", "hijacker"},
+    {"soldier", "victim", "reservist", "corporal", "cpl", "guard", "sentry"},
+    {"pilot", "co-pilot", "copilot", "captain"},
+    {"officer", "policeman", "cop", "deputy"},
+]
+
+
+def role_family(noun: str) -> set[str]:
+    n = noun.lower()
+    for fam in ROLE_FAMILIES:
+        if n in fam:
+            return set(fam)
+    return {n, n + "s"}
+
+
+def place_level(name: str, label: str) -> str:
+    """A place's granularity, so that only places of one level are rivals: a region (country,
+    state), an area (mountains, a coast), a city, a site in one (square, street, building), an
+    event named for a place ("the Boston Marathon")."""
+    n = norm_name(name)
+    if n in BROAD or n in STATE_ABBR:
+        return "region"
+    if label == "EVENT":
+        return "event"
+    if label == "FAC" or _PLACE_WORD.search(name):
+        return "site"
+    if label == "LOC":
+        return "area"
+    return "city"
+
+
+def prep_role(word: str | None) -> str:
+    w = (word or "").lower()
+    return "from" if w == "from" else "to" if w in ("to", "towards", "toward") else "at"
 
 
 def read_claim(claim: str) -> ClaimReading:
@@ -677,20 +731,39 @@ def read_claim(claim: str) -> ClaimReading:
                 # "the Boston Marathon": its place is a word inside; the event's name counts as a place
                 is_place = True
             if is_place:
-                r.assertions.append(Assertion("place", "place", _strip_article(e.text)))
+                nxt = doc[e.end].text if e.end < len(doc) else ""
+                ptext = e.text + (" " + nxt.capitalize() if _PLACE_WORD_ANY.fullmatch(nxt or "-") else "")
+                r.assertions.append(Assertion("place", "place", _strip_article(e.text),
+                                              level=place_level(ptext, label if label in ("GPE", "LOC", "FAC", "EVENT")
+                                                                else ""), prep=prep_role(prep)))
                 spans.append((e.start_char, e.end_char))
                 continue
             # an agent: the subject of an agentive verb, or "by X" after one
             role = "who"
-            if root.dep_ == "compound" and root.head.dep_ == "nsubj":
+            if root.dep_ == "compound" and root.head.dep_ == "nsubj" and root.head.lower_ in _PERSON_NOUNS:
                 root = root.head
             if root.dep_ in ("nsubj",) and root.head.lemma_.lower() in AGENT_VERBS:
                 role = "agent"
             elif root.dep_ == "pobj" and root.head.dep_ == "agent":
                 verb = root.head.head.lemma_.lower()
                 role = "owner" if verb in ("own", "operate", "run") else "agent"
+            noun = ""
+            if root.dep_ == "attr" and root.head.lemma_ == "be":
+                subj = [c for c in root.head.children if c.dep_ in ("nsubj", "nsubjpass")]
+                if subj and subj[0].pos_ == "NOUN":
+                    role, noun = "agent", subj[0].lower_
+            elif root.dep_ == "nsubj" and root.head.lemma_ == "be":
+                attr = [c for c in root.head.children if c.dep_ == "attr" and c.pos_ == "NOUN"]
+                if attr:
+                    role, noun = "agent", attr[0].lower_
+            elif root.dep_ == "appos" and root.head.pos_ == "NOUN" and label == "PERSON":
+                role, noun = "agent", root.head.lower_
+            elif root.dep_ == "compound" and root.head.pos_ == "NOUN" and label == "PERSON" and \
+                    root.head.lower_ in set().union(*ROLE_FAMILIES):
+                role, noun = "agent", root.head.lower_
             if role in ("agent", "owner"):
-                r.assertions.append(Assertion(role, role, _strip_article(e.text), negated=_negated_near(text, e.text)))
+                r.assertions.append(Assertion(role, role, _strip_article(e.text), negated=_negated_near(text, e.text),
+                                              noun=noun))
             else:
                 r.assertions.append(Assertion("who", label.lower(), _strip_article(e.text)))
             spans.append((e.start_char, e.end_char))
@@ -711,11 +784,21 @@ def read_claim(claim: str) -> ClaimReading:
                 if nm and nm not in GENERIC and nm not in claimed:
                     if (_PLACE_WORD.search(span.text) or prep in _LOC_PREP or
                             (root.dep_ == "compound" and root.head.lower_ in _EVENT_NOUNS | _EVENT_WORDS)):
-                        r.assertions.append(Assertion("place", "place", span.text))
+                        r.assertions.append(Assertion("place", "place", span.text, level=place_level(span.text, ""),
+                                                      prep=prep_role(prep)))
                     else:
                         r.assertions.append(Assertion("who", "name", span.text))
                     spans.append((span.start_char, span.end_char))
             run = []
+        # capitalised words after a preposition of place that no model read ("in the Pyrenees")
+        for mm in re.finditer(r"\b(in|at|near|from|to|off|outside|into)\s+(?:the\s+)?((?:[A-Z][\w'\-]+\s?)+)", text):
+            st, en = mm.span(2)
+            name = mm.group(2).strip()
+            if any(st < e2 and s2 < en for s2, e2 in spans) or norm_name(name) in GENERIC or _common(name):
+                continue
+            r.assertions.append(Assertion("place", "place", name, level=place_level(name, ""),
+                                          prep=prep_role(mm.group(1))))
+            spans.append((st, st + len(name)))
         # a common-noun agent of a causal verb: "caused by a cyberattack" is read by the rules;
         # "hackers caused the outage": the subject of cause/trigger/start
         for t in doc:
@@ -737,6 +820,14 @@ def read_claim(claim: str) -> ClaimReading:
             i = text.lower().find(a.value.lower())
             if i >= 0:
                 spans.append((i, i + len(a.value)))
+    # an actor named with a role noun ("the siege gunman was X"): its rivals are named with it
+    for a in r.assertions:
+        if a.kind == "agent" and not a.noun:
+            for fam in ROLE_FAMILIES:
+                hit = next((w for w in re.findall(r"[\w\-]+", text.lower()) if w in fam), None)
+                if hit:
+                    a.noun = hit
+                    break
     # negations of a single detail are the detail's; the main statement's negation stays the claim's
     if any(a.negated for a in r.assertions):
         r.negated = False
@@ -809,14 +900,23 @@ def read_post(text: str, at: datetime | None = None,
         if ents is None:
             ents = post_entities([text])[0]
         clean = _clean_for_ner(text)
-        for label, etext, s, _e in ents:
-            if label in ("GPE", "LOC", "FAC", "EVENT"):
-                if _NEAR.search(clean[max(0, s - 25):s]):
+        f.text = clean
+        for label, etext, s, e in ents:
+            before = clean[max(0, s - 25):s]
+            pw = re.findall(r"[\w']+", before.lower())
+            prev = pw[-1] if pw else ""
+            if label in ("GPE", "LOC", "FAC", "EVENT") or (label == "ORG" and _PLACE_WORD.search(etext)):
+                name = _strip_article(etext)
+                f.place_info[norm_name(name)] = (place_level(name, label), prep_role(prev))
+                if _NEAR.search(before) and prev not in ("from", "to"):
                     f.near_places.add(norm_name(etext))
                 else:
-                    f.places.append(_strip_article(etext))
+                    f.places.append(name)
             elif label in ("PERSON", "ORG"):
                 f.names.append((label, _strip_article(etext)))
+            if label == "PERSON":
+                f.role_names.append((_strip_article(etext), (clean[max(0, s - 45):s] + " | " +
+                                                             clean[e:e + 30]).lower()))
         f.numbers = read_numbers(text)
     f.dates = read_dates(text, at)
     f.causes, f.agents, f.owners = read_relations(text)

@@ -48,7 +48,7 @@ from .stance import features as stance_features
 from .veracity import Veracity, VeracityModel
 from .verdict import calibrate, decide, decide_assertions, match_probability
 from . import align as _align
-from .assertions import NEG_RX, ClaimReading, read_claim, read_posts
+from .assertions import DENIAL_RX, ClaimReading, read_claim, read_posts
 
 if TYPE_CHECKING:
     from ..engine import Engine
@@ -153,7 +153,7 @@ class Verifier:
             crowd = self.models.veracity.judge([claim], [stance_p], [depths], enc.encode([claim]))[0]
         self._key_post_crowds(ev, posts, enc)
 
-        results = self._assertions(reading, ev, posts)  # sides by the claim's details (align.py)
+        results = self._assertions(reading, ev, posts, hits)  # sides by the claim's details (align.py)
         support, against, noted = self._corroborate(ev)
         if results:
             dec = decide_assertions(results, support, against, s.verify_min_sources, s.verify_contested_share)
@@ -209,20 +209,23 @@ class Verifier:
                     hits.append(h)
         return hits[: self.settings.verify_posts], mode
 
-    def _assertions(self, reading: ClaimReading, ev: list[EvidencePost], posts: list[Post]) -> list:
+    def _assertions(self, reading: ClaimReading, ev: list[EvidencePost], posts: list[Post],
+                    hits: list[Hit]) -> list:
         """Align every post with the claim's assertions, tally them per assertion, and set each
         post's side from what it states (align.py). Without assertions, sides stay the stance
         model's, a denial needing a denial's words."""
         for e, p in zip(ev, posts):
-            if e.side == "against" and NEG_RX.search(p.text) is None:
+            if e.side == "against" and DENIAL_RX.search(p.text) is None:
                 e.side = "other"  # read as a denial, but it says nothing of the kind
         if not reading.assertions:
             return []
         s = self.settings
         facts = read_posts([p.text for p in posts], [p.created_at for p in posts])
         aligned = []
-        for e, p, f in zip(ev, posts, facts):
-            links = _align.align_post(reading, f, p.created_at)
+        stems = _align.topic_stems(reading.topic)
+        for e, p, f, h in zip(ev, posts, facts, hits):
+            on_topic = _align.topical(stems, p.text, h.similarity, s.dense_min_similarity)
+            links = _align.align_post(reading, f, p.created_at, on_topic)
             e.details = [(i, a.relation, a.value) for i, a in sorted(links.items())]
             aligned.append(_align.Aligned(e.key, e.author_id, e.story_id, e.created_at,
                                           e.credibility.weight if e.credibility else 1.0,
