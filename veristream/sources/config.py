@@ -14,7 +14,8 @@
     enabled = false                   # kept, but not run
 
 Every key is a field of the kind's config dataclass (`JetstreamConfig`, `XConfig`,
-`MastodonConfig`, `RSSConfig`); unknown keys fail at start-up, like every other setting.
+`MastodonConfig`, `RSSConfig`); unknown keys fail when the settings load, like every other setting
+(`check_sources`, which the settings call).
 Tokens are better left to the environment (`X_BEARER_TOKEN`, `MASTODON_TOKEN`).
 """
 
@@ -23,7 +24,7 @@ from __future__ import annotations
 from dataclasses import MISSING, fields
 from typing import Any
 
-from ..settings import SettingsError
+from ..settings import SettingsError, register_sources_check
 from .base import Source, SourceError
 from .demo import DemoConfig, DemoSource
 from .jetstream import JetstreamConfig, JetstreamSource
@@ -82,22 +83,21 @@ def sources_from_settings(table: dict[str, Any], only: list[str] | None = None) 
     return out
 
 
-def check_sources(table: Any, where: str = "settings") -> None:
-    """Validate `[sources.*]` without connecting anywhere (tokens may be absent here)."""
-    if type(table) is not dict:
-        raise SettingsError(f"{where}: sources must be a table of [sources.NAME] tables")
+def check_sources(table: dict[str, dict[str, Any]], where: str = "settings") -> None:
+    """Validate `[sources.*]` against each kind's keys, without connecting anywhere (tokens may be
+    absent here). The settings check the shape (a table of tables, `enabled` true or false) and
+    call this on every load: it is registered below."""
     for name, opts in table.items():
-        if type(opts) is not dict:
-            raise SettingsError(f"{where}: sources.{name} must be a table")
         try:
             kind = kind_of(name, opts)
             cfg = make_config(kind, opts, f"sources.{name}")
             if kind in _OFFLINE_CHECK:  # their constructors check values (visibility, bounds) without a token
                 KINDS[kind][1](cfg, name=name)
-            if "enabled" in opts and type(opts["enabled"]) is not bool:
-                raise SourceError(f"sources.{name}.enabled must be true or false")
         except SourceError as e:
-            raise SettingsError(f"{where}: {e}") from None
+            raise SettingsError(f"{where}: {e}", "sources", name) from None
+
+
+register_sources_check(check_sources)
 
 
 def _coerce(what: str, value: Any, default: Any, f: Any) -> Any:
