@@ -329,7 +329,7 @@ def run_readers(eng: Engine, pipe: Any, mut: Mutator, n: int, tally: Tally, star
     """parse_line on each line (strict: only BadPost may escape), then the bulk/API chunk path."""
     from veristream.core.writer import encode
     from veristream.readers import parse_line
-    from veristream.replay import prepare_chunk
+    from veristream.replay import IngestOptions, prepare_chunk
     from veristream.core.stories import TokenHasher
 
     hasher = TokenHasher()
@@ -363,7 +363,7 @@ def run_readers(eng: Engine, pipe: Any, mut: Mutator, n: int, tally: Tally, star
         chunk.append(raw.replace(b"\n", b" ") if b"\n" in raw else raw)
         if len(chunk) == 200 or i == n - 1:
             try:
-                items, _rejects = prepare_chunk(chunk, 1, "auto", None, (s.dedup_min_tokens, False), hasher)
+                items, _rejects = prepare_chunk(chunk, 1, IngestOptions(dedup_min_tokens=s.dedup_min_tokens, detect_lang=False), hasher)
                 if items:
                     pipe.put_prepared(items)
             except Exception as e:  # noqa: BLE001

@@ -10,7 +10,7 @@ import uvicorn
 
 from veristream import Engine, Settings
 from veristream.api import create_app
-from veristream.api.server import bind, url_of
+from veristream.serve import bind, url_of
 
 TOKEN = "test-token-0123456789"
 

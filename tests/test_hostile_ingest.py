@@ -18,7 +18,7 @@ from veristream.cli import cli
 from veristream.core import EngineError
 from veristream.core.writer import Prepared
 from veristream.model import Author, BadPost, Post
-from veristream.replay import prepare_chunk
+from veristream.replay import IngestOptions, prepare_chunk
 
 T = "2026-01-15T12:00:00Z"
 
@@ -74,7 +74,7 @@ def test_api_style_chunks_reject_per_post_not_per_chunk() -> None:
     from veristream.core.stories import TokenHasher
 
     lines = [orjson.dumps(good(1)), bad_lines()[0], orjson.dumps(good(2))]
-    items, rejects = prepare_chunk(lines, 1, "auto", None, (3, False), TokenHasher())
+    items, rejects = prepare_chunk(lines, 1, IngestOptions(dedup_min_tokens=3, detect_lang=False), TokenHasher())
     assert [it.key for it in items] == ["file:g1", "file:g2"]
     assert [(n, "deep" in reason) for n, reason, _ in rejects] == [(2, True)]
 

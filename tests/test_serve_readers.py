@@ -1,5 +1,5 @@
 """`veristream serve --readers N`: reader processes answer searches beside the writing one
-(veristream.api.split). Real processes on loopback: read-your-writes across processes, the
+(veristream.serve). Real processes on loopback: read-your-writes across processes, the
 feed and answers forwarded (streamed) to the writer, and no process left behind however the
 server ends."""
 
@@ -20,7 +20,7 @@ import pytest
 
 from live_servers import wait_for
 from test_api_stream import Listener, p
-from veristream.api.split import default_readers, served_by_reader
+from veristream.serve import default_readers, served_by_reader
 
 TOKEN = "readers-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

@@ -13,7 +13,7 @@ from test_sources_jetstream import post_event
 from test_sources_rss import Feeds, rss
 
 from veristream.cli import cli
-from veristream.sources import commands
+from veristream.cli import sources as commands
 
 
 def run(args: list[str]):
@@ -27,7 +27,7 @@ def settings_file(data: Path, text: str) -> None:
 
 def test_default_command_offline_says_so_in_one_line_and_serves_the_demo(tmp_path: Path,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from veristream.api import server
+    from veristream.serve import server
 
     data = tmp_path / "d"
     settings_file(data, f'[sources.bluesky]\nurls = ["ws://127.0.0.1:{free_port()}/subscribe"]\n')
@@ -49,7 +49,7 @@ def test_default_command_offline_says_so_in_one_line_and_serves_the_demo(tmp_pat
 
 
 def test_default_command_online_serves_the_bluesky_stream(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from veristream.api import server
+    from veristream.serve import server
 
     calls: list[list[str]] = []
     monkeypatch.setattr(server, "run_server", lambda engine, sources, *a, **kw: (

@@ -26,9 +26,31 @@ from .engine import Engine
 from .core.writer import IngestResult, Prepared, prepare_checked
 from .model import BadPost, from_us
 from .core.stories import TokenHasher
+from .readers import FORMATS, parse_line
+from .settings import Settings
 
 CHUNK = 1000  # lines per unit of work
 INLINE_LINES = 5000  # small inputs never pay for starting worker processes
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    """How input lines become posts, the same for every way in (`veristream ingest` and
+    `replay`, `POST /v1/posts`, worker processes): each line's format, the source name of
+    posts in the project's own schema, and the settings that shape a post's preparation."""
+
+    fmt: str = "auto"  # one of readers.FORMATS: auto-detected per line by default
+    source: str | None = None  # for posts in the project's own schema (default: theirs, else file)
+    dedup_min_tokens: int = 5  # setting dedup_min_tokens
+    detect_lang: bool = True  # setting detect_lang
+
+    def __post_init__(self) -> None:
+        if self.fmt not in FORMATS:
+            raise ValueError(f"unknown format {self.fmt!r}; expected one of {FORMATS}")
+
+    @classmethod
+    def of(cls, settings: Settings, fmt: str = "auto", source: str | None = None) -> "IngestOptions":
+        return cls(fmt, source, settings.dedup_min_tokens, settings.detect_lang)
 
 
 @dataclass(slots=True)
@@ -45,11 +67,12 @@ class Progress:
     done: bool = False
 
 
-def run(engine: Engine, lines: Iterable[bytes | str], *, input_name: str = "-", fmt: str = "auto",
-        source: str | None = None, speed: float | None = None,
-        on_progress: Callable[[Progress], None] | None = None, every_s: float = 0.5,
+def run(engine: Engine, lines: Iterable[bytes | str], *, input_name: str = "-", options: IngestOptions | None = None,
+        speed: float | None = None, on_progress: Callable[[Progress], None] | None = None, every_s: float = 0.5,
         on_reject: Callable[[Rejection], None] | None = None) -> Progress:
-    """Ingest every line; returns the final progress. `speed=None` means as fast as possible."""
+    """Ingest every line; returns the final progress. `speed=None` means as fast as possible.
+    `options`: default, every line's format detected, with the engine's settings."""
+    options = options or IngestOptions.of(engine.settings)
     prog = Progress()
     lock = threading.Lock()
     t_start = time.monotonic()
@@ -85,7 +108,7 @@ def run(engine: Engine, lines: Iterable[bytes | str], *, input_name: str = "-", 
     pipe = engine.pipeline(on_batch)
     try:
         t0_event: int | None = None
-        for items, rejects in _prepared_chunks(engine, lines, fmt, source):
+        for items, rejects in _prepared_chunks(engine, lines, options):
             for line_no, reason, raw in rejects:
                 rejected(engine.reject(input_name, line_no, reason, raw))
             if speed is None:
@@ -123,11 +146,10 @@ def _workers(engine: Engine) -> int:
     return max(0, cores - 1)
 
 
-def _prepared_chunks(engine: Engine, lines: Iterable[bytes | str], fmt: str, source: str | None
+def _prepared_chunks(engine: Engine, lines: Iterable[bytes | str], opts: IngestOptions
                      ) -> Iterator[tuple[list[Prepared], list[tuple[int, str, bytes | str]]]]:
     """Parse and prepare lines in chunks, in order: inline at first, then (for large inputs,
     when cores allow) in worker processes while this process writes."""
-    opts = (engine.settings.dedup_min_tokens, engine.settings.detect_lang)
     hasher = TokenHasher()
     it = iter(lines)
     line_no = 1
@@ -136,7 +158,7 @@ def _prepared_chunks(engine: Engine, lines: Iterable[bytes | str], fmt: str, sou
         chunk = list(itertools.islice(it, CHUNK))
         if not chunk:
             return
-        yield prepare_chunk(chunk, line_no, fmt, source, opts, hasher)
+        yield prepare_chunk(chunk, line_no, opts, hasher)
         line_no += len(chunk)
         if workers and line_no > INLINE_LINES:
             break
@@ -149,7 +171,7 @@ def _prepared_chunks(engine: Engine, lines: Iterable[bytes | str], fmt: str, sou
                 chunk = list(itertools.islice(it, CHUNK))
                 if not chunk:
                     break
-                pending.append((pool.apply_async(_worker_chunk, (chunk, line_no, fmt, source, opts)), chunk, line_no))
+                pending.append((pool.apply_async(_worker_chunk, (chunk, line_no, opts)), chunk, line_no))
                 line_no += len(chunk)
             if not pending:
                 return
@@ -157,7 +179,7 @@ def _prepared_chunks(engine: Engine, lines: Iterable[bytes | str], fmt: str, sou
             try:
                 rows, rejects = job.get()
             except Exception:  # noqa: BLE001 - a worker failed on this chunk: do it here, line by line
-                yield prepare_chunk(chunk, first, fmt, source, opts, hasher)
+                yield prepare_chunk(chunk, first, opts, hasher)
                 continue
             yield [Prepared._make(r) for r in rows], rejects
 
@@ -180,11 +202,10 @@ def item_line(item: Any) -> bytes:
         return u
 
 
-def prepare_chunk(chunk: list[bytes | str], first_line: int, fmt: str, source: str | None,
-                  opts: tuple[int, bool], hasher: TokenHasher) -> tuple[list[Prepared], list[tuple[int, str, bytes | str]]]:
-    from .readers import parse_line
-
-    min_tokens, detect = opts
+def prepare_chunk(chunk: list[bytes | str], first_line: int, opts: IngestOptions,
+                  hasher: TokenHasher) -> tuple[list[Prepared], list[tuple[int, str, bytes | str]]]:
+    """Parse and prepare `chunk` (its first line numbered `first_line`): the prepared posts, and
+    (line number, reason, line) for each line rejected. One bad line never aborts the others."""
     posts = []
     where: dict[int, tuple[int, bytes | str]] = {}  # id(post) -> (line number, line), for rejects
     rejects: list[tuple[int, str, bytes | str]] = []
@@ -194,7 +215,7 @@ def prepare_chunk(chunk: list[bytes | str], first_line: int, fmt: str, source: s
                 raise BadPost(line.reason)
             if not line.strip():
                 continue
-            p = parse_line(line, fmt, source, detect_lang=detect)
+            p = parse_line(line, opts.fmt, opts.source, detect_lang=opts.detect_lang)
         except BadPost as e:
             rejects.append((n, e.reason, line[:4096]))
             continue
@@ -206,7 +227,7 @@ def prepare_chunk(chunk: list[bytes | str], first_line: int, fmt: str, source: s
             where[id(p)] = (n, line)
     if not posts:
         return [], rejects
-    items, bad = prepare_checked(posts, hasher, min_tokens)
+    items, bad = prepare_checked(posts, hasher, opts.dedup_min_tokens)
     for p, reason in bad:
         n, line = where[id(p)]
         rejects.append((n, reason, line[:4096]))
@@ -223,7 +244,7 @@ def _init_worker() -> None:
     _worker_hasher = TokenHasher()
 
 
-def _worker_chunk(chunk, first_line, fmt, source, opts):
-    items, rejects = prepare_chunk(chunk, first_line, fmt, source, opts, _worker_hasher or TokenHasher())
+def _worker_chunk(chunk, first_line, opts):
+    items, rejects = prepare_chunk(chunk, first_line, opts, _worker_hasher or TokenHasher())
     # Plain tuples unpickle about 3x faster than named ones.
     return [tuple(i) for i in items], rejects

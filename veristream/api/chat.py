@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from ..answer import Answer
 from ..model import iso
-from .app import ApiContext
+from .context import ApiContext
 from .auth import require_read
 from .errors import ApiError, error_body
 from .models import MAX_QUESTION_CHARS, ChatOut, ChatRequest, ModelsOut

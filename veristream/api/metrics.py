@@ -17,7 +17,7 @@ from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample
 
 if TYPE_CHECKING:
-    from .app import ApiContext
+    from .context import ApiContext
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -29,7 +29,7 @@ class ApiMetrics:
     def __init__(self, api: "ApiContext"):
         self.registry = r = CollectorRegistry(auto_describe=True)
         # This process's request latencies live in a registry of their own: `/metrics` shows them
-        # summed with those of the reader processes (`peers`, veristream.api.split), one family.
+        # summed with those of the reader processes (`peers`, veristream.serve.readers), one family.
         self._own = CollectorRegistry(auto_describe=True)
         self.requests = Histogram(
             "veristream_http_request_duration_seconds",

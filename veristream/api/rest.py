@@ -4,33 +4,33 @@ method and renders its typed records as JSON (the CLI's own JSON where it has on
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import anyio
-import click
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.responses import Response
 
+from ..answer import Composer, ComposerError, make_composer
+from ..core.search import hit_json, story_json
 from ..engine import EngineError
 from ..model import from_us, iso
 from ..readers import FORMATS
-from ..replay import item_line, prepare_chunk
-from .app import ApiContext, ComposeTicket, jsonable
+from ..replay import IngestOptions, item_line, prepare_chunk
+from ..timespec import TimeSpecError, parse_when
+from .context import ApiContext, ComposeTicket
 from .auth import require_read, require_write
 from .errors import ApiError, error_body
 from .feed import FeedFilter
 from .models import (MAX_NAME_CHARS, MAX_QUERY_CHARS, MAX_TIME_CHARS, AnswerOut, AskRequest, ErrorOut, EventsOut,
                      HealthOut, IngestOut, PostDetailOut, SearchOut, SourcesOut, StoryOut, TrendsOut, VerifyRequest)
-
-if TYPE_CHECKING:
-    from ..answer import Composer
 
 router = APIRouter()
 
@@ -59,17 +59,32 @@ def json_response(obj: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(obj), status_code=status, media_type="application/json")
 
 
+def jsonable(obj: Any) -> Any:
+    """A record from the engine as JSON-ready data: its `to_dict`/`to_json`, else its fields."""
+    for name in ("to_dict", "to_json"):
+        f = getattr(obj, name, None)
+        if callable(f):
+            return f()
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, datetime):
+        return iso(obj)
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [jsonable(v) for v in obj]
+    return obj
+
+
 def errors_doc(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {c: {"model": ErrorOut} for c in codes}
 
 
 def when(value: str | None, now: datetime | None, name: str) -> datetime | None:
     """`since`/`until` as the CLI reads them: an ISO time or a span back from the stream's now."""
-    from ..cli import parse_when
-
     try:
         return parse_when(value, now, name)
-    except click.BadParameter as e:
+    except TimeSpecError as e:
         raise ApiError(400, f"{name}: {e.message}", "invalid_time", name) from None
     except (OverflowError, ValueError):  # a span or time past what a date can hold (99999999999d)
         raise ApiError(400, f"{name}: {value[:MAX_TIME_CHARS]!r} is out of range (use an ISO time like "
@@ -86,7 +101,7 @@ def _engine_call(f: Callable[[], Any]) -> Any:
 async def _read_call(api: ApiContext, f: Callable[[], Any]) -> Any:
     """A short read of the engine: on the thread pool where the process also writes (the event
     loop stays free while the read waits for the GIL), on the event loop itself in a reader
-    process (veristream.api.split), where every hop between loop and pool waits for the GIL
+    process (veristream.serve), where every hop between loop and pool waits for the GIL
     and a core and made the slow tail of searches (bench/serve.py)."""
     if api.inline_reads:
         return _engine_call(f)
@@ -144,7 +159,7 @@ def split_body(body: bytes, content_type: str) -> list[bytes]:
     return [line[:-1] if line.endswith(b"\r") else line for line in body.split(b"\n")]
 
 
-def ingest_body(api: ApiContext, body: bytes, content_type: str, fmt: str, source: str | None, wait: bool) -> dict:
+def ingest_body(api: ApiContext, body: bytes, content_type: str, options: IngestOptions, wait: bool) -> dict:
     """Parse and validate like `veristream ingest` (same reasons, same quarantine), then hand the
     posts to the pipeline; with `wait`, return once they are stored and searchable."""
     t0 = time.perf_counter()
@@ -152,8 +167,7 @@ def ingest_body(api: ApiContext, body: bytes, content_type: str, fmt: str, sourc
         raise ApiError(400, "body: empty; send posts as JSON (an object or an array) or NDJSON (one per line)",
                        "empty_body", "body")
     lines = split_body(body, content_type)
-    s = api.settings
-    items, rejects = prepare_chunk(lines, 1, fmt, source, (s.dedup_min_tokens, s.detect_lang), api.hasher)
+    items, rejects = prepare_chunk(lines, 1, options, api.hasher)
     received = sum(1 for line in lines if line.strip())
     shown = []
     for n, reason, raw in rejects:
@@ -193,18 +207,12 @@ async def ingest(request: Request, api: ApiContext = Depends(get_api),
     rejected with a reason naming their line (as `veristream ingest` does) and kept in
     quarantine.jsonl; the others are stored. Needs the API token."""
     body = await request.body()
-    out = await run_in_threadpool(ingest_body, api, body, request.headers.get("content-type", ""), format, source,
-                                  wait)
+    options = IngestOptions.of(api.settings, format, source)
+    out = await run_in_threadpool(ingest_body, api, body, request.headers.get("content-type", ""), options, wait)
     return json_response(out, 200 if wait else 202)
 
 
 # -- search, posts, stories ------------------------------------------------------------------
-
-def hit_json(h: Any) -> dict:
-    from ..cli import hit_json as cli_hit_json
-
-    return cli_hit_json(h)
-
 
 @router.get("/v1/search", tags=["search"], dependencies=[Depends(require_read)], response_model=None,
             responses={200: {"model": SearchOut}, **errors_doc(400, 401, 422)})
@@ -250,6 +258,8 @@ async def get_post(key: str = Path(max_length=1000, description="The post's key,
     eng = api.engine
 
     def run() -> Any:
+        # The stored row, for the sequence number and story id beside the post: the Engine has
+        # no public method returning those yet.
         d = eng.store.doc_by_key(key)
         if d is None:
             raise ApiError(404, f"key: no stored post {key!r}", "not_found", "key")
@@ -271,10 +281,7 @@ async def story(story_id: int = Path(ge=0, le=2**62), limit: int = Query(50, ge=
     found = await _read_call(api, lambda: api.engine.story(story_id, limit))
     if found is None:
         raise ApiError(404, f"story_id: no story {story_id}", "not_found", "story_id")
-    s, posts = found
-    return json_response({"id": s.id, "posts": s.posts, "authors": s.authors, "first_seen": iso(s.first_seen),
-                          "last_seen": iso(s.last_seen), "title": s.title,
-                          "items": [p.to_dict(raw=False) | {"key": p.key} for p in posts]})
+    return json_response(story_json(*found))
 
 
 # -- trends and events -----------------------------------------------------------------------
@@ -324,11 +331,9 @@ def check_composer(api: ApiContext, request: Request, composer: str, param: str 
                                                   "api_open_composers opens it to everyone)")
 
 
-def admit_compose(api: ApiContext, composer: str) -> tuple["Composer", ComposeTicket]:
+def admit_compose(api: ApiContext, composer: str) -> tuple[Composer, ComposeTicket]:
     """A place in the compose queue for an answer with `composer`, or a 400 for a composer that
     cannot run, or a 429 when the queue is full: both before a response is under way."""
-    from ..answer import ComposerError, make_composer
-
     try:
         comp = make_composer(composer, api.settings)
     except (ValueError, ComposerError) as e:
@@ -337,14 +342,12 @@ def admit_compose(api: ApiContext, composer: str) -> tuple["Composer", ComposeTi
 
 
 async def answer_events(api: ApiContext, question: str, *, since: datetime | None, until: datetime | None,
-                        admitted: tuple["Composer", ComposeTicket], lang: str | None = None
+                        admitted: tuple[Composer, ComposeTicket], lang: str | None = None
                         ) -> AsyncIterator[tuple[str, Any]]:
     """Run `Engine.ask` on the thread pool once the compose queue (`admitted`, from
     `admit_compose`) gives its turn; yield ("text", chunk) as checked statements come, then
     ("answer", Answer). A client that leaves stops the thread at its next statement, and its
     place is held until the thread has ended."""
-    from ..answer import ComposerError
-
     comp, ticket = admitted
     loop = asyncio.get_running_loop()
     texts: asyncio.Queue[str] = asyncio.Queue()
@@ -547,3 +550,4 @@ async def stream(request: Request, api: ApiContext = Depends(get_api),
             api.feed.disconnect(client)
 
     return sse_response(sse)
+

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .index.lexical import Filters, IndexHit, LexicalIndex
-from ..model import Post, from_us, post_from_doc
+from ..model import Post, from_us, iso, post_from_doc
 from ..settings import Settings
 from .store import Store
 
@@ -34,6 +34,33 @@ class Hit:
     score: float
     story: StorySummary | None
     seq: int
+
+
+def post_json(p: Post) -> dict:
+    """A post as the CLI's `--json` and the HTTP API show it: its own schema without the raw
+    message, and its key."""
+    return p.to_dict(raw=False) | {"key": p.key}
+
+
+def story_counts_json(s: StorySummary) -> dict:
+    """A story's counts, as a hit carries them."""
+    return {"id": s.id, "posts": s.posts, "authors": s.authors, "first_seen": iso(s.first_seen),
+            "last_seen": iso(s.last_seen)}
+
+
+def hit_json(h: Hit) -> dict:
+    """A search hit as JSON (`veristream search --json`, `GET /v1/search`): the post, its score
+    and its story's counts."""
+    d = post_json(h.post)
+    d["score"] = round(h.score, 4)
+    if h.story:
+        d["story"] = story_counts_json(h.story)
+    return d
+
+
+def story_json(s: StorySummary, posts: list[Post]) -> dict:
+    """A story and its posts as JSON (`veristream story --json`, `GET /v1/stories/{id}`)."""
+    return story_counts_json(s) | {"title": s.title, "items": [post_json(p) for p in posts]}
 
 
 @dataclass(slots=True)

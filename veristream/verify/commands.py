@@ -41,7 +41,9 @@ def verify(obj: Any, claim: str, since: str | None, until: str | None, limit: in
 
     Example: veristream verify "the co-pilot locked the captain out of the cockpit" --since 2d
     """
-    from ..cli import parse_when
+    # Function-level until this module joins veristream.cli (as cli/verify.py): the CLI package
+    # imports this module, so a top-level import of its options would be a cycle.
+    from ..cli.options import when as parse_when
 
     if not (obj.data_dir / "posts.db").is_file():
         raise click.UsageError(f"no veristream data in {obj.data_dir} (run `veristream ingest FILE` first)")

@@ -3,7 +3,7 @@
     sources (threads) --> SourceRunner's bounded queue --> Engine (one writer)
     uvicorn (main thread: event loop + thread pool) --> create_app(engine) --> Engine
 
-With `api_readers` > 0 (veristream.api.split), reader processes accept the public connections
+With `api_readers` > 0 (veristream.serve.readers), reader processes accept the public connections
 and answer searches from read-only engines; this process then serves only what they forward
 (ingest, answers, the feed...) on a loopback port, so searches never wait for this GIL.
 uvicorn runs on the main thread so that Ctrl-C and SIGTERM stop it gracefully (open SSE
@@ -15,37 +15,26 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import socket
 import sys
 import threading
 import time
+import webbrowser
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from types import FrameType
-from typing import TYPE_CHECKING
 
 import uvicorn
 
-from ..engine import Engine
+from ..api import create_app, load_or_create_token
 from ..core.writer import IngestResult
+from ..engine import Engine
 from ..settings import Settings
 from ..sources.base import Source
 from ..sources.runner import SourceRunner
-from .app import create_app
-from .auth import load_or_create_token
-
-if TYPE_CHECKING:
-    from .split import ReaderPool
+from .process import ServeError, bind, sigterm_stops, url_of, uvicorn_config
+from .readers import ReaderPool, default_readers
 
 STATUS_EVERY_S = 30.0
-# Longer than the usual clients' idle-connection expiry (5-15 s), so a client never reuses a
-# connection the server is closing at the same moment (a failed request with no retry).
-KEEP_ALIVE_S = 30
-
-
-class ServeError(RuntimeError):
-    """The server cannot start (e.g. the port is taken); the message says what to change."""
 
 
 @dataclass(slots=True)
@@ -57,39 +46,13 @@ class ServeResult:
     errors: dict[str, BaseException] = field(default_factory=dict)
 
 
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket, bound here so a taken port is a clear error and port 0 works."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    # proto given explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
-    # without it every keep-alive response waits ~40 ms for a delayed ACK (Nagle).
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as e:
-        sock.close()
-        raise ServeError(f"cannot listen on {host}:{port}: {e.strerror or e} (choose another with --port, or the "
-                         "setting api_port)") from None
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
-def url_of(sock: socket.socket) -> str:
-    host, port = sock.getsockname()[:2]
-    shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{port}/"
-
-
 def run_server(engine: Engine, sources: Sequence[Source], settings: Settings, host: str, port: int, *,
                quiet: bool = False, open_page: bool = False, echo: Callable[[str], None] | None = None,
                readers: int | None = None) -> ServeResult:
     """Serve `engine` (and follow `sources` into it) until Ctrl-C or SIGTERM. Blocks; the
     engine stays open (the caller closes it). `open_page`: open the page in a browser.
     `readers` (default: the setting `api_readers`): processes serving the read endpoints
-    beside this one (veristream.api.split); 0: everything in this process."""
-    from .split import ReaderPool, default_readers
-
+    beside this one (veristream.serve.readers); 0: everything in this process."""
     say = echo or (lambda line: print(line, file=sys.stderr, flush=True))
     # One process serves requests beside the writer thread: hand the GIL over every 1 ms rather
     # than 5 ms, so a short search does not wait out the writer's slices (bench/serve.py: search
@@ -117,9 +80,7 @@ def run_server(engine: Engine, sources: Sequence[Source], settings: Settings, ho
                           proxy_secret or "")
         app.state.api.readers = pool.status  # /healthz: dead readers, restarts
     runner = SourceRunner(engine, list(sources)) if sources else None
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on", ws="none",
-                            timeout_graceful_shutdown=3, timeout_keep_alive=KEEP_ALIVE_S)
-    server = _Server(config, pool)
+    server = _Server(uvicorn_config(app), pool)
     if pool is not None:
         app.state.api.metrics.peers = pool.request_samples  # /metrics: request latencies of every process
         try:
@@ -158,7 +119,7 @@ def run_server(engine: Engine, sources: Sequence[Source], settings: Settings, ho
         if not quiet:
             threading.Thread(target=_status_loop, args=(runner, stop_status, say), daemon=True,
                              name="veristream-status").start()
-    restore = _sigterm_stops(server)
+    restore = sigterm_stops(server)
     if pool is not None:
         pool.watch(lambda reason: (say(f"veristream: {reason}"), setattr(server, "should_exit", True)))
     unnice = None
@@ -239,8 +200,6 @@ def can_open_browser() -> bool:
 
 
 def _open(url: str) -> None:
-    import webbrowser
-
     try:
         webbrowser.open(url, new=2)
     except webbrowser.Error:
@@ -252,21 +211,6 @@ def _status_loop(runner: SourceRunner, stop: threading.Event, say: Callable[[str
         backlog = runner.backlog()
         for line in runner.status_lines():
             say(line + (f" · queue {backlog:,}" if backlog else ""))
-
-
-def _sigterm_stops(server) -> Callable[[], None]:
-    """SIGTERM ends the server like Ctrl-C does, so queued posts are written before exit.
-    uvicorn handles it while it runs; this covers start-up and its re-raise at the end. The
-    handler asks the server to exit rather than raising: an exception raised from a signal
-    handler lands wherever the main thread is, and inside a callback it is only printed."""
-    if threading.current_thread() is not threading.main_thread():
-        return lambda: None
-
-    def handler(signum: int, frame: object) -> None:
-        server.should_exit = True
-
-    old = signal.signal(signal.SIGTERM, handler)
-    return lambda: signal.signal(signal.SIGTERM, old)
 
 
 def summary(res: ServeResult) -> str:

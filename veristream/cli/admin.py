@@ -1,4 +1,4 @@
-"""Commands for running veristream for weeks: stats, export, backup, restore, expire.
+"""Running veristream for weeks: `veristream stats`, `export`, `backup`, `restore`, `expire`.
 
 Each opens the data directory, calls one engine method and renders the result. `stats`,
 `export` and `backup` open it read-only, so they work while another process ingests.
@@ -7,21 +7,26 @@ Each opens the data directory, calls one engine method and renders the result. `
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
-import orjson
+
+from ..backup import BackupError
+from ..backup import restore as do_restore
+from ..export import FORMATS, open_private, write_jsonl, write_parquet
+from .options import Ctx, json_option, quiet_option, since_option, until_option, when
+from .output import print_json
+
+NO_DATA_HINT = "run `veristream ingest` first"
 
 
-def _need_data(obj: Any) -> None:
-    if not (obj.data_dir / "posts.db").is_file():
-        raise click.UsageError(f"no veristream data in {obj.data_dir} (run `veristream ingest` first)")
+def _need_data(obj: Ctx) -> None:
+    obj.need_data(NO_DATA_HINT)
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="One JSON object.")
+@json_option("One JSON object.")
 @click.pass_obj
-def stats(obj: Any, as_json: bool) -> None:
+def stats(obj: Ctx, as_json: bool) -> None:
     """What the data directory holds: posts, stories, authors, time span, disk use by part,
     ingest rate, quarantine, retention in force and the language mix.
 
@@ -34,33 +39,30 @@ def stats(obj: Any, as_json: bool) -> None:
     finally:
         eng.close()
     if as_json:
-        sys.stdout.buffer.write(orjson.dumps(st.to_dict()) + b"\n")
+        print_json(st.to_dict())
         return
     for line in st.lines():
         click.echo(line)
 
 
 @click.command()
-@click.option("--since", help="Only posts created at/after this time: ISO time or a span back from the stream's now (2h, 7d).")
-@click.option("--until", help="Only posts created at/before this time (same forms as --since).")
+@since_option("Only posts created at/after this time: ISO time or a span back from the stream's now (2h, 7d).")
+@until_option("Only posts created at/before this time (same forms as --since).")
 @click.option("--query", "query", default=None, help="Only posts matching this search (query language of `search`; "
                                                      "every matching post, not one per story).")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "parquet"]), default="jsonl", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True,
               help="jsonl: the project's own schema, re-ingestible; parquet: one flat row per post.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True,
               help="File to write (- is stdout; Parquet needs a file).")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@quiet_option("No progress bar.")
 @click.pass_obj
-def export(obj: Any, since: str | None, until: str | None, query: str | None, fmt: str, output: str, quiet: bool) -> None:
+def export(obj: Ctx, since: str | None, until: str | None, query: str | None, fmt: str, output: str, quiet: bool) -> None:
     """Export posts as JSON lines or Parquet, oldest first, from one consistent snapshot
     (ingest may go on meanwhile).
 
     Examples: veristream export --since 7d -o week.jsonl;
     veristream export --query "flood OR storm" --format parquet -o floods.parquet
     """
-    from .cli import parse_when
-    from .export import open_private, write_jsonl, write_parquet
-
     _need_data(obj)
     if fmt == "parquet" and output == "-":
         raise click.UsageError("Parquet needs a file: give -o FILE.parquet")
@@ -68,7 +70,7 @@ def export(obj: Any, since: str | None, until: str | None, query: str | None, fm
     out = None
     try:
         now = eng.now()
-        s, u = parse_when(since, now, "since"), parse_when(until, now, "until")
+        s, u = when(since, now, "since"), when(until, now, "until")
         with eng.export(s, u, query) as ex:
             with click.progressbar(length=ex.total, label=f"exporting {ex.total:,} posts", file=sys.stderr,
                                    show_pos=True, hidden=quiet or not sys.stderr.isatty()) as bar:
@@ -88,14 +90,12 @@ def export(obj: Any, since: str | None, until: str | None, query: str | None, fm
 @click.command()
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.pass_obj
-def backup(obj: Any, directory: str) -> None:
+def backup(obj: Ctx, directory: str) -> None:
     """Back up the store into DIRECTORY (new or empty): a consistent snapshot taken with
     SQLite's online backup while ingest goes on. The index is rebuilt on restore.
 
     Example: veristream backup /backups/$(date +%F)
     """
-    from .backup import BackupError
-
     _need_data(obj)
     eng = obj.engine(readonly=True)
     try:
@@ -112,15 +112,13 @@ def backup(obj: Any, directory: str) -> None:
 @click.argument("directory", type=click.Path(file_okay=False, exists=True))
 @click.option("--force", is_flag=True, help="Replace the data already in --data-dir.")
 @click.pass_obj
-def restore(obj: Any, directory: str, force: bool) -> None:
+def restore(obj: Ctx, directory: str, force: bool) -> None:
     """Restore the backup in DIRECTORY into --data-dir, rebuilding the search index. The
     restored data is written and checked beside --data-dir, then swapped in: a failure leaves
     the old data as it was. Refused while a veristream process writes into --data-dir.
 
     Example: veristream --data-dir restored restore /backups/2026-11-28
     """
-    from .backup import BackupError, restore as do_restore
-
     try:
         manifest = do_restore(directory, obj.data_dir, force)
     except BackupError as e:
@@ -136,7 +134,7 @@ def restore(obj: Any, directory: str, force: bool) -> None:
 
 @click.command()
 @click.pass_obj
-def expire(obj: Any) -> None:
+def expire(obj: Ctx) -> None:
     """Apply the retention settings now (a running ingest does this by itself in the background).
 
     Example: VERISTREAM_RETENTION_DAYS=30 veristream expire
@@ -153,11 +151,4 @@ def expire(obj: Any) -> None:
     click.echo(f"expired {rep.expired:,} posts ({rep.by_age:,} by age, {rep.by_count:,} by count, "
                f"{rep.by_disk:,} by disk) and {rep.summaries:,} story summaries in {rep.took_s:.1f}s", err=True)
 
-
-COMMANDS = (stats, export, backup, restore, expire)
-
-
-def register(group: click.Group) -> None:
-    for c in COMMANDS:
-        group.add_command(c)
 

@@ -1,22 +1,21 @@
 """`veristream notes …`: load Community Notes data, score it, show the notes on posts.
 
 Each command opens the data directory, calls one engine method per step and renders the
-result. Commands receive the CLI's `Ctx`.
+result.
 """
 
 from __future__ import annotations
 
-import sys
-from typing import Any
 
 import click
-import orjson
 
+from ..core.search import post_json
+from ..engine import Engine
 from ..model import iso
-from .records import HELPFUL, ScoredNote, ScoreReport
-from .tsv import FormatError, detect
-
-MAX_REJECT_LINES = 20
+from ..notes.records import HELPFUL, ScoredNote, ScoreReport
+from ..notes.tsv import FormatError, detect
+from .options import Ctx, json_option
+from .output import print_json, reject_printer
 
 
 @click.group("notes")
@@ -31,9 +30,9 @@ def notes() -> None:
 @notes.command("ingest")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--no-score", is_flag=True, help="Only store; score later with `veristream notes score`.")
-@click.option("--json", "as_json", is_flag=True, help="JSON lines: one report per file, then the scoring report.")
+@json_option("JSON lines: one report per file, then the scoring report.")
 @click.pass_obj
-def ingest(obj: Any, files: tuple[str, ...], no_score: bool, as_json: bool) -> None:
+def ingest(obj: Ctx, files: tuple[str, ...], no_score: bool, as_json: bool) -> None:
     """Load notes and ratings files (each file's header says which it is; `.gz` is read as
     is), then score every note. Bad rows are rejected with file:line and reason, kept in
     quarantine.jsonl, and loading goes on.
@@ -45,22 +44,14 @@ def ingest(obj: Any, files: tuple[str, ...], no_score: bool, as_json: bool) -> N
     except (FormatError, OSError) as e:
         raise click.UsageError(str(e)) from None
     kinds.sort(key=lambda kf: kf[0] != "notes")  # notes first: a note's ratings may arrive in any file
-    shown = [0]
-
-    def echo_reject(rej: Any) -> None:
-        shown[0] += 1
-        if shown[0] <= MAX_REJECT_LINES:
-            click.echo(f"{rej.input}:{rej.line}: rejected: {rej.reason}", err=True)
-        elif shown[0] == MAX_REJECT_LINES + 1:
-            click.echo("(further rejections are counted and kept in quarantine.jsonl)", err=True)
-
+    echo_reject = reject_printer()
     eng = _engine(obj)
     try:
         for kind, path in kinds:
             load = eng.ingest_notes if kind == "notes" else eng.ingest_ratings
             rep = load(path, on_reject=echo_reject)
             if as_json:
-                sys.stdout.buffer.write(orjson.dumps(rep.to_dict()) + b"\n")
+                print_json(rep.to_dict())
             rate = rep.rows / rep.seconds if rep.seconds else 0.0
             click.echo(f"{path}: {rep.kind}: {rep.rows:,} rows, {rep.accepted:,} stored, {rep.rejected:,} rejected "
                        f"in {rep.seconds:.1f}s ({rate:,.0f} rows/s)", err=True)
@@ -72,9 +63,9 @@ def ingest(obj: Any, files: tuple[str, ...], no_score: bool, as_json: bool) -> N
 
 
 @notes.command("score")
-@click.option("--json", "as_json", is_flag=True, help="The report as one JSON object.")
+@json_option("The report as one JSON object.")
 @click.pass_obj
-def score(obj: Any, as_json: bool) -> None:
+def score(obj: Ctx, as_json: bool) -> None:
     """Score every note from all stored ratings and store the statuses (they replace the
     previous run's at once).
 
@@ -88,15 +79,15 @@ def score(obj: Any, as_json: bool) -> None:
     _print_score(rep, as_json)
 
 
-def _engine(obj: Any) -> Any:
+def _engine(obj: Ctx) -> Engine:
     """Read-only for the posts when there are some: notes have their own writer, so loading
     and scoring work while another process ingests posts into the same directory."""
-    return obj.engine(readonly=(obj.data_dir / "posts.db").is_file())
+    return obj.engine(readonly=obj.has_data())
 
 
 def _print_score(rep: ScoreReport, as_json: bool) -> None:
     if as_json:
-        sys.stdout.buffer.write(orjson.dumps(rep.to_dict()) + b"\n")
+        print_json(rep.to_dict())
         return
     click.echo(f"scored {rep.fitted_notes:,} of {rep.notes:,} notes from {rep.fitted_ratings:,} of {rep.ratings:,} "
                f"ratings by {rep.fitted_raters:,} of {rep.raters:,} raters: {rep.helpful:,} helpful, "
@@ -107,16 +98,15 @@ def _print_score(rep: ScoreReport, as_json: bool) -> None:
 @notes.command("show")
 @click.argument("post_keys", nargs=-1, required=True)
 @click.option("--helpful", "helpful_only", is_flag=True, help="Only notes rated helpful.")
-@click.option("--json", "as_json", is_flag=True, help="JSON lines, one per post: post_key, post, notes.")
+@json_option("JSON lines, one per post: post_key, post, notes.")
 @click.pass_obj
-def show(obj: Any, post_keys: tuple[str, ...], helpful_only: bool, as_json: bool) -> None:
+def show(obj: Ctx, post_keys: tuple[str, ...], helpful_only: bool, as_json: bool) -> None:
     """Show the community notes on posts, with status, intercept and factor. POST_KEY is
     `source:id` (`x:1234`); a bare number means an X post.
 
     Example: veristream notes show x:1359213370366390272 --json
     """
-    if not (obj.data_dir / "posts.db").is_file():
-        raise click.UsageError(f"no veristream data in {obj.data_dir} (run `veristream notes ingest FILES` first)")
+    obj.need_data("run `veristream notes ingest FILES` first")
     keys = [k if ":" in k else f"x:{k}" for k in post_keys]
     eng = obj.engine(readonly=True)
     try:
@@ -128,8 +118,8 @@ def show(obj: Any, post_keys: tuple[str, ...], helpful_only: bool, as_json: bool
         ns = [n for n in found[k] if n.status == HELPFUL or not helpful_only]
         p = posts[k]
         if as_json:
-            post = p.to_dict(raw=False) | {"key": p.key} if p else None
-            sys.stdout.buffer.write(orjson.dumps({"post_key": k, "post": post, "notes": [n.to_dict() for n in ns]}) + b"\n")
+            post = post_json(p) if p else None
+            print_json({"post_key": k, "post": post, "notes": [n.to_dict() for n in ns]})
             continue
         head = f"{k}  @{p.author.handle or p.author.id} {iso(p.created_at)}  {' '.join(p.text.split())[:200]}" if p \
             else f"{k}  (post not stored)"

@@ -1,7 +1,5 @@
-"""CLI for live sources: `veristream ingest --source ...`, `veristream live`, `veristream x-rules`.
-
-Kept here so `veristream/cli.py` only wires them in. Commands receive the CLI's `Ctx`.
-"""
+"""Live sources: the options of `veristream ingest --source ...`, `veristream live`,
+`veristream x-rules`, and what `serve` follows."""
 
 from __future__ import annotations
 
@@ -11,11 +9,18 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+import orjson
 
-from ..settings import Settings, SettingsError
-from .base import Source, SourceError, reachable
-from .config import KINDS, kind_of, make_source
-from .runner import SourceRunner
+from ..core.search import SearchError
+from ..engine import Engine
+from ..settings import Settings
+from ..sources.base import Source, SourceError, reachable
+from ..sources.config import KINDS, kind_of, make_source
+from ..sources.runner import SourceRunner
+from ..sources.x import DEFAULT_BASE, XApiError, XRules
+from .demo import demo
+from .options import Ctx, probe_timeout_option
+from .output import print_hits
 
 STATUS_EVERY_S = 5.0
 
@@ -84,13 +89,6 @@ def _used(live: dict[str, Any]) -> list[str]:
 def used_live_options(live: dict[str, Any]) -> list[str]:
     """The live options given, as flag names without dashes (e.g. `feed`)."""
     return [_flag(k) for k in _used(live)]
-
-
-def _settings(obj: Any) -> Settings:
-    try:
-        return Settings.load(obj.config, obj.data_dir)
-    except SettingsError as e:
-        raise click.UsageError(str(e)) from None
 
 
 def build_sources(settings: Settings, names: tuple[str, ...], live: dict[str, Any]) -> list[Source]:
@@ -167,15 +165,14 @@ def mastodon_streams(streams: tuple[str, ...], tag: str | None, list_id: str | N
     return out
 
 
-def ingest_live(obj: Any, names: tuple[str, ...], live: dict[str, Any], quiet: bool) -> None:
-    settings = _settings(obj)
-    sources = build_sources(settings, names, live)
+def ingest_live(obj: Ctx, names: tuple[str, ...], live: dict[str, Any], quiet: bool) -> None:
+    sources = build_sources(obj.settings(), names, live)
     follow(obj, sources, quiet=quiet, max_posts=live.get("max_posts"), duration=live.get("duration"))
 
 
 # -- following -------------------------------------------------------------------------------------
 
-def follow(obj: Any, sources: list[Source], *, quiet: bool = False, max_posts: int | None = None,
+def follow(obj: Ctx, sources: list[Source], *, quiet: bool = False, max_posts: int | None = None,
            duration: float | None = None, prompt: bool = False, hint: bool = False) -> None:
     """Run `sources` into the data directory until Ctrl-C, --max-posts or --duration."""
     eng = obj.engine()
@@ -235,10 +232,7 @@ def _print_status(runner: SourceRunner) -> None:
         click.echo(line + (f" · queue {backlog:,}" if backlog else ""), err=True)
 
 
-def _prompt(eng: Any, runner: SourceRunner) -> None:
-    from ..cli import print_hits
-    from ..core.search import SearchError
-
+def _prompt(eng: Engine, runner: SourceRunner) -> None:
     click.echo("Type words to search the posts as they arrive; an empty line shows the status; "
                "Ctrl-D stops.", err=True)
     while True:
@@ -258,6 +252,15 @@ def _prompt(eng: Any, runner: SourceRunner) -> None:
         print_hits(res.hits, res.total, res.took_ms)
 
 
+def unreachable(bluesky: Source, timeout: float) -> str | None:
+    """None if a Jetstream host of the `bluesky` source answers within `timeout`; else the
+    hosts tried, to name in the one line that says so."""
+    urls = bluesky.config.urls  # type: ignore[attr-defined]
+    if reachable(urls, timeout=timeout):
+        return None
+    return ", ".join(u.split("/")[2] for u in urls[:2]) + (", ..." if len(urls) > 2 else "")
+
+
 # -- veristream (no command) / veristream live ---------------------------------------------------------
 
 @click.command()
@@ -266,8 +269,7 @@ def _prompt(eng: Any, runner: SourceRunner) -> None:
               help="Stop after this many seconds.")
 @click.option("--prompt/--no-prompt", default=None,
               help="Search from a prompt while following (default: when run in a terminal).")
-@click.option("--probe-timeout", type=click.FloatRange(0.1, 60), default=3.0, show_default=True,
-              help="Seconds to wait for a Jetstream host before falling back to the demo.")
+@probe_timeout_option("Seconds to wait for a Jetstream host before falling back to the demo.")
 @click.pass_context
 def live(ctx: click.Context, max_posts: int | None, duration: float | None, prompt: bool | None,
          probe_timeout: float) -> None:
@@ -279,20 +281,16 @@ def live(ctx: click.Context, max_posts: int | None, duration: float | None, prom
     Example: veristream live --duration 60
     """
     obj = ctx.obj
-    settings = _settings(obj)
-    opts = dict(settings.sources.get("bluesky", {}))
+    opts = dict(obj.settings().sources.get("bluesky", {}))
     try:
         src = make_source("bluesky", opts, "bluesky")
     except SourceError as e:
         raise click.UsageError(str(e)) from None
-    urls = src.config.urls  # type: ignore[attr-defined]
-    if not reachable(urls, timeout=probe_timeout):
-        hosts = ", ".join(u.split("/")[2] for u in urls[:2]) + (", ..." if len(urls) > 2 else "")
+    hosts = unreachable(src, probe_timeout)
+    if hosts is not None:
         click.echo(f"veristream: no network: cannot reach the Bluesky Jetstream ({hosts}); "
                    "running the built-in demo instead (offline, replay a saved stream with `veristream replay FILE`)",
                    err=True)
-        from ..cli import demo
-
         ctx.invoke(demo)
         return
     if prompt is None:
@@ -314,12 +312,10 @@ def x_rules(ctx: click.Context, url: str | None) -> None:
     ctx.meta["x_url"] = url
 
 
-def _rules(ctx: click.Context) -> Any:
-    from .x import DEFAULT_BASE, XRules
-
+def _rules(ctx: click.Context) -> XRules:
     url = ctx.meta.get("x_url")
     if url is None and ctx.obj is not None and hasattr(ctx.obj, "data_dir"):
-        url = _settings(ctx.obj).sources.get("x", {}).get("base_url")
+        url = ctx.obj.settings().sources.get("x", {}).get("base_url")
     try:
         return XRules(url or DEFAULT_BASE)
     except SourceError as e:
@@ -327,8 +323,6 @@ def _rules(ctx: click.Context) -> Any:
 
 
 def _api(call: Callable[[], Any]) -> Any:
-    from .x import XApiError
-
     try:
         return call()
     except XApiError as e:
@@ -340,8 +334,6 @@ def _api(call: Callable[[], Any]) -> Any:
 @click.pass_context
 def rules_list(ctx: click.Context, as_json: bool) -> None:
     """List the stream's rules."""
-    import orjson
-
     rules = _api(_rules(ctx).list)
     for r in rules:
         if as_json:

@@ -1,0 +1,5 @@
+"""`python -m veristream.cli`: the `veristream` command."""
+
+from . import main
+
+main()
