@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta
 
 import re
 
-from .assertions import (_PLACE_WORD, DENIAL_RX, GENERIC, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts,
+from .assertions import (_KIND_WORD, _PLACE_WORD, DENIAL_RX, GENERIC, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts,
                          head_word, mentions, norm_name, related, role_family, word_set)
 from .independence import Corroboration, Item, corroboration
 
@@ -96,31 +96,58 @@ def _aliases(v: str) -> list[str]:
     return out
 
 
-def topic_stems(topic: str) -> list[str]:
-    from .. import words
+# How news is reported, not what happened: never a topic word.
+REPORTING = {"confirm", "confirmed", "report", "reported", "reports", "say", "said", "says", "according", "official",
+             "officials", "announce", "announced", "breaking", "news", "update", "claim", "claims", "claimed"}
 
-    return [words.stem(w) for w in words.keywords(topic)]
 
+class Topic:
+    """How much of what the claim says happened a post states: the claim's topic words, each
+    weighed by how rare it is among the posts gathered (a word few of them use, "lightning",
+    "garage", is what the claim adds to the event and weighs most); a word counts by its first
+    five letters or a synonym ("exploded" ~ "explosion")."""
 
-def topical(stems: list[str], text: str, similarity: float | None, min_similarity: float) -> bool:
-    """Whether a post is about what the claim says happened: half its topic words (a word
-    counts by its first five letters or a synonym: "exploded" ~ "explosion"), or close in
-    meaning (MiniLM, as `about`)."""
-    from .. import words
-    from .assertions import _SYN
+    def __init__(self, topic: str, texts: list[str]):
+        import math
 
-    if similarity is not None and similarity >= min_similarity + 0.15:
-        return True
-    if not stems:
-        return True
-    have = words.content_stems(text)
-    pre = {h[:5] for h in have}
-    hit = 0
-    for st in stems:
-        syn = _SYN.get(st, ())
-        if st in have or st[:5] in pre or any(words.stem(x) in have for x in syn):
-            hit += 1
-    return hit >= max(1, -(-len(stems) // 2))
+        from .. import words
+
+        from .assertions import LIGHT
+
+        self.stems = list(dict.fromkeys(st for w in words.keywords(topic)
+                                        if (st := words.stem(w)) not in REPORTING and w not in REPORTING
+                                        and w not in LIGHT))
+        self.have = [self._present(words.content_stems(t)) for t in texts]
+        n = len(texts)
+        df = {st: sum(st in h for h in self.have) for st in self.stems}
+        self.weight = {st: math.log((n + 1) / (df[st] + 0.5)) + 0.1 for st in self.stems}
+        # a topic word few posts use: the claim adds something to the event (a novel predicate)
+        self.novel = any(df[st] < max(2, 0.05 * n) for st in self.stems)
+        self.texts_stems = None
+
+    def has(self, word: str, text: str) -> bool:
+        """Whether a post uses this word (by stem, first five letters or a synonym)."""
+        from .. import words
+        from .assertions import _SYN
+
+        have = words.content_stems(text)
+        st = words.stem(word)
+        return st in have or st[:5] in {h[:5] for h in have} or any(words.stem(x) in have for x in _SYN.get(word, ()))
+
+    def _present(self, have: set[str]) -> set[str]:
+        from .. import words
+        from .assertions import _SYN
+
+        pre = {h[:5] for h in have}
+        return {st for st in self.stems
+                if st in have or st[:5] in pre or any(words.stem(x) in have for x in _SYN.get(st, ()))}
+
+    def lexical(self, i: int) -> bool:
+        if not self.stems:
+            return True
+        total = sum(self.weight.values())
+        return sum(self.weight[st] for st in self.have[i]) >= 0.5 * total or \
+            len(self.have[i]) >= 0.6 * len(self.stems)
 
 
 def distinguishing(reading: ClaimReading) -> set[int]:
@@ -131,7 +158,10 @@ def distinguishing(reading: ClaimReading) -> set[int]:
     return out or set(range(len(reading.assertions)))
 
 
-ANCHORS = ("place", "who")  # what the claim is about, rather than what it says of it
+ANCHORS = ("place", "who")
+GENERIC_SITE = {"swiss", "french", "german", "american", "british", "canadian", "australian", "spanish", "italian",
+                "russian", "chinese", "japanese", "national", "local", "city", "state", "federal", "royal", "main",
+                "the", "of", "fine", "arts", "art", "public", "central", "new", "old", "museum", "accepts", "trove"}  # what the claim is about, rather than what it says of it
 _ALIAS = {"nyc": "new york", "new york city": "new york", "ny": "new york", "usa": "us", "u.s": "us",
           "united states": "us", "america": "us", "u.s.a": "us", "uk": "united kingdom", "britain": "united kingdom",
           "okc": "oklahoma city", "dc": "washington", "washington dc": "washington", "yyc": "calgary"}
@@ -147,47 +177,79 @@ def _mid(level: str) -> str:
     return "mid" if level in ("city", "area", "") else "site" if level in ("site", "event") else level
 
 
-def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, topical: bool = True) -> dict[int, Alignment]:
-    """Each assertion (by index) the post confirms or conflicts with. `topical`: the post is
-    about what the claim says happened (its topic words, or close in meaning). A place or name
-    counts only from a topical post; a number, date, cause or actor from a topical post or one
-    that names the claim's place or party (the same event), so a count from another crisis is
-    no rival."""
+WEAK_UNITS = ("people",)  # a count of "people" says little of its role: it needs a post on the topic
+
+
+def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical: bool = True,
+               similar: bool = False, novel: bool = False, topic: "Topic | None" = None) -> dict[int, Alignment]:
+    """Each assertion (by index) the post confirms or conflicts with. `lexical`: the post
+    states what the claim says happened (most of the weight of its topic words, the rare ones
+    weighing most); `similar`: it is close in meaning (MiniLM). A place or name counts from a
+    lexical post (or a similar one when the claim also asserts numbers, dates, causes or
+    actors); those from a lexical or similar post or one naming the claim's place or party
+    (the same event), so a count from another crisis is no rival. A place another anchor of the
+    claim comes with (its state, the cafe in the square) is a rival only in posts naming that too."""
     out: dict[int, Alignment] = {}
     claim_places = [norm_name(a.value) for a in reading.assertions if a.kind == "place"]
+    claim_names = [a.value for a in reading.assertions if a.kind in ("who", "agent", "owner", "place")]
     for i, a in enumerate(reading.assertions):
-        got = _align(a, f, at, claim_places)
+        got = _align(a, f, at, claim_places, claim_names)
         if got is None:
             continue
         if a.negated:  # the claim denies this detail: stating it contradicts the claim
             got = Alignment(CONFLICTS if got.relation == CONFIRMS else CONFIRMS, got.value, got.number)
         out[i] = got
     anchors = [i for i, a in enumerate(reading.assertions) if a.kind in ANCHORS]
-    same_event = topical or any(out[i].relation == CONFIRMS for i in anchors if i in out)
+    has_details = len(anchors) < len(reading.assertions)
+    named = {i for i in anchors if i in out and out[i].relation == CONFIRMS}
+    out_named = bool(named) or any(x.relation == CONFIRMS for x in out.values())
+    anchor_ok = lexical or (similar and (has_details or not novel))
     for i in list(out):
-        if reading.assertions[i].kind in ANCHORS:
-            if not topical:
+        a = reading.assertions[i]
+        if a.kind in ANCHORS:
+            others = [j for j in anchors if j != i]
+            if not anchor_ok or (out[i].relation == CONFLICTS and others and not (named & set(others))):
                 del out[i]
-        elif not same_event:
+            elif a.verb and topic is not None and not topic.has(a.verb, f.text or f.lower):
+                del out[i]  # "trained in Syria": a post that does not speak of training says nothing of where
+        elif a.kind == "number" and (a.role in WEAK_UNITS or a.role.startswith("n:")):
+            if not lexical:
+                del out[i]
+        elif not (lexical or similar or named):
             del out[i]
-    return out
+    return Links(out, out_named)
 
 
-def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[str]) -> Alignment | None:
+class Links(dict):
+    """A post's alignments, and whether it named any of the claim's values at all."""
+
+    def __init__(self, links: dict[int, Alignment], named_any: bool):
+        super().__init__(links)
+        self.named_any = named_any
+
+
+def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[str],
+           claim_names: list[str]) -> Alignment | None:
     if a.kind == "place":
-        if any(mentions(f.lower, f.words, x) if not x.isupper() else x in f.lower.upper().split()
-               for x in _aliases(a.value)):
-            return Alignment(CONFIRMS, a.value)
+        said = any(mentions(f.lower, f.words, x) if not x.isupper() else
+                   re.search(r"(?<![\w#@])" + x + r"\b", f.text or "") is not None for x in _aliases(a.value))
         level, role = _mid(a.level or "city"), a.prep or "at"
+        rival = None
         for p in f.places:
             n = norm_name(p)
             if not n or n in f.near_places or any(related(n, c) or n in c or c in n for c in claim_places):
                 continue
             plevel, prole = f.place_info.get(n, ("city", "at"))
+            if plevel == "site" and all(w in GENERIC_SITE or _PLACE_WORD.fullmatch(w.capitalize())
+                                        for w in n.split()):
+                continue  # "the Swiss museum": no name, no rival
             if _mid(plevel) != level or prole != role:
-                continue  # a region is no rival of a town, a street none of a city, an origin none of a crash site
-            return Alignment(CONFLICTS, p)  # another place of the same kind named for the event
-        rival = _same_kind_name(a.value, f)
+                continue  # a state is no rival of a town, a street none of a city, an origin none of a crash site
+            rival = p  # another place of the same kind named for the event
+            break
+        if said:
+            return None if rival else Alignment(CONFIRMS, a.value)  # both named: which one is where is unclear
+        rival = rival or _same_kind_name(a.value, f, _PLACE_WORD)
         return Alignment(CONFLICTS, rival) if rival else None
     if a.kind == "number":
         assert a.number is not None
@@ -207,6 +269,12 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
             fam = role_family(a.noun)
             stated = stated + [n for n, ctx in f.role_names if any(re.search(r"\b" + re.escape(w) + r"\b", ctx)
                                                                   for w in fam)]
+        if a.kind == "cause":
+            kind = _same_kind_name(a.value, f, _KIND_WORD)
+            stated = stated + ([kind] if kind else [])
+        # the claim's own other names are never rivals ("Michael Brown was shot by officer X")
+        stated = [x for x in stated if not any(c != a.value and (related(x, c) or _names(x, _facts_of(c)))
+                                               for c in claim_names)]
         named = _names(a.value, f)
         if named:
             if f.question:
@@ -221,7 +289,7 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
     if a.kind == "who":
         if _names(a.value, f):
             return Alignment(CONFIRMS, a.value)
-        rival = _same_kind_name(a.value, f)
+        rival = _same_kind_name(a.value, f, _PLACE_WORD)
         return Alignment(CONFLICTS, rival) if rival else None
     return None
 
@@ -230,19 +298,22 @@ def _facts_of(text: str) -> PostFacts:
     return PostFacts(text.lower(), word_set(text))
 
 
-def _same_kind_name(value: str, f: PostFacts) -> str | None:
+def _same_kind_name(value: str, f: PostFacts, kind: re.Pattern) -> str | None:
     """Another name of the same kind: the claim's "Chicago Marathon" against a post's "Boston
     Marathon", "Kunstmuseum Basel" against "Kunstmuseum Bern" (they share a place word)."""
     toks = value.split()
-    if len(toks) != 2 or not f.text:
+    text = f.text or f.lower
+    if len(toks) != 2 or not text:
         return None
     for k, t in enumerate(toks):
-        if not _PLACE_WORD.fullmatch(t):
+        if not kind.fullmatch(t):
             continue
         other = toks[1 - k]
-        rx = (r"\b" + re.escape(t) + r"\s+([A-Z][\w'\-]+)") if k == 0 else \
-             (r"(?<![\w#])([A-Z][\w'\-]+)\s*" + re.escape(t) + r"\b")
-        for m in re.finditer(rx, f.text):
+        if t.lower() == "cyclone":
+            text = re.sub(r"\b(?:ex-?)?(?:TC|t/c)\b", "cyclone", text)
+        rx = (r"(?i:" + re.escape(t) + r")\s*([A-Z][a-z][\w'\-]*)") if k == 0 else \
+             (r"(?<![\w#])([A-Z][\w'\-]+)\s*(?i:" + re.escape(t) + r")\b")
+        for m in re.finditer(rx, text):
             w = m.group(1)
             if w.lower() != other.lower() and w.lower() not in GENERIC and not _PLACE_WORD.fullmatch(w):
                 return f"{w} {t}" if k == 1 else f"{t} {w}"

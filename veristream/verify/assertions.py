@@ -122,6 +122,9 @@ SYNONYMS = [
     {"speed", "speeding", "fast"},
     {"pilot", "co-pilot", "copilot"},
     {"earthquake", "quake", "tremor", "seismic"},
+    {"flight", "flights", "flying", "fly", "flew", "plane", "aircraft", "airliner", "jet"},
+    {"shot", "shoot", "shooting", "shots", "gunfire", "fired"},
+    {"killed", "dead", "died", "deaths", "death", "kill", "killing"},
     {"flood", "floods", "flooding", "floodwaters"},
 ]
 _SYN = {w: frozenset(g) for g in SYNONYMS for w in g}
@@ -140,6 +143,14 @@ panama peru philippines poland portugal qatar romania russia scotland serbia sin
 switzerland syria taiwan thailand tunisia turkey uganda ukraine uk us usa america uruguay venezuela vietnam wales
 yemen zimbabwe europe asia africa galicia sardinia sicily bavaria catalonia
 """.split("\n") for w in line.split())
+STATES = frozenset("""alabama alaska arizona arkansas california colorado connecticut delaware florida georgia
+hawaii idaho illinois indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota
+mississippi missouri montana nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah vermont virginia
+washington wisconsin wyoming alberta manitoba ontario quebec saskatchewan queensland victoria tasmania galicia
+sardinia sicily bavaria catalonia lombardy andalusia""".split()) | {
+    "new york state", "new south wales", "british columbia", "west virginia", "new jersey", "new mexico",
+    "north carolina", "south carolina", "north dakota", "south dakota", "rhode island", "new hampshire",
+    "nova scotia", "new brunswick", "western australia", "south australia", "northern territory"}
 BROAD = frozenset(x.strip() for x in BROAD if x.strip()) | {"new york state", "new south wales", "british columbia",
                                                             "costa rica", "new zealand", "south africa",
                                                             "saudi arabia", "sri lanka", "united states",
@@ -147,7 +158,7 @@ BROAD = frozenset(x.strip() for x in BROAD if x.strip()) | {"new york state", "n
                                                             "new mexico", "north carolina", "south carolina",
                                                             "north dakota", "south dakota", "rhode island",
                                                             "new hampshire", "nova scotia", "new brunswick"}
-STATE_ABBR = {"tx": "texas", "ok": "oklahoma", "ma": "massachusetts", "ny": "new york", "nj": "new jersey",
+STATE_ABBR = {"n.j": "new jersey", "tx": "texas", "ok": "oklahoma", "ma": "massachusetts", "ny": "new york", "nj": "new jersey",
               "ca": "california", "co": "colorado", "la": "louisiana", "fl": "florida", "qld": "queensland",
               "ab": "alberta", "nsw": "new south wales", "bc": "british columbia", "nyc": "new york",
               "okc": "oklahoma city"}
@@ -268,6 +279,7 @@ class Assertion:
     level: str = ""  # a place's granularity: region | area | city | site | event (see place_level)
     prep: str = ""  # a place's role by its preposition: at (where) | from | to
     noun: str = ""  # an actor's role noun when the claim names one: "the gunman was X" -> gunman
+    verb: str = ""  # for a place: the word it is the place of ("crashed in X" -> crash), when a topic word
 
     @property
     def label(self) -> str:
@@ -608,6 +620,8 @@ _PLACE_WORD = re.compile(r"\b(?:Hollow|Ridge|Creek|Park|Square|Street|St|Avenue|
                          r"Museum|Kunstmuseum|Towers?|School|Elementary|University|College|Hospital|Hotel|"
                          r"Restaurant|Office|Building|Plant|Factory|Refinery|Mine|Marathon)\b")
 _PLACE_WORD_ANY = re.compile(_PLACE_WORD.pattern, re.IGNORECASE)
+# Kinds whose members have names: "cyclone Oswald", "Hurricane Sandy", "Flight 9525".
+_KIND_WORD = re.compile(r"(?i:cyclone|hurricane|typhoon|storm|tornado|volcano|flight|operation|virus|strain)")
 _EVENT_WORDS = {"evacuation", "evacuations", "wildfire", "blaze", "shooting", "siege", "crash", "derailment",
                 "outage", "blackout", "disaster", "fires", "storm", "protest", "protests", "riots"}
 
@@ -637,8 +651,10 @@ def place_level(name: str, label: str) -> str:
     state), an area (mountains, a coast), a city, a site in one (square, street, building), an
     event named for a place ("the Boston Marathon")."""
     n = norm_name(name)
-    if n in BROAD or n in STATE_ABBR:
-        return "region"
+    if n in STATES or n in STATE_ABBR:
+        return "state"
+    if n in BROAD:
+        return "country"
     if label == "EVENT":
         return "event"
     if label == "FAC" or _PLACE_WORD.search(name):
@@ -646,6 +662,28 @@ def place_level(name: str, label: str) -> str:
     if label == "LOC":
         return "area"
     return "city"
+
+
+_IMPACT_VERBS = {"hit", "strike", "flood", "devastate", "destroy", "ravage", "batter", "pound", "slam", "lash",
+                 "inundate", "evacuate", "swamp", "level", "flatten", "rock", "shake", "sweep"}
+LIGHT = {"took", "take", "taken", "takes", "make", "made", "makes", "get", "got", "go", "went", "gone", "have", "had",
+         "do", "did", "done", "hit", "hits", "put", "set", "give", "gave", "come", "came", "become", "became", "keep",
+         "kept", "happen", "happened", "occur", "occurred", "see", "saw", "seen", "went", "left"}
+
+
+def _governor(tok) -> str:
+    """The word a place belongs to: the verb or noun its preposition hangs from ("crashed in
+    the Alps" -> crashed; "made landfall in New Jersey" -> landfall); '' when it is a light
+    word or the place stands alone."""
+    if tok.dep_ != "pobj" or tok.head.dep_ != "prep":
+        return ""
+    g = tok.head.head
+    if g.lower_ in LIGHT or g.lemma_.lower() in LIGHT:
+        objs = [c for c in g.children if c.dep_ in ("dobj", "attr") and c.pos_ == "NOUN"]
+        g = objs[0] if objs else None
+    if g is None or g.pos_ not in ("VERB", "NOUN") or g.lower_ in LIGHT:
+        return ""
+    return g.lower_
 
 
 def prep_role(word: str | None) -> str:
@@ -708,6 +746,11 @@ def read_claim(claim: str) -> ClaimReading:
             r.assertions.append(Assertion("agent", "agent", a, negated=_negated_near(text, a)))
             claimed.add(norm_name(a))
 
+    for a in r.assertions:  # the rules' values are no names to read again
+        if a.kind in ("cause", "owner", "agent"):
+            i = text.lower().find(a.value.lower())
+            if i >= 0:
+                spans.append((i, i + len(a.value)))
     if doc is not None:
         ents = list(doc.ents)
         for e in ents:
@@ -724,7 +767,8 @@ def read_claim(claim: str) -> ClaimReading:
                 continue  # a capitalised first word ("Vaccines ..."), not a name
             root = e.root
             prep = root.head.lower_ if root.dep_ == "pobj" else None
-            is_place = label in ("GPE", "LOC", "FAC") or (prep in _LOC_PREP and label in ("ORG", "PERSON")) or (
+            is_place = (label in ("PERSON", "ORG") and root.dep_ == "dobj" and root.head.lemma_.lower() in
+                        _IMPACT_VERBS) or label in ("GPE", "LOC", "FAC") or (prep in _LOC_PREP and label in ("ORG", "PERSON")) or (
                 root.dep_ == "compound" and root.head.lower_ in _EVENT_NOUNS | _EVENT_WORDS) or (
                 label in ("ORG", "PERSON") and _PLACE_WORD.search(e.text) is not None and prep != "by")
             if label == "EVENT":
@@ -735,7 +779,7 @@ def read_claim(claim: str) -> ClaimReading:
                 ptext = e.text + (" " + nxt.capitalize() if _PLACE_WORD_ANY.fullmatch(nxt or "-") else "")
                 r.assertions.append(Assertion("place", "place", _strip_article(e.text),
                                               level=place_level(ptext, label if label in ("GPE", "LOC", "FAC", "EVENT")
-                                                                else ""), prep=prep_role(prep)))
+                                                                else ""), prep=prep_role(prep), verb=_governor(root)))
                 spans.append((e.start_char, e.end_char))
                 continue
             # an agent: the subject of an agentive verb, or "by X" after one
@@ -758,7 +802,7 @@ def read_claim(claim: str) -> ClaimReading:
                     role, noun = "agent", attr[0].lower_
             elif root.dep_ == "appos" and root.head.pos_ == "NOUN" and label == "PERSON":
                 role, noun = "agent", root.head.lower_
-            elif root.dep_ == "compound" and root.head.pos_ == "NOUN" and label == "PERSON" and \
+            elif root.dep_ == "compound" and root.head.pos_ == "NOUN" and label == "PERSON" and len(e) >= 2 and \
                     root.head.lower_ in set().union(*ROLE_FAMILIES):
                 role, noun = "agent", root.head.lower_
             if role in ("agent", "owner"):
@@ -776,6 +820,8 @@ def read_claim(claim: str) -> ClaimReading:
                     not any(ch.isdigit() for ch in t.text):
                 run.append(t)
                 continue
+            if run and any(run[0].idx < e2 and s2 < run[-1].idx + len(run[-1]) for s2, e2 in spans):
+                run = []
             if run and not (len(run) == 1 and run[0].i == 0 and _common(run[0].text)):
                 span = doc[run[0].i:run[-1].i + 1]
                 nm = norm_name(span.text)
@@ -814,12 +860,23 @@ def read_claim(claim: str) -> ClaimReading:
         for mm in re.finditer(r"\b(?:in|at|near)\s+((?:[A-Z][\w'\-]+\s?){1,3})", text):
             r.assertions.append(Assertion("place", "place", mm.group(1).strip()))
             spans.append(mm.span(1))
-    # cause spans
     for a in r.assertions:
         if a.kind in ("cause", "owner", "agent"):
             i = text.lower().find(a.value.lower())
             if i >= 0:
                 spans.append((i, i + len(a.value)))
+    # "the <role> ... was <Name>": an identity claim, whatever the parser made of it
+    m_id = re.match(r"^(?:the\s+)?(?P<subj>.+?)\s+(?:was|is)\s+(?:named as\s+|identified as\s+)?"
+                    r"(?P<name>[A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){1,3})\s*\.?$", text)
+    if m_id:
+        subj_words = re.findall(r"[\w\-]+", m_id.group("subj").lower())
+        noun = next((w for w in reversed(subj_words) for fam in ROLE_FAMILIES if w in fam), "")
+        if noun:
+            nm = norm_name(m_id.group("name"))
+            r.assertions = [a for a in r.assertions if not (a.kind in ("who", "place") and norm_name(a.value) == nm)]
+            if not any(a.kind == "agent" and norm_name(a.value) == nm for a in r.assertions):
+                r.assertions.append(Assertion("agent", "agent", m_id.group("name"), noun=noun))
+            spans.append(m_id.span("name"))
     # an actor named with a role noun ("the siege gunman was X"): its rivals are named with it
     for a in r.assertions:
         if a.kind == "agent" and not a.noun:

@@ -222,10 +222,11 @@ class Verifier:
         s = self.settings
         facts = read_posts([p.text for p in posts], [p.created_at for p in posts])
         aligned = []
-        stems = _align.topic_stems(reading.topic)
-        for e, p, f, h in zip(ev, posts, facts, hits):
-            on_topic = _align.topical(stems, p.text, h.similarity, s.dense_min_similarity)
-            links = _align.align_post(reading, f, p.created_at, on_topic)
+        topic = _align.Topic(reading.topic, [p.text for p in posts])
+        lexical = [topic.lexical(i) for i in range(len(posts))]
+        for k, (e, p, f, h) in enumerate(zip(ev, posts, facts, hits)):
+            similar = h.similarity is not None and h.similarity >= s.dense_min_similarity + 0.15
+            links = _align.align_post(reading, f, p.created_at, lexical[k], similar, topic.novel, topic)
             e.details = [(i, a.relation, a.value) for i, a in sorted(links.items())]
             aligned.append(_align.Aligned(e.key, e.author_id, e.story_id, e.created_at,
                                           e.credibility.weight if e.credibility else 1.0,
@@ -235,10 +236,11 @@ class Verifier:
         # name only when the claim asserts nothing else) and is silent on no unsettled one.
         details = _align.distinguishing(reading)
         unsettled = {i for i, r in enumerate(results) if r.status != "confirmed"}
-        for e, al in zip(ev, aligned):
+        for e, al, lex in zip(ev, aligned, lexical):
             rel = {x.relation for x in al.links.values()}
             confirmed = {i for i, x in al.links.items() if x.relation == _align.CONFIRMS}
-            denial = e.stance == "deny" and e.side == "against"
+            # a denial of this claim: on its topic or stating one of its details
+            denial = e.stance == "deny" and e.side == "against" and (lex or al.links.named_any)
             if _align.CONFLICTS in rel:
                 side = "against"
             elif denial:
