@@ -202,9 +202,9 @@ class TrendsSettings(Section):
                            "windows up to 1h also raise events")
     min_authors: int = setting(5, "distinct authors (and stories) a term needs to trend and an event to be raised",
                                ge=2)
-    dominant_share: float = setting(0.05, "a term in this share of a window's posts (distinct authors), 50 times its "
-                                    "share in general language, trends even when the stream started full of it "
-                                    "(0: off)", ge=0, lt=1)
+    dominant_share: float = setting(0.05, "a term in this share of a window's posts (distinct authors; lower bound "
+                                    "count - 2 sqrt(count)), 50 times its share in general language, trends even when "
+                                    "the stream started full of it (0: off)", ge=0, lt=1)
     fade_s: float = setting(3600.0, "an event fades after this long (event time) with none of its terms bursting",
                             ge=0)
 
@@ -232,7 +232,8 @@ class VectorsSettings(Section):
     max_tokens: int = setting(128, "tokens of a post that are embedded (the rest is cut)", ge=1)
     batch: int = setting(64, "most posts per encoder run (posts are encoded in batches of like token length)", ge=1)
     batch_tokens: int = setting(512, "most padded tokens per encoder run: small batches stay in the CPU caches", ge=1)
-    threads: int = setting(1, "onnxruntime threads of the embedding thread (it runs at low priority)", ge=1)
+    threads: int = setting(1, "onnxruntime threads of the embedding thread (it runs at low priority); more help only "
+                           "with idle cores (a session of its own, ~120 MB)", ge=1)
     save_interval_s: float = setting(30.0, "least seconds between saves of the vector index (and on close)",
                                      flat="vectors_save_interval_s", ge=0)
     rrf_k: float = setting(60.0, "reciprocal rank fusion constant: score = sum of 1 / (rrf_k + rank) over BM25 and "
@@ -317,18 +318,19 @@ class APISettings(Section):
     about: ClassVar[str] = ("`veristream serve`: the HTTP API and the page ([serve](serve.md), "
                             "[security](security.md)).")
     prefix: ClassVar[str] = "api_"
-    host: str = setting("127.0.0.1", "address `veristream serve` listens on (0.0.0.0: every interface)")
-    port: int = setting(8080, "port `veristream serve` listens on (0: any free port)", ge=0, le=65535)
+    host: str = setting("127.0.0.1", "address `veristream serve` listens on (`--host`; 0.0.0.0: every interface)")
+    port: int = setting(8080, "port `veristream serve` listens on (`--port`; 0: any free port)", ge=0, le=65535)
     token: str = setting("", "bearer token for the API's write endpoints (empty: generated on first start and kept in "
                          "api_token in the data directory, readable by its owner only)")
     read_token_required: bool = setting(False, "require the token on read endpoints too (search, ask, feed, page "
                                         "data)")
     cors_origins: str = setting("", "comma-separated origins allowed to call the API from other sites (empty: CORS "
                                 "off)")
-    max_body_mb: float = setting(32.0, "largest request body the API reads (POST /v1/posts batches included)", gt=0)
+    max_body_mb: float = setting(32.0, "largest POST /v1/posts body the API reads (every other endpoint: 1 MiB)",
+                                 gt=0)
     readers: int = setting(-1, "processes of `veristream serve` answering searches, posts and stories from a read-only "
-                           "engine, beside the one that writes (-1: one per core, at most 4; 0: one process does "
-                           "everything)", ge=-1)
+                           "engine, beside the one that writes (`--readers`; -1: one per core, at most 4; 0: one "
+                           "process does everything; [serve](serve.md))", ge=-1)
     writer_nice: int = setting(10, "with reader processes, how much lower the writing process's threads run (ingest, "
                                "answers, embedding...: nice increment, 0..19), so searches win the CPU when cores are "
                                "short; ingest takes what they leave (back-pressure, nothing dropped)", ge=0, le=19)
