@@ -21,6 +21,7 @@ import logging
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -155,12 +156,7 @@ class Settings:
 
 
 def _flat_property(section: str, key: str) -> property:
-    def get(self: Settings) -> Any:
-        return getattr(getattr(self, "_" + section), key)
-
-    get.__name__ = SECTIONS[section].flat_name(key)
-    get.__doc__ = f"[{section}] {key} (legacy flat name)"
-    return property(get)
+    return property(attrgetter(f"_{section}.{key}"), doc=f"[{section}] {key} (legacy flat name)")
 
 
 # The legacy flat names, read-only like everything else (`trends` and `vectors` are their sections).
