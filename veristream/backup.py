@@ -38,14 +38,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
+from .core.engine import Core
 from .model import iso
 
-if TYPE_CHECKING:
-    from .engine import Engine
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -75,24 +74,24 @@ class BackupInfo:
         return asdict(self)
 
 
-def backup(engine: Engine, dest: str | Path) -> BackupInfo:
-    """Write a consistent backup of `engine`'s data directory into `dest` (new or empty)."""
+def backup(core: Core, dest: str | Path) -> BackupInfo:
+    """Write a consistent backup of the core's data directory into `dest` (new or empty)."""
     dest = Path(dest)
     if dest.exists() and any(dest.iterdir()):
         raise BackupError(f"{dest} is not empty: back up into a new directory")
-    if dest.resolve().is_relative_to(engine.data_dir.resolve()):
-        raise BackupError(f"{dest} is inside the data directory {engine.data_dir}")
+    if dest.resolve().is_relative_to(core.data_dir.resolve()):
+        raise BackupError(f"{dest} is inside the data directory {core.data_dir}")
     dest.mkdir(parents=True, exist_ok=True, mode=0o700)
     _private(dest)
     t0 = time.perf_counter()
     began = datetime.now(timezone.utc)
     partial = dest / "posts.db.partial"
-    with engine.store.snapshot() as snap:
+    with core.store.snapshot() as snap:
         posts = snap.count()
         newest = snap.newest_ts()
         snap.backup(partial)
     os.replace(partial, dest / "posts.db")
-    src = engine.data_dir
+    src = core.data_dir
     for name in EXTRA_FILES:
         if (src / name).is_file():
             _copy_file(src / name, dest / name)

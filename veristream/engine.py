@@ -334,16 +334,17 @@ class Engine:
 
     def stats(self) -> "Stats":
         """Counts, time span, disk use, ingest rate, language mix, retention (`veristream stats`)."""
-        return compute_stats(self)
+        return compute_stats(self.core, self.sources.statuses() if self.sources is not None else None,
+                             self.vectors.status() if self.vectors is not None else None)
 
     def export(self, since: datetime | None = None, until: datetime | None = None, query: str | None = None):
         """`with engine.export(...) as ex:` the posts to export, from one snapshot: `ex.total`,
         then `ex.batches()` of (seq, ts, story, doc) rows (see `veristream.export`)."""
-        return select_export(self, _us(since), _us(until), query)
+        return select_export(self.core, _us(since), _us(until), query)
 
     def backup(self, dest: str | Path) -> "BackupInfo":
         """A consistent backup of the store into the new directory `dest`, ingest going on."""
-        return backup_to(self, dest)
+        return backup_to(self.core, dest)
 
     # -- lifecycle --------------------------------------------------------------------
 

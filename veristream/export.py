@@ -19,15 +19,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 import orjson
 
+from .core.engine import Core
 from .core.index.lexical import Filters
 from .core.store import Snapshot
 
-if TYPE_CHECKING:
-    from .engine import Engine
 
 FORMATS = ("jsonl", "parquet")
 BATCH = 2000
@@ -62,16 +61,16 @@ class Export:
 
 
 @contextmanager
-def select(engine: Engine, since_us: int | None = None, until_us: int | None = None, query: str | None = None,
+def select(core: Core, since_us: int | None = None, until_us: int | None = None, query: str | None = None,
            batch: int = BATCH) -> Iterator[Export]:
     """Open a snapshot and pick the posts to export; read them inside the `with` block."""
-    with engine.store.snapshot() as snap:
+    with core.store.snapshot() as snap:
         if not query:
             yield Export(snap.count(since_us, until_us), snap, since_us, until_us, None, batch)
             return
-        if engine.readonly:
-            engine.index.reload()
-        index = engine.index
+        if core.readonly:
+            core.index.reload()
+        index = core.index
         searcher = index.searcher()
         q, _ = index.build_query(query, Filters(since_us, until_us))
         _, n = index.top(searcher, q, 1, by_time=True, count=True)

@@ -1,6 +1,6 @@
 """What one data directory holds and how it is doing: the figures behind `veristream stats`.
 
-`compute(engine)` gathers one `Stats` record; `Stats.to_dict()` is the JSON (`--json`) and
+`compute(core, sources, embedding)` gathers one `Stats` record; `Stats.to_dict()` is the JSON (`--json`) and
 `Stats.lines()` the text, so both show the same figures. Works on a read-only engine beside
 a running writer: counts come from one store snapshot, the language mix from the index.
 """
@@ -10,13 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .core.engine import Core
 from .core.layout import DataDir, dir_size
 from .model import from_us, iso
-
-if TYPE_CHECKING:
-    from .engine import Engine
 
 RATE_WINDOW_S = 60.0
 
@@ -84,34 +82,32 @@ class Stats:
         return out
 
 
-def compute(engine: Engine) -> Stats:
-    store, index = engine.store, engine.index
-    engine.core.refresh()  # read-only: another process writes; its latest commit
+def compute(core: Core, sources: list[Any] | None = None, embedding: Any = None) -> Stats:
+    """`sources`: the live sources' statuses (`SourceStatus`), if any run; `embedding`: the
+    vectors' `EmbedStatus`, if vectors are on."""
+    store, index = core.store, core.index
+    core.refresh()  # read-only: another process writes; its latest commit
     f = store.figures()
     langs = index.term_counts("lang")
     docs = index.num_docs()
     unknown = docs - sum(langs.values())
     if unknown > 0:
         langs[""] = unknown
-    runner = engine.sources
-    sources = None
-    if runner is not None:
-        sources = [{"name": s.name, "kind": s.kind, "state": s.state, "lag_s": s.lag_s, "accepted": s.accepted,
-                    "blocked_s": s.blocked_s} for s in runner.statuses()]
-    vectors = getattr(engine, "vectors", None)
-    embedding = None
-    if vectors is not None:
-        es = vectors.status()
-        embedding = {"posts": es.pending, "seconds": es.lag_s, "state": es.state}
-    expiry = engine.core.expiry_totals()
+    listed = None if sources is None else [
+        {"name": s.name, "kind": s.kind, "state": s.state, "lag_s": s.lag_s, "accepted": s.accepted,
+         "blocked_s": s.blocked_s} for s in sources]
+    lag = None
+    if embedding is not None:
+        lag = {"posts": embedding.pending, "seconds": embedding.lag_s, "state": embedding.state}
+    expiry = core.expiry_totals()
     return Stats(
-        data_dir=str(engine.data_dir), posts=f["posts"], stories=f["stories"], story_summaries=f["story_summaries"],
+        data_dir=str(core.data_dir), posts=f["posts"], stories=f["stories"], story_summaries=f["story_summaries"],
         summaries_without_posts=f["summaries_without_posts"], authors=f["authors"],
         oldest=from_us(f["oldest_us"]) if f["oldest_us"] is not None else None,
         newest=from_us(f["newest_us"]) if f["newest_us"] is not None else None,
-        index_docs=docs, disk=disk_usage(engine.data_dir), ingest_rate=store.ingest_rate(RATE_WINDOW_S),
-        sources=sources, embedding_lag=embedding, quarantined=engine.quarantine.count(),
-        retention=engine.retention.to_dict(), expiry=expiry.to_dict() if expiry is not None else None,
+        index_docs=docs, disk=disk_usage(core.data_dir), ingest_rate=store.ingest_rate(RATE_WINDOW_S),
+        sources=listed, embedding_lag=lag, quarantined=core.quarantine.count(),
+        retention=core.retention.to_dict(), expiry=expiry.to_dict() if expiry is not None else None,
         languages=dict(sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))),
     )
 

@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..analysis import needs_analysis, strip_spaceless
 from ..core.index.lexical import Filters
@@ -31,8 +31,21 @@ from .llm_openai import OpenAIComposer
 from .question import WORDINGS, answer_language, parse_question
 
 if TYPE_CHECKING:
-    from ..engine import Engine
+    from ..retrieve import Retrieval
     from ..settings import Settings
+    from ..vectors import Vectors
+
+
+class Answers(Protocol):
+    """What answering needs of the engine (`veristream.Engine` is one): settings, the event-time
+    now, hybrid retrieval, whether a post is still stored, and the encoder when vectors are on."""
+
+    settings: "Settings"
+    vectors: "Vectors | None"
+
+    def now(self) -> datetime | None: ...
+    def retrieve_many(self, queries: list[RetrieveQuery]) -> "list[Retrieval]": ...
+    def get(self, key: str) -> Any: ...
 
 GATHER = 300  # posts retrieved per question (copies included)
 LATEST_RECENCY = 0.9  # recency weight for "latest on ..." questions
@@ -72,7 +85,7 @@ def stories(posts: list[Hit]) -> int:
     return len({h.story.id if h.story else -h.seq for h in posts})
 
 
-def gather(engine: "Engine", q: Question, now: datetime | None, lang: str | None = None) -> Evidence:
+def gather(engine: Answers, q: Question, now: datetime | None, lang: str | None = None) -> Evidence:
     """The evidence for a question: posts that say its words, in the order of their BM25 x
     recency; and, where those are thin (fewer than `dense_fill_stories` stories), hybrid
     retrieval's fused list, where posts close to the question in meaning fill in.
@@ -105,7 +118,7 @@ def gather(engine: "Engine", q: Question, now: datetime | None, lang: str | None
     return Evidence(q, posts, r, now, capped=len(r.hits) >= GATHER and len(posts) >= GATHER * 0.9)
 
 
-def ask(engine: "Engine", question: str, *, since: datetime | None = None, until: datetime | None = None,
+def ask(engine: Answers, question: str, *, since: datetime | None = None, until: datetime | None = None,
         composer: str | Composer = "extractive", on_text: Callable[[str], None] | None = None,
         lang: str | None = None, **options: str | None) -> Answer:
     t0 = time.perf_counter()
@@ -150,11 +163,11 @@ def ask(engine: "Engine", question: str, *, since: datetime | None = None, until
     return answer
 
 
-def _run(engine: "Engine", comp: Composer, ev: Evidence, emit: Callable[[str], None]) -> Answer:
+def _run(engine: Answers, comp: Composer, ev: Evidence, emit: Callable[[str], None]) -> Answer:
     draft = comp.compose(ev)
 
     def stored(keys: list[str]) -> set[str]:
-        return {k for k in keys if engine.store.doc_by_key(k) is not None}
+        return {k for k in keys if engine.get(k) is not None}
 
     encode = engine.vectors.encode if engine.vectors is not None and not draft.trusted else None
     checker = Checker(draft, stored, encode)

@@ -13,16 +13,29 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import orjson
 
 from ..model import Post
+from ..settings import Settings
 from .errors import EngineError
 from .writer import IngestResult, Prepared, encode
 
-if TYPE_CHECKING:
-    from .engine import Core
+
+
+class Writes(Protocol):
+    """What the pipeline needs of a core (`Core` is one): it knows nothing else of it."""
+
+    settings: Settings
+
+    def prepare_checked(self, posts: Sequence[Post]) -> tuple[list[Prepared], list[tuple[Post, str]]]: ...
+    def ingest_prepared(self, items: Sequence[Prepared], offsets: dict[str, str] | None = None) -> IngestResult: ...
+    def delete(self, keys: Sequence[str]) -> int: ...
+    def commit(self) -> None: ...
+    def repair(self) -> int: ...
+    def stored(self, keys: Sequence[str]) -> bool: ...
+    def reject(self, input_name: str, line: int, reason: str, raw: bytes | str) -> object: ...
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +73,7 @@ class Pipeline:
 
     _STOP = object()
 
-    def __init__(self, core: "Core", on_batch: Callable[[IngestResult], None] | None = None):
+    def __init__(self, core: Writes, on_batch: Callable[[IngestResult], None] | None = None):
         self.core = core
         s = core.settings
         # Bounded in posts, not queue items: a prepared chunk of 1,000 posts counts 1,000.

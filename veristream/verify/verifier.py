@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from importlib import resources
 from itertools import zip_longest
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -51,8 +51,25 @@ from . import align as _align
 from .assertions import DENIAL_RX, ClaimReading, read_claim, read_posts
 
 if TYPE_CHECKING:
-    from ..engine import Engine
+    from ..core.search import SearchResult
+    from ..notes import ScoredNote
+    from ..retrieve import Retrieval
     from ..settings import Settings
+
+
+class Checks(Protocol):
+    """What verification needs of the engine (`veristream.Engine` is one)."""
+
+    settings: "Settings"
+    data_dir: Path
+
+    def now(self) -> datetime | None: ...
+    def get(self, key: str) -> Post | None: ...
+    def search(self, text: str = "", **filters: Any) -> "SearchResult": ...
+    def search_many(self, queries: list[SearchQuery]) -> "list[SearchResult]": ...
+    def retrieve_many(self, queries: list[RetrieveQuery]) -> "list[Retrieval]": ...
+    def notes_for(self, post_keys: list[str]) -> "dict[str, list[ScoredNote]]": ...
+    def author_note_record(self, author_ids: list[str]) -> dict[str, int]: ...
 
 MAX_CLAIM_CHARS = 1000
 TRAINED_MAX_TOKENS = 128  # as in training (train.py)
@@ -93,7 +110,7 @@ class Models:
 class Verifier:
     """What `Engine.verify` runs; one per engine, holding the loaded models."""
 
-    def __init__(self, engine: "Engine"):
+    def __init__(self, engine: Checks):
         self.engine = engine
         self.settings = engine.settings
         self.models = Models.load(self.settings, _encoder(engine))
@@ -420,7 +437,7 @@ class _Remembered:
         return np.stack([self.seen[t] for t in texts])
 
 
-def _encoder(engine: "Engine") -> TextEncoder:
+def _encoder(engine: Checks) -> TextEncoder:
     """The shipped MiniLM, whatever model retrieval uses: the verify models were trained on its
     vectors. Loaded encoders are shared in the process, so with the default settings this is
     the engine's own."""
