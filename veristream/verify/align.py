@@ -76,6 +76,7 @@ class AssertionResult:
     summary: str = ""
     superseded: int = 0  # posts with an earlier, lower count of a toll that grew
     stray: int = 0  # sources of other values no second source states (shown, not counted)
+    elsewhen: int = 0  # posts with another value from other days than the claim's value (another event)
 
     def to_dict(self) -> dict:
         a = self.assertion
@@ -122,7 +123,8 @@ class Topic:
         df = {st: sum(st in h for h in self.have) for st in self.stems}
         self.weight = {st: math.log((n + 1) / (df[st] + 0.5)) + 0.1 for st in self.stems}
         # a topic word few posts use: the claim adds something to the event (a novel predicate)
-        self.novel = any(df[st] < max(2, 0.05 * n) for st in self.stems)
+        self.novel_stems = {st for st in self.stems if df[st] < max(2, 0.05 * n)}
+        self.novel = bool(self.novel_stems)
         self.texts_stems = None
 
     def has(self, word: str, text: str) -> bool:
@@ -146,8 +148,8 @@ class Topic:
         if not self.stems:
             return True
         total = sum(self.weight.values())
-        return sum(self.weight[st] for st in self.have[i]) >= 0.5 * total or \
-            len(self.have[i]) >= 0.6 * len(self.stems)
+        return sum(self.weight[st] for st in self.have[i]) >= 0.5 * total or (
+            len(self.have[i]) >= 0.6 * len(self.stems) and self.novel_stems <= self.have[i])
 
 
 def distinguishing(reading: ClaimReading) -> set[int]:
@@ -169,8 +171,26 @@ _ALIAS = {"nyc": "new york", "new york city": "new york", "ny": "new york", "usa
 
 def place_key(name: str) -> str:
     n = norm_name(name)
-    n = _ALIAS.get(n, n)
+    n = _ALIAS.get(n, STATE_ABBR.get(n, n))
     return n
+
+
+def _said(value: str, f: PostFacts) -> bool:
+    """The post names the place: in full, by an abbreviation ("TX"), or, for a two-word name
+    of a kind ("Hurricane Sandy", "Boston Marathon"), by the word that tells it apart."""
+    for x in _aliases(value):
+        if x.isupper():
+            if re.search(r"(?<![\w#@])" + re.escape(x) + r"\b", f.text or ""):
+                return True
+        elif mentions(f.lower, f.words, x):
+            return True
+    toks = value.split()
+    if len(toks) == 2:
+        kinds = [bool(_KIND_WORD.fullmatch(t) or _PLACE_WORD.fullmatch(t)) for t in toks]
+        if kinds.count(True) == 1:
+            own = toks[kinds.index(False)].lower()
+            return len(own) >= 4 and own in f.words
+    return False
 
 
 def _mid(level: str) -> str:
@@ -231,8 +251,7 @@ class Links(dict):
 def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[str],
            claim_names: list[str]) -> Alignment | None:
     if a.kind == "place":
-        said = any(mentions(f.lower, f.words, x) if not x.isupper() else
-                   re.search(r"(?<![\w#@])" + x + r"\b", f.text or "") is not None for x in _aliases(a.value))
+        said = _said(a.value, f)
         level, role = _mid(a.level or "city"), a.prep or "at"
         rival = None
         for p in f.places:
@@ -245,6 +264,8 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
                 continue  # "the Swiss museum": no name, no rival
             if _mid(plevel) != level or prole != role:
                 continue  # a state is no rival of a town, a street none of a city, an origin none of a crash site
+            if a.located and n not in f.located:
+                continue  # "captured in Watertown" against "the Boston bombing suspect": Boston is not where
             rival = p  # another place of the same kind named for the event
             break
         if said:
@@ -416,14 +437,33 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
             it = Item(p.key, p.author_id, p.story, p.time, p.weight, p.domains)
             (confirms if link.relation == CONFIRMS else conflicts).append((it, link))
         superseded = 0
+        elsewhen = 0
+        if len({it.author for it, _ in confirms}) >= min_sources:
+            # the same event is the same days: a rival stated weeks away is about another one
+            ts = sorted(it.time for it, _ in confirms)
+            lo, hi = ts[len(ts) // 10] - timedelta(days=3), ts[-1 - len(ts) // 10] + timedelta(days=3)
+            kept = [(it, ln) for it, ln in conflicts if lo <= it.time <= hi]
+            elsewhen = len(conflicts) - len(kept)
+            conflicts = kept
         if a.kind == "number" and a.number is not None and a.role in TALLIES and confirms:
+            # a toll that grew: once the later reports settle on the claim's count, earlier lower ones are superseded
+            n0 = len(conflicts)
+            stated = sorted([(it.time, True, it.author) for it, _ in confirms] +
+                            [(it.time, False, it.author) for it, _ in conflicts])
+            late = stated[len(stated) // 2:]
+            late_for = {au for _, ok, au in late if ok}
+            late_against = {au for _, ok, au in late if not ok}
+            if len(late_for) >= min_sources and len(late_for) >= 0.7 * (len(late_for) + len(late_against)):
+                cut = late[0][0]
+                conflicts = [(it, ln) for it, ln in conflicts
+                             if not (ln.number is not None and ln.number.hi < a.number.lo and it.time < cut)]
             firsts: dict[str, object] = {}
             for it, _ in sorted(confirms, key=lambda x: x[0].time):
                 firsts.setdefault(it.author, it.time)
             since = sorted(firsts.values())[min(1, len(firsts) - 1)]
             kept = [(it, ln) for it, ln in conflicts
                     if not (ln.number is not None and ln.number.hi < a.number.lo and it.time < since)]
-            superseded = len(conflicts) - len(kept)
+            superseded = n0 - len(kept)
             conflicts = kept
         groups: dict[str, list[tuple[Item, Alignment]]] = defaultdict(list)
         for it, ln in conflicts:
@@ -440,6 +480,7 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
         r.conflict_keys = list(r.conflict.counted) + [it.key for it in counted_items if it.key not in r.conflict.counted]
         r.other_values = sorted(vals, key=lambda v: (-v.sources, -v.posts, v.value))
         r.superseded = superseded
+        r.elsewhen = elsewhen
         r.stray = sum(v.sources for v in vals if v.sources < min_sources)
         C, X = r.confirm.weight, r.conflict.weight
         nc, nx = r.confirm.authors, r.conflict.authors
@@ -489,5 +530,7 @@ def summary(r: AssertionResult) -> str:
         bits.append(f"{r.conflict.authors} state other values ({r.conflict.posts} post(s)): {vals}"
                     + (" (a value only one source states is not counted)" if r.stray else ""))
     if r.superseded:
-        bits.append(f"{r.superseded} earlier post(s) with a lower count, before the claim's count was reported")
+        bits.append(f"{r.superseded} earlier post(s) with a lower count, superseded as the toll grew")
+    if r.elsewhen:
+        bits.append(f"{r.elsewhen} post(s) with other values from other days (another event) not counted")
     return f"{head}; {'; '.join(bits)} -> {r.status}"

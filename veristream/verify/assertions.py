@@ -125,6 +125,8 @@ SYNONYMS = [
     {"flight", "flights", "flying", "fly", "flew", "plane", "aircraft", "airliner", "jet"},
     {"shot", "shoot", "shooting", "shots", "gunfire", "fired"},
     {"killed", "dead", "died", "deaths", "death", "kill", "killing"},
+    {"captured", "capture", "arrested", "arrest", "caught", "custody", "apprehended", "detained"},
+    {"destroyed", "destroy", "flattened", "leveled", "levelled", "demolished", "damaged", "wiped", "hit", "struck"},
     {"flood", "floods", "flooding", "floodwaters"},
 ]
 _SYN = {w: frozenset(g) for g in SYNONYMS for w in g}
@@ -158,7 +160,7 @@ BROAD = frozenset(x.strip() for x in BROAD if x.strip()) | {"new york state", "n
                                                             "new mexico", "north carolina", "south carolina",
                                                             "north dakota", "south dakota", "rhode island",
                                                             "new hampshire", "nova scotia", "new brunswick"}
-STATE_ABBR = {"n.j": "new jersey", "tx": "texas", "ok": "oklahoma", "ma": "massachusetts", "ny": "new york", "nj": "new jersey",
+STATE_ABBR = {"n.j": "new jersey", "nj": "new jersey", "tx": "texas", "ok": "oklahoma", "ma": "massachusetts", "ny": "new york", "nj": "new jersey",
               "ca": "california", "co": "colorado", "la": "louisiana", "fl": "florida", "qld": "queensland",
               "ab": "alberta", "nsw": "new south wales", "bc": "british columbia", "nyc": "new york",
               "okc": "oklahoma city"}
@@ -280,6 +282,7 @@ class Assertion:
     prep: str = ""  # a place's role by its preposition: at (where) | from | to
     noun: str = ""  # an actor's role noun when the claim names one: "the gunman was X" -> gunman
     verb: str = ""  # for a place: the word it is the place of ("crashed in X" -> crash), when a topic word
+    located: bool = False  # for a place: said with a preposition of place ("captured in Watertown")
 
     @property
     def label(self) -> str:
@@ -310,6 +313,7 @@ class PostFacts:
     near_places: set[str] = field(default_factory=set)  # named as a landmark ("near Waco"): not where
     names: list[tuple[str, str]] = field(default_factory=list)  # (label, text) for people and organisations
     place_info: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (level, prep role)
+    located: set[str] = field(default_factory=set)  # places said with a preposition of place ("in Boston")
     role_names: list[tuple[str, str]] = field(default_factory=list)  # (person, the words around it)
     text: str = ""
     numbers: list[Number] = field(default_factory=list)
@@ -551,10 +555,20 @@ def _value(v: str) -> str:
     return v.strip(" .,'\"")
 
 
+_ROLE_ANY = (r"(?:gunm[ae]n|shooter|attackers?|suspects?|hostage[- ]taker|killer|bombers?|perpetrators?|assailant|"
+             r"terrorists?|hijackers?|pilot|co-?pilot|officer|soldier|victim)")
+NAMED_AS_RX = [
+    re.compile(r"\b(?i:" + _ROLE_ANY + r")\b[^.!?\n]{0,40}?\b(?:named|identified|revealed|confirmed)\s+(?:by \w+\s+)?"
+               r"as\s+(?:[a-z][\w\-]*\s+){0,4}(?P<v>[A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){0,3})"),
+    re.compile(r"(?P<v>[A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){1,3})\s+(?:has been|had been|was|is|have been)\s+"
+               r"(?:named|identified|revealed|confirmed)\s+as\s+(?:the\s+)?(?:[\w#]+\s+){0,2}(?i:" + _ROLE_ANY + r")\b"),
+]
+
+
 def read_relations(text: str) -> tuple[list[str], list[str], list[str]]:
     causes = [v for m in CAUSE_RX.finditer(text) if (v := _value(m.group("v"))) and norm_name(v) not in GENERIC]
     owners = [v for m in OWNER_RX.finditer(text) if (v := _value(m.group("v")))]
-    agents = [m.group("v") for rx in (AGENT_RX, SUSPECT_RX) for m in rx.finditer(text)
+    agents = [m.group("v") for rx in (AGENT_RX, SUSPECT_RX, *NAMED_AS_RX) for m in rx.finditer(text)
               if norm_name(m.group("v")) not in GENERIC and not m.group("v").lower().startswith(("rt ", "breaking"))]
     return causes, agents, owners
 
@@ -686,6 +700,9 @@ def _governor(tok) -> str:
     return g.lower_
 
 
+_LOCATIVE = {"in", "at", "on", "inside", "into", "across", "throughout", "off", "over", "within"}
+
+
 def prep_role(word: str | None) -> str:
     w = (word or "").lower()
     return "from" if w == "from" else "to" if w in ("to", "towards", "toward") else "at"
@@ -779,7 +796,8 @@ def read_claim(claim: str) -> ClaimReading:
                 ptext = e.text + (" " + nxt.capitalize() if _PLACE_WORD_ANY.fullmatch(nxt or "-") else "")
                 r.assertions.append(Assertion("place", "place", _strip_article(e.text),
                                               level=place_level(ptext, label if label in ("GPE", "LOC", "FAC", "EVENT")
-                                                                else ""), prep=prep_role(prep), verb=_governor(root)))
+                                                                else ""), prep=prep_role(prep), verb=_governor(root),
+                                              located=(prep or "") in _LOCATIVE))
                 spans.append((e.start_char, e.end_char))
                 continue
             # an agent: the subject of an agentive verb, or "by X" after one
@@ -831,7 +849,7 @@ def read_claim(claim: str) -> ClaimReading:
                     if (_PLACE_WORD.search(span.text) or prep in _LOC_PREP or
                             (root.dep_ == "compound" and root.head.lower_ in _EVENT_NOUNS | _EVENT_WORDS)):
                         r.assertions.append(Assertion("place", "place", span.text, level=place_level(span.text, ""),
-                                                      prep=prep_role(prep)))
+                                                      prep=prep_role(prep), located=(prep or "") in _LOCATIVE))
                     else:
                         r.assertions.append(Assertion("who", "name", span.text))
                     spans.append((span.start_char, span.end_char))
@@ -843,7 +861,7 @@ def read_claim(claim: str) -> ClaimReading:
             if any(st < e2 and s2 < en for s2, e2 in spans) or norm_name(name) in GENERIC or _common(name):
                 continue
             r.assertions.append(Assertion("place", "place", name, level=place_level(name, ""),
-                                          prep=prep_role(mm.group(1))))
+                                          prep=prep_role(mm.group(1)), located=mm.group(1) in _LOCATIVE))
             spans.append((st, st + len(name)))
         # a common-noun agent of a causal verb: "caused by a cyberattack" is read by the rules;
         # "hackers caused the outage": the subject of cause/trigger/start
@@ -965,6 +983,8 @@ def read_post(text: str, at: datetime | None = None,
             if label in ("GPE", "LOC", "FAC", "EVENT") or (label == "ORG" and _PLACE_WORD.search(etext)):
                 name = _strip_article(etext)
                 f.place_info[norm_name(name)] = (place_level(name, label), prep_role(prev))
+                if _LOCATIVE & set(pw[-4:]):
+                    f.located.add(norm_name(name))
                 if _NEAR.search(before) and prev not in ("from", "to"):
                     f.near_places.add(norm_name(etext))
                 else:

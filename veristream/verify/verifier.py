@@ -253,8 +253,11 @@ class Verifier:
         # name only when the claim asserts nothing else) and is silent on no unsettled one.
         details = _align.distinguishing(reading)
         unsettled = {i for i, r in enumerate(results) if r.status != "confirmed"}
+        counted = [set(r.conflict_keys) for r in results]  # conflicts the tally counted (not strays or superseded)
         for e, al, lex in zip(ev, aligned, lexical):
-            rel = {x.relation for x in al.links.values()}
+            rel = {x.relation for x in al.links.values() if x.relation == _align.CONFIRMS}
+            if any(x.relation == _align.CONFLICTS and e.key in counted[i] for i, x in al.links.items()):
+                rel.add(_align.CONFLICTS)
             confirmed = {i for i, x in al.links.items() if x.relation == _align.CONFIRMS}
             # a denial of this claim: on its topic or stating one of its details
             denial = e.stance == "deny" and e.side == "against" and (lex or al.links.named_any)
