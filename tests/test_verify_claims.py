@@ -246,3 +246,91 @@ def test_verify_json_and_cli_show_each_assertion(tmp_path: Path) -> None:
     out = human.stdout
     assert "Verdict: REFUTED" in out and "THE CLAIM SAYS" in out and "THE STREAM SAYS" in out
     assert "CONTRADICTED" in out and "magnitude 7.4" in out
+
+
+def test_an_event_over_an_area_strikes_many_places(tmp_path: Path) -> None:
+    rows = [("a1", "bom", "Floods hit Gympie overnight, the Mary River is still rising"),
+            ("a2", "abcnews", "Major flooding in Gympie: shops under water in the main street"),
+            ("a3", "local1", "Floods hit Bundaberg, hundreds of homes under water"),
+            ("a4", "local2", "Bundaberg floods: record river height, evacuations under way"),
+            ("a5", "local3", "Floods hit Maryborough too, roads cut"),
+            ("a6", "local4", "Bundaberg flood crisis: helicopters lift people off roofs"),
+            ("a7", "local5", "Bundaberg residents told to leave as floods hit the north of the city")]
+    eng = engine_with(tmp_path, posts(rows))
+    try:
+        v = eng.verify("Floods hit Gympie")
+        assert v.verdict == "supported", v.reasons  # Bundaberg flooding too is no rival of Gympie
+        place = detail(v, "place")
+        assert place.status == "confirmed" and place.area_others >= 2
+        assert eng.verify("Floods hit Toowoomba").verdict == "refuted"  # named by no post, others by many
+    finally:
+        eng.close()
+
+
+def test_a_toll_that_grew_supersedes_the_early_counts(tmp_path: Path) -> None:
+    early = [(f"e{i}", f"early{i}", t) for i, t in enumerate([
+        "Explosions at the marathon finish line: 2 dead, dozens hurt",
+        "BREAKING: two people killed in the marathon explosions",
+        "Marathon bombing: 2 dead according to police"])]
+    late = [(f"l{i}", f"late{i}", t) for i, t in enumerate([
+        "Marathon bombing death toll rises to 3, more than 140 injured",
+        "Three people were killed in the marathon bombing, officials say",
+        "Marathon bombing: 3 dead including an 8-year-old boy",
+        "The marathon bombing killed 3 people and injured 170",
+        "Police now say 3 people died in the marathon bombing"])]
+    eng = engine_with(tmp_path, posts(early) + posts(late, 120))
+    try:
+        v = eng.verify("Three people were killed in the marathon bombing")
+        assert v.verdict == "supported", v.reasons
+        deaths = detail(v, "number", "deaths")
+        assert deaths.status == "confirmed" and deaths.superseded >= 2 and deaths.conflict.authors == 0
+        wrong = eng.verify("Thirty people were killed in the marathon bombing")
+        assert wrong.verdict == "refuted", wrong.reasons
+    finally:
+        eng.close()
+
+
+def test_who_did_it_is_checked_against_the_names_posts_give_that_role(tmp_path: Path) -> None:
+    rows = [("g1", "wire", "BREAKING: the Harbour Square gunman has been identified as Peter Jarvis"),
+            ("g2", "tv", "Harbour Square siege: police name the gunman as Peter Jarvis, 45"),
+            ("g3", "paper", "Peter Jarvis has been named as the gunman behind the Harbour Square siege"),
+            ("g4", "radio", "Harbour Square gunman identified as local man Peter Jarvis")]
+    eng = engine_with(tmp_path, posts(rows))
+    try:
+        assert eng.verify("The Harbour Square gunman was Peter Jarvis").verdict == "supported"
+        wrong = eng.verify("The Harbour Square gunman was Samuel Okafor")
+        assert wrong.verdict == "refuted", wrong.reasons
+        assert detail(wrong, "agent").other_values[0].value.endswith("Jarvis")
+    finally:
+        eng.close()
+
+
+def test_what_the_claim_adds_to_the_event_must_be_stated(tmp_path: Path) -> None:
+    rows = [("p1", "news1", "Plane crash in the mountains: all passengers feared dead"),
+            ("p2", "news2", "The plane crashed into the mountains this morning, rescuers on the way"),
+            ("p3", "news3", "Plane crash: wreckage found in the mountains, no survivors"),
+            ("p4", "news4", "Investigators reach the plane crash site in the mountains")]
+    eng = engine_with(tmp_path, posts(rows))
+    try:
+        for claim in ("The plane was hit by lightning before the crash in the mountains",
+                      "The plane crash in the mountains was caused by a bomb on board"):
+            v = eng.verify(claim)
+            assert v.verdict == "unverified", (claim, v.reasons)
+            assert not v.evidence_for
+    finally:
+        eng.close()
+
+
+def test_a_place_that_is_not_where_is_no_rival(tmp_path: Path) -> None:
+    rows = [("c1", "wire", "The Boston bombing suspect was captured in Watertown tonight"),
+            ("c2", "tv", "Suspect in custody in Watertown after a standoff, police say"),
+            ("c3", "paper", "Boston bombing suspect arrested after a manhunt"),
+            ("c4", "radio", "Boston Marathon bombing suspect captured alive"),
+            ("c5", "local", "Captured! The Boston bombing suspect is in custody in Watertown")]
+    eng = engine_with(tmp_path, posts(rows))
+    try:
+        v = eng.verify("Police captured the bombing suspect in Watertown")
+        assert v.verdict == "supported", v.reasons
+        assert not any(x.value == "Boston" for x in detail(v, "place").other_values)
+    finally:
+        eng.close()

@@ -77,6 +77,7 @@ class AssertionResult:
     superseded: int = 0  # posts with an earlier, lower count of a toll that grew
     stray: int = 0  # sources of other values no second source states (shown, not counted)
     elsewhen: int = 0  # posts with another value from other days than the claim's value (another event)
+    area_others: int = 0  # sources naming other places an area event struck too (not counted against)
 
     def to_dict(self) -> dict:
         a = self.assertion
@@ -123,7 +124,8 @@ class Topic:
         df = {st: sum(st in h for h in self.have) for st in self.stems}
         self.weight = {st: math.log((n + 1) / (df[st] + 0.5)) + 0.1 for st in self.stems}
         # a topic word few posts use: the claim adds something to the event (a novel predicate)
-        self.novel_stems = {st for st in self.stems if df[st] < max(2, 0.05 * n)}
+        # (a rarity counted over too few posts says nothing: under 20 posts, no word is novel)
+        self.novel_stems = {st for st in self.stems if df[st] < max(2, 0.05 * n)} if n >= 20 else set()
         self.novel = bool(self.novel_stems)
         self.texts_stems = None
 
@@ -160,6 +162,16 @@ def distinguishing(reading: ClaimReading) -> set[int]:
     return out or set(range(len(reading.assertions)))
 
 
+def required(reading: ClaimReading) -> set[int]:
+    """What a supporting post must state of a claim that asserts only places and names: all
+    of them but states, countries and the event's own name ("Sandy knocked down the Brooklyn Bridge" needs posts
+    naming the bridge, not posts about Sandy)."""
+    if any(a.kind not in ANCHORS for a in reading.assertions):
+        return set()
+    return {i for i, a in enumerate(reading.assertions)
+            if not (a.kind == "place" and a.level in ("state", "country", "event"))}
+
+
 ANCHORS = ("place", "who")
 GENERIC_SITE = {"swiss", "french", "german", "american", "british", "canadian", "australian", "spanish", "italian",
                 "russian", "chinese", "japanese", "national", "local", "city", "state", "federal", "royal", "main",
@@ -185,11 +197,10 @@ def _said(value: str, f: PostFacts) -> bool:
         elif mentions(f.lower, f.words, x):
             return True
     toks = value.split()
-    if len(toks) == 2:
-        kinds = [bool(_KIND_WORD.fullmatch(t) or _PLACE_WORD.fullmatch(t)) for t in toks]
-        if kinds.count(True) == 1:
-            own = toks[kinds.index(False)].lower()
-            return len(own) >= 4 and own in f.words
+    if len(toks) >= 2:
+        own = [t.lower() for t in toks if not (_KIND_WORD.fullmatch(t) or _PLACE_WORD.fullmatch(t))]
+        if own and len(own) < len(toks):  # "Hurricane Sandy", "Briarwood Elementary School": the own words
+            return all(len(w) >= 4 and w in f.words for w in own)
     return False
 
 
@@ -213,7 +224,7 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
     claim_places = [norm_name(a.value) for a in reading.assertions if a.kind == "place"]
     claim_names = [a.value for a in reading.assertions if a.kind in ("who", "agent", "owner", "place")]
     for i, a in enumerate(reading.assertions):
-        got = _align(a, f, at, claim_places, claim_names)
+        got = _align(a, f, at, claim_places, claim_names, reading.area)
         if got is None:
             continue
         if a.negated:  # the claim denies this detail: stating it contradicts the claim
@@ -249,14 +260,16 @@ class Links(dict):
 
 
 def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[str],
-           claim_names: list[str]) -> Alignment | None:
+           claim_names: list[str], area: bool = False) -> Alignment | None:
     if a.kind == "place":
         said = _said(a.value, f)
         level, role = _mid(a.level or "city"), a.prep or "at"
         rival = None
+        own = norm_name(a.value)
         for p in f.places:
             n = norm_name(p)
-            if not n or n in f.near_places or any(related(n, c) or n in c or c in n for c in claim_places):
+            if not n or n in f.near_places or related(n, own) or n in own or own in n or \
+                    any(place_key(n) == place_key(c) for c in claim_places):
                 continue
             plevel, prole = f.place_info.get(n, ("city", "at"))
             if plevel == "site" and all(w in GENERIC_SITE or _PLACE_WORD.fullmatch(w.capitalize())
@@ -269,7 +282,9 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
             rival = p  # another place of the same kind named for the event
             break
         if said:
-            return None if rival else Alignment(CONFIRMS, a.value)  # both named: which one is where is unclear
+            if rival and not area:
+                return None  # both named: which one is where is unclear (for a flood, both can be)
+            return Alignment(CONFIRMS, a.value)
         rival = rival or _same_kind_name(a.value, f, _PLACE_WORD)
         return Alignment(CONFLICTS, rival) if rival else None
     if a.kind == "number":
@@ -485,7 +500,10 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
         C, X = r.confirm.weight, r.conflict.weight
         nc, nx = r.confirm.authors, r.conflict.authors
         minority = min(C, X) / (C + X) if C + X > 0 else 0.0
-        if nc >= min_sources and nx >= min_sources and minority >= contested_share:
+        if a.kind == "place" and reading.area and a.level not in ("state", "country") and nc >= min_sources:
+            r.status = "confirmed"  # floods, storms strike many places: others named beside it are no rivals
+            r.area_others, r.conflict, r.conflict_keys = r.conflict.authors, Corroboration(), []
+        elif nc >= min_sources and nx >= min_sources and minority >= contested_share:
             r.status = "disputed"
         elif nc >= min_sources and (X / (C + X) < contested_share):
             r.status = "confirmed"
@@ -527,10 +545,13 @@ def summary(r: AssertionResult) -> str:
     bits = [f"{r.confirm.authors} independent source(s) say so ({r.confirm.posts} post(s))"]
     if r.other_values:
         vals = ", ".join(f"{v.value} ({v.sources})" for v in r.other_values[:SHOWN_VALUES])
-        bits.append(f"{r.conflict.authors} state other values ({r.conflict.posts} post(s)): {vals}"
+        bits.append(f"{r.conflict.authors} state other values ({r.conflict.posts} post(s) counted): {vals}"
                     + (" (a value only one source states is not counted)" if r.stray else ""))
     if r.superseded:
         bits.append(f"{r.superseded} earlier post(s) with a lower count, superseded as the toll grew")
+    if r.area_others:
+        bits.append(f"{r.area_others} source(s) name other places it struck too (an event over an area): not counted "
+                    f"against")
     if r.elsewhen:
         bits.append(f"{r.elsewhen} post(s) with other values from other days (another event) not counted")
     return f"{head}; {'; '.join(bits)} -> {r.status}"

@@ -300,6 +300,7 @@ class ClaimReading:
     topic: str  # the claim without its distinguishing values: what retrieval looks for
     assertions: list[Assertion] = field(default_factory=list)
     negated: bool = False  # the claim's main statement is negated ("... did not ...")
+    area: bool = False  # an event over an area (floods, storms): places named beside the claim's are no rivals
     reader: str = "rules"  # spacy | mecab | rules
 
 
@@ -634,6 +635,11 @@ _PLACE_WORD = re.compile(r"\b(?:Hollow|Ridge|Creek|Park|Square|Street|St|Avenue|
                          r"Museum|Kunstmuseum|Towers?|School|Elementary|University|College|Hospital|Hotel|"
                          r"Restaurant|Office|Building|Plant|Factory|Refinery|Mine|Marathon)\b")
 _PLACE_WORD_ANY = re.compile(_PLACE_WORD.pattern, re.IGNORECASE)
+# Words that make a name a site within a town (a square, a school), not a town or an area.
+_SITE_WORD = re.compile(r"\b(?:Square|Street|St|Avenue|Ave|Road|Park|Station|Airport|Bridge|Stadium|Center|Centre|Plaza|"
+                        r"Mall|Hall|Memorial|Cafe|Café|Place|Parliament|Cathedral|Church|Museum|Kunstmuseum|Towers?|"
+                        r"School|Elementary|University|College|Hospital|Hotel|Restaurant|Office|Building|Plant|"
+                        r"Factory|Refinery|Mine|Marathon|Harbou?r|Dome|Saddledome|Arena|Zoo)\b")
 # Kinds whose members have names: "cyclone Oswald", "Hurricane Sandy", "Flight 9525".
 _KIND_WORD = re.compile(r"(?i:cyclone|hurricane|typhoon|storm|tornado|volcano|flight|operation|virus|strain)")
 _EVENT_WORDS = {"evacuation", "evacuations", "wildfire", "blaze", "shooting", "siege", "crash", "derailment",
@@ -671,7 +677,7 @@ def place_level(name: str, label: str) -> str:
         return "country"
     if label == "EVENT":
         return "event"
-    if label == "FAC" or _PLACE_WORD.search(name):
+    if label == "FAC" or _SITE_WORD.search(name):
         return "site"
     if label == "LOC":
         return "area"
@@ -701,6 +707,17 @@ def _governor(tok) -> str:
 
 
 _LOCATIVE = {"in", "at", "on", "inside", "into", "across", "throughout", "off", "over", "within"}
+
+
+# Events that cover an area: many places are struck at once, so naming another place is no contradiction.
+AREA_EVENTS = {"flood", "floods", "flooding", "flooded", "floodwaters", "hurricane", "storm", "storms", "cyclone",
+               "typhoon", "rain", "rains", "snow", "blizzard", "wildfire", "wildfires", "bushfire", "bushfires",
+               "drought", "heatwave", "haze", "earthquake", "quake", "tsunami", "tornado", "tornadoes", "landslide",
+               "landslides", "outage", "blackout", "protests", "riots", "epidemic", "outbreak"}
+
+
+def is_area_event(text: str) -> bool:
+    return bool(AREA_EVENTS & set(re.findall(r"[a-z]+", text.lower())))
 
 
 def prep_role(word: str | None) -> str:
@@ -814,7 +831,7 @@ def read_claim(claim: str) -> ClaimReading:
                 subj = [c for c in root.head.children if c.dep_ in ("nsubj", "nsubjpass")]
                 if subj and subj[0].pos_ == "NOUN":
                     role, noun = "agent", subj[0].lower_
-            elif root.dep_ == "nsubj" and root.head.lemma_ == "be":
+            elif root.dep_ == "nsubj" and root.head.lemma_ == "be" and label == "PERSON":
                 attr = [c for c in root.head.children if c.dep_ == "attr" and c.pos_ == "NOUN"]
                 if attr:
                     role, noun = "agent", attr[0].lower_
@@ -847,6 +864,7 @@ def read_claim(claim: str) -> ClaimReading:
                 prep = root.head.lower_ if root.dep_ == "pobj" else None
                 if nm and nm not in GENERIC and nm not in claimed:
                     if (_PLACE_WORD.search(span.text) or prep in _LOC_PREP or
+                            (root.dep_ == "dobj" and root.head.lemma_.lower() in _IMPACT_VERBS) or
                             (root.dep_ == "compound" and root.head.lower_ in _EVENT_NOUNS | _EVENT_WORDS)):
                         r.assertions.append(Assertion("place", "place", span.text, level=place_level(span.text, ""),
                                                       prep=prep_role(prep), located=(prep or "") in _LOCATIVE))
@@ -884,8 +902,9 @@ def read_claim(claim: str) -> ClaimReading:
             if i >= 0:
                 spans.append((i, i + len(a.value)))
     # "the <role> ... was <Name>": an identity claim, whatever the parser made of it
-    m_id = re.match(r"^(?:the\s+)?(?P<subj>.+?)\s+(?:was|is)\s+(?:named as\s+|identified as\s+)?"
-                    r"(?P<name>[A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){1,3})\s*\.?$", text)
+    m_id = re.match(r"^(?:the\s+)?(?P<subj>.+?)\s+(?:was|is|were|are)\s+(?:named as\s+|identified as\s+)?(?:the\s+)?"
+                    r"(?P<name>[A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){1,3}|[A-Z][\w'\-]+(?=\s+(?:brothers|family|sisters)))"
+                    r"(?:\s+(?:brothers|family|sisters))?\s*\.?$", text)
     if m_id:
         subj_words = re.findall(r"[\w\-]+", m_id.group("subj").lower())
         noun = next((w for w in reversed(subj_words) for fam in ROLE_FAMILIES if w in fam), "")
@@ -908,6 +927,7 @@ def read_claim(claim: str) -> ClaimReading:
         r.negated = False
     r.assertions = _dedupe(r.assertions)
     r.topic = _topic(text, spans)
+    r.area = is_area_event(text)
     return r
 
 

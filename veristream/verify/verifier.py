@@ -252,6 +252,7 @@ class Verifier:
         # Support states a distinguishing detail (a number, date, cause, actor or owner; a place or
         # name only when the claim asserts nothing else) and is silent on no unsettled one.
         details = _align.distinguishing(reading)
+        must = _align.required(reading)
         unsettled = {i for i, r in enumerate(results) if r.status != "confirmed"}
         counted = [set(r.conflict_keys) for r in results]  # conflicts the tally counted (not strays or superseded)
         for e, al, lex in zip(ev, aligned, lexical):
@@ -265,7 +266,7 @@ class Verifier:
                 side = "against"
             elif denial:
                 side = "against"
-            elif confirmed & details and e.stance != "query" and not (unsettled - set(al.links)):
+            elif confirmed & details and confirmed >= must and e.stance != "query" and not (unsettled - set(al.links)):
                 side = "for"
             else:
                 side = "other"  # context: silent on a detail nobody states, or asking
