@@ -31,6 +31,7 @@ from ..model import BadPost, Post
 
 
 USER_AGENT = "veristream/0.1"
+NOT_JSON = object()  # what `Source.decode` returns for a message it quarantined
 
 
 class SourceError(ValueError):
@@ -222,6 +223,16 @@ class Source(ABC):
             if isinstance(e, EngineError):
                 raise  # the core stopped, or is closed: not this message's fault
             self.quarantine(sink, f"message not understood: {_err(e)}", _raw_msg(msg))
+
+    def decode(self, msg: bytes | str, sink: Sink, raw: bytes | str | None = None, what: str = "") -> Any:
+        """`msg` parsed as JSON, or NOT_JSON once it is counted and quarantined (with `raw`,
+        the message as it came off the wire, if `msg` was unpacked from it)."""
+        try:
+            return orjson.loads(msg)
+        except orjson.JSONDecodeError as e:
+            self.message()
+            self.quarantine(sink, f"{what}not JSON: {e.msg} at column {e.colno}", msg if raw is None else raw)
+            return NOT_JSON
 
     def quarantine(self, sink: Sink, reason: str, raw: bytes | str) -> None:
         with self._lock:

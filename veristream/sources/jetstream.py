@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import orjson
-
 from ..model import MAX_LINE_BYTES, BadPost, from_us
 from ..readers._common import short
-from .base import USER_AGENT, Backoff, Sink, Source, SourceError, check_url, is_loopback, ws_messages
+from ..readers import jetstream as jr
+from ..readers import parse_obj
+from .base import NOT_JSON, USER_AGENT, Backoff, Sink, Source, SourceError, check_url, is_loopback, ws_messages
 
 PUBLIC_INSTANCES = [
     "wss://jetstream1.us-east.bsky.network/subscribe",
@@ -191,9 +191,6 @@ class JetstreamSource(Source):
 
     def handle(self, msg: bytes | str, sink: Sink) -> None:
         """Decode one WebSocket message and hand its effect to the sink."""
-        from ..readers import jetstream as jr
-        from ..readers import parse_obj
-
         raw = msg
         if isinstance(msg, bytes) and self._dctx is not None:
             try:
@@ -202,11 +199,8 @@ class JetstreamSource(Source):
                 self.message()
                 self.quarantine(sink, f"zstd frame does not decompress: {e}", raw)
                 return
-        try:
-            obj = orjson.loads(msg)
-        except orjson.JSONDecodeError as e:
-            self.message()
-            self.quarantine(sink, f"not JSON: {e.msg} at column {e.colno}", raw)
+        obj = self.decode(msg, sink, raw)
+        if obj is NOT_JSON:
             return
         time_us = obj.get("time_us") if type(obj) is dict else None
         if type(time_us) is not int:
@@ -284,7 +278,7 @@ def _zstd_decompressor(path: str | None) -> Any:
             "download pkg/models/zstd_dictionary from the Jetstream repository and pass its path "
             "(--zstd-dictionary PATH or zstd_dictionary in [sources.bluesky])")
     try:
-        import zstandard
+        import zstandard  # only with compress=true: not loaded for the common uncompressed stream
     except ImportError:  # pragma: no cover - it is a dependency
         raise SourceError("bluesky: compress=true needs the 'zstandard' package") from None
     p = Path(path)

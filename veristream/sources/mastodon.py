@@ -43,7 +43,9 @@ from urllib.parse import quote, urlencode, urlsplit, urlunsplit
 import orjson
 
 from ..model import BadPost
-from .base import USER_AGENT, Backoff, Sink, Source, SourceError, check_url, is_loopback, ws_messages
+from ..core.store import create_private
+from ..readers import parse_obj
+from .base import NOT_JSON, USER_AGENT, Backoff, Sink, Source, SourceError, check_url, is_loopback, ws_messages
 
 _KNOWN_EVENTS = frozenset({
     "update", "status.update", "delete", "notification", "conversation", "filters_changed",
@@ -276,11 +278,8 @@ class MastodonSource(Source):
     # -- messages ------------------------------------------------------------------------------
 
     def handle(self, msg: bytes | str, sink: Sink) -> None:
-        try:
-            obj = orjson.loads(msg)
-        except orjson.JSONDecodeError as e:
-            self.message()
-            self.quarantine(sink, f"not JSON: {e.msg} at column {e.colno}", msg)
+        obj = self.decode(msg, sink)
+        if obj is NOT_JSON:
             return
         if type(obj) is not dict:
             self.message()
@@ -318,14 +317,9 @@ class MastodonSource(Source):
         self._on_status(obj, payload, event, spec, sink, msg)
 
     def _on_status(self, obj: dict, payload: Any, event: str, spec: str, sink: Sink, raw: Any) -> None:
-        from ..readers import parse_obj
-
         if isinstance(payload, (str, bytes)):
-            try:
-                payload = orjson.loads(payload)
-            except orjson.JSONDecodeError as e:
-                self.message()
-                self.quarantine(sink, f"payload is not JSON: {e.msg}", raw)
+            payload = self.decode(payload, sink, raw, what="payload is ")
+            if payload is NOT_JSON:
                 return
         if type(payload) is not dict:
             self.message()
@@ -449,8 +443,6 @@ class _IdMap:
         self._db: sqlite3.Connection | None = None
         self._pending = 0
         if path is not None:
-            from ..core.store import create_private
-
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             create_private(path)  # status ids of what the account reads; its WAL takes this mode
             self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)

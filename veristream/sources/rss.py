@@ -37,6 +37,8 @@ import orjson
 
 from ..model import MAX_TEXT_CHARS, Author, BadPost, Media, Post, parse_time, to_us
 from ..readers._common import find_hashtags, find_mentions, norm_lang
+from ..lang import detect_lang as detect
+from ..readers.mastodon import html_to_text
 from .base import Backoff, Sink, Source, SourceError, USER_AGENT, check_url, shut_down, utcnow
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -439,8 +441,6 @@ def _kind(mime: str) -> str:
 
 def entry_to_post(e: dict[str, Any], feed_url: str, detect_lang: bool = True) -> Post:
     """`feed_url`: the feed as configured (shown redacted, `feed_ref`): the scope of the entry's id."""
-    from ..readers.mastodon import html_to_text
-
     feed_url = feed_ref(feed_url)
     raw_id = e.get("id") or e.get("link")
     if not raw_id:
@@ -469,8 +469,6 @@ def entry_to_post(e: dict[str, Any], feed_url: str, detect_lang: bool = True) ->
     hashtags = list(dict.fromkeys(find_hashtags(text) + tags))
     lang = norm_lang(e.get("lang"))
     if lang is None and detect_lang:
-        from ..lang import detect_lang as detect
-
         lang = detect(text)
     return Post(
         id=pid,

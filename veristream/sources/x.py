@@ -38,7 +38,8 @@ import orjson
 
 from ..model import MAX_LINE_BYTES, BadPost
 from ..readers._common import short
-from .base import Backoff, Sink, Source, SourceError, USER_AGENT, check_url, shut_down
+from ..readers import parse_obj
+from .base import NOT_JSON, USER_AGENT, Backoff, Sink, Source, SourceError, check_url, shut_down
 
 DEFAULT_BASE = "https://api.x.com"
 STREAM_PATH = "/2/tweets/search/stream"
@@ -235,13 +236,8 @@ class XSource(Source):
             self.handle_safely(self.handle, line, sink)
 
     def handle(self, line: bytes, sink: Sink) -> None:
-        from ..readers import parse_obj
-
-        try:
-            obj = orjson.loads(line)
-        except orjson.JSONDecodeError as e:
-            self.message()
-            self.quarantine(sink, f"not JSON: {e.msg} at column {e.colno}", line)
+        obj = self.decode(line, sink)
+        if obj is NOT_JSON:
             return
         if type(obj) is not dict:
             self.message()
