@@ -43,7 +43,8 @@ from typing import Any
 import orjson
 
 from .core.engine import Core
-from .model import iso
+from .model import from_us, iso
+from .core.store import Store, StoreBusy, create_private, exclusive
 
 
 MANIFEST = "manifest.json"
@@ -101,8 +102,6 @@ def backup(core: Core, dest: str | Path) -> BackupInfo:
     for name in SQLITE_FILES:
         if (src / name).is_file():
             _sqlite_copy(src / name, dest / name)
-    from .model import from_us
-
     info = BackupInfo(str(dest), posts, (dest / "posts.db").stat().st_size, iso(began),
                       iso(from_us(newest)) if newest is not None else None, time.perf_counter() - t0, _version())
     _write_private(dest / MANIFEST, orjson.dumps(info.to_dict(), option=orjson.OPT_INDENT_2))
@@ -128,8 +127,6 @@ def restore(src: str | Path, data_dir: str | Path, force: bool = False) -> dict[
     """Replace `data_dir` with the backup in `src`: written beside it, checked, then swapped in
     (see the module's doc); the caller then opens an Engine on it, which rebuilds the index.
     Returns the backup's manifest. `BackupError` leaves `data_dir` as it was."""
-    from .core.store import StoreBusy, exclusive
-
     src = Path(src)
     manifest = read_manifest(src)
     problem = _check_store(src / "posts.db", manifest)
@@ -172,7 +169,6 @@ class _nothing:
 
 
 def _check_store(db: Path, manifest: dict[str, Any]) -> str | None:
-    from .core.store import Store
 
     problem = Store.check(db)
     if problem:
@@ -290,7 +286,6 @@ def _sqlite_copy(src: Path, dest: Path) -> None:
     import sqlite3
 
     partial = dest.with_name(dest.name + ".partial")
-    from .core.store import create_private
 
     create_private(partial)
     s = sqlite3.connect(f"file:{src}?mode=ro", uri=True)

@@ -15,6 +15,7 @@ from typing import Any
 from .core.engine import Core
 from .core.layout import DataDir, dir_size
 from .model import from_us, iso
+from .core.retention import Retention
 
 RATE_WINDOW_S = 60.0
 
@@ -63,8 +64,6 @@ class Stats:
             e = self.embedding_lag
             secs = f", {e['seconds']:.1f}s of event time" if e.get("seconds") is not None else ""
             out.append(f"embedding    {e['posts']:,} posts behind{secs} ({e['state']})")
-        from .core.retention import Retention
-
         r = Retention(**{k: v for k, v in self.retention.items() if k != "in_force"})
         out.append(f"retention    {r.describe()}")
         if self.expiry is not None:

@@ -11,6 +11,8 @@ import re
 from datetime import datetime, timedelta
 
 from .base import Question
+from ..analysis import needs_analysis, strip_spaceless
+from ..lang import detect_lang
 
 _UNITS = {"s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1, "m": 60, "min": 60, "mins": 60, "minute": 60,
           "minutes": 60, "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600, "d": 86400, "day": 86400,
@@ -84,11 +86,7 @@ def answer_language(text: str) -> str:
     (English and Japanese); English otherwise, around posts quoted in their own language."""
     if _KANA.search(text):
         return "ja"
-    from ..analysis import needs_analysis, strip_spaceless
-
     if needs_analysis(text) and not any(c.isalpha() for c in strip_spaceless(text)):
-        from ..lang import detect_lang
-
         lang = detect_lang(text)
         if lang in WORDINGS:
             return lang

@@ -52,6 +52,7 @@ from .events import EventTracker
 from .recent import Chunk, Recent
 from .records import Curve, Event, Trend
 from .terms import Vocabulary, display, extract_many
+from .background import post_share
 
 __all__ = ["Trends", "TrendConfig", "Trend", "Event", "Curve", "sparkline"]
 
@@ -117,8 +118,6 @@ class Trends:
             return
         c = self.cfg
         self.vocab = Vocabulary(c.max_terms)
-        from .background import post_share
-
         self.model = BurstModel(c.windows, self.vocab, tick_s=c.tick_s, min_authors=c.min_authors, z_enter=c.z_enter,
                                 ratio=c.ratio, prior_share=c.prior_share, pair_slots=c.pair_slots,
                                 dominant_share=c.dominant_share, dominant_vs_background=c.dominant_vs_background,

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import orjson
 
+from ..model import to_us
 from .burst import BurstModel
 from .recent import Chunk, Recent, View
 from .records import Curve, Event, dt
@@ -270,8 +271,6 @@ class EventState:
     @classmethod
     def restore(cls, ev: Event, state: bytes) -> "EventState":
         s = orjson.loads(state)
-        from ..model import to_us
-
         e = cls(ev.id, to_us(ev.first_seen), to_us(ev.detected_at), to_us(ev.last_seen), s["last_burst"],
                 ev.status, {t.encode(): w for t, w in s["terms"]}, ev.posts, ev.stories,
                 Distinct([int(v) for v in s["authors"]]), dict(ev.langs), dict(ev.places), s["curve_start"],
