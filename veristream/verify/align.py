@@ -432,6 +432,7 @@ class Aligned:
     links: dict[int, Alignment]
 
 
+AREA_SHARE = 0.2  # an area event's place: named by at least a fifth as many sources as the most-named other place
 TALLIES = {"deaths", "injured", "missing", "people", "passengers", "evacuated", "arrested", "hostages", "homes"}
 
 
@@ -500,8 +501,12 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
         C, X = r.confirm.weight, r.conflict.weight
         nc, nx = r.confirm.authors, r.conflict.authors
         minority = min(C, X) / (C + X) if C + X > 0 else 0.0
-        if a.kind == "place" and reading.area and a.level not in ("state", "country") and nc >= min_sources:
-            r.status = "confirmed"  # floods, storms strike many places: others named beside it are no rivals
+        top = r.other_values[0].sources if r.other_values else 0
+        if a.kind == "place" and reading.area and a.level not in ("state", "country") and nc >= min_sources and \
+                nc >= AREA_SHARE * top:
+            # floods, storms strike many places: others named beside it are no rivals, as long as
+            # this one is named by a fair share of the sources (not one town of a hundred posts)
+            r.status = "confirmed"
             r.area_others, r.conflict, r.conflict_keys = r.conflict.authors, Corroboration(), []
         elif nc >= min_sources and nx >= min_sources and minority >= contested_share:
             r.status = "disputed"
