@@ -334,3 +334,23 @@ def test_a_place_that_is_not_where_is_no_rival(tmp_path: Path) -> None:
         assert not any(x.value == "Boston" for x in detail(v, "place").other_values)
     finally:
         eng.close()
+
+
+def test_the_api_returns_each_assertion(tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from veristream.api import create_app
+
+    eng = engine_with(tmp_path, posts(QUAKE))
+    try:
+        with TestClient(create_app(eng, Settings.load(env={}), token="t" * 32), base_url="http://127.0.0.1") as c:
+            r = c.post("/v1/verify", json={"claim": "A magnitude 6.1 earthquake struck Guatemala"})
+            assert r.status_code == 200, r.text
+            d = r.json()
+            assert d["verdict"] == "refuted"
+            mag = next(a for a in d["assertions"] if a["role"] == "magnitude")
+            assert mag["status"] == "conflicted" and mag["conflict"]["values"][0]["value"] == "magnitude 7.4"
+            for k in mag["conflict"]["values"][0]["keys"]:
+                assert c.get(f"/v1/posts/{k}").status_code == 200  # each cites a stored post
+    finally:
+        eng.close()
