@@ -354,3 +354,13 @@ def test_the_api_returns_each_assertion(tmp_path: Path) -> None:
                 assert c.get(f"/v1/posts/{k}").status_code == 200  # each cites a stored post
     finally:
         eng.close()
+
+
+def test_the_veracity_model_is_not_shown_while_it_loses_to_the_majority_class(tmp_path: Path) -> None:
+    eng = engine_with(tmp_path, posts(WEST))
+    try:
+        v = eng.verify("A fertilizer plant exploded in West, Texas")
+        assert v.crowd is None and v.to_dict()["crowd"] is None
+        assert not any("crowd-reaction model" in r for r in v.reasons)
+    finally:
+        eng.close()
