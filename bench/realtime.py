@@ -610,6 +610,9 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
     log(f"{system}: {count:,} posts in {elapsed:.1f}s = {read / elapsed:,.0f} posts/s; {out['disk_mb']} MB on disk"
         f" (code from {Path(sys.modules['veristream'].__file__ or '').parent})")
     newest = target_obj.now() if system == "veristream" else from_us(target_obj.newest_us or 0)
+    commit_times = getattr(getattr(target_obj, "core", None), "commit_times", None)  # veristream: per index tier
+    if commit_times is not None:
+        out["index_commits_ingest"] = commit_times()
 
     # -- 2. freshness and queries under a steady offered load --------------------------
     gc.collect()
@@ -630,6 +633,7 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
     sent = 0
     sh.go.set()
     t0 = time.monotonic()
+    t_fresh = t0
     # Offer posts on schedule for `secs` of wall time. When the ingester falls behind, `put`
     # blocks (back-pressure) and fewer posts are offered: see offered_posts_per_s.
     while True:
@@ -655,6 +659,8 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
             sent += 1
     offered_s = time.monotonic() - t0
     pipe.flush()
+    if commit_times is not None:
+        out["index_commits_fresh"] = commit_times(t_fresh)
     # Let the searcher find the last markers (bounded), then stop both helpers.
     deadline = time.monotonic() + 5
     while sh.found.value < len(handoff) and time.monotonic() < deadline:
@@ -811,7 +817,8 @@ def main(argv: list[str] | None = None) -> int:
     extra = ["ingest_s", "ingest_last_10pct_posts_per_s", "rejected", "disk_mb", "rss_parse_workers_mb", "offered_posts_per_s",
              "offer_lag_p99_ms", "freshness_max_ms", "freshness_samples", "freshness_missed",
              "searcher_poll_p50_ms", "searcher_poll_p99_ms", "query_max_ms", "query_samples", "query_empty",
-             "query_idle_p50_ms", "query_idle_p99_ms", "rss_breakdown_mb"]
+             "query_idle_p50_ms", "query_idle_p99_ms", "rss_breakdown_mb", "index_commits_ingest",
+             "index_commits_fresh"]
     if "veristream" in results:
         r = results["veristream"]
         out.update({k: r.get(k) for k in keys})

@@ -21,7 +21,8 @@ WRITER = textwrap.dedent("""
     from datetime import datetime, timedelta, timezone
     from veristream import Author, Engine, Post, Settings
     data, start, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    eng = Engine(data, Settings.load(env={}))
+    cold_s = float(sys.argv[4]) if len(sys.argv) > 4 else 5.0  # index_cold_commit_s
+    eng = Engine(data, Settings.load(env={}, index_cold_commit_s=cold_s))
     t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
     out = sys.stdout
     for b in range(start, start + n, 50):
@@ -76,14 +77,34 @@ def _wait_for_rows(data: Path, proc: subprocess.Popen, timeout: float = 60.0) ->
     raise AssertionError("ingest wrote nothing within the timeout")
 
 
+def _readonly_finds(data: Path, acknowledged: int) -> None:
+    """A read-only engine finds acknowledged posts through the dead writer's index tiers (the
+    hot one holds what the cold one has not committed yet)."""
+    eng = Engine(data, readonly=True)
+    try:
+        for i in random.Random(acknowledged).sample(range(acknowledged), min(20, acknowledged)):
+            assert [h.post.id for h in eng.search(f"tok{i}").hits] == [str(i)], f"post {i} not found read-only"
+    finally:
+        eng.close()
+
+
 def test_sigkill_during_ingest_loses_nothing(tmp_path: Path) -> None:
+    _kill_rounds(tmp_path, cold_s=5.0, seed=1234)
+
+
+def test_sigkill_across_cold_commits_loses_nothing(tmp_path: Path) -> None:
+    # The cold tier commits (and the hot tier is emptied) every 50 ms: kills land around both.
+    _kill_rounds(tmp_path, cold_s=0.05, seed=99, readonly_check=True)
+
+
+def _kill_rounds(tmp_path: Path, cold_s: float, seed: int, readonly_check: bool = False) -> None:
     data = tmp_path / "data"
-    rng = random.Random(1234)
+    rng = random.Random(seed)
     acknowledged = 0
     start = 0
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     for _round in range(5):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(data), str(start), "200000"],
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(data), str(start), "200000", str(cold_s)],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         # Wait until it is really writing (start-up time varies with load), then kill it at
         # a random moment.
@@ -97,6 +118,8 @@ def test_sigkill_during_ingest_loses_nothing(tmp_path: Path) -> None:
         got = _accepted(out)
         assert got > start, f"writer made no progress: {err.decode()[-2000:]}"
         acknowledged = max(acknowledged, got)
+        if readonly_check:
+            _readonly_finds(data, acknowledged)
         n = _check(data, acknowledged)
         start = n  # carry on where the store is, as a restarted stream would
 

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Every flat name the flat Settings had (2026-12-04), with its section and key now.
 OLD_FLAT_NAMES = {
     "durability", "batch_max", "batch_delay_ms", "queue_max", "commit_interval_ms", "index_heap_mb", "index_threads",
+    "index_cold_commit_s", "index_hot_max_posts", "index_hot_dir",
     "half_life_s", "recency_weight", "candidates", "dedup_window", "dedup_min_agreement", "dedup_min_tokens",
     "detect_lang", "quarantine_max_mb", "sources", "parse_workers", "trends", "trends_windows", "trends_min_authors",
     "trends_dominant_share", "trends_fade_s", "retention_days", "retention_clock", "retention_max_posts",

@@ -22,7 +22,8 @@ from pathlib import Path
 from ..model import Post, from_us, post_from_doc, to_us
 from ..settings import Settings
 from .errors import EngineError
-from .index.lexical import Filters, LexicalIndex
+from .index.lexical import Filters
+from .index.tiered import TieredIndex
 from .layout import DataDir, dir_size
 from .pipeline import Pipeline
 from .quarantine import Quarantine, Rejection
@@ -50,8 +51,9 @@ class Core:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings
         self.store = Store(self.layout.store, settings.durability, readonly=readonly)
-        self.index = LexicalIndex(self.layout.index, settings.index_heap_mb, settings.index_threads,
-                                  readonly=readonly)
+        self.index = TieredIndex(self.layout.index, self.layout.hot_index(settings.index_hot_dir),
+                                 self.layout.store, settings.index_heap_mb, settings.index_threads, readonly=readonly,
+                                 hot=settings.index_cold_commit_s > 0)
         self.quarantine = Quarantine(self.layout.quarantine, int(settings.quarantine_max_mb * (1 << 20)))
         self._lock = FairLock()  # FIFO: the pipeline's writer and expiry take turns
         self._closed = False
@@ -139,6 +141,23 @@ class Core:
         with self._lock:
             w.maybe_commit(force=True)
 
+    def commit_all(self) -> None:
+        """Commit the cold tier of the index now (not waiting for `index_cold_commit_s`)."""
+        w = self._need_writer()
+        with self._lock:
+            w.commit_all()
+
+    def commit_times(self, since: float = 0.0) -> dict[str, dict]:
+        """Index commits per tier since `since` (time.monotonic()): how many, and the p50, p99
+        and max of the time each took, in ms (what a commit costs as the index grows)."""
+        w = self._need_writer()
+        out: dict[str, dict] = {}
+        for tier, log_ in w.commit_log.items():
+            ms = sorted(d * 1000 for t, d in list(log_) if t >= since)
+            out[tier] = {"commits": len(ms), "p50_ms": _pct(ms, 50), "p99_ms": _pct(ms, 99),
+                         "max_ms": round(ms[-1], 2) if ms else None}
+        return out
+
     def reindex(self) -> int:
         w = self._need_writer()
         with self._lock:
@@ -180,7 +199,7 @@ class Core:
             raise EngineError("engine is closed")
 
     def refresh(self) -> None:
-        """A read-only core picks up the writing process's latest index commit."""
+        """A read-only core picks up the writing process's latest index commits (both tiers)."""
         if self.readonly:
             self.index.reload()
 
@@ -245,7 +264,7 @@ class Core:
         self.stop_background()
         with self._lock:
             if self._writer is not None:
-                self._writer.maybe_commit(force=True)
+                self._writer.commit_all(only_if_changed=True)
             self._closed = True
             self.index.close()
             self.store.close()
@@ -256,6 +275,10 @@ class Core:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _pct(sorted_ms: list[float], q: float) -> float | None:
+    return round(sorted_ms[min(len(sorted_ms) - 1, int(q / 100 * len(sorted_ms)))], 2) if sorted_ms else None
 
 
 def us(dt: datetime | None) -> int | None:

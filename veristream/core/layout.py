@@ -33,6 +33,14 @@ class DataDir:
         """The lexical index (tantivy), derived from the store: rebuilt when missing."""
         return self.root / "index"
 
+    def hot_index(self, where: str = "") -> Path:
+        """The lexical index's hot tier: in shared memory (/dev/shm) unless `where` names another
+        place ("disk": beside the index); keyed by this directory's real path. Derived, small,
+        and emptied by the writer at start-up (see `core.index.tiered`)."""
+        from .index.tiered import hot_dir
+
+        return hot_dir(self.root, self.store, where)
+
     @property
     def quarantine(self) -> Path:
         return self.root / "quarantine.jsonl"

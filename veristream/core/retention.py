@@ -322,7 +322,7 @@ class Expirer:
     def _prune(self) -> None:
         """Drop change-log entries the committed index covers, and arrival marks no post needs."""
         with self.lock:
-            self.writer.maybe_commit(force=True)  # so the checkpoint covers the removals just made
+            self.writer.commit_all(only_if_changed=True)  # so the cold checkpoint covers the removals just made
             upto = self.index.checkpoint().change
             self.store.prune_changes(upto)
             self.store.prune_arrivals(time.time() - ARRIVALS_KEEP_S)

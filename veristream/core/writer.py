@@ -5,9 +5,12 @@ Order of work for a batch, and why:
 2. assign stories to new posts (in memory, bounded);
 3. write rows, story counts and source offsets in ONE SQLite transaction: when it commits,
    the posts are accepted;
-4. add them to the lexical index and commit it (per `commit_interval_ms`), recording the
-   store cursor and offsets the commit covers.
-A crash between 3 and 4 loses nothing: start-up replays the store past the index checkpoint.
+4. add them to the lexical index (both tiers, see `index.tiered`) and commit its small hot
+   tier (per `commit_interval_ms`): searchable now; the large cold tier is committed every
+   `index_cold_commit_s` (or when the hot tier passes `index_hot_max_posts`), recording the
+   store cursor and offsets the commit covers, and the hot tier is emptied.
+A crash between 3 and a cold commit loses nothing: start-up replays the store past the cold
+tier's checkpoint (and starts with an empty hot tier).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,10 +28,11 @@ import orjson
 import xxhash
 
 from .. import analysis
-from .index.lexical import Checkpoint, IndexDoc, LexicalIndex
+from .index.lexical import Checkpoint, IndexDoc
+from .index.tiered import TieredIndex
 from ..model import MAX_LINE_BYTES, MAX_TEXT_CHARS, Author, BadPost, Media, Metrics, Post, ref_key, to_us
 from ..settings import Settings
-from .store import Existing, Removed, Row, Store, StoryRow
+from .store import Cursor, Existing, Removed, Row, Store, StoryRow
 from .stories import StoryIndex, TokenHasher, fingerprints
 
 
@@ -322,7 +327,7 @@ class Writer:
     Removal listeners are called the same way after posts leave the store and the index
     (deleted at their source, or expired by retention), so derived state can drop them."""
 
-    def __init__(self, store: Store, index: LexicalIndex, settings: Settings):
+    def __init__(self, store: Store, index: TieredIndex, settings: Settings):
         self.store = store
         self.index = index
         self.settings = settings
@@ -330,7 +335,15 @@ class Writer:
         self.stories.load(store.recent_fingerprints(settings.dedup_window))
         self.hasher = TokenHasher()
         self._last_commit = 0.0
-        self._dirty = False
+        self._last_cold = time.monotonic()
+        self._dirty = False  # changes the hot tier has not committed
+        self._cold_dirty = False  # changes the cold tier has not committed
+        self.cold_commit_s = settings.index_cold_commit_s
+        self.hot_max = settings.index_hot_max_posts
+        self.cold_commits = 0
+        # (time.monotonic() at the end, seconds taken) of recent commits, per tier
+        self.commit_log: dict[str, deque[tuple[float, float]]] = {"hot": deque(maxlen=8192), "cold": deque(maxlen=1024)}
+        self._cursor: Cursor | None = None  # the store position the index has been given
         self._offsets: dict[str, str] = {}
         self.newest_us = store.newest_ts()
         self.listeners: list[Listener] = []
@@ -380,7 +393,9 @@ class Writer:
         res.newest_us = self.newest_us
         if updates:
             self.index.replace([it.index_doc(r.seq, r.story) for r, it in updates])
-        self._dirty = self._dirty or bool(new_rows or updates)
+        if new_rows or updates:
+            self._dirty = self._cold_dirty = True
+            self._cursor = self.store.cursor()
         self.maybe_commit()
         if self.listeners and (new_rows or updates):
             acc = Accepted(new, [r.seq for r in new_rows], [r.story for r in new_rows], [it for _, it in updates])
@@ -439,19 +454,48 @@ class Writer:
     # -- index commits ----------------------------------------------------------------
 
     def maybe_commit(self, force: bool = False) -> bool:
+        """Commit the hot tier if it has changes (at most every `commit_interval_ms`, unless
+        `force`), and the cold tier when it is due. True if anything was committed."""
+        now = time.monotonic()
+        if self.index.hot is None:  # one tier (`index_cold_commit_s` = 0): the cold index, per batch
+            if not self._dirty or (not force and (now - self._last_commit) * 1000 < self.settings.commit_interval_ms):
+                return False
+            self.commit_all()
+            return True
+        if self._cold_dirty and (now - self._last_cold >= self.cold_commit_s or self.index.hot_docs >= self.hot_max):
+            self.commit_all()
+            return True
         if not self._dirty:
             return False
-        now = time.monotonic()
         if not force and (now - self._last_commit) * 1000 < self.settings.commit_interval_ms:
             return False
         self.commit()
         return True
 
+    def _checkpoint(self) -> Checkpoint:
+        # The store position of the last change given to the index, not the store's latest: a
+        # store change the index never saw (a crash in between) must stay past the checkpoint.
+        cur = self._cursor if self._cursor is not None else self.store.cursor()
+        return Checkpoint(cur.seq, cur.change, {**self.index.checkpoint().offsets, **self._offsets})
+
     def commit(self) -> None:
-        cur = self.store.cursor()
-        self.index.commit(Checkpoint(cur.seq, cur.change, {**self.index.checkpoint().offsets, **self._offsets}))
-        self._last_commit = time.monotonic()
+        """Make what was written searchable: commit the hot tier."""
+        t0 = time.monotonic()
+        self.index.commit(self._checkpoint())
+        self._last_commit = now = time.monotonic()
+        self.commit_log["hot"].append((now, now - t0))
         self._dirty = False
+
+    def commit_all(self, only_if_changed: bool = False) -> None:
+        """Commit the cold tier (durable: start-up repairs from its checkpoint), then empty the hot one."""
+        if only_if_changed and not self._cold_dirty:
+            return
+        t0 = time.monotonic()
+        self.index.commit_cold(self._checkpoint())
+        self._last_commit = self._last_cold = now = time.monotonic()
+        self.commit_log["cold"].append((now, now - t0))
+        self._dirty = self._cold_dirty = False
+        self.cold_commits += 1
 
     def delete(self, keys: Sequence[str]) -> int:
         found = self.store.lookup(keys)
@@ -464,7 +508,8 @@ class Writer:
         gone.reason, gone.horizon_us = reason, horizon_us
         if gone.seqs:
             self.index.delete(gone.seqs)
-            self._dirty = True
+            self._dirty = self._cold_dirty = True
+            self._cursor = self.store.cursor()
             self.maybe_commit()
             for fn in self.removal_listeners:
                 try:
@@ -476,35 +521,38 @@ class Writer:
     # -- recovery ---------------------------------------------------------------------
 
     def repair(self) -> int:
-        """Bring the index level with the store; returns how many documents were re-applied."""
+        """Bring the index level with the store; returns how many documents were re-applied.
+        The store is replayed past the cold tier's checkpoint into the cold tier, which is then
+        committed (and the hot tier emptied): what the hot tier held is covered."""
         cp = self.index.checkpoint()
+        cold = self.index.cold
         n = 0
         for rows in self.store.rows_after(cp.seq):
             docs = [index_doc_from_row(*r) for r in rows]
-            self.index.replace(docs)
+            cold.replace(docs)
             n += len(docs)
         for _cid, seq, kind in self.store.changes_after(cp.change):
             if kind == "delete":
-                self.index.delete([seq])
+                cold.delete([seq])
             else:
-                self.index.replace([index_doc_from_row(*r) for r in self.store.rows_by_seq([seq])])
+                cold.replace([index_doc_from_row(*r) for r in self.store.rows_by_seq([seq])])
             n += 1
         if n or cp.seq == 0:
             self._offsets = {**cp.offsets, **self.store.offsets()}
-            self._dirty = True
-            self.commit()
+            self._cursor = self.store.cursor()
+            self.commit_all()
         if self.index.num_docs() != self.store.count():
             n += self.reindex()
         return n
 
     def reindex(self) -> int:
-        """Rebuild the lexical index from the store."""
+        """Rebuild the lexical index from the store (into the cold tier: committed once, at the end)."""
         self.index.clear()
         n = 0
         for rows in self.store.rows_after(0):
-            self.index.add(index_doc_from_row(*r) for r in rows)
+            self.index.cold.add(index_doc_from_row(*r) for r in rows)
             n += len(rows)
         self._offsets = self.store.offsets()
-        self._dirty = True
-        self.commit()
+        self._cursor = self.store.cursor()
+        self.commit_all()
         return n

@@ -140,7 +140,15 @@ class CoreSettings(Section):
     batch_max: int = setting(2000, "most posts written to the store in one transaction", ge=1)
     batch_delay_ms: float = setting(5.0, "how long the ingest pipeline waits to fill a batch", ge=0)
     queue_max: int = setting(20000, "bounded ingest queue: producers block (back-pressure) when it is full", ge=1)
-    commit_interval_ms: float = setting(0.0, "least time between index commits (0: after every batch)", ge=0)
+    commit_interval_ms: float = setting(0.0, "least time between commits of the hot index, which makes posts searchable "
+                                        "(0: after every batch)", ge=0)
+    index_cold_commit_s: float = setting(5.0, "most seconds between commits of the large (cold) index: start-up "
+                                         "repairs from its checkpoint; posts are searchable before, through the hot "
+                                         "index", ge=0)
+    index_hot_max_posts: int = setting(100000, "posts changed since the cold index's last commit that bring its "
+                                       "next commit forward (the hot index stays small)", ge=1)
+    index_hot_dir: str = setting("", "where the hot index lives: '' for /dev/shm when writable (shared memory: "
+                                 "no fsync), 'disk' for beside the index, or a directory")
     index_heap_mb: int = setting(64, "tantivy writer memory budget", ge=1)
     index_threads: int = setting(1, "tantivy indexing threads", ge=1)
     parse_workers: int = setting(-1, "worker processes parsing bulk input (-1: one per core beyond the first)", ge=-1)

@@ -99,10 +99,32 @@ def _folded() -> tantivy.TextAnalyzer:
             .filter(tantivy.Filter.lowercase()).filter(tantivy.Filter.ascii_fold()).build())
 
 
+def document(d: IndexDoc) -> tantivy.Document:
+    """The tantivy document of `d`."""
+    doc = tantivy.Document()
+    doc.add_unsigned("seq", d.seq)
+    doc.add_unsigned("story", d.story)
+    doc.add_integer("ts", d.ts)
+    doc.add_text("text", d.text)
+    if d.cjk:
+        doc.add_text("cjk", d.cjk)
+    for t in d.tags:
+        doc.add_text("tags", t)
+    doc.add_text("handle", d.handle)
+    if d.lang:
+        doc.add_text("lang", d.lang)
+    doc.add_text("source", d.source)
+    doc.add_unsigned("media", 1 if d.has_media else 0)
+    if d.reply:
+        doc.add_text("reply", d.reply)
+    return doc
+
+
 class LexicalIndex:
     """Writes are single-threaded (the engine's writer); searches may run from any thread."""
 
-    def __init__(self, path: str | Path, heap_mb: int = 64, threads: int = 1, readonly: bool = False):
+    def __init__(self, path: str | Path, heap_mb: int = 64, threads: int = 1, readonly: bool = False,
+                 manual_reload: bool = False):
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self.schema = _schema()
@@ -118,6 +140,8 @@ class LexicalIndex:
         self._index.register_tokenizer("folded", _folded())
         self._index.register_tokenizer("lower_ws", tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace())
                                        .filter(tantivy.Filter.lowercase()).build())
+        if manual_reload:  # only `reload()` moves the snapshot (the tiered index orders its tiers' reloads)
+            self._index.config_reader(reload_policy="manual")
         self.readonly = readonly
         self._writer = None if readonly else self._index.writer(heap_size=heap_mb * 1_000_000, num_threads=threads)
         self._pending = 0
@@ -125,28 +149,14 @@ class LexicalIndex:
     # -- writing ----------------------------------------------------------------------
 
     def add(self, docs: Iterable[IndexDoc]) -> None:
-        w = self._writer
-        n = 0
-        for d in docs:
-            doc = tantivy.Document()
-            doc.add_unsigned("seq", d.seq)
-            doc.add_unsigned("story", d.story)
-            doc.add_integer("ts", d.ts)
-            doc.add_text("text", d.text)
-            if d.cjk:
-                doc.add_text("cjk", d.cjk)
-            for t in d.tags:
-                doc.add_text("tags", t)
-            doc.add_text("handle", d.handle)
-            if d.lang:
-                doc.add_text("lang", d.lang)
-            doc.add_text("source", d.source)
-            doc.add_unsigned("media", 1 if d.has_media else 0)
-            if d.reply:
-                doc.add_text("reply", d.reply)
-            w.add_document(doc)
-            n += 1
-        self._pending += n
+        self.add_built([document(d) for d in docs])
+
+    def add_built(self, docs: Sequence[tantivy.Document]) -> None:
+        """Add documents made by `document` (one made document may go to several indexes)."""
+        add = self._writer.add_document
+        for doc in docs:
+            add(doc)
+        self._pending += len(docs)
 
     def delete(self, seqs: Iterable[int]) -> None:
         # By query: delete_documents_by_term turns a Python int into an i64 term, which
@@ -169,6 +179,8 @@ class LexicalIndex:
         self._index.reload()
 
     def clear(self) -> None:
+        if self._pending:  # delete_all_documents spares documents not yet committed
+            self._writer.rollback()
         self._writer.delete_all_documents()
         self.commit(Checkpoint())
 

@@ -1,0 +1,190 @@
+"""The near-real-time index (core/index/tiered.py): a small hot tier committed per batch in
+front of the large cold tier committed every `index_cold_commit_s`. A post is searchable as
+soon as ingest returns, in this process and in read-only ones; updates and removals show at
+once (masks); a crash before the cold commit loses nothing; no post is counted twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from datetime import timedelta
+from pathlib import Path
+
+from conftest import mkpost
+
+from veristream import Engine, Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def settings(**kw: object) -> Settings:
+    return Settings.load(env={}, vectors=False, trends=False, **{"index_cold_commit_s": 3600, **kw})
+
+
+def ids(res) -> list[str]:
+    return sorted(h.post.id for h in res.hits)
+
+
+def test_posts_are_searchable_through_the_hot_tier_before_the_cold_commit(tmp_path: Path) -> None:
+    eng = Engine(tmp_path / "d", settings())
+    try:
+        eng.ingest([mkpost(str(i), f"river level {i} rising") for i in range(30)])
+        ix = eng.index
+        assert ix.checkpoint().seq == 0 and ix.hot_checkpoint().seq == 30  # only the hot tier committed
+        assert ix.searcher().cold.num_docs == 0
+        assert eng.search("river", all_posts=True, limit=100).total == 30
+        reader = Engine(tmp_path / "d", readonly=True)  # another engine: reads both tiers' files
+        try:
+            assert reader.search("river", all_posts=True, limit=100).total == 30
+            eng.ingest([mkpost("x", "a river flood warning")])
+            assert "x" in [h.post.id for h in reader.search("flood").hits]  # read-your-writes
+            eng.core.commit_all()  # into the cold tier; the hot tier is emptied
+            assert ix.checkpoint().seq == 31 and ix.hot_docs == 0 and ix.searcher().hot is None
+            assert reader.search("river", all_posts=True, limit=100).total == 31
+            assert eng.index.num_docs() == eng.count() == 31
+        finally:
+            reader.close()
+    finally:
+        eng.close()
+
+
+def test_updates_and_removals_show_at_once_and_count_once(tmp_path: Path) -> None:
+    eng = Engine(tmp_path / "d", settings())
+    try:
+        eng.ingest([mkpost(str(i), f"harbour news item{i}") for i in range(10)])
+        eng.core.commit_all()  # these are now in the cold tier
+        edited = mkpost("3", "completely different words now")
+        edited.edited_at = edited.created_at + timedelta(minutes=5)
+        eng.ingest([edited])  # a newer version: the cold copy is masked, the hot copy found
+        eng.delete(["file:4"])  # removed: masked at once, though the cold tier still holds it
+        assert eng.search("item3").total == 0 and ids(eng.search("different")) == ["3"]
+        assert eng.search("item4").total == 0
+        assert eng.search("harbour", all_posts=True, limit=50).total == 8
+        assert eng.index.num_docs() == eng.count() == 9
+        reader = Engine(tmp_path / "d", readonly=True)
+        try:
+            assert reader.search("item3").total == 0 and ids(reader.search("different")) == ["3"]
+            assert reader.search("harbour", all_posts=True, limit=50).total == 8
+        finally:
+            reader.close()
+        eng.core.commit_all()
+        assert eng.search("item3").total == 0 and ids(eng.search("different")) == ["3"]
+        assert eng.search("harbour", all_posts=True, limit=50).total == 8
+        assert eng.index.num_docs() == eng.count() == 9
+    finally:
+        eng.close()
+
+
+def test_a_post_in_both_tiers_is_found_once(tmp_path: Path) -> None:
+    # A reader may take its hot snapshot just before the writer empties the hot tier, and its
+    # cold one just after the cold commit: the same post is then in both.
+    eng = Engine(tmp_path / "d", settings())
+    try:
+        eng.ingest([mkpost(str(i), f"storm warning {i}", author=f"a{i}", minutes=i) for i in range(12)])
+        cur = eng.store.cursor()
+        from veristream.core.index.lexical import Checkpoint
+
+        eng.index.cold.commit(Checkpoint(cur.seq, cur.change))  # committed, hot tier not emptied
+        snap = eng.index.searcher()
+        assert snap.hot is not None and snap.hot.num_docs == 12 and snap.cold.num_docs == 12
+        res = eng.search("storm", all_posts=True, limit=50)
+        assert len(res.hits) == 12 and len({h.post.id for h in res.hits}) == 12
+        assert [h.post.id for h in eng.search("storm", order="time", all_posts=True, limit=5).hits] == \
+            ["11", "10", "9", "8", "7"]
+        assert eng.index.num_docs() == 12
+    finally:
+        eng.close()
+
+
+def test_the_cold_tier_commits_by_time_and_by_size(tmp_path: Path) -> None:
+    eng = Engine(tmp_path / "d", settings(index_hot_max_posts=50))
+    try:
+        for b in range(4):
+            eng.ingest([mkpost(f"{b}-{i}", f"tide table {b} {i}") for i in range(30)])
+        w = eng.core._writer
+        assert w.cold_commits >= 1 and eng.index.hot_docs < 50
+        assert eng.search("tide", all_posts=True, limit=200).total == 120
+    finally:
+        eng.close()
+    eng = Engine(tmp_path / "e", settings(index_cold_commit_s=0))  # 0: the cold tier commits every batch
+    try:
+        eng.ingest([mkpost("1", "low tide")])
+        assert eng.index.checkpoint().seq == 1 and eng.index.hot_docs == 0
+    finally:
+        eng.close()
+
+
+def test_a_clean_close_commits_the_cold_tier_and_removes_the_hot_one(tmp_path: Path) -> None:
+    eng = Engine(tmp_path / "d", settings())
+    hot = eng.index.hot_path
+    eng.ingest([mkpost(str(i), f"ferry timetable {i}") for i in range(5)])
+    assert (hot / "meta.json").is_file()
+    eng.close()
+    assert not hot.exists()
+    eng = Engine(tmp_path / "d", settings())
+    try:
+        assert eng.repaired == 0 and eng.index.checkpoint().seq == 5
+        assert eng.search("ferry", all_posts=True).total == 5
+    finally:
+        eng.close()
+
+
+def test_the_hot_tier_can_live_beside_the_index(tmp_path: Path) -> None:
+    eng = Engine(tmp_path / "d", settings(index_hot_dir="disk"))
+    try:
+        assert eng.index.hot_path == tmp_path / "d" / "index-hot"
+        eng.ingest([mkpost("1", "bridge closed")])
+        assert ids(eng.search("bridge")) == ["1"]
+    finally:
+        eng.close()
+
+
+WRITER = textwrap.dedent("""
+    import os, signal, sys
+    from datetime import datetime, timedelta, timezone
+    from veristream import Author, Engine, Post, Settings
+    data, n = sys.argv[1], int(sys.argv[2])
+    eng = Engine(data, Settings.load(env={}, vectors=False, trends=False, index_cold_commit_s=3600))
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    eng.ingest([Post(id="0", source="file", author=Author("a", "a"), text="first post tok0",
+                     created_at=t0)])
+    eng.core.commit_all()  # one post in the cold tier, the rest only in the hot one
+    for b in range(1, n, 40):
+        eng.ingest([Post(id=str(i), source="file", author=Author(f"a{i % 7}", f"u{i % 7}"),
+                         text=f"hot tier post tok{i} about the quay", created_at=t0 + timedelta(seconds=i))
+                    for i in range(b, min(b + 40, n))])
+    eng.delete(["file:0"])  # masked in the hot tier only
+    sys.stdout.write("acknowledged\\n")
+    sys.stdout.flush()
+    os.kill(os.getpid(), signal.SIGKILL)  # before any cold commit
+""")
+
+
+def test_sigkill_before_the_cold_commit_loses_nothing_and_the_hot_tier_is_rebuilt(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    n = 200
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run([sys.executable, "-c", WRITER, str(data), str(n)], capture_output=True, env=env,
+                          timeout=120)
+    assert proc.returncode == -signal.SIGKILL and b"acknowledged" in proc.stdout, proc.stderr.decode()[-2000:]
+    # The dead writer's hot tier still serves read-only engines: acknowledged means findable.
+    reader = Engine(data, readonly=True)
+    try:
+        assert reader.index.checkpoint().seq == 1  # the cold tier has the first post only
+        assert reader.search("quay", all_posts=True, limit=500).total == n - 1
+        assert reader.search("tok0").total == 0  # its removal is masked
+    finally:
+        reader.close()
+    # A restarted writer replays the store past the cold checkpoint and starts a fresh hot tier.
+    eng = Engine(data, settings())
+    try:
+        assert eng.repaired == n  # n - 1 posts and one removal
+        assert eng.index.hot_docs == 0 and eng.index.checkpoint().seq == n
+        assert eng.count() == eng.index.num_docs() == n - 1
+        assert eng.search("quay", all_posts=True, limit=500).total == n - 1
+        assert ids(eng.search("tok77")) == ["77"] and eng.search("tok0").total == 0
+    finally:
+        eng.close()

@@ -1,0 +1,314 @@
+"""The near-real-time lexical index: a small hot index in front of the large cold one.
+
+Earlybird's design, on tantivy. Every document goes to both tiers:
+
+* the **hot** index holds only what changed since the cold index's last commit. It is
+  committed after every batch, which stays cheap because it stays small, and it lives in
+  shared memory (`/dev/shm`, setting `index_hot_dir`): tantivy fsyncs every file of a commit,
+  and the store, not the index, is what makes a post durable;
+* the **cold** index (`data_dir/index`) holds everything; it is committed every
+  `index_cold_commit_s` seconds, or when the hot index passes `index_hot_max_posts`, and
+  records the store position it covers in its checkpoint (start-up repair replays the store
+  from there). Right after a cold commit the hot index is emptied, so a commit's cost no
+  longer grows with the index and the hot index never holds more than a few seconds.
+
+Posts updated or removed since the last cold commit leave a *mask* in the hot index (a
+document carrying only their `seq`): searches exclude those seqs from the cold tier, whose
+copy is stale, and take the hot copy (or nothing, for a removed post).
+
+Searches read both tiers, the hot snapshot FIRST: the writer empties the hot index only after
+the cold commit that covers it is visible, so a hot snapshot never is newer than the cold one
+taken after it, and no post falls between them (read-your-writes across processes: a reader
+process reloads both before each search). A post may then be in both (the cold commit
+happened between the two snapshots): results are deduplicated by seq, the hot copy kept.
+BM25 statistics are per tier (as in Earlybird's segments): a hot post's score uses the hot
+index's document frequencies, which follow the same stream, so the two are comparable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import tantivy
+
+from .lexical import Checkpoint, Filters, IndexDoc, IndexHit, LexicalIndex, document
+
+log = logging.getLogger(__name__)
+
+MASK = "\x00mask"  # `source` of a mask document: the seq's cold copy is superseded
+HOT_HEAP_MB = 24  # tantivy wants at least 15 MB per indexing thread
+OWNER = "owner"  # file in the hot directory naming the store it belongs to
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """One consistent view of both tiers: pass it to every part of a query."""
+
+    hot: tantivy.Searcher | None  # None: no hot index (nothing changed since the cold commit)
+    cold: tantivy.Searcher
+    masked: list[int]  # seqs whose cold copies are superseded (updated or removed) in the hot tier
+
+    @property
+    def num_docs(self) -> int:
+        return self.cold.num_docs + (self.hot.num_docs if self.hot is not None else 0)
+
+
+def hot_dir(data_dir: Path, store: Path, where: str = "") -> Path:
+    """Where the hot index of the data directory lives: under `where` (default: /dev/shm when
+    it is a writable directory, else beside the cold index), named after the data directory's
+    real path, so every process of this machine that opens the directory finds the same one."""
+    if where.strip() in ("disk", "."):
+        return data_dir / "index-hot"
+    base = Path(where) if where.strip() else Path("/dev/shm")
+    if not (base.is_dir() and os.access(base, os.W_OK | os.X_OK)):
+        return data_dir / "index-hot"
+    tag = hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:16]
+    return base / f"veristream-{os.getuid()}" / tag
+
+
+def _owner_id(store: Path) -> str:
+    """The store file's identity: a hot index left by another data directory at the same path
+    (deleted and made again) is not this one's."""
+    try:
+        st = os.stat(store)
+        return f"{st.st_dev}:{st.st_ino}"
+    except FileNotFoundError:
+        return ""
+
+
+class TieredIndex:
+    """The lexical index's interface (see `LexicalIndex`) over a hot and a cold tier.
+
+    Writes (`add`, `delete`, `replace`) go to both tiers; `commit` commits the hot tier,
+    `commit_cold` the cold one and then empties the hot one. Searches take a `Snapshot`."""
+
+    def __init__(self, path: str | Path, hot_path: str | Path, store_path: str | Path, heap_mb: int = 64,
+                 threads: int = 1, readonly: bool = False, hot: bool = True):
+        self.path = Path(path)
+        self.hot_path = Path(hot_path)
+        self.readonly = readonly
+        self._owner = _owner_id(Path(store_path))
+        self.cold = LexicalIndex(self.path, heap_mb, threads, readonly=readonly)
+        self.schema = self.cold.schema
+        self.hot: LexicalIndex | None = None
+        self.hot_docs = 0  # documents (and masks) in the hot tier since it was last emptied
+        self._mask_term = tantivy.Query.term_query(self.schema, "source", MASK)
+        if not readonly:
+            # A writer starts with an empty hot tier: start-up repair brings the cold tier level
+            # with the store and commits it, so whatever a crash left in the hot tier is covered.
+            self._remove_hot_dir()
+            if not hot:  # one tier: the cold index, committed per batch (`index_cold_commit_s` = 0)
+                return
+            self.hot = LexicalIndex(self.hot_path, HOT_HEAP_MB, 1, manual_reload=True)
+            (self.hot_path / OWNER).write_text(self._owner)  # after: a new index starts from an empty directory
+        else:
+            self._open_hot()
+
+    # -- the hot tier's files -------------------------------------------------------------
+
+    def _open_hot(self) -> None:
+        """A read-only process opens the writer's hot tier once it exists (and is this store's)."""
+        if self.hot is not None or not (self.hot_path / "meta.json").is_file():
+            return
+        try:
+            if (self.hot_path / OWNER).read_text() != self._owner:
+                return
+            self.hot = LexicalIndex(self.hot_path, readonly=True, manual_reload=True)
+        except (OSError, ValueError) as e:  # being made or removed by the writer: next time
+            log.debug("hot index not opened (%s)", e)
+
+    def _remove_hot_dir(self) -> None:
+        shutil.rmtree(self.hot_path, ignore_errors=True)
+
+    # -- writing ------------------------------------------------------------------------
+
+    def add(self, docs: Iterable[IndexDoc]) -> None:
+        built = [document(d) for d in docs]  # made once, added to both tiers
+        if not built:
+            return
+        self.cold.add_built(built)
+        if self.hot is not None:
+            self.hot.add_built(built)
+            self.hot_docs += len(built)
+
+    def delete(self, seqs: Iterable[int]) -> None:
+        """Remove `seqs`: from the cold tier at its next commit, from searches now (masks)."""
+        seqs = list(seqs)
+        if not seqs:
+            return
+        self.cold.delete(seqs)
+        if self.hot is not None:
+            self._mask(seqs)
+
+    def replace(self, docs: Sequence[IndexDoc]) -> None:
+        docs = list(docs)
+        if not docs:
+            return
+        built = [document(d) for d in docs]
+        self.cold.delete(d.seq for d in docs)
+        self.cold.add_built(built)
+        if self.hot is not None:
+            self._mask([d.seq for d in docs])
+            self.hot.add_built(built)
+            self.hot_docs += len(docs)
+
+    def _mask(self, seqs: list[int]) -> None:
+        hot = self.hot
+        assert hot is not None
+        hot.delete(seqs)  # the hot copies (and earlier masks) of these seqs
+        hot.add(IndexDoc(s, 0, 0, "", [], "", "", MASK, False) for s in seqs)
+        self.hot_docs += len(seqs)
+
+    def commit(self, checkpoint: Checkpoint) -> None:
+        """Make the hot tier's changes searchable (cheap: the hot tier is small, in memory)."""
+        if self.hot is None:
+            self.cold.commit(checkpoint)
+            return
+        self.hot.commit(checkpoint)
+
+    def commit_cold(self, checkpoint: Checkpoint) -> None:
+        """Commit the cold tier (durable, with the checkpoint start-up repairs from), then empty
+        the hot tier, in this order: a reader never misses a post between the two."""
+        self.cold.commit(checkpoint)
+        if self.hot is not None:
+            self.hot.clear()
+        self.hot_docs = 0
+
+    def clear(self) -> None:
+        self.cold.clear()
+        if self.hot is not None:
+            self.hot.clear()
+        self.hot_docs = 0
+
+    def checkpoint(self) -> Checkpoint:
+        """What the cold tier covers: start-up replays the store from here."""
+        return self.cold.checkpoint()
+
+    def hot_checkpoint(self) -> Checkpoint:
+        """What the hot tier's last commit covers (empty when the hot tier was just emptied)."""
+        return self.hot.checkpoint() if self.hot is not None else Checkpoint()
+
+    # -- reading ------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Pick up the latest commits, the hot tier's first (see the module's docstring)."""
+        if self.hot is None and self.readonly:
+            self._open_hot()
+        if self.hot is not None:
+            if self.readonly and not (self.hot_path / "meta.json").is_file():
+                self.hot = None  # the writer closed cleanly: its last cold commit covers all
+            else:
+                self.hot.reload()
+        self.cold.reload()
+
+    def searcher(self) -> Snapshot:
+        hot = self.hot.searcher() if self.hot is not None else None  # first: see the docstring
+        cold = self.cold.searcher()
+        masked: list[int] = []
+        if hot is not None:
+            if hot.num_docs == 0:
+                hot = None
+            else:
+                res = hot.search(self._mask_term, hot.num_docs, count=False)
+                if res.hits:
+                    masked = [int(s) for s in hot.fast_field_values("seq", [a for _, a in res.hits])]
+        return Snapshot(hot, cold, masked)
+
+    def _hot_q(self, query: tantivy.Query) -> tantivy.Query:
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.MustNot, self._mask_term)])
+
+    def _cold_q(self, snap: Snapshot, query: tantivy.Query) -> tantivy.Query:
+        if not snap.masked:
+            return query
+        gone = tantivy.Query.term_set_query(self.schema, "seq", snap.masked)
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.MustNot, gone)])
+
+    def num_docs(self) -> int:
+        """Live documents: the cold tier's not superseded, and the hot tier's not in it."""
+        snap = self.searcher()
+        cold = snap.cold.num_docs
+        if snap.hot is None:
+            return cold
+        if snap.masked:
+            cold -= self.cold.count(snap.cold, tantivy.Query.term_set_query(self.schema, "seq", snap.masked))
+        res = snap.hot.search(self._hot_q(tantivy.Query.all_query()), max(1, snap.hot.num_docs), count=False)
+        seqs = [int(s) for s in snap.hot.fast_field_values("seq", [a for _, a in res.hits])] if res.hits else []
+        if not seqs:
+            return cold
+        # A hot post whose cold copy is already committed (and not masked) counts once.
+        both = self.cold.count(snap.cold, self._cold_q(snap, tantivy.Query.term_set_query(self.schema, "seq", seqs)))
+        return cold + len(seqs) - both
+
+    def count(self, snap: Snapshot, query: tantivy.Query) -> int:
+        n = self.cold.count(snap.cold, self._cold_q(snap, query))
+        if snap.hot is not None:
+            n += self.cold.count(snap.hot, self._hot_q(query))
+        return n
+
+    def term_counts(self, field: str) -> dict[str, int]:
+        snap = self.searcher()
+        keep = self._cold_q(snap, tantivy.Query.all_query())
+        out = dict(snap.cold.terms_with_prefix(field, "", filter_query=keep))
+        if snap.hot is not None:
+            for term, n in snap.hot.terms_with_prefix(field, "", filter_query=self._hot_q(tantivy.Query.all_query())):
+                out[term] = out.get(term, 0) + n
+        return out
+
+    def disk_bytes(self) -> tuple[int, int]:
+        """The cold tier's (the hot tier is in memory, and small)."""
+        return self.cold.disk_bytes()
+
+    def build_query(self, text: str, f: Filters, any_term: bool = False) -> tuple[tantivy.Query, bool]:
+        return self.cold.build_query(text, f, any_term)
+
+    def top(self, snap: Snapshot, query: tantivy.Query, limit: int, by_time: bool,
+            count: bool = False, offset: int = 0) -> tuple[list[IndexHit], int | None]:
+        """Top `limit` hits of both tiers (after skipping `offset`), by BM25 or newest first."""
+        if snap.hot is None:
+            return self.cold.top(snap.cold, self._cold_q(snap, query), limit, by_time, count, offset)
+        k = offset + limit
+        hot, hot_n = self.cold.top(snap.hot, self._hot_q(query), k, by_time, count)
+        cold, cold_n = self.cold.top(snap.cold, self._cold_q(snap, query), k, by_time, count)
+        if not hot:
+            return cold[offset:], cold_n
+        have = {h.seq for h in hot}
+        merged = hot + [h for h in cold if h.seq not in have]
+        merged.sort(key=(lambda h: -h.ts) if by_time else (lambda h: (-h.bm25, -h.ts)))
+        return merged[offset:k], (hot_n or 0) + (cold_n or 0) if count else None
+
+    def scores_for(self, snap: Snapshot, query: tantivy.Query, seqs: Sequence[int]) -> dict[int, float]:
+        if not seqs:
+            return {}
+        out = self.cold.scores_for(snap.cold, self._cold_q(snap, query), seqs)
+        if snap.hot is not None:
+            out.update(self.cold.scores_for(snap.hot, self._hot_q(query), seqs))
+        return out
+
+    def hits_for(self, snap: Snapshot, query: tantivy.Query, seqs: Sequence[int]) -> list[IndexHit]:
+        if not seqs:
+            return []
+        hits = {h.seq: h for h in self.cold.hits_for(snap.cold, self._cold_q(snap, query), seqs)}
+        if snap.hot is not None:
+            hits.update((h.seq, h) for h in self.cold.hits_for(snap.hot, self._hot_q(query), seqs))
+        return list(hits.values())
+
+    def close(self) -> None:
+        """Release both tiers; a writer that committed its cold tier removes the hot one."""
+        try:
+            self.cold.close()
+        finally:
+            if self.hot is not None:
+                clean = not self.readonly and self.hot_docs == 0
+                self.hot.close()
+                self.hot = None
+                if clean:
+                    self._remove_hot_dir()
+
+
+__all__ = ["MASK", "Snapshot", "TieredIndex", "hot_dir"]
