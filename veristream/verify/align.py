@@ -283,7 +283,11 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
             break
         if said:
             if rival and not area:
-                return None  # both named: which one is where is unclear (for a flood, both can be)
+                # both named: the one said with a preposition of place is where ("Cedar Ridge wildfire:
+                # evacuation ordered for Pine Hollow"); otherwise unclear (for a flood, both can be)
+                own_said_at = own in f.located or own in f.near_places
+                if not (own_said_at and norm_name(rival) not in f.located):
+                    return None
             return Alignment(CONFIRMS, a.value)
         rival = rival or _same_kind_name(a.value, f, _PLACE_WORD)
         return Alignment(CONFLICTS, rival) if rival else None
