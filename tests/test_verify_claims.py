@@ -91,6 +91,9 @@ def test_numbers_carry_their_units() -> None:
     lo = read_numbers("at least 12 people were killed")[0]
     assert lo.unit == "deaths" and lo.lo == 12 and lo.hi > 12  # "at least": a lower bound
     assert read_numbers("Sismo de magnitud 7,4 en Guatemala")[0].value == 7.4
+    none = read_claim("No one was killed in the explosion")
+    assert [(a.role, a.number.value) for a in none.assertions if a.kind == "number"] == [("deaths", 0.0)]
+    assert not none.negated  # the count of none carries the negation, not the whole claim
 
 
 def test_japanese_claims_are_read_with_mecab() -> None:

@@ -438,6 +438,8 @@ def read_numbers(text: str) -> list[Number]:
             val = 0.0
         elif t in ("nobody", "noone"):
             val = 0.0
+        if val == 0.0 and t == "no" and i + 1 < len(toks) and toks[i + 1] == "one":
+            span = 2  # "no one was killed": the count is the two words
         if val is None:
             i += 1
             continue
@@ -922,8 +924,9 @@ def read_claim(claim: str) -> ClaimReading:
                 if hit:
                     a.noun = hit
                     break
-    # negations of a single detail are the detail's; the main statement's negation stays the claim's
-    if any(a.negated for a in r.assertions):
+    # negations of a single detail are the detail's ("not caused by"), and "no one was killed" is a
+    # count of none: the main statement's negation stays the claim's only otherwise
+    if any(a.negated or (a.number is not None and a.number.value == 0) for a in r.assertions):
         r.negated = False
     r.assertions = _dedupe(r.assertions)
     r.topic = _topic(text, spans)
