@@ -33,7 +33,7 @@ from datetime import date, datetime, timedelta
 
 import re
 
-from .assertions import (_KIND_WORD, _PLACE_WORD, DENIAL_RX, GENERIC, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts,
+from .assertions import (_KIND_WORD, _PLACE_WORD, _SITE_WORD, DENIAL_RX, GENERIC, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts,
                          head_word, mentions, norm_name, related, role_family, word_set)
 from .independence import Corroboration, Item, corroboration
 
@@ -119,7 +119,10 @@ class Topic:
         self.stems = list(dict.fromkeys(st for w in words.keywords(topic)
                                         if (st := words.stem(w)) not in REPORTING and w not in REPORTING
                                         and w not in LIGHT))
-        self.have = [self._present(words.content_stems(t)) for t in texts]
+        # a verb with its particle is one word: "knocked down" is not "knocked out"
+        self.phrasal = {words.stem(m.group(1).lower()): m.group(2).lower()
+                        for m in re.finditer(r"\b([A-Za-z]{3,})\s+(down|out|up|off|over|away)\b", topic)}
+        self.have = [self._particles(self._present(words.content_stems(t)), t) for t in texts]
         n = len(texts)
         df = {st: sum(st in h for h in self.have) for st in self.stems}
         self.weight = {st: math.log((n + 1) / (df[st] + 0.5)) + 0.1 for st in self.stems}
@@ -127,7 +130,6 @@ class Topic:
         # (a rarity counted over too few posts says nothing: under 20 posts, no word is novel)
         self.novel_stems = {st for st in self.stems if df[st] < max(2, 0.05 * n)} if n >= 20 else set()
         self.novel = bool(self.novel_stems)
-        self.texts_stems = None
 
     def has(self, word: str, text: str) -> bool:
         """Whether a post uses this word (by stem, first five letters or a synonym)."""
@@ -137,6 +139,13 @@ class Topic:
         have = words.content_stems(text)
         st = words.stem(word)
         return st in have or st[:5] in {h[:5] for h in have} or any(words.stem(x) in have for x in _SYN.get(word, ()))
+
+    def _particles(self, present: set[str], text: str) -> set[str]:
+        low = text.lower()
+        for st, particle in self.phrasal.items():
+            if st in present and not re.search(r"\b" + re.escape(st[:5]) + r"\w*\s+" + particle + r"\b", low):
+                present = present - {st}
+        return present
 
     def _present(self, have: set[str]) -> set[str]:
         from .. import words
@@ -200,7 +209,12 @@ def _said(value: str, f: PostFacts) -> bool:
     if len(toks) >= 2:
         own = [t.lower() for t in toks if not (_KIND_WORD.fullmatch(t) or _PLACE_WORD.fullmatch(t))]
         if own and len(own) < len(toks):  # "Hurricane Sandy", "Briarwood Elementary School": the own words
-            return all(len(w) >= 4 and w in f.words for w in own)
+            if not all(len(w) >= 4 and w in f.words for w in own):
+                return False
+            # a place named for a town is not the town: "Brooklyn Bridge" needs "bridge" said too
+            sites = [t.lower() for t in toks if _SITE_WORD.fullmatch(t) and not _KIND_WORD.fullmatch(t)]
+            pre = {w[:4] for w in f.words}
+            return not sites or any(w[:4] in pre for w in sites) or len(own) >= 2
     return False
 
 
