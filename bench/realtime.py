@@ -24,6 +24,9 @@ system (veristream, then the FTS5 baseline of `bench/fts5_baseline.py`), in a fr
    read-only (`Engine(path, readonly=True)`): the realistic server layout, and free of the
    writer's GIL (measured: with `--searcher thread`, query p99 is 2-3x worse).
 
+veristream's results also give each index tier's commits (hot: per batch; cold: every
+`index_cold_commit_s`) in each phase: `index_commits_ingest`, `index_commits_fresh`.
+
 Every process of a run imports one snapshot of the `veristream` package, copied at start.
 Progress goes to stderr; the last line on stdout is one JSON object with the results.
 """

@@ -188,3 +188,22 @@ def test_sigkill_before_the_cold_commit_loses_nothing_and_the_hot_tier_is_rebuil
         assert ids(eng.search("tok77")) == ["77"] and eng.search("tok0").total == 0
     finally:
         eng.close()
+
+
+def test_hot_tiers_of_deleted_data_directories_are_swept_and_live_ones_kept(tmp_path: Path) -> None:
+    live = Engine(tmp_path / "live", settings())
+    try:
+        live.ingest([mkpost("1", "still here")])
+        shared = live.index.hot_path.parent
+        if shared.name != f"veristream-{os.getuid()}":
+            return  # no /dev/shm here: hot tiers live beside their index and go with it
+        # What a writer killed before its data directory was deleted leaves behind.
+        stale = shared / "0000stale0000000"
+        stale.mkdir()
+        (stale / "owner").write_text(f"1:2\n{tmp_path / 'gone' / 'posts.db'}\n")
+        (stale / "meta.json").write_text("{}")
+        Engine(tmp_path / "third", settings()).close()  # a writer starting sweeps the shared directory
+        assert not stale.exists() and (live.index.hot_path / "meta.json").is_file()
+        assert ids(live.search("still")) == ["1"]
+    finally:
+        live.close()

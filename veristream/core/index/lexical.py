@@ -145,6 +145,7 @@ class LexicalIndex:
         self.readonly = readonly
         self._writer = None if readonly else self._index.writer(heap_size=heap_mb * 1_000_000, num_threads=threads)
         self._pending = 0
+        self._loaded: tuple[int, int, int] | None = None  # meta.json's identity at the last reload (read-only)
 
     # -- writing ----------------------------------------------------------------------
 
@@ -202,10 +203,22 @@ class LexicalIndex:
     def reload(self) -> None:
         """Pick up the latest commit (of another process, for a read-only index). A commit's
         merge may delete segment files between our reading meta.json and opening them: then
-        try again, and at worst keep the snapshot we have (the next search reloads again)."""
+        try again, and at worst keep the snapshot we have (the next search reloads again).
+        A read-only index skips the reload while meta.json is the one it last loaded (tantivy
+        replaces that file on every commit): reopening every segment per search is not free."""
+        stamp = None
+        if self.readonly:
+            try:
+                st = os.stat(self.path / "meta.json")
+                stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+            except FileNotFoundError:
+                pass
+            if stamp is not None and stamp == self._loaded:
+                return
         for attempt in range(3):
             try:
                 self._index.reload()
+                self._loaded = stamp
                 return
             except (ValueError, OSError) as e:
                 if not self.readonly:

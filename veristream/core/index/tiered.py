@@ -6,6 +6,8 @@ Earlybird's design, on tantivy. Every document goes to both tiers:
   committed after every batch, which stays cheap because it stays small, and it lives in
   shared memory (`/dev/shm`, setting `index_hot_dir`): tantivy fsyncs every file of a commit,
   and the store, not the index, is what makes a post durable;
+  `/dev/shm/veristream-<uid>/` is its user's alone (0700), and a writer starting removes the
+  hot indexes there whose data directory is gone;
 * the **cold** index (`data_dir/index`) holds everything; it is committed every
   `index_cold_commit_s` seconds, or when the hot index passes `index_hot_max_posts`, and
   records the store position it covers in its checkpoint (start-up repair replays the store
@@ -31,13 +33,14 @@ import hashlib
 import logging
 import os
 import shutil
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import tantivy
 
-from .lexical import Checkpoint, Filters, IndexDoc, IndexHit, LexicalIndex, document
+from .lexical import SCHEMA_VERSION, Checkpoint, Filters, IndexDoc, IndexHit, LexicalIndex, document
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +85,23 @@ def _owner_id(store: Path) -> str:
         return ""
 
 
+def _sweep(shared: Path) -> None:
+    """Remove hot tiers left in shared memory by data directories that are gone (a writer
+    killed, then its directory deleted): they would hold memory until the next reboot."""
+    for d in shared.iterdir():
+        try:
+            ident, store = (d / OWNER).read_text().split("\n")[:2]
+            if _owner_id(Path(store)) == ident:
+                continue
+        except (OSError, ValueError):  # no owner: being made this instant, or half made and abandoned
+            try:
+                if time.time() - d.stat().st_mtime < 60:
+                    continue
+            except OSError:
+                continue
+        shutil.rmtree(d, ignore_errors=True)
+
+
 class TieredIndex:
     """The lexical index's interface (see `LexicalIndex`) over a hot and a cold tier.
 
@@ -105,8 +125,17 @@ class TieredIndex:
             self._remove_hot_dir()
             if not hot:  # one tier: the cold index, committed per batch (`index_cold_commit_s` = 0)
                 return
+            shared = self.hot_path.parent
+            if shared.name == f"veristream-{os.getuid()}":  # in /dev/shm: this user's alone (posts may be private)
+                shared.mkdir(mode=0o700, parents=True, exist_ok=True)
+                os.chmod(shared, 0o700)
+                _sweep(shared)
+            # The owner first (a sweep by another writer never takes a hot tier being made), and
+            # the schema version, so that LexicalIndex does not empty the directory again.
+            self.hot_path.mkdir(parents=True, exist_ok=True)
+            (self.hot_path / OWNER).write_text(f"{self._owner}\n{Path(store_path).resolve()}\n")
+            (self.hot_path / "version").write_text(SCHEMA_VERSION)
             self.hot = LexicalIndex(self.hot_path, HOT_HEAP_MB, 1, manual_reload=True)
-            (self.hot_path / OWNER).write_text(self._owner)  # after: a new index starts from an empty directory
         else:
             self._open_hot()
 
@@ -117,7 +146,7 @@ class TieredIndex:
         if self.hot is not None or not (self.hot_path / "meta.json").is_file():
             return
         try:
-            if (self.hot_path / OWNER).read_text() != self._owner:
+            if (self.hot_path / OWNER).read_text().split("\n")[0] != self._owner:
                 return
             self.hot = LexicalIndex(self.hot_path, readonly=True, manual_reload=True)
         except (OSError, ValueError) as e:  # being made or removed by the writer: next time
