@@ -86,7 +86,7 @@ class Fts5Baseline:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             w = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             w.execute("PRAGMA journal_mode=WAL")
-            w.execute(f"PRAGMA synchronous={'FULL' if self.settings.durability == 'fsync' else 'NORMAL'}")
+            w.execute(f"PRAGMA synchronous={'FULL' if self.settings.core.durability == 'fsync' else 'NORMAL'}")
             w.execute("PRAGMA cache_size=-65536")
             w.executescript(SCHEMA)
             self._w = w
@@ -183,9 +183,9 @@ class Fts5Pipeline:
         self._q: queue.Queue = queue.Queue()
         self._room = threading.Condition()
         self._waiting = 0  # posts queued, not yet taken by the writer
-        self._max = s.queue_max
-        self._batch_max = s.batch_max
-        self._delay = s.batch_delay_ms / 1000
+        self._max = s.core.queue_max
+        self._batch_max = s.core.batch_max
+        self._delay = s.core.batch_delay_ms / 1000
         self.accepted = 0
         self.error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="fts5-writer", daemon=True)

@@ -363,7 +363,7 @@ def run_readers(eng: Engine, pipe: Any, mut: Mutator, n: int, tally: Tally, star
         chunk.append(raw.replace(b"\n", b" ") if b"\n" in raw else raw)
         if len(chunk) == 200 or i == n - 1:
             try:
-                items, _rejects = prepare_chunk(chunk, 1, IngestOptions(dedup_min_tokens=s.dedup_min_tokens, detect_lang=False), hasher)
+                items, _rejects = prepare_chunk(chunk, 1, IngestOptions(dedup_min_tokens=s.stories.min_tokens, detect_lang=False), hasher)
                 if items:
                     pipe.put_prepared(items)
             except Exception as e:  # noqa: BLE001

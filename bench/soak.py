@@ -315,10 +315,10 @@ def main() -> None:
         # state starts after the shortest window has warmed up.
         from veristream.trends.burst import WARMUP_FACTOR, parse_windows
 
-        warm = WARMUP_FACTOR * parse_windows(settings.trends_windows)[0].span_s
+        warm = WARMUP_FACTOR * parse_windows(settings.trends.windows)[0].span_s
         if warm + settle > start_lo:
             start_lo = warm + settle
-            log(f"start window after the {parse_windows(settings.trends_windows)[0].name} trend window's warm-up "
+            log(f"start window after the {parse_windows(settings.trends.windows)[0].name} trend window's warm-up "
                 f"({warm:.0f} s) and {settle:.0f} s more")
     window = args.window_s or max(5.0, min(60.0, (end - start_lo) / 6))
     start = samples.window(start_lo, start_lo + window)

@@ -69,7 +69,7 @@ class Engine:
         self._verifier = None  # veristream.verify.Verifier: its models load on the first `verify`
         self._verifier_lock = threading.Lock()
         self._notes = None  # veristream.notes.CommunityNotes, opened on first use (notes.sqlite)
-        if not readonly and self.settings.trends:
+        if not readonly and self.settings.trends.enabled:
             self._trends = Trends(self.store, self.settings)
             self.core.subscribe(self._trends.observe)
         self.core.start()

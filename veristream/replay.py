@@ -50,7 +50,7 @@ class IngestOptions:
 
     @classmethod
     def of(cls, settings: Settings, fmt: str = "auto", source: str | None = None) -> "IngestOptions":
-        return cls(fmt, source, settings.dedup_min_tokens, settings.detect_lang)
+        return cls(fmt, source, settings.stories.min_tokens, settings.core.detect_lang)
 
 
 @dataclass(slots=True)
@@ -139,7 +139,7 @@ def run(engine: Engine, lines: Iterable[bytes | str], *, input_name: str = "-", 
 
 
 def _workers(engine: Engine) -> int:
-    n = engine.settings.parse_workers
+    n = engine.settings.core.parse_workers
     if n >= 0:
         return n
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)

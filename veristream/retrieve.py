@@ -91,17 +91,17 @@ class Retriever:
         s = self.settings
         kws = words.keywords(q.text)
         snap = self.index.searcher()  # one snapshot for every part of the query
-        n = max(s.candidates, q.limit * 4)
-        weight = s.recency_weight if q.recency_weight is None else q.recency_weight
+        n = max(s.search.candidates, q.limit * 4)
+        weight = s.search.recency_weight if q.recency_weight is None else q.recency_weight
 
         query, has_text = self.index.build_query(" ".join(kws), q.filters, any_term=True)
         lexical = self.searcher.candidates(snap, query, n, now_us, by_time=not has_text)
         if has_text and q.recency_weight is not None and now_us is not None:
             # The searcher blended with the default weight: re-blend with the one asked for.
             for h in lexical:
-                was = recency_factor(now_us - h.ts, s.recency_weight, s.half_life_s)
+                was = recency_factor(now_us - h.ts, s.search.recency_weight, s.search.half_life_s)
                 if was > 0:
-                    h.bm25 *= recency_factor(now_us - h.ts, weight, s.half_life_s) / was
+                    h.bm25 *= recency_factor(now_us - h.ts, weight, s.search.half_life_s) / was
             lexical.sort(key=lambda h: (-h.bm25, -h.ts))
 
         dense: list[tuple[IndexHit, float]] = []
@@ -111,10 +111,10 @@ class Retriever:
         mode = "hybrid" if self.vectors is not None and q.dense and status is not None and status.vectors else "lexical"
 
         fused: dict[int, list] = {}  # seq -> [score, IndexHit, lexical rank, dense rank, similarity]
-        k = s.rrf_k
+        k = s.vectors.rrf_k
         for rank, h in enumerate(lexical, 1):
             fused[h.seq] = [1.0 / (k + rank), h, rank, None, None]
-        wd = s.dense_weight
+        wd = s.vectors.weight
         for rank, (h, sim) in enumerate(dense, 1):
             f = fused.get(h.seq)
             if f is None:
@@ -152,7 +152,7 @@ class Retriever:
                                              q.filters.hashtag, q.filters.source, q.filters.has_media,
                                              q.filters.reply_to))
         found = self.vectors.search(vec, n * 4 if narrow else n)
-        sims = {seq: sim for seq, sim in found if sim >= s.dense_min_similarity}
+        sims = {seq: sim for seq, sim in found if sim >= s.vectors.min_similarity}
         if not sims:
             return []
         only, _ = self.index.build_query("", q.filters)  # filters only (or every document)
@@ -160,7 +160,7 @@ class Retriever:
         out = []
         for h in checked:
             sim = sims[h.seq]
-            score = sim * (recency_factor(now_us - h.ts, weight, s.half_life_s) if now_us is not None else 1.0)
+            score = sim * (recency_factor(now_us - h.ts, weight, s.search.half_life_s) if now_us is not None else 1.0)
             out.append((h, sim, score))
         out.sort(key=lambda x: (-x[2], -x[0].ts))
         return [(h, sim) for h, sim, _ in out[:n]]

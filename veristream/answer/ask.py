@@ -56,14 +56,14 @@ def make_composer(name: str, settings: "Settings", **options: str | None) -> Com
     """A composer by name, configured from settings; `options` (CLI flags) override them."""
     s = settings
     if name == "extractive":
-        return ExtractiveComposer(s.ask_post_chars)
+        return ExtractiveComposer(s.ask.post_chars)
     if name == "local":
-        return LocalComposer(options.get("llm_path") or s.llm_model_path, s.llm_ctx, s.llm_threads, s.llm_max_tokens,
-                             s.llm_temperature, s.ask_posts, s.ask_post_chars)
+        return LocalComposer(options.get("llm_path") or s.llm.model_path, s.llm.ctx, s.llm.threads, s.llm.max_tokens,
+                             s.llm.temperature, s.ask.posts, s.ask.post_chars)
     if name == "openai":
-        return OpenAIComposer(options.get("base_url") or s.openai_base_url, options.get("model") or s.openai_model,
-                              options.get("api_key") or s.openai_api_key, s.openai_timeout_s, s.llm_max_tokens,
-                              s.llm_temperature, s.ask_posts, s.ask_post_chars)
+        return OpenAIComposer(options.get("base_url") or s.openai.base_url, options.get("model") or s.openai.model,
+                              options.get("api_key") or s.openai.api_key, s.openai.timeout_s, s.llm.max_tokens,
+                              s.llm.temperature, s.ask.posts, s.ask.post_chars)
     raise ValueError(f"composer must be one of {', '.join(COMPOSERS)}, got {name!r}")
 
 
@@ -104,10 +104,10 @@ def gather(engine: Answers, q: Question, now: datetime | None, lang: str | None 
     dense = engine.vectors is not None and not spaceless
     r = engine.retrieve_many([RetrieveQuery(q.topic, f, GATHER, all_posts=True, recency_weight=recency,
                                             dense=False)])[0]
-    posts = [h for h in r.hits if relevant(h, len(r.keywords), s.dense_min_similarity, dense=False)]
-    if dense and stories(posts) < s.dense_fill_stories:
+    posts = [h for h in r.hits if relevant(h, len(r.keywords), s.vectors.min_similarity, dense=False)]
+    if dense and stories(posts) < s.vectors.fill_stories:
         r = engine.retrieve_many([RetrieveQuery(q.topic, f, GATHER, all_posts=True, recency_weight=recency)])[0]
-        posts = [h for h in r.hits if relevant(h, len(r.keywords), s.dense_min_similarity)]
+        posts = [h for h in r.hits if relevant(h, len(r.keywords), s.vectors.min_similarity)]
     if q.lang == "en" and spaceless and posts and not any(c.isalpha() for c in strip_spaceless(q.text)):
         # A question in Han characters alone may be Japanese or Chinese: word the answer in
         # the language most of the posts it found are in, where a wording exists.
@@ -147,7 +147,7 @@ def ask(engine: Answers, question: str, *, since: datetime | None = None, until:
     if answer is None or fallback is not None:
         checked = answer.check if answer is not None else None
         withheld = answer.posts_withheld if answer is not None else 0
-        answer = _run(engine, ExtractiveComposer(engine.settings.ask_post_chars), ev, emit)
+        answer = _run(engine, ExtractiveComposer(engine.settings.ask.post_chars), ev, emit)
         if checked is not None:
             answer.check = checked  # what the check did to the model's draft
             answer.posts_withheld = withheld
@@ -180,7 +180,7 @@ def _run(engine: Answers, comp: Composer, ev: Evidence, emit: Callable[[str], No
         if not statements:
             raise
         # A stream cut short: keep what was checked and shown.
-    citations = [Citation.of(n, draft.sources[i].post, engine.settings.ask_post_chars)
+    citations = [Citation.of(n, draft.sources[i].post, engine.settings.ask.post_chars)
                  for n, i in enumerate(checker.order, 1)]
     as_of = max((c.time for c in citations), default=None)
     text = draft.joiner.join(s.text for s in statements).strip()

@@ -56,7 +56,7 @@ class CommunityNotes:
                         on_reject(row.line, row.reason, row.raw)
                     continue
                 batch.append(row)
-                if len(batch) >= self.settings.notes_batch:
+                if len(batch) >= self.settings.notes.batch:
                     rep.accepted += add(batch)  # type: ignore[arg-type]
                     batch = []
             if batch:
@@ -72,7 +72,7 @@ class CommunityNotes:
         arr = self.db.load_ratings()
         note_ids, note_idx = np.unique(arr.note_ids, return_inverse=True)
         rater_ids, rater_idx = np.unique(arr.raters, return_inverse=True)
-        keep = select(note_idx, rater_idx, self.rule.min_ratings, self.settings.notes_min_rater_ratings)
+        keep = select(note_idx, rater_idx, self.rule.min_ratings, self.settings.notes.min_rater_ratings)
         fit_notes, fn_idx = np.unique(note_idx[keep], return_inverse=True)
         fit_raters, fr_idx = np.unique(rater_idx[keep], return_inverse=True)
         values = arr.value2[keep].astype(np.float64) / 2

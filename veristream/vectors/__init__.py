@@ -45,21 +45,21 @@ class Vectors:
     def open(cls, data_dir: Path, store: "Store", settings: "Settings", readonly: bool,
              newest_us=lambda: None) -> tuple["Vectors | None", str | None]:
         """(vectors, None), or (None, a one-line notice saying why vector search is off)."""
-        if not settings.vectors:
+        if not settings.vectors.enabled:
             return None, "vector search off (setting vectors = false); lexical only"
-        files = find_model(settings.embed_model_path, settings.embed_tokenizer_path)
+        files = find_model(settings.vectors.model_path, settings.vectors.tokenizer_path)
         if files is None:
-            return None, missing_notice(settings.embed_model_path, settings.embed_tokenizer_path)
+            return None, missing_notice(settings.vectors.model_path, settings.vectors.tokenizer_path)
         for mod in ("onnxruntime", "tokenizers", "usearch"):  # found, not imported: opening stays quick
             if importlib.util.find_spec(mod) is None:
                 return None, f"vector search off: {mod} is not installed; lexical only"
-        mid = index_id(files, settings.embed_max_tokens)
-        dim = settings.embed_dim
+        mid = index_id(files, settings.vectors.max_tokens)
+        dim = settings.vectors.dim
         dir = data_dir / DIR
         if readonly:
             return cls(files, settings, VectorReader(dir, mid, dim, store), mid), None
         emb = Embedder(dir, store, lambda: cls._load(files, settings), mid, dim,
-                       save_interval_s=settings.vectors_save_interval_s, newest_us=newest_us)
+                       save_interval_s=settings.vectors.save_interval_s, newest_us=newest_us)
         return cls(files, settings, emb, mid), None
 
     @staticmethod
@@ -69,19 +69,19 @@ class Vectors:
         priority); with more, a session of its own, whose pool threads inherit the embedding
         thread's low priority and do not spin on cores ingest may want."""
         s = settings
-        if s.embed_threads == 1:
+        if s.vectors.threads == 1:
             return Vectors._query_encoder(files, s)
-        enc = OnnxEncoder(files, s.embed_max_tokens, s.embed_threads, s.embed_batch, s.embed_batch_tokens, spin=False)
+        enc = OnnxEncoder(files, s.vectors.max_tokens, s.vectors.threads, s.vectors.batch, s.vectors.batch_tokens, spin=False)
         return Vectors._check(enc, files, s)
 
     @staticmethod
     def _query_encoder(files: ModelFiles, settings: "Settings") -> Encoder:
         s = settings
-        return Vectors._check(load_encoder(files, s.embed_max_tokens, 1, s.embed_batch, s.embed_batch_tokens), files, s)
+        return Vectors._check(load_encoder(files, s.vectors.max_tokens, 1, s.vectors.batch, s.vectors.batch_tokens), files, s)
 
     @staticmethod
     def _check(enc: Encoder, files: ModelFiles, settings: "Settings") -> Encoder:
-        if enc.dim != settings.embed_dim:
+        if enc.dim != settings.vectors.dim:
             raise EncoderError(f"{files.onnx}: gives {enc.dim}-dimension vectors; set embed_dim = {enc.dim}")
         return enc
 

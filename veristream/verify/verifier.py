@@ -100,9 +100,9 @@ class Models:
                 raise VerifyError(f"verify: {e}") from None
 
         try:
-            return cls(StanceModel(weights("stance", settings.verify_stance_weights), encoder),
-                       VeracityModel(weights("veracity", settings.verify_veracity_weights), encoder),
-                       ClaimModel(weights("claims", settings.verify_claims_weights), encoder))
+            return cls(StanceModel(weights("stance", settings.verify.stance_weights), encoder),
+                       VeracityModel(weights("veracity", settings.verify.veracity_weights), encoder),
+                       ClaimModel(weights("claims", settings.verify.claims_weights), encoder))
         except ValueError as e:
             raise VerifyError(f"verify: {e}") from None
 
@@ -114,7 +114,7 @@ class Verifier:
         self.engine = engine
         self.settings = engine.settings
         self.models = Models.load(self.settings, _encoder(engine))
-        self.log = VerdictLog(engine.data_dir / "verify" / "verdicts.jsonl") if self.settings.verify_record else None
+        self.log = VerdictLog(engine.data_dir / "verify" / "verdicts.jsonl") if self.settings.verify.record else None
 
     def verify(self, claim: str, *, since: datetime | None = None, until: datetime | None = None,
                limit: int = 10, judge: LLMJudge | bool | None = None, record: bool = True) -> Verdict:
@@ -179,9 +179,9 @@ class Verifier:
         results = self._assertions(reading, ev, posts, hits)  # sides by the claim's details (align.py)
         support, against, noted = self._corroborate(ev)
         if results:
-            dec = decide_assertions(results, support, against, s.verify_min_sources, s.verify_contested_share)
+            dec = decide_assertions(results, support, against, s.verify.min_sources, s.verify.contested_share)
         else:
-            dec = decide(support, against, s.verify_min_sources, s.verify_contested_share)
+            dec = decide(support, against, s.verify.min_sources, s.verify.contested_share)
         reasons = list(dec.reasons)
         coef = self.models.veracity.weights.meta.get("calibration")
         conf = calibrate(dec.verdict, dec.raw, match_probability(dec.verdict, crowd.probs if crowd else None), coef)
@@ -198,7 +198,7 @@ class Verifier:
                     sum(e.stance == "query" for e in ev), sum(e.stance == "comment" and e.side == "other" for e in ev),
                     shown_crowd, True, dec.raw, since, until, now, len(posts), mode)
         v.assertions, v.topic = results, reading.topic
-        if judge is None and s.verify_judge:
+        if judge is None and s.verify.judge:
             judge = LLMJudge.from_settings(s)
         if isinstance(judge, LLMJudge):
             v.judge = self._judge(judge, claim, lists)
@@ -218,19 +218,19 @@ class Verifier:
         (a post stating another city or count is found too: it is evidence against)."""
         eng = self.engine
         f = Filters(to_us(since) if since else None, to_us(until) if until else None)
-        qs = [RetrieveQuery(claim, f, self.settings.verify_posts, all_posts=True)]
+        qs = [RetrieveQuery(claim, f, self.settings.verify.posts, all_posts=True)]
         if topic and topic != claim:
-            qs.append(RetrieveQuery(topic, f, self.settings.verify_posts, all_posts=True))
+            qs.append(RetrieveQuery(topic, f, self.settings.verify.posts, all_posts=True))
         hits: list[Hit] = []
         seen: set[str] = set()
         mode = "lexical"
         for r in eng.retrieve_many(qs):
             mode = r.mode
             for h in r.hits:
-                if h.post.key not in seen and about(h, len(r.keywords), self.settings.dense_min_similarity):
+                if h.post.key not in seen and about(h, len(r.keywords), self.settings.vectors.min_similarity):
                     seen.add(h.post.key)
                     hits.append(h)
-        return hits[: self.settings.verify_posts], mode
+        return hits[: self.settings.verify.posts], mode
 
     def _assertions(self, reading: ClaimReading, ev: list[EvidencePost], posts: list[Post],
                     hits: list[Hit]) -> list:
@@ -248,13 +248,13 @@ class Verifier:
         topic = _align.Topic(reading.topic, [p.text for p in posts])
         lexical = [topic.lexical(i) for i in range(len(posts))]
         for k, (e, p, f, h) in enumerate(zip(ev, posts, facts, hits)):
-            similar = h.similarity is not None and h.similarity >= s.dense_min_similarity + 0.15
+            similar = h.similarity is not None and h.similarity >= s.vectors.min_similarity + 0.15
             links = _align.align_post(reading, f, p.created_at, lexical[k], similar, topic.novel, topic)
             e.details = [(i, a.relation, a.value) for i, a in sorted(links.items())]
             aligned.append(_align.Aligned(e.key, e.author_id, e.story_id, e.created_at,
                                           e.credibility.weight if e.credibility else 1.0,
                                           e.credibility.domains if e.credibility else [], links))
-        results = _align.tally(reading, aligned, s.verify_min_sources, s.verify_contested_share)
+        results = _align.tally(reading, aligned, s.verify.min_sources, s.verify.contested_share)
         # Support states a distinguishing detail (a number, date, cause, actor or owner; a place or
         # name only when the claim asserts nothing else) and is silent on no unsettled one.
         details = _align.distinguishing(reading)
@@ -345,7 +345,7 @@ class Verifier:
 
     def _key_post_crowds(self, ev: list[EvidencePost], posts: list[Post], enc: TextEncoder) -> None:
         """The veracity model on the best posts of each side with their own stored replies."""
-        n = self.settings.verify_crowd_posts
+        n = self.settings.verify.crowd_posts
         if n <= 0:
             return
         by_key = {p.key: p for p in posts}
@@ -360,7 +360,7 @@ class Verifier:
             e.crowd = self.models.veracity.judge([p.text], [P], [[1] * len(replies)], enc.encode([p.text[:MAX_CLAIM_CHARS]]))[0]
 
     def _replies(self, p: Post) -> list[Post]:
-        until = p.created_at + timedelta(seconds=self.settings.verify_reply_window_s)
+        until = p.created_at + timedelta(seconds=self.settings.verify.reply_window_s)
         res = self.engine.search("", reply_to=p.key, since=p.created_at, until=until, order="time",
                                  limit=MAX_REPLIES, all_posts=True)
         return [h.post for h in res.hits if h.post.key != p.key]
@@ -466,7 +466,7 @@ def _encoder(engine: Checks) -> TextEncoder:
     if files is None:
         raise VerifyError("verify needs the sentence-embedding model: " + missing_notice())
     try:
-        enc = load_encoder(files, TRAINED_MAX_TOKENS, engine.settings.embed_threads)
+        enc = load_encoder(files, TRAINED_MAX_TOKENS, engine.settings.vectors.threads)
     except EncoderError as e:
         raise VerifyError(f"verify: {e}") from None
     if enc.dim != 384:
