@@ -94,7 +94,7 @@ def test_a_post_in_both_tiers_is_found_once(tmp_path: Path) -> None:
         assert len(res.hits) == 12 and len({h.post.id for h in res.hits}) == 12
         assert [h.post.id for h in eng.search("storm", order="time", all_posts=True, limit=5).hits] == \
             ["11", "10", "9", "8", "7"]
-        assert eng.index.num_docs() == 12
+        assert eng.index.num_docs() == 12 and eng.index.term_counts("lang") == {"en": 12}
     finally:
         eng.close()
 
@@ -207,3 +207,17 @@ def test_hot_tiers_of_deleted_data_directories_are_swept_and_live_ones_kept(tmp_
         assert ids(live.search("still")) == ["1"]
     finally:
         live.close()
+
+
+def test_read_only_engines_find_the_hot_tier_where_the_writer_put_it(tmp_path: Path) -> None:
+    eng = Engine(tmp_path / "d", settings(index_hot_dir=str(tmp_path / "elsewhere")))
+    try:
+        assert eng.index.hot_path.parent.parent == tmp_path / "elsewhere"
+        eng.ingest([mkpost("1", "tram strike")])
+        reader = Engine(tmp_path / "d", readonly=True)  # knows no settings: reads index/hot
+        try:
+            assert reader.index.hot_path == eng.index.hot_path and ids(reader.search("tram")) == ["1"]
+        finally:
+            reader.close()
+    finally:
+        eng.close()

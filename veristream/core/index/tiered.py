@@ -46,7 +46,9 @@ log = logging.getLogger(__name__)
 
 MASK = "\x00mask"  # `source` of a mask document: the seq's cold copy is superseded
 HOT_HEAP_MB = 24  # tantivy wants at least 15 MB per indexing thread
-OWNER = "owner"  # file in the hot directory naming the store it belongs to
+SHM_MIN_FREE = 512 << 20  # /dev/shm with less free than this: the hot tier goes beside the index
+OWNER = "owner"
+POINTER = "hot"  # file in the cold index's directory: where the writer's hot tier is ("": none)  # file in the hot directory naming the store it belongs to
 
 
 @dataclass(slots=True)
@@ -64,13 +66,22 @@ class Snapshot:
 
 def hot_dir(data_dir: Path, store: Path, where: str = "") -> Path:
     """Where the hot index of the data directory lives: under `where` (default: /dev/shm when
-    it is a writable directory, else beside the cold index), named after the data directory's
+    it is a writable directory with 512 MB free, else beside the cold index), named after the data directory's
     real path, so every process of this machine that opens the directory finds the same one."""
     if where.strip() in ("disk", "."):
         return data_dir / "index-hot"
     base = Path(where) if where.strip() else Path("/dev/shm")
+    if where.strip():
+        base.mkdir(parents=True, exist_ok=True)  # named in the settings: made if missing
     if not (base.is_dir() and os.access(base, os.W_OK | os.X_OK)):
         return data_dir / "index-hot"
+    if not where.strip():
+        try:  # a container's /dev/shm is often 64 MB: a full one would stop ingest
+            st = os.statvfs(base)
+            if st.f_bavail * st.f_frsize < SHM_MIN_FREE:
+                return data_dir / "index-hot"
+        except OSError:
+            return data_dir / "index-hot"
     tag = hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:16]
     return base / f"veristream-{os.getuid()}" / tag
 
@@ -123,6 +134,10 @@ class TieredIndex:
             # A writer starts with an empty hot tier: start-up repair brings the cold tier level
             # with the store and commits it, so whatever a crash left in the hot tier is covered.
             self._remove_hot_dir()
+            # Where it is, for read-only processes (which may judge /dev/shm's room otherwise).
+            tmp = self.path / (POINTER + ".tmp")
+            tmp.write_text(str(self.hot_path) if hot else "")
+            os.replace(tmp, self.path / POINTER)
             if not hot:  # one tier: the cold index, committed per batch (`index_cold_commit_s` = 0)
                 return
             shared = self.hot_path.parent
@@ -143,7 +158,17 @@ class TieredIndex:
 
     def _open_hot(self) -> None:
         """A read-only process opens the writer's hot tier once it exists (and is this store's)."""
-        if self.hot is not None or not (self.hot_path / "meta.json").is_file():
+        if self.hot is not None:
+            return
+        try:
+            where = (self.path / POINTER).read_text().strip()
+        except OSError:
+            where = None  # written by a writer before the pointer: the default place
+        if where == "":
+            return  # the writer keeps one tier
+        if where is not None:
+            self.hot_path = Path(where)
+        if not (self.hot_path / "meta.json").is_file():
             return
         try:
             if (self.hot_path / OWNER).read_text().split("\n")[0] != self._owner:
@@ -266,8 +291,7 @@ class TieredIndex:
             return cold
         if snap.masked:
             cold -= self.cold.count(snap.cold, tantivy.Query.term_set_query(self.schema, "seq", snap.masked))
-        res = snap.hot.search(self._hot_q(tantivy.Query.all_query()), max(1, snap.hot.num_docs), count=False)
-        seqs = [int(s) for s in snap.hot.fast_field_values("seq", [a for _, a in res.hits])] if res.hits else []
+        seqs = self._hot_seqs(snap)
         if not seqs:
             return cold
         # A hot post whose cold copy is already committed (and not masked) counts once.
@@ -280,9 +304,21 @@ class TieredIndex:
             n += self.cold.count(snap.hot, self._hot_q(query))
         return n
 
+    def _hot_seqs(self, snap: Snapshot) -> list[int]:
+        """The seqs of the hot snapshot's documents (masks left out)."""
+        if snap.hot is None:
+            return []
+        res = snap.hot.search(self._hot_q(tantivy.Query.all_query()), max(1, snap.hot.num_docs), count=False)
+        return [int(s) for s in snap.hot.fast_field_values("seq", [a for _, a in res.hits])] if res.hits else []
+
     def term_counts(self, field: str) -> dict[str, int]:
+        """Live documents per term, each counted once (a post may be in both snapshots)."""
         snap = self.searcher()
-        keep = self._cold_q(snap, tantivy.Query.all_query())
+        gone = snap.masked + self._hot_seqs(snap)
+        keep = tantivy.Query.all_query()
+        if gone:
+            keep = tantivy.Query.boolean_query([(tantivy.Occur.Must, keep), (tantivy.Occur.MustNot,
+                                                tantivy.Query.term_set_query(self.schema, "seq", gone))])
         out = dict(snap.cold.terms_with_prefix(field, "", filter_query=keep))
         if snap.hot is not None:
             for term, n in snap.hot.terms_with_prefix(field, "", filter_query=self._hot_q(tantivy.Query.all_query())):
