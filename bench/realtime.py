@@ -594,7 +594,7 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
         count = target_obj.count()
         out["rss_parse_workers_mb"] = workers_rss
     else:
-        workers = parse_workers(settings.parse_workers)
+        workers = parse_workers(settings.core.parse_workers)
         log(f"{system}: ingesting {n:,} posts (parse_line in {workers} worker process(es), one writer thread)")
         pipe = Fts5Pipeline(target_obj)
         read, rejected, progress, workers_rss = ingest_fts5(pipe, input_path, workers)

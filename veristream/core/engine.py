@@ -50,11 +50,11 @@ class Core:
             raise EngineError(f"no veristream data in {self.data_dir} (run `veristream ingest` first)")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings = settings
-        self.store = Store(self.layout.store, settings.durability, readonly=readonly)
-        self.index = TieredIndex(self.layout.index, self.layout.hot_index(settings.index_hot_dir),
-                                 self.layout.store, settings.index_heap_mb, settings.index_threads, readonly=readonly,
-                                 hot=settings.index_cold_commit_s > 0)
-        self.quarantine = Quarantine(self.layout.quarantine, int(settings.quarantine_max_mb * (1 << 20)))
+        self.store = Store(self.layout.store, settings.core.durability, readonly=readonly)
+        c = settings.core
+        self.index = TieredIndex(self.layout.index, self.layout.hot_index(c.index_hot_dir), self.layout.store,
+                                 c.index_heap_mb, c.index_threads, readonly=readonly, hot=c.index_cold_commit_s > 0)
+        self.quarantine = Quarantine(self.layout.quarantine, int(settings.core.quarantine_max_mb * (1 << 20)))
         self._lock = FairLock()  # FIFO: the pipeline's writer and expiry take turns
         self._closed = False
         self._writer: Writer | None = None
@@ -99,7 +99,7 @@ class Core:
     def prepare_checked(self, posts: Sequence[Post]) -> tuple[list[Prepared], list[tuple[Post, str]]]:
         """Prepare `posts` for `ingest_prepared`, rejecting (post, reason) those that cannot be stored."""
         w = self._need_writer()
-        return prepare_checked(posts, w.hasher, self.settings.dedup_min_tokens)
+        return prepare_checked(posts, w.hasher, self.settings.stories.min_tokens)
 
     def delete(self, keys: Sequence[str]) -> int:
         w = self._need_writer()

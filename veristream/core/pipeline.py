@@ -78,11 +78,11 @@ class Pipeline:
         s = core.settings
         # Bounded in posts, not queue items: a prepared chunk of 1,000 posts counts 1,000.
         self._q: queue.Queue = queue.Queue()
-        self._max = s.queue_max
+        self._max = s.core.queue_max
         self._inflight = 0
         self._room = threading.Condition()
-        self._batch_max = s.batch_max
-        self._delay = s.batch_delay_ms / 1000
+        self._batch_max = s.core.batch_max
+        self._delay = s.core.batch_delay_ms / 1000
         self._on_batch = on_batch
         self.result = IngestResult()
         self.error: BaseException | None = None  # what stopped the writer (None while it runs)

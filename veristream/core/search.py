@@ -103,7 +103,7 @@ class Searcher:
         searcher = self.index.searcher()
         query, has_text = self.index.build_query(q.text, q.filters)
         by_time = q.order == "time" or not has_text
-        n = max(self.settings.candidates, q.limit * 4)
+        n = max(self.settings.search.candidates, q.limit * 4)
         picked: list[IndexHit] = []
         seen_stories: set[int] = set()
         seen_seqs: set[int] = set()
@@ -164,8 +164,8 @@ class Searcher:
             for h in extra:
                 h.bm25 = scores.get(h.seq, 0.0)
         cands = best + extra
-        w = self.settings.recency_weight
-        hl_us = self.settings.half_life_s * 1e6
+        w = self.settings.search.recency_weight
+        hl_us = self.settings.search.half_life_s * 1e6
         if now_us is not None and w > 0 and hl_us > 0:
             for h in cands:
                 age = max(0, now_us - h.ts)

@@ -331,15 +331,15 @@ class Writer:
         self.store = store
         self.index = index
         self.settings = settings
-        self.stories = StoryIndex(store.max_story() + 1, settings.dedup_window, settings.dedup_min_agreement)
-        self.stories.load(store.recent_fingerprints(settings.dedup_window))
+        self.stories = StoryIndex(store.max_story() + 1, settings.stories.window, settings.stories.min_agreement)
+        self.stories.load(store.recent_fingerprints(settings.stories.window))
         self.hasher = TokenHasher()
         self._last_commit = 0.0
         self._last_cold = time.monotonic()
         self._dirty = False  # changes the hot tier has not committed
         self._cold_dirty = False  # changes the cold tier has not committed
-        self.cold_commit_s = settings.index_cold_commit_s
-        self.hot_max = settings.index_hot_max_posts
+        self.cold_commit_s = settings.core.index_cold_commit_s
+        self.hot_max = settings.core.index_hot_max_posts
         self.cold_commits = 0
         # (time.monotonic() at the end, seconds taken) of recent commits, per tier
         self.commit_log: dict[str, deque[tuple[float, float]]] = {"hot": deque(maxlen=8192), "cold": deque(maxlen=1024)}
@@ -350,7 +350,7 @@ class Writer:
         self.removal_listeners: list[RemovalListener] = []
 
     def prepare(self, posts: Sequence[Post]) -> list[Prepared]:
-        return prepare(posts, self.hasher, self.settings.dedup_min_tokens)
+        return prepare(posts, self.hasher, self.settings.stories.min_tokens)
 
     # -- the hot path -----------------------------------------------------------------
 
@@ -458,7 +458,7 @@ class Writer:
         `force`), and the cold tier when it is due. True if anything was committed."""
         now = time.monotonic()
         if self.index.hot is None:  # one tier (`index_cold_commit_s` = 0): the cold index, per batch
-            if not self._dirty or (not force and (now - self._last_commit) * 1000 < self.settings.commit_interval_ms):
+            if not self._dirty or (not force and (now - self._last_commit) * 1000 < self.settings.core.commit_interval_ms):
                 return False
             self.commit_all()
             return True
@@ -467,7 +467,7 @@ class Writer:
             return True
         if not self._dirty:
             return False
-        if not force and (now - self._last_commit) * 1000 < self.settings.commit_interval_ms:
+        if not force and (now - self._last_commit) * 1000 < self.settings.core.commit_interval_ms:
             return False
         self.commit()
         return True
