@@ -67,11 +67,11 @@ def create_app(engine: Engine, settings: Settings | None = None, *, token: str |
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
 
     app.add_middleware(Timing, api=api)  # type: ignore[arg-type]
-    origins = [o.strip() for o in settings.api_cors_origins.split(",") if o.strip()]
+    origins = [o.strip() for o in settings.api.cors_origins.split(",") if o.strip()]
     if origins:
         app.add_middleware(CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],  # type: ignore[arg-type]
                            allow_headers=["Authorization", "Content-Type"], max_age=600)
-    app.add_middleware(BodyLimit, limit=int(settings.api_max_body_mb * 1024 * 1024))  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, limit=int(settings.api.max_body_mb * 1024 * 1024))  # type: ignore[arg-type]
     app.add_middleware(HostCheck, policy=api.hosts)  # type: ignore[arg-type]
     app.add_middleware(SecurityHeaders)  # type: ignore[arg-type]
     return app

@@ -36,8 +36,8 @@ class ApiToken:
 
 def load_or_create_token(data_dir: Path, settings: Settings) -> ApiToken:
     """The token from the settings, else from `DATA_DIR/api_token`, else a new one written there."""
-    if settings.api_token:
-        return ApiToken(settings.api_token, None, False)
+    if settings.api.token:
+        return ApiToken(settings.api.token, None, False)
     path = Path(data_dir) / TOKEN_FILE
     try:
         value = path.read_text(encoding="utf-8").strip()

@@ -37,7 +37,7 @@ CREATED = 1767225600  # 2026-01-01: model "creation" time, fixed so listings are
 
 def models_for(api: ApiContext) -> dict[str, str]:
     """Model name -> composer. The OpenAI-backed one only when a server is configured."""
-    return {k: v for k, v in MODELS.items() if v != "openai" or api.settings.openai_base_url}
+    return {k: v for k, v in MODELS.items() if v != "openai" or api.settings.openai.base_url}
 
 
 @router.get("/v1/models", tags=["openai"], dependencies=[Depends(require_read)], response_model=None,

@@ -150,13 +150,13 @@ class ApiContext:
         self.engine = engine
         self.settings = settings
         self.inline_reads = inline_reads  # searches on the event loop (a reader process), not the pool
-        self.guard = Guard(token, settings.api_read_token_required)
-        self.hosts = HostPolicy(settings.api_host, settings.api_allowed_hosts)
-        self.open_composers = frozenset(c.strip() for c in settings.api_open_composers.split(",") if c.strip())
-        self.feed = LiveFeed(max_per_client=settings.api_stream_per_client)
+        self.guard = Guard(token, settings.api.read_token_required)
+        self.hosts = HostPolicy(settings.api.host, settings.api.allowed_hosts)
+        self.open_composers = frozenset(c.strip() for c in settings.api.open_composers.split(",") if c.strip())
+        self.feed = LiveFeed(max_per_client=settings.api.stream_per_client)
         self.metrics = ApiMetrics(self)
         self.hasher = TokenHasher()  # for API ingest's fingerprints (memoised token hashes)
-        self.composes = ComposeQueue(settings.api_ask_running, settings.api_ask_queue)
+        self.composes = ComposeQueue(settings.api.ask_running, settings.api.ask_queue)
         self.proxy_secret = proxy_secret.encode() if proxy_secret else None
         # With reader processes (veristream.serve.readers): their state, for /healthz (set by the server).
         self.readers: Callable[[], dict[str, Any]] | None = None

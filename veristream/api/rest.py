@@ -454,7 +454,7 @@ async def verify(body: VerifyRequest, request: Request, api: ApiContext = Depend
     for a request with the token, unless the setting `api_open_verify_record` is on."""
     now = api.engine.now()
     since, until = when(body.since, now, "since"), when(body.until, now, "until")
-    record = api.guard.authorised(request) or api.settings.api_open_verify_record
+    record = api.guard.authorised(request) or api.settings.api.open_verify_record
     ticket = api.composes.admit()  # as heavy as an answer: shares its queue
     task: asyncio.Future | None = None
     try:
@@ -467,7 +467,7 @@ async def verify(body: VerifyRequest, request: Request, api: ApiContext = Depend
     finally:
         release_when_done(task, ticket)
     out = jsonable(result)
-    out["recorded"] = bool(record and api.settings.verify_record and result.verdict in ("supported", "refuted"))
+    out["recorded"] = bool(record and api.settings.verify.record and result.verdict in ("supported", "refuted"))
     return json_response(out)
 
 

@@ -48,8 +48,8 @@ def serve(obj: Ctx, host: str | None, port: int | None, sources: tuple[str, ...]
         open_page = sys.stdout.isatty() and sys.stdin.isatty() and server.can_open_browser()
     eng = obj.engine()
     try:
-        res = server.run_server(eng, plan, settings, host or settings.api_host,
-                                settings.api_port if port is None else port, quiet=quiet, open_page=open_page,
+        res = server.run_server(eng, plan, settings, host or settings.api.host,
+                                settings.api.port if port is None else port, quiet=quiet, open_page=open_page,
                                 readers=readers)
     except server.ServeError as e:
         raise click.UsageError(str(e)) from None

@@ -66,7 +66,7 @@ def reader_main() -> int:
     sock = socket.socket(fileno=spec.listen_fd)
     stats = bind("127.0.0.1", 0)
     stats_port = stats.getsockname()[1]
-    app = SplitApp(local, proxy, int(settings.api_max_body_mb * 1024 * 1024), stats_port)
+    app = SplitApp(local, proxy, int(settings.api.max_body_mb * 1024 * 1024), stats_port)
     server = ReaderServer(uvicorn_config(app))
     server_box.append(server)
     if writer_gone.is_set():

@@ -58,7 +58,7 @@ def run_server(engine: Engine, sources: Sequence[Source], settings: Settings, ho
     # than 5 ms, so a short search does not wait out the writer's slices (bench/serve.py: search
     # p50 under ingest 93 -> 48 ms on the 2-core machine).
     sys.setswitchinterval(0.001)
-    n_readers = settings.api_readers if readers is None else readers
+    n_readers = settings.api.readers if readers is None else readers
     if n_readers < 0:
         n_readers = default_readers()
     if engine.readonly or sys.platform == "win32":
@@ -123,8 +123,8 @@ def run_server(engine: Engine, sources: Sequence[Source], settings: Settings, ho
     if pool is not None:
         pool.watch(lambda reason: (say(f"veristream: {reason}"), setattr(server, "should_exit", True)))
     unnice = None
-    if pool is not None and settings.api_writer_nice:
-        unnice = _lower_priority(settings.api_writer_nice, keep={pool.watcher_tid()})
+    if pool is not None and settings.api.writer_nice:
+        unnice = _lower_priority(settings.api.writer_nice, keep={pool.watcher_tid()})
     try:
         server.run(sockets=[served])
     except KeyboardInterrupt:  # uvicorn re-raises the signal that stopped it, once it has shut down
