@@ -9,15 +9,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.samples import Sample
 
-if TYPE_CHECKING:
-    from .context import ApiContext
+
+
+class Observed(Protocol):
+    """What the metrics read at scrape time (`ApiContext` is one): the engine, whether it is
+    closed, the ingest backlog, posts rejected through the API, and the live feed."""
+
+    engine: Any
+    closed: bool
+    rejected: int
+    feed: Any
+
+    def backlog(self) -> int: ...
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -26,7 +36,7 @@ RequestSample = tuple[str, dict[str, str], float]  # (sample name, labels, value
 
 
 class ApiMetrics:
-    def __init__(self, api: "ApiContext"):
+    def __init__(self, api: Observed):
         self.registry = r = CollectorRegistry(auto_describe=True)
         # This process's request latencies live in a registry of their own: `/metrics` shows them
         # summed with those of the reader processes (`peers`, veristream.serve.readers), one family.
@@ -87,7 +97,7 @@ class _Requests(Collector):
 class _EngineCollector(Collector):
     """Gauges read from the engine, the feed and the sources at scrape time."""
 
-    def __init__(self, api: "ApiContext"):
+    def __init__(self, api: Observed):
         self.api = api
 
     def describe(self) -> list[Metric]:
