@@ -322,7 +322,9 @@ def test_health_answers_while_every_worker_thread_is_busy(engine: Engine) -> Non
             t0 = time.monotonic()
             h = httpx2.get(s.url + "/healthz", timeout=5)
             assert h.status_code == 200 and time.monotonic() - t0 < 1.0
-            assert h.json()["composing"]["running"] == 45
+            # At least the 40 holding every pool thread; the last askers may not be admitted yet
+            # (a request waiting for a pool thread is not counted until it gets one).
+            assert 40 <= h.json()["composing"]["running"] <= 45
             model.go.set()
             for t in askers:
                 t.join(60)
