@@ -3,16 +3,15 @@
 One module per group of commands, each building the engine, calling one method and rendering
 the result: `ingest` (ingest, replay, reindex, embed), `search` (search, story), `ask`,
 `trends` (trends, events), `demo`, `serve`, `sources` (live, x-rules, and the live options of
-ingest), `notes`, `admin` (stats, export, backup, restore, expire); `verify` and `train` live
-in veristream.verify.commands. Shared options and the context object are in `options`, the
-terminal rendering in `output`. Nothing below the CLI imports it.
+ingest), `notes`, `verify` (verify, train), `admin` (stats, export, backup, restore, expire).
+Shared options and the context object are in `options`, the terminal rendering in `output`.
+Nothing below the CLI imports it.
 """
 
 from __future__ import annotations
 
 import click
 
-from ..verify.commands import train, verify
 from .admin import backup, expire, export, restore, stats
 from .ask import ask
 from .demo import demo
@@ -23,6 +22,7 @@ from .search import search, story
 from .serve import serve
 from .sources import live, x_rules
 from .trends import events, trends
+from .verify import train, verify
 
 
 @click.group(invoke_without_command=True)

@@ -1,39 +1,40 @@
 """`veristream verify` and `veristream train`: glue over `Engine.verify` and `train.py`.
 
-Commands receive the CLI's `Ctx`; rendering is here, the work in the engine.
+Rendering is here, the work in the engine.
 """
 
 from __future__ import annotations
 
 import shutil
-import sys
 import textwrap
 from pathlib import Path
-from typing import Any
 
 import click
-import orjson
 
 from ..model import iso
-from .base import EvidencePost, Verdict, VerifyError
-from .judge import LLMJudge
+from ..verify.align import describe
+from ..verify.base import EvidencePost, Verdict, VerifyError
+from ..verify.judge import LLMJudge
+from ..verify.train import WHAT, TrainError, default_data_dir, train_files
+from .options import Ctx, json_option, since_option, until_option, when
+from .output import print_json
 
 LETTER = {"support": "S", "deny": "D", "query": "Q", "comment": "C"}
 
 
 @click.command("verify")
 @click.argument("claim")
-@click.option("--since", help="Only posts at/after this time: ISO time or a span back from the stream's now (6h, 2d).")
-@click.option("--until", help="Only posts at/before this time (same forms as --since).")
+@since_option("Only posts at/after this time: ISO time or a span back from the stream's now (6h, 2d).")
+@until_option()
 @click.option("-n", "--limit", type=click.IntRange(1, 200), default=8, show_default=True,
               help="Posts shown for, against and neither (the verdict weighs every post found).")
 @click.option("--judge/--no-judge", default=None, help="A second reading of the key posts' stances by an "
               "OpenAI-compatible model, shown beside them, never counted (setting verify_judge).")
 @click.option("--base-url", help="Server for --judge, e.g. http://127.0.0.1:8000/v1 (setting openai_base_url).")
 @click.option("--openai-model", help="Model name for --judge (setting openai_model).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object: verdict, reasons, evidence for and against.")
+@json_option("One JSON object: verdict, reasons, evidence for and against.")
 @click.pass_obj
-def verify(obj: Any, claim: str, since: str | None, until: str | None, limit: int, judge: bool | None,
+def verify(obj: Ctx, claim: str, since: str | None, until: str | None, limit: int, judge: bool | None,
            base_url: str | None, openai_model: str | None, as_json: bool) -> None:
     """Check CLAIM against the stored posts: what the stream says for and against it, how
     independent and credible that is, and a verdict (supported, refuted, contested,
@@ -41,12 +42,7 @@ def verify(obj: Any, claim: str, since: str | None, until: str | None, limit: in
 
     Example: veristream verify "the co-pilot locked the captain out of the cockpit" --since 2d
     """
-    # Function-level until this module joins veristream.cli (as cli/verify.py): the CLI package
-    # imports this module, so a top-level import of its options would be a cycle.
-    from ..cli.options import when as parse_when
-
-    if not (obj.data_dir / "posts.db").is_file():
-        raise click.UsageError(f"no veristream data in {obj.data_dir} (run `veristream ingest FILE` first)")
+    obj.need_data("run `veristream ingest FILE` first")
     eng = obj.engine(readonly=True)
     try:
         now = eng.now()
@@ -58,7 +54,7 @@ def verify(obj: Any, claim: str, since: str | None, until: str | None, limit: in
             except ValueError as e:
                 raise click.UsageError(str(e)) from None
         try:
-            v = eng.verify(claim, since=parse_when(since, now, "since"), until=parse_when(until, now, "until"),
+            v = eng.verify(claim, since=when(since, now, "since"), until=when(until, now, "until"),
                            limit=limit, judge=llm)
         except VerifyError as e:
             raise click.ClickException(str(e)) from None
@@ -67,7 +63,7 @@ def verify(obj: Any, claim: str, since: str | None, until: str | None, limit: in
     finally:
         eng.close()
     if as_json:
-        sys.stdout.buffer.write(orjson.dumps(v.to_dict()) + b"\n")
+        print_json(v.to_dict())
         return
     render(v, shutil.get_terminal_size((100, 24)).columns)
 
@@ -108,8 +104,6 @@ STATUS = {"confirmed": "CONFIRMED", "conflicted": "CONTRADICTED", "disputed": "D
 def assertion_rows(v: Verdict, col: int) -> list[str]:
     """The claim's details side by side: what the claim says, what the stream says (with the
     independent sources on each side and the posts that state them)."""
-    from .align import describe
-
     out = [f"{'THE CLAIM SAYS':<{col}} │ THE STREAM SAYS"]
     for r in v.assertions:
         left = textwrap.wrap(describe(r.assertion).replace(": the claim says", ":"), col) or [""]
@@ -195,15 +189,13 @@ def _signals(p: EvidencePost) -> str:
 @click.option("--cache", type=click.Path(file_okay=False), default=None,
               help="Embedding cache (default: train-cache in the data directory).")
 @click.pass_obj
-def train(obj: Any, models: tuple[str, ...], rumoureval: str | None, pheme: str | None, climate_fever: str | None,
+def train(obj: Ctx, models: tuple[str, ...], rumoureval: str | None, pheme: str | None, climate_fever: str | None,
           split: str, out_dir: str | None, cache: str | None) -> None:
     """Train the verification models (needs scikit-learn: pip install 'veristream[train]')
     and write their weights; point the settings verify_*_weights at them to use them.
 
     Example: veristream train all --out veristream/data/verify
     """
-    from .train import WHAT, TrainError, default_data_dir, train_files
-
     what = list(WHAT) if not models or "all" in models else list(dict.fromkeys(models))
     data = default_data_dir()
 
