@@ -96,10 +96,12 @@ class Core:
         """Prepare `posts` for `ingest_prepared` (the work that needs no store state)."""
         return self._need_writer().prepare(posts)
 
-    def prepare_checked(self, posts: Sequence[Post]) -> tuple[list[Prepared], list[tuple[Post, str]]]:
-        """Prepare `posts` for `ingest_prepared`, rejecting (post, reason) those that cannot be stored."""
+    def prepare_checked(self, posts: Sequence[Post], encoded: Sequence[bytes] | None = None
+                        ) -> tuple[list[Prepared], list[tuple[Post, str]]]:
+        """Prepare `posts` for `ingest_prepared`, rejecting (post, reason) those that cannot be
+        stored; `encoded`: their documents from `encode`, when the caller already made them."""
         w = self._need_writer()
-        return prepare_checked(posts, w.hasher, self.settings.stories.min_tokens)
+        return prepare_checked(posts, w.hasher, self.settings.stories.min_tokens, encoded)
 
     def delete(self, keys: Sequence[str]) -> int:
         w = self._need_writer()

@@ -47,6 +47,12 @@ class _Offset:
 
 
 @dataclass(slots=True)
+class _Encoded:
+    post: Post
+    doc: bytes  # what `encode` made of it: the writer stores this
+
+
+@dataclass(slots=True)
 class _Delete:
     keys: list[str]
 
@@ -123,9 +129,9 @@ class Pipeline:
     def put(self, post: Post) -> None:
         """Hand over a post; blocks while the queue is full (the core is behind). Raises
         BadPost, queueing nothing, for a post that cannot be stored (see `ingest.encode`)."""
-        encode(post)  # validated here, on the producer's thread: the writer never meets it
+        doc = encode(post)  # validated here, on the producer's thread: the writer never meets it
         self._admit(1)
-        self._q.put(post)
+        self._q.put(_Encoded(post, doc))
 
     def put_prepared(self, items: Sequence[Prepared]) -> None:
         """Hand over posts prepared elsewhere (see `Engine.ingest_prepared`); blocks like `put`."""
@@ -191,14 +197,16 @@ class Pipeline:
         while not stop:
             item = q.get()
             batch: list[Post] = []
+            docs: list[bytes] = []  # batch's documents, encoded by `put`
             prepared: list[Prepared] = []
             offsets: dict[str, str] = {}
             waiters: list[threading.Event] = []
             deletes: list[str] = []
             deadline = time.monotonic() + self._delay
             while True:
-                if isinstance(item, Post):
-                    batch.append(item)
+                if isinstance(item, _Encoded):
+                    batch.append(item.post)
+                    docs.append(item.doc)
                 elif isinstance(item, list):
                     prepared.extend(item)
                 elif isinstance(item, _Offset):
@@ -222,7 +230,7 @@ class Pipeline:
                     if prepared:
                         prepared = self._screen(prepared)
                     if batch:
-                        items, bad = self.core.prepare_checked(batch)
+                        items, bad = self.core.prepare_checked(batch, docs)
                         for p, reason in bad:
                             self._set_aside(p.source, reason, _post_raw(p))
                         prepared.extend(items)

@@ -205,20 +205,25 @@ def _depth(v: object, limit: int, level: int = 0) -> int:
     return level
 
 
-def prepare_checked(posts: Sequence[Post], hasher: TokenHasher, min_tokens: int
-                    ) -> tuple[list[Prepared], list[tuple[Post, str]]]:
+def prepare_checked(posts: Sequence[Post], hasher: TokenHasher, min_tokens: int,
+                    encoded: Sequence[bytes] | None = None) -> tuple[list[Prepared], list[tuple[Post, str]]]:
     """`prepare`, rejecting (post, reason) each post that cannot be stored instead of failing
-    the whole batch: what bulk ingest, the API and the pipeline's writer use."""
+    the whole batch: what bulk ingest, the API and the pipeline's writer use. `encoded`: the
+    posts' documents, already made by `encode` (the pipeline encodes on the producer's thread,
+    so the single writer does not encode each post a second time)."""
     good: list[Post] = []
     docs: list[bytes] = []
     rejects: list[tuple[Post, str]] = []
-    for p in posts:
-        try:
-            docs.append(encode(p))
-        except BadPost as e:
-            rejects.append((p, e.reason))
-            continue
-        good.append(p)
+    if encoded is not None:
+        good, docs = list(posts), list(encoded)
+    else:
+        for p in posts:
+            try:
+                docs.append(encode(p))
+            except BadPost as e:
+                rejects.append((p, e.reason))
+                continue
+            good.append(p)
     try:
         return _prepare(good, hasher, min_tokens, docs), rejects
     except Exception:  # noqa: BLE001 - one post breaks fingerprinting or analysis: find it
