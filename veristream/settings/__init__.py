@@ -7,11 +7,11 @@ legacy flat `settings.api_port` read the same value.
     reference.py  docs/settings.md, written from the sections (`python -m veristream.settings --markdown`)
 """
 
-from .sections import (FLAT, SECTIONS, APISettings, AskSettings, CoreSettings, LLMSettings, NotesSettings,
+from .sections import (FLAT, SECTIONS, APISettings, AskSettings, ClusterSettings, CoreSettings, LLMSettings, NotesSettings,
                        OpenAISettings, RetentionSettings, SearchSettings, Section, SettingsError, StoriesSettings,
                        TrendsSettings, VectorsSettings, VerifySettings, register_sources_check)
 from .settings import Settings
 
-__all__ = ["FLAT", "SECTIONS", "APISettings", "AskSettings", "CoreSettings", "LLMSettings", "NotesSettings",
+__all__ = ["FLAT", "SECTIONS", "APISettings", "AskSettings", "ClusterSettings", "CoreSettings", "LLMSettings", "NotesSettings",
            "OpenAISettings", "RetentionSettings", "SearchSettings", "Section", "Settings", "SettingsError",
            "StoriesSettings", "TrendsSettings", "VectorsSettings", "VerifySettings", "register_sources_check"]

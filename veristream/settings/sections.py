@@ -385,9 +385,36 @@ class NotesSettings(Section):
     batch: int = setting(20000, "notes or ratings stored per transaction while ingesting a TSV file", ge=1)
 
 
+@dataclass(frozen=True, slots=True)
+class ClusterSettings(Section):
+    name: ClassVar[str] = "cluster"
+    about: ClassVar[str] = ("Opt-in scale-out on NATS JetStream: publishers, one engine per partition in shard "
+                            "processes, scatter-gather queries ([cluster](cluster.md)). Off unless a command is given "
+                            "`--to`/`--nats` or `url` is set.")
+    prefix: ClassVar[str] = "cluster_"
+    url: str = setting("", "NATS server(s), comma-separated (nats://host:4222); empty: one machine, no cluster")
+    stream: str = setting("VERISTREAM", "JetStream stream holding the posts (the partitioned, replicated log)")
+    subject_prefix: str = setting("veristream", "subjects: PREFIX.posts.N for partition N's posts, PREFIX.query.N for "
+                                  "its queries")
+    partitions: int = setting(4, "partitions of the stream; a post's partition is a stable hash of its key "
+                              "(source:id) modulo this, so it must never change for a stream", ge=1, le=4096)
+    replicas: int = setting(1, "copies of the stream JetStream keeps (3 on a 3-node NATS cluster)", ge=1, le=5)
+    duplicate_window_s: float = setting(600.0, "JetStream drops a message whose Nats-Msg-Id (the post key) it saw "
+                                        "this recently: a publisher resending after a crash adds nothing", gt=0)
+    max_age_h: float = setting(0.0, "messages older than this leave the stream (0: kept until max_gb)", ge=0)
+    max_gb: float = setting(0.0, "most bytes of the stream on each NATS server (0: no limit)", ge=0)
+    publish_in_flight: int = setting(2000, "publishes awaiting JetStream's ack at once; a publisher waits (back-pressure) "
+                                     "beyond, and a source's cursor advances only once all before it are acked", ge=1)
+    fetch_batch: int = setting(500, "messages a shard fetches and stores per transaction", ge=1)
+    ack_wait_s: float = setting(60.0, "a message a shard has not acked by then is redelivered (a stopped shard's, to "
+                                "its restarted self)", gt=0)
+    query_timeout_s: float = setting(2.0, "a scatter-gather query waits this long for each partition; one that does "
+                                     "not answer is named in the partial answer", gt=0)
+
+
 SECTIONS: dict[str, type[Section]] = {cls.name: cls for cls in (
     CoreSettings, SearchSettings, StoriesSettings, RetentionSettings, TrendsSettings, VectorsSettings, AskSettings,
-    LLMSettings, OpenAISettings, VerifySettings, APISettings, NotesSettings)}
+    LLMSettings, OpenAISettings, VerifySettings, APISettings, NotesSettings, ClusterSettings)}
 
 # Legacy flat name -> (section, key), for every key of every section.
 FLAT: dict[str, tuple[str, str]] = {cls.flat_name(k): (name, k) for name, cls in SECTIONS.items() for k in cls.keys()}

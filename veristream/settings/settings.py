@@ -25,8 +25,8 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from .sections import (FLAT, SECTIONS, SOURCES_HELP, APISettings, AskSettings, CoreSettings, LLMSettings,
-                       NotesSettings, OpenAISettings, RetentionSettings, SearchSettings, Section, SettingsError,
+from .sections import (FLAT, SECTIONS, SOURCES_HELP, APISettings, AskSettings, ClusterSettings, CoreSettings,
+                       LLMSettings, NotesSettings, OpenAISettings, RetentionSettings, SearchSettings, Section, SettingsError,
                        StoriesSettings, TrendsSettings, VectorsSettings, VerifySettings, check_sources_table)
 
 log = logging.getLogger("veristream.settings")
@@ -56,6 +56,7 @@ class Settings:
     _verify: VerifySettings
     _api: APISettings
     _notes: NotesSettings
+    _cluster: ClusterSettings
     _sources: dict = field(hash=False)
 
     def __init__(self, **values: Any):
@@ -138,6 +139,10 @@ class Settings:
     @property
     def notes(self) -> NotesSettings:
         return self._notes
+
+    @property
+    def cluster(self) -> ClusterSettings:
+        return self._cluster
 
     @property
     def sources(self) -> dict[str, dict[str, Any]]:
