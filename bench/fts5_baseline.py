@@ -13,7 +13,6 @@ engine's `durability` is "fsync") and, being committed, immediately visible to r
 
 from __future__ import annotations
 
-import queue
 import re
 import sqlite3
 import threading
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import orjson
 
+from veristream.core.worker import STOP, BatchQueue, Worker, flush_through
 from veristream.core.writer import IngestResult
 from veristream.model import Post, post_from_doc
 from veristream.settings import Settings
@@ -175,88 +175,64 @@ class Fts5Pipeline:
     at most `queue_max` posts wait (producers block beyond that); a batch closes at
     `batch_max` posts or after `batch_delay_ms`."""
 
-    _STOP = object()
-
     def __init__(self, db: Fts5Baseline):
         s = db.settings
         self.db = db
-        self._q: queue.Queue = queue.Queue()
-        self._room = threading.Condition()
-        self._waiting = 0  # posts queued, not yet taken by the writer
-        self._max = s.core.queue_max
+        self._q = BatchQueue(s.core.queue_max)
         self._batch_max = s.core.batch_max
         self._delay = s.core.batch_delay_ms / 1000
         self.accepted = 0
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="fts5-writer", daemon=True)
-        self._thread.start()
+        self._gathered = 0
+        self._worker = Worker("fts5-writer", self._run).start()
 
     def put(self, post: Post) -> None:
         self.put_rows(rows_from_posts([post]))
 
     def put_rows(self, rows: list[FtsRow]) -> None:
         """Hand over prepared rows; blocks while `queue_max` posts are already waiting."""
-        with self._room:
-            while self._waiting and self._waiting + len(rows) > self._max:
-                self._check()
-                self._room.wait(0.5)
-            self._waiting += len(rows)
-        self._q.put(rows)
+        self._q.put(rows, len(rows), self._check)
 
     def backlog(self) -> int:
-        return self._waiting
+        return self._q.weight
 
     def flush(self) -> None:
         """Wait until everything put so far is committed (and so searchable)."""
-        ev = threading.Event()
-        self._q.put(ev)
-        while not ev.wait(0.2):
-            self._check()
-        self._check()
+        flush_through(self._q.put, self._check, what="fts5 flush")
 
     def close(self) -> None:
-        if self._thread.is_alive():
-            self._q.put(self._STOP)
-            self._thread.join()
+        if self._worker.alive:
+            self._q.put(STOP)
+            self._worker.join()
         self._check()
 
     def _check(self) -> None:
         if self.error is not None:
             raise RuntimeError(f"fts5 ingest failed: {self.error}") from self.error
 
-    def _taken(self, n: int) -> None:
-        with self._room:
-            self._waiting -= n
-            self._room.notify_all()
+    def _full(self, item: object) -> bool:
+        self._gathered += len(item) if isinstance(item, list) else 0
+        return item is STOP or isinstance(item, threading.Event) or self._gathered >= self._batch_max
 
-    def _run(self) -> None:
-        q = self._q
+    def _run(self, worker: Worker) -> None:
         stop = False
         while not stop:
-            item = q.get()
+            self._gathered = 0
             batch: list[FtsRow] = []
             waiters: list[threading.Event] = []
-            deadline = time.monotonic() + self._delay
-            while True:
-                if item is self._STOP:
+            for item in self._q.take(self._full, self._delay):
+                if item is STOP:
                     stop = True
                 elif isinstance(item, threading.Event):
                     waiters.append(item)
                 else:
                     batch.extend(item)
-                    self._taken(len(item))
-                if stop or waiters or len(batch) >= self._batch_max:
-                    break
-                remaining = deadline - time.monotonic()
-                try:
-                    item = q.get(timeout=remaining) if remaining > 0 else q.get_nowait()
-                except queue.Empty:
-                    break
             try:
                 if batch:
                     self.accepted += self.db.ingest_rows(batch).accepted
             except BaseException as e:  # surfaced to the producer on its next call
                 self.error = e
                 stop = True
+            self._q.release(len(batch))
             for ev in waiters:
                 ev.set()

@@ -34,7 +34,7 @@ from .notes import CommunityNotes, NotesIngestReport, ScoredNote, ScoreReport
 from .retrieve import Retrieval, Retriever, RetrieveQuery
 from .settings import Settings
 from .stats import Stats, compute as compute_stats
-from .trends import Event, Trend, Trends
+from .trends import Event, StoredTrends, Trend, Trends
 from .vectors import EmbedStatus, Vectors
 from .verify import Verdict, Verifier
 from .verify.judge import LLMJudge
@@ -65,7 +65,7 @@ class Engine:
         vectors_dir = self.layout.vectors
         self.core.count_disk(lambda: dir_size(vectors_dir))  # its file never shrinks: retention counts it fixed
         self._retriever = Retriever(self.core.searcher, self.index, self.vectors, self.settings)
-        self._trends = None  # veristream.trends.Trends: bursts and events, fed by the writer
+        self._trends: StoredTrends | None = None  # Trends (the detector, fed by the writer) or what it stored
         self._verifier = None  # veristream.verify.Verifier: its models load on the first `verify`
         self._verifier_lock = threading.Lock()
         self._notes = None  # veristream.notes.CommunityNotes, opened on first use (notes.sqlite)
@@ -212,10 +212,10 @@ class Engine:
                  if e.langs and e.langs.get(lang, 0) * 3 >= sum(e.langs.values())]
         return found[:limit]
 
-    def _trends_reader(self):
+    def _trends_reader(self) -> StoredTrends:
         self.core.check_open()
         if self._trends is None:  # read-only, or detection off: what the writer stored
-            self._trends = Trends(self.store, self.settings, readonly=True)
+            self._trends = StoredTrends(self.store, self.settings)
         return self._trends
 
     # -- retrieval and answers ----------------------------------------------------------

@@ -14,6 +14,7 @@ every client is dropped the same way (they would otherwise miss posts silently).
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import threading
 import unicodedata
@@ -23,9 +24,12 @@ from dataclasses import dataclass
 import orjson
 
 from .. import analysis
+from ..core.worker import Worker
 from ..core.writer import Accepted, Prepared
 from ..words import fold, words
 from .errors import ApiError
+
+log = logging.getLogger("veristream.api")
 
 MAX_CLIENTS = 256
 MAX_PER_CLIENT = 8  # connections one client address may hold (setting api_stream_per_client)
@@ -230,8 +234,7 @@ class LiveFeed:
         self._closed = False
         self.delivered = 0  # posts queued for clients
         self.dropped_clients = 0
-        self._thread = threading.Thread(target=self._run, name="veristream-feed", daemon=True)
-        self._thread.start()
+        self._worker = Worker("feed", self._run).start()
 
     @property
     def clients(self) -> int:
@@ -282,7 +285,7 @@ class LiveFeed:
             self._closed = True
             self._cond.notify_all()
         self._drop_all("the server is stopping")
-        self._thread.join(5)
+        self._worker.join(5)
 
     def _drop_all(self, reason: str) -> None:
         with self._clients_lock:
@@ -291,7 +294,7 @@ class LiveFeed:
         for c in clients:
             c.drop(reason)
 
-    def _run(self) -> None:
+    def _run(self, worker: Worker) -> None:
         while True:
             with self._cond:
                 while not self._inbox and not self._closed:
@@ -302,9 +305,7 @@ class LiveFeed:
             try:
                 self._fan_out(acc)
             except Exception:  # noqa: BLE001 - a bad post must not stop the feed for everyone
-                import logging
-
-                logging.getLogger("veristream.api").exception("live feed: a batch could not be delivered")
+                log.exception("live feed: a batch could not be delivered")
 
     def _fan_out(self, acc: Accepted) -> None:
         with self._clients_lock:

@@ -7,7 +7,6 @@ nothing is dropped, and one post never stops the writer (see `Pipeline`).
 from __future__ import annotations
 
 import logging
-import queue
 import sqlite3
 import threading
 import time
@@ -20,6 +19,7 @@ import orjson
 from ..model import Post
 from ..settings import Settings
 from .errors import EngineError
+from .worker import STOP, BatchQueue, Worker, flush_through
 from .writer import IngestResult, Prepared, encode
 
 
@@ -77,16 +77,11 @@ class Pipeline:
     about a post (disk full, database gone) stops it; then `state` is "failed" and `error`
     says why. `status()` is cheap and safe from any thread (health checks)."""
 
-    _STOP = object()
-
     def __init__(self, core: Writes, on_batch: Callable[[IngestResult], None] | None = None):
         self.core = core
         s = core.settings
         # Bounded in posts, not queue items: a prepared chunk of 1,000 posts counts 1,000.
-        self._q: queue.Queue = queue.Queue()
-        self._max = s.core.queue_max
-        self._inflight = 0
-        self._room = threading.Condition()
+        self._q = BatchQueue(s.core.queue_max)
         self._batch_max = s.core.batch_max
         self._delay = s.core.batch_delay_ms / 1000
         self._on_batch = on_batch
@@ -96,22 +91,21 @@ class Pipeline:
         self.batches = 0  # batches written
         self.last_batch_at: float | None = None  # time.monotonic() of the last batch written
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="veristream-writer", daemon=True)
-        self._thread.start()
+        self._worker = Worker("writer", self._run).start()
 
     # -- health ---------------------------------------------------------------------------
 
     @property
     def alive(self) -> bool:
         """True while the writer thread runs and has not failed."""
-        return self.error is None and self._thread.is_alive()
+        return self.error is None and self._worker.alive
 
     @property
     def state(self) -> str:
         """running | failed (the writer stopped on `error`) | stopped (closed)."""
         if self.error is not None:
             return "failed"
-        if self._thread.is_alive():
+        if self._worker.alive:
             return "running"
         return "stopped" if self._closed else "failed"
 
@@ -121,7 +115,7 @@ class Pipeline:
         last = self.last_batch_at
         return {"state": self.state, "alive": self.alive,
                 "error": f"{type(err).__name__}: {err}" if err is not None else None,
-                "backlog": self._inflight, "quarantined": self.quarantined, "batches": self.batches,
+                "backlog": self._q.weight, "quarantined": self.quarantined, "batches": self.batches,
                 "last_batch_age_s": round(time.monotonic() - last, 3) if last is not None else None}
 
     # -- producers ------------------------------------------------------------------------
@@ -130,28 +124,12 @@ class Pipeline:
         """Hand over a post; blocks while the queue is full (the core is behind). Raises
         BadPost, queueing nothing, for a post that cannot be stored (see `ingest.encode`)."""
         doc = encode(post)  # validated here, on the producer's thread: the writer never meets it
-        self._admit(1)
-        self._q.put(_Encoded(post, doc))
+        self._q.put(_Encoded(post, doc), 1, self._check)
 
     def put_prepared(self, items: Sequence[Prepared]) -> None:
         """Hand over posts prepared elsewhere (see `Engine.ingest_prepared`); blocks like `put`."""
         items = list(items)
-        self._admit(len(items))
-        self._q.put(items)
-
-    def _admit(self, n: int) -> None:
-        """Wait for room for `n` posts (an oversized chunk is let in when the queue is empty)."""
-        with self._room:
-            while self._inflight and self._inflight + n > self._max:
-                self._check()
-                self._room.wait(0.5)
-            self._check()
-            self._inflight += n
-
-    def _release(self, n: int) -> None:
-        with self._room:
-            self._inflight -= n
-            self._room.notify_all()
+        self._q.put(items, len(items), self._check)
 
     def put_offset(self, source: str, value: str) -> None:
         """Record a source position, stored with the batch that contains the posts before it."""
@@ -159,30 +137,21 @@ class Pipeline:
 
     def put_delete(self, keys: Sequence[str]) -> None:
         """Delete `keys` in stream order: after the posts put before, before those put after."""
-        self._admit(1)
-        self._q.put(_Delete(list(keys)))
+        self._q.put(_Delete(list(keys)), 1, self._check)
 
     def backlog(self) -> int:
         """Posts handed over and not yet accepted."""
-        return self._inflight
+        return self._q.weight
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until everything put so far is accepted and searchable."""
-        ev = threading.Event()
-        self._q.put(ev)
-        while not ev.wait(0.2):
-            self._check()
-            if timeout is not None:
-                timeout -= 0.2
-                if timeout <= 0:
-                    raise TimeoutError("pipeline flush timed out")
-        self._check()
+        flush_through(self._q.put, self._check, timeout, "pipeline flush")
 
     def close(self) -> None:
         self._closed = True
-        if self._thread.is_alive():
-            self._q.put(self._STOP)
-            self._thread.join()
+        if self._worker.alive:
+            self._q.put(STOP)
+            self._worker.join()
         self._check()
 
     def _check(self) -> None:
@@ -191,19 +160,23 @@ class Pipeline:
 
     # -- the writer thread ----------------------------------------------------------------
 
-    def _run(self) -> None:
-        q = self._q
+    def _full(self, item: object) -> bool:
+        """Whether the batch being gathered ends with `item` (see `_run`)."""
+        self._gathered += len(item) if isinstance(item, list) else isinstance(item, _Encoded)
+        return (item is STOP or isinstance(item, (threading.Event, _Delete))
+                or self._gathered >= self._batch_max)
+
+    def _run(self, worker: Worker) -> None:
         stop = False
         while not stop:
-            item = q.get()
+            self._gathered = 0
             batch: list[Post] = []
             docs: list[bytes] = []  # batch's documents, encoded by `put`
             prepared: list[Prepared] = []
             offsets: dict[str, str] = {}
             waiters: list[threading.Event] = []
             deletes: list[str] = []
-            deadline = time.monotonic() + self._delay
-            while True:
+            for item in self._q.take(self._full, self._delay):
                 if isinstance(item, _Encoded):
                     batch.append(item.post)
                     docs.append(item.doc)
@@ -215,15 +188,8 @@ class Pipeline:
                     waiters.append(item)
                 elif isinstance(item, _Delete):
                     deletes = item.keys
-                elif item is self._STOP:
+                elif item is STOP:
                     stop = True
-                if stop or waiters or deletes or len(batch) + len(prepared) >= self._batch_max:
-                    break
-                remaining = deadline - time.monotonic()
-                try:
-                    item = q.get(timeout=remaining) if remaining > 0 else q.get_nowait()
-                except queue.Empty:
-                    break
             taken = len(batch) + len(prepared) + (1 if deletes else 0)
             try:
                 if batch or prepared or offsets:
@@ -251,7 +217,7 @@ class Pipeline:
                 log.exception("ingest writer stopped")
                 self.error = e
                 stop = True
-            self._release(taken)
+            self._q.release(taken)
             for ev in waiters:
                 ev.set()
 

@@ -40,6 +40,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..settings import Settings
+from .worker import Worker
 
 if TYPE_CHECKING:
     from .index.lexical import LexicalIndex
@@ -168,22 +169,20 @@ class Expirer:
         self.totals = ExpiryReport()  # of finished runs
         self.removed = 0  # posts removed so far, updated batch by batch
         self.last_run_at: float | None = None  # wall clock
-        self._stop = threading.Event()
         self._run_lock = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._worker: Worker | None = None
         self._summary_cursor = 0
         self.disk_stuck = False  # the last run found the limit filled by what expiry cannot free
 
     # -- background ---------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._thread is None and self.retention.interval_s > 0:
-            self._thread = threading.Thread(target=self._loop, name="veristream-expiry", daemon=True)
-            self._thread.start()
+        if self._worker is None and self.retention.interval_s > 0:
+            self._worker = Worker("expiry", self._loop).start()
 
-    def _loop(self) -> None:
+    def _loop(self, worker: Worker) -> None:
         wait = min(1.0, self.retention.interval_s)  # soon after start: a restart may find a backlog
-        while not self._stop.wait(wait):
+        while not worker.sleep(wait):
             wait = self.retention.interval_s
             try:
                 if self.run().expired:
@@ -193,10 +192,14 @@ class Expirer:
 
     def stop(self) -> None:
         """Stop the background thread (an expiry batch in progress finishes first)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-            self._thread = None
+        if self._worker is not None:
+            self._worker.stop()
+            self._worker = None
+
+    @property
+    def _stopping(self) -> bool:
+        w = self._worker
+        return w is not None and w.stopping
 
     # -- one run --------------------------------------------------------------------------
 
@@ -276,7 +279,7 @@ class Expirer:
         is left or `limit` posts are gone."""
         done = 0
         size = self.retention.batch
-        while not self._stop.is_set() and (limit is None or done < limit):
+        while not self._stopping and (limit is None or done < limit):
             want = size if limit is None else min(size, limit - done)
             seqs = pick(want)
             if not seqs:
@@ -310,7 +313,7 @@ class Expirer:
         due = [sid for sid, last_ts in page if last_ts < before]
         dropped = 0
         for i in range(0, len(due), r.batch):
-            if self._stop.is_set():
+            if self._stopping:
                 break
             with self.lock:
                 dropped += self.store.drop_summaries(due[i : i + r.batch], before)

@@ -33,6 +33,8 @@ from pathlib import Path
 
 import orjson
 
+from .worker import Worker
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS posts(
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -242,9 +244,7 @@ class Store:
             # the writer's commits only append to the WAL; sqlite releases the GIL meanwhile.
             self._w.execute("PRAGMA wal_autocheckpoint=0")
             self._w.commit()
-            self._stop = threading.Event()
-            self._ckpt = threading.Thread(target=self._checkpointer, name="veristream-checkpoint", daemon=True)
-            self._ckpt.start()
+            self._ckpt = Worker("checkpoint", self._checkpointer).start()
             row = self._w.execute("SELECT seq FROM sqlite_sequence WHERE name='posts'").fetchone()
             self._next_seq = (row[0] if row else 0) + 1
 
@@ -267,10 +267,10 @@ class Store:
             con.execute("PRAGMA journal_size_limit=67108864")  # the WAL shrinks back after a burst
         return con
 
-    def _checkpointer(self) -> None:
+    def _checkpointer(self, worker: Worker) -> None:
         con = self._connect()
         try:
-            while not self._stop.wait(0.5):
+            while not worker.sleep(0.5):
                 con.execute("PRAGMA wal_checkpoint(PASSIVE)")
         finally:
             con.close()
@@ -647,8 +647,7 @@ class Store:
             return
         self._closed = True
         if self._w is not None:
-            self._stop.set()
-            self._ckpt.join()
+            self._ckpt.stop()
             self._w.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._w.close()
         con = getattr(self._local, "con", None)

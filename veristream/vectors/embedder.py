@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+from ..core.worker import Worker
 from ..core.writer import Accepted
 from ..core.store import Removed, Store
 from .ann import FILE, AnnIndex
@@ -117,16 +118,15 @@ class Embedder:
         self._in_block = 0  # posts of the block being encoded that are in the index already
         self._mu = threading.Lock()  # guards target, _updates, _removed, and done with _in_block
         self._open = threading.Lock()  # opening the index
-        self._wake = threading.Event()
         self._idle = threading.Condition()
-        self._stop = False
         self._dirty = False
         self._saved_at = time.monotonic()
         self._rate: list[tuple[float, int]] = []  # (monotonic, posts) of recent batches
         self.state = "idle"
         self.error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="veristream-embed", daemon=True)
-        self._thread.start()
+        # Lowest priority (nice 19; onnxruntime's pool threads, created on it, inherit it):
+        # embedding takes what the writer leaves.
+        self._worker = Worker("embed", self._run, priority=19).start()
 
     # -- fed by the writer (quick, never blocks on embedding) ------------------------------
 
@@ -136,12 +136,12 @@ class Embedder:
                 self.target = max(self.target, max(acc.seqs))
             if acc.updated:
                 self._updates.extend((it.key, it.text) for it in acc.updated)
-        self._wake.set()
+        self._worker.wake()
 
     def on_removed(self, gone: Removed) -> None:
         with self._mu:
             self._removed.extend(gone.seqs)
-        self._wake.set()
+        self._worker.wake()
 
     # -- reading ----------------------------------------------------------------------
 
@@ -183,35 +183,26 @@ class Embedder:
     def rebuild(self) -> None:
         """Drop every vector and embed the store again from the start (on the thread)."""
         self._rebuild = True
-        self._wake.set()
+        self._worker.wake()
 
     def close(self) -> None:
-        if self._thread.is_alive():
-            self._stop = True
-            self._wake.set()
-            self._thread.join()
+        self._worker.stop()
 
     # -- the thread -------------------------------------------------------------------
 
-    def _run(self) -> None:
-        try:
-            # Lowest priority, this thread only (Linux): embedding takes what the writer leaves.
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
-        except (AttributeError, OSError):
-            pass
+    def _run(self, worker: Worker) -> None:
         try:
             # Nothing is loaded until there is work: an engine that embeds nothing costs nothing.
-            while not self._stop and not self._has_work():
+            while not worker.stopping and not self._has_work():
                 self.state = "idle"
-                self._wake.wait()
-                self._wake.clear()
-            if self._stop:
+                worker.sleep()
+            if worker.stopping:
                 return
             self.state = "loading"
             self.encoder = self._load()
             self._ensure_index()
             self.state = "embedding"
-            while not self._stop:
+            while not worker.stopping:
                 worked = self._step()
                 self._notify()
                 since_save = time.monotonic() - self._saved_at
@@ -221,8 +212,8 @@ class Embedder:
                 if not worked:
                     self.state = "idle"
                     # Sleep until fed, or until unsaved vectors are due to be saved.
-                    self._wake.wait(max(0.05, every - since_save) if self._dirty else None)
-                    self._wake.clear()  # _step reads the shared state under the lock: no wake-up is lost
+                    # (_step reads the shared state under the lock: no wake-up is lost)
+                    worker.sleep(max(0.05, every - since_save) if self._dirty else None)
                     self.state = "embedding"
         except BaseException as e:  # surfaced through status() and wait()
             self.error = e

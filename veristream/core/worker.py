@@ -1,0 +1,178 @@
+"""Background work, one way: every consumer of the core runs on a `Worker`.
+
+The writer's pipeline, trend detection, embedding, expiry, the live feed and WAL checkpoints
+all run beside ingest on threads of their own. They share one life cycle here (start, a stop
+that lets the unit in hand finish, the error that stopped the thread, a state for health
+checks, an optional lower CPU priority) and, where work arrives as items, one bounded queue
+drained in batches (`BatchQueue`). What each does with its work stays with it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+STOP = object()  # the item a queue-fed worker reads as "finish what is queued, then stop"
+
+
+class Worker:
+    """One named daemon thread running `target(worker)` until it returns.
+
+    The target reads `stopping`, or sleeps with `sleep(timeout)` (woken early by `wake()` or a
+    stop). Whatever it raises is kept in `error` and logged: the thread ends, `state` says
+    "failed", and the owner decides whether that stops anything else. `priority` > 0 lowers
+    this thread's CPU priority (Linux nice; threads it creates inherit it), so background work
+    takes only what ingest leaves."""
+
+    def __init__(self, name: str, target: Callable[["Worker"], None], *, priority: int = 0):
+        self.name = name
+        self._target = target
+        self._priority = priority
+        self._stopping = False
+        self._wake = threading.Event()
+        self.error: BaseException | None = None
+        self.started_at: float | None = None  # time.monotonic()
+        self._thread = threading.Thread(target=self._main, name=f"veristream-{name}", daemon=True)
+
+    def start(self) -> "Worker":
+        if not self._thread.is_alive() and self.started_at is None:
+            self.started_at = time.monotonic()
+            self._thread.start()
+        return self
+
+    def _main(self) -> None:
+        if self._priority:
+            try:
+                os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), self._priority)
+            except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
+                pass
+        try:
+            self._target(self)
+        except BaseException as e:  # kept for the owner: status(), health, the next caller
+            self.error = e
+            log.exception("%s worker stopped", self.name)
+
+    # -- for the target -------------------------------------------------------------------
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def sleep(self, timeout: float | None = None) -> bool:
+        """Wait up to `timeout` (None: until woken); True when the worker is to stop."""
+        if not self._stopping:
+            self._wake.wait(timeout)
+            self._wake.clear()
+        return self._stopping
+
+    # -- for the owner --------------------------------------------------------------------
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Ask the target to stop, wake it and wait for it (a unit in hand finishes first)."""
+        self._stopping = True
+        self._wake.set()
+        self.join(timeout)
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    @property
+    def state(self) -> str:
+        """running | failed (on `error`) | stopped | new (not started)."""
+        if self.error is not None:
+            return "failed"
+        if self._thread.is_alive():
+            return "running"
+        return "new" if self.started_at is None else "stopped"
+
+    def status(self) -> dict[str, Any]:
+        err = self.error
+        return {"state": self.state, "error": f"{type(err).__name__}: {err}" if err is not None else None}
+
+
+class BatchQueue:
+    """A queue bounded by weight (posts, not items: a chunk of 1,000 posts weighs 1,000),
+    drained in batches by one worker.
+
+    Producers block in `admit` while it is full (back-pressure), with `check` called now and
+    then so a stopped consumer's error reaches them instead of a wait forever; an item heavier
+    than the bound is let in when the queue is empty. The consumer `take`s up to a batch and
+    `release`s its weight once the batch is done."""
+
+    def __init__(self, max_weight: int):
+        self._q: queue.Queue = queue.Queue()
+        self.max_weight = max_weight
+        self._inflight = 0
+        self._room = threading.Condition()
+
+    def admit(self, weight: int, check: Callable[[], None] = lambda: None) -> None:
+        with self._room:
+            while self._inflight and self._inflight + weight > self.max_weight:
+                check()
+                self._room.wait(0.5)
+            check()
+            self._inflight += weight
+
+    def put(self, item: Any, weight: int = 0, check: Callable[[], None] = lambda: None) -> None:
+        """Add `item`, waiting for room for `weight` first (0: control items, never wait)."""
+        if weight:
+            self.admit(weight, check)
+        self._q.put(item)
+
+    def release(self, weight: int) -> None:
+        if weight:
+            with self._room:
+                self._inflight -= weight
+                self._room.notify_all()
+
+    @property
+    def weight(self) -> int:
+        """Weight handed over and not yet released."""
+        return self._inflight
+
+    def take(self, full: Callable[[Any], bool], delay_s: float) -> list[Any]:
+        """Block for the first item, then gather more until `full(item)` says the batch is
+        complete (after adding that item) or `delay_s` has passed since the first."""
+        item = self._q.get()
+        items = [item]
+        deadline = time.monotonic() + delay_s
+        while not full(item):
+            remaining = deadline - time.monotonic()
+            try:
+                item = self._q.get(timeout=remaining) if remaining > 0 else self._q.get_nowait()
+            except queue.Empty:
+                break
+            items.append(item)
+        return items
+
+    def empty(self) -> bool:
+        return self._q.empty()
+
+
+def flush_through(put: Callable[[threading.Event], None], check: Callable[[], None],
+                  timeout: float | None = None, what: str = "flush") -> None:
+    """Put a marker event through a worker's queue and wait for it to be set (everything put
+    before it is then done), checking for the worker's failure meanwhile."""
+    ev = threading.Event()
+    put(ev)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while not ev.wait(0.2):
+        check()
+        if deadline is not None and time.monotonic() >= deadline:
+            raise TimeoutError(f"{what} timed out")
+    check()
