@@ -28,6 +28,27 @@ news update updates recent recently now today currently current right just also 
 please give show me us rt via amp http https www com co t
 """.split())
 
+# Trend terms drop more: everyday chat and time words that burst with any busy hour, the
+# stems a tokenizer leaves of contractions, markup, and the function words of the other
+# languages the streams carry most (es, fr, de, pt, it, nl). Not for questions or claims:
+# there "die", "will" or "never" can be what is asked.
+TREND_STOPWORDS = STOPWORDS | frozenset("""
+mine whose will shall may might must don dont didn doesn isn aren wasn weren won wouldn couldn shouldn cant
+onto though although yet still even ever never always org net html gt lt quot ll ve re im ur u lol omg yeah
+yes ok okay get got gets getting gone went make made makes see seen saw knew think thought want wants need
+needs let lets like likes really well back way day days one two three new good tonight tomorrow yesterday time
+year years people thing things
+el la los las un una unos unas de del al y o que en es por para con se su sus lo le les mi tu como pero mas
+más ya si muy hay este esta esto ese esa eso son fue ser está están
+une des du et ou à où qui dans sur pour pas par avec est sont ce cette ces il elle ils je nous vous mais plus
+au aux sa ses leur leurs ne
+der die das ein eine einen einem einer und oder zu im ist sind nicht mit auf für von den dem es ich du wir
+ihr sie er auch wie aber noch nur dass als bei aus
+os um uma da dos das em na nos nas e não mais
+gli di tra fra che non è sono
+het een en van op te dat zijn niet met voor
+""".split())
+
 _WORD = re.compile(r"[#@]?[^\W_][\w'’\-]*", re.UNICODE)
 _NUM = re.compile(r"\d+(?:[.,]\d+)*")
 

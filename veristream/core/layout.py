@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from .index.tiered import hot_dir
+
 
 @dataclass(frozen=True, slots=True)
 class DataDir:
@@ -37,8 +39,6 @@ class DataDir:
         """The lexical index's hot tier: in shared memory (/dev/shm) unless `where` names another
         place ("disk": beside the index); keyed by this directory's real path. Derived, small,
         and emptied by the writer at start-up (see `core.index.tiered`)."""
-        from .index.tiered import hot_dir
-
         return hot_dir(self.root, self.store, where)
 
     @property

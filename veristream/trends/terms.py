@@ -20,36 +20,15 @@ import numpy as np
 import xxhash
 
 from .. import analysis
-from ..core.stories import _CJK, words
+from ..core.stories import words
+from ..words import TREND_STOPWORDS
 
 MAX_TERMS = 32
 
-_STOP_TEXT = """
-a an the and or but if of to in on at by for with from as is are was were be been being am do does did
-doing have has had having i me my mine we us our ours you your yours he him his she her hers it its they
-them their theirs this that these those there here what who whom whose which when where why how all any
-both each few more most other some such no nor not only own same so than too very can could will would
-shall should may might must just don dont didn doesn isn aren wasn weren won wouldn couldn shouldn cant
-now then once also again further into onto through during before after above below up down out off over
-under until while about against between because though although yet still even ever never always
-rt via amp http https www com co org net html gt lt quot ll ve re im ur u lol omg yeah yes ok okay
-get got gets getting go goes going gone went make made makes say says said see seen saw know knew
-think thought want wants need needs let lets like likes really much many well back way day days
-one two three new good just today tonight tomorrow yesterday time year years people thing things
-el la los las un una unos unas de del al y o que en es por para con se su sus lo le les mi tu como
-pero mas más ya si muy hay este esta esto ese esa eso son fue ser está están
-le la les un une des du de et ou que à où qui dans sur pour pas par avec est sont ce cette ces il elle ils
-je tu nous vous mais plus au aux se sa son ses leur leurs ne
-der die das ein eine einen einem einer und oder zu im in ist sind nicht mit auf für von den dem des
-es ich du wir ihr sie er auch wie aber noch nur so dass als bei aus
-o a os as um uma de do da dos das em no na nos nas e que para com por não se mais
-il lo la gli le un una di da in con su per tra fra che non è e sono
-de het een en van in op te dat die is zijn niet met voor
-"""
 _ALNUM = b"abcdefghijklmnopqrstuvwxyz0123456789_"
 # Stop words, plus every ASCII token of one or two characters: one set difference drops both.
 STOPWORDS: frozenset[bytes] = frozenset(
-    [w.encode() for w in _STOP_TEXT.split()] + [bytes([a]) for a in _ALNUM]
+    [w.encode() for w in TREND_STOPWORDS] + [bytes([a]) for a in _ALNUM]
     + [bytes([a, b]) for a in _ALNUM for b in _ALNUM])
 
 # Everyday words that are not stop words but say nothing on their own: they may be part of an
@@ -88,7 +67,7 @@ def extract_many(texts: list[str], tags: list[list[str] | None]) -> list[list[by
     else:
         toks_list = [s.split() if s.isascii() else _tokens(s.decode()) for s in segs]
         # Scripts without spaces are already cut into character pairs: no phrases of those.
-        cjk = {i for i, s in enumerate(segs) if not s.isascii() and _CJK.search(s.decode())}
+        cjk = {i for i, s in enumerate(segs) if not s.isascii() and analysis.needs_analysis(s.decode())}
     stop = STOPWORDS
     join = b" ".join
     out: list[list[bytes]] = []

@@ -27,13 +27,15 @@ all confirmed -> the weighed sides decide as before (explicit denials still coun
 
 from __future__ import annotations
 
+import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-import re
-
-from .assertions import (_KIND_WORD, _PLACE_WORD, _SITE_WORD, DENIAL_RX, GENERIC, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts,
+from .. import words
+from .assertions import (_KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, DENIAL_RX, GENERIC, LIGHT, STATE_ABBR, Assertion,
+                         ClaimReading, DateRef, PostFacts,
                          head_word, mentions, norm_name, related, role_family, word_set)
 from .independence import Corroboration, Item, corroboration
 
@@ -110,12 +112,6 @@ class Topic:
     five letters or a synonym ("exploded" ~ "explosion")."""
 
     def __init__(self, topic: str, texts: list[str]):
-        import math
-
-        from .. import words
-
-        from .assertions import LIGHT
-
         self.stems = list(dict.fromkeys(st for w in words.keywords(topic)
                                         if (st := words.stem(w)) not in REPORTING and w not in REPORTING
                                         and w not in LIGHT))
@@ -133,9 +129,6 @@ class Topic:
 
     def has(self, word: str, text: str) -> bool:
         """Whether a post uses this word (by stem, first five letters or a synonym)."""
-        from .. import words
-        from .assertions import _SYN
-
         have = words.content_stems(text)
         st = words.stem(word)
         return st in have or st[:5] in {h[:5] for h in have} or any(words.stem(x) in have for x in _SYN.get(word, ()))
@@ -148,9 +141,6 @@ class Topic:
         return present
 
     def _present(self, have: set[str]) -> set[str]:
-        from .. import words
-        from .assertions import _SYN
-
         pre = {h[:5] for h in have}
         return {st for st in self.stems
                 if st in have or st[:5] in pre or any(words.stem(x) in have for x in _SYN.get(st, ()))}
@@ -377,10 +367,10 @@ def _same_kind_name(value: str, f: PostFacts, kind: re.Pattern) -> str | None:
 def _names(value: str, f: PostFacts) -> bool:
     if mentions(f.lower, f.words, value):
         return True
-    words = [w for w in norm_name(value).split() if len(w) >= 4]
-    if words and words[-1] in f.words and len(words) <= 3:
+    parts = [w for w in norm_name(value).split() if len(w) >= 4]
+    if parts and parts[-1] in f.words and len(parts) <= 3:
         return True  # a surname, a company's first word: "Tsarnaev", "Adair"
-    return any(related(value, w) for w in f.words if len(w) >= 4 and w.isalpha()) if len(words) <= 1 else False
+    return any(related(value, w) for w in f.words if len(w) >= 4 and w.isalpha()) if len(parts) <= 1 else False
 
 
 def _denied_near(low: str, value: str) -> bool:

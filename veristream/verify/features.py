@@ -18,6 +18,8 @@ import math
 import re
 import numpy as np
 
+from ..words import STOPWORDS
+
 FEATURES_VERSION = 3
 MAX_CHARS = 1000  # longer posts are judged on their start: cues are cheap but regexes are not free
 
@@ -89,8 +91,6 @@ def cue_names() -> list[str]:
 
 
 def content_words(text: str) -> set[str]:
-    from ..words import STOPWORDS
-
     return {w for w in _WORD.findall(_MENTION.sub(" ", _URL.sub(" ", (text or "")[:MAX_CHARS])).lower())
             if len(w) > 2 and w not in STOPWORDS}
 

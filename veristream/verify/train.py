@@ -34,7 +34,9 @@ from . import claims as CL
 from . import features as F
 from . import stance as ST
 from . import veracity as VE
-from .datasets import Claim, Thread
+from ..vectors.encoder import find_model, load_encoder, missing_notice
+from .datasets import DEV_THREADS, MAX_TEXT, Claim, Thread, _lines, read_claims, read_threads, split_threads
+from .embedcache import CachedEncoder
 from .independence import Item, corroboration
 from .linear import Layer, Weights, log_softmax
 from .verdict import calibration_features, decide, match_probability
@@ -203,8 +205,6 @@ class PhemeRow:
 
 
 def read_pheme(path: str) -> list[PhemeRow]:
-    from .datasets import MAX_TEXT, _lines
-
     out = []
     for _, d in _lines(path):
         v = d.get("veracity")
@@ -408,9 +408,6 @@ def default_data_dir() -> Path | None:
 
 
 def cached_encoder(cache_dir: str | Path | None, threads: int = 1) -> ST.TextEncoder:
-    from ..vectors.encoder import find_model, load_encoder, missing_notice
-    from .embedcache import CachedEncoder
-
     files = find_model()
     if files is None:
         raise TrainError(missing_notice())
@@ -424,8 +421,6 @@ def train_files(what: Sequence[str], out_dir: str | Path, rumoureval: str | Path
     """Train the models named in `what` from the data files and write `<name>.npz` into
     `out_dir`. `split`: "train" uses RumourEval's train threads only (its dev threads and
     their PHEME event are left out, so the dev scores stay honest), "all" every thread."""
-    from .datasets import DEV_THREADS, read_claims, read_threads, split_threads
-
     bad = sorted(set(what) - set(WHAT))
     if bad:
         raise TrainError(f"unknown model(s): {', '.join(bad)} (one of {', '.join(WHAT)})")

@@ -36,6 +36,7 @@ from ..core.index.lexical import Filters
 from ..model import Post, to_us
 from ..retrieve import Hit, RetrieveQuery
 from ..core.search import SearchQuery
+from ..vectors.encoder import EncoderError, find_model, load_encoder, missing_notice
 from .base import EvidencePost, NoteRef, Verdict, VerifyError
 from .claims import ClaimModel
 from .credibility import AuthorRecord, assess
@@ -460,8 +461,6 @@ def _encoder(engine: Checks) -> TextEncoder:
     """The shipped MiniLM, whatever model retrieval uses: the verify models were trained on its
     vectors. Loaded encoders are shared in the process, so with the default settings this is
     the engine's own."""
-    from ..vectors.encoder import EncoderError, find_model, load_encoder, missing_notice
-
     files = find_model()
     if files is None:
         raise VerifyError("verify needs the sentence-embedding model: " + missing_notice())
