@@ -146,7 +146,7 @@ def run_stream(path: Path, args: argparse.Namespace, overrides: dict[str, str]) 
         with open(src, "rb") as f:
             prog = run(eng, f, input_name=path.name, speed=None)
         ingest_s = time.perf_counter() - t0
-        events = [e.to_json() for e in eng.events(limit=100_000)]
+        events = [e.to_dict() for e in eng.events(limit=100_000)]
         busy = eng._trends.busy_s if eng._trends is not None else 0.0
         eng.close()
     finally:

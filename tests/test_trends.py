@@ -204,7 +204,7 @@ def test_restart_keeps_events_and_goes_on_with_them(tmp_path: Path) -> None:
     assert "explosion" in {t.term for t in reader.trends("5m")}
     reader.close()
     eng = Engine(tmp_path / "d", settings())
-    assert [e.to_json() for e in eng.events()] == [before.to_json()]
+    assert [e.to_dict() for e in eng.events()] == [before.to_dict()]
     assert "explosion" in {t.term for t in eng.trends("1h")}  # rates rebuilt from the stored posts
     feed(eng, s.sorted()[len(s.until(190)):])
     (after,) = eng.events()
@@ -231,12 +231,12 @@ def test_replay_at_different_speeds_raises_the_same_events(tmp_path: Path) -> No
         eng = Engine(tmp_path / name, settings(trends_windows="5m"))
         with open(src, "rb") as f:
             run(eng, f, speed=speed)
-        got.append([e.to_json() for e in eng.events()])
+        got.append([e.to_dict() for e in eng.events()])
         eng.close()
     # A third pass, fed in odd batch sizes through the library, agrees too.
     eng = Engine(tmp_path / "lib", settings(trends_windows="5m"))
     feed(eng, s.sorted(), batch=37)
-    got.append([e.to_json() for e in eng.events()])
+    got.append([e.to_dict() for e in eng.events()])
     eng.close()
     assert len(got[0]) == 2
     assert got[0] == got[1] == got[2]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 SOURCES = ("file", "x", "bluesky", "mastodon", "rss", "api", "demo")
 
@@ -22,6 +22,14 @@ MAX_LINE_BYTES = 1_048_576
 _HASHTAG = re.compile(r"(?:^|(?<=[^\w&]))#(\w{1,100})", re.UNICODE)
 _MENTION = re.compile(r"(?:^|(?<=[^\w]))@([\w.\-]{1,100}\w)", re.UNICODE)
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+
+
+@runtime_checkable
+class Record(Protocol):
+    """A typed record handed out by the engine: `to_dict` is its one serialisation (JSON-ready
+    data), the same for the CLI's --json, the API and the page."""
+
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 class BadPost(ValueError):

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from ..answer import Composer, ComposerError, make_composer
 from ..core.search import hit_json, story_json
 from ..engine import EngineError
-from ..model import from_us, iso
+from ..model import Record, from_us, iso
 from ..readers import FORMATS
 from ..replay import IngestOptions, item_line, prepare_chunk
 from ..timespec import TimeSpecError, parse_when
@@ -60,11 +60,9 @@ def json_response(obj: Any, status: int = 200) -> Response:
 
 
 def jsonable(obj: Any) -> Any:
-    """A record from the engine as JSON-ready data: its `to_dict`/`to_json`, else its fields."""
-    for name in ("to_dict", "to_json"):
-        f = getattr(obj, name, None)
-        if callable(f):
-            return f()
+    """A record from the engine as JSON-ready data: its one serialisation (`to_dict`), else its fields."""
+    if isinstance(obj, Record):
+        return obj.to_dict()
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, datetime):
@@ -298,7 +296,7 @@ def trends(api: ApiContext = Depends(get_api),
         except ValueError as e:
             raise ApiError(400, f"window: {e}", "invalid_window", "window") from None
         now = api.engine.now()
-        return {"window": window, "stream_now": iso(now) if now else None, "trends": [t.to_json() for t in found]}
+        return {"window": window, "stream_now": iso(now) if now else None, "trends": [t.to_dict() for t in found]}
 
     return json_response(_engine_call(run))
 
@@ -312,7 +310,7 @@ def events(api: ApiContext = Depends(get_api),
     def run() -> Any:
         now = api.engine.now()
         found = api.engine.events(since=when(since, now, "since"), limit=limit, **({"lang": lang} if lang else {}))
-        return {"stream_now": iso(now) if now else None, "events": [e.to_json() for e in found]}
+        return {"stream_now": iso(now) if now else None, "events": [e.to_dict() for e in found]}
 
     return json_response(_engine_call(run))
 

@@ -40,7 +40,7 @@ def trends(obj: Ctx, window: str, limit: int, lang: str | None, as_json: bool) -
         eng.close()
     if as_json:
         for t in found:
-            print_json(t.to_json())
+            print_json(t.to_dict())
         return
     at = now.strftime("%Y-%m-%d %H:%M") if now else "-"
     if not found:
@@ -77,7 +77,7 @@ def events(obj: Ctx, since: str | None, limit: int, lang: str | None, as_json: b
         eng.close()
     if as_json:
         for e in found:
-            print_json(e.to_json())
+            print_json(e.to_dict())
         return
     if not found:
         click.echo("no events", err=True)

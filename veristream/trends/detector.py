@@ -120,12 +120,12 @@ class StoredTrends:
     def trending(self, window: str = "1h", limit: int = 20) -> list[Trend]:
         """Terms bursting in `window` when the writer last stored them, strongest first."""
         self._check_window(window)
-        return [Trend.from_json(d) for d in self.db.trending(window, limit)]
+        return [Trend.from_dict(d) for d in self.db.trending(window, limit)]
 
     def events(self, since_us: int | None = None, limit: int = 50) -> list[Event]:
         """Events seen at/after `since_us` (event time), newest detection first."""
         self.sync()
-        return [Event.from_json(d) for d in self.db.events(since_us, limit)]
+        return [Event.from_dict(d) for d in self.db.events(since_us, limit)]
 
     def close(self) -> None:
         if not self._closed:
@@ -366,7 +366,7 @@ class Trends(StoredTrends):
         rows = self.tracker.take_changes()
         snap: dict[str, list[bytes]] | None = None
         if self._snapshot_due and self.now_us is not None:
-            snap = {ws.window.name: [orjson.dumps(t.to_json()) for t in self._trending(ws.window.name, 50)]
+            snap = {ws.window.name: [orjson.dumps(t.to_dict()) for t in self._trending(ws.window.name, 50)]
                     for ws in self.model.windows}
             self._snapshot_due = False
         if rows or snap:
@@ -379,7 +379,7 @@ class Trends(StoredTrends):
         if newest is None:
             return
         for doc, state in self.db.resumable(newest - int((self.cfg.fade_s + 6 * 3600) * 1e6)):
-            self.tracker.load(Event.from_json(doc), state)
+            self.tracker.load(Event.from_dict(doc), state)
         rows = self.db.recent_posts(self._resume_seq, newest - int(REBUILD_S * 1e6), REBUILD_MAX)
         if not rows:
             return

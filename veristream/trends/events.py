@@ -588,7 +588,7 @@ class EventTracker:
             if e is None:
                 continue
             pub = e.public()
-            rows.append((e.id, e.status, e.first_seen, e.detected_at, e.last_seen, orjson.dumps(pub.to_json()),
+            rows.append((e.id, e.status, e.first_seen, e.detected_at, e.last_seen, orjson.dumps(pub.to_dict()),
                          e.state() if e.status != "merged" else None))
         self.changed.clear()
         self.structural = False

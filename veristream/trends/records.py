@@ -21,7 +21,7 @@ class Trend:
     spark_step_s: float = 0.0
     event: int | None = None  # the event this term belongs to
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"term": self.term, "window": self.window, "score": round(self.score, 2),
                 "count": round(self.count, 2), "expected": round(self.expected, 2),
                 "ratio": round(self.count / self.expected, 1) if self.expected > 0 else None,
@@ -29,10 +29,13 @@ class Trend:
                 "event": self.event}
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "Trend":
+    def from_dict(cls, d: dict[str, Any]) -> "Trend":
         return cls(d["term"], d["window"], d["score"], d["count"], d["expected"],
                    datetime.fromisoformat(d["since"]), d.get("spark") or [], d.get("spark_step_s") or 0.0,
                    d.get("event"))
+
+    to_json = to_dict  # the old names, until every caller has moved (veristream.cluster)
+    from_json = from_dict
 
 
 @dataclass(slots=True)
@@ -63,7 +66,7 @@ class Event:
     merged_into: int | None = None
     detected_ids: list[str] = field(default_factory=list)  # its representative posts when it was raised
 
-    def to_json(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "title": self.title, "terms": self.terms, "first_seen": iso(self.first_seen),
                 "detected_at": iso(self.detected_at), "last_seen": iso(self.last_seen), "status": self.status,
                 "posts": self.posts, "stories": self.stories, "authors": self.authors, "post_ids": self.post_ids,
@@ -72,13 +75,16 @@ class Event:
                 "merged_into": self.merged_into, "detected_ids": self.detected_ids}
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "Event":
+    def from_dict(cls, d: dict[str, Any]) -> "Event":
         c = d["curve"]
         return cls(d["id"], d["title"], d["terms"], datetime.fromisoformat(d["first_seen"]),
                    datetime.fromisoformat(d["detected_at"]), datetime.fromisoformat(d["last_seen"]), d["status"],
                    d["posts"], d["stories"], d["authors"], d["post_ids"], d["langs"], d["places"],
                    Curve(datetime.fromisoformat(c["start"]), c["step_s"], c["counts"]), d.get("merged_into"),
                    d.get("detected_ids") or [])
+
+    to_json = to_dict  # the old names, until every caller has moved (veristream.cluster)
+    from_json = from_dict
 
 
 def dt(us: int) -> datetime:
