@@ -3,7 +3,8 @@
 One module per group of commands, each building the engine, calling one method and rendering
 the result: `ingest` (ingest, replay, reindex, embed), `search` (search, story), `ask`,
 `trends` (trends, events), `demo`, `serve`, `sources` (live, x-rules, and the live options of
-ingest), `notes`, `verify` (verify, train), `admin` (stats, export, backup, restore, expire).
+ingest), `notes`, `verify` (verify, train), `admin` (stats, export, backup, restore, expire),
+`cluster` (shard, cluster status, and the cluster options of the others).
 Shared options and the context object are in `options`, the terminal rendering in `output`.
 Nothing below the CLI imports it.
 """
@@ -14,6 +15,7 @@ import click
 
 from .admin import backup, expire, export, restore, stats
 from .ask import ask
+from .cluster import cluster, shard
 from .demo import demo
 from .ingest import embed, ingest, reindex, replay
 from .notes import notes
@@ -50,6 +52,7 @@ for command in (
     verify, train,  # verify "claim", train stance|veracity|claims (README: Verify)
     stats, export, backup, restore, expire,
     trends, events,
+    shard, cluster,  # the opt-in cluster on NATS JetStream (docs/cluster.md)
 ):
     cli.add_command(command)
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import click
 
 from ..replay import IngestOptions, run
+from .cluster import publish_file, publish_live
 from .options import Ctx, format_option, quiet_option, speed
 from .output import progress_printer, reject_printer, summary
-from .sources import ingest_live, live_options, used_live_options
+from .sources import build_sources, ingest_live, live_options, used_live_options
 
 
 def _open_input(path: str):
@@ -48,10 +49,14 @@ def _ingest(obj: Ctx, path: str, fmt: str, source: str | None, speed: float | No
 @click.option("--source", "sources", multiple=True,
               help="Without FILE: follow a live source: bluesky, x, mastodon, rss or a [sources.NAME] of the "
                    "settings (repeatable). With FILE: source name for posts in the project's own schema (default: file).")
+@click.option("--to", "to", metavar="URL", default=None,
+              help="Publish to the cluster on this NATS server (nats://host:4222) instead of the data directory "
+                   "(docs/cluster.md).")
 @quiet_option()
 @live_options
 @click.pass_obj
-def ingest(obj: Ctx, file: str | None, fmt: str, sources: tuple[str, ...], quiet: bool, **live: object) -> None:
+def ingest(obj: Ctx, file: str | None, fmt: str, sources: tuple[str, ...], to: str | None, quiet: bool,
+           **live: object) -> None:
     """Ingest JSON lines from FILE (or - for stdin) as fast as possible, or follow live sources.
 
     Each line is a post: the project's own schema, an X API v2 tweet, a Bluesky Jetstream
@@ -64,8 +69,13 @@ def ingest(obj: Ctx, file: str | None, fmt: str, sources: tuple[str, ...], quiet
 
     Examples: veristream ingest posts.jsonl;
     veristream ingest --source bluesky;
-    veristream ingest --source rss --feed https://example.org/feed.xml
+    veristream ingest --source rss --feed https://example.org/feed.xml;
+    veristream ingest --source bluesky --to nats://127.0.0.1:4222 (the cluster: docs/cluster.md)
     """
+    if file is None and to:
+        publish_live(obj, build_sources(obj.settings(), sources, live), to, quiet, live.get("max_posts"),
+                     live.get("duration"))
+        return
     if file is None:
         ingest_live(obj, sources, live, quiet)
         return
@@ -74,6 +84,9 @@ def ingest(obj: Ctx, file: str | None, fmt: str, sources: tuple[str, ...], quiet
     if len(sources) > 1:
         raise click.BadParameter("give one source name for FILE", param_hint="--source")
     _check_file(file)
+    if to:
+        publish_file(obj, file, fmt, sources[0] if sources else None, to, quiet)
+        return
     _ingest(obj, file, fmt, sources[0] if sources else None, None, quiet)
 
 

@@ -1,0 +1,428 @@
+"""The root: scatter a query to every partition over NATS request-reply, gather, merge.
+
+`RemoteEngine` is a read-only engine over the cluster. It implements the read methods the
+services need (`now`, `get`, `search`, `search_many`, `retrieve_many`, `story`) by
+scatter-gather, so `answer/` (ask) and `verify/` run over it unchanged, and `trends`/`events`
+from the shards' mergeable counts:
+
+* search: each partition returns its top k (one hit per local story unless all_posts, scores
+  as BM25 × recency from the cluster's newest post); the root merges by score (or time) and
+  groups hits by the global story id (`wire.story_gid`), summing the stories' counts;
+* retrieval: each partition's fused list, merged by score;
+* trends: a term's counts and expectations summed over the partitions that report it, its
+  score recomputed from the sums; events: those sharing most of their terms merged, counts
+  summed.
+
+A partition that does not answer within `[cluster] query_timeout_s` (or has no shard at all)
+leaves the answer partial: `missing` names it, nothing waits longer. Results are exact for
+posts (every partition is asked); BM25's term statistics are per partition (as in Earlybird),
+which matters little once partitions are large.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+import orjson
+from nats.errors import NoRespondersError
+from nats.errors import TimeoutError as NatsTimeout
+
+from ..answer import Answer, Composer, ask as compose_answer
+from ..core.index.lexical import Filters
+from ..core.search import Hit, SearchError, SearchQuery, SearchResult, StorySummary
+from ..model import from_us, to_us
+from ..retrieve import Hit as RHit
+from ..retrieve import Retrieval, RetrieveQuery
+from ..settings import Settings
+from ..trends import Curve, Event, Trend
+from .link import LoopThread, connect
+from .partition import Names, format_partitions, partition_of
+from .wire import filters_json, merge_stories, post_from, story_from
+
+STORY_MEMORY = 10_000  # global story ids remembered with their (partition, local id) parts, for `story`
+
+
+class ClusterError(RuntimeError):
+    pass
+
+
+@dataclass
+class Gathered:
+    """Replies by partition, and the partitions that gave none (timed out, no shard, error)."""
+
+    replies: dict[int, dict[str, Any]] = field(default_factory=dict)
+    missing: dict[int, str] = field(default_factory=dict)  # partition -> why
+
+
+class ClusterClient:
+    """Request-reply to the partitions, from any thread (a loop thread of its own)."""
+
+    def __init__(self, url: str, settings: Settings, *, wait_s: float = 10.0):
+        self.settings = settings
+        self.names = Names.of(settings)
+        self.timeout = settings.cluster.query_timeout_s
+        self._loop = LoopThread("veristream-cluster-client")
+        try:
+            self._nc = self._loop.run(connect(url, "veristream-root", wait_s=wait_s))
+        except BaseException:
+            self._loop.stop()
+            raise
+
+    def scatter(self, op: str, args: dict[str, Any] | None = None, partitions: list[int] | None = None,
+                timeout: float | None = None) -> Gathered:
+        parts = list(range(self.names.partitions)) if partitions is None else partitions
+        t = self.timeout if timeout is None else timeout
+        return self._loop.run(self._scatter(op, args or {}, parts, t), timeout=t + 10)
+
+    async def _scatter(self, op: str, args: dict[str, Any], parts: list[int], timeout: float) -> Gathered:
+        body = orjson.dumps({"op": op, "args": args})
+        res = await asyncio.gather(*(self._ask(p, body, timeout) for p in parts), return_exceptions=True)
+        g = Gathered()
+        for p, r in zip(parts, res):
+            if isinstance(r, NoRespondersError):
+                g.missing[p] = "no shard"
+            elif isinstance(r, (NatsTimeout, asyncio.TimeoutError)):
+                g.missing[p] = f"no answer in {timeout:g} s"
+            elif isinstance(r, BaseException):
+                g.missing[p] = f"{type(r).__name__}: {r}"
+            elif not r.get("ok"):
+                if r.get("kind") == "value":
+                    raise SearchError(r.get("error") or "bad query")
+                g.missing[p] = r.get("error") or "error"
+            else:
+                g.replies[p] = r["result"]
+        return g
+
+    async def _ask(self, p: int, body: bytes, timeout: float) -> dict[str, Any]:
+        msg = await self._nc.request(self.names.query(p), body, timeout=timeout)
+        return orjson.loads(msg.data)
+
+    def close(self) -> None:
+        try:
+            self._loop.run(self._nc.close(), timeout=5)
+        except Exception:  # noqa: BLE001 - closing a connection already gone
+            pass
+        self._loop.stop()
+
+
+class RemoteEngine:
+    """A read-only engine over the cluster (`veristream search --nats …`, ask, verify, trends,
+    events; `veristream serve --nats`). `missing`: partitions that did not answer one of the
+    queries since `begin()` (partition -> why): the answer left them out."""
+
+    readonly = True
+    vectors = None  # the shards' vectors are used by their own retrieval; none here
+    vectors_notice = None
+    sources = None
+
+    def __init__(self, url: str, settings: Settings, data_dir: str | Path = "veristream-data",
+                 client: ClusterClient | None = None):
+        self.settings = settings
+        self.data_dir = Path(data_dir)  # verify's verdict log, when [verify] record is on
+        self.names = Names.of(settings)
+        self.client = client or ClusterClient(url, settings)
+        self.missing: dict[int, str] = {}
+        self._now_us: int | None = None
+        self._stories: dict[int, list[tuple[int, int]]] = {}  # global story id -> [(partition, local id)]
+        self._lock = threading.Lock()
+        self._verifier = None
+        self.closed = False
+
+    # -- bookkeeping ---------------------------------------------------------------------------
+
+    def begin(self) -> None:
+        """Forget which partitions were missing (at the start of a request)."""
+        with self._lock:
+            self.missing = {}
+
+    def partial_note(self) -> str | None:
+        """'partial: partitions 2-3 did not answer (no shard)' or None."""
+        if not self.missing:
+            return None
+        why = sorted(set(self.missing.values()))
+        return (f"partial: partition{'s' if len(self.missing) > 1 else ''} {format_partitions(list(self.missing))} "
+                f"of {self.names.partitions} did not answer ({'; '.join(why)})")
+
+    def _gather(self, op: str, args: dict[str, Any], partitions: list[int] | None = None) -> Gathered:
+        g = self.client.scatter(op, args, partitions)
+        with self._lock:
+            self.missing.update(g.missing)
+            for r in g.replies.values():
+                n = r.get("now_us") if isinstance(r, dict) else None
+                if n is not None and (self._now_us is None or n > self._now_us):
+                    self._now_us = n
+        return g
+
+    def _remember(self, p: int, story: dict[str, Any] | None) -> None:
+        if story is None:
+            return
+        parts = self._stories.setdefault(story["id"], [])
+        if (p, story["local"]) not in parts:
+            parts.append((p, story["local"]))
+        if len(self._stories) > STORY_MEMORY:
+            del self._stories[next(iter(self._stories))]
+
+    # -- event time ----------------------------------------------------------------------------
+
+    def now_us(self) -> int | None:
+        g = self._gather("now", {})
+        vals = [r["now_us"] for r in g.replies.values() if r.get("now_us") is not None]
+        return max(vals) if vals else None
+
+    def now(self) -> datetime | None:
+        n = self.now_us()
+        return from_us(n) if n is not None else None
+
+    # -- posts and stories ------------------------------------------------------------------------
+
+    def get(self, key: str):
+        """The post stored under `key`: asked of its partition only."""
+        p = partition_of(key, self.names.partitions)
+        g = self._gather("get", {"key": key}, [p])
+        d = g.replies.get(p, {}).get("post")
+        return post_from(d) if d else None
+
+    def story(self, story_id: int, limit: int = 100):
+        """A story seen in a recent result of this engine: its parts on every partition, merged."""
+        parts = self._stories.get(story_id)
+        if not parts:
+            return None
+        summaries, posts = [], []
+        for p, local in parts:
+            g = self._gather("story", {"local": local, "limit": limit}, [p])
+            r = g.replies.get(p)
+            if r and r.get("story"):
+                s = story_from(r["story"] | {"title": r.get("title")})
+                summaries.append(s)
+                posts += [post_from(d) for d in r.get("posts") or []]
+        if not summaries:
+            return None
+        posts.sort(key=lambda x: x.created_at)
+        return merge_stories(summaries), posts[:limit]
+
+    def search(self, text: str = "", *, since: datetime | None = None, until: datetime | None = None,
+               author: str | None = None, lang: str | None = None, hashtag: str | None = None,
+               source: str | None = None, has_media: bool | None = None, order: str = "relevance",
+               limit: int = 20, all_posts: bool = False, reply_to: str | None = None) -> SearchResult:
+        f = Filters(to_us(since) if since else None, to_us(until) if until else None, author, lang, hashtag, source,
+                    has_media, reply_to)
+        return self.search_many([SearchQuery(text, f, order, limit, all_posts)])[0]
+
+    def search_many(self, queries: list[SearchQuery]) -> list[SearchResult]:
+        return [self._search(q) for q in queries]
+
+    def _search(self, q: SearchQuery) -> SearchResult:
+        t0 = time.perf_counter()
+        if q.order not in ("relevance", "time"):
+            raise SearchError(f"order must be 'relevance' or 'time', got {q.order!r}")
+        if q.limit < 1:
+            raise SearchError(f"limit must be at least 1, got {q.limit}")
+        g = self._gather("search", {"text": q.text, "filters": filters_json(q.filters), "order": q.order,
+                                    "limit": q.limit, "all_posts": q.all_posts, "now_us": self._now_us})
+        rows = [(p, h) for p, r in g.replies.items() for h in r["hits"]]
+        by_time = q.order == "time" or not q.text.strip()
+        hits = self._merge(rows, q.limit, q.all_posts, by_time)
+        totals = [r["total"] for r in g.replies.values()]
+        total = sum(t for t in totals if t is not None) if totals and None not in totals else None
+        now = self._now_us
+        return SearchResult(q, hits, total, from_us(now) if now else None, (time.perf_counter() - t0) * 1000)
+
+    def _merge(self, rows: list[tuple[int, dict[str, Any]]], limit: int, all_posts: bool, by_time: bool,
+               make: Callable[[dict[str, Any], Any, StorySummary | None], Hit] | None = None) -> list:
+        """Hits of every partition in one list: best score (or newest) first, one per global
+        story unless `all_posts`, each story's counts summed over the partitions that hold it."""
+        if by_time:
+            rows.sort(key=lambda ph: (-_ts(ph[1]), -ph[1]["score"]))
+        else:
+            rows.sort(key=lambda ph: (-ph[1]["score"], -_ts(ph[1])))
+        parts: dict[int, dict[int, StorySummary]] = defaultdict(dict)  # gid -> partition -> its part
+        for p, h in rows:
+            s = h.get("story")
+            if s is not None:
+                parts[s["id"]].setdefault(p, story_from(s))
+                self._remember(p, s)
+        picked, seen = [], set()
+        for p, h in rows:
+            s = h.get("story")
+            gid = s["id"] if s else None
+            if not all_posts and gid is not None:
+                if gid in seen:
+                    continue
+                seen.add(gid)
+            summary = merge_stories(list(parts[gid].values())) if gid is not None else None
+            post = post_from(h["post"])
+            picked.append(make(h, post, summary) if make else Hit(post, h["score"], summary, h["seq"]))
+            if len(picked) == limit:
+                break
+        return picked
+
+    def retrieve_many(self, queries: list[RetrieveQuery]) -> list[Retrieval]:
+        t0 = time.perf_counter()
+        g = self._gather("retrieve", {"queries": [
+            {"text": q.text, "filters": filters_json(q.filters), "limit": q.limit, "all_posts": q.all_posts,
+             "recency_weight": q.recency_weight, "dense": q.dense} for q in queries]})
+        out = []
+        now = self._now_us
+        for i, q in enumerate(queries):
+            rows, keywords, modes, lex, dense = [], [], set(), 0, 0
+            for p, r in g.replies.items():
+                res = r["results"][i]
+                rows += [(p, h) for h in res["hits"]]
+                keywords = keywords or res["keywords"]
+                modes.add(res["mode"])
+                lex += res["lexical_candidates"]
+                dense += res["dense_candidates"]
+
+            def make(h: dict[str, Any], post: Any, summary: StorySummary | None) -> RHit:
+                return RHit(post, h["score"], summary, h["seq"], lexical_rank=h.get("lexical_rank"),
+                            dense_rank=h.get("dense_rank"), similarity=h.get("similarity"),
+                            coverage=h.get("coverage") or 0.0)
+
+            hits = self._merge(rows, q.limit, q.all_posts, False, make)
+            mode = "hybrid" if modes == {"hybrid"} else "lexical"
+            out.append(Retrieval(q, hits, keywords, from_us(now) if now else None, mode, None,
+                                 (time.perf_counter() - t0) * 1000, lex, dense))
+        return out
+
+    # -- services over the cluster ----------------------------------------------------------------
+
+    def ask(self, question: str, *, since: datetime | None = None, until: datetime | None = None,
+            composer: "str | Composer" = "extractive", on_text: Callable[[str], None] | None = None,
+            lang: str | None = None) -> Answer:
+        """A cited answer from the posts of every partition (answer/ runs over this engine)."""
+        return compose_answer(self, question, since=since, until=until, composer=composer, on_text=on_text, lang=lang)
+
+    def verify(self, claim: str, *, since: datetime | None = None, until: datetime | None = None,
+               limit: int = 10, judge: Any = None, record: bool = True):
+        """A claim checked against the posts of every partition (verify/ runs over this engine)."""
+        from ..verify import Verifier  # its models load on the first verify (MiniLM, the weights)
+
+        with self._lock:
+            if self._verifier is None:
+                self._verifier = Verifier(self)
+        return self._verifier.verify(claim, since=since, until=until, limit=limit, judge=judge, record=record)
+
+    def notes_for(self, post_keys: list[str]) -> dict[str, list]:
+        """Community notes live in one data directory, not in the cluster: none here."""
+        return {k: [] for k in post_keys}
+
+    def author_note_record(self, author_ids: list[str]) -> dict[str, int]:
+        return {a: 0 for a in author_ids}
+
+    def embedding_status(self):
+        from ..vectors import EmbedStatus
+
+        return EmbedStatus(False, notice="vectors live on the shards")
+
+    def trends(self, window: str = "1h", limit: int = 20, lang: str | None = None) -> list[Trend]:
+        """Terms bursting on the shards, merged: counts and expectations summed per term (over
+        the partitions that report it), z recomputed from the sums, strongest first."""
+        g = self._gather("trends", {"window": window, "limit": max(limit * 3, 30), "lang": lang})
+        by_term: dict[str, list[Trend]] = defaultdict(list)
+        for r in g.replies.values():
+            for d in r["trends"]:
+                t = Trend.from_json(d)
+                by_term[t.term].append(t)
+        merged = []
+        for term, ts in by_term.items():
+            count = sum(t.count for t in ts)
+            expected = sum(t.expected for t in ts)
+            score = (count - expected) / max(expected, 1.0) ** 0.5
+            step = ts[0].spark_step_s
+            spark = _sum_lists([t.spark for t in ts if t.spark_step_s == step])
+            merged.append(Trend(term, window, score, count, expected, min(t.since for t in ts), spark, step, None))
+        merged.sort(key=lambda t: (-t.score, -t.count, t.term))
+        return merged[:limit]
+
+    def events(self, since: datetime | None = None, limit: int = 50, lang: str | None = None) -> list[Event]:
+        """Events of the shards, those sharing at least half of their terms merged into one
+        (counts summed, earliest first_seen and detection), newest detection first."""
+        g = self._gather("events", {"since_us": to_us(since) if since else None, "limit": max(limit * 2, 50),
+                                    "lang": lang})
+        evs = [(p, Event.from_json(d)) for p, r in sorted(g.replies.items()) for d in r["events"]]
+        groups: list[list[tuple[int, Event]]] = []
+        for p, e in sorted(evs, key=lambda pe: -pe[1].posts):
+            terms = set(e.terms)
+            for grp in groups:
+                other = set(grp[0][1].terms)
+                if terms and other and len(terms & other) * 2 >= min(len(terms), len(other)):
+                    grp.append((p, e))
+                    break
+            else:
+                groups.append([(p, e)])
+        out = [_merge_events(grp, self.names.partitions) for grp in groups]
+        out.sort(key=lambda e: e.detected_at, reverse=True)
+        return out[:limit]
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    def check_open(self) -> None:
+        if self.closed:
+            raise ClusterError("engine is closed")
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self.client.close()
+
+    def __enter__(self) -> "RemoteEngine":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _ts(h: dict[str, Any]) -> int:
+    return to_us(datetime.fromisoformat(h["post"]["created_at"]))
+
+
+def _sum_lists(lists: list[list[int]]) -> list[int]:
+    """Element-wise sums, aligned at the end (the newest bin is last in every spark)."""
+    n = max((len(x) for x in lists), default=0)
+    out = [0] * n
+    for x in lists:
+        for i, v in enumerate(x):
+            out[n - len(x) + i] += v
+    return out
+
+
+def _merge_events(grp: list[tuple[int, Event]], partitions: int) -> Event:
+    p0, e0 = grp[0]  # the largest part gives the title, terms and representative posts
+    es = [e for _, e in grp]
+    terms = list(dict.fromkeys(t for e in es for t in e.terms))
+    langs: dict[str, int] = defaultdict(int)
+    places: dict[str, int] = defaultdict(int)
+    for e in es:
+        for k, v in e.langs.items():
+            langs[k] += v
+        for k, v in e.places.items():
+            places[k] += v
+    # Curves: summed where the steps agree, aligned on the earliest start.
+    same = [e.curve for e in es if e.curve.step_s == e0.curve.step_s and e0.curve.step_s > 0 and e.curve.counts]
+    if not same:
+        same = [e0.curve]
+    start = min(c.start for c in same)
+    step = e0.curve.step_s
+    step = step or 1.0
+    n = max(int(round((c.start - start).total_seconds() / step)) + len(c.counts) for c in same)
+    counts = [0] * n
+    for c in same:
+        off = int(round((c.start - start).total_seconds() / step))
+        for i, v in enumerate(c.counts):
+            counts[off + i] += v
+    post_ids = list(dict.fromkeys(k for e in es for k in e.post_ids))[: max(len(e0.post_ids), 10)]
+    status = "active" if any(e.status == "active" for e in es) else e0.status
+    # A cluster-wide id: the largest part's local id, with its partition, so it stays stable
+    # while that part stays the largest.
+    return Event(e0.id * partitions + p0, e0.title, terms[:12], min(e.first_seen for e in es),
+                 min(e.detected_at for e in es), max(e.last_seen for e in es), status, sum(e.posts for e in es),
+                 sum(e.stories for e in es), sum(e.authors for e in es), post_ids,
+                 dict(sorted(langs.items(), key=lambda kv: -kv[1])), dict(sorted(places.items(), key=lambda kv: -kv[1])),
+                 Curve(start, step, counts), None, e0.detected_ids)

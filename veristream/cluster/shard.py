@@ -1,0 +1,327 @@
+"""A shard: one `Engine` per partition, fed by a durable JetStream pull consumer, answering the
+root's queries for its partitions over NATS request-reply.
+
+Delivery: a batch is fetched, decoded (a malformed message is quarantined with its reason in
+the partition's quarantine.jsonl, and acked: it never stops the shard), ingested — `ingest`
+returns once the posts are committed to the store — and only then acked (ack-all: acking the
+batch's last message acks the batch). A shard killed at any moment leaves its unacked batch to
+be delivered again to whichever process binds the partition's consumer next; the posts already
+stored are recognised by key and left as they are, so redelivery adds nothing and loses nothing.
+
+The stream's sequence of the last message ingested is stored with each batch as the offset
+`nats:STREAM:P`, in the same transaction as the posts (what `cluster status` shows beside the
+consumer's own position).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+
+from ..core.index.lexical import Filters
+from ..core.search import SearchQuery
+from ..engine import Engine
+from ..model import BadPost, Post, from_us
+from ..readers import parse_line
+from ..retrieve import RetrieveQuery
+from ..settings import Settings
+from .link import connect, ensure_stream
+from .partition import Names, format_partitions, partition_of
+from .publish import OP_HEADER
+from .wire import filters_from, post_wire, story_gid, story_wire, title_of
+
+log = logging.getLogger(__name__)
+
+MAX_REPLY_BYTES = 900_000  # under NATS's default 1 MiB max_payload: a reply is cut to fit, and says so
+
+
+@dataclass
+class PartitionState:
+    partition: int
+    engine: Engine
+    stored: int = 0  # posts newly stored by this process
+    duplicates: int = 0  # redelivered or re-sent posts already stored
+    rejected: int = 0
+    deleted: int = 0
+    last_seq: int = 0  # stream sequence of the last message ingested
+    batches: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+
+class Shard:
+    """`Shard(url, partitions, data_dir, settings)`; `await shard.run(stop)` until `stop` is set."""
+
+    def __init__(self, url: str, partitions: list[int], data_dir: str | Path, settings: Settings,
+                 name: str | None = None):
+        self.url = url
+        self.partitions = partitions
+        self.data_dir = Path(data_dir)
+        self.settings = settings
+        self.names = Names.of(settings)
+        self.name = name or f"shard-{format_partitions(partitions)}"
+        self.parts: dict[int, PartitionState] = {}
+        # Writers (one thread per partition: ingest blocks on its commit) and readers apart, so
+        # a query is answered while a batch is being written.
+        self._writers = ThreadPoolExecutor(max(1, len(partitions)), thread_name_prefix="veristream-shard-write")
+        self._readers = ThreadPoolExecutor(4, thread_name_prefix="veristream-shard-query")
+
+    def open(self) -> None:
+        for p in self.partitions:
+            self.parts[p] = PartitionState(p, Engine(self.data_dir / f"p{p}", self.settings))
+
+    def close(self) -> None:
+        self._writers.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        for st in self.parts.values():
+            st.engine.close()
+
+    async def run(self, stop: asyncio.Event, ready: Any = None) -> None:
+        nc = await connect(self.url, self.name, wait_s=60.0)
+        js = nc.jetstream()
+        await ensure_stream(js, self.settings)
+        subs = []
+        for p in self.partitions:
+            subs.append(await nc.subscribe(self.names.query(p), cb=self._on_query))
+        tasks = [asyncio.ensure_future(self._consume(js, p, stop)) for p in self.partitions]
+        if ready is not None:
+            ready()
+        try:
+            await stop.wait()
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for s in subs:
+                try:
+                    await s.unsubscribe()
+                except Exception:  # noqa: BLE001 - NATS away while stopping
+                    pass
+            try:
+                await asyncio.wait_for(nc.close(), 5)
+            except Exception:  # noqa: BLE001
+                pass
+
+    # -- consuming -----------------------------------------------------------------------------
+
+    async def _bind(self, js, p: int):
+        c = self.settings.cluster
+        cfg = ConsumerConfig(durable_name=self.names.consumer(p), filter_subject=self.names.posts(p),
+                             ack_policy=AckPolicy.ALL, deliver_policy=DeliverPolicy.ALL, ack_wait=c.ack_wait_s,
+                             max_ack_pending=max(c.fetch_batch * 4, 1000), max_waiting=16)
+        return await js.pull_subscribe(self.names.posts(p), durable=self.names.consumer(p), stream=self.names.stream,
+                                       config=cfg)
+
+    async def _consume(self, js, p: int, stop: asyncio.Event) -> None:
+        st = self.parts[p]
+        loop = asyncio.get_running_loop()
+        batch = self.settings.cluster.fetch_batch
+        sub = None
+        while not stop.is_set():
+            try:
+                if sub is None:
+                    sub = await self._bind(js, p)
+                msgs = await sub.fetch(batch, timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except asyncio.TimeoutError:
+                continue
+            except Exception as e:  # noqa: BLE001 - NATS restarting, consumer not back yet: bind again
+                log.info("partition %d: fetch failed (%s: %s); retrying", p, type(e).__name__, e)
+                sub = None
+                await asyncio.sleep(0.5)
+                continue
+            if not msgs:
+                continue
+            await loop.run_in_executor(self._writers, self._write, st, msgs)
+            try:
+                await msgs[-1].ack_sync(timeout=5.0)  # ack-all: the whole batch, now on disk
+            except Exception as e:  # noqa: BLE001 - unacked: redelivered later, and stored once
+                log.info("partition %d: ack failed (%s); the batch will be redelivered", p, type(e).__name__)
+
+    def _write(self, st: PartitionState, msgs: list[Msg]) -> None:
+        """Decode, quarantine what is malformed, ingest the rest in order (posts, then a delete
+        where one comes), with the stream position as the partition's offset. Runs on the
+        partition's writer thread."""
+        eng = st.engine
+        posts: list[Post] = []
+        where = f"nats:{self.names.stream}:{st.partition}"
+        last_seq = st.last_seq
+        for m in msgs:
+            seq = _stream_seq(m)
+            last_seq = max(last_seq, seq)
+            try:
+                op = (m.headers or {}).get(OP_HEADER)
+                if op == "delete":
+                    key = m.data.decode("utf-8")
+                    self._ingest(st, posts, {where: str(seq)})
+                    posts = []
+                    st.deleted += eng.delete([key])
+                    continue
+                if op is not None:
+                    raise BadPost(f"unknown {OP_HEADER} {op[:40]!r}")
+                post = parse_line(m.data, "veristream", detect_lang=False)
+                if post is None:
+                    raise BadPost("empty message")
+                if partition_of(post.key, self.names.partitions) != st.partition:
+                    raise BadPost(f"post {post.key[:80]} belongs to partition "
+                                  f"{partition_of(post.key, self.names.partitions)}, not {st.partition}")
+                posts.append(post)
+            except (BadPost, UnicodeDecodeError, ValueError) as e:
+                reason = e.reason if isinstance(e, BadPost) else f"{type(e).__name__}: {e}"
+                eng.reject(where, seq, reason, m.data)
+                st.rejected += 1
+        self._ingest(st, posts, {where: str(last_seq)})
+        st.last_seq = last_seq
+        st.batches += 1
+
+    def _ingest(self, st: PartitionState, posts: list[Post], offsets: dict[str, str]) -> None:
+        core = st.engine.core
+        items, bad = core.prepare_checked(posts)
+        for post, reason in bad:
+            st.engine.reject(next(iter(offsets)), 0, reason, orjson.dumps(post.to_dict()))
+            st.rejected += 1
+        res = core.ingest_prepared(items, offsets)
+        st.stored += res.accepted + res.updated
+        st.duplicates += res.duplicates + res.stale
+
+    # -- answering -----------------------------------------------------------------------------
+
+    async def _on_query(self, msg: Msg) -> None:
+        # Each query on its own task and reader thread: a slow one does not hold up the next.
+        asyncio.ensure_future(self._answer(msg))
+
+    async def _answer(self, msg: Msg) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            p = int(msg.subject.rsplit(".", 1)[1])
+            req = orjson.loads(msg.data)
+            out = await loop.run_in_executor(self._readers, self.answer, p, req.get("op"), req.get("args") or {})
+            body = orjson.dumps({"partition": p, "ok": True, "result": out})
+        except Exception as e:  # noqa: BLE001 - the root shows the error; the shard goes on
+            body = orjson.dumps({"ok": False, "error": f"{type(e).__name__}: {e}",
+                                 "kind": "value" if isinstance(e, ValueError) else "internal"})
+        if len(body) > MAX_REPLY_BYTES:
+            body = orjson.dumps({"ok": False, "error": f"reply of {len(body):,} bytes is over the NATS message size; "
+                                 "ask for fewer posts", "kind": "value"})
+        try:
+            await msg.respond(body)
+        except Exception:  # noqa: BLE001 - the asker is gone or NATS is: nothing to do
+            pass
+
+    def answer(self, p: int, op: str | None, args: dict[str, Any]) -> dict[str, Any]:
+        """One query on partition `p`'s engine (a reader thread)."""
+        st = self.parts.get(p)
+        if st is None:
+            raise ValueError(f"partition {p} is not served here")
+        eng = st.engine
+        if op == "now":
+            return {"now_us": eng.now_us()}
+        if op == "search":
+            return self._search(eng, args)
+        if op == "retrieve":
+            return self._retrieve(eng, args)
+        if op == "get":
+            post = eng.get(str(args.get("key")))
+            return {"post": post_wire(post) if post else None}
+        if op == "story":
+            found = eng.story(int(args["local"]), int(args.get("limit", 100)))
+            if found is None:
+                return {"story": None}
+            s, posts = found
+            return {"story": story_wire(s, story_gid(s.title or "")), "title": s.title,
+                    "posts": [post_wire(x) for x in posts]}
+        if op == "trends":
+            return {"trends": [t.to_json() for t in eng.trends(str(args.get("window", "1h")),
+                                                               int(args.get("limit", 20)), args.get("lang"))]}
+        if op == "events":
+            since = args.get("since_us")
+            return {"events": [e.to_json() for e in eng.events(from_us(since) if since is not None else None,
+                                                               int(args.get("limit", 50)), args.get("lang"))]}
+        if op == "status":
+            return self.status(st)
+        raise ValueError(f"unknown query {op!r}")
+
+    def _search(self, eng: Engine, a: dict[str, Any]) -> dict[str, Any]:
+        q = SearchQuery(str(a.get("text", "")), filters_from(a.get("filters")), str(a.get("order", "relevance")),
+                        int(a.get("limit", 20)), bool(a.get("all_posts", False)))
+        own = eng.now_us()
+        hint = a.get("now_us")
+        # Recency is measured from the newest post of the whole cluster when the root knows it,
+        # so scores from different partitions compare.
+        now = max(own or 0, hint or 0) or None
+        eng.core.check_open()
+        res = eng.core.searcher.search_many([q], now)[0]
+        return {"hits": self._hits(eng, res.hits), "total": res.total, "now_us": own}
+
+    def _retrieve(self, eng: Engine, a: dict[str, Any]) -> dict[str, Any]:
+        qs = [RetrieveQuery(str(q.get("text", "")), filters_from(q.get("filters")), int(q.get("limit", 20)),
+                            bool(q.get("all_posts", False)), q.get("recency_weight"), bool(q.get("dense", True)))
+              for q in a.get("queries") or []]
+        out = []
+        for r in eng.retrieve_many(qs):
+            hits = self._hits(eng, r.hits)
+            for w, h in zip(hits, r.hits):
+                w.update(lexical_rank=h.lexical_rank, dense_rank=h.dense_rank, similarity=h.similarity,
+                         coverage=h.coverage)
+            out.append({"hits": hits, "keywords": r.keywords, "mode": r.mode,
+                        "lexical_candidates": r.lexical_candidates, "dense_candidates": r.dense_candidates})
+        return {"results": out, "now_us": eng.now_us()}
+
+    def _hits(self, eng: Engine, hits: list) -> list[dict[str, Any]]:
+        titles: dict[int, int] = {}
+        out = []
+        for h in hits:
+            gid = None
+            if h.story is not None:
+                gid = titles.get(h.story.id)
+                if gid is None:
+                    title = eng.store.story_title(h.story.id) if h.story.posts > 1 else None
+                    gid = titles[h.story.id] = story_gid(title or title_of(h.post.text))
+            out.append({"post": post_wire(h.post), "score": h.score, "seq": h.seq, "story": story_wire(h.story, gid)})
+        return out
+
+    def status(self, st: PartitionState) -> dict[str, Any]:
+        eng = st.engine
+        return {"partition": st.partition, "shard": self.name, "posts": eng.count(), "bytes": eng.live_bytes(),
+                "newest_us": eng.now_us(), "stored": st.stored, "duplicates": st.duplicates,
+                "rejected": st.rejected, "deleted": st.deleted, "last_seq": st.last_seq, "batches": st.batches,
+                "data_dir": str(eng.data_dir), "uptime_s": round(time.monotonic() - st.started, 1)}
+
+
+def _stream_seq(m: Msg) -> int:
+    try:
+        return int(m.metadata.sequence.stream)
+    except Exception:  # noqa: BLE001 - not a JetStream message (cannot happen on a pull consumer)
+        return 0
+
+
+def run_shard(url: str, partitions: list[int], data_dir: str | Path, settings: Settings,
+              on_ready: Any = None) -> None:
+    """Run a shard in this process until SIGINT/SIGTERM (what `veristream shard` does)."""
+    shard = Shard(url, partitions, data_dir, settings)
+    shard.open()
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await shard.run(stop, on_ready)
+
+    try:
+        asyncio.run(main())
+    finally:
+        shard.close()
+
+
+__all__ = ["Shard", "run_shard", "Filters"]
