@@ -22,7 +22,7 @@ from .core.layout import dir_size
 from .core.pipeline import Pipeline
 from .core.quarantine import Quarantine, Rejection
 from .core.retention import ExpiryReport, Retention
-from .core.search import SearchQuery, SearchResult, StorySummary
+from .core.search import SearchQuery, SearchResult, StoredPost, StorySummary
 from .core.store import Store
 from .core.index.lexical import LexicalIndex
 from .core.writer import IngestResult, Listener, Prepared, RemovalListener
@@ -168,8 +168,15 @@ class Engine:
     def story(self, story_id: int, limit: int = 100) -> tuple[StorySummary, list[Post]] | None:
         return self.core.story(story_id, limit)
 
+    def post(self, key: str) -> StoredPost | None:
+        """One stored post by key, with its sequence number and its story's counts (`GET /v1/posts/{key}`)."""
+        return self.core.post(key)
+
     def count(self) -> int:
         return self.core.count()
+
+    def indexed(self) -> int:
+        return self.core.indexed()
 
     def offsets(self) -> dict[str, str]:
         return self.core.offsets()

@@ -21,7 +21,7 @@ from starlette.responses import Response
 from ..answer import Composer, ComposerError, make_composer
 from ..core.search import hit_json, story_json
 from ..engine import EngineError
-from ..model import Record, from_us, iso
+from ..model import Record, iso
 from ..readers import FORMATS
 from ..replay import IngestOptions, item_line, prepare_chunk
 from ..timespec import TimeSpecError, parse_when
@@ -256,17 +256,10 @@ async def get_post(key: str = Path(max_length=1000, description="The post's key,
     eng = api.engine
 
     def run() -> Any:
-        # The stored row, for the sequence number and story id beside the post: the Engine has
-        # no public method returning those yet.
-        d = eng.store.doc_by_key(key)
-        if d is None:
+        found = eng.post(key)
+        if found is None:
             raise ApiError(404, f"key: no stored post {key!r}", "not_found", "key")
-        d.pop("raw", None)
-        d["key"] = key
-        s = eng.store.stories([d["story"]]).get(d["story"])
-        d["story"] = ({"id": s.id, "posts": s.posts, "authors": s.authors, "first_seen": iso(from_us(s.first_ts)),
-                       "last_seen": iso(from_us(s.last_ts))} if s is not None else None)
-        return d
+        return found.to_dict()
 
     return json_response(await _read_call(api, run))
 

@@ -126,7 +126,7 @@ def restore(obj: Ctx, directory: str, force: bool) -> None:
     click.echo(f"restored the backup of {manifest['began_at']} into {obj.data_dir}; rebuilding the index...", err=True)
     eng = obj.engine()
     try:
-        n, docs = eng.count(), eng.index.num_docs()
+        n, docs = eng.count(), eng.indexed()
     finally:
         eng.close()
     click.echo(f"restored {n:,} posts ({docs:,} indexed)", err=True)

@@ -28,7 +28,7 @@ from .layout import DataDir, dir_size
 from .pipeline import Pipeline
 from .quarantine import Quarantine, Rejection
 from .retention import Expirer, ExpiryReport, Retention
-from .search import SearchQuery, SearchResult, Searcher, StorySummary
+from .search import SearchQuery, SearchResult, Searcher, StoredPost, StorySummary
 from .store import Store
 from .writer import FairLock, IngestResult, Listener, Prepared, RemovalListener, Writer, prepare_checked
 
@@ -242,8 +242,21 @@ class Core:
         title = posts[0].text if posts else self.store.story_title(story_id)  # posts expired: the summary's
         return StorySummary(s.id, s.posts, s.authors, from_us(s.first_ts), from_us(s.last_ts), title), posts
 
+    def post(self, key: str) -> StoredPost | None:
+        """One stored post by key, with its sequence number and its story's counts."""
+        d = self.store.doc_by_key(key)
+        if d is None:
+            return None
+        s = self.store.stories([d["story"]]).get(d["story"])
+        story = StorySummary(s.id, s.posts, s.authors, from_us(s.first_ts), from_us(s.last_ts)) if s else None
+        return StoredPost(key, d["seq"], d, story)
+
     def count(self) -> int:
         return self.store.count()
+
+    def indexed(self) -> int:
+        """Documents in the lexical index (equal to `count()` once start-up has caught up)."""
+        return self.index.num_docs()
 
     def offsets(self) -> dict[str, str]:
         return self.store.offsets()

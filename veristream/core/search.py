@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from .index.lexical import Filters, IndexHit, LexicalIndex
 from ..model import Post, from_us, iso, post_from_doc
@@ -56,6 +57,23 @@ def hit_json(h: Hit) -> dict:
     if h.story:
         d["story"] = story_counts_json(h.story)
     return d
+
+
+@dataclass(slots=True)
+class StoredPost:
+    """One stored post as the store holds it (`GET /v1/posts/{key}`): its document (without
+    the raw message), its sequence number in the log, and its story's counts."""
+
+    key: str
+    seq: int
+    doc: dict[str, Any]
+    story: StorySummary | None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in self.doc.items() if k != "raw"}
+        d["key"], d["seq"] = self.key, self.seq
+        d["story"] = story_counts_json(self.story) if self.story is not None else None
+        return d
 
 
 def story_json(s: StorySummary, posts: list[Post]) -> dict:
