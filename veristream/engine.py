@@ -145,12 +145,13 @@ class Engine:
     def search(self, text: str = "", *, since: datetime | None = None, until: datetime | None = None,
                author: str | None = None, lang: str | None = None, hashtag: str | None = None,
                source: str | None = None, has_media: bool | None = None, order: str = "relevance",
-               limit: int = 20, all_posts: bool = False, reply_to: str | None = None) -> SearchResult:
+               limit: int = 20, all_posts: bool = False, reply_to: str | None = None, domain: str | None = None,
+               place: str | None = None, near: tuple[float, float, float] | None = None) -> SearchResult:
         """`reply_to`: a post's key: only its direct replies (any source: Bluesky and Mastodon
-        replies need not name the author they answer)."""
+        replies need not name the author they answer). `domain`, `place`, `near`: see `Core.search`."""
         return self.core.search(text, since=since, until=until, author=author, lang=lang, hashtag=hashtag,
                                 source=source, has_media=has_media, order=order, limit=limit,
-                                all_posts=all_posts, reply_to=reply_to)
+                                all_posts=all_posts, reply_to=reply_to, domain=domain, place=place, near=near)
 
     def search_many(self, queries: list[SearchQuery]) -> list[SearchResult]:
         return self.core.search_many(queries)

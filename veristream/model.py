@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 SOURCES = ("file", "x", "bluesky", "mastodon", "rss", "api", "demo")
 
@@ -58,6 +59,21 @@ class Media:
 
 
 @dataclass(slots=True)
+class Card:
+    """A link card: the page a post links to, as the service previewed it (Bluesky
+    `app.bsky.embed.external`, X `entities.urls` with a title, Mastodon `card`). Its words are
+    searched with the post's; `domain` is what `--domain` filters on."""
+
+    url: str
+    title: str | None = None
+    description: str | None = None
+
+    @property
+    def domain(self) -> str:
+        return url_domain(self.url)
+
+
+@dataclass(slots=True)
 class Geo:
     lat: float | None = None
     lon: float | None = None
@@ -95,6 +111,11 @@ class Post:
     edited_at: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. X matching_rules
     raw: Any = None  # the original message, as received
+    # Appended after `raw` (readers build posts positionally up to `raw`):
+    cards: list[Card] = field(default_factory=list)  # link cards, read with the post
+    # Text read from the post's images (OCR) by the media consumer after the post was accepted;
+    # kept in the store beside the post's document (never part of it), shown with the post.
+    image_text: str | None = None
 
     @property
     def key(self) -> str:
@@ -128,9 +149,26 @@ class Post:
             "metrics": {"reposts": m.reposts, "likes": m.likes, "replies": m.replies, "quotes": m.quotes, "views": m.views},
             "url": self.url, "edited_at": iso(self.edited_at) if self.edited_at else None, "extra": self.extra,
         }
+        # Written only when present: a post without them serialises exactly as before, so the
+        # digests of stored posts (an identical re-ingest is a no-op) stay what they were.
+        if self.cards:
+            d["cards"] = [{"url": c.url, "title": c.title, "description": c.description} for c in self.cards]
+        if self.image_text:
+            d["image_text"] = self.image_text
         if raw:
             d["raw"] = self.raw
         return d
+
+
+def all_words(p: Post) -> str:
+    """The post's words and what comes with them (alt text, link cards, text read from its
+    images): what search matches, one block of text."""
+    parts = [p.text]
+    parts += [m.alt for m in p.media if m.alt and m.kind != "link"]
+    parts += [" ".join(x for x in (c.title, c.description) if x) for c in p.cards]
+    if p.image_text:
+        parts.append(p.image_text)
+    return "\n".join(x for x in parts if x)
 
 
 def ref_key(source: str, ref: str | None) -> str | None:
@@ -209,6 +247,16 @@ def extract_urls(text: str) -> list[str]:
     return _dedup(u.rstrip(".,;:!?)]}") for u in _URL.findall(text))
 
 
+def url_domain(url: str) -> str:
+    """The host of `url`, lowercased, without a leading "www." ("" when there is none)."""
+    try:
+        host = urlsplit(url.strip()).hostname or ""
+    except ValueError:
+        return ""
+    host = host.rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
 def _dedup(items: Any) -> list[str]:
     return list(dict.fromkeys(items))
 
@@ -238,6 +286,8 @@ def post_from_doc(d: dict[str, Any]) -> Post:
         edited_at=_opt_time(d.get("edited_at")),
         extra=d.get("extra") or {},
         raw=d.get("raw"),
+        cards=[Card(c["url"], c.get("title"), c.get("description")) for c in d.get("cards") or []],
+        image_text=d.get("image_text"),
     )
 
 

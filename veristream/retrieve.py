@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from . import words
 from .core.index.lexical import Filters, IndexHit, LexicalIndex
-from .model import from_us
+from .model import all_words, from_us
 from .core.search import Hit as SearchHit
 from .core.search import SearchError, Searcher
 from .settings import Settings
@@ -140,7 +140,9 @@ class Retriever:
         hits = []
         for h in base_hits:
             f = meta[h.seq]
-            hits.append(Hit(h.post, h.score, h.story, h.seq, f[2], f[3], f[4], words.coverage(stems, h.post.text)))
+            # Coverage counts the words of its images and link cards too: they matched the query.
+            hits.append(Hit(h.post, h.score, h.story, h.seq, place=h.place, lexical_rank=f[2], dense_rank=f[3],
+                            similarity=f[4], coverage=words.coverage(stems, all_words(h.post))))
         return Retrieval(q, hits, kws, from_us(now_us) if now_us else None, mode, status,
                          (time.perf_counter() - t0) * 1000, len(lexical), len(dense))
 

@@ -89,6 +89,21 @@ class AuthorOut(Open):
     created_at: str | None = None
 
 
+class CardOut(BaseModel):
+    url: str
+    title: str | None = None
+    description: str | None = None
+
+
+class PlaceOut(Open):
+    name: str
+    country: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    confidence: float
+    from_: str = Field(alias="from", description="service (coordinates or a place it named) or text")
+
+
 class PostOut(Open):
     id: str
     source: str
@@ -99,6 +114,8 @@ class PostOut(Open):
     hashtags: list[str] = []
     url: str | None = None
     key: str
+    cards: list[CardOut] = Field([], description="Link cards: the linked pages' titles and descriptions")
+    image_text: str | None = Field(None, description="Text read from the post's images (OCR), once read")
 
 
 class StoryRef(BaseModel):
@@ -112,6 +129,7 @@ class StoryRef(BaseModel):
 class HitOut(PostOut):
     score: float
     story: StoryRef | None = None
+    place: PlaceOut | None = None
 
 
 class PostDetailOut(PostOut):

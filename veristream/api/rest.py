@@ -22,6 +22,7 @@ from ..answer import Composer, ComposerError, make_composer
 from ..core.search import hit_json, story_json
 from ..engine import EngineError
 from ..model import Record, iso
+from ..places import parse_near
 from ..readers import FORMATS
 from ..replay import IngestOptions, item_line, prepare_chunk
 from ..timespec import TimeSpecError, parse_when
@@ -227,19 +228,29 @@ async def search(api: ApiContext = Depends(get_api),
            has_media: bool | None = Query(None),
            reply_to: str | None = Query(None, max_length=MAX_NAME_CHARS * 4, description="Only direct replies to "
                                         "the post with this key"),
+           domain: str | None = Query(None, max_length=MAX_NAME_CHARS * 4, description="Only posts linking to this "
+                                      "site or a host under it (bbc.co.uk)"),
+           place: str | None = Query(None, max_length=MAX_NAME_CHARS, description="Only posts whose place is, or "
+                                     "is in, this city, US state or country"),
+           near: str | None = Query(None, max_length=64, description="LAT,LON,RADIUS_KM: only posts whose place "
+                                    "is within the radius"),
            order: Literal["relevance", "time"] = Query("relevance"),
            limit: int = Query(20, ge=1, le=1000),
            all_posts: bool = Query(False, alias="all", description="Every matching post, not one per story"),
            ) -> Response:
     """Search posts, as `veristream search --json` does: one hit per story (with its counts) unless `all`."""
     eng = api.engine
+    try:
+        circle = parse_near(near) if near else None
+    except ValueError as e:
+        raise ApiError(400, f"near: {e}", "invalid_parameter", "near") from None
 
     def run() -> Any:
         now = eng.now()
         try:
             res = eng.search(q, since=when(since, now, "since"), until=when(until, now, "until"), author=author,
                              lang=lang, hashtag=hashtag, source=source, has_media=has_media, order=order, limit=limit,
-                             all_posts=all_posts, reply_to=reply_to)
+                             all_posts=all_posts, reply_to=reply_to, domain=domain, place=place, near=circle)
         except ValueError as e:  # SearchError, or a query tantivy cannot parse
             raise ApiError(400, f"q: {e}", "invalid_query", "q") from None
         return {"hits": [hit_json(h) for h in res.hits], "total": res.total, "took_ms": round(res.took_ms, 2),

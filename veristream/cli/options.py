@@ -12,6 +12,7 @@ import click
 
 from ..core import DataDir, EngineError
 from ..engine import Engine
+from ..places import parse_near
 from ..readers import FORMATS
 from ..settings import Settings, SettingsError
 from ..timespec import TimeSpecError, parse_when
@@ -93,6 +94,19 @@ def quiet_option(help: str = "No progress line.") -> Callable[[F], F]:
 
 def limit_option(most: int, default: int) -> Callable[[F], F]:
     return click.option("-n", "--limit", type=click.IntRange(1, most), default=default, show_default=True)
+
+
+def _near(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[float, float, float] | None:
+    if value is None:
+        return None
+    try:
+        return parse_near(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def near_option(help: str = "Only posts whose place is within RADIUS_KM of LAT,LON (e.g. 35.01,135.77,50).") -> Callable[[F], F]:
+    return click.option("--near", metavar="LAT,LON,RADIUS_KM", callback=_near, help=help)
 
 
 def lang_option(help: str) -> Callable[[F], F]:

@@ -36,12 +36,35 @@ def print_hits(hits: list[Hit], total: int | None, took_ms: float, notes: dict |
         if len(text) > room:
             text = text[: room - 1] + "…"
         click.echo(f"{head}{text}{story}")
+        for line in beside_lines(h):
+            room = max(20, width - len(head) - 1)
+            click.echo(" " * len(head) + (line if len(line) <= room else line[: room - 1] + "…"))
         for n in (notes or {}).get(p.key, []):
             line = f"Community note (helpful): {' '.join(n.summary.split())}"
             room = max(20, width - len(head) - 1)
             click.echo(" " * len(head) + (line if len(line) <= room else line[: room - 1] + "…"))
     shown = f"{len(hits)} shown"
     click.echo(f"-- {total if total is not None else '?'} matching posts, {shown}, {took_ms:.1f} ms", err=True)
+
+
+def beside_lines(h: Hit) -> list[str]:
+    """What comes with a post's words, one line each: its images' text and alt text, its link
+    cards, its place. Post-derived text on one line (control characters and newlines flattened)."""
+    p = h.post
+    out = []
+    if p.image_text:
+        out.append(f"text in image: {' '.join(p.image_text.split())}")
+    for m in p.media:
+        if m.alt and m.kind != "link":
+            out.append(f"alt text: {' '.join(m.alt.split())}")
+    for c in p.cards:
+        words = " — ".join(" ".join(x.split()) for x in (c.title, c.description) if x)
+        out.append(f"link card ({c.domain}): {words}" if words else f"link card: {c.url}")
+    if h.place is not None:
+        pl = h.place
+        where = ", ".join(x for x in (pl.name, pl.country) if x)
+        out.append(f"place: {where} ({pl.source}, confidence {pl.confidence:.2f})")
+    return out
 
 
 def progress_printer(quiet: bool) -> Callable[[Progress], None]:

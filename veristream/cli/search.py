@@ -8,7 +8,7 @@ import click
 from ..core.search import Hit, SearchError, hit_json, story_json
 from ..engine import Engine
 from ..model import iso
-from .options import Ctx, json_option, lang_option, limit_option, since_option, until_option, when
+from .options import Ctx, json_option, lang_option, limit_option, near_option, since_option, until_option, when
 from .output import print_hits, print_json
 
 NO_DATA_HINT = "run `veristream ingest FILE` or `veristream demo` first"
@@ -24,14 +24,17 @@ NO_DATA_HINT = "run `veristream ingest FILE` or `veristream demo` first"
 @click.option("--source", help="Only posts from this source (x, bluesky, mastodon, rss, file...).")
 @click.option("--has-media/--no-media", default=None, help="Only posts with (or without) media.")
 @click.option("--replies-to", "reply_to", metavar="KEY", help="Only direct replies to this post (its key, e.g. bluesky:at://…).")
+@click.option("--domain", metavar="HOST", help="Only posts linking to this site (or a host under it), e.g. bbc.co.uk.")
+@click.option("--place", metavar="NAME", help="Only posts whose place is (or is in) this city, US state or country.")
+@near_option()
 @click.option("--order", type=click.Choice(["relevance", "time"]), default="relevance", show_default=True,
               help="relevance: BM25 blended with recency; time: newest first.")
 @limit_option(1000, 20)
 @click.option("--all", "all_posts", is_flag=True, help="Every matching post, not one per story.")
 @json_option("JSON lines, one per hit.")
 @click.pass_obj
-def search(obj: Ctx, query: str, since, until, author, lang, hashtag, source, has_media, reply_to, order, limit,
-           all_posts, as_json) -> None:
+def search(obj: Ctx, query: str, since, until, author, lang, hashtag, source, has_media, reply_to, domain, place, near,
+           order, limit, all_posts, as_json) -> None:
     """Search posts. Copies of one story show once, with counts (--all shows every post).
 
     Example: veristream search "power outage" --since 2h --lang en
@@ -42,7 +45,8 @@ def search(obj: Ctx, query: str, since, until, author, lang, hashtag, source, ha
         now = eng.now()
         res = eng.search(query, since=when(since, now, "since"), until=when(until, now, "until"),
                          author=author, lang=lang, hashtag=hashtag, source=source, has_media=has_media,
-                         order=order, limit=limit, all_posts=all_posts, reply_to=reply_to)
+                         order=order, limit=limit, all_posts=all_posts, reply_to=reply_to, domain=domain,
+                         place=place, near=near)
         notes = helpful_notes(eng, res.hits)
     except SearchError as e:
         raise click.UsageError(str(e)) from None

@@ -103,6 +103,20 @@ class Core:
         w = self._need_writer()
         return prepare_checked(posts, w.hasher, self.settings.stories.min_tokens, encoded)
 
+    def annotate(self, seq: int, image_text: str, consumer: str, done_seq: int, done_ts: int | None) -> bool:
+        """Add text read from a post's images to its stored record and index document (a
+        consumer of the accepted stream, e.g. media OCR), moving that consumer's checkpoint in
+        the same transaction. False when the post is gone."""
+        w = self._need_writer()
+        with self._lock:
+            return w.annotate(seq, image_text, consumer, done_seq, done_ts)
+
+    def consumer_done(self, consumer: str, done_seq: int, done_ts: int | None) -> None:
+        """Move a consumer's checkpoint past posts it had nothing to add to."""
+        w = self._need_writer()
+        with self._lock:
+            w.store.set_consumer(consumer, done_seq, done_ts)
+
     def delete(self, keys: Sequence[str]) -> int:
         w = self._need_writer()
         with self._lock:
@@ -208,10 +222,13 @@ class Core:
     def search(self, text: str = "", *, since: datetime | None = None, until: datetime | None = None,
                author: str | None = None, lang: str | None = None, hashtag: str | None = None,
                source: str | None = None, has_media: bool | None = None, order: str = "relevance",
-               limit: int = 20, all_posts: bool = False, reply_to: str | None = None) -> SearchResult:
+               limit: int = 20, all_posts: bool = False, reply_to: str | None = None, domain: str | None = None,
+               place: str | None = None, near: tuple[float, float, float] | None = None) -> SearchResult:
         """`reply_to`: a post's key: only its direct replies (any source: Bluesky and Mastodon
-        replies need not name the author they answer)."""
-        f = Filters(us(since), us(until), author, lang, hashtag, source, has_media, reply_to)
+        replies need not name the author they answer). `domain`: posts linking to that host (or
+        one under it); `place`: posts whose place is, or is in, that city, US state or country;
+        `near`: (lat, lon, radius km) around which the post's place lies."""
+        f = Filters(us(since), us(until), author, lang, hashtag, source, has_media, reply_to, domain, place, near)
         return self.search_many([SearchQuery(text, f, order, limit, all_posts)])[0]
 
     def search_many(self, queries: list[SearchQuery]) -> list[SearchResult]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from .index.lexical import Filters, IndexHit, LexicalIndex
 from ..model import Post, from_us, iso, post_from_doc
+from ..places import Place, distance_km, resolve_post
 from ..settings import Settings
 from .store import Store
 
@@ -35,6 +36,7 @@ class Hit:
     score: float
     story: StorySummary | None
     seq: int
+    place: Place | None = None  # where the post is (the service's, or resolved from its words)
 
 
 def post_json(p: Post) -> dict:
@@ -56,6 +58,8 @@ def hit_json(h: Hit) -> dict:
     d["score"] = round(h.score, 4)
     if h.story:
         d["story"] = story_counts_json(h.story)
+    if h.place is not None:
+        d["place"] = h.place.to_dict()
     return d
 
 
@@ -152,6 +156,11 @@ class Searcher:
             offset += n
             n *= 4
         hits = self._materialise(picked)
+        if q.filters.near is not None:
+            # The index matched the box around the circle: drop the box's corners.
+            lat, lon, r = q.filters.near
+            hits = [h for h in hits if h.place is not None and h.place.lat is not None and h.place.lon is not None
+                    and distance_km(lat, lon, h.place.lat, h.place.lon) <= r]
         return SearchResult(q, hits, total, from_us(now_us) if now_us else None, (time.perf_counter() - t0) * 1000)
 
     # -- shared with hybrid retrieval (veristream.retrieve) ---------------------------------
@@ -201,5 +210,6 @@ class Searcher:
                 continue
             s = stories.get(h.story)
             summary = StorySummary(s.id, s.posts, s.authors, from_us(s.first_ts), from_us(s.last_ts)) if s else None
-            out.append(Hit(post_from_doc(d), h.bm25, summary, h.seq))
+            p = post_from_doc(d)
+            out.append(Hit(p, h.bm25, summary, h.seq, resolve_post(p)))
         return out

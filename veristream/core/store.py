@@ -83,6 +83,15 @@ CREATE TABLE IF NOT EXISTS events(
     state BLOB                    -- the detector's working state, to resume it after a restart
 );
 CREATE INDEX IF NOT EXISTS events_last_seen ON events(last_seen);
+CREATE TABLE IF NOT EXISTS media_text(
+    seq INTEGER PRIMARY KEY,      -- the post (posts.seq) whose images were read
+    text TEXT NOT NULL            -- the text read from them (OCR), kept beside the post's document
+);
+CREATE TABLE IF NOT EXISTS consumers(
+    name TEXT PRIMARY KEY,        -- a consumer of the accepted stream that writes back (e.g. 'media')
+    seq INTEGER NOT NULL,         -- every post up to this seq is done
+    ts INTEGER                    -- created_at of the post at `seq` (its lag in event time)
+);
 CREATE TABLE IF NOT EXISTS trending(
     win TEXT NOT NULL, rank INTEGER NOT NULL, doc BLOB NOT NULL, PRIMARY KEY(win, rank)
 ) WITHOUT ROWID;                  -- trends: the writer's latest trending terms per window
@@ -383,6 +392,7 @@ class Store:
                               [(_title(docs[seq]), story) for story, seq in first.items() if seq in docs])
             removed = [(r[0],) for r in rows]
             w.executemany("DELETE FROM posts WHERE seq=?", removed)
+            w.executemany("DELETE FROM media_text WHERE seq=?", removed)
             w.executemany("INSERT INTO changes(seq, kind) VALUES (?, 'delete')", removed)
             gone: dict[int, int] = {}
             for story, author in {(r[2], r[4]) for r in rows if r[2] in summarised}:
@@ -401,6 +411,55 @@ class Store:
         out.stories = [r[2] for r in rows]
         out.ts = [r[3] for r in rows]
         return out
+
+    def set_image_text(self, seq: int, text: str, consumer: str, done_seq: int, done_ts: int | None) -> bool:
+        """Keep the text read from a post's images (logged in `changes`, so a crash before the
+        index commit is repaired on start-up) and the consumer's checkpoint, in one
+        transaction. False, with only the checkpoint moved, when the post is gone."""
+        w = self._w
+        assert w is not None
+        try:
+            w.execute("BEGIN IMMEDIATE")
+            there = w.execute("SELECT 1 FROM posts WHERE seq=?", (seq,)).fetchone() is not None
+            if there:
+                w.execute("INSERT INTO media_text(seq, text) VALUES (?,?) ON CONFLICT(seq) DO UPDATE SET text=excluded.text",
+                          (seq, text))
+                w.execute("INSERT INTO changes(seq, kind) VALUES (?, 'update')", (seq,))
+            self._save_consumer(w, consumer, done_seq, done_ts)
+            w.execute("COMMIT")
+        except BaseException:
+            if w.in_transaction:
+                w.execute("ROLLBACK")
+            raise
+        return there
+
+    def set_consumer(self, name: str, seq: int, ts: int | None) -> None:
+        """Move a consumer's checkpoint (posts it had nothing to write for)."""
+        w = self._w
+        assert w is not None
+        try:
+            w.execute("BEGIN IMMEDIATE")
+            self._save_consumer(w, name, seq, ts)
+            w.execute("COMMIT")
+        except BaseException:
+            if w.in_transaction:
+                w.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _save_consumer(w: sqlite3.Connection, name: str, seq: int, ts: int | None) -> None:
+        w.execute("INSERT INTO consumers(name, seq, ts) VALUES (?,?,?) ON CONFLICT(name) DO UPDATE SET "
+                  "seq=max(seq, excluded.seq), ts=CASE WHEN excluded.seq >= seq THEN excluded.ts ELSE ts END",
+                  (name, seq, ts))
+
+    def consumer(self, name: str) -> tuple[int, int | None]:
+        """(seq, ts) a consumer has done up to ((0, None) if it never ran)."""
+        row = self._r.execute("SELECT seq, ts FROM consumers WHERE name=?", (name,)).fetchone()
+        return (row[0], row[1]) if row else (0, None)
+
+    def image_texts(self, seqs: Sequence[int]) -> dict[int, str]:
+        """Text read from the images of these posts (absent: none read, or none found)."""
+        return dict(_in(self._w or self._r, "SELECT seq, text FROM media_text WHERE seq IN ({})", list(seqs))) if seqs else {}
 
     def story_state(self, ids: Sequence[int]) -> tuple[dict[int, StoryRow], dict[int, StoryRow]]:
         """(stories with a row, single-post stories) among `ids`, seen by the writer.
@@ -429,20 +488,26 @@ class Store:
         con = self._r
         for i in range(0, len(seqs), 500):
             chunk = seqs[i : i + 500]
-            q = f"SELECT seq, story, doc FROM posts WHERE seq IN ({','.join('?' * len(chunk))})"
-            for seq, story, doc in con.execute(q, chunk):
+            q = (f"SELECT p.seq, p.story, p.doc, m.text FROM posts p LEFT JOIN media_text m ON m.seq = p.seq "
+                 f"WHERE p.seq IN ({','.join('?' * len(chunk))})")
+            for seq, story, doc, image_text in con.execute(q, chunk):
                 d = orjson.loads(doc)
                 d["story"] = story
+                if image_text:
+                    d["image_text"] = image_text
                 out[seq] = d
         return out
 
     def doc_by_key(self, key: str) -> dict | None:
-        row = self._r.execute("SELECT seq, story, doc FROM posts WHERE key=?", (key,)).fetchone()
+        row = self._r.execute("SELECT p.seq, p.story, p.doc, m.text FROM posts p LEFT JOIN media_text m ON m.seq = p.seq "
+                              "WHERE p.key=?", (key,)).fetchone()
         if not row:
             return None
         d = orjson.loads(row[2])
         d["story"] = row[1]
         d["seq"] = row[0]
+        if row[3]:
+            d["image_text"] = row[3]
         return d
 
     def authors_of(self, keys: Sequence[str]) -> dict[str, str]:
@@ -488,11 +553,13 @@ class Store:
     def changes_after(self, change: int) -> list[tuple[int, int, str]]:
         return self._r.execute("SELECT id, seq, kind FROM changes WHERE id > ? ORDER BY id", (change,)).fetchall()
 
-    def rows_by_seq(self, seqs: Sequence[int]) -> list[tuple[int, int, int, bytes]]:
+    def rows_by_seq(self, seqs: Sequence[int], writer: bool = False) -> list[tuple[int, int, int, bytes]]:
+        """`writer`: read on the writer's connection (the writer's thread, seeing its own writes)."""
         out = []
+        con = self._w if writer and self._w is not None else self._r
         for i in range(0, len(seqs), 500):
             chunk = seqs[i : i + 500]
-            out += self._r.execute(f"SELECT seq, ts, story, doc FROM posts WHERE seq IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+            out += con.execute(f"SELECT seq, ts, story, doc FROM posts WHERE seq IN ({','.join('?' * len(chunk))})", chunk).fetchall()
         return out
 
     def recent_fingerprints(self, limit: int) -> list[tuple[str, int, int, bytes]]:

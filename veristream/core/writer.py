@@ -28,9 +28,11 @@ import orjson
 import xxhash
 
 from .. import analysis
-from .index.lexical import Checkpoint, IndexDoc
+from .index.lexical import Checkpoint, IndexDoc, domain_terms
 from .index.tiered import TieredIndex
-from ..model import MAX_LINE_BYTES, MAX_TEXT_CHARS, Author, BadPost, Media, Metrics, Post, ref_key, to_us
+from ..model import (MAX_LINE_BYTES, MAX_TEXT_CHARS, Author, BadPost, Card, Media, Metrics, Post, post_from_doc, to_us,
+                     url_domain)
+from ..places import resolve_post
 from ..settings import Settings
 from .store import Cursor, Existing, Removed, Row, Store, StoryRow
 from .stories import StoryIndex, TokenHasher, fingerprints
@@ -84,10 +86,21 @@ class Prepared(NamedTuple):
     media: bool
     cjk: str  # word tokens of spaceless scripts, space-joined (empty for most posts)
     reply: str  # key of the post this one replies to ("" if none): a thread's replies are found by it
+    # What comes with the words (defaults: items made before these existed still build).
+    alt: str = ""  # alt text of its images
+    card: str = ""  # its link cards' titles and descriptions
+    domains: tuple[str, ...] = ()  # linked hosts and their parent domains
+    places: tuple[str, ...] = ()  # its place's names (what --place matches)
+    lat: float | None = None
+    lon: float | None = None
 
-    def index_doc(self, seq: int, story: int) -> IndexDoc:
+    def index_doc(self, seq: int, story: int, image: str = "") -> IndexDoc:
+        """`image`: text read from its images (the media consumer's, kept in the store)."""
+        cjk = self.cjk
+        if image and analysis.needs_analysis(image):
+            cjk = f"{cjk}\n{' '.join(analysis.tokens(image, self.lang or None))}".strip()
         return IndexDoc(seq, self.ts, story, self.text, self.tags, self.handle, self.lang, self.source, self.media,
-                        self.cjk, self.reply)
+                        cjk, self.reply, self.alt, self.card, image, self.domains, self.places, self.lat, self.lon)
 
 
 # What one stored post may weigh: its raw message (at most MAX_LINE_BYTES on the wire, a
@@ -170,6 +183,11 @@ def _check_fields(p: Post) -> None:
         bad = "media"
     elif not isinstance(m, Metrics) or type(p.extra) is not dict:
         bad = "metrics/extra"
+    elif type(p.cards) is not list or not all(isinstance(c, Card) and type(c.url) is str and _str_or_none(c.title)
+                                               and _str_or_none(c.description) for c in p.cards):
+        bad = "cards"
+    elif not _str_or_none(p.image_text):
+        bad = "image_text"
     if bad is not None:
         raise BadPost(f"post {_key(p)}: {bad} has the wrong type")
     try:
@@ -250,20 +268,43 @@ def _prepare(posts: Sequence[Post], hasher: TokenHasher, min_tokens: int, docs: 
         ts = p.ts_us
         # A quote that adds no words of its own is a copy of what it quotes.
         ref = p.ref_key(p.repost_of) or (p.ref_key(p.quote_of) if not fp.ntokens else None)
+        alt, card, domains, places, lat, lon = _beside_words(p)
         out.append(Prepared(p.key, ts, to_us(p.edited_at) if p.edited_at else ts, p.author.id, ref, digest(doc), doc,
                             fp.texthash, fp.ntokens, fp.sig, fp.bands, p.text, p.hashtags,
                             p.author.handle.lower(), p.lang or "", p.source, bool(p.media),
-                            " ".join(analysis.tokens(p.text, p.lang)) if analysis.needs_analysis(p.text) else "",
-                            p.ref_key(p.reply_to) or ""))
+                            _cjk(p.text, alt, card, p.lang), p.ref_key(p.reply_to) or "",
+                            alt, card, domains, places, lat, lon))
     return out
 
 
-def index_doc_from_row(seq: int, ts: int, story: int, doc: bytes) -> IndexDoc:
-    d = orjson.loads(doc)
-    text, lang = d["text"], d.get("lang")
-    return IndexDoc(seq, ts, story, text, d.get("hashtags") or [], (d["author"].get("handle") or "").lower(),
-                    lang or "", d["source"], bool(d.get("media")), " ".join(analysis.tokens(text, lang)),
-                    ref_key(d["source"], d.get("reply_to")) or "")
+def _beside_words(p: Post) -> tuple[str, str, tuple[str, ...], tuple[str, ...], float | None, float | None]:
+    """(alt text, link cards' words, linked domains, place names, lat, lon) of a post: what its
+    index document holds beside its words (all read from the post itself: no network)."""
+    alt = "\n".join(m.alt for m in p.media if m.alt and m.kind != "link")  # a link's "alt" is its card title
+    card = "\n".join(" ".join(x for x in (c.title, c.description) if x) for c in p.cards)
+    hosts = [url_domain(u) for u in p.urls if type(u) is str] + [c.domain for c in p.cards]
+    domains = tuple(domain_terms(h for h in dict.fromkeys(hosts) if h))
+    pl = resolve_post(p)
+    if pl is None:
+        return alt, card, domains, (), None, None
+    return alt, card, domains, tuple(pl.terms()), pl.lat, pl.lon
+
+
+def _cjk(text: str, alt: str, card: str, lang: str | None) -> str:
+    """Word tokens of the spaceless-script parts of a post's words, alt text and cards."""
+    parts = [x for x in (text, alt, card) if x and analysis.needs_analysis(x)]
+    return "\n".join(" ".join(analysis.tokens(x, lang)) for x in parts)
+
+
+def index_doc_from_row(seq: int, ts: int, story: int, doc: bytes, image: str = "") -> IndexDoc:
+    """The index document of a stored post (`image`: its image text, from the store)."""
+    p = post_from_doc(orjson.loads(doc))
+    alt, card, domains, places, lat, lon = _beside_words(p)
+    cjk = _cjk(p.text, alt, card, p.lang)
+    if image and analysis.needs_analysis(image):
+        cjk = f"{cjk}\n{' '.join(analysis.tokens(image, p.lang))}".strip()
+    return IndexDoc(seq, ts, story, p.text, p.hashtags, p.author.handle.lower(), p.lang or "", p.source,
+                    bool(p.media), cjk, p.ref_key(p.reply_to) or "", alt, card, image, domains, places, lat, lon)
 
 
 @dataclass(slots=True)
@@ -397,7 +438,9 @@ class Writer:
             self.index.add(it.index_doc(r.seq, r.story) for r, it in zip(new_rows, new))
         res.newest_us = self.newest_us
         if updates:
-            self.index.replace([it.index_doc(r.seq, r.story) for r, it in updates])
+            # An edit keeps the text read from the post's images (stored beside it, by seq).
+            images = self.store.image_texts([r.seq for r, _ in updates])
+            self.index.replace([it.index_doc(r.seq, r.story, images.get(r.seq, "")) for r, it in updates])
         if new_rows or updates:
             self._dirty = self._cold_dirty = True
             self._cursor = self.store.cursor()
@@ -502,6 +545,21 @@ class Writer:
         self._dirty = self._cold_dirty = False
         self.cold_commits += 1
 
+    def annotate(self, seq: int, image_text: str, consumer: str, done_seq: int, done_ts: int | None) -> bool:
+        """Store the text read from a post's images and re-index the post with it (the media
+        consumer's results, through the one writer); records the consumer's checkpoint in the
+        same transaction. False when the post is gone (deleted or expired meanwhile)."""
+        if not self.store.set_image_text(seq, image_text, consumer, done_seq, done_ts):
+            return False
+        rows = self.store.rows_by_seq([seq], writer=True)
+        if not rows:
+            return False
+        self.index.replace([index_doc_from_row(*rows[0], image=image_text)])
+        self._dirty = self._cold_dirty = True
+        self._cursor = self.store.cursor()
+        self.maybe_commit()
+        return True
+
     def delete(self, keys: Sequence[str]) -> int:
         found = self.store.lookup(keys)
         return len(self.remove([e.seq for e in found.values()]).seqs) if found else 0
@@ -533,14 +591,14 @@ class Writer:
         cold = self.index.cold
         n = 0
         for rows in self.store.rows_after(cp.seq):
-            docs = [index_doc_from_row(*r) for r in rows]
+            docs = self._docs_of(rows)
             cold.replace(docs)
             n += len(docs)
         for _cid, seq, kind in self.store.changes_after(cp.change):
             if kind == "delete":
                 cold.delete([seq])
             else:
-                cold.replace([index_doc_from_row(*r) for r in self.store.rows_by_seq([seq])])
+                cold.replace(self._docs_of(self.store.rows_by_seq([seq])))
             n += 1
         if n or cp.seq == 0:
             self._offsets = {**cp.offsets, **self.store.offsets()}
@@ -550,12 +608,16 @@ class Writer:
             n += self.reindex()
         return n
 
+    def _docs_of(self, rows: Sequence[tuple[int, int, int, bytes]]) -> list[IndexDoc]:
+        images = self.store.image_texts([r[0] for r in rows])
+        return [index_doc_from_row(*r, image=images.get(r[0], "")) for r in rows]
+
     def reindex(self) -> int:
         """Rebuild the lexical index from the store (into the cold tier: committed once, at the end)."""
         self.index.clear()
         n = 0
         for rows in self.store.rows_after(0):
-            self.index.cold.add(index_doc_from_row(*r) for r in rows)
+            self.index.cold.add(self._docs_of(rows))
             n += len(rows)
         self._offsets = self.store.offsets()
         self._cursor = self.store.cursor()

@@ -12,6 +12,7 @@ from typing import Any
 from ..model import (
     MAX_TEXT_CHARS,
     BadPost,
+    Card,
     Media,
     extract_hashtags,
     extract_mentions,
@@ -222,3 +223,27 @@ def norm_lang(v: Any, what: str = "lang") -> str | None:
         return None
     return _LEGACY.get(code, code)
 
+
+
+# Link cards and alt text are the page's or the poster's words, not the service's: bounded
+# like any wire string (titles and descriptions are cut, not rejected: a long one is no fault).
+MAX_CARD_TITLE = 300
+MAX_CARD_DESCRIPTION = 1_000
+MAX_CARDS = 4
+MAX_ALT_CHARS = 5_000  # Bluesky allows 2,000 graphemes, Mastodon 1,500 characters
+
+
+def card(url: Any, title: Any, description: Any, what: str) -> Card | None:
+    """A link card from wire values (None without an http(s) url)."""
+    u = opt_str(url, f"{what}.url")
+    if not u or not u.lower().startswith(("http://", "https://")) or len(u) > 4_096:
+        return None
+    t = opt_str(title, f"{what}.title")
+    d = opt_str(description, f"{what}.description")
+    return Card(u, t.strip()[:MAX_CARD_TITLE] or None if t else None,
+                d.strip()[:MAX_CARD_DESCRIPTION] or None if d else None)
+
+
+def alt_text(v: Any, what: str) -> str | None:
+    a = opt_str(v, what)
+    return a[:MAX_ALT_CHARS] if a else None

@@ -10,8 +10,11 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-from ..model import Author, BadPost, Media, Post
+from ..model import Author, BadPost, Card, Media, Post
 from ._common import (
+    MAX_CARDS,
+    alt_text,
+    card,
     check_not_empty,
     check_text,
     find_hashtags,
@@ -72,7 +75,8 @@ def parse(obj: dict[str, Any], source: str | None = None) -> Post | None:
             hashtags.append(t.strip("#").lower())
 
     media: list[Media] = []
-    quote_of = _embed(record.get("embed"), did, media, urls)
+    cards: list[Card] = []
+    quote_of = _embed(record.get("embed"), did, media, urls, cards)
     check_not_empty(text, media, quote_of)
 
     reply = opt_dict(record.get("reply"), "record.reply")
@@ -103,6 +107,7 @@ def parse(obj: dict[str, Any], source: str | None = None) -> Post | None:
         edited_at=seen if commit["operation"] == "update" else None,
         extra=extra,
         raw=obj,
+        cards=cards[:MAX_CARDS],
     )
 
 
@@ -157,7 +162,7 @@ def _blob_cid(blob: Any) -> str | None:
     return cid if type(cid) is str else None
 
 
-def _embed(embed: Any, did: str, media: list[Media], urls: list[str], depth: int = 0) -> str | None:
+def _embed(embed: Any, did: str, media: list[Media], urls: list[str], cards: list[Card], depth: int = 0) -> str | None:
     """Append the embed's media/links; return the quoted post's uri, if any."""
     e = opt_dict(embed, "record.embed")
     if not e:
@@ -170,11 +175,11 @@ def _embed(embed: Any, did: str, media: list[Media], urls: list[str], depth: int
             if type(img) is dict:
                 cid = _blob_cid(img.get("image"))
                 url = f"https://cdn.bsky.app/img/feed_fullsize/plain/{did}/{cid}@jpeg" if cid else None
-                media.append(Media(kind="photo", url=url, alt=opt_str(img.get("alt"), "embed.images.alt") or None))
+                media.append(Media(kind="photo", url=url, alt=alt_text(img.get("alt"), "embed.images.alt")))
     elif t == "app.bsky.embed.video":
         cid = _blob_cid(e.get("video"))
         url = f"https://video.bsky.app/watch/{quote(did, safe='')}/{cid}/playlist.m3u8" if cid else None
-        media.append(Media(kind="video", url=url, alt=opt_str(e.get("alt"), "embed.video.alt") or None))
+        media.append(Media(kind="video", url=url, alt=alt_text(e.get("alt"), "embed.video.alt")))
     elif t == "app.bsky.embed.external":
         ext = opt_dict(e.get("external"), "embed.external") or {}
         uri = opt_str(ext.get("uri"), "embed.external.uri")
@@ -182,6 +187,9 @@ def _embed(embed: Any, did: str, media: list[Media], urls: list[str], depth: int
             if uri not in urls:
                 urls.append(uri)
             media.append(Media(kind="link", url=uri, alt=opt_str(ext.get("title"), "embed.external.title") or None))
+            c = card(uri, ext.get("title"), ext.get("description"), "embed.external")
+            if c is not None:
+                cards.append(c)
     elif t == "app.bsky.embed.record":
         rec = opt_dict(e.get("record"), "embed.record") or {}
         uri = opt_str(rec.get("uri"), "embed.record.uri")
@@ -189,7 +197,7 @@ def _embed(embed: Any, did: str, media: list[Media], urls: list[str], depth: int
         return uri if uri and f"/{POST}/" in uri else None
     elif t == "app.bsky.embed.recordWithMedia":
         rec = opt_dict(e.get("record"), "embed.record") or {}
-        quoted = _embed({**rec, "$type": "app.bsky.embed.record"}, did, media, urls, depth + 1)
-        _embed(e.get("media"), did, media, urls, depth + 1)
+        quoted = _embed({**rec, "$type": "app.bsky.embed.record"}, did, media, urls, cards, depth + 1)
+        _embed(e.get("media"), did, media, urls, cards, depth + 1)
         return quoted
     return None

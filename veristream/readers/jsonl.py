@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any, Callable
 
-from ..model import MAX_TEXT_CHARS, Author, BadPost, Geo, Media, Metrics, Post
+from ..model import MAX_TEXT_CHARS, Author, BadPost, Card, Geo, Media, Metrics, Post
 from ._common import (
     INT64_MAX,
     INT64_MIN,
+    MAX_CARDS,
+    alt_text,
     as_id,
+    card,
     check_not_empty,
     check_text,
     find_hashtags,
@@ -42,7 +45,7 @@ _MEDIA_KINDS = frozenset({"photo", "video", "gif", "audio", "link"})
 # microsecond more per post. That relies on the field order, which is checked here.
 _ORDER = {
     Post: ("id", "source", "author", "text", "created_at", "lang", "reply_to", "quote_of", "repost_of",
-           "urls", "hashtags", "mentions", "media", "geo", "metrics", "url", "edited_at", "extra", "raw"),
+           "urls", "hashtags", "mentions", "media", "geo", "metrics", "url", "edited_at", "extra", "raw", "cards"),
     Author: ("id", "handle", "name", "verified", "followers", "created_at"),
     Metrics: ("reposts", "likes", "replies", "quotes", "views"),
 }
@@ -110,9 +113,13 @@ def parse(obj: dict[str, Any], source: str | None = None) -> Post:
     raw = g("raw")
     if raw is None and "id" not in obj:
         raw = obj
+    v = g("cards")
+    cards = _cards(v) if v is not None else []
+    # `image_text` is not read: it is what this system's media consumer derived from the images
+    # (a client cannot claim it), and it is derived again from the images of a re-read post.
     return Post(
         pid, src, _author(g("author")), text, created_at, lang, reply_to, quote_of, repost_of,
-        urls, hashtags, mentions, media, geo, metrics, url, edited_at, extra, raw,
+        urls, hashtags, mentions, media, geo, metrics, url, edited_at, extra, raw, cards,
     )  # fmt: skip
 
 
@@ -168,7 +175,16 @@ def _media(m: Any) -> Media:
     kind = opt_key(m.get("kind"), "media.kind") or "photo"
     if kind not in _MEDIA_KINDS:
         raise BadPost(f"media kind is not one of {'|'.join(sorted(_MEDIA_KINDS))}: {str(kind)[:20]!r}")
-    return Media(kind=kind, url=opt_str(m.get("url"), "media.url"), alt=opt_str(m.get("alt"), "media.alt"))
+    return Media(kind=kind, url=opt_str(m.get("url"), "media.url"), alt=alt_text(m.get("alt"), "media.alt"))
+
+
+def _cards(v: Any) -> list[Card]:
+    out: list[Card] = []
+    for c in opt_list(v, "cards")[:MAX_CARDS]:
+        d = opt_dict(c, "cards item")
+        if d and (cd := card(d.get("url"), d.get("title"), d.get("description"), "cards")) is not None:
+            out.append(cd)
+    return out
 
 
 def _geo(v: Any) -> Geo:

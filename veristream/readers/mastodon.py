@@ -13,9 +13,11 @@ from typing import Any
 
 import orjson
 
-from ..model import Author, BadPost, Media, Metrics, Post
+from ..model import Author, BadPost, Card, Media, Metrics, Post
 from ._common import (
+    alt_text,
     as_id,
+    card,
     check_not_empty,
     check_text,
     find_hashtags,
@@ -110,6 +112,7 @@ def _status(s: dict[str, Any], source: str, edited: bool, depth: int = 0) -> Pos
             hashtags=inner.hashtags,
             mentions=inner.mentions,
             media=inner.media,
+            cards=inner.cards,
             metrics=metrics,
             url=opt_str(g("url"), "url"),
             extra=extra,
@@ -123,10 +126,13 @@ def _status(s: dict[str, Any], source: str, edited: bool, depth: int = 0) -> Pos
     text = check_text(text)
 
     media = [_attachment(m) for m in opt_list(g("media_attachments"), "media_attachments")]
-    card = opt_dict(g("card"), "card")
-    if card and type(card.get("url")) is str:
-        links.append(card["url"])
-        media.append(Media(kind="link", url=card["url"], alt=opt_str(card.get("title"), "card.title") or None))
+    cards: list[Card] = []
+    cd = opt_dict(g("card"), "card")
+    if cd and type(cd.get("url")) is str:
+        links.append(cd["url"])
+        media.append(Media(kind="link", url=cd["url"], alt=opt_str(cd.get("title"), "card.title") or None))
+        if (c := card(cd["url"], cd.get("title"), cd.get("description"), "card")) is not None:
+            cards.append(c)
     quote_of = _quote(g("quote"), g("quote_id"))
     check_not_empty(text, media, quote_of)
 
@@ -156,6 +162,7 @@ def _status(s: dict[str, Any], source: str, edited: bool, depth: int = 0) -> Pos
         edited_at=edited_at if edited_at or not edited else created_at,
         extra=extra,
         raw=s,
+        cards=cards,
     )
 
 
@@ -184,7 +191,7 @@ def _attachment(m: Any) -> Media:
     return Media(
         kind=_MEDIA_KINDS.get(opt_key(m.get("type"), "media_attachments.type") or "", "link"),
         url=opt_str(url, "media_attachments.url"),
-        alt=opt_str(m.get("description"), "media_attachments.description"),
+        alt=alt_text(m.get("description"), "media_attachments.description"),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from ..model import (
     Author,
     BadPost,
+    Card,
     Geo,
     Media,
     Metrics,
@@ -19,7 +20,10 @@ from ..model import (
     parse_time,
 )
 from ._common import (
+    MAX_CARDS,
+    alt_text,
     as_id,
+    card,
     check_not_empty,
     check_text,
     find_hashtags,
@@ -82,7 +86,7 @@ def parse(obj: dict[str, Any], source: str | None = None) -> Post | None:
 
     media = _media(data, _index(inc, "media", "media_key"), body)
     check_not_empty(text, media, repost_of, refs.get("quote_of"))
-    hashtags, mentions, urls = _entities(entities, text)
+    hashtags, mentions, urls, cards = _entities(entities, text)
 
     author_id = opt_id(g("author_id"), "author_id") or ""
     user = users.get(author_id)
@@ -120,6 +124,7 @@ def parse(obj: dict[str, Any], source: str | None = None) -> Post | None:
         edited_at=edited_at,
         extra=extra,
         raw=obj,
+        cards=cards,
     )
 
 
@@ -153,22 +158,27 @@ def _full_text(tweet: dict) -> tuple[str, Any]:
     return check_text(tweet.get("text")), tweet.get("entities")
 
 
-def _entities(entities: Any, text: str) -> tuple[list[str], list[str], list[str]]:
+def _entities(entities: Any, text: str) -> tuple[list[str], list[str], list[str], list[Card]]:
     ent = opt_dict(entities, "entities")
     if ent is None:
-        return find_hashtags(text), find_mentions(text), find_urls(text)
+        return find_hashtags(text), find_mentions(text), find_urls(text), []
     hashtags = [h["tag"].lower() for h in opt_list(ent.get("hashtags"), "entities.hashtags")
                 if type(h) is dict and type(h.get("tag")) is str]
     mentions = [m["username"].lower() for m in opt_list(ent.get("mentions"), "entities.mentions")
                 if type(m) is dict and type(m.get("username")) is str]
     urls = []
+    cards: list[Card] = []
     for u in opt_list(ent.get("urls"), "entities.urls"):
         # Skip the pic.x.com links of attached media: the media list covers those.
         if type(u) is dict and "media_key" not in u:
             link = u.get("unwound_url") or u.get("expanded_url") or u.get("url")
             if type(link) is str:
                 urls.append(link)
-    return _dedup(hashtags), _dedup(mentions), _dedup(urls)
+                # X sends title/description for links it unwound (a card); without them there is no card.
+                if (u.get("title") or u.get("description")) and len(cards) < MAX_CARDS and link not in {c.url for c in cards}:
+                    if (c := card(link, u.get("title"), u.get("description"), "entities.urls")) is not None:
+                        cards.append(c)
+    return _dedup(hashtags), _dedup(mentions), _dedup(urls), cards
 
 
 def _dedup(items: list[str]) -> list[str]:
@@ -203,7 +213,7 @@ def _media(tweet: dict, by_key: dict[str, dict], body: dict) -> list[Media]:
         if m is None:
             continue  # not expanded in includes: nothing to show
         kind = _MEDIA_KINDS.get(opt_key(m.get("type"), "media.type") or "", "photo")
-        out.append(Media(kind=kind, url=_media_url(m), alt=opt_str(m.get("alt_text"), "media.alt_text")))
+        out.append(Media(kind=kind, url=_media_url(m), alt=alt_text(m.get("alt_text"), "media.alt_text")))
     return out
 
 

@@ -24,11 +24,15 @@ import orjson
 import tantivy
 
 from ... import analysis
+from ...model import url_domain
+from ...places import bbox
 
 log = logging.getLogger(__name__)
 
-TEXT_FIELDS = ["text", "tags", "handle", "cjk"]
-SCHEMA_VERSION = "4"  # bump when the schema or analysis changes: the index is rebuilt from the store
+# The post's words, and what comes with them: alt text of its images, its link cards, and the
+# text read from its images (added by the media consumer after the post was accepted).
+TEXT_FIELDS = ["text", "tags", "handle", "cjk", "alt", "card", "image"]
+SCHEMA_VERSION = "5"  # bump when the schema or analysis changes: the index is rebuilt from the store
 
 
 @dataclass(slots=True)
@@ -44,6 +48,13 @@ class IndexDoc:
     has_media: bool
     cjk: str = ""  # space-joined word tokens of spaceless scripts (see veristream.analysis)
     reply: str = ""  # key of the post replied to: a post's replies are one term lookup away
+    alt: str = ""  # alt text of its images
+    card: str = ""  # titles and descriptions of its link cards
+    image: str = ""  # text read from its images (OCR)
+    domains: Sequence[str] = ()  # hosts it links to, and their parent domains ("news.bbc.co.uk", "bbc.co.uk")
+    places: Sequence[str] = ()  # names of its place (city, country code and name, US state)
+    lat: float | None = None  # its place's coordinates
+    lon: float | None = None
 
 
 @dataclass(slots=True)
@@ -63,6 +74,9 @@ class Filters:
     source: str | None = None
     has_media: bool | None = None
     reply_to: str | None = None  # key of a post: only its direct replies
+    domain: str | None = None  # links to this host or a host under it
+    place: str | None = None  # its place is (or is in) this city, US state or country
+    near: tuple[float, float, float] | None = None  # (lat, lon, radius km): its place is within
 
 
 @dataclass(slots=True)
@@ -86,6 +100,13 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("source", tokenizer_name="raw", index_option="basic")
     sb.add_unsigned_field("media", indexed=True)
     sb.add_text_field("reply", tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("alt", tokenizer_name="folded", index_option="position")
+    sb.add_text_field("card", tokenizer_name="folded", index_option="position")
+    sb.add_text_field("image", tokenizer_name="folded", index_option="position")
+    sb.add_text_field("domain", tokenizer_name="raw", index_option="basic")
+    sb.add_text_field("place", tokenizer_name="raw", index_option="basic")
+    sb.add_float_field("lat", indexed=True, fast=True)
+    sb.add_float_field("lon", indexed=True, fast=True)
     return sb.build()
 
 
@@ -117,6 +138,19 @@ def document(d: IndexDoc) -> tantivy.Document:
     doc.add_unsigned("media", 1 if d.has_media else 0)
     if d.reply:
         doc.add_text("reply", d.reply)
+    if d.alt:
+        doc.add_text("alt", d.alt)
+    if d.card:
+        doc.add_text("card", d.card)
+    if d.image:
+        doc.add_text("image", d.image)
+    for x in d.domains:
+        doc.add_text("domain", x)
+    for x in d.places:
+        doc.add_text("place", x)
+    if d.lat is not None and d.lon is not None:
+        doc.add_float("lat", d.lat)
+        doc.add_float("lon", d.lon)
     return doc
 
 
@@ -292,6 +326,12 @@ class LexicalIndex:
             filters.append(tantivy.Query.term_query(s, "media", 1 if f.has_media else 0))
         if f.reply_to:
             filters.append(tantivy.Query.term_query(s, "reply", f.reply_to))
+        if f.domain:
+            filters.append(tantivy.Query.term_query(s, "domain", norm_domain(f.domain)))
+        if f.place:
+            filters.append(tantivy.Query.term_query(s, "place", " ".join(f.place.lower().replace("’", "'").split())))
+        if f.near:
+            filters.append(self._near(*f.near))
         for q in filters:
             clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(q, 0.0)))
         if not clauses:
@@ -299,6 +339,20 @@ class LexicalIndex:
         if len(clauses) == 1 and has_text:
             return clauses[0][1], True
         return tantivy.Query.boolean_query(clauses), has_text
+
+    def _near(self, lat: float, lon: float, radius_km: float) -> tantivy.Query:
+        """Places within the box around the circle (the searcher drops the box's corners)."""
+        la0, la1, lo0, lo1 = bbox(lat, lon, radius_km)
+        s, F = self.schema, tantivy.FieldType.Float
+        lat_q = tantivy.Query.range_query(s, "lat", F, la0, la1)
+        spans = [(max(lo0, -180.0), min(lo1, 180.0))]
+        if lo0 < -180:  # the box crosses the antimeridian: two spans of longitude
+            spans.append((lo0 + 360, 180.0))
+        if lo1 > 180:
+            spans.append((-180.0, lo1 - 360))
+        lon_q = tantivy.Query.boolean_query([(tantivy.Occur.Should, tantivy.Query.range_query(s, "lon", F, a, b))
+                                             for a, b in spans])
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, lat_q), (tantivy.Occur.Must, lon_q)])
 
     def _phrase(self, field: str, toks: list[str]) -> tantivy.Query:
         if len(toks) == 1:
@@ -358,6 +412,26 @@ class LexicalIndex:
                 self._writer.rollback() if self._pending else None
             finally:
                 self._writer = None
+
+
+def norm_domain(host: str) -> str:
+    """"https://www.BBC.co.uk/news" or "BBC.co.uk" -> "bbc.co.uk"."""
+    h = host.strip().lower()
+    if "://" in h:
+        h = url_domain(h)
+    h = h.split("/", 1)[0].rstrip(".")
+    return h[4:] if h.startswith("www.") else h
+
+
+def domain_terms(hosts: Iterable[str]) -> list[str]:
+    """Each host and its parent domains down to two labels: `--domain bbc.co.uk` finds links to
+    news.bbc.co.uk (the public-suffix list is not needed: "co.uk" as a term only costs a term)."""
+    out: dict[str, None] = {}
+    for h in hosts:
+        labels = h.split(".")
+        for i in range(max(1, len(labels) - 1)):
+            out[".".join(labels[i:])] = None
+    return [t for t in out if "." in t]
 
 
 def _split_query(text: str) -> tuple[str, list[list[list[str]]]]:
