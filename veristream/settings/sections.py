@@ -14,10 +14,11 @@ section's `prefix` and the key, unless the key says otherwise (`flat=`). `[trend
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from dataclasses import Field, dataclass, field, fields
 from typing import Any, ClassVar
+
+from ..timespec import parse_spans
 
 
 class SettingsError(ValueError):
@@ -197,9 +198,6 @@ class RetentionSettings(Section):
     batch: int = setting(1000, "posts expired per hold of the write lock: ingest goes on between batches", ge=1)
 
 
-_WINDOW = re.compile(r"^\s*(\d+(\.\d*)?|\.\d+)\s*[smhd]\s*$", re.IGNORECASE)
-
-
 @dataclass(frozen=True, slots=True)
 class TrendsSettings(Section):
     name: ClassVar[str] = "trends"
@@ -220,10 +218,10 @@ class TrendsSettings(Section):
         return self.enabled
 
     def check(self) -> None:
-        parts = [p for p in self.windows.split(",") if p.strip()]
-        bad = [p.strip() for p in parts if not _WINDOW.match(p) or float(p.strip()[:-1]) <= 0]
-        if not parts or bad:
-            self.fail("windows", f"must be positive spans like 5m,1h,24h (s, m, h or d), got {self.windows!r}")
+        try:
+            parse_spans(self.windows)
+        except ValueError as e:
+            self.fail("windows", f"must be positive spans like 5m,1h,24h (s, m, h or d), got {self.windows!r}: {e}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..timespec import parse_spans
 from .terms import Vocabulary, display
 
 BASELINE_FACTOR = 24.0  # baseline time constant, in window spans
@@ -66,26 +67,11 @@ class Window:
         return self.span_s * BASELINE_FACTOR
 
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_windows(spec: str) -> tuple[Window, ...]:
     """'5m,1h,24h' -> windows, shortest first."""
-    out = []
-    for part in spec.split(","):
-        p = part.strip().lower()
-        if not p:
-            continue
-        try:
-            n, unit = float(p[:-1]), _UNITS[p[-1]]
-        except (KeyError, ValueError):
-            raise ValueError(f"bad trend window {part!r}: use a number and s/m/h/d, e.g. 5m,1h,24h") from None
-        if n <= 0:
-            raise ValueError(f"bad trend window {part!r}: must be positive")
-        out.append(Window(p, n * unit))
-    if not out:
-        raise ValueError("no trend windows given")
-    return tuple(sorted(out, key=lambda w: w.span_s))
+    return tuple(sorted((Window(name, s) for name, s in parse_spans(spec)), key=lambda w: w.span_s))
 
 
 @dataclass(slots=True)

@@ -46,7 +46,7 @@ import xxhash
 from ..core.worker import STOP, Worker
 from ..core.writer import Accepted, Prepared
 from ..model import from_us
-from ..settings import Settings, SettingsError
+from ..settings import Settings
 from ..core.store import EventStore, Store
 from .burst import BurstModel, Window, parse_windows
 from .events import EventTracker
@@ -83,16 +83,10 @@ class TrendConfig:
 
     @classmethod
     def from_settings(cls, s: Settings) -> "TrendConfig":
-        try:
-            windows = parse_windows(s.trends_windows)
-        except ValueError as e:
-            raise SettingsError(f"trends_windows: {e}") from None
-        if s.trends_min_authors < 2:
-            raise SettingsError("trends_min_authors must be at least 2")
-        if not 0 <= s.trends_dominant_share < 1:
-            raise SettingsError("trends_dominant_share must be within [0, 1)")
-        return cls(windows=windows, min_authors=s.trends_min_authors, fade_s=s.trends_fade_s,
-                   dominant_share=s.trends_dominant_share)
+        """From the `[trends]` section, which has checked every key (settings/sections.py)."""
+        t = s.trends
+        return cls(windows=parse_windows(t.windows), min_authors=t.min_authors, fade_s=t.fade_s,
+                   dominant_share=t.dominant_share)
 
 
 class _Call:
