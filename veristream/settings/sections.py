@@ -410,9 +410,35 @@ class ClusterSettings(Section):
                                      "not answer is named in the partial answer", gt=0)
 
 
+@dataclass(frozen=True, slots=True)
+class MediaSettings(Section):
+    name: ClassVar[str] = "media"
+    about: ClassVar[str] = ("Text in images ([media](media.md)): a background consumer of the accepted stream fetches "
+                            "posts' images and reads them with tesseract (OCR); the text joins the post's index "
+                            "document. Fetching is hostile ground: every limit here is checked before decoding.")
+    prefix: ClassVar[str] = "media_"
+    enabled: bool = setting(True, "read the text in posts' images in the background (off, with a one-line notice, "
+                            "when tesseract is not installed)")
+    languages: str = setting("eng+jpn", "tesseract language models, joined by '+' (Debian tesseract-ocr-eng, -jpn)")
+    allow_loopback: bool = setting(False, "fetch from loopback addresses too (tests); private, link-local and other "
+                                   "non-public addresses are never fetched")
+    max_bytes: int = setting(8_000_000, "largest image fetched, in bytes (Content-Length, then counted while reading)",
+                             ge=1024)
+    max_pixels: int = setting(25_000_000, "largest image decoded, width x height (read from its header first)",
+                              ge=1024)
+    timeout_s: float = setting(10.0, "most seconds one image's fetch may take, connection to last byte", gt=0)
+    per_host_per_s: float = setting(4.0, "fetches per second to one host at most (the consumer waits, ingest never "
+                                    "does)", gt=0)
+    workers: int = setting(1, "threads fetching and reading images", ge=1, le=16)
+    queue: int = setting(32, "images fetched or read at once at most (the rest wait in the store)", ge=1)
+    images_per_post: int = setting(4, "images read per post at most", ge=1, le=16)
+    ocr_timeout_s: float = setting(30.0, "most seconds tesseract may take on one image", gt=0)
+    max_text_chars: int = setting(4000, "text kept from one post's images at most", ge=100)
+
+
 SECTIONS: dict[str, type[Section]] = {cls.name: cls for cls in (
     CoreSettings, SearchSettings, StoriesSettings, RetentionSettings, TrendsSettings, VectorsSettings, AskSettings,
-    LLMSettings, OpenAISettings, VerifySettings, APISettings, NotesSettings, ClusterSettings)}
+    LLMSettings, OpenAISettings, VerifySettings, APISettings, NotesSettings, ClusterSettings, MediaSettings)}
 
 # Legacy flat name -> (section, key), for every key of every section.
 FLAT: dict[str, tuple[str, str]] = {cls.flat_name(k): (name, k) for name, cls in SECTIONS.items() for k in cls.keys()}

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .sections import (FLAT, SECTIONS, SOURCES_HELP, APISettings, AskSettings, ClusterSettings, CoreSettings,
-                       LLMSettings, NotesSettings, OpenAISettings, RetentionSettings, SearchSettings, Section, SettingsError,
+                       LLMSettings, MediaSettings, NotesSettings, OpenAISettings, RetentionSettings, SearchSettings, Section, SettingsError,
                        StoriesSettings, TrendsSettings, VectorsSettings, VerifySettings, check_sources_table)
 
 log = logging.getLogger("veristream.settings")
@@ -57,6 +57,7 @@ class Settings:
     _api: APISettings
     _notes: NotesSettings
     _cluster: ClusterSettings
+    _media: MediaSettings
     _sources: dict = field(hash=False)
 
     def __init__(self, **values: Any):
@@ -143,6 +144,10 @@ class Settings:
     @property
     def cluster(self) -> ClusterSettings:
         return self._cluster
+
+    @property
+    def media(self) -> MediaSettings:
+        return self._media
 
     @property
     def sources(self) -> dict[str, dict[str, Any]]:
