@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import Field, dataclass, field, fields
 from typing import Any, ClassVar
 
-from ..timespec import parse_spans
+from .spans import parse_spans
 
 
 class SettingsError(ValueError):

@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..timespec import parse_spans
+from ..settings.spans import parse_spans
 from .terms import Vocabulary, display
 
 BASELINE_FACTOR = 24.0  # baseline time constant, in window spans
