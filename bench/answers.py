@@ -126,8 +126,8 @@ def add_vectors(data: Path, threads: int = 2, cache: Path | None = None) -> int:
 
     st = settings()
     files = find_model()
-    mid = index_id(files, st.embed_max_tokens)
-    enc = load_encoder(files, st.embed_max_tokens, threads)
+    mid = index_id(files, st.vectors.max_tokens)
+    enc = load_encoder(files, st.vectors.max_tokens, threads)
     store = Store(data / "posts.db", readonly=True)
     by_text: dict[str, list[int]] = {}
     last_seq, last_ts = 0, 0
@@ -157,7 +157,7 @@ def add_vectors(data: Path, threads: int = 2, cache: Path | None = None) -> int:
     if cache is not None and todo:
         np.savez(cache, model=mid, keys=np.fromiter(known, dtype=np.uint64, count=len(known)),
                  vecs=np.stack(list(known.values())))
-    ix = AnnIndex(st.embed_dim)
+    ix = AnnIndex(st.vectors.dim)
     keys = np.fromiter((seq for seqs in by_text.values() for seq in seqs), dtype=np.uint64)
     vecs = np.stack([known[h[text]] for text, seqs in by_text.items() for _ in seqs])
     t = time.perf_counter()
@@ -167,7 +167,7 @@ def add_vectors(data: Path, threads: int = 2, cache: Path | None = None) -> int:
     vdir = data / "vectors"
     vdir.mkdir(exist_ok=True)
     ix.save(vdir / FILE)
-    write_checkpoint(vdir, {"model": mid, "dim": st.embed_dim, "seq": last_seq, "ts": last_ts, "vectors": len(ix)})
+    write_checkpoint(vdir, {"model": mid, "dim": st.vectors.dim, "seq": last_seq, "ts": last_ts, "vectors": len(ix)})
     return len(ix)
 
 

@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="vs-embed-"))
     res: dict = {"tree": str(Path(veristream.__file__).parent.parent), "machine": machine_info(),
                  "backlog": args.backlog, "ingest": args.ingest}
-    res["embed_threads"] = _settings(extra).embed_threads
+    res["embed_threads"] = _settings(extra).vectors.threads
     try:
         src = work / "input.jsonl"
         write_crisislex(src, args.backlog + args.ingest)
@@ -143,10 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         emb = eng.vectors.embedder
         enc = emb._load() if emb is not None else eng.vectors.encoder()  # the thread's own encoder
         texts = [orjson.loads(b)["text"] for b in backlog[:args.encode_posts]]
-        encode_alone(enc, texts[:64], st.embed_batch)  # warm up
+        encode_alone(enc, texts[:64], st.vectors.batch)  # warm up
         res["load_phase1"] = _load()
         cpu = time.process_time()
-        res["encode_posts_per_s"] = round(encode_alone(enc, texts, st.embed_batch), 1)
+        res["encode_posts_per_s"] = round(encode_alone(enc, texts, st.vectors.batch), 1)
         res["encode_posts_per_cpu_s"] = round(len(texts) / (time.process_time() - cpu), 1)
         eng.close()
         log(f"  {res['encode_posts_per_s']} posts/s")

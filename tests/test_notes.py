@@ -265,7 +265,7 @@ def test_settings_validate_the_notes_parameters() -> None:
     with pytest.raises(SettingsError):
         Settings.load(env={}, notes_min_ratings=0)
     s = Settings.load(env={"VERISTREAM_NOTES_HELPFUL_INTERCEPT": "0.5"})
-    assert s.notes_helpful_intercept == 0.5
+    assert s.notes.helpful_intercept == 0.5
 
 
 def test_scoring_an_empty_store_reports_nothing(eng: Engine) -> None:

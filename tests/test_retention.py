@@ -228,7 +228,7 @@ def test_settings_are_checked() -> None:
     with pytest.raises(SettingsError, match="retention_days"):
         Settings.load(env={}, retention_days=-1)
     s = Settings.load(env={"VERISTREAM_RETENTION_DAYS": "7", "VERISTREAM_RETENTION_MAX_POSTS": "1000"})
-    assert (s.retention_days, s.retention_max_posts) == (7.0, 1000)
+    assert (s.retention.days, s.retention.max_posts) == (7.0, 1000)
 
 
 def test_the_write_lock_is_first_come_first_served() -> None:

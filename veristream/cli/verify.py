@@ -48,7 +48,7 @@ def verify(obj: Ctx, claim: str, since: str | None, until: str | None, limit: in
         now = eng.now()
         s = eng.settings
         llm: LLMJudge | bool = False
-        if s.verify_judge if judge is None else judge:
+        if s.verify.judge if judge is None else judge:
             try:
                 llm = LLMJudge.from_settings(s, base_url, openai_model)
             except ValueError as e:

@@ -71,8 +71,8 @@ class Retention:
 
     @classmethod
     def from_settings(cls, s: Settings) -> "Retention":
-        return cls(s.retention_days, s.retention_clock, s.retention_max_posts, s.retention_max_disk_mb,
-                   s.retention_story_days, s.retention_interval_s, s.retention_batch)
+        r = s.retention
+        return cls(r.days, r.clock, r.max_posts, r.max_disk_mb, r.story_days, r.interval_s, r.batch)
 
     @property
     def in_force(self) -> bool:

@@ -33,11 +33,11 @@ class CommunityNotes:
     def __init__(self, path: str | Path, settings: Settings | None = None, readonly: bool = False):
         s = settings or Settings()
         self.settings = s
-        self.db = NoteStore(path, s.durability, readonly=readonly)
-        self.fit_params = FitParams(s.notes_lambda_intercept, s.notes_lambda_factor, s.notes_fit_max_iter,
-                                    s.notes_fit_tol, s.notes_seed)
-        self.rule = StatusRule(s.notes_min_ratings, s.notes_helpful_intercept, s.notes_helpful_max_factor,
-                               s.notes_not_helpful_intercept, s.notes_not_helpful_factor_slope)
+        n = s.notes
+        self.db = NoteStore(path, s.core.durability, readonly=readonly)
+        self.fit_params = FitParams(n.lambda_intercept, n.lambda_factor, n.fit_max_iter, n.fit_tol, n.seed)
+        self.rule = StatusRule(n.min_ratings, n.helpful_intercept, n.helpful_max_factor, n.not_helpful_intercept,
+                               n.not_helpful_factor_slope)
 
     # -- loading -------------------------------------------------------------------------
 

@@ -76,10 +76,11 @@ class LLMJudge:
 
     @classmethod
     def from_settings(cls, s: "Settings", base_url: str | None = None, model: str | None = None) -> "LLMJudge":
-        """The judge the openai_* and verify_judge_* settings describe (`base_url`/`model`
+        """The judge the [openai] section and [verify] judge_* describe (`base_url`/`model`
         override them, as the CLI's flags do)."""
-        return cls(base_url or s.openai_base_url, model or s.openai_model, s.openai_api_key, s.openai_timeout_s,
-                   s.verify_judge_posts, s.ask_post_chars)
+        o = s.openai
+        return cls(base_url or o.base_url, model or o.model, o.api_key, o.timeout_s, s.verify.judge_posts,
+                   s.ask.post_chars)
 
     def judge(self, claim: str, posts: Sequence[tuple[str, str]]) -> JudgeReport:
         """`posts`: (key, text), most important first; at most `max_posts` are put to the model."""
