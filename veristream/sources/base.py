@@ -102,6 +102,34 @@ class Sink(Protocol):
     def reject(self, counter: int, reason: str, raw: bytes | str) -> None: ...
 
 
+class Held:
+    """The connection a source's reading thread holds now, which `stop` closes from another
+    thread to unblock a read. `hold` returns False when the source was stopped before the
+    connection could be published (the caller closes it and stops)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._conn: Any = None
+
+    def hold(self, conn: Any, stopped: Callable[[], bool]) -> bool:
+        with self._lock:
+            self._conn = conn
+        return not stopped()
+
+    def release(self) -> None:
+        with self._lock:
+            self._conn = None
+
+    def close(self) -> None:
+        with self._lock:
+            conn = self._conn
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - closing from another thread is best effort
+                pass
+
+
 class Source(ABC):
     """One live input. Subclasses implement `_run(sink)`; `run` adds status bookkeeping."""
 

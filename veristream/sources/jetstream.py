@@ -20,7 +20,6 @@ with query parameters `wantedCollections` (repeatable), `wantedDids` (repeatable
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +30,7 @@ from ..model import MAX_LINE_BYTES, BadPost, from_us
 from ..readers._common import short
 from ..readers import jetstream as jr
 from ..readers import parse_obj
-from .base import NOT_JSON, USER_AGENT, Backoff, Sink, Source, SourceError, check_url, is_loopback, ws_messages
+from .base import NOT_JSON, USER_AGENT, Backoff, Held, Sink, Source, SourceError, check_url, is_loopback, ws_messages
 
 PUBLIC_INSTANCES = [
     "wss://jetstream1.us-east.bsky.network/subscribe",
@@ -80,8 +79,7 @@ class JetstreamSource(Source):
         self._dctx: Any = None
         if c.compress:
             self._dctx = _zstd_decompressor(c.zstd_dictionary)
-        self._ws: Any = None
-        self._ws_lock = threading.Lock()
+        self._held = Held()  # the open WebSocket, for stop() to close
         self.cursor: int | None = None  # newest time_us handed over (or loaded from the store)
         self._host = 0
 
@@ -137,9 +135,7 @@ class JetstreamSource(Source):
             except (OSError, TimeoutError, InvalidHandshake, InvalidURI) as e:
                 self._fail_over(e, backoff)
                 continue
-            with self._ws_lock:
-                self._ws = ws
-            if self.stopped:  # stop() may have run before the socket was published
+            if not self._held.hold(ws, lambda: self.stopped):  # stopped before the socket was published
                 ws.close()
                 break
             self.connected(base)
@@ -153,8 +149,7 @@ class JetstreamSource(Source):
             except (OSError, TimeoutError) as e:
                 err = e
             finally:
-                with self._ws_lock:
-                    self._ws = None
+                self._held.release()
                 ws.close()
                 self._flush_offset(sink)
             if self.stopped:
@@ -255,13 +250,7 @@ class JetstreamSource(Source):
         self._maybe_offset(sink)
 
     def interrupt(self) -> None:
-        with self._ws_lock:
-            ws = self._ws
-        if ws is not None:
-            try:
-                ws.close()
-            except Exception:  # noqa: BLE001 - closing from another thread is best effort
-                pass
+        self._held.close()
 
 
 _MIN_US = 631_152_000_000_000  # 1990-01-01: the earliest time a post may carry

@@ -32,7 +32,6 @@ from __future__ import annotations
 import http.client
 import os
 import sqlite3
-import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -45,7 +44,7 @@ import orjson
 from ..model import BadPost
 from ..core.store import create_private
 from ..readers import parse_obj
-from .base import NOT_JSON, USER_AGENT, Backoff, Sink, Source, SourceError, check_url, is_loopback, ws_messages
+from .base import NOT_JSON, USER_AGENT, Backoff, Held, Sink, Source, SourceError, check_url, is_loopback, ws_messages
 
 _KNOWN_EVENTS = frozenset({
     "update", "status.update", "delete", "notification", "conversation", "filters_changed",
@@ -147,8 +146,7 @@ class MastodonSource(Source):
             raise SourceError("mastodon: backoff_base_s must be above 0 and at most backoff_max_s")
         self._visible = frozenset(c.visibility)
         self._token = c.access_token()
-        self._ws: Any = None
-        self._ws_lock = threading.Lock()
+        self._held = Held()  # the open WebSocket, for stop() to close
         self._ids: _IdMap | None = None
         self._last: dict[str, str] = {}  # stream spec -> newest local status id seen
 
@@ -236,9 +234,7 @@ class MastodonSource(Source):
                     self.disconnected(e, retry_in=delay)
                     self.wait(delay)
                     continue
-                with self._ws_lock:
-                    self._ws = ws
-                if self.stopped:
+                if not self._held.hold(ws, lambda: self.stopped):  # stopped before the socket was published
                     ws.close()
                     break
                 self.connected(url.split("?")[0])
@@ -254,8 +250,7 @@ class MastodonSource(Source):
                 except (ConnectionClosed, OSError, TimeoutError) as e:
                     err = e
                 finally:
-                    with self._ws_lock:
-                        self._ws = None
+                    self._held.release()
                     ws.close()
                     self._ids.commit()
                 if self.stopped:
@@ -409,13 +404,7 @@ class MastodonSource(Source):
         self._on_status(env, s, env["event"], st.spec, sink, orjson.dumps(s))
 
     def interrupt(self) -> None:
-        with self._ws_lock:
-            ws = self._ws
-        if ws is not None:
-            try:
-                ws.close()
-            except Exception:  # noqa: BLE001
-                pass
+        self._held.close()
 
 
 def _spec_of(streams: Any) -> str | None:
