@@ -201,9 +201,7 @@ class Fts5Pipeline:
         flush_through(self._q.put, self._check, what="fts5 flush")
 
     def close(self) -> None:
-        if self._worker.alive:
-            self._q.put(STOP)
-            self._worker.join()
+        self._worker.finish(self._q)
         self._check()
 
     def _check(self) -> None:

@@ -149,9 +149,7 @@ class Pipeline:
 
     def close(self) -> None:
         self._closed = True
-        if self._worker.alive:
-            self._q.put(STOP)
-            self._worker.join()
+        self._worker.finish(self._q)
         self._check()
 
     def _check(self) -> None:

@@ -83,6 +83,13 @@ class Worker:
         self._wake.set()
         self.join(timeout)
 
+    def finish(self, q: Any) -> None:
+        """For a queue-fed worker: put `STOP` behind what is queued on `q` and wait until the
+        worker has done it all and returned."""
+        if self._thread.is_alive():
+            q.put(STOP)
+            self.join()
+
     def join(self, timeout: float | None = None) -> None:
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
             self._thread.join(timeout)

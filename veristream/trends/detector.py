@@ -188,9 +188,7 @@ class Trends(StoredTrends):
         """Process what is queued, write it out, stop the worker; safe to call twice."""
         if self._closed:
             return
-        if self._worker.alive:
-            self._q.put(STOP)
-            self._worker.join()
+        self._worker.finish(self._q)
         super().close()
 
     def _call(self, fn: Callable[[], Any], timeout: float | None = 60.0) -> Any:
