@@ -35,6 +35,8 @@ from .retrieve import Retrieval, Retriever, RetrieveQuery
 from .settings import Settings
 from .stats import Stats, compute as compute_stats
 from .trends import Event, StoredTrends, Trend, Trends
+from .media.consumer import MediaConsumer, MediaStatus, open_consumer
+from .media.consumer import stored_status as stored_media_status
 from .vectors import EmbedStatus, Vectors
 from .verify import Verdict, Verifier
 from .verify.judge import LLMJudge
@@ -65,6 +67,14 @@ class Engine:
         vectors_dir = self.layout.vectors
         self.core.count_disk(lambda: dir_size(vectors_dir))  # its file never shrinks: retention counts it fixed
         self._retriever = Retriever(self.core.searcher, self.index, self.vectors, self.settings)
+        # Text in images (veristream.media): read beside ingest on its own threads, writing back
+        # through the core's writer; off with a one-line notice when tesseract is missing.
+        self.media: MediaConsumer | None = None
+        self.media_notice: str | None = None
+        if not readonly:
+            self.media, self.media_notice = open_consumer(self.core, self.settings.media, self._quarantine_image)
+            if self.media is not None:
+                self.core.subscribe(self.media.on_accepted)
         self._trends: StoredTrends | None = None  # Trends (the detector, fed by the writer) or what it stored
         self._verifier = None  # veristream.verify.Verifier: its models load on the first `verify`
         self._verifier_lock = threading.Lock()
@@ -342,8 +352,22 @@ class Engine:
 
     def stats(self) -> "Stats":
         """Counts, time span, disk use, ingest rate, language mix, retention (`veristream stats`)."""
-        return compute_stats(self.core, self.sources.statuses() if self.sources is not None else None,
-                             self.vectors.status() if self.vectors is not None else None)
+        st = compute_stats(self.core, self.sources.statuses() if self.sources is not None else None,
+                           self.vectors.status() if self.vectors is not None else None)
+        st.media = self.media_status().to_dict()
+        return st
+
+    def media_status(self) -> MediaStatus:
+        """How far reading posts' images has got (posts behind, lag, failures by reason)."""
+        if self.media is not None:
+            return self.media.status()
+        if self.readonly and self.settings.media.enabled:
+            return stored_media_status(self.core)
+        return MediaStatus(False, notice=self.media_notice)
+
+    def _quarantine_image(self, reason: str, url: str, message: str) -> None:
+        # A refused image is kept like a refused input line: its reason names the URL.
+        self.core.reject("media", 0, f"image refused: {reason}: {message}", url)
 
     def export(self, since: datetime | None = None, until: datetime | None = None, query: str | None = None):
         """`with engine.export(...) as ex:` the posts to export, from one snapshot: `ex.total`,
@@ -367,6 +391,8 @@ class Engine:
             self._notes.close()
         if self.vectors is not None:
             self.vectors.close()  # finishes its batch, saves index and checkpoint
+        if self.media is not None:
+            self.media.close()  # before the core: it writes back through the core's writer
         self.core.close()
 
     def __enter__(self) -> "Engine":

@@ -39,6 +39,7 @@ class Stats:
     retention: dict[str, Any]
     expiry: dict[str, Any] | None  # what this process's expiry has done (a writing engine only)
     languages: dict[str, int]  # posts per language, most first; "" for unknown
+    media: dict[str, Any] | None = None  # reading posts' images (MediaStatus): posts behind, lag, failures
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__slots__}
@@ -70,6 +71,15 @@ class Stats:
             e = self.expiry
             out.append(f"expired      {e['expired']:,} posts in {e['runs']:,} runs (this process), "
                        f"longest write-lock hold {e['longest_hold_ms']:.0f} ms")
+        if self.media is not None:
+            m = self.media
+            if not m.get("enabled"):
+                out.append(f"media        off{': ' + m['notice'] if m.get('notice') else ''}")
+            else:
+                secs = f", {m['lag_s']:.1f}s of event time" if m.get("lag_s") is not None else ""
+                failed = sum((m.get("failed") or {}).values())
+                out.append(f"media        {m['pending']:,} posts behind{secs} ({m['state']}) · {m['images']:,} images "
+                           f"read · {failed:,} failed")
         if self.languages:
             total = sum(self.languages.values()) or 1
             mix = [f"{k or '?'} {100 * v / total:.1f}%" for k, v in list(self.languages.items())[:12]]

@@ -94,6 +94,31 @@ class _Requests(Collector):
         yield fam
 
 
+def _media_metrics(eng: Any) -> Iterator[Metric]:
+    """Reading posts' images: posts behind, event-time lag, wall-clock delay, images, failures."""
+    status = getattr(eng, "media_status", None)
+    m = status() if status is not None else None
+    pend = GaugeMetricFamily("veristream_media_pending_posts", "Stored posts whose images are not read yet")
+    lag = GaugeMetricFamily("veristream_media_lag_seconds",
+                            "Event time between the newest post and the newest one whose images were read")
+    delay = GaugeMetricFamily("veristream_media_delay_seconds", "Wall clock from a post's acceptance to its image "
+                              "text being searchable (recent posts)", labels=["quantile"])
+    images = CounterMetricFamily("veristream_media_images_read", "Images fetched and read (OCR) by this process")
+    failed = CounterMetricFamily("veristream_media_images_failed", "Image fetches or reads that failed, by reason",
+                                 labels=["reason"])
+    if m is not None and m.enabled:
+        pend.add_metric([], m.pending)
+        if m.lag_s is not None:
+            lag.add_metric([], m.lag_s)
+        for q, v in (("0.5", m.delay_p50_s), ("0.99", m.delay_p99_s)):
+            if v is not None:
+                delay.add_metric([q], v)
+        images.add_metric([], m.images)
+        for reason, n in sorted(m.failed.items()):
+            failed.add_metric([reason], n)
+    yield from (pend, lag, delay, images, failed)
+
+
 class _EngineCollector(Collector):
     """Gauges read from the engine, the feed and the sources at scrape time."""
 
@@ -126,6 +151,7 @@ class _EngineCollector(Collector):
                     lag.add_metric([], emb.lag_s)
             yield pend
             yield lag
+            yield from _media_metrics(eng)
         runner = eng.sources
         statuses = runner.statuses() if runner is not None else []
         rej = CounterMetricFamily("veristream_posts_rejected", "Posts rejected (quarantined), by where they came from",

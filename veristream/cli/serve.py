@@ -47,6 +47,8 @@ def serve(obj: Ctx, host: str | None, port: int | None, sources: tuple[str, ...]
     if open_page is None:
         open_page = sys.stdout.isatty() and sys.stdin.isatty() and server.can_open_browser()
     eng = obj.engine()
+    if eng.media_notice and settings.media.enabled and not quiet:
+        click.echo(f"veristream: {eng.media_notice}", err=True)  # one line: everything else runs
     try:
         res = server.run_server(eng, plan, settings, host or settings.api.host,
                                 settings.api.port if port is None else port, quiet=quiet, open_page=open_page,
