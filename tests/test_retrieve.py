@@ -152,6 +152,21 @@ def test_restart_resumes_embedding_from_the_checkpoint(tmp_path: Path, monkeypat
         assert ids(eng.retrieve(PARAPHRASE_Q).hits)[0] == "b"
 
 
+def test_closing_mid_block_keeps_a_checkpoint_that_resumes_to_every_post(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    n = 600  # a block is 512 posts in batches of 64: closing right after ingest finds one being encoded
+    long = " ".join(f"word{j}" for j in range(12))
+    with Engine(data, settings()) as eng:
+        eng.ingest([mkpost(str(i), f"ferry {i} {long}", minutes=i / 10) for i in range(n)])
+    path = data / "vectors" / "checkpoint.json"
+    cp = orjson.loads(path.read_bytes()) if path.exists() else {}
+    assert cp.get("seq", 0) <= n and cp.get("vectors", 0) >= cp.get("seq", 0)  # a prefix, all of it embedded
+    with Engine(data, settings()) as eng:
+        assert eng.wait_embedded(300)
+        st = eng.embedding_status()
+        assert (st.vectors, st.pending, st.embedded_seq) == (n, 0, n)
+
+
 def test_removed_posts_leave_the_vector_index(eng: Engine) -> None:
     eng.ingest([mkpost("bridge", BRIDGE), mkpost("keep", "Ferry service resumes on the east harbour", minutes=1)])
     assert eng.wait_embedded(60)

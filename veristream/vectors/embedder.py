@@ -280,14 +280,27 @@ class Embedder:
                 seqs.append(seq)
                 texts.append(text)
         keys = np.asarray(seqs, dtype=np.uint64)
+        embedded = np.zeros(len(seqs), dtype=bool)
         for at, vecs in encode_block(self.encoder, texts):
             self.index.add(keys[at], vecs)  # searchable now, before the rest of the block
+            embedded[at] = True
             with self._mu:
                 self._in_block += len(at)
             self._count(len(at))
+            if self._worker.stopping:  # a block takes seconds: closing does not wait for it
+                break
+        last = len(rows) - 1
+        if not embedded.all():
+            # Batches go by token length, not seq: the checkpoint moves over the embedded
+            # prefix only (the rest is embedded again next time, replacing any vector added).
+            first = seqs[int(np.argmin(embedded))]
+            last = max((i for i, r in enumerate(rows) if r[0] < first), default=-1)
         with self._mu:
-            self.done, self._in_block = rows[-1][0], 0
-        self._last_ts = rows[-1][1]
+            self._in_block = 0
+            if last >= 0:
+                self.done = rows[last][0]
+        if last >= 0:
+            self._last_ts = rows[last][1]
         self._dirty = True
         self._count(len(rows) - len(seqs))  # posts without text are done too
 
