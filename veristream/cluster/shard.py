@@ -3,8 +3,7 @@ root's queries for its partitions over NATS request-reply.
 
 Delivery: a batch is fetched, decoded (a malformed message is quarantined with its reason in
 the partition's quarantine.jsonl, and acked: it never stops the shard), ingested — `ingest`
-returns once the posts are committed to the store — and only then acked (ack-all: acking the
-batch's last message acks the batch). A shard killed at any moment leaves its unacked batch to
+returns once the posts are committed to the store — and only then acked, each message by itself. A shard killed at any moment leaves its unacked batch to
 be delivered again to whichever process binds the partition's consumer next; the posts already
 stored are recognised by key and left as they are, so redelivery adds nothing and loses nothing.
 
@@ -19,6 +18,7 @@ import asyncio
 import logging
 import signal
 import time
+from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +31,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from ..core.index.lexical import Filters
 from ..core.search import SearchQuery
 from ..engine import Engine
-from ..model import BadPost, Post, from_us
+from ..model import Author, BadPost, Post, from_us
 from ..readers import parse_line
 from ..retrieve import RetrieveQuery
 from ..settings import Settings
@@ -78,6 +78,13 @@ class Shard:
     def open(self) -> None:
         for p in self.partitions:
             self.parts[p] = PartitionState(p, Engine(self.data_dir / f"p{p}", self.settings))
+        if self.parts:
+            # The first post prepared loads language and word data (~0.5 s): done before the
+            # shard says it is ready, so its first queries are not held up behind it.
+            st = next(iter(self.parts.values()))
+            st.engine.core.prepare_checked([Post(id="warm-up", source="file", author=Author("warm-up"),
+                                                 text="warming up the shard before it serves",
+                                                 created_at=datetime.now(timezone.utc))])
 
     def close(self) -> None:
         self._writers.shutdown(wait=True)
@@ -116,7 +123,7 @@ class Shard:
     async def _bind(self, js, p: int):
         c = self.settings.cluster
         cfg = ConsumerConfig(durable_name=self.names.consumer(p), filter_subject=self.names.posts(p),
-                             ack_policy=AckPolicy.ALL, deliver_policy=DeliverPolicy.ALL, ack_wait=c.ack_wait_s,
+                             ack_policy=AckPolicy.EXPLICIT, deliver_policy=DeliverPolicy.ALL, ack_wait=c.ack_wait_s,
                              max_ack_pending=max(c.fetch_batch * 4, 1000), max_waiting=16)
         return await js.pull_subscribe(self.names.posts(p), durable=self.names.consumer(p), stream=self.names.stream,
                                        config=cfg)
@@ -130,7 +137,15 @@ class Shard:
             try:
                 if sub is None:
                     sub = await self._bind(js, p)
-                msgs = await sub.fetch(batch, timeout=1.0)
+                # Wait for one message as long as it takes (an idle partition costs one pull a
+                # second), then take what else is there at once: a pull for a whole batch would
+                # linger on the server until the batch fills, delaying a quiet stream's posts.
+                msgs = await sub.fetch(1, timeout=1.0)
+                if batch > 1:
+                    try:
+                        msgs += await sub.fetch(batch - 1, timeout=0.02)
+                    except asyncio.TimeoutError:
+                        pass
             except asyncio.CancelledError:
                 raise
             except asyncio.TimeoutError:
@@ -144,7 +159,13 @@ class Shard:
                 continue
             await loop.run_in_executor(self._writers, self._write, st, msgs)
             try:
-                await msgs[-1].ack_sync(timeout=5.0)  # ack-all: the whole batch, now on disk
+                # Every message is acked by itself: an ack-all of the batch's last message would
+                # also ack messages delivered to a pull that was lost (a NATS restart, a killed
+                # process's lingering pull) and never stored. Acks go out in order on one
+                # connection, so the last one's confirmation covers the batch.
+                for m in msgs[:-1]:
+                    await m.ack()
+                await msgs[-1].ack_sync(timeout=5.0)
             except Exception as e:  # noqa: BLE001 - unacked: redelivered later, and stored once
                 log.info("partition %d: ack failed (%s); the batch will be redelivered", p, type(e).__name__)
 

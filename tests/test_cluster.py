@@ -1,0 +1,322 @@
+"""The cluster on NATS JetStream (docs/cluster.md), for real: a `nats-server -js` on a free
+loopback port, shards as real processes (`veristream shard`), the publisher and the root in
+this process. Publish -> shards -> scatter-gather finds every post once; a copy storm spread
+over partitions is one story with its full counts; a malformed message is quarantined; a
+stopped or frozen shard leaves a partial answer naming its partitions. The SIGKILL and NATS
+restart rounds are slow (tests/conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import mkpost
+from veristream import Settings
+from veristream.cli import cli
+from veristream.cluster.partition import parse_partitions, partition_of
+from veristream.cluster.publish import Publisher
+from veristream.cluster.remote import RemoteEngine
+from veristream.model import Post
+
+NATS_SERVER = Path(sys.executable).with_name("nats-server")
+PARTITIONS = 4
+STORM = "The bridge on Route 9 has collapsed, avoid the area and take the ferry"
+
+CONFIG = f"""
+[vectors]
+enabled = false
+[core]
+durability = "os"
+[cluster]
+partitions = {PARTITIONS}
+query_timeout_s = 1.0
+fetch_batch = 100
+ack_wait_s = 2.0
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(cond: Callable[[], bool], timeout: float = 90.0, what: "str | Callable[[], str]" = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what() if callable(what) else what}")
+        time.sleep(0.1)
+
+
+class Nats:
+    """A nats-server with JetStream, its store in `dir`; `restart()` keeps port and store."""
+
+    def __init__(self, dir: Path):
+        self.dir = dir
+        self.port = free_port()
+        self.url = f"nats://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        log = open(self.dir / "nats.log", "ab")
+        self.proc = subprocess.Popen([str(NATS_SERVER), "-a", "127.0.0.1", "-p", str(self.port), "-js",
+                                      "-sd", str(self.dir / "js")], stdout=log, stderr=log)
+        log.close()
+
+        def up() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return True
+            except OSError:
+                return False
+
+        wait_until(up, 20, "nats-server")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(20)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+class ShardProc:
+    """`veristream shard` for some partitions, as its own process."""
+
+    def __init__(self, url: str, config: Path, partitions: str, data: Path):
+        self.args = [sys.executable, "-m", "veristream.cli", "--config", str(config), "shard", "--nats", url,
+                     "--partitions", partitions, "--data-dir", str(data)]
+        self.log = data.parent / f"shard-{partitions}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "ShardProc":
+        mark = self.log.stat().st_size if self.log.exists() else 0
+        f = open(self.log, "ab")
+        self.proc = subprocess.Popen(self.args, stdout=f, stderr=f, env=os.environ | {"VERISTREAM_SKIP_LLM": "1"})
+        f.close()
+        wait_until(lambda: b"ready on" in self.log.read_bytes()[mark:] or self.proc.poll() is not None, 60,
+                   "the shard to start")
+        assert self.proc.poll() is None, self.log.read_text()
+        return self
+
+    def signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        if sig in (signal.SIGKILL, signal.SIGTERM):
+            self.proc.wait(30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[dict]:
+    config = tmp_path / "veristream.toml"
+    config.write_text(CONFIG)
+    nats = Nats(tmp_path)
+    nats.start()
+    shards: list[ShardProc] = []
+
+    def shard(partitions: str) -> ShardProc:
+        s = ShardProc(nats.url, config, partitions, tmp_path / "shards").start()
+        shards.append(s)
+        return s
+
+    settings = Settings.load(config, env={})
+    try:
+        yield {"nats": nats, "config": config, "settings": settings, "shard": shard, "data": tmp_path / "shards"}
+    finally:
+        for s in shards:
+            s.stop()
+        nats.stop()
+
+
+def posts(n: int, start: int = 0) -> list[Post]:
+    topics = ["harbour fire", "marathon results", "power outage downtown", "election night", "river flooding"]
+    return [mkpost(f"p{i}", f"update {i} on the {topics[i % 5]} tok{i}", minutes=i / 10, author=f"user{i % 17}")
+            for i in range(start, start + n)]
+
+
+def storm(n: int) -> list[Post]:
+    # Copies by many accounts (some as retweets): one story wherever they land.
+    return [mkpost(f"storm{i}", (f"RT @origin: {STORM}" if i % 3 else STORM), minutes=5 + i / 100, author=f"copier{i}")
+            for i in range(n)]
+
+
+def stored(eng: RemoteEngine) -> int:
+    """Posts stored over every partition (-1 while one has not answered: a busy shard, waited for)."""
+    g = eng.client.scatter("status", timeout=5.0)
+    return -1 if g.missing else sum(r["posts"] for r in g.replies.values())
+
+
+def every_key(eng: RemoteEngine) -> list[str]:
+    res = eng.search("", all_posts=True, order="time", limit=1000)
+    return [h.post.key for h in res.hits]
+
+
+def test_publish_shards_scatter_gather(cluster: dict) -> None:
+    st = cluster["settings"]
+    cluster["shard"]("0-1")
+    b = cluster["shard"]("2-3")
+    sent = posts(300) + storm(40)
+    with Publisher(cluster["nats"].url, st) as pub:
+        pub.publish_many(sent)
+        # Hostile input on the wire: not JSON, not a post, a post on the wrong partition.
+        wrong = next(p for p in posts(20, 1000) if partition_of(p.key, PARTITIONS) != 0)
+        pub.publish_raw(0, b"{not json", "bad-1")
+        pub.publish_raw(0, b'{"id": "x1", "text": 5}', "bad-2")
+        pub.publish_raw(0, json.dumps(wrong.to_dict(), default=str).encode(), "bad-3")
+        assert pub.flush(60)
+    keys = {p.key for p in sent}
+    assert len({partition_of(p.key, PARTITIONS) for p in storm(40)}) == PARTITIONS  # the storm is spread
+
+    with RemoteEngine(cluster["nats"].url, st) as eng:
+        wait_until(lambda: stored(eng) == len(sent), what="every post stored")
+        found = every_key(eng)
+        assert len(found) == len(sent) and set(found) == keys  # every post, once
+
+        res = eng.search("bridge collapsed ferry", limit=5)
+        top = res.hits[0]
+        assert STORM in top.post.text and top.story is not None
+        assert (top.story.posts, top.story.authors) == (40, 40)  # one story, full counts
+        assert [h for h in res.hits if h.story and h.story.id == top.story.id] == [top]
+        assert eng.missing == {}
+        merged = eng.story(top.story.id)
+        assert merged is not None and merged[0].posts == 40 and len(merged[1]) == 40
+        assert eng.get("file:p7").text.startswith("update 7")
+
+        hits = eng.search("harbour", all_posts=True, limit=1000).hits
+        assert {h.post.key for h in hits} == {p.key for p in sent if "harbour" in p.text}
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+        assert isinstance(eng.trends("1h"), list) and isinstance(eng.events(), list)
+
+        # Re-publishing the same posts adds nothing: JetStream drops them by Nats-Msg-Id.
+        with Publisher(cluster["nats"].url, st) as again:
+            again.publish_many(sent[:50])
+            assert again.flush(60)
+            assert again.duplicates == 50
+        assert stored(eng) == len(sent)
+
+        # A frozen shard: its partitions time out, named; a stopped one: no shard, named.
+        b.signal(signal.SIGSTOP)
+        eng.begin()
+        res = eng.search("", all_posts=True, order="time", limit=1000)
+        assert sorted(eng.missing) == [2, 3] and "partitions 2-3 of 4 did not answer" in eng.partial_note()
+        assert {h.post.key for h in res.hits} == {k for k in keys if partition_of(k, PARTITIONS) in (0, 1)}
+        b.signal(signal.SIGCONT)
+        b.signal(signal.SIGTERM)
+        eng.begin()
+        eng.search("harbour")
+        assert sorted(eng.missing) == [2, 3] and "no shard" in eng.partial_note()
+
+    q = (cluster["data"] / "p0" / "quarantine.jsonl").read_text()
+    assert "not JSON" in q and "text" in q and "belongs to partition" in q
+
+
+def test_cli_publish_status_and_search(cluster: dict, tmp_path: Path) -> None:
+    cluster["shard"]("all")
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(p.to_dict(), default=str) + "\n" for p in posts(60)) + "oops\n")
+    url, cfg = cluster["nats"].url, str(cluster["config"])
+    run = CliRunner().invoke
+    r = run(cli, ["--config", cfg, "ingest", str(src), "--to", url])
+    assert r.exit_code == 0 and "published 60 posts" in r.output and "1 rejected" in r.output, r.output
+    with RemoteEngine(url, cluster["settings"]) as eng:
+        wait_until(lambda: stored(eng) == 60, what="60 posts stored")
+    r = run(cli, ["--config", cfg, "cluster", "status", "--nats", url, "--json"])
+    st = json.loads(r.output)
+    assert st["posts"] == 60 and st["lag"] == 0 and st["missing"] == [] and st["stream"]["messages"] == 60
+    assert all(p["consumer"] is not None and p["shard"]["posts"] > 0 for p in st["partitions"])
+    r = run(cli, ["--config", cfg, "cluster", "status", "--nats", url])
+    assert "60 posts stored" in r.output and "lag 0" in r.output
+
+
+def test_partitions_are_stable_and_parsed() -> None:
+    assert partition_of("x:123", 4) == partition_of("x:123", 4)  # xxh3, not the salted hash()
+    assert {partition_of(f"x:{i}", 4) for i in range(100)} == {0, 1, 2, 3}
+    assert parse_partitions("0-1,3", 4) == [0, 1, 3] and parse_partitions("all", 2) == [0, 1]
+    with pytest.raises(ValueError):
+        parse_partitions("2-5", 4)
+
+
+def _publish_in_background(url: str, st: Settings, sent: list[Post]) -> tuple[threading.Thread, list]:
+    errors: list[BaseException] = []
+
+    def go() -> None:
+        try:
+            with Publisher(url, st) as pub:
+                for i in range(0, len(sent), 100):
+                    pub.publish_many(sent[i : i + 100])
+                    time.sleep(0.05)  # a stream, not one burst: the kills land mid-stream
+                assert pub.flush(120)
+        except BaseException as e:  # noqa: BLE001 - reported by the test
+            errors.append(e)
+
+    t = threading.Thread(target=go, daemon=True)
+    t.start()
+    return t, errors
+
+
+@pytest.mark.slow
+def test_sigkill_shards_mid_stream_lose_and_double_nothing(cluster: dict) -> None:
+    st = cluster["settings"]
+    shards = [cluster["shard"]("0-1"), cluster["shard"]("2-3")]
+    sent = posts(3000)
+    t, errors = _publish_in_background(cluster["nats"].url, st, sent)
+    rng = random.Random(17)
+    with RemoteEngine(cluster["nats"].url, st) as eng:
+        for _ in range(4):
+            time.sleep(rng.uniform(0.3, 1.0))
+            victim = rng.choice(shards)
+            victim.signal(signal.SIGKILL)
+            victim.start()
+        t.join(180)
+        assert not t.is_alive() and not errors, errors
+        wait_until(lambda: stored(eng) == len(sent), 120,
+                   lambda: f"every post stored ({eng.client.scatter('status', timeout=5)})")
+        found = every_key(eng) if len(sent) <= 1000 else None
+        assert found is None or len(found) == len(set(found))
+        counts = eng.client.scatter("status").replies
+        assert sum(r["posts"] for r in counts.values()) == len(sent)
+        res = eng.search("harbour", all_posts=True, limit=1000)
+        assert {h.post.key for h in res.hits} == {p.key for p in sent if "harbour" in p.text}
+
+
+@pytest.mark.slow
+def test_nats_restart_mid_stream_loses_and_doubles_nothing(cluster: dict) -> None:
+    st = cluster["settings"]
+    cluster["shard"]("0-1")
+    cluster["shard"]("2-3")
+    sent = posts(3000)
+    t, errors = _publish_in_background(cluster["nats"].url, st, sent)
+    time.sleep(0.8)
+    cluster["nats"].restart()  # publishers retry, shards reconnect and bind their consumers again
+    time.sleep(1.0)
+    cluster["nats"].restart()
+    t.join(180)
+    assert not t.is_alive() and not errors, errors
+    with RemoteEngine(cluster["nats"].url, st) as eng:
+        wait_until(lambda: stored(eng) == len(sent), 180, "every post stored")
+        res = eng.search("marathon", all_posts=True, limit=1000)
+        assert {h.post.key for h in res.hits} == {p.key for p in sent if "marathon" in p.text}
