@@ -149,3 +149,19 @@ def test_ocr_off_without_its_models_is_one_notice(tmp_path: Path) -> None:
         assert e.media_status().enabled is False
     finally:
         e.close()
+
+
+def test_ask_cites_and_verify_counts_the_image(eng: Engine, host: ImageHost) -> None:
+    url = host.put("route9c.png", text_png(ROUTE9))
+    eng.ingest([image_post("img", url, author="dot_transport"),
+                mkpost("other", "Heavy traffic downtown this morning", minutes=1, author="bob")])
+    assert eng.media.wait(timeout=120)
+    ans = eng.ask("Is Route 9 closed?", composer="extractive")
+    assert ans.citations and ans.citations[0].post_id == "file:img", ans.text
+    assert "In an image attached to [1]" in ans.text and "Bridge closed on Route 9" in ans.text, ans.text
+    assert ans.citations[0].attached[0] == ("image", "Bridge closed on Route 9")
+    assert ans.to_dict()["citations"][0]["attached"][0]["kind"] == "image"
+    d = eng.verify("The bridge on Route 9 is closed", record=False, judge=False).to_dict()
+    found = [e for e in d["evidence_for"] if e["key"] == "file:img"]
+    assert found and found[0]["counted"], d
+    assert found[0]["attached"][0] == {"kind": "image", "text": "Bridge closed on Route 9"}

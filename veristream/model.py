@@ -160,6 +160,18 @@ class Post:
         return d
 
 
+def attachments(p: Post) -> list[tuple[str, str]]:
+    """What comes with a post's words, each with where it came from: ("image", text read from
+    its images), ("alt", an image's alt text), ("card", a link card's title and description).
+    Answers and verification cite these as the post's ("in an image attached to [3]")."""
+    out: list[tuple[str, str]] = []
+    if p.image_text:
+        out.append(("image", p.image_text))
+    out += [("alt", m.alt) for m in p.media if m.alt and m.kind != "link"]
+    out += [("card", " — ".join(x for x in (c.title, c.description) if x)) for c in p.cards if c.title or c.description]
+    return out
+
+
 def all_words(p: Post) -> str:
     """The post's words and what comes with them (alt text, link cards, text read from its
     images): what search matches, one block of text."""

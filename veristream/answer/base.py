@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..model import Post, iso
+from ..model import Post, attachments, iso
 from ..retrieve import Hit, Retrieval
 
 
@@ -77,15 +77,26 @@ class Citation:
     time: datetime
     url: str | None
     text: str  # the post's text, bounded
+    # What is attached to it, bounded: (image | alt | card, its words): text in an image is cited
+    # like the post's own ("in an image attached to [3]").
+    attached: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
     def of(cls, n: int, p: Post, max_chars: int = 280) -> "Citation":
-        text = p.text if len(p.text) <= max_chars else p.text[: max_chars - 1] + "…"
-        return cls(n, p.key, p.id, p.source, p.author.handle or p.author.id, p.author.id, p.created_at, p.url, text)
+        text = _cut(p.text, max_chars)
+        return cls(n, p.key, p.id, p.source, p.author.handle or p.author.id, p.author.id, p.created_at, p.url, text,
+                   [(what, _cut(said, max_chars)) for what, said in attachments(p)[:3]])
 
     def to_dict(self) -> dict:
-        return {"n": self.n, "post_id": self.post_id, "id": self.id, "source": self.source, "author": self.author,
-                "author_id": self.author_id, "time": iso(self.time), "url": self.url, "text": self.text}
+        d = {"n": self.n, "post_id": self.post_id, "id": self.id, "source": self.source, "author": self.author,
+             "author_id": self.author_id, "time": iso(self.time), "url": self.url, "text": self.text}
+        if self.attached:
+            d["attached"] = [{"kind": what, "text": said} for what, said in self.attached]
+        return d
+
+
+def _cut(text: str, max_chars: int) -> str:
+    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
 
 
 @dataclass(slots=True)

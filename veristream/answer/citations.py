@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import words
+from ..model import all_words
 from .base import Check, Draft, Statement
 
 MARKER = re.compile(r"\[\s*(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\s*\]")
@@ -138,9 +139,11 @@ class Checker:
             stored = self._is_stored([h.post.key for h in new])
             for h in new:
                 # What a statement may say about a post: its text, its author, its time.
+                # (its text includes what its images and link cards say: a statement may cite those)
                 meta = f"{h.post.author.handle} {h.post.created_at:%Y-%m-%d %H:%M %d %B %Y}"
-                self._sources.append(_Source(h.post.key, h.post.text, words.content_stems(h.post.text + " " + meta),
-                                             words.numbers(h.post.text + " " + meta), h.post.key in stored))
+                said = all_words(h.post)
+                self._sources.append(_Source(h.post.key, said, words.content_stems(said + " " + meta),
+                                             words.numbers(said + " " + meta), h.post.key in stored))
         return self._sources
 
     def run(self) -> Iterator[Statement]:

@@ -17,7 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 
-from ..model import from_us, to_us
+from ..model import all_words, attachments, from_us, to_us
 from ..retrieve import Hit
 from ..words import STOPWORDS, keywords
 from .base import Composer, Draft, Evidence
@@ -89,17 +89,18 @@ def figures(posts: list[Hit]) -> dict[str, dict[str, list[Hit]]]:
     out: dict[str, dict[str, list[Hit]]] = {}
     for h in posts:
         seen = set()
-        for m in _FIGURE.finditer(h.post.text):
+        said = all_words(h.post)  # figures read in an attached image count as the post's
+        for m in _FIGURE.finditer(said):
             kind = _KIND.get(m.group(2).lower(), m.group(2).lower())
             val = m.group(1).replace(",", "")
             if (kind, val) not in seen:
                 seen.add((kind, val))
                 out.setdefault(kind, {}).setdefault(val, []).append(h)
-        for kind, val in _ja_figures(h.post.text):
+        for kind, val in _ja_figures(said):
             if (kind, val) not in seen:
                 seen.add((kind, val))
                 out.setdefault(kind, {}).setdefault(val, []).append(h)
-        for m in (*_MAGNITUDE.finditer(h.post.text), *_JA_MAGNITUDE.finditer(h.post.text)):
+        for m in (*_MAGNITUDE.finditer(said), *_JA_MAGNITUDE.finditer(said)):
             if ("magnitude", m.group(1)) not in seen:
                 seen.add(("magnitude", m.group(1)))
                 out.setdefault("magnitude", {}).setdefault(m.group(1), []).append(h)
@@ -162,8 +163,16 @@ class ExtractiveComposer(Composer):
         for h in key:
             copies = (h.story.posts, h.story.authors) if h.story and h.story.posts > 1 else None
             who = "@" + (h.post.author.handle or h.post.author.id or "?")
-            yield w.key_post(quote(h.post.text, self.max_chars, w), who, when(h.post.created_at, now), copies,
-                             cite(h)) + "\n"
+            att = attachments(h.post)[:2]  # what its images and link card say, said as theirs
+            if h.post.text.strip() or not att:
+                yield w.key_post(quote(h.post.text, self.max_chars, w), who, when(h.post.created_at, now), copies,
+                                 cite(h)) + "\n"
+                who_at = ""
+            else:
+                who_at = f"{who}, {when(h.post.created_at, now)}" if w.lang == "en" else f"{who}、{when(h.post.created_at, now)}"
+            for what, words_ in att:
+                yield w.attached(what, quote(words_, self.max_chars, w), cite(h), who_at) + "\n"
+                who_at = ""
         for line in self._disagreements(ev, cite, w):
             yield line
         if len(authors) == 1 and not unknown:
@@ -183,9 +192,9 @@ class ExtractiveComposer(Composer):
             shown += 1
             if shown == 2:
                 break
-        doubters = [h for h in posts if _doubts(h.post.text)]
+        doubters = [h for h in posts if _doubts(h)]
         if doubters and len(doubters) < len(posts):
-            reporters = [h for h in posts if not _doubts(h.post.text)]
+            reporters = [h for h in posts if not _doubts(h)]
             d, r = doubters[0], reporters[0]
             yield w.doubt(len(doubters), len(posts), (quote(d.post.text, half, w), cite(d)),
                           (quote(r.post.text, half, w), cite(r))) + "\n"
@@ -203,5 +212,6 @@ def display_topic(topic: str, lang: str = "en") -> str:
     return " ".join(ws)
 
 
-def _doubts(text: str) -> bool:
+def _doubts(h: Hit) -> bool:
+    text = all_words(h.post)  # a screenshot saying "this is fake" doubts too
     return _DOUBT.search(text) is not None or _JA_DOUBT.search(text) is not None

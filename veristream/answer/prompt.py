@@ -7,7 +7,9 @@ Posts are untrusted: anyone can post "ignore previous instructions". So:
   escaped, so it cannot end its quote or start a line of its own), cut to `ask_post_chars`,
   with control characters, chat-template tokens (<|im_start|>, [INST], <s> ...) and
   marker-like "[3]" defanged, inside a <posts> block whose closing tag a post cannot write;
-* only the posts' text goes in (authors and times travel with the citations);
+* only the posts' text goes in (authors and times travel with the citations), with what is
+  attached to them (text read from their images, alt text, link cards), quoted the same way
+  and said to be attached, so an answer can say "in an image attached to [3]";
 * posts that address a model ("ignore previous instructions", "system prompt:", role tags)
   are left out of model prompts altogether (the extractive digest may still quote them as
   data), and counted;
@@ -21,6 +23,7 @@ import json
 import re
 from dataclasses import dataclass
 
+from ..model import all_words, attachments
 from ..retrieve import Hit
 from .base import Evidence
 from .citations import defang
@@ -71,11 +74,23 @@ def handle(h: Hit) -> str:
     return re.sub(r"[^A-Za-z0-9_.\-]", "", raw)[:40] or "unknown"
 
 
+_ATTACHED = {"image": "text in an image attached to it", "alt": "an image's description", "card": "its link card"}
+
+
+def _post_line(i: int, h: Hit, max_chars: int) -> str:
+    """One post of the prompt: its text, then what is attached to it, each JSON-quoted and
+    defanged like the text (an image's text is as untrusted as the post's)."""
+    line = f"[{i}] {json.dumps(clean(h.post.text, max_chars), ensure_ascii=False)}"
+    for what, said in attachments(h.post)[:2]:
+        line += f" ({_ATTACHED[what]}: {json.dumps(clean(said, max_chars // 2), ensure_ascii=False)})"
+    return line
+
+
 def build(ev: Evidence, max_posts: int, max_chars: int) -> Prompt:
     sources: list[Hit] = []
     withheld = 0
     for h in ev.key_posts(max_posts * 3):
-        if addresses_model(h.post.text):
+        if addresses_model(all_words(h.post)):
             withheld += 1
             continue
         sources.append(h)
@@ -83,7 +98,7 @@ def build(ev: Evidence, max_posts: int, max_chars: int) -> Prompt:
             break
     # Text only: who posted and when travel with the citations, not through the model (a
     # small model echoes such metadata, wrongly); it also keeps the prompt short.
-    lines = [f"[{i}] {json.dumps(clean(h.post.text, max_chars), ensure_ascii=False)}" for i, h in enumerate(sources, 1)]
+    lines = [_post_line(i, h, max_chars) for i, h in enumerate(sources, 1)]
     q = clean(ev.question.text, 300)
     user = (f"Question: {json.dumps(q, ensure_ascii=False)}\n\n"
             "<posts>\n" + "\n".join(lines) + "\n</posts>\n\n"

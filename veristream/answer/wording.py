@@ -50,6 +50,15 @@ class English:
         shared = f" ({copies[0]} posts by {copies[1]} authors share it)" if copies else ""
         return f"{quoted} — {who}, {at}{shared} {cite}"
 
+    _ATTACHED = {"image": "In an image attached to {cite}", "alt": "In the description of an image in {cite}",
+                 "card": "In the link card of {cite}"}
+
+    def attached(self, what: str, quoted: str, cite: str, who_at: str = "") -> str:
+        """A statement that comes from what is attached to a post, saying so: `what` is
+        image (text read from it), alt (its alt text) or card (a link card)."""
+        by = f" ({who_at})" if who_at else ""
+        return self._ATTACHED[what].format(cite=cite) + f"{by}: {quoted}"
+
     def disagree(self, kind: str, a: tuple[str, int, str, str], b: tuple[str, int, str, str]) -> str:
         """a, b: (value, posts stating it, one such post quoted, its citation)."""
         def side(v: str, n: int, q: str, c: str) -> str:
@@ -114,6 +123,13 @@ class Japanese(English):
     def key_post(self, quoted: str, who: str, at: str, copies: tuple[int, int] | None, cite: str) -> str:
         shared = f"（{copies[1]}人による{copies[0]}件が同じ内容）" if copies else ""
         return f"{quoted} — {who}、{at}{shared} {cite}"
+
+    _ATTACHED = {"image": "{cite}に添付された画像の中の文字", "alt": "{cite}の画像の説明",
+                 "card": "{cite}のリンクカード"}
+
+    def attached(self, what: str, quoted: str, cite: str, who_at: str = "") -> str:
+        by = f"（{who_at}）" if who_at else ""
+        return self._ATTACHED[what].format(cite=cite) + f"{by}：{quoted}"
 
     def disagree(self, kind: str, a: tuple[str, int, str, str], b: tuple[str, int, str, str]) -> str:
         def side(v: str, n: int, q: str, c: str) -> str:

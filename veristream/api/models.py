@@ -197,6 +197,11 @@ class EventsOut(BaseModel):
     events: list[EventOut]
 
 
+class AttachedOut(BaseModel):
+    kind: str = Field(description="image (text read from it), alt (an image's alt text) or card (a link card)")
+    text: str
+
+
 class CitationOut(BaseModel):
     n: int
     post_id: str
@@ -207,6 +212,7 @@ class CitationOut(BaseModel):
     time: str
     url: str | None
     text: str
+    attached: list[AttachedOut] = Field([], description="What is attached to the post, cited as its own")
 
 
 class AnswerOut(Open):

@@ -64,6 +64,9 @@ def ask(obj: Ctx, question: str, since, until, composer, llm_path, base_url, ope
     click.echo("" if ans.text.endswith("\n") else "\n", nl=False)
     for c in ans.citations:
         click.echo(f"[{c.n}] @{c.author or '?'} {iso(c.time)} {c.post_id}" + (f" {c.url}" if c.url else ""))
+        for what, said in c.attached:
+            label = {"image": "text in image", "alt": "alt text", "card": "link card"}[what]
+            click.echo(f"    {label}: {' '.join(said.split())}")
     stamp = f"as of {iso(ans.as_of)} (newest post used)" if ans.as_of else "no post used"
     lag = f", {ans.embedding_pending:,} posts not embedded yet" if ans.embedding_pending else ""
     click.echo(f"-- {stamp} · {ans.posts_considered} posts considered · {ans.retrieval_mode} retrieval{lag} · "

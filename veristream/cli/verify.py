@@ -139,6 +139,9 @@ def _column(posts: list[EvidencePost], width: int) -> list[str]:
                 + (" (not counted again)" if p.side != "other" and not p.counted else ""))
         out += textwrap.wrap(head, width) or [""]
         out += ["  " + ln for ln in textwrap.wrap(p.text, width - 2)[:4]]
+        for what, said in p.attached[:2]:
+            label = {"image": "in an image attached to it", "alt": "an image's alt text", "card": "its link card"}[what]
+            out += ["  " + ln for ln in textwrap.wrap(f"{label}: {' '.join(said.split())}", width - 2)[:3]]
         extra = _signals(p)
         if extra:
             out += ["  " + ln for ln in textwrap.wrap(extra, width - 2)]

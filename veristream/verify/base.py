@@ -77,6 +77,8 @@ class EvidencePost:
     # How the post reads each of the claim's assertions it speaks to: (index into
     # Verdict.assertions, "confirms" | "conflicts", the value the post states).
     details: list[tuple[int, str, str]] = field(default_factory=list)
+    # What is attached to it and was read with its words: (image | alt | card, the words, bounded).
+    attached: list[tuple[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
@@ -93,6 +95,7 @@ class EvidencePost:
             "similarity": round(self.similarity, 3) if self.similarity is not None else None,
             "judge": self.judge,
             "details": [{"assertion": i, "relation": r, "value": v} for i, r, v in self.details],
+            "attached": [{"kind": what, "text": x} for what, x in self.attached],
         }
 
 

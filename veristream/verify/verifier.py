@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from ..core.index.lexical import Filters
-from ..model import Post, to_us
+from ..model import Post, all_words, attachments, to_us
 from ..retrieve import Hit, RetrieveQuery
 from ..core.search import SearchQuery
 from ..vectors.encoder import EncoderError, find_model, load_encoder, missing_notice
@@ -134,15 +134,18 @@ class Verifier:
         hits, mode = self._gather(claim, since, until, reading.topic)
         posts = [h.post for h in hits]
         parents = self._parents(posts)
+        # What each post states: its words and what is attached to it (text read from its images,
+        # alt text, link cards): a screenshot of an official statement is evidence like a post.
+        said = [all_words(p) for p in posts]
 
         # Stance toward the claim; a reply is read with the post it answers.
         items = []
-        for p in posts:
+        for p, text in zip(posts, said):
             par = parents.get(p.key)
-            items.append(StanceInput(p.text, claim, par[0].text if par else None, 1 + (par[1] if par else 0)))
+            items.append(StanceInput(text, claim, par[0].text if par else None, 1 + (par[1] if par else 0)))
         enc = _Remembered(self.models.stance.encoder)  # each text is encoded once per claim
         stance_p = self.models.stance.proba(*stance_features(enc, items))
-        judged = self.models.claims.judge([claim] * len(posts), [p.text for p in posts], enc)
+        judged = self.models.claims.judge([claim] * len(posts), said, enc)
 
         notes = self._notes([p.key for p in posts])
         records = self._records(posts, claim)
@@ -153,7 +156,8 @@ class Verifier:
             e = EvidencePost(p.key, p.id, p.source, p.author.handle or p.author.id, p.author.id, p.created_at, p.url,
                              _bounded(p.text), STANCES[k], float(sp[k]), evidence=j.label,
                              evidence_confidence=j.confidence, reply_to=p.reply_to,
-                             similarity=h.similarity)
+                             similarity=h.similarity,
+                             attached=[(what, _bounded(x)) for what, x in attachments(p)[:3]])
             if h.story is not None:
                 e.story_id, e.story_posts, e.story_authors = h.story.id, h.story.posts, h.story.authors
             e.credibility = assess(p, records.get(p.author.id))
@@ -238,15 +242,16 @@ class Verifier:
         """Align every post with the claim's assertions, tally them per assertion, and set each
         post's side from what it states (align.py). Without assertions, sides stay the stance
         model's, a denial needing a denial's words."""
-        for e, p in zip(ev, posts):
-            if e.side == "against" and DENIAL_RX.search(p.text) is None:
+        said = [all_words(p) for p in posts]  # words and what is attached (as `verify` reads them)
+        for e, text in zip(ev, said):
+            if e.side == "against" and DENIAL_RX.search(text) is None:
                 e.side = "other"  # read as a denial, but it says nothing of the kind
         if not reading.assertions:
             return []
         s = self.settings
-        facts = read_posts([p.text for p in posts], [p.created_at for p in posts])
+        facts = read_posts(said, [p.created_at for p in posts])
         aligned = []
-        topic = _align.Topic(reading.topic, [p.text for p in posts])
+        topic = _align.Topic(reading.topic, said)
         lexical = [topic.lexical(i) for i in range(len(posts))]
         for k, (e, p, f, h) in enumerate(zip(ev, posts, facts, hits)):
             similar = h.similarity is not None and h.similarity >= s.vectors.min_similarity + 0.15
