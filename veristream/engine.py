@@ -198,11 +198,14 @@ class Engine:
 
     # -- services -------------------------------------------------------------------------
 
-    def trends(self, window: str = "1h", limit: int = 20, lang: str | None = None) -> list["Trend"]:
+    def trends(self, window: str = "1h", limit: int = 20, lang: str | None = None,
+               near: tuple[float, float, float] | None = None) -> list["Trend"]:
         """Terms bursting now (event time) in `window` (one of `trends_windows`), strongest first;
-        with `lang`, those most of whose posts since the burst began are in that language."""
+        with `lang`, those most of whose posts since the burst began are in that language; with
+        `near` (lat, lon, radius km), those with at least two posts placed there and a third of
+        their placed posts (a local burst, not one the whole world shares)."""
         reader = self._trends_reader()
-        if lang is None:
+        if lang is None and near is None:
             return reader.trending(window, limit)
         self.core.refresh()
         snap = self.index.searcher()
@@ -211,11 +214,18 @@ class Engine:
             text = f'"{t.term}"' if " " in t.term else t.term
             f = Filters(_us(t.since), None)
             try:
-                everyone = self.index.count(snap, self.index.build_query(text, f)[0])
-                theirs = self.index.count(snap, self.index.build_query(text, replace(f, lang=lang))[0])
+                keep = True
+                if lang is not None:
+                    everyone = self.index.count(snap, self.index.build_query(text, f)[0])
+                    theirs = self.index.count(snap, self.index.build_query(text, replace(f, lang=lang))[0])
+                    keep = bool(everyone) and theirs * 2 >= everyone
+                if keep and near is not None:
+                    placed = self.index.count(snap, self.index.build_query(text, replace(f, near=(0.0, 0.0, 20_000.0)))[0])
+                    there = self.index.count(snap, self.index.build_query(text, replace(f, near=near))[0])
+                    keep = there >= 2 and there * 3 >= placed
             except ValueError:  # a term the query language cannot say: leave it out of a filtered list
                 continue
-            if everyone and theirs * 2 >= everyone:
+            if keep:
                 out.append(t)
                 if len(out) == limit:
                     break

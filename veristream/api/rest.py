@@ -292,11 +292,19 @@ async def story(story_id: int = Path(ge=0, le=2**62), limit: int = Query(50, ge=
             responses={200: {"model": TrendsOut}, **errors_doc(400, 401, 422)})
 def trends(api: ApiContext = Depends(get_api),
            window: str = Query("1h", max_length=16, description="One of the setting trends_windows (5m, 1h, 24h)"),
-           limit: int = Query(20, ge=1, le=50), lang: str | None = Query(None, max_length=16)) -> Response:
+           limit: int = Query(20, ge=1, le=50), lang: str | None = Query(None, max_length=16),
+           near: str | None = Query(None, max_length=64, description="LAT,LON,RADIUS_KM: terms bursting there")
+           ) -> Response:
     """Terms rising now (event time), strongest first, each with its sparkline."""
+    try:
+        circle = parse_near(near) if near else None
+    except ValueError as e:
+        raise ApiError(400, f"near: {e}", "invalid_parameter", "near") from None
+
     def run() -> Any:
         try:
-            found = api.engine.trends(window=window, limit=limit, **({"lang": lang} if lang else {}))
+            found = api.engine.trends(window=window, limit=limit, **({"lang": lang} if lang else {}),
+                                      **({"near": circle} if circle else {}))
         except ValueError as e:
             raise ApiError(400, f"window: {e}", "invalid_window", "window") from None
         now = api.engine.now()

@@ -7,7 +7,7 @@ import click
 
 from ..engine import Engine
 from ..trends import sparkline
-from .options import Ctx, json_option, lang_option, limit_option, since_option, when
+from .options import Ctx, json_option, lang_option, limit_option, near_option, since_option, when
 from .output import pad, print_json
 
 
@@ -20,9 +20,10 @@ def _trends_engine(obj: Ctx) -> Engine:
 @click.option("--window", default="1h", show_default=True, help="Trend window: one of the setting trends_windows (5m, 1h, 24h).")
 @limit_option(50, 20)
 @lang_option("Only terms most of whose posts are in this language (ISO 639-1, e.g. ja).")
+@near_option("Only terms bursting within RADIUS_KM of LAT,LON (posts placed there by the service or their words).")
 @json_option("JSON lines, one per trending term.")
 @click.pass_obj
-def trends(obj: Ctx, window: str, limit: int, lang: str | None, as_json: bool) -> None:
+def trends(obj: Ctx, window: str, limit: int, lang: str | None, near, as_json: bool) -> None:
     """What is rising now: terms whose rate jumps above their own baseline, by many authors.
 
     "Now" is the stream's event time (its newest post), so a replayed stream trends as it did
@@ -32,7 +33,7 @@ def trends(obj: Ctx, window: str, limit: int, lang: str | None, as_json: bool) -
     """
     eng = _trends_engine(obj)
     try:
-        found = eng.trends(window=window, limit=limit, lang=lang)
+        found = eng.trends(window=window, limit=limit, lang=lang, **({"near": near} if near else {}))
         now = eng.now()
     except ValueError as e:
         raise click.UsageError(str(e)) from None

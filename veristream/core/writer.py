@@ -93,6 +93,7 @@ class Prepared(NamedTuple):
     places: tuple[str, ...] = ()  # its place's names (what --place matches)
     lat: float | None = None
     lon: float | None = None
+    place: str = ""  # its place as shown ("Kyoto, JP"): what events count where they happen
 
     def index_doc(self, seq: int, story: int, image: str = "") -> IndexDoc:
         """`image`: text read from its images (the media consumer's, kept in the store)."""
@@ -268,26 +269,26 @@ def _prepare(posts: Sequence[Post], hasher: TokenHasher, min_tokens: int, docs: 
         ts = p.ts_us
         # A quote that adds no words of its own is a copy of what it quotes.
         ref = p.ref_key(p.repost_of) or (p.ref_key(p.quote_of) if not fp.ntokens else None)
-        alt, card, domains, places, lat, lon = _beside_words(p)
+        alt, card, domains, places, lat, lon, place = _beside_words(p)
         out.append(Prepared(p.key, ts, to_us(p.edited_at) if p.edited_at else ts, p.author.id, ref, digest(doc), doc,
                             fp.texthash, fp.ntokens, fp.sig, fp.bands, p.text, p.hashtags,
                             p.author.handle.lower(), p.lang or "", p.source, bool(p.media),
                             _cjk(p.text, alt, card, p.lang), p.ref_key(p.reply_to) or "",
-                            alt, card, domains, places, lat, lon))
+                            alt, card, domains, places, lat, lon, place))
     return out
 
 
-def _beside_words(p: Post) -> tuple[str, str, tuple[str, ...], tuple[str, ...], float | None, float | None]:
-    """(alt text, link cards' words, linked domains, place names, lat, lon) of a post: what its
-    index document holds beside its words (all read from the post itself: no network)."""
+def _beside_words(p: Post) -> tuple[str, str, tuple[str, ...], tuple[str, ...], float | None, float | None, str]:
+    """(alt text, link cards' words, linked domains, place names, lat, lon, place shown) of a
+    post: what its index document holds beside its words (read from the post itself: no network)."""
     alt = "\n".join(m.alt for m in p.media if m.alt and m.kind != "link")  # a link's "alt" is its card title
     card = "\n".join(" ".join(x for x in (c.title, c.description) if x) for c in p.cards)
     hosts = [url_domain(u) for u in p.urls if type(u) is str] + [c.domain for c in p.cards]
     domains = tuple(domain_terms(h for h in dict.fromkeys(hosts) if h))
     pl = resolve_post(p)
     if pl is None:
-        return alt, card, domains, (), None, None
-    return alt, card, domains, tuple(pl.terms()), pl.lat, pl.lon
+        return alt, card, domains, (), None, None, ""
+    return alt, card, domains, tuple(pl.terms()), pl.lat, pl.lon, pl.label()
 
 
 def _cjk(text: str, alt: str, card: str, lang: str | None) -> str:
@@ -299,7 +300,7 @@ def _cjk(text: str, alt: str, card: str, lang: str | None) -> str:
 def index_doc_from_row(seq: int, ts: int, story: int, doc: bytes, image: str = "") -> IndexDoc:
     """The index document of a stored post (`image`: its image text, from the store)."""
     p = post_from_doc(orjson.loads(doc))
-    alt, card, domains, places, lat, lon = _beside_words(p)
+    alt, card, domains, places, lat, lon, _place = _beside_words(p)
     cjk = _cjk(p.text, alt, card, p.lang)
     if image and analysis.needs_analysis(image):
         cjk = f"{cjk}\n{' '.join(analysis.tokens(image, p.lang))}".strip()

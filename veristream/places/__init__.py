@@ -80,6 +80,15 @@ class Place:
         return {"name": self.name, "country": self.country, "admin1": self.admin1, "lat": self.lat, "lon": self.lon,
                 "confidence": round(self.confidence, 2), "from": self.source}
 
+    def label(self) -> str:
+        """"Kyoto, JP", "Paris, TX, US": how events and the page name it."""
+        parts = [self.name]
+        if self.country == "US" and self.admin1 and len(self.admin1) == 2:
+            parts.append(self.admin1)
+        if self.country and self.country != self.name:
+            parts.append(self.country)
+        return ", ".join(parts)
+
     def terms(self) -> list[str]:
         """What `--place NAME` matches: the name, its country's code and name, and the US state."""
         g = gazetteer()
@@ -351,14 +360,19 @@ def _valid(lat: float, lon: float) -> bool:
 
 
 def nearest_city(lat: float, lon: float, within_km: float = 50.0) -> City | None:
+    """The city a point is in or near: a large city a few km away names it before a district
+    at the corner (each 5 km costs a factor of ten in population)."""
     g = gazetteer()
-    best, best_d = None, within_km
+    best, best_score = None, -math.inf
     for c in g.cities.values():
         if abs(c.lat - lat) > 1 or abs(c.lon - lon) > 1.5:
             continue
         d = distance_km(lat, lon, c.lat, c.lon)
-        if d < best_d:
-            best, best_d = c, d
+        if d > within_km:
+            continue
+        score = math.log10(max(c.population, 1000)) - d / 5
+        if score > best_score:
+            best, best_score = c, score
     return best
 
 

@@ -395,7 +395,7 @@ class Trends(StoredTrends):
 class _TickBuffer:
     """Columns of the posts of the tick in progress."""
 
-    __slots__ = ("seq", "ts", "author", "story", "first", "key", "text", "tags", "lang", "geo")
+    __slots__ = ("seq", "ts", "author", "story", "first", "key", "text", "tags", "lang", "geo", "named")
 
     def __init__(self) -> None:
         self.seq: list[int] = []
@@ -408,6 +408,7 @@ class _TickBuffer:
         self.tags: list[list[str]] = []
         self.lang: list[str] = []
         self.geo: list[bytes | None] = []
+        self.named: list[str | None] = []
 
     def add(self, items: list[Prepared], seqs: list[int], stories: list[int], first: list[bool], lo: int, hi: int,
             author_hash: Callable[[str], int]) -> None:
@@ -416,6 +417,7 @@ class _TickBuffer:
         ts = [it.ts for it in part]
         author = list(map(author_hash, [it.author for it in part]))
         geo = [it.doc if b'"geo":{' in it.doc else None for it in part]
+        named = [it.place or None for it in part]  # resolved from its words (veristream.places)
         self.seq += seqs[lo:hi]
         self.story += stories[lo:hi]
         self.first += first[lo:hi]
@@ -426,9 +428,11 @@ class _TickBuffer:
         self.tags += [it.tags for it in part]
         self.lang += [it.lang for it in part]
         self.geo += geo
+        self.named += named
 
     def places(self) -> list[str | None]:
-        return [_place(g) if g is not None else None for g in self.geo]
+        # The service's place first; else the place its words name, resolved at prepare time.
+        return [(_place(g) if g is not None else None) or n for g, n in zip(self.geo, self.named)]
 
 
 def _place(doc: bytes) -> str | None:
