@@ -7,11 +7,13 @@ nothing is dropped, and one post never stops the writer (see `Pipeline`).
 from __future__ import annotations
 
 import logging
+import queue
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import orjson
@@ -19,6 +21,7 @@ import orjson
 from ..model import Post
 from ..settings import Settings
 from .errors import EngineError
+from .preparers import Preparers, default_workers
 from .worker import STOP, BatchQueue, Worker, flush_through
 from .writer import IngestResult, Prepared, encode
 
@@ -57,6 +60,25 @@ class _Delete:
     keys: list[str]
 
 
+@dataclass(slots=True)
+class _Gathered:
+    """One batch as taken from the queue, in order."""
+
+    posts: list[Post] = field(default_factory=list)
+    docs: list[bytes] = field(default_factory=list)  # the posts' documents, encoded by `put`
+    prepared: list[Prepared] = field(default_factory=list)
+    offsets: dict[str, str] = field(default_factory=dict)
+    waiters: list[threading.Event] = field(default_factory=list)
+    deletes: list[str] = field(default_factory=list)
+    stop: bool = False
+    future: Future | None = None  # a worker process preparing `docs`
+
+
+# A batch this large goes to a worker process to be prepared (when there are any): the writer
+# is behind. Smaller ones are prepared on the writer, with no hop: at low rates that is faster.
+PREPARE_AWAY_MIN = 100
+
+
 # Writer failures that are about the machine, not about a post: they stop the pipeline (and
 # health says so). Anything else a batch raises is assumed to come from one of its posts.
 _FATAL = (OSError, MemoryError, EngineError, sqlite3.OperationalError, sqlite3.InternalError,
@@ -91,7 +113,11 @@ class Pipeline:
         self.batches = 0  # batches written
         self.last_batch_at: float | None = None  # time.monotonic() of the last batch written
         self._closed = False
+        workers = default_workers(s.core.prepare_workers)
+        self._preparers = Preparers(workers, s.stories.min_tokens) if workers else None
+        self._ready: queue.Queue = queue.Queue(maxsize=2)  # gathered batches waiting for the writer
         self._worker = Worker("writer", self._run).start()
+        self._gatherer = Worker("prepare", self._gather_loop).start() if self._preparers is not None else None
 
     # -- health ---------------------------------------------------------------------------
 
@@ -110,13 +136,16 @@ class Pipeline:
         return "stopped" if self._closed else "failed"
 
     def status(self) -> dict:
-        """JSON-ready: state, error, backlog, quarantined, batches, seconds since the last batch."""
+        """JSON-ready: state, error, backlog, quarantined, batches, seconds since the last batch,
+        batches prepared by worker processes (and why they stopped, if they did)."""
         err = self.error
         last = self.last_batch_at
         return {"state": self.state, "alive": self.alive,
                 "error": f"{type(err).__name__}: {err}" if err is not None else None,
                 "backlog": self._q.weight, "quarantined": self.quarantined, "batches": self.batches,
-                "last_batch_age_s": round(time.monotonic() - last, 3) if last is not None else None}
+                "last_batch_age_s": round(time.monotonic() - last, 3) if last is not None else None,
+                "prepared_by_workers": self._preparers.batches if self._preparers is not None else 0,
+                "prepare_workers_failed": self._preparers.failed if self._preparers is not None else None}
 
     # -- producers ------------------------------------------------------------------------
 
@@ -149,7 +178,14 @@ class Pipeline:
 
     def close(self) -> None:
         self._closed = True
-        self._worker.finish(self._q)
+        if self._gatherer is not None:
+            if self._gatherer.alive:
+                self._q.put(STOP)  # through the gatherer to the writer
+            self._gatherer.join()
+            self._worker.join()
+            self._preparers.close()
+        else:
+            self._worker.finish(self._q)
         self._check()
 
     def _check(self) -> None:
@@ -159,65 +195,102 @@ class Pipeline:
     # -- the writer thread ----------------------------------------------------------------
 
     def _full(self, item: object) -> bool:
-        """Whether the batch being gathered ends with `item` (see `_run`)."""
+        """Whether the batch being gathered ends with `item` (see `_gather`)."""
         self._gathered += len(item) if isinstance(item, list) else isinstance(item, _Encoded)
         return (item is STOP or isinstance(item, (threading.Event, _Delete))
                 or self._gathered >= self._batch_max)
 
+    def _gather(self) -> _Gathered:
+        """The next batch from the queue (what arrived within `batch_delay_ms` of its first item,
+        up to `batch_max` posts, ending early at a flush, a delete or the stop)."""
+        self._gathered = 0
+        g = _Gathered()
+        for item in self._q.take(self._full, self._delay):
+            if isinstance(item, _Encoded):
+                g.posts.append(item.post)
+                g.docs.append(item.doc)
+            elif isinstance(item, list):
+                g.prepared.extend(item)
+            elif isinstance(item, _Offset):
+                g.offsets[item.source] = item.value
+            elif isinstance(item, threading.Event):
+                g.waiters.append(item)
+            elif isinstance(item, _Delete):
+                g.deletes = item.keys
+            elif item is STOP:
+                g.stop = True
+        return g
+
+    def _gather_loop(self, worker: Worker) -> None:
+        """With worker processes: gather batches and hand large ones to a process to prepare
+        while the writer writes the one before (in order: the writer takes them as gathered)."""
+        assert self._preparers is not None
+        while True:
+            g = self._gather()
+            if len(g.posts) >= PREPARE_AWAY_MIN:
+                g.future = self._preparers.submit(g.docs)
+            while True:
+                try:
+                    self._ready.put(g, timeout=0.5)
+                    break
+                except queue.Full:
+                    if self.error is not None or not self._worker.alive:
+                        return  # the writer stopped: nothing will take it
+            if g.stop:
+                return
+
     def _run(self, worker: Worker) -> None:
-        stop = False
-        while not stop:
-            self._gathered = 0
-            batch: list[Post] = []
-            docs: list[bytes] = []  # batch's documents, encoded by `put`
-            prepared: list[Prepared] = []
-            offsets: dict[str, str] = {}
-            waiters: list[threading.Event] = []
-            deletes: list[str] = []
-            for item in self._q.take(self._full, self._delay):
-                if isinstance(item, _Encoded):
-                    batch.append(item.post)
-                    docs.append(item.doc)
-                elif isinstance(item, list):
-                    prepared.extend(item)
-                elif isinstance(item, _Offset):
-                    offsets[item.source] = item.value
-                elif isinstance(item, threading.Event):
-                    waiters.append(item)
-                elif isinstance(item, _Delete):
-                    deletes = item.keys
-                elif item is STOP:
-                    stop = True
-            taken = len(batch) + len(prepared) + (1 if deletes else 0)
-            try:
-                if batch or prepared or offsets:
-                    if prepared:
-                        prepared = self._screen(prepared)
-                    if batch:
-                        items, bad = self.core.prepare_checked(batch, docs)
-                        for p, reason in bad:
-                            self._set_aside(p.source, reason, _post_raw(p))
-                        prepared.extend(items)
-                    res = self._write(prepared, offsets or None)
-                    self.result.add(res)
-                    self.batches += 1
-                    self.last_batch_at = time.monotonic()
-                    if self._on_batch:
-                        self._on_batch(res)
-                if deletes:
-                    res = IngestResult(deleted=self.core.delete(deletes))
-                    self.result.add(res)
-                    if self._on_batch:
-                        self._on_batch(res)
-                if waiters:
-                    self.core.commit()
-            except BaseException as e:  # surfaced to the producer on its next call, and in `state`
-                log.exception("ingest writer stopped")
-                self.error = e
-                stop = True
-            self._q.release(taken)
-            for ev in waiters:
-                ev.set()
+        while True:
+            g = self._ready.get() if self._preparers is not None else self._gather()
+            if self._write_gathered(g):
+                return
+
+    def _write_gathered(self, g: _Gathered) -> bool:
+        """Prepare (unless a worker did) and write one gathered batch; True when the writer is
+        to stop (asked to, or failed)."""
+        stop = g.stop
+        taken = len(g.posts) + len(g.prepared) + (1 if g.deletes else 0)
+        try:
+            if g.posts or g.prepared or g.offsets:
+                prepared = self._screen(g.prepared) if g.prepared else []
+                if g.posts:
+                    prepared.extend(self._prepare(g))
+                res = self._write(prepared, g.offsets or None)
+                self.result.add(res)
+                self.batches += 1
+                self.last_batch_at = time.monotonic()
+                if self._on_batch:
+                    self._on_batch(res)
+            if g.deletes:
+                res = IngestResult(deleted=self.core.delete(g.deletes))
+                self.result.add(res)
+                if self._on_batch:
+                    self._on_batch(res)
+            if g.waiters:
+                self.core.commit()
+        except BaseException as e:  # surfaced to the producer on its next call, and in `state`
+            log.exception("ingest writer stopped")
+            self.error = e
+            stop = True
+        self._q.release(taken)
+        for ev in g.waiters:
+            ev.set()
+        return stop
+
+    def _prepare(self, g: _Gathered) -> list[Prepared]:
+        """The batch's posts made ready for the writer, by a worker process if one took them,
+        else here; posts that cannot be prepared go to quarantine."""
+        got = self._preparers.result(g.future) if g.future is not None and self._preparers is not None else None
+        if got is None:
+            items, bad = self.core.prepare_checked(g.posts, g.docs)
+            for p, reason in bad:
+                self._set_aside(p.source, reason, _post_raw(p))
+            return items
+        items, rejects = got
+        for i, reason in rejects:
+            p = g.posts[i]
+            self._set_aside(p.source, reason, _post_raw(p))
+        return items
 
     def _write(self, items: list[Prepared], offsets: dict[str, str] | None) -> IngestResult:
         """Write `items`; if that fails for a reason that may be one post's, split the batch
