@@ -45,7 +45,8 @@ import xxhash
 
 from ..core.worker import STOP, Worker
 from ..core.writer import Accepted, Prepared
-from ..model import from_us
+from ..model import from_us, post_from_doc
+from ..places import resolve_post
 from ..settings import Settings
 from ..core.store import EventStore, Store
 from .burst import BurstModel, Window, parse_windows
@@ -459,13 +460,15 @@ class _Stored(NamedTuple):
     tags: list[str]
     lang: str
     doc: bytes  # only its geo
+    place: str = ""  # the place its words name (as `Prepared.place`)
 
 
 def _from_row(ts: int, author: str, doc: bytes) -> _Stored:
     d = orjson.loads(doc)
     geo = orjson.dumps({"geo": d["geo"]}) if d.get("geo") else b""
+    pl = None if d.get("geo") else resolve_post(post_from_doc(d))
     return _Stored(f"{d.get('source', 'file')}:{d.get('id')}", ts, author, d.get("text") or "",
-                   d.get("hashtags") or [], d.get("lang") or "", geo)
+                   d.get("hashtags") or [], d.get("lang") or "", geo, pl.label() if pl is not None else "")
 
 
 _BARS = "▁▂▃▄▅▆▇█"
