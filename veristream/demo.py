@@ -1191,12 +1191,18 @@ def line_of(post: Post) -> bytes:
     """`orjson.dumps(post.to_dict(raw=False))`, without the cost of `dataclasses.asdict`.
 
     orjson serialises the dataclass directly; with OPT_UTC_Z its datetimes match `iso()`.
-    `raw` is the last field of `Post`, so dropping it is a suffix cut.
+    `raw`, `cards` and `image_text` are the last fields of `Post`: dropping them is a suffix cut.
     """
-    if post.raw is not None:
+    if post.raw is not None or post.cards or post.image_text:
         return orjson.dumps(post.to_dict(raw=False))
     b = orjson.dumps(post, option=orjson.OPT_UTC_Z)
-    return b[:-12] + b"}"  # strip ',"raw":null'
+    # The fields after `extra` are written only when present (see Post.to_dict).
+    if not b.endswith(_EMPTY_TAIL):  # Post's fields changed: the slow way stays right
+        return orjson.dumps(post.to_dict(raw=False))
+    return b[:-len(_EMPTY_TAIL)] + b"}"
+
+
+_EMPTY_TAIL = b',"raw":null,"cards":[],"image_text":null}'
 
 
 def demo_lines(n: int = 3000, seed: int = 7, rate_per_s: float = 50.0) -> Iterator[bytes]:
