@@ -144,8 +144,14 @@ def cluster(tmp_path: Path) -> Iterator[dict]:
         return s
 
     settings = Settings.load(config, env={})
+
+    def stop_shards() -> None:
+        for s in shards:
+            s.stop()
+
     try:
-        yield {"nats": nats, "config": config, "settings": settings, "shard": shard, "data": tmp_path / "shards"}
+        yield {"nats": nats, "config": config, "settings": settings, "shard": shard, "data": tmp_path / "shards",
+               "stop_shards": stop_shards}
     finally:
         for s in shards:
             s.stop()
@@ -193,6 +199,8 @@ def test_publish_shards_scatter_gather(cluster: dict) -> None:
 
     with RemoteEngine(cluster["nats"].url, st) as eng:
         wait_until(lambda: stored(eng) == len(sent), what="every post stored")
+        # Stored (the count) comes a moment before searchable (the index commit after it).
+        wait_until(lambda: len(every_key(eng)) >= len(sent), what="every post searchable")
         found = every_key(eng)
         assert len(found) == len(sent) and set(found) == keys  # every post, once
 
@@ -244,12 +252,30 @@ def test_cli_publish_status_and_search(cluster: dict, tmp_path: Path) -> None:
     assert r.exit_code == 0 and "published 60 posts" in r.output and "1 rejected" in r.output, r.output
     with RemoteEngine(url, cluster["settings"]) as eng:
         wait_until(lambda: stored(eng) == 60, what="60 posts stored")
+        wait_until(lambda: len(every_key(eng)) == 60, what="60 posts searchable")
     r = run(cli, ["--config", cfg, "cluster", "status", "--nats", url, "--json"])
     st = json.loads(r.output)
     assert st["posts"] == 60 and st["lag"] == 0 and st["missing"] == [] and st["stream"]["messages"] == 60
     assert all(p["consumer"] is not None and p["shard"]["posts"] > 0 for p in st["partitions"])
     r = run(cli, ["--config", cfg, "cluster", "status", "--nats", url])
     assert "60 posts stored" in r.output and "lag 0" in r.output
+
+    # The reading commands over the cluster, as over a data directory.
+    r = run(cli, ["--config", cfg, "search", "harbour", "--nats", url, "--json"])
+    hits = [json.loads(line) for line in r.stdout.splitlines()]
+    assert r.exit_code == 0 and len(hits) == 12 and all("harbour" in h["text"] for h in hits), r.output
+    r = run(cli, ["--config", cfg, "ask", "what is the latest on the harbour fire?", "--nats", url, "--json"])
+    ans = json.loads(r.stdout)
+    assert r.exit_code == 0 and ans["citations"], r.output
+    assert all("harbour" in c["text"] for c in ans["citations"])
+    r = run(cli, ["--config", cfg, "verify", "there is a fire at the harbour", "--nats", url, "--json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["verdict"], r.output
+    for cmd in (["trends", "--json"], ["events", "--json"]):
+        r = run(cli, ["--config", cfg, *cmd, "--nats", url])
+        assert r.exit_code == 0, r.output
+    cluster["stop_shards"]()
+    r = run(cli, ["--config", cfg, "search", "harbour", "--nats", url])
+    assert r.exit_code == 0 and "partial: partitions 0-3 of 4 did not answer (no shard)" in r.output, r.output
 
 
 def test_partitions_are_stable_and_parsed() -> None:
@@ -299,6 +325,7 @@ def test_sigkill_shards_mid_stream_lose_and_double_nothing(cluster: dict) -> Non
         assert found is None or len(found) == len(set(found))
         counts = eng.client.scatter("status").replies
         assert sum(r["posts"] for r in counts.values()) == len(sent)
+        wait_until(lambda: len(eng.search("harbour", all_posts=True, limit=1000).hits) >= 600, 30, "searchable")
         res = eng.search("harbour", all_posts=True, limit=1000)
         assert {h.post.key for h in res.hits} == {p.key for p in sent if "harbour" in p.text}
 
@@ -318,5 +345,6 @@ def test_nats_restart_mid_stream_loses_and_doubles_nothing(cluster: dict) -> Non
     assert not t.is_alive() and not errors, errors
     with RemoteEngine(cluster["nats"].url, st) as eng:
         wait_until(lambda: stored(eng) == len(sent), 180, "every post stored")
+        wait_until(lambda: len(eng.search("marathon", all_posts=True, limit=1000).hits) >= 600, 30, "searchable")
         res = eng.search("marathon", all_posts=True, limit=1000)
         assert {h.post.key for h in res.hits} == {p.key for p in sent if "marathon" in p.text}

@@ -8,6 +8,7 @@ import click
 
 from ..answer import ComposerError, make_composer
 from ..model import iso
+from .cluster import nats_option, open_reader
 from .options import Ctx, json_option, lang_option, since_option, until_option, when
 from .output import print_json
 from .search import NO_DATA_HINT
@@ -30,16 +31,16 @@ SINCE_HELP = "Only posts at/after this time: ISO time or a span back from the st
 @click.option("--api-key", help="Key for --composer openai (default: setting openai_api_key, else env OPENAI_API_KEY).")
 @lang_option("Only posts in this language (ISO 639-1, e.g. ja).")
 @json_option("One JSON object: the answer, its citations and checks.")
+@nats_option()
 @click.pass_obj
 def ask(obj: Ctx, question: str, since, until, composer, llm_path, base_url, openai_model, api_key, lang,
-        as_json) -> None:
+        as_json, nats_url) -> None:
     """Answer QUESTION from the stored posts, citing them, stamped with the event time of the
     newest post used. The answer streams as it is checked; unsupported citations are dropped.
 
     Example: veristream ask "what happened at the marathon in the last hour?" --composer local
     """
-    obj.need_data(NO_DATA_HINT)
-    eng = obj.engine(readonly=True)
+    eng = open_reader(obj, nats_url, NO_DATA_HINT)
     try:
         if eng.vectors_notice:
             click.echo(eng.vectors_notice, err=True)

@@ -8,6 +8,7 @@ import click
 from ..core.search import Hit, SearchError, hit_json, story_json
 from ..engine import Engine
 from ..model import iso
+from .cluster import nats_option, open_reader
 from .options import Ctx, json_option, lang_option, limit_option, near_option, since_option, until_option, when
 from .output import print_hits, print_json
 
@@ -32,15 +33,15 @@ NO_DATA_HINT = "run `veristream ingest FILE` or `veristream demo` first"
 @limit_option(1000, 20)
 @click.option("--all", "all_posts", is_flag=True, help="Every matching post, not one per story.")
 @json_option("JSON lines, one per hit.")
+@nats_option()
 @click.pass_obj
 def search(obj: Ctx, query: str, since, until, author, lang, hashtag, source, has_media, reply_to, domain, place, near,
-           order, limit, all_posts, as_json) -> None:
+           order, limit, all_posts, as_json, nats_url) -> None:
     """Search posts. Copies of one story show once, with counts (--all shows every post).
 
     Example: veristream search "power outage" --since 2h --lang en
     """
-    obj.need_data(NO_DATA_HINT)
-    eng = obj.engine(readonly=True)
+    eng = open_reader(obj, nats_url, NO_DATA_HINT)
     try:
         now = eng.now()
         res = eng.search(query, since=when(since, now, "since"), until=when(until, now, "until"),

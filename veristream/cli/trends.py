@@ -7,13 +7,13 @@ import click
 
 from ..engine import Engine
 from ..trends import sparkline
+from .cluster import nats_option, open_reader
 from .options import Ctx, json_option, lang_option, limit_option, near_option, since_option, when
 from .output import pad, print_json
 
 
-def _trends_engine(obj: Ctx) -> Engine:
-    obj.need_data("run `veristream ingest FILE` or `veristream replay FILE` first")
-    return obj.engine(readonly=True)
+def _trends_engine(obj: Ctx, nats_url: str | None = None) -> Engine:
+    return open_reader(obj, nats_url, "run `veristream ingest FILE` or `veristream replay FILE` first")
 
 
 @click.command()
@@ -22,8 +22,9 @@ def _trends_engine(obj: Ctx) -> Engine:
 @lang_option("Only terms most of whose posts are in this language (ISO 639-1, e.g. ja).")
 @near_option("Only terms bursting within RADIUS_KM of LAT,LON (posts placed there by the service or their words).")
 @json_option("JSON lines, one per trending term.")
+@nats_option()
 @click.pass_obj
-def trends(obj: Ctx, window: str, limit: int, lang: str | None, near, as_json: bool) -> None:
+def trends(obj: Ctx, window: str, limit: int, lang: str | None, near, as_json: bool, nats_url: str | None) -> None:
     """What is rising now: terms whose rate jumps above their own baseline, by many authors.
 
     "Now" is the stream's event time (its newest post), so a replayed stream trends as it did
@@ -31,7 +32,7 @@ def trends(obj: Ctx, window: str, limit: int, lang: str | None, near, as_json: b
 
     Example: veristream trends --window 5m
     """
-    eng = _trends_engine(obj)
+    eng = _trends_engine(obj, nats_url)
     try:
         found = eng.trends(window=window, limit=limit, lang=lang, **({"near": near} if near else {}))
         now = eng.now()
@@ -61,8 +62,9 @@ def trends(obj: Ctx, window: str, limit: int, lang: str | None, near, as_json: b
 @json_option("JSON lines, one per event: id, title, terms, first_seen, detected_at, last_seen, status, "
              "posts, stories, authors, post_ids, langs, places, curve.")
 @lang_option("Only events with at least a third of their posts in this language (ISO 639-1).")
+@nats_option()
 @click.pass_obj
-def events(obj: Ctx, since: str | None, limit: int, lang: str | None, as_json: bool) -> None:
+def events(obj: Ctx, since: str | None, limit: int, lang: str | None, as_json: bool, nats_url: str | None) -> None:
     """Events the stream has raised: co-bursting terms and their stories, newest first.
 
     Each has a title (its most representative post), key terms, representative posts, when it
@@ -71,7 +73,7 @@ def events(obj: Ctx, since: str | None, limit: int, lang: str | None, as_json: b
 
     Example: veristream events --since 6h --json
     """
-    eng = _trends_engine(obj)
+    eng = _trends_engine(obj, nats_url)
     try:
         found = eng.events(since=when(since, eng.now(), "since"), limit=limit, lang=lang)
     finally:

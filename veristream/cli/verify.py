@@ -16,6 +16,7 @@ from ..verify.align import describe
 from ..verify.base import EvidencePost, Verdict, VerifyError
 from ..verify.judge import LLMJudge
 from ..verify.train import WHAT, TrainError, default_data_dir, train_files
+from .cluster import nats_option, open_reader
 from .options import Ctx, json_option, since_option, until_option, when
 from .output import print_json
 
@@ -33,17 +34,17 @@ LETTER = {"support": "S", "deny": "D", "query": "Q", "comment": "C"}
 @click.option("--base-url", help="Server for --judge, e.g. http://127.0.0.1:8000/v1 (setting openai_base_url).")
 @click.option("--openai-model", help="Model name for --judge (setting openai_model).")
 @json_option("One JSON object: verdict, reasons, evidence for and against.")
+@nats_option()
 @click.pass_obj
 def verify(obj: Ctx, claim: str, since: str | None, until: str | None, limit: int, judge: bool | None,
-           base_url: str | None, openai_model: str | None, as_json: bool) -> None:
+           base_url: str | None, openai_model: str | None, as_json: bool, nats_url: str | None) -> None:
     """Check CLAIM against the stored posts: what the stream says for and against it, how
     independent and credible that is, and a verdict (supported, refuted, contested,
     unverified) with its confidence and reasons. Both sides are always shown.
 
     Example: veristream verify "the co-pilot locked the captain out of the cockpit" --since 2d
     """
-    obj.need_data("run `veristream ingest FILE` first")
-    eng = obj.engine(readonly=True)
+    eng = open_reader(obj, nats_url, "run `veristream ingest FILE` first")
     try:
         now = eng.now()
         s = eng.settings

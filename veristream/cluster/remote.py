@@ -44,7 +44,7 @@ from ..settings import Settings
 from ..trends import Curve, Event, Trend
 from .link import LoopThread, connect
 from .partition import Names, format_partitions, partition_of
-from .wire import filters_json, merge_stories, post_from, story_from
+from .wire import FILTER_FIELDS, filters_json, merge_stories, post_from, story_from
 
 STORY_MEMORY = 10_000  # global story ids remembered with their (partition, local id) parts, for `story`
 
@@ -208,11 +208,14 @@ class RemoteEngine:
         return merge_stories(summaries), posts[:limit]
 
     def search(self, text: str = "", *, since: datetime | None = None, until: datetime | None = None,
-               author: str | None = None, lang: str | None = None, hashtag: str | None = None,
-               source: str | None = None, has_media: bool | None = None, order: str = "relevance",
-               limit: int = 20, all_posts: bool = False, reply_to: str | None = None) -> SearchResult:
-        f = Filters(to_us(since) if since else None, to_us(until) if until else None, author, lang, hashtag, source,
-                    has_media, reply_to)
+               order: str = "relevance", limit: int = 20, all_posts: bool = False, **filters: Any) -> SearchResult:
+        """As `Engine.search`; `filters` are the core's (author, lang, hashtag, source, has_media,
+        reply_to, ...), passed to every partition as they are."""
+        unknown = set(filters) - set(FILTER_FIELDS)
+        if unknown:
+            raise TypeError(f"search() got unknown filter(s) {', '.join(sorted(unknown))}")
+        f = Filters(since_us=to_us(since) if since else None, until_us=to_us(until) if until else None,
+                    **{k: v for k, v in filters.items()})
         return self.search_many([SearchQuery(text, f, order, limit, all_posts)])[0]
 
     def search_many(self, queries: list[SearchQuery]) -> list[SearchResult]:
@@ -321,10 +324,12 @@ class RemoteEngine:
 
         return EmbedStatus(False, notice="vectors live on the shards")
 
-    def trends(self, window: str = "1h", limit: int = 20, lang: str | None = None) -> list[Trend]:
+    def trends(self, window: str = "1h", limit: int = 20, lang: str | None = None,
+               near: tuple[float, float, float] | None = None) -> list[Trend]:
         """Terms bursting on the shards, merged: counts and expectations summed per term (over
         the partitions that report it), z recomputed from the sums, strongest first."""
-        g = self._gather("trends", {"window": window, "limit": max(limit * 3, 30), "lang": lang})
+        g = self._gather("trends", {"window": window, "limit": max(limit * 3, 30), "lang": lang,
+                                    "near": list(near) if near else None})
         by_term: dict[str, list[Trend]] = defaultdict(list)
         for r in g.replies.values():
             for d in r["trends"]:

