@@ -153,3 +153,18 @@ def test_events_carry_where_they_happen_and_trends_near(tmp_path: Path) -> None:
         assert not {t.term for t in e.trends("1h", near=(*TOKYO, 50))}
     finally:
         e.close()
+
+
+def test_map_endpoint_and_base_map(eng: Engine) -> None:
+    with TestClient(create_app(eng, settings()), base_url="http://127.0.0.1") as c:
+        r = c.get("/v1/map")
+        assert r.status_code == 200, r.text
+        posts = {p["key"]: p for p in r.json()["posts"]}
+        assert posts["file:k1"]["place"] == "Kyoto, JP" and abs(posts["file:k1"]["lat"] - KYOTO[0]) < 0.2
+        assert "file:x1" not in posts  # no place: not on the map
+        svg = c.get("/map/world.svg")
+        assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
+        assert svg.text.startswith("<svg") and "<title>Japan</title>" in svg.text and "<script" not in svg.text
+        page = c.get("/").text
+        assert "/static/map.js" in page and 'id="map-points"' in page
+        assert c.get("/static/map.js").status_code == 200

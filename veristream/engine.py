@@ -10,6 +10,7 @@ removes), hybrid retrieval, answers, verification, community notes and the opera
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -26,7 +27,8 @@ from .core.search import SearchQuery, SearchResult, StoredPost, StorySummary
 from .core.store import Store
 from .core.index.lexical import LexicalIndex
 from .core.writer import IngestResult, Listener, Prepared, RemovalListener
-from .model import Post
+from .model import Post, iso
+from .places import resolve_post
 from .answer import Answer, Composer, ask as compose_answer
 from .backup import BackupInfo, backup as backup_to
 from .export import select as select_export
@@ -239,6 +241,27 @@ class Engine:
         found = [e for e in reader.events(_us(since), max(limit * 5, 200))
                  if e.langs and e.langs.get(lang, 0) * 3 >= sum(e.langs.values())]
         return found[:limit]
+
+    def map_points(self, events: int = 20, posts: int = 200) -> dict:
+        """What the page's map shows: recent events where most of their representative posts are
+        placed, and the newest posts with a place (the service's, or resolved from their words)."""
+        out_events = []
+        for e in self.events(limit=events):
+            placed = [pl for k in e.post_ids[:10] if (p := self.get(k)) is not None
+                      and (pl := resolve_post(p)) is not None and pl.lat is not None and pl.lon is not None]
+            if not placed:
+                continue
+            label, n = Counter(pl.label() for pl in placed).most_common(1)[0]
+            at = [pl for pl in placed if pl.label() == label]
+            out_events.append({"id": e.id, "title": e.title, "status": e.status, "posts": e.posts, "place": label,
+                               "placed": n, "lat": sum(pl.lat for pl in at) / len(at),  # type: ignore[misc]
+                               "lon": sum(pl.lon for pl in at) / len(at)})  # type: ignore[misc]
+        hits = self.search("", near=(0.0, 0.0, 20_000.0), order="time", limit=posts, all_posts=True).hits if posts else []
+        out_posts = [{"key": h.post.key, "text": h.post.text[:280], "author": h.post.author.handle or h.post.author.id,
+                      "created_at": iso(h.post.created_at), "place": h.place.label(), "from": h.place.source,
+                      "lat": h.place.lat, "lon": h.place.lon}
+                     for h in hits if h.place is not None and h.place.lat is not None]
+        return {"events": out_events, "posts": out_posts}
 
     def _trends_reader(self) -> StoredTrends:
         self.core.check_open()

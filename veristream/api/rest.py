@@ -23,6 +23,7 @@ from ..core.search import hit_json, story_json
 from ..engine import EngineError
 from ..model import Record, iso
 from ..places import parse_near
+from ..places.worldmap import world_svg
 from ..readers import FORMATS
 from ..replay import IngestOptions, item_line, prepare_chunk
 from ..timespec import TimeSpecError, parse_when
@@ -311,6 +312,25 @@ def trends(api: ApiContext = Depends(get_api),
         return {"window": window, "stream_now": iso(now) if now else None, "trends": [t.to_dict() for t in found]}
 
     return json_response(_engine_call(run))
+
+
+@router.get("/v1/map", tags=["trends"], dependencies=[Depends(require_read)], response_model=None,
+            responses={**errors_doc(401, 422)})
+def map_points(api: ApiContext = Depends(get_api), events: int = Query(20, ge=0, le=100),
+               posts: int = Query(200, ge=0, le=1000)) -> Response:
+    """What the page's map shows: recent events at the place most of their posts name, and the
+    newest posts with a place (lat/lon in degrees; draw them on /map/world.svg, equirectangular)."""
+    def run() -> Any:
+        now = api.engine.now()
+        return {"stream_now": iso(now) if now else None, **api.engine.map_points(events, posts)}
+
+    return json_response(_engine_call(run))
+
+
+@router.get("/map/world.svg", tags=["trends"], include_in_schema=False)
+def world_map() -> Response:
+    """The map's country outlines (Natural Earth 1:110m, vendored): no stream data, no token."""
+    return Response(world_svg(), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/v1/events", tags=["trends"], dependencies=[Depends(require_read)], response_model=None,

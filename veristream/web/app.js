@@ -170,6 +170,14 @@
       el("p", { class: "text", text: p.text || "" }));
     const media = (p.media || []).map((m) => `[${m.kind || "media"}${m.alt ? ": " + m.alt : ""}]`);
     if (media.length) li.appendChild(el("p", { class: "media muted", text: media.join(" ") }));
+    // What comes with its words (text read from its images, link cards, its place): as text, never HTML.
+    if (p.image_text) li.appendChild(el("p", { class: "image-text", text: "text in image: " + p.image_text }));
+    for (const c of (p.cards || []).slice(0, 2)) {
+      li.appendChild(el("p", { class: "card muted", text: "link card: " + [c.title, c.description].filter(Boolean).join(" — ") }));
+    }
+    if (p.place && p.place.name) {
+      li.appendChild(el("p", { class: "place muted", text: `place: ${p.place.name}${p.place.country ? ", " + p.place.country : ""} (${p.place.from})` }));
+    }
     if (p.hashtags && p.hashtags.length) li.appendChild(el("p", { class: "tags", text: p.hashtags.map((t) => "#" + t).join(" ") }));
     li.addEventListener("click", () => openPost(p.key));
     return li;
