@@ -391,7 +391,7 @@ class ClusterSettings(Section):
     name: ClassVar[str] = "cluster"
     about: ClassVar[str] = ("Opt-in scale-out on NATS JetStream: publishers, one engine per partition in shard "
                             "processes, scatter-gather queries ([cluster](cluster.md)). Off unless a command is given "
-                            "`--to`/`--nats` or `url` is set.")
+                            "`--to`/`--nats` (`shard` and `cluster status` also read `url`).")
     prefix: ClassVar[str] = "cluster_"
     url: str = setting("", "NATS server(s), comma-separated (nats://host:4222); empty: one machine, no cluster")
     stream: str = setting("VERISTREAM", "JetStream stream holding the posts (the partitioned, replicated log)")
