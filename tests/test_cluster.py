@@ -278,6 +278,55 @@ def test_cli_publish_status_and_search(cluster: dict, tmp_path: Path) -> None:
     assert r.exit_code == 0 and "partial: partitions 0-3 of 4 did not answer (no shard)" in r.output, r.output
 
 
+def test_live_source_publishes_and_resumes_from_its_acked_cursor(cluster: dict) -> None:
+    # A Bluesky Jetstream source (the loopback stand-in) published to the cluster: its cursor is
+    # stored only once the posts before it are acked; a restarted publisher resumes from it.
+    from live_servers import Conn, WSServer
+    from test_sources_jetstream import T0, key, post_event
+
+    from veristream.cluster.publish import PublishSink
+    from veristream.sources import JetstreamConfig, JetstreamSource
+
+    cluster["shard"]("all")
+    url, st = cluster["nats"].url, cluster["settings"]
+    log = [post_event(n, f"numbered post {n} about the storm") for n in range(1, 6)]
+    more = [post_event(n, f"numbered post {n} about the storm") for n in range(6, 9)]
+    phase = {"n": 0}
+
+    def script(c: Conn, srv: WSServer) -> None:
+        cursor = int(c.query["cursor"][0]) if "cursor" in c.query else None
+        for ev in log if phase["n"] == 0 else log + more:
+            if cursor is None or ev["time_us"] >= cursor:
+                c.send(ev)
+        c.hold(srv.stop_event)
+
+    def follow(srv: WSServer, until: str) -> Publisher:
+        pub = Publisher(url, st)
+        src = JetstreamSource(JetstreamConfig(urls=[srv.url()], backoff_base_s=0.05, backoff_max_s=0.2,
+                                              offset_every_s=0.0, overlap_s=0.0015))
+        stop = threading.Event()
+        t = threading.Thread(target=src.run, args=(PublishSink(pub, "bluesky"), stop), daemon=True)
+        t.start()
+        wait_until(lambda: pub.stored_offset("bluesky") == until, 30, "the cursor stored")
+        stop.set()
+        src.interrupt()
+        t.join(10)
+        pub.close()
+        return pub
+
+    with WSServer(script) as srv:
+        first = follow(srv, str(T0 + 5000))
+        assert first.acked == 5
+        phase["n"] = 1  # the publisher stopped; more was posted; it starts again
+        again = follow(srv, str(T0 + 8000))
+        assert srv.conns[1].query["cursor"] == [str(T0 + 5000 - 1500)]  # from the stored cursor
+        assert again.duplicates == 2  # the overlap re-read: dropped by JetStream (Nats-Msg-Id)
+    with RemoteEngine(url, st) as eng:
+        wait_until(lambda: stored(eng) == 8, what="8 posts stored")
+        wait_until(lambda: len(every_key(eng)) == 8, what="8 posts searchable")
+        assert sorted(every_key(eng)) == sorted(key(n) for n in range(1, 9))
+
+
 def test_partitions_are_stable_and_parsed() -> None:
     assert partition_of("x:123", 4) == partition_of("x:123", 4)  # xxh3, not the salted hash()
     assert {partition_of(f"x:{i}", 4) for i in range(100)} == {0, 1, 2, 3}
