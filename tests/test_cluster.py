@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -98,9 +99,9 @@ class Nats:
 class ShardProc:
     """`veristream shard` for some partitions, as its own process."""
 
-    def __init__(self, url: str, config: Path, partitions: str, data: Path):
+    def __init__(self, url: str, config: Path, partitions: str, data: Path, *extra: str):
         self.args = [sys.executable, "-m", "veristream.cli", "--config", str(config), "shard", "--nats", url,
-                     "--partitions", partitions, "--data-dir", str(data)]
+                     "--partitions", partitions, "--data-dir", str(data), *extra]
         self.log = data.parent / f"shard-{partitions}.log"
         self.proc: subprocess.Popen | None = None
 
@@ -138,8 +139,8 @@ def cluster(tmp_path: Path) -> Iterator[dict]:
     nats.start()
     shards: list[ShardProc] = []
 
-    def shard(partitions: str) -> ShardProc:
-        s = ShardProc(nats.url, config, partitions, tmp_path / "shards").start()
+    def shard(partitions: str, *extra: str) -> ShardProc:
+        s = ShardProc(nats.url, config, partitions, tmp_path / "shards", *extra).start()
         shards.append(s)
         return s
 
@@ -243,7 +244,8 @@ def test_publish_shards_scatter_gather(cluster: dict) -> None:
 
 
 def test_cli_publish_status_and_search(cluster: dict, tmp_path: Path) -> None:
-    cluster["shard"]("all")
+    metrics_port = free_port()
+    cluster["shard"]("all", "--metrics-port", str(metrics_port))
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(p.to_dict(), default=str) + "\n" for p in posts(60)) + "oops\n")
     url, cfg = cluster["nats"].url, str(cluster["config"])
@@ -259,6 +261,11 @@ def test_cli_publish_status_and_search(cluster: dict, tmp_path: Path) -> None:
     assert all(p["consumer"] is not None and p["shard"]["posts"] > 0 for p in st["partitions"])
     r = run(cli, ["--config", cfg, "cluster", "status", "--nats", url])
     assert "60 posts stored" in r.output and "lag 0" in r.output
+    metrics = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).read().decode()
+    posts_by_partition = [float(line.split()[-1]) for line in metrics.splitlines()
+                          if line.startswith("veristream_shard_posts{")]
+    assert len(posts_by_partition) == 4 and sum(posts_by_partition) == 60
+    assert 'veristream_shard_stored_total{partition="0"}' in metrics
 
     # The reading commands over the cluster, as over a data directory.
     r = run(cli, ["--config", cfg, "search", "harbour", "--nats", url, "--json"])

@@ -73,8 +73,10 @@ def open_reader(obj: Ctx, given: str | None, hint: str = "") -> Any:
               help="Partitions this process serves: 0-3, 0,2 or all (of [cluster] partitions).")
 @click.option("--data-dir", "shard_dir", type=click.Path(file_okay=False), default=None,
               help="Where the partitions' data directories (p0, p1, ...) live (default: the global --data-dir).")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve the shard's Prometheus /metrics on this port (127.0.0.1; 0: any free port).")
 @click.pass_obj
-def shard(obj: Ctx, nats_url_: str | None, partitions: str, shard_dir: str | None) -> None:
+def shard(obj: Ctx, nats_url_: str | None, partitions: str, shard_dir: str | None, metrics_port: int | None) -> None:
     """Run one engine per partition, each fed by its durable JetStream consumer, answering the
     cluster's queries for those partitions, until Ctrl-C or SIGTERM.
 
@@ -102,7 +104,7 @@ def shard(obj: Ctx, nats_url_: str | None, partitions: str, shard_dir: str | Non
         sys.stderr.flush()
 
     try:
-        mod.run_shard(url, parts, root, settings, ready)
+        mod.run_shard(url, parts, root, settings, ready, metrics_port)
     except ConnectionError as e:
         raise click.ClickException(str(e)) from None
     click.echo("shard: stopped", err=True)

@@ -28,7 +28,6 @@ import orjson
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
-from ..core.index.lexical import Filters
 from ..core.search import SearchQuery
 from ..engine import Engine
 from ..model import Author, BadPost, Post, from_us
@@ -329,10 +328,12 @@ def _stream_seq(m: Msg) -> int:
 
 
 def run_shard(url: str, partitions: list[int], data_dir: str | Path, settings: Settings,
-              on_ready: Any = None) -> None:
-    """Run a shard in this process until SIGINT/SIGTERM (what `veristream shard` does)."""
+              on_ready: Any = None, metrics_port: int | None = None, metrics_host: str = "127.0.0.1") -> None:
+    """Run a shard in this process until SIGINT/SIGTERM (what `veristream shard` does); with
+    `metrics_port`, its /metrics are served on `metrics_host:metrics_port`."""
     shard = Shard(url, partitions, data_dir, settings)
     shard.open()
+    metrics = serve_metrics(shard, metrics_port, metrics_host) if metrics_port is not None else None
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -344,7 +345,59 @@ def run_shard(url: str, partitions: list[int], data_dir: str | Path, settings: S
     try:
         asyncio.run(main())
     finally:
+        if metrics is not None:
+            metrics.shutdown()
         shard.close()
 
 
-__all__ = ["Shard", "run_shard", "Filters"]
+
+
+class ShardCollector:
+    """The shard's figures for Prometheus (`veristream shard --metrics-port`), per partition,
+    read when scraped: no state of its own."""
+
+    def __init__(self, shard: Shard):
+        self.shard = shard
+
+    def collect(self):
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        g_posts = GaugeMetricFamily("veristream_shard_posts", "posts in the partition's store", labels=["partition"])
+        g_bytes = GaugeMetricFamily("veristream_shard_bytes", "bytes of the partition's store and indexes",
+                                    labels=["partition"])
+        g_seq = GaugeMetricFamily("veristream_shard_stream_seq", "stream sequence of the last message ingested",
+                                  labels=["partition"])
+        g_newest = GaugeMetricFamily("veristream_shard_newest_seconds", "event time of the partition's newest post",
+                                     labels=["partition"])
+        counters = {name: CounterMetricFamily(f"veristream_shard_{name}", help_, labels=["partition"])
+                    for name, help_ in (("stored", "posts newly stored by this process"),
+                                        ("duplicates", "redelivered or re-sent posts already stored"),
+                                        ("rejected", "messages quarantined"),
+                                        ("deleted", "posts deleted at their source"),
+                                        ("batches", "batches ingested and acked"))}
+        for p, st in self.shard.parts.items():
+            if st.engine.closed:
+                continue
+            lab = [str(p)]
+            g_posts.add_metric(lab, st.engine.count())
+            g_bytes.add_metric(lab, st.engine.live_bytes())
+            g_seq.add_metric(lab, st.last_seq)
+            newest = st.engine.now_us()
+            if newest is not None:
+                g_newest.add_metric(lab, newest / 1e6)
+            for name, fam in counters.items():
+                fam.add_metric(lab, getattr(st, name))
+        yield from (g_posts, g_bytes, g_seq, g_newest, *counters.values())
+
+
+def serve_metrics(shard: Shard, port: int, host: str = "127.0.0.1") -> Any:
+    """Expose the shard's /metrics over HTTP on `host:port` (a thread); returns the server."""
+    from prometheus_client import CollectorRegistry, start_http_server
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(ShardCollector(shard))
+    server, _ = start_http_server(port, addr=host, registry=registry)
+    return server
+
+
+__all__ = ["Shard", "ShardCollector", "run_shard", "serve_metrics"]
