@@ -103,13 +103,14 @@ class Core:
         w = self._need_writer()
         return prepare_checked(posts, w.hasher, self.settings.stories.min_tokens, encoded)
 
-    def annotate(self, seq: int, image_text: str, consumer: str, done_seq: int, done_ts: int | None) -> bool:
-        """Add text read from a post's images to its stored record and index document (a
-        consumer of the accepted stream, e.g. media OCR), moving that consumer's checkpoint in
-        the same transaction. False when the post is gone."""
+    def annotate(self, texts: Sequence[tuple[int, str]], consumer: str, done_seq: int, done_ts: int | None) -> int:
+        """Add text read from posts' images ((seq, text) each) to their stored records and index
+        documents (a consumer of the accepted stream, e.g. media OCR), moving that consumer's
+        checkpoint in the same transaction; one batch takes the writer's lock once. Returns how
+        many posts were annotated (gone ones are skipped)."""
         w = self._need_writer()
         with self._lock:
-            return w.annotate(seq, image_text, consumer, done_seq, done_ts)
+            return w.annotate(texts, consumer, done_seq, done_ts)
 
     def consumer_done(self, consumer: str, done_seq: int, done_ts: int | None) -> None:
         """Move a consumer's checkpoint past posts it had nothing to add to."""

@@ -412,26 +412,27 @@ class Store:
         out.ts = [r[3] for r in rows]
         return out
 
-    def set_image_text(self, seq: int, text: str, consumer: str, done_seq: int, done_ts: int | None) -> bool:
-        """Keep the text read from a post's images (logged in `changes`, so a crash before the
-        index commit is repaired on start-up) and the consumer's checkpoint, in one
-        transaction. False, with only the checkpoint moved, when the post is gone."""
+    def set_image_texts(self, texts: Sequence[tuple[int, str]], consumer: str, done_seq: int,
+                        done_ts: int | None) -> list[int]:
+        """Keep the text read from posts' images ((seq, text) each; logged in `changes`, so a
+        crash before the index commit is repaired on start-up) and the consumer's checkpoint,
+        in one transaction. Returns the seqs still stored (a post may have gone meanwhile)."""
         w = self._w
         assert w is not None
         try:
             w.execute("BEGIN IMMEDIATE")
-            there = w.execute("SELECT 1 FROM posts WHERE seq=?", (seq,)).fetchone() is not None
-            if there:
-                w.execute("INSERT INTO media_text(seq, text) VALUES (?,?) ON CONFLICT(seq) DO UPDATE SET text=excluded.text",
-                          (seq, text))
-                w.execute("INSERT INTO changes(seq, kind) VALUES (?, 'update')", (seq,))
+            there = {r[0] for r in _in(w, "SELECT seq FROM posts WHERE seq IN ({})", [seq for seq, _ in texts])}
+            rows = [(seq, text) for seq, text in texts if seq in there]
+            w.executemany("INSERT INTO media_text(seq, text) VALUES (?,?) ON CONFLICT(seq) DO UPDATE SET text=excluded.text",
+                          rows)
+            w.executemany("INSERT INTO changes(seq, kind) VALUES (?, 'update')", [(seq,) for seq, _ in rows])
             self._save_consumer(w, consumer, done_seq, done_ts)
             w.execute("COMMIT")
         except BaseException:
             if w.in_transaction:
                 w.execute("ROLLBACK")
             raise
-        return there
+        return [seq for seq, _ in rows]
 
     def set_consumer(self, name: str, seq: int, ts: int | None) -> None:
         """Move a consumer's checkpoint (posts it had nothing to write for)."""

@@ -546,20 +546,21 @@ class Writer:
         self._dirty = self._cold_dirty = False
         self.cold_commits += 1
 
-    def annotate(self, seq: int, image_text: str, consumer: str, done_seq: int, done_ts: int | None) -> bool:
-        """Store the text read from a post's images and re-index the post with it (the media
-        consumer's results, through the one writer); records the consumer's checkpoint in the
-        same transaction. False when the post is gone (deleted or expired meanwhile)."""
-        if not self.store.set_image_text(seq, image_text, consumer, done_seq, done_ts):
-            return False
-        rows = self.store.rows_by_seq([seq], writer=True)
-        if not rows:
-            return False
-        self.index.replace([index_doc_from_row(*rows[0], image=image_text)])
+    def annotate(self, texts: Sequence[tuple[int, str]], consumer: str, done_seq: int, done_ts: int | None) -> int:
+        """Store the text read from posts' images ((seq, text) each) and re-index those posts
+        with it (the media consumer's results, through the one writer, a batch at a time); the
+        consumer's checkpoint moves in the same transaction. Returns the posts annotated (one
+        deleted or expired meanwhile is left out)."""
+        kept = self.store.set_image_texts(texts, consumer, done_seq, done_ts)
+        if not kept:
+            return 0
+        by_seq = dict(texts)
+        rows = self.store.rows_by_seq(kept, writer=True)
+        self.index.replace([index_doc_from_row(*r, image=by_seq[r[0]]) for r in rows])
         self._dirty = self._cold_dirty = True
         self._cursor = self.store.cursor()
         self.maybe_commit()
-        return True
+        return len(rows)
 
     def delete(self, keys: Sequence[str]) -> int:
         found = self.store.lookup(keys)

@@ -4,7 +4,7 @@ Like embedding (`vectors/embedder.py`), it never slows acceptance: the writer's 
 records how far the store has gone. The consumer's thread reads posts from the store itself in
 seq order, a block at a time; the images of a block (at most `queue` at once) are fetched and
 read (OCR) by `workers` threads; then, post by post in seq order, the text goes back through
-the core's one writer (`Core.annotate`): stored beside the post (store table `media_text`),
+the core's one writer (`Core.annotate`, a chunk of posts at a time): stored beside the post (store table `media_text`),
 added to its index document (field `image`, searched with its words), and the consumer's
 checkpoint (store table `consumers`) moved in the same transaction. A restart resumes after
 the checkpoint; the backlog lives in the store, so memory is bounded whatever the ingest rate.
@@ -109,7 +109,9 @@ class MediaConsumer:
         self._idle = threading.Condition()
         self.state = "idle"
         self._pool = ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="veristream-media")
-        self._worker = Worker("media", self._run, priority=10).start()
+        # Lowest priority (nice 19): its pool threads and their tesseract processes, created from
+        # this thread, inherit it, so reading images takes only what ingest leaves.
+        self._worker = Worker("media", self._run, priority=19).start()
 
     # -- fed by the writer (quick, never blocks) --------------------------------------------
 
@@ -204,30 +206,40 @@ class MediaConsumer:
                 except orjson.JSONDecodeError:  # the store's own JSON: not expected
                     pass
             posts.append((seq, ts, urls))
+        # Images in flight at once: enough to keep every worker busy, few enough that the first
+        # image of a chunk is not kept waiting long for the last (its text is written with theirs).
+        most = min(self.settings.queue, 4 * self.settings.workers)
         i = 0
         while i < len(posts) and not worker.stopping:
             chunk, n = [], 0
-            while i < len(posts) and (not chunk or n + len(posts[i][2]) <= self.settings.queue):
+            while i < len(posts) and (not chunk or n + len(posts[i][2]) <= most):
                 chunk.append(posts[i])
                 n += len(posts[i][2])
                 i += 1
             futures = {(seq, u): self._pool.submit(self._read, u) for seq, _ts, urls in chunk for u in urls}
-            for seq, ts, urls in chunk:
-                texts = [t for u in urls if (t := futures[(seq, u)].result())]
-                if worker.stopping and any(not futures[(seq, u)].done() for u in urls):
-                    return
-                text = "\n".join(dict.fromkeys(texts))[: self.settings.max_text_chars].strip()
+            # The chunk's texts go back in one batch: the writer's lock is taken once per chunk,
+            # not once per image (ingest shares that lock).
+            texts: list[tuple[int, str]] = []
+            read: list[tuple[int, list[str]]] = []
+            for seq, _ts, urls in chunk:
+                found = [t for u in urls if (t := futures[(seq, u)].result())]
+                text = "\n".join(dict.fromkeys(found))[: self.settings.max_text_chars].strip()
                 if text:
-                    if self.core.closed:
-                        return
-                    self.core.annotate(seq, text, NAME, seq, ts)  # moves the checkpoint too
-                    self._saved, self._saved_at = seq, time.monotonic()
-                    self.posts_with_text += 1
-                with self._mu:
-                    self.done, self._done_ts = seq, ts
+                    texts.append((seq, text))
+                read.append((seq, urls))
+            if worker.stopping or self.core.closed:
+                return  # the chunk is not recorded: read again after a restart
+            last_seq, last_ts = chunk[-1][0], chunk[-1][1]
+            if texts:
+                self.posts_with_text += self.core.annotate(texts, NAME, last_seq, last_ts)  # moves the checkpoint too
+                self._saved, self._saved_at = last_seq, time.monotonic()
+            now = time.monotonic()
+            with self._mu:
+                self.done, self._done_ts = last_seq, last_ts
+                for seq, urls in read:
                     at = self._accepted_at.pop(seq, None)
                     if at is not None and urls:
-                        self._delays.append(time.monotonic() - at)
+                        self._delays.append(now - at)
             self._save()
 
     def _read(self, url: str) -> str:
