@@ -201,3 +201,22 @@ def test_pipeline_bounds_posts_not_chunks(tmp_path) -> None:
     pipe.close()
     assert eng.count() == 240
     eng.close()
+
+
+def test_a_reader_of_an_index_from_another_version_is_told_how_to_rebuild_it(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from veristream.cli import cli
+
+    d = tmp_path / "d"
+    with Engine(d, Settings.load(env={}, vectors=False)) as eng:
+        eng.ingest([mkpost("1", "the ferry leaves at dawn")])
+    (d / "index" / "version").write_text("0")  # as an older veristream left it
+    with pytest.raises(EngineError, match="another version of veristream.*reindex"):
+        Engine(d, Settings.load(env={}, vectors=False), readonly=True)
+    out = CliRunner().invoke(cli, ["--data-dir", str(d), "search", "ferry"])
+    assert out.exit_code == 2 and "veristream reindex" in out.output and "Traceback" not in out.output
+    with Engine(d, Settings.load(env={}, vectors=False)) as eng:  # a writer rebuilds it from the store
+        assert [h.post.id for h in eng.search("ferry").hits] == ["1"]
+    with Engine(d, Settings.load(env={}, vectors=False), readonly=True) as eng:
+        assert eng.count() == 1

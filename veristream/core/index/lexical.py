@@ -26,6 +26,7 @@ import tantivy
 from ... import analysis
 from ...model import url_domain
 from ...places import bbox
+from ..errors import EngineError
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +164,14 @@ class LexicalIndex:
         self.path.mkdir(parents=True, exist_ok=True)
         self.schema = _schema()
         version = self.path / "version"
-        if not readonly and (not version.is_file() or version.read_text().strip() != SCHEMA_VERSION):
+        found = version.read_text().strip() if version.is_file() else None
+        if readonly and found is not None and found != SCHEMA_VERSION:
+            # tantivy would refuse it with "the schema does not match": say what to do instead.
+            raise EngineError(f"the index in {self.path} was built by another version of veristream (index "
+                              f"schema {found}, this one reads {SCHEMA_VERSION}): open the data directory once "
+                              "for writing (any ingest, `veristream serve`, or `veristream reindex`) to rebuild "
+                              "it from the store")
+        if not readonly and found != SCHEMA_VERSION:
             # An index from another schema version: start empty; the engine rebuilds it.
             for f in self.path.iterdir():
                 if f.is_file():
