@@ -334,6 +334,33 @@ def test_live_source_publishes_and_resumes_from_its_acked_cursor(cluster: dict) 
         assert sorted(every_key(eng)) == sorted(key(n) for n in range(1, 9))
 
 
+def test_http_api_over_the_cluster(cluster: dict, tmp_path: Path) -> None:
+    # `veristream serve --nats`: the app over a remote engine that publishes what it is given.
+    from fastapi.testclient import TestClient
+
+    from veristream.api import create_app
+
+    cluster["shard"]("all")
+    url, st = cluster["nats"].url, cluster["settings"]
+    sent = posts(40)
+    body = "".join(json.dumps(p.to_dict(), default=str) + "\n" for p in sent) + '{"id": "bad"}\n'
+    with RemoteEngine(url, st, tmp_path / "root", publish=True) as eng:
+        app = create_app(eng, st, token="cluster-token")
+        with TestClient(app, base_url="http://127.0.0.1") as client:
+            auth = {"Authorization": "Bearer cluster-token"}
+            r = client.post("/v1/posts", content=body, headers=auth | {"Content-Type": "application/x-ndjson"})
+            assert r.status_code == 200 and r.json()["accepted"] == 40 and r.json()["rejected"] == 1, r.text
+            wait_until(lambda: len(every_key(eng)) == 40, what="40 posts searchable")
+            r = client.get("/v1/search", params={"q": "harbour", "limit": 50})
+            assert r.status_code == 200 and len(r.json()["hits"]) == 8, r.text
+            r = client.get("/v1/posts/file:p3")
+            assert r.status_code == 200 and r.json()["text"].startswith("update 3"), r.text
+            assert client.get("/v1/posts/file:nope").status_code == 404
+            assert client.get("/healthz").status_code == 200
+            assert client.get("/v1/events").status_code == 200
+        assert "bad" in (tmp_path / "root" / "quarantine.jsonl").read_text()
+
+
 def test_partitions_are_stable_and_parsed() -> None:
     assert partition_of("x:123", 4) == partition_of("x:123", 4)  # xxh3, not the salted hash()
     assert {partition_of(f"x:{i}", 4) for i in range(100)} == {0, 1, 2, 3}

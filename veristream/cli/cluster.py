@@ -64,6 +64,16 @@ def open_reader(obj: Ctx, given: str | None, hint: str = "") -> Any:
     return eng
 
 
+def open_cluster_writer(obj: Ctx, url: str) -> Any:
+    """The engine of `serve --nats`: reads over the cluster, POST /v1/posts published to it."""
+    remote = _cluster("remote")
+    obj.data_dir.mkdir(parents=True, exist_ok=True)  # the API token and the root's quarantine live here
+    try:
+        return remote.RemoteEngine(url, obj.settings(), obj.data_dir, publish=True)
+    except (ConnectionError, ValueError) as e:
+        raise click.UsageError(str(e)) from None
+
+
 # -- shards ---------------------------------------------------------------------------------------
 
 @click.command()

@@ -8,6 +8,7 @@ import click
 
 from ..settings import Settings
 from ..sources import Source, SourceError, make_source
+from .cluster import open_cluster_writer
 from .options import Ctx, probe_timeout_option
 from .sources import build_sources, unreachable
 
@@ -28,9 +29,14 @@ from .sources import build_sources, unreachable
               help="Processes answering searches beside the writing one (setting api_readers; -1: one per core, "
                    "at most 4; 0: a single process).")
 @click.option("-q", "--quiet", is_flag=True, help="No status lines while serving.")
+@click.option("--nats", "nats_url", metavar="URL", default=None,
+              help="Serve the cluster on this NATS server instead of the data directory: reads scatter to every "
+                   "partition, POST /v1/posts publishes to the stream; sources publish with `ingest --source … --to` "
+                   "(docs/cluster.md).")
 @click.pass_obj
 def serve(obj: Ctx, host: str | None, port: int | None, sources: tuple[str, ...], demo: bool, no_sources: bool,
-          probe_timeout: float, open_page: bool | None, readers: int | None, quiet: bool) -> None:
+          probe_timeout: float, open_page: bool | None, readers: int | None, quiet: bool,
+          nats_url: str | None) -> None:
     """Serve the web page, the REST and OpenAI-compatible API and the live feed, following
     live sources into the data directory (README: Serve). Prints the address; Ctrl-C stops.
 
@@ -43,10 +49,16 @@ def serve(obj: Ctx, host: str | None, port: int | None, sources: tuple[str, ...]
     if sum(map(bool, (sources, demo, no_sources))) > 1:
         raise click.UsageError("give one of --source, --demo and --no-sources")
     settings = obj.settings()
-    plan = [] if no_sources else _serve_sources(settings, sources, demo, probe_timeout)
+    if nats_url and (sources or demo):
+        raise click.UsageError("--nats serves the cluster: publish sources with `veristream ingest --source … --to`")
+    plan = [] if no_sources or nats_url else _serve_sources(settings, sources, demo, probe_timeout)
     if open_page is None:
         open_page = sys.stdout.isatty() and sys.stdin.isatty() and server.can_open_browser()
-    eng = obj.engine()
+    if nats_url:
+        eng = open_cluster_writer(obj, nats_url)
+        readers = 0  # one process: the shards do the work; the root only fans out
+    else:
+        eng = obj.engine()
     if eng.media_notice and settings.media.enabled and not quiet:
         click.echo(f"veristream: {eng.media_notice}", err=True)  # one line: everything else runs
     try:

@@ -105,6 +105,10 @@ class Publisher:
         self._send(self.names.posts(partition_of(key, self.names.partitions)), orjson.dumps(post.to_dict()),
                    {"Nats-Msg-Id": key})
 
+    def publish_encoded(self, key: str, doc: bytes) -> None:
+        """A post already encoded in the project's own schema (what the API's validation made)."""
+        self._send(self.names.posts(partition_of(key, self.names.partitions)), doc, {"Nats-Msg-Id": key})
+
     def publish_many(self, posts: Iterable[Post]) -> None:
         for p in posts:
             self.publish(p)
@@ -263,3 +267,43 @@ class PublishSink:
         # No store on this side: the reason is logged; the message never reaches the stream.
         self.rejected += 1
         log.warning("%s: message %d rejected: %s", self.input_name, counter, reason)
+
+
+class PublishPipeline:
+    """What `POST /v1/posts` hands posts to under `veristream serve --nats`: the API's own
+    validation first (same reasons, same quarantine), then the stream. `flush` returns once
+    JetStream has acked them (in the replicated log; the shards make them searchable next)."""
+
+    def __init__(self, publisher: Publisher):
+        self.publisher = publisher
+        self.batches = 0
+        self.error: BaseException | None = None
+
+    def put(self, post: Post) -> None:
+        self.publisher.publish(post)
+
+    def put_prepared(self, items: Iterable) -> None:
+        try:
+            for it in items:
+                self.publisher.publish_encoded(it.key, it.doc)
+        except PublishError as e:
+            self.error = e
+            raise
+        self.batches += 1
+
+    def flush(self, timeout: float | None = None) -> None:
+        if not self.publisher.flush(timeout):
+            raise TimeoutError("posts not acked by JetStream in time")
+
+    def backlog(self) -> int:
+        return self.publisher.pending()
+
+    def status(self) -> dict:
+        return {"state": "failed" if self.error is not None else "running", "alive": self.error is None,
+                "error": f"{type(self.error).__name__}: {self.error}" if self.error is not None else None,
+                "backlog": self.publisher.pending(), "quarantined": 0, "batches": self.batches,
+                "published": self.publisher.published, "acked": self.publisher.acked,
+                "duplicates": self.publisher.duplicates, "retries": self.publisher.retries}
+
+    def close(self) -> None:
+        self.publisher.flush(30)

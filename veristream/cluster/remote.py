@@ -36,7 +36,10 @@ from nats.errors import TimeoutError as NatsTimeout
 
 from ..answer import Answer, Composer, ask as compose_answer
 from ..core.index.lexical import Filters
-from ..core.search import Hit, SearchError, SearchQuery, SearchResult, StorySummary
+from ..core.layout import DataDir
+from ..core.quarantine import Quarantine, Rejection
+from ..core.search import Hit, SearchError, SearchQuery, SearchResult, StoredPost, StorySummary
+from ..engine import Engine
 from ..model import from_us, to_us
 from ..retrieve import Hit as RHit
 from ..retrieve import Retrieval, RetrieveQuery
@@ -44,6 +47,7 @@ from ..settings import Settings
 from ..trends import Curve, Event, Trend
 from .link import LoopThread, connect
 from .partition import Names, format_partitions, partition_of
+from .publish import Publisher, PublishPipeline
 from .wire import FILTER_FIELDS, filters_json, merge_stories, post_from, story_from
 
 STORY_MEMORY = 10_000  # global story ids remembered with their (partition, local id) parts, for `story`
@@ -117,17 +121,30 @@ class RemoteEngine:
     events; `veristream serve --nats`). `missing`: partitions that did not answer one of the
     queries since `begin()` (partition -> why): the answer left them out."""
 
-    readonly = True
     vectors = None  # the shards' vectors are used by their own retrieval; none here
     vectors_notice = None
+    media_notice = None
     sources = None
+    # The page's map (recent events with a place): the application's own code, over this engine's
+    # events and get (the posts half stays empty: hits carry no resolved place across NATS yet).
+    map_points = Engine.map_points
 
     def __init__(self, url: str, settings: Settings, data_dir: str | Path = "veristream-data",
-                 client: ClusterClient | None = None):
+                 client: ClusterClient | None = None, *, publish: bool = False):
+        """`publish`: also a writer — posts handed to `pipeline()` (POST /v1/posts) are
+        published to the stream (`veristream serve --nats`)."""
         self.settings = settings
-        self.data_dir = Path(data_dir)  # verify's verdict log, when [verify] record is on
+        self.data_dir = Path(data_dir)  # verify's verdict log, the API token, quarantine
         self.names = Names.of(settings)
         self.client = client or ClusterClient(url, settings)
+        self.publisher = None
+        if publish:
+            try:
+                self.publisher = Publisher(url, settings, "veristream-root-publisher")
+            except BaseException:
+                self.client.close()
+                raise
+        self._quarantine: Quarantine | None = None
         self.missing: dict[int, str] = {}
         self._now_us: int | None = None
         self._stories: dict[int, list[tuple[int, int]]] = {}  # global story id -> [(partition, local id)]
@@ -366,6 +383,43 @@ class RemoteEngine:
         out.sort(key=lambda e: e.detected_at, reverse=True)
         return out[:limit]
 
+    # -- writing: publishing (serve --nats) ----------------------------------------------------
+
+    @property
+    def readonly(self) -> bool:
+        return self.publisher is None
+
+    def pipeline(self) -> PublishPipeline:
+        if self.publisher is None:
+            raise ClusterError("this engine only reads the cluster")
+        return PublishPipeline(self.publisher)
+
+    def subscribe(self, listener: Any) -> None:
+        """The live feed of accepted posts is each shard's; the root has none to give (yet)."""
+
+    def subscribe_removals(self, listener: Any) -> None:
+        """As `subscribe`: removals happen on the shards."""
+
+    def reject(self, input_name: str, line: int, reason: str, raw: bytes | str) -> Rejection:
+        """Input refused before it reached the stream, kept in this root's quarantine.jsonl."""
+        with self._lock:
+            if self._quarantine is None:
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+                self._quarantine = Quarantine(DataDir(self.data_dir).quarantine,
+                                              int(self.settings.core.quarantine_max_mb * (1 << 20)))
+        rej = Rejection(input_name, line, reason)
+        self._quarantine.add(rej, raw)
+        return rej
+
+    def post(self, key: str) -> StoredPost | None:
+        """One stored post by key, from its partition, with its story's counts there."""
+        p = partition_of(key, self.names.partitions)
+        r = self._gather("post", {"key": key}, [p]).replies.get(p) or {}
+        if not r.get("post"):
+            return None
+        d = r["post"]
+        return StoredPost(d["key"], d["seq"], d["doc"], story_from(d.get("story")))
+
     # -- lifecycle --------------------------------------------------------------------------------
 
     def check_open(self) -> None:
@@ -375,7 +429,13 @@ class RemoteEngine:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            self.client.close()
+            try:
+                if self.publisher is not None:
+                    self.publisher.close()
+            finally:
+                self.client.close()
+                if self._quarantine is not None:
+                    self._quarantine.close()
 
     def __enter__(self) -> "RemoteEngine":
         return self

@@ -250,6 +250,16 @@ class Shard:
             return self._search(eng, args)
         if op == "retrieve":
             return self._retrieve(eng, args)
+        if op == "post":
+            sp = eng.post(str(args.get("key")))
+            if sp is None:
+                return {"post": None}
+            gid = None
+            if sp.story is not None:
+                title = eng.store.story_title(sp.story.id) if sp.story.posts > 1 else None
+                gid = story_gid(title or title_of(str(sp.doc.get("text") or "")))
+            doc = {k: v for k, v in sp.doc.items() if k != "raw"}
+            return {"post": {"key": sp.key, "seq": sp.seq, "doc": doc, "story": story_wire(sp.story, gid)}}
         if op == "get":
             post = eng.get(str(args.get("key")))
             return {"post": post_wire(post) if post else None}
