@@ -380,6 +380,7 @@ def test_metrics(client: TestClient) -> None:
     t = m.text
     for name in ("veristream_posts_ingested_total", 'veristream_posts_rejected_total{via="api"}',
                  "veristream_freshness_lag_seconds", "veristream_ingest_backlog_posts",
+                 "# TYPE veristream_trends_lag_seconds gauge", "# TYPE veristream_trends_pending_posts gauge",
                  'veristream_http_request_duration_seconds_bucket{le="0.05",method="GET",route="/v1/search",status="200"}'):
         assert name in t, name
     rejected = [x for x in t.splitlines() if x.startswith('veristream_posts_rejected_total{via="api"}')][0]

@@ -101,7 +101,10 @@ def test_burst_by_many_authors_raises_trend_and_event_at_the_right_stream_time(t
         p.geo = Geo(37.8, -96.9, "Springfield, KS", "US")
     eng = Engine(tmp_path / "d", settings())
     feed(eng, s.until(186))
-    rising = {t.term: t for t in eng.trends("5m")}
+    rising = {t.term: t for t in eng.trends("5m")}  # reads let the detector catch up first
+    st = eng.trends_status()
+    assert (st.state, st.posts_behind, st.lag_s) == ("running", 0, 0.0)
+    assert eng.stats().to_dict()["trends"] == {"state": "running", "posts_behind": 0, "lag_s": 0.0}
     assert "explosion" in rising and rising["explosion"].count >= 5
     assert rising["explosion"].since >= at(180) and rising["explosion"].since <= at(184)
     assert "explosion" in {t.term for t in eng.trends("1h")}

@@ -36,7 +36,7 @@ from .notes import CommunityNotes, NotesIngestReport, ScoredNote, ScoreReport
 from .retrieve import Retrieval, Retriever, RetrieveQuery
 from .settings import Settings
 from .stats import Stats, compute as compute_stats
-from .trends import Event, StoredTrends, Trend, Trends
+from .trends import Event, StoredTrends, Trend, Trends, TrendsStatus
 from .media.consumer import MediaConsumer, MediaStatus, open_consumer
 from .media.consumer import stored_status as stored_media_status
 from .vectors import EmbedStatus, Vectors
@@ -388,7 +388,14 @@ class Engine:
         st = compute_stats(self.core, self.sources.statuses() if self.sources is not None else None,
                            self.vectors.status() if self.vectors is not None else None)
         st.media = self.media_status().to_dict()
+        st.trends = self.trends_status().to_dict()
         return st
+
+    def trends_status(self) -> TrendsStatus:
+        """How far trend detection is behind the accepted stream (off: state \"off\")."""
+        if self._trends is None:
+            return TrendsStatus("off" if not self.settings.trends.enabled else "stored")
+        return self._trends.status()
 
     def media_status(self) -> MediaStatus:
         """How far reading posts' images has got (posts behind, lag, failures by reason)."""

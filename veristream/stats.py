@@ -40,6 +40,7 @@ class Stats:
     expiry: dict[str, Any] | None  # what this process's expiry has done (a writing engine only)
     languages: dict[str, int]  # posts per language, most first; "" for unknown
     media: dict[str, Any] | None = None  # reading posts' images (MediaStatus): posts behind, lag, failures
+    trends: dict[str, Any] | None = None  # trend detection (TrendsStatus): posts behind, event-time lag
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__slots__}
@@ -71,6 +72,10 @@ class Stats:
             e = self.expiry
             out.append(f"expired      {e['expired']:,} posts in {e['runs']:,} runs (this process), "
                        f"longest write-lock hold {e['longest_hold_ms']:.0f} ms")
+        if self.trends is not None and self.trends.get("state") not in ("off", "stored"):
+            t = self.trends
+            secs = f", {t['lag_s']:.1f}s of event time" if t.get("lag_s") is not None else ""
+            out.append(f"trends       {t['posts_behind']:,} posts behind{secs} ({t['state']})")
         if self.media is not None:
             m = self.media
             if not m.get("enabled"):

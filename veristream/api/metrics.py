@@ -152,6 +152,18 @@ class _EngineCollector(Collector):
             yield pend
             yield lag
             yield from _media_metrics(eng)
+            tr = eng.trends_status()
+            tpend = GaugeMetricFamily("veristream_trends_pending_posts",
+                                      "Accepted posts the trend detector has not processed yet")
+            tlag = GaugeMetricFamily("veristream_trends_lag_seconds",
+                                     "Event time between the newest accepted post and the newest one the trend "
+                                     "detector processed")
+            if tr.state not in ("off", "stored"):
+                tpend.add_metric([], tr.posts_behind)
+                if tr.lag_s is not None:
+                    tlag.add_metric([], tr.lag_s)
+            yield tpend
+            yield tlag
         runner = eng.sources
         statuses = runner.statuses() if runner is not None else []
         rej = CounterMetricFamily("veristream_posts_rejected", "Posts rejected (quarantined), by where they came from",

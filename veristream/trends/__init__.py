@@ -5,6 +5,6 @@ stored. The layout and the threading, time and restart rules are in `detector`'s
 """
 
 from .detector import StoredTrends, TrendConfig, Trends, sparkline
-from .records import Curve, Event, Trend
+from .records import Curve, Event, Trend, TrendsStatus
 
-__all__ = ["Trends", "StoredTrends", "TrendConfig", "Trend", "Event", "Curve", "sparkline"]
+__all__ = ["Trends", "StoredTrends", "TrendConfig", "Trend", "TrendsStatus", "Event", "Curve", "sparkline"]

@@ -52,7 +52,7 @@ from ..core.store import EventStore, Store
 from .burst import BurstModel, Window, parse_windows
 from .events import EventTracker
 from .recent import Chunk, Recent
-from .records import Curve, Event, Trend
+from .records import Curve, Event, Trend, TrendsStatus
 from .terms import Vocabulary, display, extract_many
 from .background import post_share
 
@@ -112,6 +112,9 @@ class StoredTrends:
     def sync(self, timeout: float | None = 60.0) -> None:
         """Nothing to wait for: what is stored is all there is."""
 
+    def status(self) -> TrendsStatus:
+        return TrendsStatus("stored")
+
     def trending(self, window: str = "1h", limit: int = 20) -> list[Trend]:
         """Terms bursting in `window` when the writer last stored them, strongest first."""
         self._check_window(window)
@@ -163,6 +166,11 @@ class Trends(StoredTrends):
         self._resume_seq = store.cursor().seq
         self.max_story = store.max_story()
         self.busy_s = 0.0  # CPU time of the worker spent on batches (for benchmarks)
+        # How far behind the detector is: posts and newest event time handed over (writer
+        # thread) and processed (worker); plain counters, read without a lock.
+        self._offered = self._processed = 0
+        self._offered_us: int | None = None
+        self._processed_us: int | None = None
         self._q: queue.Queue = queue.Queue(maxsize=c.queue_max)
         self._worker = Worker("trends", self._run).start()
 
@@ -171,7 +179,22 @@ class Trends(StoredTrends):
     def observe(self, acc: Accepted) -> None:
         """Engine listener: called on the writer thread after each accepted batch."""
         if acc.items and not self._closed and self._worker.alive:
+            newest = max(it.ts for it in acc.items)
+            if self._offered_us is None or newest > self._offered_us:
+                self._offered_us = newest
+            self._offered += len(acc.items)
             self._q.put(acc)
+
+    def status(self) -> TrendsStatus:
+        if self._closed:
+            return TrendsStatus("stopped")
+        behind = max(0, self._offered - self._processed)
+        offered, done = self._offered_us, self._processed_us
+        if behind == 0:
+            lag = 0.0 if offered is not None else None
+        else:
+            lag = max(0.0, (offered - done) / 1e6) if offered is not None and done is not None else None
+        return TrendsStatus(self._worker.state, behind, lag)
 
     def sync(self, timeout: float | None = 60.0) -> None:
         """Wait until everything observed so far is processed and written to the store."""
@@ -232,6 +255,10 @@ class Trends(StoredTrends):
             except Exception:  # a detector bug must not stop ingest
                 log.exception("trends: a batch failed")
             self.busy_s += time.thread_time() - t0
+            newest = max(it.ts for it in item.items)
+            if self._processed_us is None or newest > self._processed_us:
+                self._processed_us = newest
+            self._processed += len(item.items)
             if q.empty() or time.monotonic() - self._last_flush >= self.cfg.flush_s:
                 try:
                     self._flush()

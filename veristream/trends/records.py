@@ -39,6 +39,19 @@ class Trend:
 
 
 @dataclass(slots=True)
+class TrendsStatus:
+    """How far trend detection is behind the accepted stream (`stats`, `/metrics`, benches)."""
+
+    state: str  # running | stopped | failed | stored (read-only: what a writer stored)
+    posts_behind: int = 0  # accepted posts handed to the detector and not processed yet
+    lag_s: float | None = None  # event time between the newest accepted post and the newest processed one
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "posts_behind": self.posts_behind,
+                "lag_s": round(self.lag_s, 3) if self.lag_s is not None else None}
+
+
+@dataclass(slots=True)
 class Curve:
     """Posts per `step_s` of event time, from `start`."""
 
