@@ -32,7 +32,7 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 # The slow tier: modules that need the compiled LLM runtime, a browser, or kill processes
 # in rounds. `make test` (CI) runs everything; `make test-fast` deselects these (-m "not slow").
-_SLOW_MODULES = {"test_answer_llm.py", "test_web.py", "test_crash.py"}
+_SLOW_MODULES = {"test_answer_llm.py", "test_web.py", "test_crash.py", "test_map_web.py"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
