@@ -85,6 +85,41 @@ def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
+class ConsumerLags:
+    """How far each consumer of the accepted stream is behind it during the freshness phase
+    (embedding, trends, media), sampled four times a second in the writer's process."""
+
+    def __init__(self, eng: Any, every_s: float = 0.25):
+        self.eng = eng
+        self.every_s = every_s
+        self.samples: dict[str, list[tuple[float | None, int]]] = {"embedding": [], "trends": [], "media": []}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-consumer-lags", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            e = self.eng.embedding_status()
+            if e.enabled:
+                self.samples["embedding"].append((e.lag_s, e.pending))
+            t = self.eng.trends_status()
+            if t.state not in ("off", "stored"):
+                self.samples["trends"].append((t.lag_s, t.posts_behind))
+            m = self.eng.media_status()
+            if m.enabled:
+                self.samples["media"].append((m.lag_s, m.pending))
+
+    def stop(self) -> dict[str, Any]:
+        self._stop.set()
+        self._thread.join()
+        out: dict[str, Any] = {}
+        for name, got in self.samples.items():
+            lags = [lag for lag, _ in got if lag is not None]
+            out[f"{name}_lag_p99_s"] = round(pct(lags, 99), 2) if lags else None
+            out[f"{name}_posts_behind_max"] = max((n for _, n in got), default=None)
+        return out
+
+
 def pct(xs: list[float], q: float) -> float | None:
     if not xs:
         return None
@@ -634,6 +669,7 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
     handoff: list[float] = []
     lags: list[float] = []
     sent = 0
+    consumer_lags = ConsumerLags(target_obj) if system == "veristream" else None
     sh.go.set()
     t0 = time.monotonic()
     t_fresh = t0
@@ -662,6 +698,8 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
             sent += 1
     offered_s = time.monotonic() - t0
     pipe.flush()
+    if consumer_lags is not None:
+        out.update(consumer_lags.stop())
     if commit_times is not None:
         out["index_commits_fresh"] = commit_times(t_fresh)
     # Let the searcher find the last markers (bounded), then stop both helpers.
@@ -821,7 +859,8 @@ def main(argv: list[str] | None = None) -> int:
              "offer_lag_p99_ms", "freshness_max_ms", "freshness_samples", "freshness_missed",
              "searcher_poll_p50_ms", "searcher_poll_p99_ms", "query_max_ms", "query_samples", "query_empty",
              "query_idle_p50_ms", "query_idle_p99_ms", "rss_breakdown_mb", "index_commits_ingest",
-             "index_commits_fresh"]
+             "index_commits_fresh", "embedding_lag_p99_s", "trends_lag_p99_s", "media_lag_p99_s",
+             "embedding_posts_behind_max", "trends_posts_behind_max", "media_posts_behind_max"]
     if "veristream" in results:
         r = results["veristream"]
         out.update({k: r.get(k) for k in keys})
