@@ -30,6 +30,8 @@ from functools import lru_cache
 from importlib.util import find_spec
 from pathlib import Path
 
+import numpy as np
+
 from ..model import Post
 
 MIN_CONFIDENCE = 0.35  # below this a name in a text is not taken as the post's place
@@ -139,6 +141,13 @@ class Gazetteer:
         self.states = {norm(d["name"]): code for code, d in states.items()}
         self.state_codes = set(states)
         self.cjk_max = max((len(k) for k in self.cjk), default=0)
+        # Cities by whole degree of latitude and longitude, as arrays: a point's neighbours
+        # without a scan, scored at once (a coordinate-tagged stream asks for every post).
+        cells: dict[tuple[int, int], list[City]] = {}
+        for c in self.cities.values():
+            cells.setdefault((math.floor(c.lat), math.floor(c.lon)), []).append(c)
+        self.grid: dict[tuple[int, int], tuple[list[City], np.ndarray]] = {
+            k: (cs, np.array([(c.lat, c.lon, math.log10(max(c.population, 1000))) for c in cs])) for k, cs in cells.items()}
         self.max_words = 4
 
     def candidates(self, name: str) -> tuple[list[City], bool]:
@@ -366,17 +375,25 @@ def nearest_city(lat: float, lon: float, within_km: float = 50.0) -> City | None
     """The city a point is in or near: a large city a few km away names it before a district
     at the corner (each 5 km costs a factor of ten in population)."""
     g = gazetteer()
-    best, best_score = None, -math.inf
-    for c in g.cities.values():
-        if abs(c.lat - lat) > 1 or abs(c.lon - lon) > 1.5:
-            continue
-        d = distance_km(lat, lon, c.lat, c.lon)
-        if d > within_km:
-            continue
-        score = math.log10(max(c.population, 1000)) - d / 5
-        if score > best_score:
-            best, best_score = c, score
-    return best
+    la, lo = math.floor(lat), math.floor(lon)
+    cities: list[City] = []
+    arrays = []
+    for dla in (-1, 0, 1):  # 50 km is under a degree of latitude; of longitude up to ~70°N
+        for dlo in (-1, 0, 1):
+            cell = g.grid.get((la + dla, (lo + dlo + 180) % 360 - 180))
+            if cell is not None:
+                cities += cell[0]
+                arrays.append(cell[1])
+    if not cities:
+        return None
+    a = np.concatenate(arrays)
+    p1, p2 = math.radians(lat), np.radians(a[:, 0])
+    dp, dl = p2 - p1, np.radians(a[:, 1] - lon)
+    h = np.sin(dp / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    d = 2 * _EARTH_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
+    score = np.where(d <= within_km, a[:, 2] - d / 5, -np.inf)
+    i = int(np.argmax(score))
+    return cities[i] if np.isfinite(score[i]) else None
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
