@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import timedelta
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -165,3 +166,16 @@ def test_ask_cites_and_verify_counts_the_image(eng: Engine, host: ImageHost) -> 
     found = [e for e in d["evidence_for"] if e["key"] == "file:img"]
     assert found and found[0]["counted"], d
     assert found[0]["attached"][0] == {"kind": "image", "text": "Bridge closed on Route 9"}
+
+
+def test_an_edited_post_has_its_new_image_read(eng: Engine, host: ImageHost) -> None:
+    p = image_post("e", host.put("before.png", text_png("Shelter open at Lincoln School")))
+    eng.ingest([p])
+    assert eng.media.wait(timeout=120)
+    assert [h.post.id for h in eng.search("lincoln school").hits] == ["e"]
+    edited = image_post("e", host.put("after.png", text_png("Shelter moved to Jefferson Hall")))
+    edited.edited_at = edited.created_at + timedelta(minutes=5)
+    eng.ingest([edited])
+    assert eng.media.wait(timeout=120)  # the edit's images are read again in the background
+    assert [h.post.id for h in eng.search("jefferson hall").hits] == ["e"]
+    assert eng.search("lincoln school").hits == []  # the old image's text is gone with it

@@ -99,6 +99,8 @@ class MediaConsumer:
         self._saved_at = time.monotonic()
         self.target = core.store.cursor().seq
         self._accepted_at: dict[int, float] = {}  # seq -> monotonic time accepted (recent posts with images only)
+        self._edited: deque[str] = deque(maxlen=10_000)  # keys of edited posts: their images are read again
+        self._rereading = False
         self._delays: deque[float] = deque(maxlen=2048)
         self._rate: deque[tuple[float, int]] = deque(maxlen=256)
         self.images = 0
@@ -116,6 +118,10 @@ class MediaConsumer:
     # -- fed by the writer (quick, never blocks) --------------------------------------------
 
     def on_accepted(self, acc: Accepted) -> None:
+        if acc.updated:
+            with self._mu:
+                self._edited.extend(it.key for it in acc.updated)
+            self._worker.wake()
         if not acc.seqs:
             return
         now = time.monotonic()
@@ -150,7 +156,7 @@ class MediaConsumer:
                     raise RuntimeError(f"media consumer failed: {self._worker.error}") from self._worker.error
                 with self._mu:
                     goal = self.target if seq is None else seq
-                    if self.done >= goal:
+                    if self.done >= goal and not self._edited and not self._rereading:
                         return True
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
@@ -178,6 +184,16 @@ class MediaConsumer:
         while not worker.stopping:
             with self._mu:
                 target = self.target
+                edited = list(dict.fromkeys(self._edited))
+                self._edited.clear()
+                self._rereading = bool(edited)
+            if edited:
+                try:
+                    self._reread(edited)
+                finally:
+                    with self._mu:
+                        self._rereading = False
+                    self._notify()
             if self.done >= target:
                 self.state = "idle"
                 self._notify()
@@ -241,6 +257,24 @@ class MediaConsumer:
                     if at is not None and urls:
                         self._delays.append(now - at)
             self._save()
+
+    def _reread(self, keys: list[str]) -> None:
+        """An edited post's images are read again (an edit may change or remove them: its old
+        image text must not stay searchable). Posts past the checkpoint are read in turn anyway."""
+        texts: list[tuple[int, str]] = []
+        for key in keys:
+            d = self.core.store.doc_by_key(key)
+            if d is None or d["seq"] > self.done:
+                continue
+            urls = image_urls(d, self.settings.images_per_post)
+            if not urls and not d.get("image_text"):
+                continue
+            found = [t for t in self._pool.map(self._read, urls) if t]
+            texts.append((d["seq"], "\n".join(dict.fromkeys(found))[: self.settings.max_text_chars].strip()))
+        if texts and not self.core.closed:
+            with self._mu:
+                done, ts = self.done, self._done_ts
+            self.core.annotate(texts, NAME, done, ts)
 
     def _read(self, url: str) -> str:
         """One image's text ("" when it has none, or could not be fetched or read)."""
