@@ -61,6 +61,7 @@ class Publisher:
         self.acked = 0
         self.duplicates = 0  # acks JetStream gave as duplicates (already in the stream)
         self.retries = 0
+        self.unacked_at_close = 0  # publishes given up when closing with NATS unreachable
         self.closed = False
         try:
             self._nc, self._js, self._kv = self._loop.run(self._open(url, wait_s))
@@ -139,19 +140,22 @@ class Publisher:
 
     async def _deliver(self, ticket: int, subject: str, payload: bytes, headers: dict[str, str]) -> None:
         delay = 0.05
-        ack = None
         while True:
             try:
                 ack = await self._js.publish(subject, payload, timeout=ACK_TIMEOUT_S, headers=dict(headers))
                 break
             except Exception as e:  # noqa: BLE001 - NATS away, no ack, stream not back yet: the same id again
                 if self.closed and not self._nc.is_connected:
+                    # Given up at close: the ticket stays unacked, so no cursor passes it and a
+                    # restarted publisher sends this post again.
                     log.warning("publisher closed with a post unacked: %s", e)
-                    break
+                    self.unacked_at_close += 1
+                    self._slots.release()
+                    return
                 self.retries += 1
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
-        if ack is not None and getattr(ack, "duplicate", False):
+        if getattr(ack, "duplicate", False):
             self.duplicates += 1
         self._slots.release()
         with self._cond:

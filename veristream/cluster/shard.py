@@ -54,6 +54,7 @@ class PartitionState:
     deleted: int = 0
     last_seq: int = 0  # stream sequence of the last message ingested
     batches: int = 0
+    error: str | None = None  # the last ingest failure, until a batch is stored again
     started: float = field(default_factory=time.monotonic)
 
 
@@ -156,7 +157,21 @@ class Shard:
                 continue
             if not msgs:
                 continue
-            await loop.run_in_executor(self._writers, self._write, st, msgs)
+            try:
+                await loop.run_in_executor(self._writers, self._write, st, msgs)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # noqa: BLE001 - the store refused (disk full...): nothing acked, retried
+                st.error = f"{type(e).__name__}: {e}"
+                log.error("partition %d: ingest failed (%s); the batch will be delivered again", p, st.error)
+                for m in msgs:  # again in a second, not after ack_wait_s
+                    try:
+                        await m.nak(delay=1.0)
+                    except Exception:  # noqa: BLE001 - then after ack_wait_s
+                        break
+                await asyncio.sleep(1.0)
+                continue
+            st.error = None
             try:
                 # Every message is acked by itself: an ack-all of the batch's last message would
                 # also ack messages delivered to a pull that was lost (a NATS restart, a killed
@@ -327,6 +342,7 @@ class Shard:
         return {"partition": st.partition, "shard": self.name, "posts": eng.count(), "bytes": eng.live_bytes(),
                 "newest_us": eng.now_us(), "stored": st.stored, "duplicates": st.duplicates,
                 "rejected": st.rejected, "deleted": st.deleted, "last_seq": st.last_seq, "batches": st.batches,
+                "error": st.error,
                 "data_dir": str(eng.data_dir), "uptime_s": round(time.monotonic() - st.started, 1)}
 
 
