@@ -105,15 +105,20 @@ class ShardProc:
         self.log = data.parent / f"shard-{partitions}.log"
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "ShardProc":
-        mark = self.log.stat().st_size if self.log.exists() else 0
+    def start(self, wait: bool = True) -> "ShardProc":
+        self._mark = self.log.stat().st_size if self.log.exists() else 0
         f = open(self.log, "ab")
         self.proc = subprocess.Popen(self.args, stdout=f, stderr=f, env=os.environ | {"VERISTREAM_SKIP_LLM": "1"})
         f.close()
-        wait_until(lambda: b"ready on" in self.log.read_bytes()[mark:] or self.proc.poll() is not None, 60,
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self) -> None:
+        assert self.proc is not None
+        wait_until(lambda: b"ready on" in self.log.read_bytes()[self._mark:] or self.proc.poll() is not None, 60,
                    "the shard to start")
         assert self.proc.poll() is None, self.log.read_text()
-        return self
 
     def signal(self, sig: int) -> None:
         assert self.proc is not None
@@ -144,6 +149,14 @@ def cluster(tmp_path: Path) -> Iterator[dict]:
         shards.append(s)
         return s
 
+    def start_shards(*specs: str) -> list[ShardProc]:
+        """Shard processes for each partition spec, started together (each takes ~1 s to start)."""
+        started = [ShardProc(nats.url, config, spec, tmp_path / "shards").start(wait=False) for spec in specs]
+        shards.extend(started)
+        for s in started:
+            s.wait_ready()
+        return started
+
     settings = Settings.load(config, env={})
 
     def stop_shards() -> None:
@@ -151,8 +164,8 @@ def cluster(tmp_path: Path) -> Iterator[dict]:
             s.stop()
 
     try:
-        yield {"nats": nats, "config": config, "settings": settings, "shard": shard, "data": tmp_path / "shards",
-               "stop_shards": stop_shards}
+        yield {"nats": nats, "config": config, "settings": settings, "shard": shard, "shards": start_shards,
+               "data": tmp_path / "shards", "stop_shards": stop_shards}
     finally:
         for s in shards:
             s.stop()
@@ -184,8 +197,7 @@ def every_key(eng: RemoteEngine) -> list[str]:
 
 def test_publish_shards_scatter_gather(cluster: dict) -> None:
     st = cluster["settings"]
-    cluster["shard"]("0-1")
-    b = cluster["shard"]("2-3")
+    _, b = cluster["shards"]("0-1", "2-3")
     sent = posts(300) + storm(40)
     with Publisher(cluster["nats"].url, st) as pub:
         pub.publish_many(sent)
@@ -390,7 +402,7 @@ def _publish_in_background(url: str, st: Settings, sent: list[Post]) -> tuple[th
 @pytest.mark.slow
 def test_sigkill_shards_mid_stream_lose_and_double_nothing(cluster: dict) -> None:
     st = cluster["settings"]
-    shards = [cluster["shard"]("0-1"), cluster["shard"]("2-3")]
+    shards = cluster["shards"]("0-1", "2-3")
     sent = posts(3000)
     t, errors = _publish_in_background(cluster["nats"].url, st, sent)
     rng = random.Random(17)
@@ -416,8 +428,7 @@ def test_sigkill_shards_mid_stream_lose_and_double_nothing(cluster: dict) -> Non
 @pytest.mark.slow
 def test_nats_restart_mid_stream_loses_and_doubles_nothing(cluster: dict) -> None:
     st = cluster["settings"]
-    cluster["shard"]("0-1")
-    cluster["shard"]("2-3")
+    cluster["shards"]("0-1", "2-3")
     sent = posts(3000)
     t, errors = _publish_in_background(cluster["nats"].url, st, sent)
     time.sleep(0.8)
