@@ -29,6 +29,7 @@ from veristream.cli import cli
 from veristream.cluster.partition import parse_partitions, partition_of
 from veristream.cluster.publish import Publisher
 from veristream.cluster.remote import RemoteEngine
+from veristream.core.search import SearchError
 from veristream.model import Post
 
 NATS_SERVER = Path(sys.executable).with_name("nats-server")
@@ -231,6 +232,11 @@ def test_publish_shards_scatter_gather(cluster: dict) -> None:
         assert {h.post.key for h in hits} == {p.key for p in sent if "harbour" in p.text}
         assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
         assert isinstance(eng.trends("1h"), list) and isinstance(eng.events(), list)
+        with pytest.raises(SearchError, match="unknown query"):  # a shard answers nonsense with a reason
+            eng.client.scatter("drop tables")
+        with pytest.raises(SearchError, match="order must be"):
+            eng.search("harbour", order="sideways")
+        assert eng.search("harbour").hits  # and goes on
 
         # Re-publishing the same posts adds nothing: JetStream drops them by Nats-Msg-Id.
         with Publisher(cluster["nats"].url, st) as again:
