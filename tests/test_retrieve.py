@@ -124,11 +124,16 @@ def test_embedding_lag_is_visible_and_lexical_covers_unembedded_posts(tmp_path: 
         assert set(ids(eng.retrieve("bridge river cars").hits)) >= {"bridge", "late"}  # lexical covers them
         assert "bridge" not in ids(eng.retrieve(PARAPHRASE_Q).hits)  # not embedded: no paraphrase match yet
         assert not eng.wait_embedded(0.05)
+        # Answers and verdicts say how far behind embedding is, rather than quietly using words alone.
+        assert eng.ask("what happened to the bridge?").embedding_pending == 3
+        assert eng.verify("The bridge over the river collapsed", record=False).to_dict()["retrieval"] == \
+            {"mode": "lexical", "embedding_pending": 3}
         gate.open.set()
         assert eng.wait_embedded(60)
         st = eng.embedding_status()
         assert st.pending == 0 and st.vectors == 3 and st.embedded_seq == max(r.seqs) + 1
         assert ids(eng.retrieve(PARAPHRASE_Q).hits)[0] == "bridge"
+        assert eng.verify("The bridge over the river collapsed", record=False).embedding_pending == 0
 
 
 def test_restart_resumes_embedding_from_the_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

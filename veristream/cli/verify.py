@@ -94,7 +94,8 @@ def render(v: Verdict, width: int = 100) -> None:
         for ln in _column(v.other, width):
             click.echo(ln)
     stamp = f"as of {iso(v.as_of)} (newest post used)" if v.as_of else "no post used"
-    click.echo(f"-- {stamp} · {v.posts_considered} posts considered · {v.retrieval_mode} retrieval · "
+    lag = f", {v.embedding_pending:,} posts not embedded yet" if v.embedding_pending else ""
+    click.echo(f"-- {stamp} · {v.posts_considered} posts considered · {v.retrieval_mode} retrieval{lag} · "
                f"{v.took_ms:.0f} ms", err=True)
 
 

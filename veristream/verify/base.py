@@ -121,6 +121,7 @@ class Verdict:
     stream_now: datetime | None = None
     posts_considered: int = 0
     retrieval_mode: str = "lexical"
+    embedding_pending: int = 0  # stored posts not embedded yet: found by their words only
     took_ms: float = 0.0
     judge: JudgeReport | None = None  # when an LLM judge was asked
     # Per assertion of the claim (align.AssertionResult): what the claim says, what the stream says.
@@ -141,7 +142,8 @@ class Verdict:
             "notes_available": self.notes_available,
             "since": iso(self.since) if self.since else None, "until": iso(self.until) if self.until else None,
             "stream_now": iso(self.stream_now) if self.stream_now else None,
-            "posts_considered": self.posts_considered, "retrieval": {"mode": self.retrieval_mode},
+            "posts_considered": self.posts_considered, "retrieval": {"mode": self.retrieval_mode,
+                                                                     "embedding_pending": self.embedding_pending},
             "took_ms": round(self.took_ms, 1),
             "judge": self.judge.to_dict() if self.judge is not None else None,
             "assertions": [a.to_dict() for a in self.assertions],

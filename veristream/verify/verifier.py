@@ -131,7 +131,7 @@ class Verifier:
             raise ValueError(f"limit must be at least 1, got {limit}")
         now = eng.now()
         reading = read_claim(claim)  # the claim's topic and its assertions (assertions.py)
-        hits, mode = self._gather(claim, since, until, reading.topic)
+        hits, mode, pending = self._gather(claim, since, until, reading.topic)
         posts = [h.post for h in hits]
         parents = self._parents(posts)
         # What each post states: its words and what is attached to it (text read from its images,
@@ -203,6 +203,7 @@ class Verifier:
                     sum(e.stance == "query" for e in ev), sum(e.stance == "comment" and e.side == "other" for e in ev),
                     shown_crowd, True, dec.raw, since, until, now, len(posts), mode)
         v.assertions, v.topic = results, reading.topic
+        v.embedding_pending = pending
         if judge is None and s.verify.judge:
             judge = LLMJudge.from_settings(s)
         if isinstance(judge, LLMJudge):
@@ -218,7 +219,7 @@ class Verifier:
     # -- steps ----------------------------------------------------------------------------
 
     def _gather(self, claim: str, since: datetime | None, until: datetime | None,
-                topic: str | None = None) -> tuple[list[Hit], str]:
+                topic: str | None = None) -> tuple[list[Hit], str, int]:
         """Posts about the claim, and about its topic without the claim's distinguishing values
         (a post stating another city or count is found too: it is evidence against)."""
         eng = self.engine
@@ -228,14 +229,15 @@ class Verifier:
             qs.append(RetrieveQuery(topic, f, self.settings.verify.posts, all_posts=True))
         hits: list[Hit] = []
         seen: set[str] = set()
-        mode = "lexical"
+        mode, pending = "lexical", 0
         for r in eng.retrieve_many(qs):
             mode = r.mode
+            pending = r.embedding.pending if r.embedding is not None else 0
             for h in r.hits:
                 if h.post.key not in seen and about(h, len(r.keywords), self.settings.vectors.min_similarity):
                     seen.add(h.post.key)
                     hits.append(h)
-        return hits[: self.settings.verify.posts], mode
+        return hits[: self.settings.verify.posts], mode, pending
 
     def _assertions(self, reading: ClaimReading, ev: list[EvidencePost], posts: list[Post],
                     hits: list[Hit]) -> list:
