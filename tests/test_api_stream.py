@@ -251,7 +251,8 @@ def test_serve_command_prints_address_and_token_and_stops_cleanly(tmp_path: Path
         while not any("API token" in x for x in lines):
             assert time.monotonic() < deadline and proc.poll() is None, lines
             lines.append(proc.stderr.readline())
-        url = lines[0].split("serving ")[1].split()[0]
+        # (a machine without tesseract prints a one-line OCR notice first)
+        url = next(x for x in lines if "serving " in x).split("serving ")[1].split()[0]
         token = (data / "api_token").read_text().strip()
         assert token in "".join(lines)  # shown once, on first start
         assert stat.S_IMODE(os.stat(data / "api_token").st_mode) == 0o600
