@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from conftest import T0, mkpost
+from conftest import mkpost
 from media_server import ImageHost, blank_png, japanese_font, noise_png, text_png
 from veristream import Engine, Media, Settings
 from veristream.api.app import create_app
