@@ -83,8 +83,9 @@ class Stats:
             else:
                 secs = f", {m['lag_s']:.1f}s of event time" if m.get("lag_s") is not None else ""
                 failed = sum((m.get("failed") or {}).values())
-                out.append(f"media        {m['pending']:,} posts behind{secs} ({m['state']}) · {m['images']:,} images "
-                           f"read · {failed:,} failed")
+                counts = "" if m["state"] == "read-only" else f" · {m['images']:,} images read · {failed:,} failed"
+                # (a read-only process sees the writer's checkpoint, not its counts)
+                out.append(f"media        {m['pending']:,} posts behind{secs} ({m['state']}){counts}")
         if self.languages:
             total = sum(self.languages.values()) or 1
             mix = [f"{k or '?'} {100 * v / total:.1f}%" for k, v in list(self.languages.items())[:12]]
