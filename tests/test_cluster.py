@@ -430,6 +430,17 @@ def test_sigkill_shards_mid_stream_lose_and_double_nothing(cluster: dict) -> Non
         res = eng.search("harbour", all_posts=True, limit=1000)
         assert {h.post.key for h in res.hits} == {p.key for p in sent if "harbour" in p.text}
 
+        # Partitions move: both processes stop; one process takes all four partitions on.
+        for s in shards:
+            s.stop()
+        cluster["shard"]("all")
+        more = posts(200, 5000)
+        with Publisher(cluster["nats"].url, st) as pub:
+            pub.publish_many(more)
+            assert pub.flush(60)
+        wait_until(lambda: stored(eng) == len(sent) + len(more), 120, "the moved partitions to go on")
+        wait_until(lambda: len(eng.search("tok5199", limit=5).hits) == 1, 30, "the last post searchable")
+
 
 @pytest.mark.slow
 def test_nats_restart_mid_stream_loses_and_doubles_nothing(cluster: dict) -> None:
