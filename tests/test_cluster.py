@@ -19,6 +19,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -267,7 +268,11 @@ def test_cli_publish_status_and_search(cluster: dict, tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps(p.to_dict(), default=str) + "\n" for p in posts(60)) + "oops\n")
     url, cfg = cluster["nats"].url, str(cluster["config"])
-    run = CliRunner().invoke
+    root = str(tmp_path / "root")  # the root's own data directory (verify's verdict log)
+
+    def run(cli: Any, args: list[str]) -> Any:
+        return CliRunner().invoke(cli, ["--data-dir", root, *args])
+
     r = run(cli, ["--config", cfg, "ingest", str(src), "--to", url])
     assert r.exit_code == 0 and "published 60 posts" in r.output and "1 rejected" in r.output, r.output
     with RemoteEngine(url, cluster["settings"]) as eng:

@@ -180,11 +180,12 @@ class RemoteEngine:
     def _remember(self, p: int, story: dict[str, Any] | None) -> None:
         if story is None:
             return
-        parts = self._stories.setdefault(story["id"], [])
-        if (p, story["local"]) not in parts:
-            parts.append((p, story["local"]))
-        if len(self._stories) > STORY_MEMORY:
-            del self._stories[next(iter(self._stories))]
+        with self._lock:  # the API's threads share this engine
+            parts = self._stories.setdefault(story["id"], [])
+            if (p, story["local"]) not in parts:
+                parts.append((p, story["local"]))
+            if len(self._stories) > STORY_MEMORY:
+                del self._stories[next(iter(self._stories))]
 
     # -- event time ----------------------------------------------------------------------------
 
@@ -208,7 +209,8 @@ class RemoteEngine:
 
     def story(self, story_id: int, limit: int = 100):
         """A story seen in a recent result of this engine: its parts on every partition, merged."""
-        parts = self._stories.get(story_id)
+        with self._lock:
+            parts = list(self._stories.get(story_id) or [])
         if not parts:
             return None
         summaries, posts = [], []
