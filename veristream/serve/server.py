@@ -91,6 +91,8 @@ def run_server(engine: Engine, sources: Sequence[Source], settings: Settings, ho
             app.state.api.close()
             raise ServeError(f"{e}; serve with --readers 0 to keep everything in one process") from None
 
+    # SIGTERM stops cleanly from the moment the address is printed (a script may send it at once).
+    restore = sigterm_stops(server)
     say(f"veristream: serving {url} (the page; API under /v1, schema at /openapi.json, "
         f"OpenAI-compatible at {url}v1) — Ctrl-C to stop")
     if host in ("0.0.0.0", "::"):
@@ -119,7 +121,6 @@ def run_server(engine: Engine, sources: Sequence[Source], settings: Settings, ho
         if not quiet:
             threading.Thread(target=_status_loop, args=(runner, stop_status, say), daemon=True,
                              name="veristream-status").start()
-    restore = sigterm_stops(server)
     if pool is not None:
         pool.watch(lambda reason: (say(f"veristream: {reason}"), setattr(server, "should_exit", True)))
     unnice = None
