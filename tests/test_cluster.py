@@ -18,6 +18,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -244,6 +245,15 @@ def test_publish_shards_scatter_gather(cluster: dict) -> None:
             again.publish_many(sent[:50])
             assert again.flush(60)
             assert again.duplicates == 50
+        assert stored(eng) == len(sent)
+
+        # An edit of a post is not a re-send: it gets through, and replaces the stored version.
+        edited = mkpost("p9", "update 9 corrected: the harbour fire is out", minutes=0.9, author="user9")
+        edited.edited_at = edited.created_at + timedelta(minutes=30)
+        with Publisher(cluster["nats"].url, st) as again:
+            again.publish(edited)
+            assert again.flush(60) and again.duplicates == 0
+        wait_until(lambda: "corrected" in (eng.get("file:p9").text), what="the edit stored")
         assert stored(eng) == len(sent)
 
         # A frozen shard: its partitions time out, named; a stopped one: no shard, named.

@@ -5,7 +5,7 @@ existing distributed engine rather than home-made clustering (docs/cluster.md):
 
     publishers  sources and POST /v1/posts publish each accepted-for-transport post to the
                 JetStream stream, on the subject of its partition (`partition.py`: a stable hash
-                of the post key), with `Nats-Msg-Id` = the key (JetStream drops re-sends); a
+                of the post key), with `Nats-Msg-Id` = key and version (JetStream drops re-sends); a
                 source's cursor advances only once every post before it is acked (`publish.py`)
     shards      one `Engine` per partition, each a durable pull consumer that acks a batch only
                 after `ingest` returned (the posts are on disk); redelivery after a crash is

@@ -1,9 +1,10 @@
 """Publishing posts into the cluster's stream, and a `Sink` that lets live sources do it.
 
-Every post goes to the subject of its partition with `Nats-Msg-Id` = its key, so JetStream
-drops a re-send of the same post within `[cluster] duplicate_window_s` (a publisher that
-crashed and resumes from its cursor, a retry after a lost ack); past the window, the shard's
-store keeps one copy anyway. A publish is retried until JetStream acks it (a NATS restart
+Every post goes to the subject of its partition with `Nats-Msg-Id` = its key and version
+(`key@edited_at-or-created_at`), so JetStream drops a re-send of the same post within
+`[cluster] duplicate_window_s` (a publisher that crashed and resumes from its cursor, a retry
+after a lost ack) but lets an edit through; past the window, the shard's store keeps one copy
+anyway. A publish is retried until JetStream acks it (a NATS restart
 only delays it: the client reconnects, and the retry carries the same id).
 
 A source's cursor (`Sink.offset`) is stored only once every post handed over before it is
@@ -26,7 +27,7 @@ from nats.js.api import KeyValueConfig, StorageType
 from nats.js.errors import BucketNotFoundError, KeyNotFoundError
 from nats.js.kv import KeyValue
 
-from ..model import Post
+from ..model import Post, to_us
 from ..settings import Settings
 from .link import LoopThread, connect, ensure_stream
 from .partition import Names, partition_of
@@ -104,11 +105,12 @@ class Publisher:
         """Hand `post` to the stream; returns once it is sent (its ack comes later: `flush`)."""
         key = post.key
         self._send(self.names.posts(partition_of(key, self.names.partitions)), orjson.dumps(post.to_dict()),
-                   {"Nats-Msg-Id": key})
+                   {"Nats-Msg-Id": msg_id(key, to_us(post.edited_at or post.created_at))})
 
-    def publish_encoded(self, key: str, doc: bytes) -> None:
+    def publish_encoded(self, key: str, doc: bytes, version_us: int) -> None:
         """A post already encoded in the project's own schema (what the API's validation made)."""
-        self._send(self.names.posts(partition_of(key, self.names.partitions)), doc, {"Nats-Msg-Id": key})
+        self._send(self.names.posts(partition_of(key, self.names.partitions)), doc,
+                   {"Nats-Msg-Id": msg_id(key, version_us)})
 
     def publish_many(self, posts: Iterable[Post]) -> None:
         for p in posts:
@@ -120,9 +122,9 @@ class Publisher:
             self._send(self.names.posts(partition_of(key, self.names.partitions)), key.encode(),
                        {"Nats-Msg-Id": "delete:" + key, OP_HEADER: "delete"})
 
-    def publish_raw(self, partition: int, payload: bytes, msg_id: str) -> None:
+    def publish_raw(self, partition: int, payload: bytes, dedup_id: str) -> None:
         """A message as given (tests and fuzzing: what a shard does with hostile input)."""
-        self._send(self.names.posts(partition), payload, {"Nats-Msg-Id": msg_id})
+        self._send(self.names.posts(partition), payload, {"Nats-Msg-Id": dedup_id})
 
     def _send(self, subject: str, payload: bytes, headers: dict[str, str]) -> None:
         if self.closed:
@@ -237,6 +239,12 @@ class Publisher:
         self.close()
 
 
+def msg_id(key: str, version_us: int) -> str:
+    """The de-duplication id of a post: its key and version (edited_at, else created_at), so a
+    re-send of the same post is dropped and an edit of it is not."""
+    return f"{key}@{version_us}"
+
+
 def _kv(key: str) -> str:
     """A source's offset key as a KV key (those allow [-_=.A-Za-z0-9] only)."""
     return base64.urlsafe_b64encode(key.encode()).decode()
@@ -289,7 +297,7 @@ class PublishPipeline:
     def put_prepared(self, items: Iterable) -> None:
         try:
             for it in items:
-                self.publisher.publish_encoded(it.key, it.doc)
+                self.publisher.publish_encoded(it.key, it.doc, it.version)
         except PublishError as e:
             self.error = e
             raise
