@@ -221,3 +221,38 @@ def test_search_span_past_any_date_is_a_usage_error(tmp_path: Path, span: str) -
     res = CliRunner().invoke(cli, ["--data-dir", str(tmp_path / "data"), "search", "x", "--since", span])
     assert res.exit_code == 2, res.output
     assert "--since" in res.output and "Traceback" not in res.output
+
+
+@pytest.mark.slow  # a kill round: the full tier runs it
+def test_a_worker_killed_mid_ingest_neither_hangs_nor_loses_a_line(tmp_path: Path) -> None:
+    import multiprocessing
+    import os
+    import signal
+    import threading
+
+    from veristream.replay import run
+
+    n = 60_000  # past the lines prepared inline: the rest goes to a worker process
+    lines = [orjson.dumps({"id": f"w{i}", "text": f"flood warning number {i} for the river valley",
+                           "created_at": T, "author": {"id": f"a{i % 50}"}}) for i in range(n)]
+    eng = Engine(tmp_path / "data", Settings.load(env={}, durability="os", parse_workers=1, vectors=False,
+                                                  trends=False, media_enabled=False))
+    done: list = []
+    t = threading.Thread(target=lambda: done.append(run(eng, lines, input_name="in.jsonl")), daemon=True)
+    t.start()
+    killed = False
+    while t.is_alive() and not killed:  # the OOM killer, say: SIGKILL to the worker process, busy
+        if eng.count() < 7_000:  # the first 5,000 lines are prepared inline; then the worker's chunks
+            threading.Event().wait(0.005)
+            continue
+        for child in multiprocessing.active_children():
+            if child.pid:
+                os.kill(child.pid, signal.SIGKILL)
+                killed = True
+        threading.Event().wait(0.01)
+    t.join(180)
+    try:
+        assert not t.is_alive(), "bulk ingest hung after its worker was killed"
+        assert killed and done and done[0].accepted == n and eng.count() == n
+    finally:
+        eng.close()

@@ -9,12 +9,15 @@ event time) behave as they did live.
 from __future__ import annotations
 
 import itertools
+import logging
 import multiprocessing
 import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +31,8 @@ from .model import BadPost, from_us
 from .core.stories import TokenHasher
 from .readers import FORMATS, parse_line
 from .settings import Settings
+
+log = logging.getLogger(__name__)
 
 CHUNK = 1000  # lines per unit of work
 INLINE_LINES = 5000  # small inputs never pay for starting worker processes
@@ -162,26 +167,47 @@ def _prepared_chunks(engine: Engine, lines: Iterable[bytes | str], opts: IngestO
         line_no += len(chunk)
         if workers and line_no > INLINE_LINES:
             break
-    # spawn, not fork: this process already runs tantivy and SQLite threads.
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(workers, initializer=_init_worker) as pool:
+    # spawn, not fork: this process already runs tantivy and SQLite threads. An executor, not a
+    # multiprocessing.Pool: a worker killed from outside (the OOM killer) breaks the executor,
+    # which says so, where a Pool would wait for its result forever.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker)
+    broken = False
+    try:
         pending: deque = deque()
         while True:
-            while len(pending) < workers * 3:
+            while not broken and len(pending) < workers * 3:
                 chunk = list(itertools.islice(it, CHUNK))
                 if not chunk:
                     break
-                pending.append((pool.apply_async(_worker_chunk, (chunk, line_no, opts)), chunk, line_no))
+                try:
+                    pending.append((pool.submit(_worker_chunk, chunk, line_no, opts), chunk, line_no))
+                except Exception:  # noqa: BLE001 - BrokenProcessPool: prepare this one here
+                    broken = True
+                    pending.append((None, chunk, line_no))
                 line_no += len(chunk)
             if not pending:
+                if broken:  # the workers are gone: the rest of the input is prepared here
+                    chunk = list(itertools.islice(it, CHUNK))
+                    if not chunk:
+                        return
+                    yield prepare_chunk(chunk, line_no, opts, hasher)
+                    line_no += len(chunk)
+                    continue
                 return
             job, chunk, first = pending.popleft()
             try:
-                rows, rejects = job.get()
-            except Exception:  # noqa: BLE001 - a worker failed on this chunk: do it here, line by line
+                if job is None:
+                    raise RuntimeError("no worker")
+                rows, rejects = job.result()
+            except Exception as e:  # noqa: BLE001 - a worker failed on this chunk, or died: do it here
+                if isinstance(e, BrokenProcessPool) and not broken:
+                    broken = True
+                    log.warning("a worker process preparing the input died (%s); the rest is prepared here", e)
                 yield prepare_chunk(chunk, first, opts, hasher)
                 continue
             yield [Prepared._make(r) for r in rows], rejects
+    finally:
+        pool.shutdown(wait=not broken, cancel_futures=True)
 
 
 class Unreadable(bytes):
