@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import orjson
+import pytest
 from live_servers import HTTPServer, Request, wait_for
 
 from veristream import Engine, Settings
@@ -279,3 +280,26 @@ def test_fetches_are_bounded_in_redirects_schemes_size_and_time(tmp_path: Path) 
     assert "larger than max_bytes" in errors["huge"]
     assert "fetch_timeout_s (1s)" in errors["drip"]
     assert took < 10  # the drip (about 35 s at its pace) was cut off after 1 s
+
+
+def test_a_name_that_resolves_to_a_local_address_is_local_like_the_address() -> None:
+    import socket
+
+    from veristream.sources.base import local_host
+
+    assert local_host("127.0.0.1") and local_host("10.1.2.3") and local_host("localhost") and local_host("::1")
+    assert not local_host("8.8.8.8") and not local_host("no-such-host.invalid")
+    name = socket.gethostname()  # this machine's name: loopback in /etc/hosts on most Linux systems
+    if ipaddress_of(name) is None or not ipaddress_of(name).is_loopback:
+        pytest.skip(f"{name} does not resolve to a loopback address here")
+    assert local_host(name)  # a name, not an address: resolved before a redirect to it is followed
+
+
+def ipaddress_of(name: str):
+    import ipaddress
+    import socket
+
+    try:
+        return ipaddress.ip_address(socket.gethostbyname(name))
+    except OSError:
+        return None

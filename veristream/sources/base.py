@@ -342,6 +342,24 @@ def shut_down(conn: Any) -> None:
             pass
 
 
+def local_host(host: str) -> bool:
+    """Whether `host` is, or resolves to, a loopback, private, link-local or reserved address
+    (or is localhost): where a public service must not send us. A name is resolved: a public
+    name pointing at 127.0.0.1 or 10.x is as local as the address; a name that does not
+    resolve is not local (fetching it fails anyway)."""
+    h = host.lower().rstrip(".")
+    if h == "localhost" or h.endswith(".localhost"):
+        return True
+    try:
+        addrs = [ipaddress.ip_address(h)]
+    except ValueError:
+        try:
+            addrs = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in socket.getaddrinfo(h, None)]
+        except (OSError, UnicodeError, ValueError):
+            return False
+    return any(a.is_loopback or a.is_private or a.is_link_local or a.is_unspecified or a.is_reserved for a in addrs)
+
+
 def is_loopback(url: str) -> bool:
     """Loopback URLs bypass any configured proxy (tests, local relays)."""
     host = (urlsplit(url).hostname or "").lower()

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import base64
 import http.client
-import ipaddress
 import re
 import threading
 import time
@@ -39,7 +38,7 @@ from ..model import MAX_TEXT_CHARS, Author, BadPost, Media, Post, parse_time, to
 from ..readers._common import find_hashtags, find_mentions, norm_lang
 from ..lang import detect_lang as detect
 from ..readers.mastodon import html_to_text
-from .base import Backoff, Sink, Source, SourceError, USER_AGENT, check_url, shut_down, utcnow
+from .base import Backoff, Sink, Source, SourceError, USER_AGENT, check_url, local_host, shut_down, utcnow
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RSS1 = "{http://purl.org/rss/1.0/}"
@@ -84,18 +83,6 @@ def feed_ref(url: str) -> str:
 def _origin(url: str) -> tuple[str, str, int | None]:
     u = urlsplit(url)
     return u.scheme, (u.hostname or "").lower(), u.port or (443 if u.scheme == "https" else 80)
-
-
-def _local(host: str) -> bool:
-    """A loopback, private or link-local address (or localhost): not for a public feed to send us to."""
-    h = host.lower().rstrip(".")
-    if h == "localhost" or h.endswith(".localhost"):
-        return True
-    try:
-        a = ipaddress.ip_address(h)
-    except ValueError:
-        return False
-    return a.is_loopback or a.is_private or a.is_link_local or a.is_unspecified or a.is_reserved
 
 
 class FetchError(ValueError):
@@ -291,7 +278,7 @@ class RSSSource(Source):
         u = urlsplit(nxt)
         if u.scheme not in ("http", "https") or not u.hostname:
             raise FetchError(f"redirected to {feed_ref(nxt)[:200]!r}: only http(s) redirects are followed")
-        if _local(u.hostname) and not _local(urlsplit(url).hostname or ""):
+        if local_host(u.hostname) and not local_host(urlsplit(url).hostname or ""):
             raise FetchError(f"redirected from a public host to a local address ({u.hostname}): not followed")
         return nxt
 
