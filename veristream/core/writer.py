@@ -126,10 +126,14 @@ def encode(p: Post) -> bytes:
     if len(doc) > MAX_DOC_BYTES:
         raise BadPost(f"post {_key(p)}: too large to store: {len(doc):,} bytes > {MAX_DOC_BYTES:,}")
     if p.extra:
-        try:
-            n = len(orjson.dumps(p.extra))
-        except Exception as e:  # noqa: BLE001 - dumped once above, so not expected
-            raise BadPost(f"post {_key(p)}: extra cannot be stored: {_err(e)}") from None
+        # `extra` is part of the document: when the whole is within its bound, so is `extra`,
+        # and the common case (a few small fields) is not encoded a second time.
+        n = 0
+        if len(doc) > MAX_EXTRA_BYTES:
+            try:
+                n = len(orjson.dumps(p.extra))
+            except Exception as e:  # noqa: BLE001 - dumped once above, so not expected
+                raise BadPost(f"post {_key(p)}: extra cannot be stored: {_err(e)}") from None
         if n > MAX_EXTRA_BYTES:
             raise BadPost(f"post {_key(p)}: extra too large: {n:,} bytes > {MAX_EXTRA_BYTES:,}")
         if _depth(p.extra, MAX_EXTRA_DEPTH) > MAX_EXTRA_DEPTH:
