@@ -16,8 +16,9 @@ per partition (one Engine each; vectors off, the rest default settings):
    shards' CPU time (utime + stime from /proc) over the same span gives CPU-seconds per post.
    The publisher is idle meanwhile, so it does not share the cores with the shards.
 
-Search: `--queries` one- to three-word queries drawn from the posts, p50/p99 over (a) one
-engine opened read-only on the 1-partition data (in this process: `search_p99_ms_single`),
+Search: `--queries` one- to three-word queries drawn from the posts, timed once the shards are
+idle (their background work after a drain or a start is not search latency), p50/p99 over
+(a) one engine opened read-only on the 1-partition data (in this process: `search_p99_ms_single`),
 (b) the same one partition through NATS request-reply (`..._1_partition_nats`), (c) a
 scatter-gather over the 4 partitions (`search_p99_ms_4_partitions`), all in this run, over the
 same posts.
@@ -274,6 +275,19 @@ def drain_run(k: int, posts: list[Any], work: Path, code: Path, url: str, nats_p
             "settings": settings, "config": cfg, "data": work / name, "counted": counted}
 
 
+def settle(pids: list[int], timeout: float = 120.0) -> float:
+    """Wait until the shard processes are idle (under 10 % of a core together over half a
+    second): after a drain or a start their background work (trends catching up on what was
+    just stored, cold index commits) would otherwise be timed as search latency. The seconds waited."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        c0 = sum(cpu_s(p) for p in pids)
+        time.sleep(0.5)
+        if sum(cpu_s(p) for p in pids) - c0 < 0.05:
+            break
+    return time.monotonic() - t0
+
+
 def pct(xs: list[float], q: float) -> float:
     s = sorted(xs)
     return round(s[min(len(s) - 1, int(q / 100 * len(s)))], 2)
@@ -381,8 +395,11 @@ def main() -> None:
         for s in one["shards"]:
             s.start()
         wait_until(lambda: all(s.ready() for s in one["shards"]), 120, "shard ready")
+        waited = settle([s.proc.pid for s in one["shards"]])
         with RemoteEngine(nats.url, one["settings"]) as r1:
             nats1 = time_queries(lambda q: r1.search(q, limit=20), queries)
+        waited4 = settle([s.proc.pid for s in runs[4]["shards"]])
+        log(f"  shards idle after {waited:.1f} s (1 partition) and {waited4:.1f} s (4 partitions)")
         with RemoteEngine(nats.url, runs[4]["settings"]) as r4:
             four = time_queries(lambda q: r4.search(q, limit=20), queries)
             assert not r4.missing, r4.missing
