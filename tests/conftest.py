@@ -35,7 +35,12 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 _SLOW_MODULES = {"test_answer_llm.py", "test_web.py", "test_crash.py", "test_map_web.py"}
 
 
+# Single tests of the slow tier: each takes many seconds (a property-based API crawl, a real
+# `veristream serve` started and stopped twice); the full tier keeps them.
+_SLOW_TESTS = {"test_no_server_error_and_responses_conform", "test_serve_command_prints_address_and_token_and_stops_cleanly"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if item.path.name in _SLOW_MODULES:
+        if item.path.name in _SLOW_MODULES or item.name in _SLOW_TESTS:
             item.add_marker(pytest.mark.slow)
