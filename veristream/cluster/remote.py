@@ -352,7 +352,7 @@ class RemoteEngine:
         by_term: dict[str, list[Trend]] = defaultdict(list)
         for r in g.replies.values():
             for d in r["trends"]:
-                t = Trend.from_json(d)
+                t = Trend.from_dict(d)
                 by_term[t.term].append(t)
         merged = []
         for term, ts in by_term.items():
@@ -370,7 +370,7 @@ class RemoteEngine:
         (counts summed, earliest first_seen and detection), newest detection first."""
         g = self._gather("events", {"since_us": to_us(since) if since else None, "limit": max(limit * 2, 50),
                                     "lang": lang})
-        evs = [(p, Event.from_json(d)) for p, r in sorted(g.replies.items()) for d in r["events"]]
+        evs = [(p, Event.from_dict(d)) for p, r in sorted(g.replies.items()) for d in r["events"]]
         groups: list[list[tuple[int, Event]]] = []
         for p, e in sorted(evs, key=lambda pe: -pe[1].posts):
             terms = set(e.terms)

@@ -288,11 +288,11 @@ class Shard:
         if op == "trends":
             near = args.get("near")
             extra = {"near": tuple(float(x) for x in near)} if near else {}  # only where asked: older engines lack it
-            return {"trends": [t.to_json() for t in eng.trends(str(args.get("window", "1h")), int(args.get("limit", 20)),
+            return {"trends": [t.to_dict() for t in eng.trends(str(args.get("window", "1h")), int(args.get("limit", 20)),
                                                                args.get("lang"), **extra)]}
         if op == "events":
             since = args.get("since_us")
-            return {"events": [e.to_json() for e in eng.events(from_us(since) if since is not None else None,
+            return {"events": [e.to_dict() for e in eng.events(from_us(since) if since is not None else None,
                                                                int(args.get("limit", 50)), args.get("lang"))]}
         if op == "status":
             return self.status(st)

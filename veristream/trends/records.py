@@ -34,10 +34,6 @@ class Trend:
                    datetime.fromisoformat(d["since"]), d.get("spark") or [], d.get("spark_step_s") or 0.0,
                    d.get("event"))
 
-    to_json = to_dict  # the old names, until every caller has moved (veristream.cluster)
-    from_json = from_dict
-
-
 @dataclass(slots=True)
 class TrendsStatus:
     """How far trend detection is behind the accepted stream (`stats`, `/metrics`, benches)."""
@@ -95,10 +91,6 @@ class Event:
                    d["posts"], d["stories"], d["authors"], d["post_ids"], d["langs"], d["places"],
                    Curve(datetime.fromisoformat(c["start"]), c["step_s"], c["counts"]), d.get("merged_into"),
                    d.get("detected_ids") or [])
-
-    to_json = to_dict  # the old names, until every caller has moved (veristream.cluster)
-    from_json = from_dict
-
 
 def dt(us: int) -> datetime:
     return from_us(us)
