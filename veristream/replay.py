@@ -29,6 +29,7 @@ from .engine import Engine
 from .core.writer import IngestResult, Prepared, prepare_checked
 from .model import BadPost, from_us
 from .core.stories import TokenHasher
+from .core.worker import exit_with_parent
 from .readers import FORMATS, parse_line
 from .settings import Settings
 
@@ -267,6 +268,7 @@ _worker_hasher: TokenHasher | None = None  # one per worker process, set by its 
 
 def _init_worker() -> None:
     global _worker_hasher
+    exit_with_parent()
     _worker_hasher = TokenHasher()
 
 

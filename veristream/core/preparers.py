@@ -23,6 +23,7 @@ import orjson
 
 from ..model import post_from_doc
 from .stories import TokenHasher
+from .worker import exit_with_parent
 from .writer import Prepared, prepare_checked
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ _hasher: TokenHasher | None = None  # one per worker process, made by its initia
 
 def _init() -> None:
     global _hasher
+    exit_with_parent()
     _hasher = TokenHasher()
 
 

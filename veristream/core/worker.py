@@ -171,6 +171,21 @@ class BatchQueue:
         return self._q.empty()
 
 
+def exit_with_parent(every_s: float = 0.5) -> None:
+    """In a worker process: exit when the process that started it is gone. A process pool's
+    worker waits on a queue it holds both ends of, so it would outlive a parent killed with
+    SIGKILL (and keep the parent's stderr open: whoever reads it would wait forever)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(every_s)
+            if os.getppid() != parent:
+                os._exit(0)
+
+    threading.Thread(target=watch, name="veristream-parent-watch", daemon=True).start()
+
+
 def flush_through(put: Callable[[threading.Event], None], check: Callable[[], None],
                   timeout: float | None = None, what: str = "flush") -> None:
     """Put a marker event through a worker's queue and wait for it to be set (everything put
