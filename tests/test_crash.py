@@ -138,8 +138,9 @@ def test_sigkill_during_cli_ingest_then_rerun_completes(tmp_path: Path) -> None:
         _wait_for_rows(data, proc)
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
-        proc.communicate()
+        # Bounded: a worker process outliving the killed ingest would hold its stderr open.
+        proc.communicate(timeout=60)
         _check(data, 0)
     # Re-running the same file after the crashes ends with every post exactly once.
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
     assert _check(data, 60_000) == 60_000

@@ -171,7 +171,8 @@ def _prepared_chunks(engine: Engine, lines: Iterable[bytes | str], opts: IngestO
     # spawn, not fork: this process already runs tantivy and SQLite threads. An executor, not a
     # multiprocessing.Pool: a worker killed from outside (the OOM killer) breaks the executor,
     # which says so, where a Pool would wait for its result forever.
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker)
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker,
+                               initargs=(os.getpid(),))
     broken = False
     try:
         pending: deque = deque()
@@ -266,9 +267,9 @@ def prepare_chunk(chunk: list[bytes | str], first_line: int, opts: IngestOptions
 _worker_hasher: TokenHasher | None = None  # one per worker process, set by its initializer
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int) -> None:
     global _worker_hasher
-    exit_with_parent()
+    exit_with_parent(parent)
     _worker_hasher = TokenHasher()
 
 

@@ -31,9 +31,9 @@ log = logging.getLogger(__name__)
 _hasher: TokenHasher | None = None  # one per worker process, made by its initializer
 
 
-def _init() -> None:
+def _init(parent: int) -> None:
     global _hasher
-    exit_with_parent()
+    exit_with_parent(parent)
     _hasher = TokenHasher()
 
 
@@ -84,7 +84,7 @@ class Preparers:
         if self._pool is None:
             try:
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_init)
+                                                 initializer=_init, initargs=(os.getpid(),))
                 self._warm = self._pool.submit(_ready)
             except Exception as e:  # noqa: BLE001 - no processes here (limits, sandbox): the writer prepares
                 self._give_up(e)

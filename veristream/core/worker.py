@@ -171,11 +171,14 @@ class BatchQueue:
         return self._q.empty()
 
 
-def exit_with_parent(every_s: float = 0.5) -> None:
-    """In a worker process: exit when the process that started it is gone. A process pool's
-    worker waits on a queue it holds both ends of, so it would outlive a parent killed with
-    SIGKILL (and keep the parent's stderr open: whoever reads it would wait forever)."""
-    parent = os.getppid()
+def exit_with_parent(parent: int, every_s: float = 0.5) -> None:
+    """In a worker process: exit when `parent` (the pid of the process that started it, passed
+    from there: by the time a spawned worker runs this, that process may already be gone) is no
+    longer its parent. A process pool's worker waits on a queue it holds both ends of, so it
+    would outlive a parent killed with SIGKILL (and keep the parent's stderr open: whoever
+    reads it would wait forever)."""
+    if os.getppid() != parent:
+        os._exit(0)
 
     def watch() -> None:
         while True:
