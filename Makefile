@@ -45,9 +45,10 @@ test: $(LLM_STAMP)
 	$(TESSERACT_INSTALL)
 	$(BIN)/python -m pytest
 
-# The quick tier while working: no LLM build, no browser, no kill rounds (docs/development.md).
+# The quick tier while working: no LLM build, no browser, no kill rounds, two test processes
+# (pytest-xdist; docs/development.md).
 test-fast: $(STAMP)
-	VERISTREAM_SKIP_LLM=1 $(BIN)/python -m pytest -m "not slow"
+	VERISTREAM_SKIP_LLM=1 $(BIN)/python -m pytest -m "not slow" -n 2
 
 bench: $(STAMP)
 	$(BIN)/python bench/realtime.py

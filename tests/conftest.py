@@ -23,6 +23,13 @@ def mkpost(id: str, text: str, *, minutes: float = 0, author: str = "alice", sou
                 repost_of=repost_of, quote_of=quote_of, metrics=Metrics(likes=likes))
 
 
+@pytest.fixture(autouse=True)
+def _terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI fits lines to the terminal: tests read them at one width, whatever runs them
+    (pytest-xdist's workers say COLUMNS=80)."""
+    monkeypatch.setenv("COLUMNS", "120")
+
+
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
     eng = Engine(tmp_path / "data", Settings.load(env={}))
