@@ -59,11 +59,13 @@ def prepare_docs(docs: list[bytes], min_tokens: int) -> tuple[list[tuple], list[
 
 
 def default_workers(n: int) -> int:
-    """`n` >= 0 as given; -1: one per core beyond the first."""
+    """`n` >= 0 as given; -1: one per core beyond the first two. On two cores the second is
+    taken by the producer, the embedder, trends and media: a preparing process there made
+    freshness at 5,000 posts/s worse (p99 2.6-3.0 s against 1.4 s without; docs/performance.md)."""
     if n >= 0:
         return n
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(0, cores - 1)
+    return max(0, cores - 2)
 
 
 class Preparers:

@@ -154,8 +154,8 @@ class CoreSettings(Section):
     index_threads: int = setting(1, "tantivy indexing threads", ge=1)
     parse_workers: int = setting(-1, "worker processes parsing bulk input (-1: one per core beyond the first)", ge=-1)
     prepare_workers: int = setting(-1, "worker processes preparing live posts (fingerprints, analysis, index fields) "
-                                   "while the writer is behind (-1: one per core beyond the first; 0: the writer "
-                                   "prepares every batch)", ge=-1)
+                                   "while the writer is behind (-1: one per core beyond the first two; 0: the "
+                                   "writer prepares every batch)", ge=-1)
     detect_lang: bool = setting(True, "detect the language of posts whose source gives none")
     quarantine_max_mb: float = setting(64.0, "quarantine.jsonl is rotated to quarantine.jsonl.1 past this size (one "
                                        "old file kept): a hostile stream cannot fill the disk with rejects", ge=0)
