@@ -10,7 +10,7 @@ from ..answer import ComposerError, make_composer
 from ..model import iso
 from .cluster import nats_option, open_reader
 from .options import Ctx, json_option, lang_option, since_option, until_option, when
-from .output import print_json
+from .output import footer, print_json
 from .search import NO_DATA_HINT
 
 SINCE_HELP = "Only posts at/after this time: ISO time or a span back from the stream's now (6h, 2d)."
@@ -68,10 +68,8 @@ def ask(obj: Ctx, question: str, since, until, composer, llm_path, base_url, ope
         for what, said in c.attached:
             label = {"image": "text in image", "alt": "alt text", "card": "link card"}[what]
             click.echo(f"    {label}: {' '.join(said.split())}")
-    stamp = f"as of {iso(ans.as_of)} (newest post used)" if ans.as_of else "no post used"
-    lag = f", {ans.embedding_pending:,} posts not embedded yet" if ans.embedding_pending else ""
-    click.echo(f"-- {stamp} · {ans.posts_considered} posts considered · {ans.retrieval_mode} retrieval{lag} · "
-               f"{ans.composer} · {ans.took_ms:.0f} ms", err=True)
+    click.echo(footer(ans.as_of, ans.posts_considered, ans.retrieval_mode, ans.embedding_pending, ans.composer,
+                      f"{ans.took_ms:.0f} ms"), err=True)
     if ans.fallback:
         click.echo(f"note: showing the extractive digest instead of the {ans.asked} answer: {ans.fallback}", err=True)
     ck = ans.check

@@ -6,11 +6,14 @@ import shutil
 import sys
 import unicodedata
 from collections.abc import Callable
+from datetime import datetime
+
 import click
 import orjson
 
 from ..core.quarantine import Rejection
 from ..core.search import Hit
+from ..model import iso
 from ..replay import Progress
 
 MAX_REJECT_LINES = 20
@@ -110,6 +113,14 @@ def reject_printer() -> Callable[[Rejection], None]:
             click.echo("(further rejections are counted and kept in quarantine.jsonl)", err=True)
 
     return echo
+
+
+def footer(as_of: datetime | None, posts: int, mode: str, pending: int, *rest: str) -> str:
+    """The last line of an answer or a verdict: as of when, how much was read, how far behind
+    embedding is (posts it has not reached are found by their words only)."""
+    stamp = f"as of {iso(as_of)} (newest post used)" if as_of else "no post used"
+    lag = f", {pending:,} posts not embedded yet" if pending else ""
+    return " · ".join([f"-- {stamp}", f"{posts} posts considered", f"{mode} retrieval{lag}", *rest])
 
 
 def pad(text: str, width: int) -> str:

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import click
 
-from ..model import iso
 from ..verify.align import describe
 from ..verify.base import EvidencePost, Verdict, VerifyError
 from ..verify.judge import LLMJudge
 from ..verify.train import WHAT, TrainError, default_data_dir, train_files
 from .cluster import nats_option, open_reader
 from .options import Ctx, json_option, since_option, until_option, when
-from .output import print_json
+from .output import footer, print_json
 
 LETTER = {"support": "S", "deny": "D", "query": "Q", "comment": "C"}
 
@@ -93,10 +92,8 @@ def render(v: Verdict, width: int = 100) -> None:
         click.echo(f"NEITHER SIDE · {v.queries} question(s), {v.comments} other comment(s)")
         for ln in _column(v.other, width):
             click.echo(ln)
-    stamp = f"as of {iso(v.as_of)} (newest post used)" if v.as_of else "no post used"
-    lag = f", {v.embedding_pending:,} posts not embedded yet" if v.embedding_pending else ""
-    click.echo(f"-- {stamp} · {v.posts_considered} posts considered · {v.retrieval_mode} retrieval{lag} · "
-               f"{v.took_ms:.0f} ms", err=True)
+    click.echo(footer(v.as_of, v.posts_considered, v.retrieval_mode, v.embedding_pending, f"{v.took_ms:.0f} ms"),
+               err=True)
 
 
 STATUS = {"confirmed": "CONFIRMED", "conflicted": "CONTRADICTED", "disputed": "DISPUTED",

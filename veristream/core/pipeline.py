@@ -115,7 +115,9 @@ class Pipeline:
         self._closed = False
         workers = default_workers(s.core.prepare_workers)
         self._preparers = Preparers(workers, s.stories.min_tokens) if workers else None
-        self._ready: queue.Queue = queue.Queue(maxsize=2)  # gathered batches waiting for the writer
+        # With preparing processes, batches are gathered on a thread of their own and handed to
+        # the writer through `_ready`; without, the writer gathers its own.
+        self._ready: queue.Queue = queue.Queue(maxsize=2)
         self._worker = Worker("writer", self._run).start()
         self._gatherer = Worker("prepare", self._gather_loop).start() if self._preparers is not None else None
 

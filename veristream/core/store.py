@@ -214,6 +214,20 @@ def _flock(db: str | Path, exclusive: bool) -> int:
 
 
 @contextmanager
+def _immediate(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction: the write lock taken at once (a deferred upgrade can fail midway),
+    committed when the block ends, rolled back on anything it raises."""
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        yield con
+        con.execute("COMMIT")
+    except BaseException:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        raise
+
+
+@contextmanager
 def exclusive(db: str | Path) -> Iterator[None]:
     """Hold the store at `db` against writers for the block (StoreBusy if one is running)."""
     fd = _flock(db, exclusive=True)
@@ -316,8 +330,7 @@ class Store:
         """One transaction: on return (commit done) the rows are accepted."""
         w = self._w
         assert w is not None
-        try:
-            w.execute("BEGIN IMMEDIATE")  # take the write lock now: a deferred upgrade can fail at once
+        with _immediate(w):
             w.executemany(
                 "INSERT INTO posts(seq,key,ts,version,author,story,sig,texthash,digest,doc) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 [(r.seq, r.key, r.ts, r.version, r.author, r.story, r.sig, _signed(r.texthash), _signed(r.digest), r.doc) for r in new],
@@ -344,11 +357,6 @@ class Store:
             if offsets:
                 w.executemany("INSERT INTO offsets(source, value) VALUES (?,?) ON CONFLICT(source) DO UPDATE SET value=excluded.value",
                               list(offsets.items()))
-            w.execute("COMMIT")
-        except BaseException:
-            if w.in_transaction:
-                w.execute("ROLLBACK")
-            raise
 
     def reserve(self, n: int) -> range:
         """Seqs for `n` new rows; a seq is never handed out twice, even if its write fails."""
@@ -371,15 +379,13 @@ class Store:
         w = self._w
         assert w is not None
         out = Removed()
-        try:
-            w.execute("BEGIN IMMEDIATE")  # take the write lock now: a deferred upgrade can fail at once
+        with _immediate(w):
             rows: list[tuple[int, str, int, int, str]] = []
             for i in range(0, len(seqs), 500):
                 chunk = seqs[i : i + 500]
                 rows += w.execute(f"SELECT seq, key, story, ts, author FROM posts WHERE seq IN ({','.join('?' * len(chunk))}) "
                                   "ORDER BY seq", chunk).fetchall()
             if not rows:
-                w.execute("COMMIT")
                 return out
             summarised = dict(_in(w, "SELECT id, title IS NULL FROM stories WHERE id IN ({})", list({r[2] for r in rows})))
             first: dict[int, int] = {}
@@ -401,11 +407,6 @@ class Store:
                 if w.execute("DELETE FROM story_authors WHERE story=? AND author=?", (story, author)).rowcount:
                     gone[story] = gone.get(story, 0) + 1
             w.executemany("UPDATE stories SET authors_gone=authors_gone+? WHERE id=?", [(n, s) for s, n in gone.items()])
-            w.execute("COMMIT")
-        except BaseException:
-            if w.in_transaction:
-                w.execute("ROLLBACK")
-            raise
         out.seqs = [r[0] for r in rows]
         out.keys = [r[1] for r in rows]
         out.stories = [r[2] for r in rows]
@@ -419,33 +420,21 @@ class Store:
         in one transaction. Returns the seqs still stored (a post may have gone meanwhile)."""
         w = self._w
         assert w is not None
-        try:
-            w.execute("BEGIN IMMEDIATE")
+        with _immediate(w):
             there = {r[0] for r in _in(w, "SELECT seq FROM posts WHERE seq IN ({})", [seq for seq, _ in texts])}
             rows = [(seq, text) for seq, text in texts if seq in there]
             w.executemany("INSERT INTO media_text(seq, text) VALUES (?,?) ON CONFLICT(seq) DO UPDATE SET text=excluded.text",
                           rows)
             w.executemany("INSERT INTO changes(seq, kind) VALUES (?, 'update')", [(seq,) for seq, _ in rows])
             self._save_consumer(w, consumer, done_seq, done_ts)
-            w.execute("COMMIT")
-        except BaseException:
-            if w.in_transaction:
-                w.execute("ROLLBACK")
-            raise
         return [seq for seq, _ in rows]
 
     def set_consumer(self, name: str, seq: int, ts: int | None) -> None:
         """Move a consumer's checkpoint (posts it had nothing to write for)."""
         w = self._w
         assert w is not None
-        try:
-            w.execute("BEGIN IMMEDIATE")
+        with _immediate(w):
             self._save_consumer(w, name, seq, ts)
-            w.execute("COMMIT")
-        except BaseException:
-            if w.in_transaction:
-                w.execute("ROLLBACK")
-            raise
 
     @staticmethod
     def _save_consumer(w: sqlite3.Connection, name: str, seq: int, ts: int | None) -> None:
@@ -615,19 +604,13 @@ class Store:
         w = self._w
         assert w is not None
         n = 0
-        try:
-            w.execute("BEGIN IMMEDIATE")  # take the write lock now: a deferred upgrade can fail at once
+        with _immediate(w):
             for sid in ids:
                 cur = w.execute("DELETE FROM stories WHERE id=?1 AND last_ts < ?2 AND NOT EXISTS "
                                 "(SELECT 1 FROM posts WHERE story=?1)", (sid, before_ts))
                 if cur.rowcount:
                     n += 1
                     w.execute("DELETE FROM story_authors WHERE story=?", (sid,))
-            w.execute("COMMIT")
-        except BaseException:
-            if w.in_transaction:
-                w.execute("ROLLBACK")
-            raise
         return n
 
     def drop_events(self, before_ts: int, limit: int = 10_000) -> int:
@@ -825,8 +808,7 @@ class EventStore:
         if not events and not trending:
             return
         w = self._writer()
-        try:
-            w.execute("BEGIN IMMEDIATE")
+        with _immediate(w):
             w.executemany(
                 "INSERT INTO events(id, status, first_seen, detected_at, last_seen, doc, state) VALUES (?,?,?,?,?,?,?) "
                 "ON CONFLICT(id) DO UPDATE SET status=excluded.status, first_seen=excluded.first_seen, "
@@ -836,11 +818,6 @@ class EventStore:
                 w.execute("DELETE FROM trending WHERE win=?", (win,))
                 w.executemany("INSERT INTO trending(win, rank, doc) VALUES (?,?,?)",
                               [(win, i, d) for i, d in enumerate(docs)])
-            w.execute("COMMIT")
-        except BaseException:
-            if w.in_transaction:
-                w.execute("ROLLBACK")
-            raise
 
     def events(self, since_us: int | None = None, limit: int = 50, merged: bool = False) -> list[dict]:
         """Public event records seen at/after `since_us`, newest detection first."""
