@@ -166,10 +166,11 @@ class Trends(StoredTrends):
         self._resume_seq = store.cursor().seq
         self.max_story = store.max_story()
         self.busy_s = 0.0  # CPU time of the worker spent on batches (for benchmarks)
-        # How far behind the detector is: posts and newest event time handed over (writer
-        # thread) and processed (worker); plain counters, read without a lock.
+        # How far behind the detector is: posts handed over (writer thread) and processed
+        # (worker), and the newest event time processed; plain counters, read without a lock.
+        # The newest accepted is the store's (read when asked, not on the writer's path).
+        self._store = store
         self._offered = self._processed = 0
-        self._offered_us: int | None = None
         self._processed_us: int | None = None
         self._q: queue.Queue = queue.Queue(maxsize=c.queue_max)
         self._worker = Worker("trends", self._run).start()
@@ -179,9 +180,6 @@ class Trends(StoredTrends):
     def observe(self, acc: Accepted) -> None:
         """Engine listener: called on the writer thread after each accepted batch."""
         if acc.items and not self._closed and self._worker.alive:
-            newest = max(it.ts for it in acc.items)
-            if self._offered_us is None or newest > self._offered_us:
-                self._offered_us = newest
             self._offered += len(acc.items)
             self._q.put(acc)
 
@@ -189,7 +187,7 @@ class Trends(StoredTrends):
         if self._closed:
             return TrendsStatus("stopped")
         behind = max(0, self._offered - self._processed)
-        offered, done = self._offered_us, self._processed_us
+        offered, done = self._store.newest_ts(), self._processed_us
         if behind == 0:
             lag = 0.0 if offered is not None else None
         else:
