@@ -126,6 +126,37 @@ def test_copies_in_the_stream_count_once(tmp_path: Path) -> None:
         eng.close()
 
 
+def test_verify_reads_embedded_posts_through_their_stored_vectors(tmp_path: Path, models) -> None:
+    """Verify takes the vector index's vectors instead of encoding the posts again (most of its
+    time): they must be what encoding the post's link-free text gives, from the same model."""
+    import numpy as np
+
+    from veristream.vectors import embed_text, find_model, index_id
+    from veristream.verify.verifier import TRAINED_MAX_TOKENS
+
+    texts = FOR_TEXTS + ["Police at Central Station: gunman arrested https://t.co/abc123 #breaking"]
+    eng = engine_with(tmp_path, [post(f"p{i}", t, f"a{i}", i) for i, t in enumerate(texts)])
+    try:
+        hits = eng.search("central station", limit=20).hits
+        assert len(hits) == len(texts)
+        model, vecs = eng.post_vectors([h.seq for h in hits] + [10**9])
+        assert model == index_id(find_model(), TRAINED_MAX_TOKENS)
+        assert sorted(vecs) == sorted(h.seq for h in hits)  # a seq with no post has no vector
+        fresh = models.stance.encoder.encode([embed_text(h.post.text) for h in hits])
+        for h, f in zip(hits, fresh):
+            assert float(vecs[h.seq] @ f) > 0.999, h.post.text
+        v = eng.verify(CLAIM)
+        assert v.verdict == "supported" and v.support.authors == 6
+    finally:
+        eng.close()
+    off = Engine(tmp_path / "off", Settings.load(env={}, vectors=False))
+    try:
+        off.ingest([post("q", FOR_TEXTS[0], "a")])
+        assert off.post_vectors([1]) == (None, {})
+    finally:
+        off.close()
+
+
 # -- the verdict rule ------------------------------------------------------------------
 
 def c(authors: int, weight: float):

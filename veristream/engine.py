@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .core.engine import Core, us as _us
 from .core.errors import EngineError
@@ -42,6 +43,9 @@ from .media.consumer import stored_status as stored_media_status
 from .vectors import EmbedStatus, Vectors
 from .verify import Verdict, Verifier
 from .verify.judge import LLMJudge
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class Engine:
@@ -290,6 +294,14 @@ class Engine:
         if self.vectors is None:
             return EmbedStatus(False, notice=self.vectors_notice)
         return self.vectors.status()
+
+    def post_vectors(self, seqs: list[int]) -> "tuple[str | None, dict[int, np.ndarray]]":
+        """What the vector index holds for these posts: its id (which model embedded what of
+        each post, `vectors.index_id`) and the vectors of those already embedded; (None, {})
+        without vectors. Verify reads posts through them instead of encoding them again."""
+        if self.vectors is None:
+            return None, {}
+        return self.vectors.model, self.vectors.stored(seqs)
 
     def wait_embedded(self, timeout: float | None = None) -> bool:
         """Wait until every post stored so far is embedded (a writing engine); False on timeout."""

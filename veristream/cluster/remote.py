@@ -338,6 +338,10 @@ class RemoteEngine:
     def author_note_record(self, author_ids: list[str]) -> dict[str, int]:
         return {a: 0 for a in author_ids}
 
+    def post_vectors(self, seqs: list[int]) -> tuple[None, dict]:
+        """The shards' vectors stay on the shards (seqs are per partition): verify encodes."""
+        return None, {}
+
     def embedding_status(self):
         from ..vectors import EmbedStatus
 

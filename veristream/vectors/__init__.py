@@ -101,6 +101,10 @@ class Vectors:
         """(seq, cosine similarity) of the nearest embedded posts, best first."""
         return self.source.search(vector, k)
 
+    def stored(self, seqs: list[int]) -> dict[int, np.ndarray]:
+        """The index's vectors of these posts (`embed_text` of each, by `self.model`)."""
+        return self.source.stored(seqs)
+
     def status(self) -> EmbedStatus:
         return self.source.status()
 

@@ -70,6 +70,18 @@ class AnnIndex:
             m = self._index.search(vector, k, threads=1)
         return [(int(key), 1.0 - float(d)) for key, d in zip(m.keys, m.distances)]
 
+    def get(self, keys: list[int]) -> dict[int, np.ndarray]:
+        """The stored vectors of those keys that have one (as float32; stored as f16)."""
+        if not keys:
+            return {}
+        with self._lock:
+            if not len(self._index):
+                return {}
+            got = self._index.get(np.asarray(keys, dtype=np.uint64), dtype=np.float32)
+        if len(keys) == 1 and not isinstance(got, tuple):
+            got = (got,)
+        return {int(k): v for k, v in zip(keys, got) if v is not None}
+
     def save(self, path: Path) -> None:
         tmp = path.with_name(path.name + ".tmp")
         self._index.save(str(tmp))

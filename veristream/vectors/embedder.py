@@ -151,6 +151,13 @@ class Embedder:
             ix = self._ensure_index()
         return ix.search(vector, k) if ix is not None else []
 
+    def stored(self, seqs: list[int]) -> dict[int, np.ndarray]:
+        """The vectors already made for these posts (those not embedded yet are absent)."""
+        ix = self.index
+        if ix is None and self.done > 0 and (self.dir / FILE).is_file():
+            ix = self._ensure_index()
+        return ix.get(seqs) if ix is not None else {}
+
     def status(self) -> EmbedStatus:
         ix = self.index
         newest = self._newest_us()
@@ -389,6 +396,11 @@ class VectorReader:
         self._refresh()
         ix = self.index
         return ix.search(vector, k) if ix is not None else []
+
+    def stored(self, seqs: list[int]) -> dict[int, np.ndarray]:
+        self._refresh()
+        ix = self.index
+        return ix.get(seqs) if ix is not None else {}
 
     def status(self) -> EmbedStatus:
         self._refresh()

@@ -22,7 +22,9 @@ Thread-safe like retrieval: the models are read-only once loaded.
 from __future__ import annotations
 
 import math
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
@@ -36,7 +38,7 @@ from ..core.index.lexical import Filters
 from ..model import Post, all_words, attachments, to_us
 from ..retrieve import Hit, RetrieveQuery
 from ..core.search import SearchQuery
-from ..vectors.encoder import EncoderError, find_model, load_encoder, missing_notice
+from ..vectors.encoder import EncoderError, embed_text, find_model, index_id, load_encoder, missing_notice
 from .base import EvidencePost, NoteRef, Verdict, VerifyError
 from .claims import ClaimModel
 from .credibility import AuthorRecord, assess
@@ -44,6 +46,7 @@ from .independence import Corroboration, Item, corroboration
 from .judge import JudgeReport, LLMJudge, agreement_reason
 from .linear import Weights, WeightsError
 from .record import VerdictLog
+from . import features as F
 from .stance import STANCES, StanceInput, StanceModel, TextEncoder
 from .stance import features as stance_features
 from .veracity import Veracity, VeracityModel
@@ -71,12 +74,14 @@ class Checks(Protocol):
     def retrieve_many(self, queries: list[RetrieveQuery]) -> "list[Retrieval]": ...
     def notes_for(self, post_keys: list[str]) -> "dict[str, list[ScoredNote]]": ...
     def author_note_record(self, author_ids: list[str]) -> dict[str, int]: ...
+    def post_vectors(self, seqs: list[int]) -> "tuple[str | None, dict[int, np.ndarray]]": ...
 
 MAX_CLAIM_CHARS = 1000
 TRAINED_MAX_TOKENS = 128  # as in training (train.py)
 MAX_SHOWN_CHARS = 280
 MAX_PARENT_HOPS = 3  # how far up a reply chain the depth is followed
 MAX_REPLIES = 200  # replies judged per key post
+REMEMBERED_TEXTS = 20_000  # vectors kept between claims (~30 MB): the same posts come up again
 NOTE_WEIGHT = 1.0
 MISLEADING = "MISINFORMED_OR_POTENTIALLY_MISLEADING"
 HELPFUL = "CURRENTLY_RATED_HELPFUL"
@@ -114,7 +119,9 @@ class Verifier:
     def __init__(self, engine: Checks):
         self.engine = engine
         self.settings = engine.settings
-        self.models = Models.load(self.settings, _encoder(engine))
+        encoder, self._vector_id = _encoder(engine)
+        self.models = Models.load(self.settings, encoder)
+        self._vectors = _Remembered(encoder, REMEMBERED_TEXTS)
         self.log = VerdictLog(engine.data_dir / "verify" / "verdicts.jsonl") if self.settings.verify.record else None
 
     def verify(self, claim: str, *, since: datetime | None = None, until: datetime | None = None,
@@ -137,13 +144,14 @@ class Verifier:
         # What each post states: its words and what is attached to it (text read from its images,
         # alt text, link cards): a screenshot of an official statement is evidence like a post.
         said = [all_words(p) for p in posts]
+        self._reuse_stored([(h.seq, text) for h, text in zip(hits, said) if text == h.post.text])
 
         # Stance toward the claim; a reply is read with the post it answers.
         items = []
         for p, text in zip(posts, said):
             par = parents.get(p.key)
             items.append(StanceInput(text, claim, par[0].text if par else None, 1 + (par[1] if par else 0)))
-        enc = _Remembered(self.models.stance.encoder)  # each text is encoded once per claim
+        enc = self._vectors  # each text is encoded once (and posts the index embedded, never)
         stance_p = self.models.stance.proba(*stance_features(enc, items))
         judged = self.models.claims.judge([claim] * len(posts), said, enc)
 
@@ -303,6 +311,20 @@ class Verifier:
             e.judge = report.read.get(e.key)
         return report
 
+    def _reuse_stored(self, posts: list[tuple[int, str]]) -> None:
+        """Posts the vector index has embedded are read through their stored vectors: the same
+        model over the same link-free text (`embed_text`), so encoding them again (most of a
+        verification's time) would give the same vectors. Only when the index's model is the
+        one the verify models were trained on; longer posts are judged on their start, so they
+        are encoded as judged."""
+        todo = [(seq, text) for seq, text in posts if len(text) <= F.MAX_CHARS and not self._vectors.has(text)]
+        if not todo:
+            return
+        model, stored = self.engine.post_vectors([seq for seq, _ in todo])
+        if model != self._vector_id:
+            return
+        self._vectors.remember([(text, stored[seq]) for seq, text in todo if seq in stored])
+
     def _parents(self, posts: list[Post]) -> dict[str, tuple[Post, int]]:
         """For each reply whose parent is stored: (parent, the parent's depth: 1 for a post
         that replies to nothing stored)."""
@@ -371,7 +393,9 @@ class Verifier:
         until = p.created_at + timedelta(seconds=self.settings.verify.reply_window_s)
         res = self.engine.search("", reply_to=p.key, since=p.created_at, until=until, order="time",
                                  limit=MAX_REPLIES, all_posts=True)
-        return [h.post for h in res.hits if h.post.key != p.key]
+        hits = [h for h in res.hits if h.post.key != p.key]
+        self._reuse_stored([(h.seq, h.post.text) for h in hits])
+        return [h.post for h in hits]
 
     def _corroborate(self, ev: list[EvidencePost]) -> tuple[Corroboration, Corroboration, int]:
         side_items: dict[str, list[Item]] = {"for": [], "against": []}
@@ -449,25 +473,51 @@ def about(h: Hit, nkeywords: int, min_similarity: float) -> bool:
 
 
 class _Remembered:
-    """An encoder that keeps the vectors it made (for one verification: bounded by its posts)."""
+    """The verify models' encoder, reading each text as the vector index does (`embed_text`:
+    without links; the stance figures are the same either way, docs/verify.md) and keeping
+    the last `capacity` texts' vectors, so a post seen by an earlier claim, or embedded by the
+    index (`remember`), is not encoded again. Thread-safe: verifications may run at once."""
 
-    def __init__(self, enc: TextEncoder):
+    def __init__(self, enc: TextEncoder, capacity: int):
         self.enc = enc
-        self.seen: dict[str, np.ndarray] = {}
+        self.capacity = capacity
+        self._seen: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def has(self, text: str) -> bool:
+        with self._lock:
+            return embed_text(text) in self._seen
+
+    def remember(self, pairs: list[tuple[str, np.ndarray]]) -> None:
+        with self._lock:
+            for text, vec in pairs:
+                self._keep(embed_text(text), np.asarray(vec, np.float32))
+
+    def _keep(self, key: str, vec: np.ndarray) -> None:
+        self._seen[key] = vec
+        self._seen.move_to_end(key)
+        while len(self._seen) > self.capacity:
+            self._seen.popitem(last=False)
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        todo = list(dict.fromkeys(t for t in texts if t not in self.seen))
-        if todo:
-            self.seen.update(zip(todo, self.enc.encode(todo)))
         if not texts:
             return np.zeros((0, 384), np.float32)
-        return np.stack([self.seen[t] for t in texts])
+        keys = [embed_text(t) for t in texts]
+        with self._lock:
+            got = {k: self._seen[k] for k in keys if k in self._seen}
+        todo = [k for k in dict.fromkeys(keys) if k not in got]
+        if todo:
+            got.update(zip(todo, self.enc.encode(todo)))
+        with self._lock:
+            for k in dict.fromkeys(keys):
+                self._keep(k, got[k])
+        return np.stack([got[k] for k in keys])
 
 
-def _encoder(engine: Checks) -> TextEncoder:
+def _encoder(engine: Checks) -> tuple[TextEncoder, str]:
     """The shipped MiniLM, whatever model retrieval uses: the verify models were trained on its
     vectors. Loaded encoders are shared in the process, so with the default settings this is
-    the engine's own."""
+    the engine's own. With it, the id a vector index holding the same vectors has."""
     files = find_model()
     if files is None:
         raise VerifyError("verify needs the sentence-embedding model: " + missing_notice())
@@ -477,7 +527,7 @@ def _encoder(engine: Checks) -> TextEncoder:
         raise VerifyError(f"verify: {e}") from None
     if enc.dim != 384:
         raise VerifyError(f"verify: {files.onnx} gives {enc.dim}-dimension vectors; the models need MiniLM's 384")
-    return enc
+    return enc, index_id(files, TRAINED_MAX_TOKENS)
 
 
 def _bounded(text: str) -> str:
