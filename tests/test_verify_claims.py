@@ -270,6 +270,30 @@ def test_an_event_over_an_area_strikes_many_places(tmp_path: Path) -> None:
         eng.close()
 
 
+def test_a_place_inside_another_is_checked_where_the_inner_one_is_named(tmp_path: Path) -> None:
+    """"The Gold Coast in Victoria" asserts where the Gold Coast is: posts about Victoria alone
+    (its bushfires) are no support; posts naming the Gold Coast with Queensland put it there."""
+    rows = [("g1", "bom", "Queensland braces for more flooding on the Gold Coast tonight"),
+            ("g2", "abcnews", "Floods hit the Gold Coast, Queensland: beaches closed and roads cut"),
+            ("g3", "local1", "Gold Coast flooding is the worst in decades, says the Queensland premier"),
+            ("g4", "local2", "Queensland floods: the Gold Coast hinterland cut off by rising water"),
+            ("v1", "fire1", "Bushfires burn across Victoria while floods hit the north"),
+            ("v2", "fire2", "Victoria is on fire and the rest of Australia floods"),
+            ("v3", "fire3", "Floods hit again this summer; Victoria sends help to the flood areas")]
+    eng = engine_with(tmp_path, posts(rows))
+    try:
+        v = eng.verify("Floods hit the Gold Coast in Victoria")
+        assert v.verdict == "refuted", v.reasons
+        state = next(r for r in v.assertions if r.assertion.value == "Victoria")
+        assert state.status == "conflicted" and state.other_values[0].value == "Queensland"
+        assert state.confirm.authors == 0  # the Victoria-only posts say nothing of where the Gold Coast is
+        w = eng.verify("Floods hit the Gold Coast in Queensland")
+        assert w.verdict == "supported", w.reasons
+        assert next(r for r in w.assertions if r.assertion.value == "Queensland").confirm.authors == 4
+    finally:
+        eng.close()
+
+
 def test_a_toll_that_grew_supersedes_the_early_counts(tmp_path: Path) -> None:
     early = [(f"e{i}", f"early{i}", t) for i, t in enumerate([
         "Explosions at the marathon finish line: 2 dead, dozens hurt",

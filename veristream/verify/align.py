@@ -252,7 +252,54 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
                 del out[i]
         elif not (lexical or similar or named):
             del out[i]
+    _contained(reading, f, out)
     return Links(out, out_named)
+
+
+_RANK = {"site": 0, "event": 0, "city": 1, "area": 1, "": 1, "state": 2, "country": 3}
+
+
+def containers(reading: ClaimReading) -> dict[int, list[int]]:
+    """The claim's places that contain others it names ("the Gold Coast in Victoria": a state
+    around an area; "Briarwood Elementary in Wichita": a city around a site), each with the
+    places inside it."""
+    places = [(i, _RANK.get(a.level, 1)) for i, a in enumerate(reading.assertions)
+              if a.kind == "place" and not a.negated]
+    text = reading.claim
+
+    def within(j: int, i: int) -> bool:
+        # said as "A in B" or "A, B" ("trained in Syria" is not where Ottawa is), or A is a named
+        # event and B where it happened ("Hurricane Sandy made landfall in Florida")
+        if reading.assertions[j].level == "event" and not reading.assertions[i].verb:
+            return True
+        rx = re.escape(reading.assertions[j].value) + r"\s*(?:,|\bin\b)\s*(?:the\s+)?" + re.escape(reading.assertions[i].value)
+        return re.search(rx, text, re.IGNORECASE) is not None
+
+    return {i: inner for i, r in places if (inner := [j for j, q in places if q < r and within(j, i)])}
+
+
+def _contained(reading: ClaimReading, f: PostFacts, out: dict[int, Alignment]) -> None:
+    """"A in B" asserts where A is: only a post that names A says anything about it. A post
+    naming B alone is about B (Victoria's bushfires are no evidence that the Gold Coast is in
+    Victoria); a post naming A with one other place of B's level, and not B, puts A there
+    instead (a rival, even for an event over an area: a town lies in one state)."""
+    for i, inner in containers(reading).items():
+        named_inner = any(j in out and out[j].relation == CONFIRMS for j in inner)
+        if not named_inner:
+            out.pop(i, None)
+            continue
+        if i in out:
+            continue
+        a = reading.assertions[i]
+        own = norm_name(a.value)
+        claim_places = {place_key(norm_name(x.value)) for x in reading.assertions if x.kind == "place"}
+        level = _mid(a.level or "city")
+        same = [p for p in f.places
+                if _mid(f.place_info.get(norm_name(p), ("city", "at"))[0]) == level
+                and f.place_info.get(norm_name(p), ("city", "at"))[1] == "at"]
+        rivals = [p for p in same if place_key(norm_name(p)) not in claim_places and not related(norm_name(p), own)]
+        if len(same) == 1 and rivals:
+            out[i] = Alignment(CONFLICTS, rivals[0])
 
 
 class Links(dict):
