@@ -294,6 +294,34 @@ def test_a_place_inside_another_is_checked_where_the_inner_one_is_named(tmp_path
         eng.close()
 
 
+def test_what_it_was_made_from_and_which_one_it_was_are_details(tmp_path: Path) -> None:
+    """"Made from X" is a detail posts state as "Y bombs"; "a Harvard police officer" has a
+    rival in "an MIT police officer"."""
+    rows = [("b1", "fbi", "FBI: the marathon bombs were made from pressure cookers packed with nails"),
+            ("b2", "cnn", "Investigators say two pressure-cooker bombs exploded at the marathon finish line"),
+            ("b3", "ap", "Marathon bombs: pressure cooker bombs hidden in black backpacks, officials say"),
+            ("m1", "wcvb", "BREAKING: MIT police officer shot and killed on campus in Cambridge"),
+            ("m2", "globe", "An MIT police officer was shot and killed late Thursday night"),
+            ("m3", "nbc", "MIT police officer shot and killed, suspects fled the scene")]
+    eng = engine_with(tmp_path, posts(rows))
+    try:
+        v = eng.verify("The marathon bombs were made from fire extinguishers")
+        assert v.verdict == "refuted", v.reasons
+        means = detail(v, "means")
+        assert means.assertion.value == "fire extinguishers" and means.assertion.noun == "bomb"
+        assert means.other_values[0].value.startswith("pressure") and means.conflict.authors == 3
+        assert any(r.startswith("made from: the claim says fire extinguishers;") for r in v.reasons), v.reasons
+        w = eng.verify("The marathon bombs were made from pressure cookers")
+        assert w.verdict == "supported", w.reasons
+        assert detail(w, "means").confirm.authors == 3
+        h = eng.verify("A Harvard police officer was shot and killed")
+        assert h.verdict == "refuted", h.reasons
+        assert detail(h, "who").other_values[0].value == "MIT"
+        assert eng.verify("An MIT police officer was shot and killed").verdict == "supported"
+    finally:
+        eng.close()
+
+
 def test_a_toll_that_grew_supersedes_the_early_counts(tmp_path: Path) -> None:
     early = [(f"e{i}", f"early{i}", t) for i, t in enumerate([
         "Explosions at the marathon finish line: 2 dead, dozens hurt",

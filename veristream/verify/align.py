@@ -36,7 +36,7 @@ from datetime import date, datetime, timedelta
 from .. import words
 from .assertions import (_KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, DENIAL_RX, GENERIC, LIGHT, STATE_ABBR, Assertion,
                          ClaimReading, DateRef, PostFacts,
-                         head_word, mentions, norm_name, related, role_family, word_set)
+                         head_word, mentions, norm_name, read_means, related, role_family, singular, word_set)
 from .independence import Corroboration, Item, corroboration
 
 CONFIRMS, CONFLICTS = "confirms", "conflicts"
@@ -229,6 +229,8 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
     claim_names = [a.value for a in reading.assertions if a.kind in ("who", "agent", "owner", "place")]
     for i, a in enumerate(reading.assertions):
         got = _align(a, f, at, claim_places, claim_names, reading.area)
+        if got is None and a.kind == "who":
+            got = _head_rival(a.value, reading.claim, f)
         if got is None:
             continue
         if a.negated:  # the claim denies this detail: stating it contradicts the claim
@@ -377,12 +379,62 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
         if others and not f.question:
             return Alignment(CONFLICTS, others[0])
         return None
+    if a.kind == "means":
+        if _means_named(a.value, f.lower):
+            if f.question:
+                return None
+            if _denied_near(f.lower, a.value):
+                return Alignment(CONFLICTS, "not " + a.value)
+            return Alignment(CONFIRMS, a.value)
+        key = _value_key(a, a.value)
+        others = [x for x in read_means(f.text or f.lower, a.noun) if _value_key(a, x) != key and not related(x, a.value)]
+        if others and not f.question:
+            return Alignment(CONFLICTS, others[0])
+        return None
     if a.kind == "who":
         if _names(a.value, f):
             return Alignment(CONFIRMS, a.value)
         rival = _same_kind_name(a.value, f, _PLACE_WORD)
         return Alignment(CONFLICTS, rival) if rival else None
     return None
+
+
+_AUX = {"was", "were", "is", "are", "has", "had", "have", "be", "been", "and", "or", "of", "in", "at", "on", "to",
+        "for", "by", "with", "who", "that", "which", "said", "says"}
+
+
+def _head_rival(value: str, claim: str, f: PostFacts) -> Alignment | None:
+    """A name said as what kind of thing it is ("a Harvard police officer"): another name the
+    post gives the same thing ("an MIT police officer") is a rival."""
+    m = re.search(re.escape(value) + r"((?:\s+[a-z][\w\-]*){1,2})", claim)
+    if not m:
+        return None
+    head = []
+    for w in m.group(1).split():
+        if w in _AUX:
+            break
+        head.append(w)
+    if not head or all(w in GENERIC for w in head):
+        return None
+    text = f.text or ""
+    rx = r"(?<![\w#@])([A-Z][\w'\-]*(?:\s+[A-Z][\w'\-]*){0,2})\s+" + r"\s+".join(re.escape(w) for w in head) + r"\b"
+    own = norm_name(value)
+    for mm in re.finditer(rx, text):
+        name = re.sub(r"^(?:(?:A|An|The|RT|BREAKING|Breaking|Update|UPDATE)\b:?\s*)+", "", mm.group(1))
+        n = norm_name(name)
+        if n and n != own and not related(n, own) and n not in GENERIC and n.split()[0] not in GENERIC \
+                and n not in ("rt", "breaking", "the", "a", "an", "update"):
+            return Alignment(CONFLICTS, name)
+    return None
+
+
+def _means_named(value: str, low: str) -> bool:
+    """"pressure cookers" in "pressure-cooker bombs": the words, in either number."""
+    ws = [singular(w) for w in norm_name(value).split()]
+    if not ws:
+        return False
+    rx = r"(?<![\w])" + r"[\s\-]+".join(re.escape(w) + r"(?:s|es)?" for w in ws) + r"(?![\w])"
+    return re.search(rx, low) is not None
 
 
 def _facts_of(text: str) -> PostFacts:
@@ -584,12 +636,15 @@ def _value_key(a: Assertion, v: str) -> str:
         return w[-1] if w else v
     if a.kind == "cause":
         return head_word(v)
+    if a.kind == "means":
+        w = norm_name(v).split()
+        return singular(w[-1]) if w else v
     return v
 
 
 def describe(a: Assertion) -> str:
     what = {"place": "place", "date": "date", "cause": "cause", "agent": "who did it", "owner": "owner",
-            "who": "named"}.get(a.kind)
+            "means": "made from", "who": "named"}.get(a.kind)
     if a.kind == "number":
         what = a.role[2:] + "s" if a.role.startswith("n:") else a.role.replace("_", " ")
     return f"{what}: the claim says {'not ' if a.negated else ''}{a.value}"
@@ -600,6 +655,7 @@ def summary(r: AssertionResult) -> str:
     head = describe(a)
     if r.confirm.posts == 0 and not r.other_values:
         noun = {"cause": "a cause", "agent": "who did it", "owner": "an owner", "place": "a place",
+                "means": "what it was made from",
                 "date": "a date", "who": a.value}.get(a.kind, f"a number of {a.role}")
         return f"{head}; no post states {noun}"
     bits = [f"{r.confirm.authors} independent source(s) say so ({r.confirm.posts} post(s))"]

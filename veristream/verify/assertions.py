@@ -88,6 +88,11 @@ CAUSE_RX = re.compile(
     r"(?:the |a )?result of|resulted from|brought (?:on|down) by|the work of|carried out by|perpetrated by|"
     r"attributed to|linked to|thanks to|from an? (?=\w+ (?:attack|explosion|blast|fire|leak|failure|strike)))"
     r"\s+(?P<v>(?:an?\s+|the\s+)?[\w'\-]+(?:\s+[\w'\-]+){0,3})", re.IGNORECASE)
+# What something was made of: "the bombs were made from pressure cookers".
+MEANS_RX = re.compile(
+    r"\b(?:(?P<head>[a-z][\w\-]*)\s+(?:was|were|had been|have been|has been|is|are)\s+)?"
+    r"(?:made|built|assembled|constructed|fashioned|packed|rigged)\s+(?:from|of|out of|with|using|inside)\s+"
+    r"(?P<v>(?:an?\s+|the\s+)?[\w'\-]+(?:\s+[\w'\-]+){0,2})", re.IGNORECASE)
 OWNER_RX = re.compile(r"\b(?:owned by|operated by|run by|belong(?:s|ed|ing)? to|owner,?\s+|owners,?\s+)"
                       r"\s*(?P<v>[A-Z][\w&'\-.]*(?:\s+[A-Z][\w&'\-.]*){0,3})")
 AGENT_VERBS = {"attack", "bomb", "hack", "detonate", "plant", "shoot", "kill", "set", "start", "cause", "carry",
@@ -272,7 +277,7 @@ class DateRef:
 
 @dataclass(slots=True)
 class Assertion:
-    kind: str  # place | number | date | agent | cause | owner | who
+    kind: str  # place | number | date | agent | cause | owner | means | who
     role: str  # the place/agent/... itself, or the number's unit
     value: str  # as the claim says it
     number: Number | None = None
@@ -280,7 +285,8 @@ class Assertion:
     negated: bool = False  # the claim denies this detail ("not caused by ...")
     level: str = ""  # a place's granularity: region | area | city | site | event (see place_level)
     prep: str = ""  # a place's role by its preposition: at (where) | from | to
-    noun: str = ""  # an actor's role noun when the claim names one: "the gunman was X" -> gunman
+    noun: str = ""  # an actor's role noun when the claim names one: "the gunman was X" -> gunman; for
+    # means, what was made of it: "the bombs were made from X" -> bomb
     verb: str = ""  # for a place: the word it is the place of ("crashed in X" -> crash), when a topic word
     located: bool = False  # for a place: said with a preposition of place ("captured in Watertown")
 
@@ -568,6 +574,44 @@ NAMED_AS_RX = [
 ]
 
 
+def singular(word: str) -> str:
+    w = word.lower()
+    return w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w
+
+
+# Words before "bomb" that say nothing of what it was made from ("two crude bombs").
+_NOT_MEANS = {"the", "a", "an", "two", "three", "four", "both", "these", "those", "more", "other", "second", "first",
+              "crude", "homemade", "home-made", "improvised", "simple", "small", "large", "big", "suspected",
+              "possible", "live", "unexploded", "explosive", "real", "fake", "deadly", "powerful", "several",
+              "multiple", "marathon", "of", "and", "with", "for", "were", "was", "are", "is", "said", "same",
+              "new", "old", "third", "actual", "alleged", "additional", "undetonated", "secondary"}
+
+
+def means_value(v: str) -> str:
+    """The thing itself: "pressure cookers packed with nails" -> "pressure cookers"."""
+    v = _value(v)
+    ws = v.split()
+    for k in range(1, len(ws)):
+        if re.fullmatch(r"[a-z]+(?:ed|ing)", ws[k]):
+            return " ".join(ws[:k])
+    return v
+
+
+def read_means(text: str, head: str) -> list[str]:
+    """What a post says something was made from: "made from/of/with X", or, for the claim's
+    `head` noun, the words before it ("pressure cooker bombs", "pipe bomb")."""
+    out = [v for m in MEANS_RX.finditer(text) if (v := means_value(m.group("v"))) and norm_name(v) not in GENERIC]
+    if head:
+        rx = r"\b((?:[a-z][\w\-]*\s+)?[a-z][\w\-]*)[\s\-]+" + re.escape(head) + r"s?\b"
+        for m in re.finditer(rx, text):
+            ws = [w for w in re.split(r"[\s\-]+", m.group(1)) if w]
+            while ws and ws[0].lower() in _NOT_MEANS:
+                ws = ws[1:]
+            if ws and not any(w.lower() in _NOT_MEANS for w in ws):
+                out.append(" ".join(ws))
+    return out
+
+
 def read_relations(text: str) -> tuple[list[str], list[str], list[str]]:
     causes = [v for m in CAUSE_RX.finditer(text) if (v := _value(m.group("v"))) and norm_name(v) not in GENERIC]
     owners = [v for m in OWNER_RX.finditer(text) if (v := _value(m.group("v")))]
@@ -777,13 +821,19 @@ def read_claim(claim: str) -> ClaimReading:
     for o in owners:
         r.assertions.append(Assertion("owner", "owner", o, negated=_negated_near(text, o)))
         claimed.add(norm_name(o))
+    for m in MEANS_RX.finditer(text):
+        v = means_value(m.group("v"))
+        if v and re.search(r"[a-z]{3}", v.lower()) and norm_name(v) not in GENERIC and norm_name(v) not in claimed:
+            head = singular((m.group("head") or "").lower())
+            r.assertions.append(Assertion("means", "means", v, negated=_negated_near(text, v), noun=head))
+            claimed.add(norm_name(v))
     for a in agents:
         if norm_name(a) not in claimed:
             r.assertions.append(Assertion("agent", "agent", a, negated=_negated_near(text, a)))
             claimed.add(norm_name(a))
 
     for a in r.assertions:  # the rules' values are no names to read again
-        if a.kind in ("cause", "owner", "agent"):
+        if a.kind in ("cause", "owner", "agent", "means"):
             i = text.lower().find(a.value.lower())
             if i >= 0:
                 spans.append((i, i + len(a.value)))
@@ -899,7 +949,7 @@ def read_claim(claim: str) -> ClaimReading:
             r.assertions.append(Assertion("place", "place", mm.group(1).strip()))
             spans.append(mm.span(1))
     for a in r.assertions:
-        if a.kind in ("cause", "owner", "agent"):
+        if a.kind in ("cause", "owner", "agent", "means"):
             i = text.lower().find(a.value.lower())
             if i >= 0:
                 spans.append((i, i + len(a.value)))

@@ -444,7 +444,7 @@
 
   const VERDICT_WORDS = { supported: "Supported", refuted: "Refuted", contested: "Contested", unverified: "Unverified" };
   const STATUS_WORDS = { confirmed: "confirmed", conflicted: "contradicted", disputed: "disputed", unaddressed: "not addressed" };
-  const KIND_WORDS = { place: "Place", date: "Date", cause: "Cause", agent: "Who did it", owner: "Owner", who: "Named" };
+  const KIND_WORDS = { place: "Place", date: "Date", cause: "Cause", agent: "Who did it", owner: "Owner", means: "Made from", who: "Named" };
 
   function detailName(a) {
     if (a.kind === "number") {
