@@ -62,9 +62,12 @@ def test_extractive_digest_counts_times_key_posts_and_disagreements(quake: Engin
     ans = quake.ask("what happened in Harlow Bay?")
     lines = ans.text.splitlines()
     assert ans.composer == "extractive" and ans.fallback is None
+    # First what independent sources agree on, each cited by a post stating it (the aftershock
+    # copies are one source; 12 dead, one source against two, is shown as a disagreement below).
+    assert lines[0] == "Independent sources agree on: earthquake (6 sources) [1]; dead: 3 (2 sources) [2]."
+    assert [c.id for c in ans.citations[:2]] == ["q1", "q2"]
     # Counts, distinct authors, start (cited) and peak.
-    assert lines[0] == "7 posts by 7 authors mention “Harlow Bay”; the first at 12:00 UTC [1], most in 12:05–12:06 UTC (4 posts)."
-    assert ans.citations[0].id == "q1"
+    assert lines[1] == "7 posts by 7 authors mention “Harlow Bay”; the first at 12:00 UTC [1], most in 12:05–12:06 UTC (4 posts)."
     # Key posts quoted and cited, one per story (the two aftershock copies once, with their count).
     quoted = [ln for ln in lines if ln.startswith("“")]
     assert 1 <= len(quoted) <= 3 and all(re.search(r"— @\w+, \d\d:\d\d UTC.*\[\d+\]$", ln) for ln in quoted)
@@ -82,6 +85,31 @@ def test_extractive_digest_counts_times_key_posts_and_disagreements(quake: Engin
     assert "s2" not in cited_ids(ans)
     # "As of": the event time of the newest post used.
     assert ans.as_of == max(c.time for c in ans.citations)
+
+
+def test_the_answer_leads_with_what_independent_sources_agree_on(engine: Engine) -> None:
+    rows = [("w1", 0, "kwtv", "Fertilizer plant explosion in West, Texas: 15 dead, officials say"),
+            ("w2", 1, "ap", "Officials confirm 15 dead after the West fertilizer plant explosion"),
+            ("w3", 2, "wfaa", "15 dead and 160 injured in the plant explosion in West"),
+            ("w4", 3, "kxxv", "Death toll in West rises to 15 after the plant explosion"),
+            ("w5", 4, "rumor", "Hearing 60 dead in the plant explosion, unconfirmed"),
+            ("r1", 5, "spam", "15 dead in the plant explosion in West"),  # copies of one post: one source
+            ("r2", 6, "spam", "15 dead in the plant explosion in West")]
+    ingest(engine, rows)
+    ans = engine.ask("How many dead in the plant explosion?")
+    first = ans.text.splitlines()[0]
+    # the question's own words ("explosion") are no news; the count it asks for comes first
+    assert first.startswith("Independent sources agree on: dead: 15 (4 sources) [1]"), first
+    assert "15" in ans.citations[0].text and "60" not in first
+    assert re.search(r"where: West \(\d sources\) \[\d+\]", first), first
+    # a toll the sources split on is no agreed fact: it is shown as a disagreement
+    ingest(engine, [("s1", 7, "nbc", "Now 35 dead in the plant explosion in West, reports say"),
+                    ("s2", 8, "cbs", "Reports: 35 dead in the West plant explosion"),
+                    ("s3", 9, "abc", "35 dead after the plant explosion in West, per reports"),
+                    ("s4", 10, "fox", "West plant explosion: 35 dead")])
+    split = engine.ask("How many dead in the plant explosion?")
+    assert "dead:" not in split.text.splitlines()[0]
+    assert any(ln.startswith("Posts disagree on the number dead") for ln in split.text.splitlines())
 
 
 def test_one_uncorroborated_post_is_said_plainly(engine: Engine) -> None:
@@ -206,7 +234,7 @@ def test_no_supported_statement_falls_back_to_the_extractive_digest(quake: Engin
     assert ans.composer == "extractive" and ans.asked == "scripted"
     assert "supported" in ans.fallback
     assert ans.check.dropped == 2  # what the check did to the model's draft
-    assert ans.citations and ans.text.startswith("7 posts by 7 authors")
+    assert ans.citations and ans.text.splitlines()[1].startswith("7 posts by 7 authors")  # after the agreed facts
     failing = quake.ask("Harlow Bay earthquake", composer=Scripted("", fail="server down"))
     assert failing.composer == "extractive" and failing.fallback == "server down" and failing.citations
 
@@ -269,7 +297,7 @@ def test_injection_posts_change_neither_format_nor_citations(engine: Engine) -> 
     before = engine.ask("Harlow Bay earthquake")
     ingest(engine, INJECTIONS)
     after = engine.ask("Harlow Bay earthquake")
-    assert after.text.splitlines()[0].startswith("10 posts by 10 authors")  # counted as posts...
+    assert after.text.splitlines()[1].startswith("10 posts by 10 authors")  # counted as posts...
     assert not {"i1", "i2", "i3"} & set(cited_ids(after))  # ...never quoted as key posts or cited
     shape = [re.sub(r"“.*?”|\d+", "…", ln).split("—")[0] for ln in before.text.splitlines()[1:]]
     assert [re.sub(r"“.*?”|\d+", "…", ln).split("—")[0] for ln in after.text.splitlines()[1:]] == shape

@@ -5,8 +5,12 @@ What it says, each line cited:
   started (the first post, cited) and when it peaked (the busiest interval);
 * the key posts, quoted: the best post of each of the top stories, with its author, time and
   how many copies it has;
+* first, the facts independent sources agree on (`facts.py`: what happened, where, how many,
+  the cause, who), each with its number of sources and cited, the roles the question asks
+  about first;
 * disagreements side by side: posts giving different figures for the same thing ("3 dead"
   vs "12 dead"), or posts that deny or doubt what others report;
+* the newest post, when it is not quoted already;
 * plainly, when the stream holds nothing on the question, or only one uncorroborated post.
 """
 
@@ -22,6 +26,7 @@ from ..retrieve import Hit
 from ..words import STOPWORDS, keywords
 from .base import Composer, Draft, Evidence
 from .citations import defang
+from .facts import facts, question_kind
 from .prompt import addresses_model
 from .wording import English, when, wording
 
@@ -151,6 +156,11 @@ class ExtractiveComposer(Composer):
         first = min(burst, key=lambda h: (h.post.created_at, h.seq))
         n = len(posts)
         peak_at = (w.peak(from_us(act[1]), act[2], now), act[3]) if act is not None and act[3] > 1 else None
+        # What independent sources agree on leads (where, how many, who, what caused it), each cited.
+        readable = [h for h in posts if not addresses_model(h.post.text)]
+        agreed = facts(q.text, readable, question_kind(q.text) if q.lang == "en" else None)
+        if agreed:
+            yield w.facts([(f.role, f.value, f.sources, cite(f.hit)) for f in agreed]) + "\n"
         yield w.head(topic, window, n, ev.capped, None if unknown else len(authors), len(burst) < n,
                      f"{when(first.post.created_at, now)} {cite(first)}", peak_at, n - len(burst)) + "\n"
         # Key posts: the best post of each top story, corroborated stories first, from the burst.
@@ -175,6 +185,10 @@ class ExtractiveComposer(Composer):
                 who_at = ""
         for line in self._disagreements(ev, cite, w):
             yield line
+        newest = max(readable or posts, key=lambda h: (h.post.created_at, h.seq))
+        if newest.post.key not in {h.post.key for h in key} and newest is not first and len(authors) > 1:
+            yield w.newest(quote(newest.post.text, self.max_chars, w), "@" + (newest.post.author.handle or
+                           newest.post.author.id or "?"), when(newest.post.created_at, now), cite(newest)) + "\n"
         if len(authors) == 1 and not unknown:
             yield w.lone() + "\n"
 

@@ -71,6 +71,17 @@ class English:
     def lone(self) -> str:
         return "Only one author reports this so far: nothing in the stream corroborates it."
 
+    _ROLES = {"what": "", "where": "where: ", "dead": "dead: ", "injured": "injured: ", "missing": "missing: ",
+              "evacuated": "evacuated: ", "magnitude": "magnitude ", "cause": "cause: ", "who": "who: "}
+
+    def facts(self, items: list[tuple[str, str, int, str]]) -> str:
+        """items: (role, value, independent sources, citation)."""
+        parts = [f"{self._ROLES.get(r, r + ': ')}{v} ({n} sources) {c}" for r, v, n, c in items]
+        return "Independent sources agree on: " + "; ".join(parts) + "."
+
+    def newest(self, quoted: str, who: str, at: str, cite: str) -> str:
+        return f"Newest: {quoted} — {who}, {at} {cite}"
+
     def peak(self, start: datetime, width: int, now: datetime | None) -> str:
         if width >= 7 * 86400:
             return f"in the week from {start:%Y-%m-%d}"
@@ -141,6 +152,16 @@ class Japanese(English):
 
     def lone(self) -> str:
         return "今のところ報じている投稿者は1人だけで、ストリーム内に裏付けはありません。"
+
+    _ROLES = {"what": "", "where": "場所：", "dead": "死者：", "injured": "負傷者：", "missing": "行方不明者：",
+              "evacuated": "避難者：", "magnitude": "マグニチュード", "cause": "原因：", "who": "人物："}
+
+    def facts(self, items: list[tuple[str, str, int, str]]) -> str:
+        parts = [f"{self._ROLES.get(r, r + '：')}{v}（情報源{n}）{c}" for r, v, n, c in items]
+        return "独立した情報源が一致している点：" + "、".join(parts) + "。"
+
+    def newest(self, quoted: str, who: str, at: str, cite: str) -> str:
+        return f"最新の投稿：{quoted} — {who}、{at} {cite}"
 
     def peak(self, start: datetime, width: int, now: datetime | None) -> str:
         if width >= 7 * 86400:
