@@ -8,6 +8,8 @@ BM25 matches whole words).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import re
 import unicodedata
 
@@ -106,8 +108,11 @@ def stem(w: str) -> str:
     return w
 
 
-def content_stems(text: str) -> set[str]:
-    return {stem(w) for w in keywords(text)}
+@lru_cache(maxsize=8192)
+def content_stems(text: str) -> frozenset[str]:
+    """The stems of a text's content words. Memoised (a pure function of the text): retrieval,
+    verify and citations ask it of the same posts many times per question."""
+    return frozenset(stem(w) for w in keywords(text))
 
 
 def coverage(query_stems: set[str], text: str) -> float:

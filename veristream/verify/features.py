@@ -14,6 +14,8 @@ Posts are hostile input: texts are cut to `MAX_CHARS` before anything looks at t
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import math
 import re
 import numpy as np
@@ -63,8 +65,13 @@ _QUOTE = re.compile(r"^\W{0,3}[\u201c\"']\s*@\w+|[\u201c\"]@\w{1,50}\s*:|\bRT\s*
 
 
 def cues(text: str) -> np.ndarray:
-    """Lexical cues of one post (float32, bounded values)."""
-    t = (text or "")[:MAX_CHARS]
+    """Lexical cues of one post (float32, bounded values; a fresh array the caller may keep)."""
+    return _cues((text or "")[:MAX_CHARS]).copy()
+
+
+@lru_cache(maxsize=4096)
+def _cues(t: str) -> np.ndarray:
+    """Memoised: stance and the claim model read the same posts' cues in one verification."""
     bare = _URL.sub(" ", t)
     out = [1.0 if p.search(bare) else 0.0 for _, p in CUE_PATTERNS]
     words = _WORD.findall(_MENTION.sub(" ", bare).lower())
