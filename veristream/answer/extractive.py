@@ -186,7 +186,9 @@ class ExtractiveComposer(Composer):
         for line in self._disagreements(ev, cite, w):
             yield line
         newest = max(readable or posts, key=lambda h: (h.post.created_at, h.seq))
-        if newest.post.key not in {h.post.key for h in key} and newest is not first and len(authors) > 1:
+        quoted = {h.post.key for h in key} | {h.story.id for h in key if h.story}
+        if not ({newest.post.key, newest.story.id if newest.story else None} & quoted) and newest is not first \
+                and len(authors) > 1:  # the newest change, unless it repeats a post quoted above
             yield w.newest(quote(newest.post.text, self.max_chars, w), "@" + (newest.post.author.handle or
                            newest.post.author.id or "?"), when(newest.post.created_at, now), cite(newest)) + "\n"
         if len(authors) == 1 and not unknown:
