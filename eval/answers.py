@@ -146,8 +146,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir", help="ingest here (reused when it already holds the data)")
     ap.add_argument("--keep", action="store_true", help="keep the data dir")
     ap.add_argument("--vector-cache", help="an .npz of encodings shared between runs (and with bench/answers.py)")
+    ap.add_argument("--questions", type=Path, help="a JSONL file of {question, fact, [kind], [since], [until]} "
+                                                   "instead of the development questions (e.g. eval/questions_heldout.jsonl)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print each answer")
     args = ap.parse_args(argv)
+    questions, paraphrased_qs, kinds = QUESTIONS, PARAPHRASED, {}
+    if args.questions:
+        rows_in = [json.loads(x) for x in args.questions.read_text().splitlines() if x.strip()]
+        questions = [Q(r["question"], r["fact"], r.get("since"), r.get("until")) for r in rows_in]
+        paraphrased_qs = []
+        kinds = {r["question"]: r.get("kind", "") for r in rows_in}
     if not (DATA / "crisislex_t6").is_dir():
         raise SystemExit(f"no data in {DATA}")
     from veristream import Engine, Settings
@@ -161,8 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         eng = Engine(data, Settings.load(env={}, vectors=not args.no_vectors), readonly=True)
         comp = make_composer(args.composer, eng.settings)
         rows, right, para, times = [], 0, 0, []
-        for q in QUESTIONS + PARAPHRASED:
-            paraphrased = q in PARAPHRASED
+        for q in questions + paraphrased_qs:
+            paraphrased = q in paraphrased_qs
             ans = eng.ask(q.question, since=when(q.since), until=when(q.until), composer=comp)
             if not paraphrased:
                 times.append(ans.took_ms)
@@ -189,9 +197,15 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(work, ignore_errors=True)
     times.sort()
     res = {"composer": args.composer, "retrieval": "lexical" if args.no_vectors else "hybrid",
-           "questions": len(QUESTIONS), "right_with_valid_citation": right,
-           "share": round(right / len(QUESTIONS), 3), "p50_ms": round(times[len(times) // 2]),
-           "paraphrased_questions": len(PARAPHRASED), "paraphrased_right": para, "answers": rows}
+           "questions_file": str(args.questions) if args.questions else None,
+           "questions": len(questions), "right_with_valid_citation": right,
+           "share": round(right / len(questions), 3), "p50_ms": round(times[len(times) // 2]),
+           "paraphrased_questions": len(paraphrased_qs), "paraphrased_right": para, "answers": rows}
+    if kinds:  # per kind of question: what / where / how many / ...
+        by: dict[str, list[bool]] = {}
+        for r in rows:
+            by.setdefault(kinds.get(r["question"], ""), []).append(r["ok"])
+        res["share_by_kind"] = {k: f"{sum(v)}/{len(v)}" for k, v in sorted(by.items())}
     print(json.dumps(res))
     return 0
 
