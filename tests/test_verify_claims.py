@@ -322,6 +322,28 @@ def test_what_it_was_made_from_and_which_one_it_was_are_details(tmp_path: Path) 
         eng.close()
 
 
+def test_what_a_claim_adds_to_a_place_must_be_said(tmp_path: Path) -> None:
+    """Posts about the flooded stadium grounds (close in meaning, one even "hit hard") are no
+    support for "a fire destroyed" them: among the posts naming the stadium, fire is what the
+    claim adds, and a post silent on it is context."""
+    texts = ["Northgate Stadium grounds hit hard by the flood", "Floodwaters covered the Northgate Stadium grounds",
+             "Pictures of the flooded Northgate Stadium grounds this morning", "Northgate Stadium is under water",
+             "Northgate Stadium grounds flooded, the final is postponed", "Water everywhere at Northgate Stadium",
+             "The flood reached the Northgate Stadium stands overnight", "Crews pump water out of Northgate Stadium"]
+    rows = [(f"f{i}", f"user{i}", f"{texts[i % len(texts)]} #{i}") for i in range(24)]
+    # fires elsewhere: retrieval brings them too, and among all posts gathered "fire" is common
+    fires = [(f"x{i}", f"news{i}", f"A fire destroyed {w} on the east side overnight, crews say")
+             for i, w in enumerate(["a barn", "two homes", "a warehouse", "a garage", "a diner", "a school bus"])]
+    eng = engine_with(tmp_path, posts(rows) + posts(fires, 30))
+    try:
+        v = eng.verify("A fire destroyed the Northgate Stadium grounds")
+        assert v.verdict != "supported" and not v.evidence_for, v.reasons
+        w = eng.verify("Floodwaters covered the Northgate Stadium grounds")
+        assert w.verdict == "supported", w.reasons
+    finally:
+        eng.close()
+
+
 def test_a_toll_that_grew_supersedes_the_early_counts(tmp_path: Path) -> None:
     early = [(f"e{i}", f"early{i}", t) for i, t in enumerate([
         "Explosions at the marathon finish line: 2 dead, dozens hurt",

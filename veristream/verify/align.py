@@ -111,7 +111,10 @@ class Topic:
     "garage", is what the claim adds to the event and weighs most); a word counts by its first
     five letters or a synonym ("exploded" ~ "explosion")."""
 
-    def __init__(self, topic: str, texts: list[str]):
+    def __init__(self, topic: str, texts: list[str], among: list[int] | None = None):
+        """`among`: the posts whose use of a word tells whether it is novel (default: all). The
+        posts gathered were found by the claim's words, so among them its predicate is common
+        ("cancelled", "fire"); among those naming the claim's places and parties it is not."""
         self.stems = list(dict.fromkeys(st for w in words.keywords(topic)
                                         if (st := words.stem(w)) not in REPORTING and w not in REPORTING
                                         and w not in LIGHT))
@@ -124,7 +127,10 @@ class Topic:
         self.weight = {st: math.log((n + 1) / (df[st] + 0.5)) + 0.1 for st in self.stems}
         # a topic word few posts use: the claim adds something to the event (a novel predicate)
         # (a rarity counted over too few posts says nothing: under 20 posts, no word is novel)
-        self.novel_stems = {st for st in self.stems if df[st] < max(2, 0.05 * n)} if n >= 20 else set()
+        pool = among if among is not None and len(among) >= 20 else range(n)
+        m = len(pool)
+        pdf = {st: sum(st in self.have[i] for i in pool) for st in self.stems}
+        self.novel_stems = {st for st in self.stems if pdf[st] < max(2, 0.05 * m)} if m >= 20 else set()
         self.novel = bool(self.novel_stems)
 
     def has(self, word: str, text: str) -> bool:
@@ -148,6 +154,8 @@ class Topic:
     def lexical(self, i: int) -> bool:
         if not self.stems:
             return True
+        if not self.novel_stems <= self.have[i]:
+            return False  # silent on some of what the claim adds to the event ("fire" for the flooded grounds)
         total = sum(self.weight.values())
         return sum(self.weight[st] for st in self.have[i]) >= 0.5 * total or (
             len(self.have[i]) >= 0.6 * len(self.stems) and self.novel_stems <= self.have[i])

@@ -52,7 +52,7 @@ from .stance import features as stance_features
 from .veracity import Veracity, VeracityModel
 from .verdict import calibrate, decide, decide_assertions, match_probability
 from . import align as _align
-from .assertions import DENIAL_RX, ClaimReading, read_claim, read_posts
+from .assertions import DENIAL_RX, ClaimReading, mentions, read_claim, read_posts
 
 if TYPE_CHECKING:
     from ..core.search import SearchResult
@@ -261,7 +261,9 @@ class Verifier:
         s = self.settings
         facts = read_posts(said, [p.created_at for p in posts])
         aligned = []
-        topic = _align.Topic(reading.topic, said)
+        anchors = [a.value for a in reading.assertions if a.kind in _align.ANCHORS]
+        naming = [i for i, f in enumerate(facts) if any(mentions(f.lower, f.words, v) for v in anchors)]
+        topic = _align.Topic(reading.topic, said, naming if anchors else None)
         lexical = [topic.lexical(i) for i in range(len(posts))]
         for k, (e, p, f, h) in enumerate(zip(ev, posts, facts, hits)):
             similar = h.similarity is not None and h.similarity >= s.vectors.min_similarity + 0.15
