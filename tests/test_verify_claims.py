@@ -322,6 +322,11 @@ def test_what_it_was_made_from_and_which_one_it_was_are_details(tmp_path: Path) 
         eng.close()
 
 
+def test_a_state_the_parser_takes_for_a_party_is_a_place() -> None:
+    r = read_claim("Floods were expected in Ipswich, Tasmania")
+    assert [(a.kind, a.value, a.level) for a in r.assertions if a.value == "Tasmania"] == [("place", "Tasmania", "state")]
+
+
 def test_what_a_claim_adds_to_a_place_must_be_said(tmp_path: Path) -> None:
     """Posts about the flooded stadium grounds (close in meaning, one even "hit hard") are no
     support for "a fire destroyed" them: among the posts naming the stadium, fire is what the

@@ -978,6 +978,13 @@ def read_claim(claim: str) -> ClaimReading:
     # count of none: the main statement's negation stays the claim's only otherwise
     if any(a.negated or (a.number is not None and a.number.value == 0) for a in r.assertions):
         r.negated = False
+    # a state or country the parser took for a party ("Ipswich, Tasmania") is a place
+    for k, a in enumerate(r.assertions):
+        n = norm_name(a.value)
+        if a.kind == "who" and (n in STATES or n in BROAD):
+            before = text[:max(0, text.find(a.value))].rstrip().lower()
+            r.assertions[k] = Assertion("place", "place", a.value, level=place_level(a.value, ""),
+                                        located=before.endswith(",") or bool(re.search(r"\b(?:in|at|near)$", before)))
     r.assertions = _dedupe(r.assertions)
     r.topic = _topic(text, spans)
     r.area = is_area_event(text)
