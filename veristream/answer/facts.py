@@ -24,7 +24,7 @@ MAX_FACTS = 5
 MIN_SOURCES = 2
 MARGIN = 2.0  # a value is agreed on when it has this many times the sources of the next one in its role
 BROAD_SHARE = 0.05  # what happened and where: also stated by this share of the authors read
-ROLES = ("what", "where", "dead", "injured", "missing", "evacuated", "magnitude", "cause", "who")
+ROLES = ("what", "where", "region", "dead", "injured", "missing", "evacuated", "magnitude", "cause", "who")
 _NUMBER_ROLES = {"deaths": "dead", "injured": "injured", "missing": "missing", "evacuated": "evacuated",
                  "magnitude": "magnitude"}
 # What kind of event a post reports, in the words posts use for it.
@@ -41,6 +41,9 @@ _EVENTS = {"explosion": "explosion", "explosions": "explosion", "exploded": "exp
            "derailment": "derailment", "stabbing": "stabbing", "riot": "riot", "riots": "riot", "protest": "protest",
            "protests": "protest"}
 _WORD = re.compile(r"[a-z]+")
+# Titles and ranks the readers take for a name when a post abbreviates one ("Cpl. Nathan Cirillo").
+_TITLES = {"cpl", "sgt", "pte", "pvt", "lt", "capt", "col", "gen", "mr", "mrs", "ms", "dr", "officer", "sir",
+           "cpl.", "sgt.", "mr.", "mrs.", "dr.", "st", "st.", "rev", "prof"}
 
 
 @dataclass(slots=True)
@@ -79,8 +82,8 @@ def facts(question: str, posts: Sequence[Hit], kind: str | None = None) -> list[
                 add("what", _EVENTS[w], i)
         for p in f.places:
             level = f.place_info.get(norm_name(p), ("city", "at"))[0]
-            if level != "event":
-                add("where", p, i)
+            if level != "event":  # a country is no rival of a town in it: each level is its own role
+                add("region" if level in ("state", "country") else "where", p, i)
         for n in f.numbers:
             role = _NUMBER_ROLES.get(n.unit)
             if role:
@@ -89,7 +92,8 @@ def facts(question: str, posts: Sequence[Hit], kind: str | None = None) -> list[
         for c in f.causes:
             add("cause", c, i)
         for a in f.agents:
-            add("who", a, i)
+            if norm_name(a) not in _TITLES:
+                add("who", a, i)
     authors = len({h.post.author.id or h.post.author.handle or h.post.key for h in hits})
     found: dict[str, list[Fact]] = defaultdict(list)
     for (role, key), idx in by.items():
@@ -99,17 +103,17 @@ def facts(question: str, posts: Sequence[Hit], kind: str | None = None) -> list[
             continue
         counted = [hits[i] for i in idx if hits[i].post.key in set(c.counted)] or [hits[idx[0]]]
         found[role].append(Fact(role, shown[(role, key)], c.authors, c.posts, min(counted, key=lambda h: h.post.created_at)))
+    first = {"where": ("where", "region"), "count": ("dead", "injured", "missing", "evacuated", "magnitude"),
+             "who": ("who",), "why": ("cause",), "what": ("what",)}.get(kind or "", ())
     best: dict[str, Fact] = {}
     for role, fs in found.items():
         fs.sort(key=lambda f: (-f.sources, -f.posts))
         top, runner = fs[0], (fs[1].sources if len(fs) > 1 else 0)
         if top.sources < MARGIN * runner:
             continue  # disputed, not agreed (the digest's disagreement lines show values that conflict)
-        if role in ("what", "where") and top.sources < BROAD_SHARE * authors:
-            continue  # a place a few posts about something else name
+        if role in ("what", "where", "region") and role not in first and top.sources < BROAD_SHARE * authors:
+            continue  # a place a few posts about something else name (unless where is what is asked)
         best[role] = top
-    first = {"where": ("where",), "count": ("dead", "injured", "missing", "evacuated", "magnitude"),
-             "who": ("who",), "why": ("cause",), "what": ("what",)}.get(kind or "", ())
     order = sorted(best.values(), key=lambda f: (f.role not in first, -f.sources, ROLES.index(f.role)))
     return order[:MAX_FACTS]
 
