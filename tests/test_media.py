@@ -77,6 +77,25 @@ def test_a_post_that_is_only_an_image_is_found_by_its_text(eng: Engine, host: Im
     assert [h.post.id for h in eng.search("route 9").hits] == ["img"]
 
 
+def test_images_among_many_posts_without_are_all_read(eng: Engine, host: ImageHost) -> None:
+    """Past start-up the consumer reads only the posts the writer reported with images: those
+    scattered over batches of posts without, and one removed before it was read, all come out
+    right, and the consumer ends caught up with the store."""
+    urls = [host.put(f"sign{i}.png", text_png(f"Shelter open at gate {n}")) for i, n in enumerate((4, 7, 9))]
+    plain = [mkpost(f"p{i}", f"ordinary words number {i}", minutes=i / 100) for i in range(300)]
+    for k, (i, url) in enumerate(zip((10, 150, 290), urls)):
+        plain[i] = image_post(f"img{k}", url, minutes=i / 100)
+    gone = image_post("gone", host.put("gone.png", text_png("Do not read me")), minutes=4)
+    for chunk in (plain[:100], plain[100:200], plain[200:] + [gone]):
+        eng.ingest(chunk)
+    eng.delete([gone.key])
+    assert eng.media is not None and eng.media.wait(timeout=120)
+    for k, n in enumerate((4, 7, 9)):
+        assert [h.post.id for h in eng.search(f"gate {n}").hits] == [f"img{k}"]
+    st = eng.media_status()
+    assert st.pending == 0 and st.posts_with_text == 3 and st.done_seq >= eng.core.store.cursor().seq - 1
+
+
 def test_cli_shows_text_in_image(tmp_path: Path, host: ImageHost) -> None:
     d = tmp_path / "data"
     e = Engine(d, settings())

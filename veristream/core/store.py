@@ -540,6 +540,15 @@ class Store:
             yield rows
             seq = rows[-1][0]
 
+    def rows_at(self, seqs: Sequence[int]) -> list[tuple[int, int, int, bytes]]:
+        """(seq, ts, story, doc) of these posts, in seq order (removed ones are absent)."""
+        out: list[tuple[int, int, int, bytes]] = []
+        for i in range(0, len(seqs), 500):
+            chunk = list(seqs[i : i + 500])
+            out += self._r.execute(f"SELECT seq, ts, story, doc FROM posts WHERE seq IN ({','.join('?' * len(chunk))})",
+                                   chunk).fetchall()
+        return sorted(out)
+
     def changes_after(self, change: int) -> list[tuple[int, int, str]]:
         return self._r.execute("SELECT id, seq, kind FROM changes WHERE id > ? ORDER BY id", (change,)).fetchall()
 

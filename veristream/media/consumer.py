@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 NAME = "media"  # the consumer's name in the store's checkpoints
 BLOCK = 256  # posts read from the store at a time
+KNOWN_MAX = 100_000  # posts with images remembered from the writer's batches (beyond: read the store in turn)
 # The checkpoint moves with each post given text (same transaction); past posts without images
 # at most this often: each move is a small transaction under the writer's lock, and a restart
 # re-scans at most these seconds of posts (a scan without images fetches nothing).
@@ -98,6 +99,12 @@ class MediaConsumer:
         self._saved = self.done  # the checkpoint in the store
         self._saved_at = time.monotonic()
         self.target = core.store.cursor().seq
+        self._target_ts = self._done_ts
+        # Past this seq the writer has told us which posts carry images (`on_accepted`): only
+        # those are read from the store, not every post. Before it (a backlog at start-up, or an
+        # overflow of `_images`), every post is read in turn.
+        self._known_from = self.target
+        self._images: deque[int] = deque()  # seqs past `_known_from` with images, ascending
         self._accepted_at: dict[int, float] = {}  # seq -> monotonic time accepted (recent posts with images only)
         self._edited: deque[str] = deque(maxlen=10_000)  # keys of edited posts: their images are read again
         self._rereading = False
@@ -126,10 +133,16 @@ class MediaConsumer:
             return
         now = time.monotonic()
         with self._mu:
-            self.target = max(self.target, max(acc.seqs))
+            if max(acc.seqs) > self.target:
+                self.target, self._target_ts = max(acc.seqs), max(it.ts for it in acc.items)
             for it, seq in zip(acc.items, acc.seqs):
-                if it.media and len(self._accepted_at) < 100_000:
-                    self._accepted_at[seq] = now
+                if it.media:
+                    if len(self._accepted_at) < 100_000:
+                        self._accepted_at[seq] = now
+                    self._images.append(seq)
+            if len(self._images) > KNOWN_MAX:  # too far behind to remember: read the store in turn
+                self._images.clear()
+                self._known_from = self.target
         self._worker.wake()
 
     # -- reading ------------------------------------------------------------------------
@@ -201,7 +214,12 @@ class MediaConsumer:
                 self._save()
                 continue
             self.state = "reading"
-            rows = next(self.core.store.rows_after(self.done, BLOCK), [])
+            if self.done >= self._known_from:
+                rows = self._known_rows()
+                if rows is None:
+                    continue  # nothing up to the target has images: done moved there
+            else:
+                rows = next(self.core.store.rows_after(self.done, BLOCK), [])
             if not rows:
                 with self._mu:
                     self.done = max(self.done, target)  # the rest was removed meanwhile
@@ -209,6 +227,26 @@ class MediaConsumer:
             self._block(rows, worker)
             self._notify()
         self._notify()
+
+    def _known_rows(self) -> list[tuple[int, int, int, bytes]] | None:
+        """The next posts with images the writer reported (read from the store), or None when
+        there is nothing to read now: none is left up to the target (everything up to it is
+        then done: no image to read), or those reported were removed meanwhile."""
+        with self._mu:
+            while self._images and self._images[0] <= self.done:
+                self._images.popleft()
+            seqs = [self._images[i] for i in range(min(BLOCK, len(self._images)))]
+            if not seqs:
+                self.done, self._done_ts = max(self.done, self.target), self._target_ts or self._done_ts
+        if not seqs:
+            self._save()
+            return None
+        rows = self.core.store.rows_at(seqs)
+        if not rows:
+            with self._mu:
+                self.done = max(self.done, seqs[-1])
+            return None
+        return rows
 
     def _block(self, rows: list[tuple[int, int, int, bytes]], worker: Worker) -> None:
         """Read the images of a block of stored posts, `queue` images at most at a time."""
