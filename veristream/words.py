@@ -97,6 +97,31 @@ def keywords(text: str) -> list[str]:
     return list(seen)
 
 
+# Words news posts use for one thing ("killed" and "dead", "blast" and "explosion"): a question's
+# or claim's word is found in a post that says it with another of its group (verify reads
+# claims with them too).
+SYNONYMS: list[set[str]] = [
+    {"cyberattack", "cyber", "hack", "hacker", "hackers", "hacked", "hacking", "cyberattacks", "cyber-attack"},
+    {"bomb", "bombs", "bombing", "bomber", "bombers", "explosive", "explosives", "ied", "device", "devices"},
+    {"fire", "fires", "blaze", "flames", "wildfire", "burning"},
+    {"explosion", "explosions", "blast", "blasts", "exploded", "explode"},
+    {"terrorism", "terrorist", "terrorists", "terror"},
+    {"lightning", "thunderstorm", "storm"},
+    {"arson", "arsonist", "deliberately"},
+    {"gas", "leak", "methane"},
+    {"fertilizer", "fertiliser", "ammonium", "nitrate", "anhydrous", "ammonia"},
+    {"speed", "speeding", "fast"},
+    {"pilot", "co-pilot", "copilot"},
+    {"earthquake", "quake", "tremor", "seismic"},
+    {"flight", "flights", "flying", "fly", "flew", "plane", "aircraft", "airliner", "jet"},
+    {"shot", "shoot", "shooting", "shots", "gunfire", "fired"},
+    {"killed", "dead", "died", "deaths", "death", "kill", "killing"},
+    {"captured", "capture", "arrested", "arrest", "caught", "custody", "apprehended", "detained"},
+    {"destroyed", "destroy", "flattened", "leveled", "levelled", "demolished", "damaged", "wiped", "hit", "struck"},
+    {"flood", "floods", "flooding", "floodwaters"},
+]
+
+
 def stem(w: str) -> str:
     """'shaking', 'shakes', 'shake' -> 'shak'; 'cities' -> 'city'. Crude, and the same on both sides."""
     for suf in ("ings", "ing", "ies", "ied", "ed", "es", "s"):
@@ -116,13 +141,26 @@ def content_stems(text: str) -> frozenset[str]:
 
 
 def coverage(query_stems: set[str], text: str) -> float:
-    """Share of the query's content words found in `text`."""
+    """Share of the query's content words found in `text`, each also by another word of its
+    group in `SYNONYMS` ("died" is found in "24 killed")."""
     if not query_stems:
         return 0.0
     have = content_stems(text)
-    return len(query_stems & have) / len(query_stems)
+    return sum(1 for st in query_stems if st in have or _EQUIV.get(st, frozenset()) & have) / len(query_stems)
 
 
 def numbers(text: str) -> set[str]:
     """Numbers as written, thousands separators dropped: '1,200' and '1200' are the same."""
     return {n.replace(",", "") for n in _NUM.findall(text)}
+
+
+def _equivalents() -> dict[str, frozenset[str]]:
+    out: dict[str, frozenset[str]] = {}
+    for group in SYNONYMS:
+        stems = frozenset(stem(x) for x in group)
+        for w in group:
+            out[stem(w)] = out.get(stem(w), frozenset()) | stems
+    return out
+
+
+_EQUIV = _equivalents()  # a stem -> the stems of its groups

