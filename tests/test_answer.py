@@ -112,6 +112,17 @@ def test_the_answer_leads_with_what_independent_sources_agree_on(engine: Engine)
     assert any(ln.startswith("Posts disagree on the number dead") for ln in split.text.splitlines())
 
 
+def test_an_origin_and_a_destination_are_each_their_own_fact(engine: Engine) -> None:
+    rows = [(f"g{i}", i, f"desk{i}", t) for i, t in enumerate([
+        "Germanwings flight 9525 from Madrid to Berlin crashed in the Alps",
+        "The Germanwings flight was flying from Madrid to Berlin",
+        "Germanwings flight from Madrid to Berlin crashed with 150 on board",
+        "Crash of the Germanwings flight from Madrid to Berlin: no survivors expected"])]
+    ingest(engine, rows)
+    first = engine.ask("Where was the Germanwings flight going?").text.splitlines()[0]
+    assert first.startswith("Independent sources agree on: to: Berlin (") and "from: Madrid" in first, first
+
+
 def test_one_uncorroborated_post_is_said_plainly(engine: Engine) -> None:
     ingest(engine, [("x1", 0, "solo", "Sinkhole swallowed a bus on Elm Street")])
     ans = engine.ask("sinkhole on Elm Street?")

@@ -94,6 +94,11 @@ def test_numbers_carry_their_units() -> None:
     none = read_claim("No one was killed in the explosion")
     assert [(a.role, a.number.value) for a in none.assertions if a.kind == "number"] == [("deaths", 0.0)]
     assert not none.negated  # the count of none carries the negation, not the whole claim
+    # two maxima are the same only when they are about the same ("up to" 90 is no "up to" 200)
+    up90, up200, up190 = (read_numbers(f"winds of up to {v} mph")[0] for v in (90, 200, 190))
+    assert up90.unit == up200.unit == "mph"
+    assert not up90.compatible(up200) and up200.compatible(up190)
+    assert up90.compatible(read_numbers("winds of 85 mph")[0]) and not up90.compatible(read_numbers("200 mph winds")[0])
 
 
 def test_japanese_claims_are_read_with_mecab() -> None:

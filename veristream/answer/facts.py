@@ -24,7 +24,7 @@ MAX_FACTS = 5
 MIN_SOURCES = 2
 MARGIN = 2.0  # a value is agreed on when it has this many times the sources of the next one in its role
 BROAD_SHARE = 0.05  # what happened and where: also stated by this share of the authors read
-ROLES = ("what", "where", "region", "dead", "injured", "missing", "evacuated", "magnitude", "cause", "who")
+ROLES = ("what", "where", "region", "from", "to", "dead", "injured", "missing", "evacuated", "magnitude", "cause", "who")
 _NUMBER_ROLES = {"deaths": "dead", "injured": "injured", "missing": "missing", "evacuated": "evacuated",
                  "magnitude": "magnitude"}
 # What kind of event a post reports, in the words posts use for it.
@@ -81,9 +81,11 @@ def facts(question: str, posts: Sequence[Hit], kind: str | None = None) -> list[
             if w in _EVENTS:
                 add("what", _EVENTS[w], i)
         for p in f.places:
-            level = f.place_info.get(norm_name(p), ("city", "at"))[0]
-            if level != "event":  # a country is no rival of a town in it: each level is its own role
-                add("region" if level in ("state", "country") else "where", p, i)
+            level, prep = f.place_info.get(norm_name(p), ("city", "at"))
+            if level == "event":
+                continue
+            # a country is no rival of a town in it, nor an origin of a destination: each its own role
+            add(prep if prep in ("from", "to") else "region" if level in ("state", "country") else "where", p, i)
         for n in f.numbers:
             role = _NUMBER_ROLES.get(n.unit)
             if role:
@@ -103,7 +105,7 @@ def facts(question: str, posts: Sequence[Hit], kind: str | None = None) -> list[
             continue
         counted = [hits[i] for i in idx if hits[i].post.key in set(c.counted)] or [hits[idx[0]]]
         found[role].append(Fact(role, shown[(role, key)], c.authors, c.posts, min(counted, key=lambda h: h.post.created_at)))
-    first = {"where": ("where", "region"), "count": ("dead", "injured", "missing", "evacuated", "magnitude"),
+    first = {"where": ("where", "region"), "from": ("from", "where"), "to": ("to", "where"), "count": ("dead", "injured", "missing", "evacuated", "magnitude"),
              "who": ("who",), "why": ("cause",), "what": ("what",)}.get(kind or "", ())
     best: dict[str, Fact] = {}
     for role, fs in found.items():
@@ -111,7 +113,8 @@ def facts(question: str, posts: Sequence[Hit], kind: str | None = None) -> list[
         top, runner = fs[0], (fs[1].sources if len(fs) > 1 else 0)
         if top.sources < MARGIN * runner:
             continue  # disputed, not agreed (the digest's disagreement lines show values that conflict)
-        if role in ("what", "where", "region") and role not in first and top.sources < BROAD_SHARE * authors:
+        if role in ("what", "where", "region", "from", "to") and role not in first and \
+                top.sources < BROAD_SHARE * authors:
             continue  # a place a few posts about something else name (unless where is what is asked)
         best[role] = top
     order = sorted(best.values(), key=lambda f: (f.role not in first, -f.sources, ROLES.index(f.role)))
@@ -121,7 +124,11 @@ def facts(question: str, posts: Sequence[Hit], kind: str | None = None) -> list[
 def question_kind(question: str) -> str | None:
     """What an English question asks for: where, count (how many/much), who, why, what."""
     q = question.lower()
-    if re.search(r"\bwhere\b|\bwhich (?:town|city|state|country|place|area|county|province)", q):
+    if re.search(r"\b(?:where|which \w+)\b.*\b(?:from|take off|took off|depart\w*|originally)\b|\borigin\b", q):
+        return "from"
+    if re.search(r"\bwhere\b.*\b(?:going|headed|heading|bound|flying to)\b|\bdestination\b", q):
+        return "to"
+    if re.search(r"\bwhere\b|\bwhich (?:town|city|state|country|place|area|county|province|school|site)", q):
         return "where"
     if re.search(r"\bhow (?:many|much)\b|\bdeath toll\b|\bnumber of\b", q):
         return "count"

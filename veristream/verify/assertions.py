@@ -232,6 +232,10 @@ class Number:
     text: str  # as written
 
     def compatible(self, other: "Number") -> bool:
+        if self.lo == 0 < self.hi and other.lo == 0 < other.hi:
+            # two maxima ("winds of up to 90 mph" against "up to 200 mph"): the same only when
+            # they are about the same, not because both ranges hold small values
+            return abs(self.hi - other.hi) <= 0.15 * max(self.hi, other.hi)
         if self.unit == "magnitude":
             return self.lo - 0.15 <= other.hi and other.lo - 0.15 <= self.hi
         return self.lo <= other.hi and other.lo <= self.hi
