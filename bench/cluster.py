@@ -138,13 +138,16 @@ class Shard:
         self.args = [sys.executable, "-m", "veristream.cli", "--config", str(config), "shard", "--nats", url,
                      "--partitions", partitions, "--data-dir", str(data)]
         self.env = os.environ | {"PYTHONPATH": str(code), "VERISTREAM_SKIP_LLM": "1"}
+        # `python -m` puts the working directory first on sys.path: run from the snapshot, or
+        # a bench started in the checkout would import the working tree ahead of PYTHONPATH.
+        self.cwd = str(code)
         self.logf = logf
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> "Shard":
         mark = self.logf.stat().st_size if self.logf.exists() else 0
         with open(self.logf, "ab") as f:
-            self.proc = subprocess.Popen(self.args, stdout=f, stderr=f, env=self.env)
+            self.proc = subprocess.Popen(self.args, stdout=f, stderr=f, env=self.env, cwd=self.cwd)
         self._mark = mark
         return self
 

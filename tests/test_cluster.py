@@ -31,6 +31,7 @@ from veristream.cluster.local import LocalNats, free_port
 from veristream.cluster.partition import parse_partitions, partition_of
 from veristream.cluster.publish import Publisher
 from veristream.cluster.remote import RemoteEngine
+from veristream.cluster.shard import partition_settings
 from veristream.core.search import SearchError
 from veristream.model import Post
 
@@ -367,6 +368,47 @@ def test_partitions_are_stable_and_parsed() -> None:
     assert parse_partitions("0-1,3", 4) == [0, 1, 3] and parse_partitions("all", 2) == [0, 1]
     with pytest.raises(ValueError):
         parse_partitions("2-5", 4)
+
+
+def test_partition_search_candidates_scale_with_partitions() -> None:
+    base = Settings.load(env={})
+    c = base.search.candidates
+    assert partition_settings(base, 1) is base and partition_settings(base, 2) is base
+    four = partition_settings(base, 4)
+    assert four.search.candidates == c // 2 and four.search.half_life_s == base.search.half_life_s
+    assert four.cluster == base.cluster and four.core == base.core
+
+
+def test_shard_sends_stored_posts_as_the_engine_reads_them(tmp_path: Path) -> None:
+    """A shard's search hits carry the stored documents, not Posts written out again: the root
+    must rebuild the very posts (links, places, edits, media) and stories the engine returns."""
+    from veristream import Engine
+    from veristream.cluster.shard import Shard
+    from veristream.cluster.wire import post_from
+    from veristream.core.search import SearchQuery
+    from veristream.model import Card, Geo
+
+    rich = mkpost("r1", "flooding near the harbour bridge in Ipswich", media=True, likes=3)
+    rich.geo = Geo(-27.61, 152.76, "Ipswich", "AU")
+    rich.cards = [Card("https://news.example/flood", "Flood warning", "Roads closed")]
+    rich.edited_at = rich.created_at + timedelta(minutes=5)
+    rich.raw = {"kept": "out of the reply"}
+    sent = [rich] + posts(30) + storm(5)
+    eng = Engine(tmp_path / "p0", Settings.load(env={}))
+    try:
+        eng.ingest(sent)
+        shard = Shard.__new__(Shard)  # only its hit encoders: no NATS here
+        for text in ("harbour", "bridge collapsed ferry", "flooding"):
+            q = SearchQuery(text, limit=10)
+            full = shard._hits(eng, eng.core.searcher.search_many([q], eng.now_us())[0].hits)
+            lean = shard._stored_hits(eng, eng.core.searcher.pick(q, eng.now_us())[0])
+            assert [post_from(h["post"]) for h in lean] == [post_from(h["post"]) for h in full]
+            assert [(h["seq"], h["ts"], h["story"], h["score"]) for h in lean] == \
+                [(h["seq"], h["ts"], h["story"], h["score"]) for h in full]
+            assert lean and all("raw" not in h["post"] for h in lean)
+        assert rich.key in {post_from(h["post"]).key for h in lean}  # the last query's ("flooding")
+    finally:
+        eng.close()
 
 
 def _publish_in_background(url: str, st: Settings, sent: list[Post]) -> tuple[threading.Thread, list]:

@@ -22,6 +22,7 @@ which matters little once partitions are large.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from collections import defaultdict
@@ -31,8 +32,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import orjson
-from nats.errors import NoRespondersError
-from nats.errors import TimeoutError as NatsTimeout
+from nats.aio.msg import Msg
 
 from ..answer import Answer, Composer, ask as compose_answer
 from ..core.index.lexical import Filters
@@ -65,19 +65,49 @@ class Gathered:
     missing: dict[int, str] = field(default_factory=dict)  # partition -> why
 
 
+@dataclass
+class _Pending:
+    """One scatter's replies as they come, by partition (the raw bytes; None: no shard)."""
+
+    want: int
+    done: asyncio.Future
+    got: dict[int, bytes | None] = field(default_factory=dict)
+
+
 class ClusterClient:
-    """Request-reply to the partitions, from any thread (a loop thread of its own)."""
+    """Request-reply to the partitions, from any thread (a loop thread of its own).
+
+    Replies come to one subscription (`INBOX.<scatter>.<partition>`) opened with the
+    connection, and a scatter waits on one future for all of them: nats-py's `request` would
+    make a task, a timer and an inbox token per partition, which on 2 cores is a sizeable part
+    of a query's cost."""
 
     def __init__(self, url: str, settings: Settings, *, wait_s: float = 10.0):
         self.settings = settings
         self.names = Names.of(settings)
         self.timeout = settings.cluster.query_timeout_s
+        self._pending: dict[str, _Pending] = {}
+        self._ids = itertools.count()
         self._loop = LoopThread("veristream-cluster-client")
         try:
             self._nc = self._loop.run(connect(url, "veristream-root", wait_s=wait_s))
+            self._inbox = self._nc.new_inbox()
+            self._loop.run(self._nc.subscribe(self._inbox + ".*.*", cb=self._on_reply))
         except BaseException:
             self._loop.stop()
             raise
+
+    async def _on_reply(self, msg: Msg) -> None:
+        _, sid, part = msg.subject.rsplit(".", 2)
+        pending = self._pending.get(sid)
+        if pending is None or pending.done.done():  # a reply after its scatter gave up
+            return
+        # A status 503 instead of a reply: no shard subscribed to the partition (the server
+        # tells at once, as for nats-py's own requests).
+        none = msg.headers is not None and msg.headers.get("Status") == "503"
+        pending.got[int(part)] = None if none else msg.data
+        if len(pending.got) >= pending.want:
+            pending.done.set_result(None)
 
     def scatter(self, op: str, args: dict[str, Any] | None = None, partitions: list[int] | None = None,
                 timeout: float | None = None) -> Gathered:
@@ -87,26 +117,44 @@ class ClusterClient:
 
     async def _scatter(self, op: str, args: dict[str, Any], parts: list[int], timeout: float) -> Gathered:
         body = orjson.dumps({"op": op, "args": args})
-        res = await asyncio.gather(*(self._ask(p, body, timeout) for p in parts), return_exceptions=True)
+        sid = str(next(self._ids))
+        pending = _Pending(len(set(parts)), asyncio.get_running_loop().create_future())
+        self._pending[sid] = pending
         g = Gathered()
-        for p, r in zip(parts, res):
-            if isinstance(r, NoRespondersError):
-                g.missing[p] = "no shard"
-            elif isinstance(r, (NatsTimeout, asyncio.TimeoutError)):
+        try:
+            for p in dict.fromkeys(parts):
+                await self._nc.publish(self.names.query(p), body, reply=f"{self._inbox}.{sid}.{p}")
+            await asyncio.wait_for(pending.done, timeout)
+        except asyncio.TimeoutError:
+            pass
+        except Exception as e:  # noqa: BLE001 - NATS gone while publishing: every partition not heard is missing
+            for p in parts:
+                if p not in pending.got:
+                    g.missing[p] = f"{type(e).__name__}: {e}"
+        finally:
+            del self._pending[sid]
+        for p in parts:
+            if p in g.missing:
+                continue
+            if p not in pending.got:
                 g.missing[p] = f"no answer in {timeout:g} s"
-            elif isinstance(r, BaseException):
-                g.missing[p] = f"{type(r).__name__}: {r}"
-            elif not r.get("ok"):
+                continue
+            data = pending.got[p]
+            if data is None:
+                g.missing[p] = "no shard"
+                continue
+            try:
+                r = orjson.loads(data)
+            except orjson.JSONDecodeError as e:
+                g.missing[p] = f"bad reply: {e}"
+                continue
+            if not r.get("ok"):
                 if r.get("kind") == "value":
                     raise SearchError(r.get("error") or "bad query")
                 g.missing[p] = r.get("error") or "error"
             else:
                 g.replies[p] = r["result"]
         return g
-
-    async def _ask(self, p: int, body: bytes, timeout: float) -> dict[str, Any]:
-        msg = await self._nc.request(self.names.query(p), body, timeout=timeout)
-        return orjson.loads(msg.data)
 
     def close(self) -> None:
         try:
@@ -177,14 +225,14 @@ class RemoteEngine:
                     self._now_us = n
         return g
 
-    def _remember(self, p: int, story: dict[str, Any] | None) -> None:
-        if story is None:
-            return
+    def _remember(self, found: list[tuple[int, dict[str, Any]]]) -> None:
+        """(partition, story part) seen in a result: its parts, for `story`."""
         with self._lock:  # the API's threads share this engine
-            parts = self._stories.setdefault(story["id"], [])
-            if (p, story["local"]) not in parts:
-                parts.append((p, story["local"]))
-            if len(self._stories) > STORY_MEMORY:
+            for p, story in found:
+                parts = self._stories.setdefault(story["id"], [])
+                if (p, story["local"]) not in parts:
+                    parts.append((p, story["local"]))
+            while len(self._stories) > STORY_MEMORY:
                 del self._stories[next(iter(self._stories))]
 
     # -- event time ----------------------------------------------------------------------------
@@ -246,6 +294,10 @@ class RemoteEngine:
             raise SearchError(f"order must be 'relevance' or 'time', got {q.order!r}")
         if q.limit < 1:
             raise SearchError(f"limit must be at least 1, got {q.limit}")
+        # Every partition is asked for the whole `limit`: asking each for its expected share
+        # (limit / partitions + 3 sd) with a second round when one could hold more was tried
+        # (docs/cluster.md): BM25's per-partition statistics let one partition hold most of
+        # the top for a very common term, and 4 % of the bench's queries needed the second round.
         g = self._gather("search", {"text": q.text, "filters": filters_json(q.filters), "order": q.order,
                                     "limit": q.limit, "all_posts": q.all_posts, "now_us": self._now_us})
         rows = [(p, h) for p, r in g.replies.items() for h in r["hits"]]
@@ -260,29 +312,29 @@ class RemoteEngine:
                make: Callable[[dict[str, Any], Any, StorySummary | None], Hit] | None = None) -> list:
         """Hits of every partition in one list: best score (or newest) first, one per global
         story unless `all_posts`, each story's counts summed over the partitions that hold it."""
-        if by_time:
-            rows.sort(key=lambda ph: (-_ts(ph[1]), -ph[1]["score"]))
-        else:
-            rows.sort(key=lambda ph: (-ph[1]["score"], -_ts(ph[1])))
-        parts: dict[int, dict[int, StorySummary]] = defaultdict(dict)  # gid -> partition -> its part
+        rows.sort(key=lambda ph: _order(ph[1], by_time))
+        parts: dict[int, dict[int, dict[str, Any]]] = defaultdict(dict)  # gid -> partition -> its part
         for p, h in rows:
             s = h.get("story")
             if s is not None:
-                parts[s["id"]].setdefault(p, story_from(s))
-                self._remember(p, s)
-        picked, seen = [], set()
+                parts[s["id"]].setdefault(p, s)
+        # Only what is kept is rebuilt (posts, story summaries) and remembered for `story`.
+        picked, seen, summaries = [], set(), {}
         for p, h in rows:
             s = h.get("story")
             gid = s["id"] if s else None
-            if not all_posts and gid is not None:
-                if gid in seen:
+            if gid is not None and gid in seen:
+                if not all_posts:
                     continue
+            elif gid is not None:
                 seen.add(gid)
-            summary = merge_stories(list(parts[gid].values())) if gid is not None else None
+                summaries[gid] = merge_stories([story_from(x) for x in parts[gid].values()])
+            summary = summaries[gid] if gid is not None else None
             post = post_from(h["post"])
             picked.append(make(h, post, summary) if make else Hit(post, h["score"], summary, h["seq"]))
             if len(picked) == limit:
                 break
+        self._remember([(p, s) for gid in seen for p, s in parts[gid].items()])
         return picked
 
     def retrieve_many(self, queries: list[RetrieveQuery]) -> list[Retrieval]:
@@ -450,8 +502,14 @@ class RemoteEngine:
         self.close()
 
 
+def _order(h: dict[str, Any], by_time: bool) -> tuple[float, float]:
+    """Sort key of a hit in the merged list: best score (then newest) first, or newest first."""
+    return (-_ts(h), -h["score"]) if by_time else (-h["score"], -_ts(h))
+
+
 def _ts(h: dict[str, Any]) -> int:
-    return to_us(datetime.fromisoformat(h["post"]["created_at"]))
+    ts = h.get("ts")  # the post's time in µs; parsed from the post for shards that do not send it
+    return ts if ts is not None else to_us(datetime.fromisoformat(h["post"]["created_at"]))
 
 
 def _sum_lists(lists: list[list[int]]) -> list[int]:

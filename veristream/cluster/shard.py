@@ -15,6 +15,7 @@ consumer's own position).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import signal
 import time
@@ -30,7 +31,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from ..core.search import SearchQuery
 from ..engine import Engine
-from ..model import Author, BadPost, Post, from_us
+from ..model import Author, BadPost, Post, from_us, to_us
 from ..readers import parse_line
 from ..retrieve import RetrieveQuery
 from ..settings import Settings
@@ -42,6 +43,11 @@ from .wire import filters_from, post_wire, story_gid, story_wire, title_of
 log = logging.getLogger(__name__)
 
 MAX_REPLY_BYTES = 900_000  # under NATS's default 1 MiB max_payload: a reply is cut to fit, and says so
+# Queries answered on the NATS loop itself, skipping the hop to a reader thread and back (a
+# third of a shard's CPU per search on 2 cores), while the partition's recent searches stay
+# under INLINE_MS: a slow one would hold up the loop's fetches and acks, so it goes to a reader.
+INLINE_OPS = frozenset({"search", "now", "get", "post", "status"})
+INLINE_MS = 5.0
 
 
 @dataclass
@@ -56,6 +62,7 @@ class PartitionState:
     batches: int = 0
     error: str | None = None  # the last ingest failure, until a batch is stored again
     started: float = field(default_factory=time.monotonic)
+    query_ms: float = 0.0  # recent cost of an inline-able query (a moving average), ms
 
 
 class Shard:
@@ -76,8 +83,9 @@ class Shard:
         self._readers = ThreadPoolExecutor(4, thread_name_prefix="veristream-shard-query")
 
     def open(self) -> None:
+        settings = partition_settings(self.settings, self.names.partitions)
         for p in self.partitions:
-            self.parts[p] = PartitionState(p, Engine(self.data_dir / f"p{p}", self.settings))
+            self.parts[p] = PartitionState(p, Engine(self.data_dir / f"p{p}", settings))
         if self.parts:
             # The first post prepared loads language and word data (~0.5 s): done before the
             # shard says it is ready, so its first queries are not held up behind it.
@@ -232,19 +240,52 @@ class Shard:
     # -- answering -----------------------------------------------------------------------------
 
     async def _on_query(self, msg: Msg) -> None:
-        # Each query on its own task and reader thread: a slow one does not hold up the next.
-        asyncio.ensure_future(self._answer(msg))
-
-    async def _answer(self, msg: Msg) -> None:
-        loop = asyncio.get_running_loop()
         try:
             p = int(msg.subject.rsplit(".", 1)[1])
             req = orjson.loads(msg.data)
-            out = await loop.run_in_executor(self._readers, self.answer, p, req.get("op"), req.get("args") or {})
-            body = orjson.dumps({"partition": p, "ok": True, "result": out})
+            op, args = req.get("op"), req.get("args") or {}
+        except Exception as e:  # noqa: BLE001 - answered as an error, as any other failure
+            await self._respond(msg, None, e)
+            return
+        st = self.parts.get(p)
+        if op in INLINE_OPS and st is not None and st.query_ms < INLINE_MS:
+            try:
+                out = self._timed(st, p, op, args)
+            except Exception as e:  # noqa: BLE001
+                await self._respond(msg, None, e)
+                return
+            await self._respond(msg, {"partition": p, "ok": True, "result": out})
+            return
+        # Otherwise on its own task and reader thread: a slow one does not hold up the next.
+        asyncio.ensure_future(self._answer(msg, p, op, args))
+
+    def _timed(self, st: PartitionState, p: int, op: str, args: dict[str, Any]) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        out = self.answer(p, op, args)
+        if op in INLINE_OPS:
+            st.query_ms = 0.8 * st.query_ms + 0.2 * (time.perf_counter() - t0) * 1000
+        return out
+
+    async def _answer(self, msg: Msg, p: int, op: str | None, args: dict[str, Any]) -> None:
+        loop = asyncio.get_running_loop()
+        st = self.parts.get(p)
+        try:
+            if st is None:
+                raise ValueError(f"partition {p} is not served here")
+            out = await loop.run_in_executor(self._readers, self._timed, st, p, op, args)
         except Exception as e:  # noqa: BLE001 - the root shows the error; the shard goes on
-            body = orjson.dumps({"ok": False, "error": f"{type(e).__name__}: {e}",
-                                 "kind": "value" if isinstance(e, ValueError) else "internal"})
+            await self._respond(msg, None, e)
+            return
+        await self._respond(msg, {"partition": p, "ok": True, "result": out})
+
+    async def _respond(self, msg: Msg, reply: dict[str, Any] | None, error: Exception | None = None) -> None:
+        if error is not None:
+            reply = {"ok": False, "error": f"{type(error).__name__}: {error}",
+                     "kind": "value" if isinstance(error, ValueError) else "internal"}
+        try:
+            body = orjson.dumps(reply)
+        except TypeError as e:  # orjson's encode error: a value JSON cannot hold
+            body = orjson.dumps({"ok": False, "error": f"{type(e).__name__}: {e}", "kind": "internal"})
         if len(body) > MAX_REPLY_BYTES:
             body = orjson.dumps({"ok": False, "error": f"reply of {len(body):,} bytes is over the NATS message size; "
                                  "ask for fewer posts", "kind": "value"})
@@ -254,7 +295,7 @@ class Shard:
             pass
 
     def answer(self, p: int, op: str | None, args: dict[str, Any]) -> dict[str, Any]:
-        """One query on partition `p`'s engine (a reader thread)."""
+        """One query on partition `p`'s engine (a reader thread, or the NATS loop: INLINE_OPS)."""
         st = self.parts.get(p)
         if st is None:
             raise ValueError(f"partition {p} is not served here")
@@ -307,8 +348,36 @@ class Shard:
         # so scores from different partitions compare.
         now = max(own or 0, hint or 0) or None
         eng.core.check_open()
-        res = eng.core.searcher.search_many([q], now)[0]
-        return {"hits": self._hits(eng, res.hits), "total": res.total, "now_us": own}
+        if q.filters.near is not None:  # the distance check needs each post's resolved place
+            res = eng.core.searcher.search_many([q], now)[0]
+            return {"hits": self._hits(eng, res.hits), "total": res.total, "now_us": own}
+        picked, total = eng.core.searcher.pick(q, now)
+        return {"hits": self._stored_hits(eng, picked), "total": total, "now_us": own}
+
+    def _stored_hits(self, eng: Engine, picked: list) -> list[dict[str, Any]]:
+        """Hits with their posts as the store keeps them (less the raw message), not rebuilt as
+        Posts and written out again: the root rebuilds only the ones it keeps."""
+        docs = eng.store.docs([h.seq for h in picked])
+        rows = eng.store.stories(list({h.story for h in picked}))
+        gids: dict[int, int] = {}
+        out = []
+        for h in picked:
+            d = docs.get(h.seq)
+            if d is None:  # deleted since the index snapshot
+                continue
+            d.pop("raw", None)
+            d.pop("story", None)
+            s = rows.get(h.story)
+            story = None
+            if s is not None:
+                gid = gids.get(s.id)
+                if gid is None:
+                    title = eng.store.story_title(s.id) if s.posts > 1 else None
+                    gid = gids[s.id] = story_gid(title or title_of(str(d.get("text") or "")))
+                story = {"id": gid, "local": s.id, "posts": s.posts, "authors": s.authors, "first_us": s.first_ts,
+                         "last_us": s.last_ts}
+            out.append({"post": d, "score": h.bm25, "seq": h.seq, "ts": h.ts, "story": story})
+        return out
 
     def _retrieve(self, eng: Engine, a: dict[str, Any]) -> dict[str, Any]:
         qs = [RetrieveQuery(str(q.get("text", "")), filters_from(q.get("filters")), int(q.get("limit", 20)),
@@ -334,7 +403,8 @@ class Shard:
                 if gid is None:
                     title = eng.store.story_title(h.story.id) if h.story.posts > 1 else None
                     gid = titles[h.story.id] = story_gid(title or title_of(h.post.text))
-            out.append({"post": post_wire(h.post), "score": h.score, "seq": h.seq, "story": story_wire(h.story, gid)})
+            out.append({"post": post_wire(h.post), "score": h.score, "seq": h.seq, "ts": to_us(h.post.created_at),
+                        "story": story_wire(h.story, gid)})
         return out
 
     def status(self, st: PartitionState) -> dict[str, Any]:
@@ -344,6 +414,19 @@ class Shard:
                 "rejected": st.rejected, "deleted": st.deleted, "last_seq": st.last_seq, "batches": st.batches,
                 "error": st.error,
                 "data_dir": str(eng.data_dir), "uptime_s": round(time.monotonic() - st.started, 1)}
+
+
+def partition_settings(settings: Settings, partitions: int) -> Settings:
+    """The settings of one partition's engine: its search candidates scaled to the share of the
+    posts it holds. The root merges every partition's top hits, so the union of their pools
+    only needs to cover one engine's (its `candidates` best and newest): 2 × candidates /
+    partitions each covers it unless one partition holds twice its share of the best matches
+    (posts are spread by hash), and the search's own floor (4 × the hits asked) still holds."""
+    c = settings.search.candidates
+    n = min(c, -(-2 * c // max(1, partitions)))
+    if n == c:
+        return settings
+    return dataclasses.replace(settings, search=dataclasses.replace(settings.search, candidates=n))
 
 
 def _stream_seq(m: Msg) -> int:

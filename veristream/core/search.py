@@ -118,6 +118,20 @@ class Searcher:
 
     def _search(self, q: SearchQuery, now_us: int | None) -> SearchResult:
         t0 = time.perf_counter()
+        picked, total = self.pick(q, now_us)
+        hits = self._materialise(picked)
+        if q.filters.near is not None:
+            # The index matched the box around the circle: drop the box's corners.
+            lat, lon, r = q.filters.near
+            hits = [h for h in hits if h.place is not None and h.place.lat is not None and h.place.lon is not None
+                    and distance_km(lat, lon, h.place.lat, h.place.lon) <= r]
+        return SearchResult(q, hits, total, from_us(now_us) if now_us else None, (time.perf_counter() - t0) * 1000)
+
+    def pick(self, q: SearchQuery, now_us: int | None) -> tuple[list[IndexHit], int | None]:
+        """The hits of `q` as index entries (seq, story, time, score), best first, one per story
+        unless `all_posts`, and the number of matching posts: what `search_many` returns before
+        the posts are read (a shard reads the stored documents itself and sends them as they
+        are). A `near` filter is not applied here beyond its bounding box."""
         if q.order not in ("relevance", "time"):
             raise SearchError(f"order must be 'relevance' or 'time', got {q.order!r}")
         if q.limit < 1:
@@ -155,13 +169,7 @@ class Searcher:
                 break
             offset += n
             n *= 4
-        hits = self._materialise(picked)
-        if q.filters.near is not None:
-            # The index matched the box around the circle: drop the box's corners.
-            lat, lon, r = q.filters.near
-            hits = [h for h in hits if h.place is not None and h.place.lat is not None and h.place.lon is not None
-                    and distance_km(lat, lon, h.place.lat, h.place.lon) <= r]
-        return SearchResult(q, hits, total, from_us(now_us) if now_us else None, (time.perf_counter() - t0) * 1000)
+        return picked, total
 
     # -- shared with hybrid retrieval (veristream.retrieve) ---------------------------------
 
