@@ -20,8 +20,9 @@ Search: `--queries` one- to three-word queries drawn from the posts, timed once 
 idle (their background work after a drain or a start is not search latency), p50/p99 over
 (a) one engine opened read-only on the 1-partition data (in this process: `search_p99_ms_single`),
 (b) the same one partition through NATS request-reply (`..._1_partition_nats`), (c) a
-scatter-gather over the 4 partitions (`search_p99_ms_4_partitions`), all in this run, over the
-same posts.
+scatter-gather over the 4 partitions (`search_p99_ms_4_partitions`), (d) the same 4 partitions
+served by 2 shard processes (one per core here: `..._4_partitions_2_processes`), all in this
+run, over the same posts, with the CPU each costs per query (every process involved).
 
 Kill rounds: 4 partitions in 4 shard processes, a publisher streaming `--kill-posts` posts;
 `--kills` times a random shard is SIGKILLed and started again. Then every partition's store
@@ -266,15 +267,20 @@ def pct(xs: list[float], q: float) -> float:
     return round(s[min(len(s) - 1, int(q / 100 * len(s)))], 2)
 
 
-def time_queries(search, queries: list[str]) -> dict[str, float]:
+def time_queries(search, queries: list[str], pids: tuple[int, ...] = ()) -> dict[str, float]:
+    """p50 and p99 of `search` over `queries`, and the CPU it cost per query: this process's
+    (the engine, or the root) plus that of `pids` (shards, nats-server) over the same span."""
     for q in queries[:20]:
         search(q)  # warm: first reads of each index
     ms = []
+    c0, p0 = sum(cpu_s(p) for p in pids), time.process_time()
     for q in queries:
         t = time.perf_counter()
         search(q)
         ms.append((time.perf_counter() - t) * 1000)
-    return {"p50": pct(ms, 50), "p99": pct(ms, 99)}
+    cpu = time.process_time() - p0 + sum(cpu_s(p) for p in pids) - c0
+    return {"p50": pct(ms, 50), "p99": pct(ms, 99), "cpu_ms": round(cpu / len(queries) * 1000, 2),
+            "load": round(os.getloadavg()[0], 1)}
 
 
 def kill_rounds(work: Path, code: Path, url: str, n_posts: int, kills: int, seed: int) -> dict[str, Any]:
@@ -371,18 +377,32 @@ def main() -> None:
             s.start()
         wait_until(lambda: all(s.ready() for s in one["shards"]), 120, "shard ready")
         waited = settle([s.proc.pid for s in one["shards"]])
+        npid = nats.proc.pid
         with RemoteEngine(nats.url, one["settings"]) as r1:
-            nats1 = time_queries(lambda q: r1.search(q, limit=20), queries)
+            nats1 = time_queries(lambda q: r1.search(q, limit=20), queries,
+                                 (*(s.proc.pid for s in one["shards"]), npid))
         waited4 = settle([s.proc.pid for s in runs[4]["shards"]])
         log(f"  shards idle after {waited:.1f} s (1 partition) and {waited4:.1f} s (4 partitions)")
         with RemoteEngine(nats.url, runs[4]["settings"]) as r4:
-            four = time_queries(lambda q: r4.search(q, limit=20), queries)
+            four = time_queries(lambda q: r4.search(q, limit=20), queries,
+                                (*(s.proc.pid for s in runs[4]["shards"]), npid))
             assert not r4.missing, r4.missing
         for k in (1, 4):
             for s in runs[k]["shards"]:
                 s.stop()
+        # The same 4 partitions served by 2 processes of 2 partitions: one per core here.
+        pair = [Shard(code, runs[4]["config"], nats.url, ps, runs[4]["data"], work / f"s4-{ps}.log").start()
+                for ps in ("0-1", "2-3")]
+        wait_until(lambda: all(s.ready() for s in pair), 120, "shards ready")
+        settle([s.proc.pid for s in pair])
+        with RemoteEngine(nats.url, runs[4]["settings"]) as r4:
+            four2 = time_queries(lambda q: r4.search(q, limit=20), queries, (*(s.proc.pid for s in pair), npid))
+            assert not r4.missing, r4.missing
+        for s in pair:
+            s.stop()
         log(f"  p99: single {single['p99']} ms, 1 partition via NATS {nats1['p99']} ms, "
-            f"4 partitions {four['p99']} ms")
+            f"4 partitions {four['p99']} ms (in 2 processes: {four2['p99']} ms); CPU per query "
+            f"{single['cpu_ms']} / {nats1['cpu_ms']} / {four['cpu_ms']} / {four2['cpu_ms']} ms")
         log(f"kill rounds: {args.kills} SIGKILLs of random shards while {args.kill_posts:,} posts stream in")
         kills = kill_rounds(work, code, nats.url, args.kill_posts, args.kills, args.seed)
         r = {k: runs[k]["rate"] for k in runs}
@@ -399,6 +419,12 @@ def main() -> None:
             "search_p50_ms_1_partition_nats": nats1["p50"], "search_p99_ms_1_partition_nats": nats1["p99"],
             "search_p50_ms_4_partitions": four["p50"], "search_p99_ms_4_partitions": four["p99"],
             "search_p99_ratio_4_vs_single": round(four["p99"] / single["p99"], 2) if single["p99"] else None,
+            "search_p50_ms_4_partitions_2_processes": four2["p50"], "search_p99_ms_4_partitions_2_processes": four2["p99"],
+            "search_p99_ratio_4_in_2_processes_vs_single":
+                round(four2["p99"] / single["p99"], 2) if single["p99"] else None,
+            "search_cpu_ms_per_query": {"single": single["cpu_ms"], "1_partition_nats": nats1["cpu_ms"],
+                                        "4_partitions": four["cpu_ms"], "4_partitions_2_processes": four2["cpu_ms"]},
+            "load_average_during_search": [single["load"], nats1["load"], four["load"], four2["load"]],
             **kills,
             "posts": args.posts, "queries": len(queries), "cpus": os.cpu_count(), "machine": platform.platform(),
             "python": platform.python_version(), "code": where,

@@ -93,6 +93,13 @@ class Shard:
             st.engine.core.prepare_checked([Post(id="warm-up", source="file", author=Author("warm-up"),
                                                  text="warming up the shard before it serves",
                                                  created_at=datetime.now(timezone.utc))])
+        if self.settings.trends.enabled:
+            # Trends compare a term that fills the stream with general language (wordfreq's
+            # lists: ~1.3 s of CPU and the GIL to load, once per process): loaded here rather
+            # than under the first such term, where the writer and the queries would wait on it.
+            from ..trends.background import post_share
+
+            post_share("news")
 
     def close(self) -> None:
         self._writers.shutdown(wait=True)
