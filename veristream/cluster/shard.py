@@ -43,9 +43,10 @@ from .wire import filters_from, post_wire, story_gid, story_wire, title_of
 log = logging.getLogger(__name__)
 
 MAX_REPLY_BYTES = 900_000  # under NATS's default 1 MiB max_payload: a reply is cut to fit, and says so
-# Queries answered on the NATS loop itself, skipping the hop to a reader thread and back (a
-# third of a shard's CPU per search on 2 cores), while the partition's recent searches stay
-# under INLINE_MS: a slow one would hold up the loop's fetches and acks, so it goes to a reader.
+# Queries answered on the NATS loop itself, skipping the hop to a reader thread and back (about
+# a third of what a shard spent on a search beyond the search itself, profiled on 2 cores), while
+# the partition's recent ones stay under INLINE_MS: a slow one would hold up the loop's fetches
+# and acks, so it goes to a reader thread.
 INLINE_OPS = frozenset({"search", "now", "get", "post", "status"})
 INLINE_MS = 5.0
 
