@@ -492,6 +492,15 @@ def test_training_writes_weights_that_load_and_run(tmp_path: Path) -> None:
 
     m = StanceModel(Weights.load(tmp_path / "w" / "stance.npz", "stance"), load_encoder(find_model(), 128, 1))
     assert m.predict([StanceInput("that is fake, not true, the tower fell is a hoax", "the tower fell")])[0].label == "deny"
+    # The veracity model keeps a sign hash of every post it learned from, and knows them from strangers.
+    from veristream.verify import VeracityModel
+
+    enc = load_encoder(find_model(), 128, 1)
+    vm = VeracityModel(Weights.load(tmp_path / "w" / "veracity.npz", "veracity"), enc)
+    assert vm.weights.layers["aux.known"].W.shape == (16, 48) and vm.weights.meta["trained_on"] == 16
+    near = vm.known(enc.encode(["Breaking: the ferry sank", "a recipe for lemon cake with poppy seeds"]))
+    assert near[0] > 0.95 and near[1] < vm.weights.meta["known_min"]
+    assert {"seen_events", "new_events"} <= set(vm.weights.meta["heldout"])
 
 
 def test_bad_weights_are_refused_in_one_line(tmp_path: Path) -> None:

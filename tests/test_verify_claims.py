@@ -443,11 +443,31 @@ def test_the_api_returns_each_assertion(tmp_path: Path) -> None:
         eng.close()
 
 
-def test_the_veracity_model_is_not_shown_while_it_loses_to_the_majority_class(tmp_path: Path) -> None:
+PRINCE = [
+    ("p1", "fan1", "Prince is playing a secret show in Toronto tonight!! Massey Hall line already around the block"),
+    ("p2", "fan2", "Heard Prince will play a surprise concert in Toronto tonight, anyone know where?"),
+    ("p3", "fan3", "Prince secret concert in Toronto tonight, tickets at the door apparently"),
+]
+
+
+def test_the_veracity_model_speaks_only_of_rumours_like_those_it_learned(tmp_path: Path) -> None:
+    # West, Texas (2013) is no rumour of the PHEME events: held out by event the model loses to
+    # the majority class, so its reading is withheld.
     eng = engine_with(tmp_path, posts(WEST))
     try:
         v = eng.verify("A fertilizer plant exploded in West, Texas")
         assert v.crowd is None and v.to_dict()["crowd"] is None
-        assert not any("crowd-reaction model" in r for r in v.reasons)
+        assert not any("rumour model" in r for r in v.reasons)
+    finally:
+        eng.close()
+    # The Prince-in-Toronto concert (PHEME, 2014) was a hoax: a claim close to it is read, and said to be.
+    eng = engine_with(tmp_path, posts(PRINCE), "prince")
+    try:
+        v = eng.verify("Prince will play a secret concert in Toronto tonight")
+        assert v.crowd is not None and v.crowd.shown and v.crowd.known >= 0.7
+        assert v.crowd.label == "false" and v.crowd.probs["false"] > 0.5
+        line = next(r for r in v.reasons if "rumour model" in r)
+        assert "similarity" in line and "false" in line
+        assert v.to_dict()["crowd"]["known"] >= 0.7
     finally:
         eng.close()

@@ -3,7 +3,7 @@
 `Engine.verify(claim)` -> `Verdict` (`base.py`). One module per part:
 
 * `stance.py`: support / deny / query / comment of a post toward a claim (learned);
-* `veracity.py`: true / false / unverified of a rumour from its crowd's reactions (learned);
+* `veracity.py`: true / false / unverified of a rumour from its wording, for rumours like ones it learned (learned);
 * `claims.py`: claim against evidence, Climate-FEVER style (learned);
 * `credibility.py`: the author's and links' signals, each shown;
 * `independence.py`: copies and one author's many posts count once;

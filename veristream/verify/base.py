@@ -69,7 +69,7 @@ class EvidencePost:
     story_authors: int = 1
     credibility: Credibility | None = None
     notes: list[NoteRef] = field(default_factory=list)
-    crowd: Veracity | None = None  # the veracity model on this post's own replies, when it has some
+    crowd: Veracity | None = None  # the veracity model on this post, with its own replies' stances, when it has some
     counted: bool = False  # stands for an independent source of its side
     similarity: float | None = None  # to the claim (MiniLM cosine), when vectors took part
     reply_to: str | None = None
@@ -113,7 +113,7 @@ class Verdict:
     against: Corroboration = field(default_factory=Corroboration)
     queries: int = 0
     comments: int = 0
-    crowd: Veracity | None = None  # the veracity model on the claim, every post as a reaction
+    crowd: Veracity | None = None  # the veracity model on the claim (every post a reaction), when shown
     notes_available: bool = False  # whether a community-notes service answered
     raw_confidence: float = 0.0  # before calibration: how decisively the independent sources lean
     since: datetime | None = None
@@ -154,4 +154,4 @@ class Verdict:
 def veracity_dict(v: Veracity) -> dict:
     return {"label": v.label, "confidence": round(v.confidence, 3),
             "probs": {k: round(p, 3) for k, p in v.probs.items()}, "replies": v.replies, "deny": v.deny,
-            "query": v.query, "support": v.support}
+            "query": v.query, "support": v.support, "known": round(v.known, 3)}

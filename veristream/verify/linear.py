@@ -63,7 +63,8 @@ class Weights:
     def save(self, path: str | Path) -> None:
         arrays: dict[str, np.ndarray] = {}
         for name, ly in self.layers.items():
-            arrays[f"{name}.W"] = ly.W.astype(np.float32)
+            # Packed bit arrays (aux layers such as veracity's sign hashes) stay bytes: 8x smaller.
+            arrays[f"{name}.W"] = ly.W if ly.W.dtype == np.uint8 else ly.W.astype(np.float32)
             arrays[f"{name}.b"] = ly.b.astype(np.float32)
             if ly.offsets is not None:
                 arrays[f"{name}.offsets"] = ly.offsets.astype(np.float32)
@@ -99,7 +100,8 @@ class Weights:
             if not k.endswith(".W"):
                 continue
             name = k[:-2]
-            W, b = arrays[k].astype(np.float32), arrays.get(f"{name}.b")
+            W, b = arrays[k], arrays.get(f"{name}.b")
+            W = W if W.dtype == np.uint8 and name.startswith("aux") else W.astype(np.float32)
             off = arrays.get(f"{name}.offsets")
             if b is None or W.ndim != 2 or b.shape != (W.shape[0],) or (off is not None and off.shape != b.shape):
                 raise WeightsError(f"{p}: layer {name!r} has inconsistent shapes")
