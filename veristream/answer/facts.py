@@ -103,10 +103,10 @@ def facts(question: str, posts: Sequence[Hit], kind: str | None = None) -> list[
                                 hits[i].story.id if hits[i].story else None, hits[i].post.created_at) for i in idx])
         if c.authors < MIN_SOURCES:
             continue
-        counted = [hits[i] for i in idx if hits[i].post.key in set(c.counted)] or [hits[idx[0]]]
+        kept = set(c.counted)
+        counted = [hits[i] for i in idx if hits[i].post.key in kept] or [hits[idx[0]]]
         found[role].append(Fact(role, shown[(role, key)], c.authors, c.posts, min(counted, key=lambda h: h.post.created_at)))
-    first = {"where": ("where", "region"), "from": ("from", "where"), "to": ("to", "where"), "count": ("dead", "injured", "missing", "evacuated", "magnitude"),
-             "who": ("who",), "why": ("cause",), "what": ("what",)}.get(kind or "", ())
+    first = ASKED.get(kind or "", ())
     best: dict[str, Fact] = {}
     for role, fs in found.items():
         fs.sort(key=lambda f: (-f.sources, -f.posts))
@@ -121,21 +121,22 @@ def facts(question: str, posts: Sequence[Hit], kind: str | None = None) -> list[
     return order[:MAX_FACTS]
 
 
+# What an English question asks for, first match wins, and the roles that answer it first.
+_KINDS = [(kind, re.compile(rx)) for kind, rx in [
+    ("from", r"\b(?:where|which \w+)\b.*\b(?:from|take off|took off|depart\w*|originally)\b|\borigin\b"),
+    ("to", r"\bwhere\b.*\b(?:going|headed|heading|bound|flying to)\b|\bdestination\b"),
+    ("where", r"\bwhere\b|\bwhich (?:town|city|state|country|place|area|county|province|school|site)"),
+    ("count", r"\bhow (?:many|much)\b|\bdeath toll\b|\bnumber of\b"),
+    ("who", r"\bwho\b"),
+    ("why", r"\bwhy\b|\bwhat caused\b|\bcause\b"),
+    ("what", r"\bwhat\b"),
+]]
+ASKED = {"where": ("where", "region"), "from": ("from", "where"), "to": ("to", "where"),
+         "count": ("dead", "injured", "missing", "evacuated", "magnitude"), "who": ("who",), "why": ("cause",),
+         "what": ("what",)}
+
+
 def question_kind(question: str) -> str | None:
-    """What an English question asks for: where, count (how many/much), who, why, what."""
+    """What an English question asks for: from, to, where, count (how many/much), who, why, what."""
     q = question.lower()
-    if re.search(r"\b(?:where|which \w+)\b.*\b(?:from|take off|took off|depart\w*|originally)\b|\borigin\b", q):
-        return "from"
-    if re.search(r"\bwhere\b.*\b(?:going|headed|heading|bound|flying to)\b|\bdestination\b", q):
-        return "to"
-    if re.search(r"\bwhere\b|\bwhich (?:town|city|state|country|place|area|county|province|school|site)", q):
-        return "where"
-    if re.search(r"\bhow (?:many|much)\b|\bdeath toll\b|\bnumber of\b", q):
-        return "count"
-    if re.search(r"\bwho\b", q):
-        return "who"
-    if re.search(r"\bwhy\b|\bwhat caused\b|\bcause\b", q):
-        return "why"
-    if re.search(r"\bwhat\b", q):
-        return "what"
-    return None
+    return next((kind for kind, rx in _KINDS if rx.search(q)), None)

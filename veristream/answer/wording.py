@@ -74,10 +74,13 @@ class English:
     _ROLES = {"what": "", "where": "where: ", "region": "where: ", "from": "from: ", "to": "to: ", "dead": "dead: ", "injured": "injured: ", "missing": "missing: ",
               "evacuated": "evacuated: ", "magnitude": "magnitude ", "cause": "cause: ", "who": "who: "}
 
+    _FACTS = ("Independent sources agree on: ", "{role}{value} ({n} sources) {cite}", "; ", ".")
+
     def facts(self, items: list[tuple[str, str, int, str]]) -> str:
         """items: (role, value, independent sources, citation)."""
-        parts = [f"{self._ROLES.get(r, r + ': ')}{v} ({n} sources) {c}" for r, v, n, c in items]
-        return "Independent sources agree on: " + "; ".join(parts) + "."
+        head, each, sep, end = self._FACTS
+        return head + sep.join(each.format(role=self._ROLES.get(r, r + ": "), value=v, n=n, cite=c)
+                               for r, v, n, c in items) + end
 
     def newest(self, quoted: str, who: str, at: str, cite: str) -> str:
         return f"Newest: {quoted} — {who}, {at} {cite}"
@@ -156,9 +159,7 @@ class Japanese(English):
     _ROLES = {"what": "", "where": "場所：", "region": "場所：", "from": "出発地：", "to": "目的地：", "dead": "死者：", "injured": "負傷者：", "missing": "行方不明者：",
               "evacuated": "避難者：", "magnitude": "マグニチュード", "cause": "原因：", "who": "人物："}
 
-    def facts(self, items: list[tuple[str, str, int, str]]) -> str:
-        parts = [f"{self._ROLES.get(r, r + '：')}{v}（情報源{n}）{c}" for r, v, n, c in items]
-        return "独立した情報源が一致している点：" + "、".join(parts) + "。"
+    _FACTS = ("独立した情報源が一致している点：", "{role}{value}（情報源{n}）{cite}", "、", "。")
 
     def newest(self, quoted: str, who: str, at: str, cite: str) -> str:
         return f"最新の投稿：{quoted} — {who}、{at} {cite}"
