@@ -20,7 +20,10 @@ def stream(n: int) -> list:
 
 
 def ingest_live(tmp: Path, posts: list, workers: int) -> tuple[Engine, dict]:
-    eng = Engine(tmp, Settings.load(env={}, vectors=False, trends=False, prepare_workers=workers))
+    # One cold commit, at the end: which posts a timed cold commit leaves in which tier changes
+    # BM25's statistics (they are per tier), and so ties in the order compared below.
+    eng = Engine(tmp, Settings.load(env={}, vectors=False, trends=False, prepare_workers=workers,
+                                    index_cold_commit_s=3600, index_hot_max_posts=1_000_000))
     pipe = eng.pipeline()
     for p in posts:  # as fast as put takes them: the writer falls behind and batches grow
         pipe.put(p)

@@ -155,6 +155,10 @@ class Cursor:
     change: int
 
 
+POST_COLUMNS = ("seq", "key", "ts", "version", "author", "story", "sig", "texthash", "digest", "doc")
+_INSERT_POSTS = f"INSERT INTO posts({','.join(POST_COLUMNS)}) VALUES ({','.join('?' * len(POST_COLUMNS))})"
+
+
 def _signed(u: int) -> int:
     # SQLite integers are signed 64-bit; hashes are unsigned.
     return u - (1 << 64) if u >= (1 << 63) else u
@@ -325,16 +329,15 @@ class Store:
                 out[key] = Existing(seq, version, _unsigned(digest), story)
         return out
 
-    def write(self, new: list[Row], updates: list[Row], stories: Sequence[StoryRow],
+    def write(self, new: Sequence[tuple], updates: list[Row], stories: Sequence[StoryRow],
               story_authors: list[tuple[int, str]], offsets: dict[str, str] | None = None) -> None:
-        """One transaction: on return (commit done) the rows are accepted."""
+        """One transaction: on return (commit done) the rows are accepted. `new`: the new posts'
+        rows as tuples in `POST_COLUMNS` order, their hashes as SQLite's signed integers: the
+        writer makes them so, with no object per row in between."""
         w = self._w
         assert w is not None
         with _immediate(w):
-            w.executemany(
-                "INSERT INTO posts(seq,key,ts,version,author,story,sig,texthash,digest,doc) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                [(r.seq, r.key, r.ts, r.version, r.author, r.story, r.sig, _signed(r.texthash), _signed(r.digest), r.doc) for r in new],
-            )
+            w.executemany(_INSERT_POSTS, new)
             if updates:
                 w.executemany(
                     "UPDATE posts SET ts=?, version=?, digest=?, doc=? WHERE seq=?",
@@ -353,7 +356,7 @@ class Store:
             if new:
                 sec = int(time.time())
                 w.execute("INSERT INTO arrivals(sec, seq) VALUES (?,?) ON CONFLICT(sec) DO UPDATE SET seq=excluded.seq",
-                          (sec, new[-1].seq))
+                          (sec, new[-1][0]))
             if offsets:
                 w.executemany("INSERT INTO offsets(source, value) VALUES (?,?) ON CONFLICT(source) DO UPDATE SET value=excluded.value",
                               list(offsets.items()))
@@ -508,6 +511,18 @@ class Store:
         rows, singles = _story_rows(self._r, ids)
         rows.update(singles)
         return rows
+
+    def stories_of(self, keys: Sequence[str]) -> dict[str, int]:
+        """The story of each stored post among `keys` (writer connection), in one query per 500."""
+        assert self._w is not None
+        return dict(_in(self._w, "SELECT key, story FROM posts WHERE key IN ({})", list(keys)))
+
+    def story_first_authors(self, stories: Sequence[int]) -> dict[int, str]:
+        """The author of each story's first stored post (writer connection)."""
+        assert self._w is not None
+        # SQLite takes the bare column `author` from the row that holds min(seq).
+        return {s: a for s, a, _ in _in(self._w, "SELECT story, author, min(seq) FROM posts WHERE story IN ({}) "
+                                        "GROUP BY story", list(stories))}
 
     def story_first_author(self, story: int) -> str | None:
         assert self._w is not None

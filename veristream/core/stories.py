@@ -165,8 +165,10 @@ class StoryIndex:
         self.next_id = next_id
         self.window = window
         self.min_agree = int(np.ceil(min_agreement * N_HASHES))
-        self._sigs = np.zeros((window, N_HASHES), dtype=np.uint32)
-        self._slot_story = np.zeros(window, dtype=np.int64)
+        # The ring, as plain lists: a post touches only Python objects here; NumPy compares two
+        # signatures only when a band matches (seldom: most posts are unique).
+        self._slot_sig: list[bytes] = [b""] * window
+        self._slot_story: list[int] = [0] * window
         self._slot_bands: list[list[int] | None] = [None] * window
         self._slot_text: list[int | None] = [None] * window
         self._slot_key: list[str | None] = [None] * window
@@ -187,29 +189,89 @@ class StoryIndex:
     def assign(self, key: str, texthash: int, ntokens: int, sig: bytes, bands: list[int] | None,
                ref_key: str | None, lookup_ref: Callable[[str], int | None]) -> int:
         """Story for a new post. `ref_key`: the post it reposts (or quotes without adding text)."""
-        story = None
-        if ref_key:
-            story = self._key_story.get(ref_key) or lookup_ref(ref_key) or self._pending_ref.get(ref_key)
-            if story is None:
-                story = self._pending_ref[ref_key] = self._new_story()
-                self._bound(self._pending_ref)
-        if story is None and self._pending_ref:
-            story = self._pending_ref.pop(key, None)
-        if story is None and ntokens:
-            story = self._text.get(texthash)
-        arr = None
-        if sig:
-            arr = np.frombuffer(sig, dtype=np.uint32)
-            if story is None:
+        return self.assign_batch([(key, texthash, ntokens, sig, bands, ref_key)],
+                                 lambda keys: {k: s for k in keys if (s := lookup_ref(k)) is not None})[0]
+
+    def assign_batch(self, posts: Sequence[tuple[str, int, int, bytes, list[int] | None, str | None]],
+                     lookup_refs: Callable[[list[str]], dict[str, int]]) -> list[int]:
+        """Stories for a batch of new posts, in order, each (key, texthash, ntokens, sig, bands,
+        ref_key): what assigning them one by one gives (a post may join one earlier in the
+        batch). `lookup_refs(keys)`: the stored stories of referenced posts no longer in memory,
+        asked once for the batch (the store does not change while a batch is assigned)."""
+        key_story = self._key_story
+        refs = list({p[5] for p in posts if p[5] and p[5] not in key_story})
+        found = lookup_refs(refs) if refs else {}
+        asked = set(refs)
+        pending = self._pending_ref
+        text_of = self._text
+        band_slot = self._bands
+        slot_sig, slot_story, slot_bands = self._slot_sig, self._slot_story, self._slot_bands
+        slot_text, slot_key = self._slot_text, self._slot_key
+        min_agree, window = self.min_agree, self.window
+        frombuffer, count_nonzero, u32 = np.frombuffer, np.count_nonzero, np.uint32
+        pos = self._pos
+        out: list[int] = []
+        for key, texthash, ntokens, sig, bands, ref_key in posts:
+            story = None
+            if ref_key:
+                story = key_story.get(ref_key)
+                if not story:
+                    # Evicted from the ring during this batch: not asked above, so ask now.
+                    story = (found.get(ref_key) if ref_key in asked else lookup_refs([ref_key]).get(ref_key)) \
+                        or pending.get(ref_key)
+                if story is None:
+                    story = pending[ref_key] = self._new_story()
+                    self._bound(pending)
+            if story is None and pending:
+                story = pending.pop(key, None)
+            if story is None and ntokens:
+                story = text_of.get(texthash)
+            if sig and story is None:
+                arr = None
                 for b in bands:
-                    slot = self._bands.get(b)
-                    if slot is not None and int(np.count_nonzero(self._sigs[slot] == arr)) >= self.min_agree:
-                        story = int(self._slot_story[slot])
-                        break
-        if story is None:
-            story = self._new_story()
-        self._remember(key, story, texthash if ntokens else None, arr, bands if sig else None)
-        return story
+                    slot = band_slot.get(b)
+                    if slot is not None:
+                        if arr is None:
+                            arr = frombuffer(sig, dtype=u32)
+                        if int(count_nonzero(frombuffer(slot_sig[slot], dtype=u32) == arr)) >= min_agree:
+                            story = slot_story[slot]
+                            break
+            if story is None:
+                story = self.next_id
+                self.next_id += 1
+            out.append(story)
+            # Remember the post in the ring's next slot, forgetting the one it held.
+            old = slot_bands[pos]
+            if old:
+                for b in old:
+                    if band_slot.get(b) == pos:
+                        del band_slot[b]
+            old_t = slot_text[pos]
+            if old_t is not None and text_of.get(old_t) == slot_story[pos]:
+                del text_of[old_t]
+            old_k = slot_key[pos]
+            if old_k is not None:
+                key_story.pop(old_k, None)
+            slot_story[pos] = story
+            slot_key[pos] = key
+            key_story[key] = story
+            if ntokens:
+                slot_text[pos] = texthash
+                text_of[texthash] = story
+            else:
+                slot_text[pos] = None
+            if sig and bands is not None:
+                slot_bands[pos] = bands
+                slot_sig[pos] = sig
+                for b in bands:
+                    band_slot[b] = pos
+            else:
+                slot_bands[pos] = None
+            pos += 1
+            if pos == window:
+                pos = 0
+        self._pos = pos
+        return out
 
     def load(self, rows: Sequence[tuple[str, int, int, bytes]]) -> None:
         """Rebuild from the store's newest posts: (key, story, texthash, sig), oldest first."""
@@ -218,10 +280,10 @@ class StoryIndex:
         bands = iter(band_keys(np.frombuffer(b"".join(with_sig), dtype=np.uint32).reshape(-1, N_HASHES))
                      if with_sig else [])
         for key, story, texthash, sig in rows:
-            s = np.frombuffer(sig, dtype=np.uint32) if sig else None
-            self._remember(key, story, texthash, s, next(bands) if s is not None else None)
+            b = next(bands) if sig else None
+            self._remember(key, story, texthash, sig if sig else None, b)
 
-    def _remember(self, key: str, story: int, texthash: int | None, sig: np.ndarray | None,
+    def _remember(self, key: str, story: int, texthash: int | None, sig: bytes | None,
                   bands: list[int] | None) -> None:
         p = self._pos
         old = self._slot_bands[p]
@@ -243,7 +305,7 @@ class StoryIndex:
             self._text[texthash] = story
         self._slot_bands[p] = bands
         if sig is not None and bands is not None:
-            self._sigs[p] = sig
+            self._slot_sig[p] = sig
             for b in bands:
                 self._bands[b] = p
         self._pos = (p + 1) % self.window

@@ -28,7 +28,7 @@ import orjson
 import xxhash
 
 from .. import analysis
-from .index.lexical import Checkpoint, IndexDoc, domain_terms
+from .index.lexical import Checkpoint, IndexDoc, domain_terms, json_doc, json_tail
 from .index.tiered import TieredIndex
 from ..model import (MAX_LINE_BYTES, MAX_TEXT_CHARS, Author, BadPost, Card, Media, Metrics, Post, post_from_doc, to_us,
                      url_domain)
@@ -94,6 +94,9 @@ class Prepared(NamedTuple):
     lat: float | None = None
     lon: float | None = None
     place: str = ""  # its place as shown ("Kyoto, JP"): what events count where they happen
+    # Its index document as JSON without seq and story (`lexical.json_tail`), made with the
+    # rest: the writer only puts those two in front. "": build it from the fields above.
+    ixjson: str = ""
 
     def index_doc(self, seq: int, story: int, image: str = "") -> IndexDoc:
         """`image`: text read from its images (the media consumer's, kept in the store)."""
@@ -274,11 +277,13 @@ def _prepare(posts: Sequence[Post], hasher: TokenHasher, min_tokens: int, docs: 
         # A quote that adds no words of its own is a copy of what it quotes.
         ref = p.ref_key(p.repost_of) or (p.ref_key(p.quote_of) if not fp.ntokens else None)
         alt, card, domains, places, lat, lon, place = _beside_words(p)
+        handle, lang, media = p.author.handle.lower(), p.lang or "", bool(p.media)
+        cjk, reply = _cjk(p.text, alt, card, p.lang), p.ref_key(p.reply_to) or ""
         out.append(Prepared(p.key, ts, to_us(p.edited_at) if p.edited_at else ts, p.author.id, ref, digest(doc), doc,
                             fp.texthash, fp.ntokens, fp.sig, fp.bands, p.text, p.hashtags,
-                            p.author.handle.lower(), p.lang or "", p.source, bool(p.media),
-                            _cjk(p.text, alt, card, p.lang), p.ref_key(p.reply_to) or "",
-                            alt, card, domains, places, lat, lon, place))
+                            handle, lang, p.source, media, cjk, reply, alt, card, domains, places, lat, lon, place,
+                            json_tail(ts, p.text, p.hashtags, handle, lang, p.source, media, cjk, reply, alt, card,
+                                      domains, places, lat, lon)))
     return out
 
 
@@ -429,29 +434,36 @@ class Writer:
                 res.stale += 1
             else:
                 updates.append((Row(k, it.ts, it.version, it.author, e.story, b"", 0, it.digest, it.doc, seq=e.seq), it))
-        new_rows, story_rows, story_authors = self._assign(new)
+        seqs, stories, story_rows, story_authors = self._assign(new)
+        # The posts' rows in the table's column order, hashes as SQLite's signed integers.
+        sign, half = 1 << 64, 1 << 63
+        new_rows = [(seq, it.key, it.ts, it.version, it.author, story, it.sig,
+                     it.texthash - sign if it.texthash >= half else it.texthash,
+                     it.digest - sign if it.digest >= half else it.digest, it.doc)
+                    for it, seq, story in zip(new, seqs, stories)]
         self.store.write(new_rows, [r for r, _ in updates], story_rows, story_authors, offsets)
         if offsets:
             self._offsets.update(offsets)
-        res.accepted = len(new_rows)
+        res.accepted = len(new)
         res.updated = len(updates)
-        res.seqs = [r.seq for r in new_rows]
-        if new_rows:
-            newest = max(r.ts for r in new_rows)
+        res.seqs = list(seqs)
+        if new:
+            newest = max(it.ts for it in new)
             if self.newest_us is None or newest > self.newest_us:
                 self.newest_us = newest
-            self.index.add(it.index_doc(r.seq, r.story) for r, it in zip(new_rows, new))
+            self.index.add([json_doc(seq, story, it.ixjson) if it.ixjson else it.index_doc(seq, story)
+                            for it, seq, story in zip(new, seqs, stories)])
         res.newest_us = self.newest_us
         if updates:
             # An edit keeps the text read from the post's images (stored beside it, by seq).
             images = self.store.image_texts([r.seq for r, _ in updates])
             self.index.replace([it.index_doc(r.seq, r.story, images.get(r.seq, "")) for r, it in updates])
-        if new_rows or updates:
+        if new or updates:
             self._dirty = self._cold_dirty = True
             self._cursor = self.store.cursor()
         self.maybe_commit()
-        if self.listeners and (new_rows or updates):
-            acc = Accepted(new, [r.seq for r in new_rows], [r.story for r in new_rows], [it for _, it in updates])
+        if self.listeners and (new or updates):
+            acc = Accepted(new, list(seqs), stories, [it for _, it in updates])
             for fn in self.listeners:
                 try:
                     fn(acc)
@@ -459,50 +471,46 @@ class Writer:
                     log.exception("ingest listener %r failed", fn)
         return res
 
-    def _assign(self, new: list[Prepared]) -> tuple[list[Row], list[StoryRow], list[tuple[int, str]]]:
+    def _assign(self, new: list[Prepared]) -> tuple[range, list[int], list[StoryRow], list[tuple[int, str]]]:
+        """(seqs, stories) of the new posts, and the story rows and story authors to store."""
         if not new:
-            return [], [], []
+            return range(0), [], [], []
         first_new_story = self.stories.next_id
         seqs = self.store.reserve(len(new))
-        rows: list[Row] = []
-        touched: dict[int, list[Row]] = {}
-        assign = self.stories.assign
-        for it, seq in zip(new, seqs):
-            story = assign(it.key, it.texthash, it.ntokens, it.sig, it.bands, it.ref, self._story_in_store)
-            row = Row(it.key, it.ts, it.version, it.author, story, it.sig, it.texthash, it.digest, it.doc, seq)
-            rows.append(row)
+        stories = self.stories.assign_batch([(it.key, it.texthash, it.ntokens, it.sig, it.bands, it.ref) for it in new],
+                                            self.store.stories_of)
+        touched: dict[int, list[int]] = {}  # story -> positions in `new`
+        for i, story in enumerate(stories):
             t = touched.get(story)
             if t is None:
-                touched[story] = [row]
+                touched[story] = [i]
             else:
-                t.append(row)
+                t.append(i)
         # Most stories are new and single-post: only older ones need their stored state.
         known, singles = self.store.story_state([s for s in touched if s < first_new_story])
+        firsts = self.store.story_first_authors(list(singles)) if singles else {}
         story_rows: list[StoryRow] = []
         story_authors: list[tuple[int, str]] = []
-        for sid, rs in touched.items():
+        for sid, at in touched.items():
             old = known.get(sid) or singles.get(sid)
-            if old is None and len(rs) == 1:
+            if old is None and len(at) == 1:
                 continue  # a new single-post story: no rows until a second post joins
-            authors = {r.author for r in rs}
-            lo, hi = min(r.ts for r in rs), max(r.ts for r in rs)
+            authors = {new[i].author for i in at}
+            ts = [new[i].ts for i in at]
+            lo, hi = min(ts), max(ts)
             if old is None:
                 story_authors.extend((sid, a) for a in authors)
-                story_rows.append(StoryRow(sid, rs[0].seq, lo, hi, len(rs), len(authors)))
+                story_rows.append(StoryRow(sid, seqs[at[0]], lo, hi, len(at), len(authors)))
                 continue
             if sid in singles:
-                first = self.store.story_first_author(sid)
+                first = firsts.get(sid)
                 if first is not None:
                     authors.add(first)
             story_authors.extend((sid, a) for a in authors)
             # authors = -1: the store recounts distinct authors inside the transaction.
             story_rows.append(StoryRow(sid, old.first_seq, min(old.first_ts, lo), max(old.last_ts, hi),
-                                       old.posts + len(rs), -1))
-        return rows, story_rows, story_authors
-
-    def _story_in_store(self, key: str) -> int | None:
-        d = self.store.lookup([key]).get(key)
-        return d.story if d else None
+                                       old.posts + len(at), -1))
+        return seqs, stories, story_rows, story_authors
 
     # -- index commits ----------------------------------------------------------------
 

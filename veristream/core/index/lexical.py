@@ -155,6 +155,57 @@ def document(d: IndexDoc) -> tantivy.Document:
     return doc
 
 
+def json_tail(ts: int, text: str, tags: Sequence[str], handle: str, lang: str, source: str, media: bool,
+              cjk: str = "", reply: str = "", alt: str = "", card: str = "", domains: Sequence[str] = (),
+              places: Sequence[str] = (), lat: float | None = None, lon: float | None = None) -> str:
+    """A new post's document as tantivy's JSON, without its `seq` and `story` (the writer knows
+    those only once it stores the post: `json_doc` puts them in front). The same fields and
+    values as `document` gives (no `image`: a new post has none yet), made where the post is
+    prepared, so the writer makes no Python object per field; tantivy parses it in Rust.
+    "" where coordinates would not come back exactly (see `_exact_json`): use `document`."""
+    where = ""
+    if lat is not None and lon is not None:
+        la, lo = orjson.dumps(lat).decode(), orjson.dumps(lon).decode()
+        if not (_exact_json(la) and _exact_json(lo)):
+            return ""
+        where = f',"lat":{la},"lon":{lo}'
+    d: dict = {"ts": ts, "text": text}
+    if cjk:
+        d["cjk"] = cjk
+    if tags:
+        d["tags"] = tags
+    d["handle"] = handle
+    if lang:
+        d["lang"] = lang
+    d["source"] = source
+    d["media"] = 1 if media else 0
+    if reply:
+        d["reply"] = reply
+    if alt:
+        d["alt"] = alt
+    if card:
+        d["card"] = card
+    if domains:
+        d["domain"] = list(domains)
+    if places:
+        d["place"] = list(places)
+    tail = orjson.dumps(d).decode()[1:]
+    return tail[:-1] + where + "}" if where else tail
+
+
+def _exact_json(num: str) -> bool:
+    """Whether tantivy's JSON parser (serde_json, best-effort floats) reads `num` back as the
+    same float: it does for at most 15 significant digits without an exponent (one correctly
+    rounded multiplication or division by a power of ten); longer ones may be a last digit off."""
+    return (num[-1:].isdigit() and "e" not in num and "E" not in num  # NaN and infinities are "null"
+            and sum(c.isdigit() for c in num.lstrip("-0.")) <= 15)
+
+
+def json_doc(seq: int, story: int, tail: str) -> str:
+    """The whole JSON document of `json_tail`'s post stored as `seq` in `story`."""
+    return f'{{"seq":{seq},"story":{story},{tail}'
+
+
 class LexicalIndex:
     """Writes are single-threaded (the engine's writer); searches may run from any thread."""
 
@@ -188,17 +239,24 @@ class LexicalIndex:
         self._writer = None if readonly else self._index.writer(heap_size=heap_mb * 1_000_000, num_threads=threads)
         self._pending = 0
         self._loaded: tuple[int, int, int] | None = None  # meta.json's identity at the last reload (read-only)
+        # The writer's own last checkpoint: it alone writes the file, and re-reading it on every
+        # hot commit cost a file open per batch (4 % of a saturated writer, slow under I/O load).
+        self._cp: Checkpoint | None = None
 
     # -- writing ----------------------------------------------------------------------
 
     def add(self, docs: Iterable[IndexDoc]) -> None:
         self.add_built([document(d) for d in docs])
 
-    def add_built(self, docs: Sequence[tantivy.Document]) -> None:
-        """Add documents made by `document` (one made document may go to several indexes)."""
-        add = self._writer.add_document
+    def add_built(self, docs: Sequence[tantivy.Document | str]) -> None:
+        """Add documents made by `document`, or by `json_doc` (a str), in their order (one made
+        document may go to several indexes)."""
+        add, add_json = self._writer.add_document, self._writer.add_json
         for doc in docs:
-            add(doc)
+            if type(doc) is str:
+                add_json(doc)
+            else:
+                add(doc)
         self._pending += len(docs)
 
     def delete(self, seqs: Iterable[int]) -> None:
@@ -230,15 +288,24 @@ class LexicalIndex:
     def _write_checkpoint(self, cp: Checkpoint) -> None:
         # Atomic replace; no fsync needed: a stale checkpoint only means more replay.
         tmp = self.path / "checkpoint.json.tmp"
+        self._cp = None  # if writing fails, the next read sees what the file holds
         tmp.write_bytes(orjson.dumps({"seq": cp.seq, "change": cp.change, "offsets": cp.offsets}))
         os.replace(tmp, self.path / "checkpoint.json")
+        if not self.readonly:
+            self._cp = Checkpoint(cp.seq, cp.change, dict(cp.offsets))
 
     def checkpoint(self) -> Checkpoint:
+        cp = self._cp
+        if cp is not None:
+            return Checkpoint(cp.seq, cp.change, dict(cp.offsets))
         try:
             d = orjson.loads((self.path / "checkpoint.json").read_bytes())
-            return Checkpoint(int(d["seq"]), int(d["change"]), dict(d.get("offsets") or {}))
+            cp = Checkpoint(int(d["seq"]), int(d["change"]), dict(d.get("offsets") or {}))
         except (FileNotFoundError, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-            return Checkpoint()
+            cp = Checkpoint()
+        if not self.readonly:
+            self._cp = Checkpoint(cp.seq, cp.change, dict(cp.offsets))
+        return cp
 
     # -- reading ----------------------------------------------------------------------
 

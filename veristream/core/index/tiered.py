@@ -182,8 +182,10 @@ class TieredIndex:
 
     # -- writing ------------------------------------------------------------------------
 
-    def add(self, docs: Iterable[IndexDoc]) -> None:
-        built = [document(d) for d in docs]  # made once, added to both tiers
+    def add(self, docs: Iterable[IndexDoc | str]) -> None:
+        """Add documents: `IndexDoc`s, or new posts' JSON documents (`lexical.json_doc`), which
+        tantivy parses itself: no Python object per field."""
+        built = [d if type(d) is str else document(d) for d in docs]  # made once, added to both tiers
         if not built:
             return
         self.cold.add_built(built)
