@@ -254,9 +254,23 @@ def _pick(mt: _Mention, context: dict[str, float]) -> tuple[City, float] | None:
     return cands[i], min(conf, 1.0)
 
 
-def _latin_mentions(text: str, run: str, at: int, g: Gazetteer, out: list[_Mention], countries: list[str]) -> None:
+# What the gazetteer says of each capitalised run seen (its names, in order): runs repeat
+# from post to post ("BREAKING", "New York"), and looking up every word sequence of a run was
+# most of resolving a post's places. Bounded: emptied when it grows past _RUNS_MAX.
+_RUNS: dict[str, list[tuple[int, str, str | None, tuple[str, list[City], bool] | None]]] = {}
+_RUNS_MAX = 200_000
+
+
+def _run_names(run: str, g: Gazetteer) -> list[tuple[int, str, str | None, tuple[str, list[City], bool] | None]]:
+    """(words taken, normalised name, country it names, or (name, cities, by main name)) of
+    each name in `run`, in order. Which words a name takes depends on the run alone: the
+    qualifier after a name (", Texas", see `_latin_mentions`) is only ever after the run's last."""
+    hits = _RUNS.get(run)
+    if hits is not None:
+        return hits
     # "Toronto's east end": the possessive is not part of the name.
     words = [_POSSESSIVE.sub("", w) for w in run.split()]
+    hits = []
     i = 0
     while i < len(words):
         hit = None
@@ -266,21 +280,30 @@ def _latin_mentions(text: str, run: str, at: int, g: Gazetteer, out: list[_Menti
             if not k:
                 continue
             if k in g.countries:
-                countries.append(g.countries[k])
-                hit = (n, None)
+                hit = (n, k, g.countries[k], None)
                 break
             if k in g.states:  # a state named alone: the post is in the US, not in a town called "Oregon"
-                countries.append("US")
-                hit = (n, None)
+                hit = (n, k, "US", None)
                 break
             cities, primary = g.candidates(name)
             if cities:
-                hit = (n, (name, cities, primary))
+                hit = (n, k, None, (name, cities, primary))
                 break
         if hit is None:
             i += 1
             continue
-        n, found = hit
+        hits.append(hit)
+        i += hit[0]
+    if len(_RUNS) >= _RUNS_MAX:
+        _RUNS.clear()
+    _RUNS[run] = hits
+    return hits
+
+
+def _latin_mentions(text: str, run: str, at: int, g: Gazetteer, out: list[_Mention], countries: list[str]) -> None:
+    for _n, k, country, found in _run_names(run, g):
+        if country is not None:
+            countries.append(country)
         if found is not None:
             name, cities, primary = found
             start = text.find(name, at)
@@ -288,13 +311,10 @@ def _latin_mentions(text: str, run: str, at: int, g: Gazetteer, out: list[_Menti
             before = _WORD.findall(text[max(0, start - 24):start])
             locative = bool(before) and before[-1].lower() in _LOCATIVE
             mt = _Mention(name, start, end, cities, primary, locative)
-            q = _qualifier(text[end:end + 40], g, mt)
+            _qualifier(text[end:end + 40], g, mt)
             if k in _NOT_PLACES and not (locative or mt.state or mt.country):
-                i += n
                 continue
             out.append(mt)
-            n += q  # the qualifier's words are not places of their own
-        i += n
 
 
 def _qualifier(after: str, g: Gazetteer, mt: _Mention) -> int:
