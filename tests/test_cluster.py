@@ -240,6 +240,81 @@ def test_publish_shards_scatter_gather(cluster: dict) -> None:
     assert "not JSON" in q and "text" in q and "belongs to partition" in q
 
 
+class QuerySpy:
+    """A plain NATS subscriber to the partitions' query subjects: counts the messages a root sends."""
+
+    def __init__(self, url: str, settings: Settings):
+        import asyncio
+
+        import nats
+
+        from veristream.cluster.partition import Names
+
+        self.seen: list[str] = []
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+
+        async def on(msg) -> None:
+            self.seen.append(msg.subject)
+
+        async def start():
+            nc = await nats.connect(url)
+            await nc.subscribe(Names.of(settings).query(0).rsplit(".", 1)[0] + ".*", cb=on)
+            await nc.flush()
+            return nc
+
+        self.nc = asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
+
+    def count(self, fn: Callable[[], Any]) -> int:
+        before = len(self.seen)
+        fn()
+        time.sleep(0.2)  # the spy's copies of the messages arrive
+        return len(self.seen) - before
+
+    def close(self) -> None:
+        import asyncio
+
+        asyncio.run_coroutine_threadsafe(self.nc.close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+
+
+def test_partitions_of_one_process_are_asked_in_one_message(cluster: dict) -> None:
+    st = cluster["settings"]
+    _, b = cluster["shards"]("0-1", "2-3")
+    sent = posts(200) + storm(20)
+    with Publisher(cluster["nats"].url, st) as pub:
+        pub.publish_many(sent)
+        assert pub.flush(60)
+    spy = QuerySpy(cluster["nats"].url, st)
+    try:
+        with RemoteEngine(cluster["nats"].url, st) as eng:
+            wait_until(lambda: len(every_key(eng)) == len(sent), what="every post searchable")
+            with RemoteEngine(cluster["nats"].url, st) as fresh:  # knows no layout: one message per partition
+                assert spy.count(lambda: fresh.search("harbour fire")) == PARTITIONS
+                expected = [(h.post.key, h.score, h.story) for h in fresh.search("harbour fire", limit=30).hits]
+            # Two processes serve the four partitions: two messages, the same answer.
+            assert spy.count(lambda: eng.search("harbour fire")) == 2
+            assert [(h.post.key, h.score, h.story) for h in eng.search("harbour fire", limit=30).hits] == expected
+            storm_hit = eng.search("bridge collapsed ferry", limit=1).hits[0]
+            assert (storm_hit.story.posts, storm_hit.story.authors) == (20, 20) and eng.missing == {}
+
+            # Partitions 2-3 move to a process each: the group's message reaches partition 2's new
+            # process, which answers for 2 alone; 3 is asked on its own in the same query.
+            b.signal(signal.SIGTERM)
+            cluster["shards"]("2", "3")
+            eng.begin()
+            assert sorted(h.post.key for h in eng.search("", all_posts=True, order="time", limit=1000).hits) == \
+                sorted(p.key for p in sent)
+            assert eng.missing == {}
+            assert spy.count(lambda: eng.search("harbour fire")) == 3  # 0-1 together, 2 and 3 alone
+            with RemoteEngine(cluster["nats"].url, st) as fresh:  # (restarted, the index's tiers changed)
+                fresh.search("harbour fire")  # learns the cluster's newest post, which recency counts from
+                expected = [(h.post.key, h.score, h.story) for h in fresh.search("harbour fire", limit=30).hits]
+            assert [(h.post.key, h.score, h.story) for h in eng.search("harbour fire", limit=30).hits] == expected
+    finally:
+        spy.close()
+
+
 def test_cli_publish_status_and_search(cluster: dict, tmp_path: Path) -> None:
     metrics_port = free_port()
     cluster["shard"]("all", "--metrics-port", str(metrics_port))
@@ -398,10 +473,11 @@ def test_shard_sends_stored_posts_as_the_engine_reads_them(tmp_path: Path) -> No
     try:
         eng.ingest(sent)
         shard = Shard.__new__(Shard)  # only its hit encoders: no NATS here
+        shard._gids = {}
         for text in ("harbour", "bridge collapsed ferry", "flooding"):
             q = SearchQuery(text, limit=10)
             full = shard._hits(eng, eng.core.searcher.search_many([q], eng.now_us())[0].hits)
-            lean = shard._stored_hits(eng, eng.core.searcher.pick(q, eng.now_us())[0])
+            lean = shard._stored_hits(eng, 0, eng.core.searcher.pick(q, eng.now_us())[0])
             assert [post_from(h["post"]) for h in lean] == [post_from(h["post"]) for h in full]
             assert [(h["seq"], h["ts"], h["story"], h["score"]) for h in lean] == \
                 [(h["seq"], h["ts"], h["story"], h["score"]) for h in full]

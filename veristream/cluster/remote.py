@@ -50,6 +50,8 @@ from .partition import Names, format_partitions, partition_of
 from .publish import Publisher, PublishPipeline
 from .wire import FILTER_FIELDS, filters_json, merge_stories, post_from, story_from
 
+# Queries whose replies are small enough to answer several partitions in one message.
+GROUPED_OPS = frozenset({"search", "now", "status"})
 STORY_MEMORY = 10_000  # global story ids remembered with their (partition, local id) parts, for `story`
 
 
@@ -87,6 +89,7 @@ class ClusterClient:
         self.names = Names.of(settings)
         self.timeout = settings.cluster.query_timeout_s
         self._pending: dict[str, _Pending] = {}
+        self._where: dict[int, str] = {}  # partition -> the shard process that last answered it
         self._ids = itertools.count()
         self._loop = LoopThread("veristream-cluster-client")
         try:
@@ -116,45 +119,104 @@ class ClusterClient:
         return self._loop.run(self._scatter(op, args or {}, parts, t), timeout=t + 10)
 
     async def _scatter(self, op: str, args: dict[str, Any], parts: list[int], timeout: float) -> Gathered:
-        body = orjson.dumps({"op": op, "args": args})
-        sid = str(next(self._ids))
-        pending = _Pending(len(set(parts)), asyncio.get_running_loop().create_future())
-        self._pending[sid] = pending
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         g = Gathered()
+        todo = list(dict.fromkeys(parts))
+        # Partitions one shard process answered are asked together, in one message: a message
+        # and its reply cost about as much CPU as a small partition's search. Those the group's
+        # process no longer serves (moved, or the process is gone) are asked one by one.
+        groups = self._groups(todo) if op in GROUPED_OPS else [[p] for p in todo]
+        again = await self._round(op, args, groups, deadline, timeout, g)
+        if again:
+            await self._round(op, args, [[p] for p in again], deadline, timeout, g)
+        g.missing = {p: g.missing[p] for p in todo if p in g.missing}
+        return g
+
+    def _groups(self, parts: list[int]) -> list[list[int]]:
+        by_shard: dict[str, list[int]] = {}
+        alone = []
+        for p in parts:
+            where = self._where.get(p)
+            if where is None:
+                alone.append([p])
+            else:
+                by_shard.setdefault(where, []).append(p)
+        return alone + list(by_shard.values())
+
+    async def _round(self, op: str, args: dict[str, Any], groups: list[list[int]], deadline: float,
+                     timeout: float, g: Gathered) -> list[int]:
+        """Ask each group in one message (its first partition's subject); the partitions to ask
+        again on their own come back."""
+        loop = asyncio.get_running_loop()
+        sid = str(next(self._ids))
+        pending = _Pending(len(groups), loop.create_future())
+        self._pending[sid] = pending
         try:
-            for p in dict.fromkeys(parts):
-                await self._nc.publish(self.names.query(p), body, reply=f"{self._inbox}.{sid}.{p}")
-            await asyncio.wait_for(pending.done, timeout)
+            for grp in groups:
+                req: dict[str, Any] = {"op": op, "args": args}
+                if len(grp) > 1:
+                    req["parts"] = grp
+                await self._nc.publish(self.names.query(grp[0]), orjson.dumps(req), reply=f"{self._inbox}.{sid}.{grp[0]}")
+            await asyncio.wait_for(pending.done, max(0.0, deadline - loop.time()))
         except asyncio.TimeoutError:
             pass
         except Exception as e:  # noqa: BLE001 - NATS gone while publishing: every partition not heard is missing
-            for p in parts:
-                if p not in pending.got:
-                    g.missing[p] = f"{type(e).__name__}: {e}"
+            for grp in groups:
+                if grp[0] not in pending.got:
+                    for p in grp:
+                        g.missing[p] = f"{type(e).__name__}: {e}"
         finally:
             del self._pending[sid]
-        for p in parts:
-            if p in g.missing:
+        again: list[int] = []
+        for grp in groups:
+            first = grp[0]
+            if first in g.missing:
                 continue
-            if p not in pending.got:
-                g.missing[p] = f"no answer in {timeout:g} s"
+            if first not in pending.got:
+                for p in grp:
+                    g.missing[p] = f"no answer in {timeout:g} s"
                 continue
-            data = pending.got[p]
-            if data is None:
-                g.missing[p] = "no shard"
+            data = pending.got[first]
+            if data is None:  # no process serves the subject's partition (any more)
+                g.missing[first] = "no shard"
+                for p in grp:
+                    self._where.pop(p, None)
+                again += grp[1:]
                 continue
             try:
                 r = orjson.loads(data)
             except orjson.JSONDecodeError as e:
-                g.missing[p] = f"bad reply: {e}"
+                for p in grp:
+                    g.missing[p] = f"bad reply: {e}"
                 continue
             if not r.get("ok"):
                 if r.get("kind") == "value":
                     raise SearchError(r.get("error") or "bad query")
-                g.missing[p] = r.get("error") or "error"
-            else:
-                g.replies[p] = r["result"]
-        return g
+                for p in grp:
+                    g.missing[p] = r.get("error") or "error"
+                continue
+            shard = r.get("shard")
+            if "results" not in r:
+                g.replies[first] = r["result"]
+                if isinstance(shard, str):
+                    self._where[first] = shard
+                continue
+            results, errors = r.get("results") or {}, r.get("errors") or {}
+            for p in grp:
+                if str(p) in results:
+                    g.replies[p] = results[str(p)]
+                    if isinstance(shard, str):
+                        self._where[p] = shard
+                elif str(p) in errors:
+                    e = errors[str(p)] or {}
+                    if e.get("kind") == "value":
+                        raise SearchError(e.get("error") or "bad query")
+                    g.missing[p] = e.get("error") or "error"
+                else:  # not served there (moved), or left out to fit the reply
+                    self._where.pop(p, None)
+                    again.append(p)
+        return again
 
     def close(self) -> None:
         try:

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import logging
+import os
 import signal
 import time
+import uuid
 from datetime import datetime, timezone
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -30,6 +33,7 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from ..core.search import SearchQuery
+from ..core.store import StoryRow
 from ..engine import Engine
 from ..model import Author, BadPost, Post, from_us, to_us
 from ..readers import parse_line
@@ -49,6 +53,8 @@ MAX_REPLY_BYTES = 900_000  # under NATS's default 1 MiB max_payload: a reply is 
 # and acks, so it goes to a reader thread.
 INLINE_OPS = frozenset({"search", "now", "get", "post", "status"})
 INLINE_MS = 5.0
+MAX_GROUP = 1024  # partitions one query message may ask for (a hostile list is cut)
+GID_MEMORY = 200_000  # stories' global ids remembered per shard process
 
 
 @dataclass
@@ -82,6 +88,8 @@ class Shard:
         # a query is answered while a batch is being written.
         self._writers = ThreadPoolExecutor(max(1, len(partitions)), thread_name_prefix="veristream-shard-write")
         self._readers = ThreadPoolExecutor(4, thread_name_prefix="veristream-shard-query")
+        self._gids: dict[tuple[int, int, int], int] = {}  # (partition, story, first seq) -> global id
+        self.id = f"{self.name}-{os.getpid()}-{uuid.uuid4().hex[:8]}"  # this process, as the root knows it
 
     def open(self) -> None:
         settings = partition_settings(self.settings, self.names.partitions)
@@ -252,8 +260,18 @@ class Shard:
             p = int(msg.subject.rsplit(".", 1)[1])
             req = orjson.loads(msg.data)
             op, args = req.get("op"), req.get("args") or {}
+            group = req.get("parts")
+            if group is not None:
+                group = [int(x) for x in group][:MAX_GROUP]
         except Exception as e:  # noqa: BLE001 - answered as an error, as any other failure
             await self._respond(msg, None, e)
+            return
+        if group is not None:
+            served = [self.parts[q] for q in group if q in self.parts]
+            if op in INLINE_OPS and all(x.query_ms < INLINE_MS for x in served):
+                await self._respond_group(msg, self._group(group, op, args))
+            else:
+                asyncio.ensure_future(self._answer_group(msg, group, op, args))
             return
         st = self.parts.get(p)
         if op in INLINE_OPS and st is not None and st.query_ms < INLINE_MS:
@@ -286,7 +304,59 @@ class Shard:
             return
         await self._respond(msg, {"partition": p, "ok": True, "result": out})
 
+    def _group(self, parts: list[int], op: str | None, args: dict[str, Any]) -> dict[str, Any]:
+        """One query on several of this process's partitions, answered in one reply: the root
+        asks the partitions one process served together in one message (a message and its
+        reply cost about as much CPU as a small partition's search, on both ends). A partition
+        not served here (moved away) is `absent`: the root asks it on its own."""
+        results: dict[str, Any] = {}
+        errors: dict[str, Any] = {}
+        absent: list[int] = []
+        for q in dict.fromkeys(parts):
+            st = self.parts.get(q)
+            if st is None:
+                absent.append(q)
+                continue
+            try:
+                results[str(q)] = self._timed(st, q, op or "", args)
+            except Exception as e:  # noqa: BLE001 - that partition's error; the others answer
+                errors[str(q)] = {"error": f"{type(e).__name__}: {e}",
+                                  "kind": "value" if isinstance(e, ValueError) else "internal"}
+        return {"ok": True, "shard": self.id, "results": results, "errors": errors, "absent": absent}
+
+    async def _answer_group(self, msg: Msg, parts: list[int], op: str | None, args: dict[str, Any]) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            reply = await loop.run_in_executor(self._readers, self._group, parts, op, args)
+        except Exception as e:  # noqa: BLE001
+            await self._respond(msg, None, e)
+            return
+        await self._respond_group(msg, reply)
+
+    async def _respond_group(self, msg: Msg, reply: dict[str, Any]) -> None:
+        """A group's reply, cut to NATS's message size by leaving partitions out as `absent`
+        (the root asks those on their own) rather than failing the whole group."""
+        try:
+            body = orjson.dumps(reply)
+            while len(body) > MAX_REPLY_BYTES and len(reply["results"]) > 1:
+                last = next(reversed(reply["results"]))
+                del reply["results"][last]
+                reply["absent"].append(int(last))
+                body = orjson.dumps(reply)
+        except TypeError as e:
+            await self._respond(msg, None, e)
+            return
+        if len(body) > MAX_REPLY_BYTES:
+            await self._respond(msg, reply)  # one partition's reply alone is over: said as for one
+            return
+        try:
+            await msg.respond(body)
+        except Exception:  # noqa: BLE001 - the asker is gone or NATS is: nothing to do
+            pass
+
     async def _respond(self, msg: Msg, reply: dict[str, Any] | None, error: Exception | None = None) -> None:
+        if reply is not None and reply.get("ok"):
+            reply["shard"] = self.id  # which process answered: the root groups its partitions
         if error is not None:
             reply = {"ok": False, "error": f"{type(error).__name__}: {error}",
                      "kind": "value" if isinstance(error, ValueError) else "internal"}
@@ -311,7 +381,7 @@ class Shard:
         if op == "now":
             return {"now_us": eng.now_us()}
         if op == "search":
-            return self._search(eng, args)
+            return self._search(eng, p, args)
         if op == "retrieve":
             return self._retrieve(eng, args)
         if op == "post":
@@ -347,7 +417,7 @@ class Shard:
             return self.status(st)
         raise ValueError(f"unknown query {op!r}")
 
-    def _search(self, eng: Engine, a: dict[str, Any]) -> dict[str, Any]:
+    def _search(self, eng: Engine, p: int, a: dict[str, Any]) -> dict[str, Any]:
         q = SearchQuery(str(a.get("text", "")), filters_from(a.get("filters")), str(a.get("order", "relevance")),
                         int(a.get("limit", 20)), bool(a.get("all_posts", False)))
         own = eng.now_us()
@@ -360,9 +430,23 @@ class Shard:
             res = eng.core.searcher.search_many([q], now)[0]
             return {"hits": self._hits(eng, res.hits), "total": res.total, "now_us": own}
         picked, total = eng.core.searcher.pick(q, now)
-        return {"hits": self._stored_hits(eng, picked), "total": total, "now_us": own}
+        return {"hits": self._stored_hits(eng, p, picked), "total": total, "now_us": own}
 
-    def _stored_hits(self, eng: Engine, picked: list) -> list[dict[str, Any]]:
+    def _story_gid(self, eng: Engine, p: int, s: StoryRow, d: dict[str, Any]) -> int:
+        """The story's cluster-wide id, remembered by (partition, story, first post): a story's
+        title is its first post's text, so the id never changes, and hashing the title (and
+        reading it for stories of several posts) was a tenth of a partition's search."""
+        key = (p, s.id, s.first_seq)
+        gid = self._gids.get(key)
+        if gid is None:
+            title = eng.store.story_title(s.id) if s.posts > 1 else None
+            gid = story_gid(title or title_of(str(d.get("text") or "")))
+            if len(self._gids) >= GID_MEMORY:
+                self._gids.clear()  # a bound, not a cache policy: refilled by the next queries
+            self._gids[key] = gid
+        return gid
+
+    def _stored_hits(self, eng: Engine, p: int, picked: list) -> list[dict[str, Any]]:
         """Hits with their posts as the store keeps them (less the raw message), not rebuilt as
         Posts and written out again: the root rebuilds only the ones it keeps."""
         docs = eng.store.docs([h.seq for h in picked])
@@ -380,8 +464,7 @@ class Shard:
             if s is not None:
                 gid = gids.get(s.id)
                 if gid is None:
-                    title = eng.store.story_title(s.id) if s.posts > 1 else None
-                    gid = gids[s.id] = story_gid(title or title_of(str(d.get("text") or "")))
+                    gid = gids[s.id] = self._story_gid(eng, p, s, d)
                 story = {"id": gid, "local": s.id, "posts": s.posts, "authors": s.authors, "first_us": s.first_ts,
                          "last_us": s.last_ts}
             out.append({"post": d, "score": h.bm25, "seq": h.seq, "ts": h.ts, "story": story})
@@ -450,6 +533,11 @@ def run_shard(url: str, partitions: list[int], data_dir: str | Path, settings: S
     `metrics_port`, its /metrics are served on `metrics_host:metrics_port`."""
     shard = Shard(url, partitions, data_dir, settings)
     shard.open()
+    # What opening built (engines, gazetteer, word lists: millions of objects) lives as long as
+    # the process: frozen out of the collector's sight, a full collection stops walking it and
+    # pausing the queries the shard answers on its loop (as `serve` does for its readers).
+    gc.collect()
+    gc.freeze()
     metrics = serve_metrics(shard, metrics_port, metrics_host) if metrics_port is not None else None
 
     async def main() -> None:

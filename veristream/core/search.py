@@ -191,7 +191,10 @@ class Searcher:
     def _blended(self, searcher, query, n: int, now_us: int | None, count: bool, offset: int = 0
                  ) -> tuple[list[IndexHit], int | None]:
         best, cnt = self.index.top(searcher, query, n, by_time=False, count=count, offset=offset)
-        newest, _ = self.index.top(searcher, query, n, by_time=True, offset=offset)
+        # Every match is already among the best (fewer than asked for, or all of them counted):
+        # the newest ones are too, so the second pass would find nothing to add.
+        every = len(best) < n or (cnt is not None and offset == 0 and cnt <= n)
+        newest = [] if every else self.index.top(searcher, query, n, by_time=True, offset=offset)[0]
         have = {h.seq for h in best}
         extra = [h for h in newest if h.seq not in have]
         if extra:
