@@ -321,7 +321,7 @@ def test_what_it_was_made_from_and_which_one_it_was_are_details(tmp_path: Path) 
         assert detail(w, "means").confirm.authors == 3
         h = eng.verify("A Harvard police officer was shot and killed")
         assert h.verdict == "refuted", h.reasons
-        assert detail(h, "who").other_values[0].value == "MIT"
+        assert detail(h, "member").other_values[0].value.startswith("MIT")  # the officer's organisation
         assert eng.verify("An MIT police officer was shot and killed").verdict == "supported"
     finally:
         eng.close()

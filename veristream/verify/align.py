@@ -34,9 +34,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from .. import words
-from .assertions import (_KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, DENIAL_RX, GENERIC, LIGHT, STATE_ABBR, Assertion,
-                         ClaimReading, DateRef, PostFacts,
-                         head_word, mentions, norm_name, read_means, related, role_family, singular, word_set)
+from .assertions import (_KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
+                         ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts, RoleFact, head_word,
+                         hours_compatible, mentions, norm_name, read_means, related, role_family, role_key, singular,
+                         word_set)
 from .independence import Corroboration, Item, corroboration
 
 CONFIRMS, CONFLICTS = "confirms", "conflicts"
@@ -236,9 +237,9 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
     claim_places = [norm_name(a.value) for a in reading.assertions if a.kind == "place"]
     claim_names = [a.value for a in reading.assertions if a.kind in ("who", "agent", "owner", "place")]
     for i, a in enumerate(reading.assertions):
-        got = _align(a, f, at, claim_places, claim_names, reading.area)
+        got = _align(a, f, at, claim_places, claim_names, reading.area, reading.topic)
         if got is None and a.kind == "who":
-            got = _head_rival(a.value, reading.claim, f)
+            got = _head_rival(a.value, a.noun, f)
         if got is None:
             continue
         if a.negated:  # the claim denies this detail: stating it contradicts the claim
@@ -321,7 +322,7 @@ class Links(dict):
 
 
 def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[str],
-           claim_names: list[str], area: bool = False) -> Alignment | None:
+           claim_names: list[str], area: bool = False, topic: str = "") -> Alignment | None:
     if a.kind == "place":
         said = _said(a.value, f)
         level, role = _mid(a.level or "city"), a.prep or "at"
@@ -355,6 +356,10 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
     if a.kind == "number":
         assert a.number is not None
         same = [n for n in f.numbers if n.unit == a.number.unit]
+        if a.number.lo == 0 < a.number.hi and a.role not in TALLIES:
+            # a maximum of a measure ("winds of up to 90 mph"): a lower single reading ("wind 9 mph
+            # SSE") says nothing of the maximum; a higher one, or another maximum, does
+            same = [n for n in same if not (n.lo == n.hi and n.hi < 0.85 * a.number.hi)]
         if not same:
             return None
         ok = [n for n in same if a.number.compatible(n)]
@@ -404,24 +409,96 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
             return Alignment(CONFIRMS, a.value)
         rival = _same_kind_name(a.value, f, _PLACE_WORD)
         return Alignment(CONFLICTS, rival) if rival else None
+    if a.kind in ROLE_KINDS and a.fact is not None:
+        return _align_role(a.fact, f, topic)
     return None
+
+
+def _same_subject(c: RoleFact, x: RoleFact) -> bool:
+    """The post's fact is said of whom the claim's is: a person noun of the same family near both
+    ("soldier", "reservist") or a name near both ("Cirillo"). A claim that says of whom nothing
+    we can tell takes any."""
+    if not (c.nouns or c.names):
+        return True
+    return bool(c.nouns & x.nouns) or bool(c.names & x.names)
+
+
+def _event_words(topic: str) -> set[str]:
+    """What the claim says happened (its topic: no places, names or the time itself): a post's
+    time of day is this event's only said beside one of these words ("tonight" in "praying for
+    Boston tonight" is not when the shooting was)."""
+    return {w[:5] for w in words.keywords(topic) if len(w) >= 4 and w not in REPORTING and w not in LIGHT}
+
+
+def _org_words(key: str) -> set[str]:
+    """An organisation's own words, singular; a nationality in it ("Iranian Revolutionary Guard")
+    names no organisation by itself when other words do."""
+    ws = {w[:-1] if w.endswith("s") and len(w) > 4 else w for w in key.split() if len(w) >= 3}
+    own = {w for w in ws if w not in NATIONS and w not in BROAD}
+    return own or ws
+
+
+def _org_named(key: str, words_: set[str]) -> bool:
+    """The words name the organisation: one of its own words, in either number ("Argylls" for
+    the Argyll and Sutherland Highlanders, "MIT officer" for the MIT police); a word that only
+    shares a root ("Highland" Fusiliers, Argyll and Sutherland "Highlanders") is another one."""
+    return bool(_org_words(key) & _org_words(" ".join(words_)))
+
+
+def _align_role(c: RoleFact, f: PostFacts, topic: str) -> Alignment | None:
+    """A member, relation, nickname, model, time or origin: the post states the claim's value,
+    another one of the same person or thing (a rival), or nothing."""
+    mine = [x for x in f.roles if x.kind == c.kind]
+    if c.kind == "time":
+        event = _event_words(topic)
+        text = f.text or f.lower
+        near = []
+        for x in mine:
+            around = text[max(0, x.span[0] - 60):x.span[1] + 60]
+            if event & {w[:5] for w in words.keywords(around)}:
+                near.append(x)  # said beside what happened, not of the writer's evening
+        if not near or f.question:
+            return None
+        ok = [x for x in near if c.hours and x.hours and hours_compatible(c.hours, x.hours)]
+        return Alignment(CONFIRMS, ok[0].value) if ok else Alignment(CONFLICTS, near[0].value)
+    if c.kind == "model":
+        same = [x for x in mine if x.key == c.key or x.key.startswith(c.key) or c.key.startswith(x.key)]
+        if same:
+            return None if f.question else Alignment(CONFIRMS, same[0].value)
+        # another model of the same kind of thing; a maker alone is a rival only of another maker
+        c_maker = c.key.startswith("maker:")
+        rivals = [x for x in mine if x.sort and x.sort == c.sort and (x.key.startswith("maker:") == c_maker or
+                                                                       not x.key.startswith("maker:"))]
+        return Alignment(CONFLICTS, rivals[0].value) if rivals and not f.question else None
+    if c.kind == "member":
+        if _org_named(c.key, f.words):
+            return None if f.question else Alignment(CONFIRMS, c.value)
+        rivals = [x for x in mine if _same_subject(c, x) and "broad" not in (x.sort, c.sort)
+                  and not _org_named(x.key, set(c.key.split()))]
+        return Alignment(CONFLICTS, rivals[0].value) if rivals and not f.question else None
+    if c.kind == "nickname":
+        if mentions(f.lower, f.words, c.value) or c.key in f.words:
+            return None if f.question else Alignment(CONFIRMS, c.value)
+        rivals = [x for x in mine if _same_subject(c, x) and x.key not in c.key and c.key not in x.key]
+        return Alignment(CONFLICTS, rivals[0].value) if rivals and not f.question else None
+    # relation (a tie of one kind: to someone, or among a group), origin: said of the same person
+    mine = [x for x in mine if x.sort == c.sort and _same_subject(c, x)]
+    said = [x for x in mine if x.key == c.key]
+    if said:
+        return None if f.question else Alignment(CONFIRMS, said[0].value)
+    rivals = [x for x in mine if not related(x.key, c.key)]
+    return Alignment(CONFLICTS, rivals[0].value) if rivals and not f.question else None
 
 
 _AUX = {"was", "were", "is", "are", "has", "had", "have", "be", "been", "and", "or", "of", "in", "at", "on", "to",
         "for", "by", "with", "who", "that", "which", "said", "says"}
 
 
-def _head_rival(value: str, claim: str, f: PostFacts) -> Alignment | None:
-    """A name said as what kind of thing it is ("a Harvard police officer"): another name the
-    post gives the same thing ("an MIT police officer") is a rival."""
-    m = re.search(re.escape(value) + r"((?:\s+[a-z][\w\-]*){1,2})", claim)
-    if not m:
-        return None
-    head = []
-    for w in m.group(1).split():
-        if w in _AUX:
-            break
-        head.append(w)
+def _head_rival(value: str, noun: str, f: PostFacts) -> Alignment | None:
+    """A name said as what kind of thing it is ("a Harvard police officer", `noun` the nouns it
+    modifies in the claim's parse): another name the post gives the same thing ("an MIT police
+    officer") is a rival. A name that modifies no noun ("the NYSE closed") has no such rival."""
+    head = noun.split()
     if not head or all(w in GENERIC for w in head):
         return None
     text = f.text or ""
@@ -558,23 +635,38 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
     against (one stray post is shown, not counted); an early, lower count of a toll that grew
     (stated before the claim's count was) is superseded, not a rival."""
     out = []
+    # the event's days: when the posts naming the claim's places and parties were written. The
+    # claim's value stated far from them is another event's ("winds of 75 mph" from a hurricane
+    # months before the tornado the claim names): no support. (Other values are judged against
+    # the days of the support that is left, below.)
+    named = sorted(p.time for p in posts if any(reading.assertions[j].kind in ANCHORS and ln.relation == CONFIRMS
+                                                for j, ln in p.links.items()))
+    window = None
+    if len(named) >= 4 * min_sources:
+        window = (named[len(named) // 10] - timedelta(days=3), named[-1 - len(named) // 10] + timedelta(days=3))
     for i, a in enumerate(reading.assertions):
         confirms: list[tuple[Item, Alignment]] = []
         conflicts: list[tuple[Item, Alignment]] = []
+        away = 0
         for p in posts:
             link = p.links.get(i)
             if link is None:
                 continue
+            if window is not None and a.kind not in ANCHORS and link.relation == CONFIRMS and \
+                    not window[0] <= p.time <= window[1]:
+                away += 1
+                del p.links[i]  # says nothing of this event's detail: not support either
+                continue
             it = Item(p.key, p.author_id, p.story, p.time, p.weight, p.domains)
             (confirms if link.relation == CONFIRMS else conflicts).append((it, link))
         superseded = 0
-        elsewhen = 0
+        elsewhen = away
         if len({it.author for it, _ in confirms}) >= min_sources:
             # the same event is the same days: a rival stated weeks away is about another one
             ts = sorted(it.time for it, _ in confirms)
             lo, hi = ts[len(ts) // 10] - timedelta(days=3), ts[-1 - len(ts) // 10] + timedelta(days=3)
             kept = [(it, ln) for it, ln in conflicts if lo <= it.time <= hi]
-            elsewhen = len(conflicts) - len(kept)
+            elsewhen += len(conflicts) - len(kept)
             conflicts = kept
         if a.kind == "number" and a.number is not None and a.role in TALLIES and confirms:
             # a toll that grew: once the later reports settle on the claim's count, earlier lower ones are superseded
@@ -647,12 +739,15 @@ def _value_key(a: Assertion, v: str) -> str:
     if a.kind == "means":
         w = norm_name(v).split()
         return singular(w[-1]) if w else v
+    if a.kind in ROLE_KINDS:
+        return role_key(a.kind, v)
     return v
 
 
 def describe(a: Assertion) -> str:
     what = {"place": "place", "date": "date", "cause": "cause", "agent": "who did it", "owner": "owner",
-            "means": "made from", "who": "named"}.get(a.kind)
+            "means": "made from", "who": "named", "member": "serves with", "relation": "relationship",
+            "nickname": "known as", "model": "model", "time": "time of day", "origin": "origin"}.get(a.kind)
     if a.kind == "number":
         what = a.role[2:] + "s" if a.role.startswith("n:") else a.role.replace("_", " ")
     return f"{what}: the claim says {'not ' if a.negated else ''}{a.value}"
@@ -663,7 +758,9 @@ def summary(r: AssertionResult) -> str:
     head = describe(a)
     if r.confirm.posts == 0 and not r.other_values:
         noun = {"cause": "a cause", "agent": "who did it", "owner": "an owner", "place": "a place",
-                "means": "what it was made from",
+                "means": "what it was made from", "member": "an organisation", "relation": "a relationship",
+                "nickname": "a name given", "model": "a model", "time": "a time of day",
+                "origin": "a nationality or origin",
                 "date": "a date", "who": a.value}.get(a.kind, f"a number of {a.role}")
         return f"{head}; no post states {noun}"
     bits = [f"{r.confirm.authors} independent source(s) say so ({r.confirm.posts} post(s))"]
@@ -677,5 +774,5 @@ def summary(r: AssertionResult) -> str:
         bits.append(f"{r.area_others} source(s) name other places it struck too (an event over an area): not counted "
                     f"against")
     if r.elsewhen:
-        bits.append(f"{r.elsewhen} post(s) with other values from other days (another event) not counted")
+        bits.append(f"{r.elsewhen} post(s) from other days than the event's (another event) not counted")
     return f"{head}; {'; '.join(bits)} -> {r.status}"

@@ -262,7 +262,8 @@ class DateRef:
 
 @dataclass(slots=True)
 class Assertion:
-    kind: str  # place | number | date | agent | cause | owner | means | who
+    kind: str  # place | number | date | agent | cause | owner | means | who | member | relation | nickname |
+    # model | time | origin (ROLE_KINDS)
     role: str  # the place/agent/... itself, or the number's unit
     value: str  # as the claim says it
     number: Number | None = None
@@ -274,6 +275,7 @@ class Assertion:
     # means, what was made of it: "the bombs were made from X" -> bomb
     verb: str = ""  # for a place: the word it is the place of ("crashed in X" -> crash), when a topic word
     located: bool = False  # for a place: said with a preposition of place ("captured in Watertown")
+    fact: "RoleFact | None" = None  # member, relation, nickname, model, time, origin: the claim's reading
 
     @property
     def label(self) -> str:
@@ -313,6 +315,7 @@ class PostFacts:
     causes: list[str] = field(default_factory=list)
     agents: list[str] = field(default_factory=list)
     owners: list[str] = field(default_factory=list)
+    roles: list = field(default_factory=list)  # RoleFact: member, relation, nickname, model, time, origin
     negated: bool = False
     question: bool = False
 
@@ -697,6 +700,393 @@ def role_family(noun: str) -> set[str]:
     return {n, n + "s"}
 
 
+# -- what a person or thing is: roles read the same way from a claim and from a post ------------
+#
+# Six kinds of detail a crisis claim often turns on and the rules above have no role for: the
+# organisation a person serves with (`member`), a relationship between people (`relation`), a
+# name something is given (`nickname`), the model of a vehicle, aircraft or weapon (`model`), the
+# time of day (`time`) and a person's nationality or origin (`origin`). Each fact carries what it
+# is said of (`nouns`: the person nouns near it, by role family; `names`: the capitalised words
+# near it), so that only a value said of the same person or thing is a rival.
+
+ROLE_KINDS = ("member", "relation", "nickname", "model", "time", "origin")
+
+# Nouns a person is referred to by. A closed class in practice (roles, ranks, kin); grouped so
+# that "reservist" and "soldier", "gunman" and "suspect" name the same person.
+_PERSON_FAMILIES = ROLE_FAMILIES + [
+    {"member", "members", "reservist", "reservists", "sergeant", "sgt", "private", "trooper", "troops"},
+    {"constable", "policewoman", "policemen", "officers", "cops", "agent", "agents"},
+    {"man", "woman", "men", "women", "person", "national", "nationals", "citizen", "citizens", "resident", "student",
+     "students", "boy", "girl", "teen", "teenager", "convert", "immigrant", "refugee", "native"},
+    {"journalist", "journalists", "cartoonist", "cartoonists", "editor", "reporter"},
+    {"crew", "passenger", "passengers", "stewardess", "attendant"},
+    {"president", "leader", "minister", "pm", "premier", "mayor", "governor", "chief"},
+]
+# Kin and close ties: a closed class of English nouns; plural, informal and "ex-" forms fold
+# into one term, so that only another tie is a rival ("his ex-wife" is still no "sister").
+KIN = {"brother": "brother", "brothers": "brother", "sister": "sister", "sisters": "sister", "wife": "wife",
+       "wives": "wife", "husband": "husband", "son": "son", "sons": "son", "daughter": "daughter",
+       "daughters": "daughter", "father": "father", "dad": "father", "mother": "mother", "mom": "mother",
+       "mum": "mother", "uncle": "uncle", "uncles": "uncle", "aunt": "aunt", "cousin": "cousin", "cousins": "cousin",
+       "nephew": "nephew", "nephews": "nephew", "niece": "niece", "grandfather": "grandfather",
+       "grandmother": "grandmother", "grandson": "grandson", "granddaughter": "granddaughter",
+       "girlfriend": "girlfriend", "boyfriend": "boyfriend", "fiancee": "fiancee", "fiance": "fiance",
+       "widow": "wife", "parents": "parent", "stepfather": "stepfather", "stepson": "stepson",
+       "brother-in-law": "brother-in-law", "sister-in-law": "sister-in-law", "father-in-law": "father-in-law"}
+# Nationality adjectives (a closed class, like BROAD's country names): the small spaCy model
+# misses some as NORP, and a nationality alone names no organisation ("Iranian Revolutionary
+# Guard" is not named by "Iranian-born").
+NATIONS = {"american", "canadian", "british", "french", "german", "australian", "chechen", "saudi", "russian",
+           "iranian", "iraqi", "syrian", "turkish", "swiss", "italian", "spanish", "mexican", "chinese",
+           "japanese", "indian", "pakistani", "afghan", "egyptian", "algerian", "moroccan", "tunisian", "libyan",
+           "lebanese", "israeli", "palestinian", "yemeni", "somali", "nigerian", "kenyan", "dagestani", "kyrgyz",
+           "belgian", "dutch", "irish", "scottish", "welsh", "english", "polish", "ukrainian", "brazilian",
+           "filipino", "indonesian", "malaysian", "korean", "vietnamese", "thai", "jordanian", "qatari", "emirati",
+           "kuwaiti", "sudanese", "ethiopian", "greek", "swedish", "norwegian", "danish", "finnish", "austrian",
+           "portuguese", "cuban", "haitian", "jamaican", "colombian", "venezuelan", "peruvian", "chilean",
+           "argentine", "argentinian", "kazakh", "uzbek", "bosnian", "albanian", "serbian", "croatian"}
+# Words that say what kind of organisation, not which one ("the Harvard police" vs "the MIT
+# police" differ in the rest).
+_ORG_NOUNS = {"police", "department", "dept", "force", "forces", "army", "navy", "regiment", "battalion", "brigade",
+              "corps", "unit", "squad", "service", "services", "guard", "guards", "fire", "team", "club", "agency",
+              "bureau", "military", "reserve", "reserves", "infantry", "division", "company", "office", "the", "of",
+              "and", "&", "royal", "air", "national", "state", "university", "college"}
+# NORP entities also name religions and politics: those are no nationality or origin.
+_NOT_ORIGIN = {"muslim", "muslims", "christian", "christians", "jewish", "jew", "jews", "islamic", "islamist",
+               "islamists", "catholic", "catholics", "hindu", "buddhist", "sikh", "protestant", "jihadist",
+               "jihadists", "democrat", "democrats", "republican", "republicans", "liberal", "liberals",
+               "conservative", "conservatives", "communist", "socialist", "shia", "sunni", "arab", "arabs"}
+# What kind of thing a model is, by the noun said with it (a crash or a flight is an aircraft's:
+# "Germanwings A320 crash").
+_MODEL_SORTS = [("helicopter", r"helicopters?|choppers?|helis?"),
+                ("aircraft", r"planes?|jets?|jetliners?|airliners?|aircraft|airplanes?|aeroplanes?|airbus|"
+                             r"boeing|embraer|bombardier|cessna|fokker|tupolev|antonov|ilyushin|sukhoi|flights?|"
+                             r"crash(?:ed|es)?"),
+                ("weapon", r"rifles?|guns?|pistols?|handguns?|shotguns?|firearms?|weapons?|armed|"
+                           r"kalashnikovs?|glocks?"),
+                ("vehicle", r"cars?|trucks?|vans?|suvs?|sedans?|lorry|lorries|bus|buses|pickup")]
+_SORT_RX = [(s, re.compile(r"^(?:" + rx + r")$", re.IGNORECASE)) for s, rx in _MODEL_SORTS]
+# Makers that name their aircraft and weapons; a bare code ("A320") is a model only beside one
+# of these or a noun of its kind (flight codes look the same). Kalashnikov names its rifle too.
+_MAKERS = {"airbus": "aircraft", "boeing": "aircraft", "embraer": "aircraft", "bombardier": "aircraft",
+           "cessna": "aircraft", "fokker": "aircraft", "tupolev": "aircraft", "antonov": "aircraft",
+           "ilyushin": "aircraft", "sukhoi": "aircraft", "sikorsky": "helicopter", "kalashnikov": "weapon",
+           "kalashnikovs": "weapon", "glock": "weapon", "colt": "weapon", "remington": "weapon", "beretta": "weapon"}
+_MAKER_SERIES = {"kalashnikov": "ak", "kalashnikovs": "ak"}  # a maker whose name is its model's name
+# Operators said before a vehicle ("a police helicopter"), not its model.
+_OPERATORS = {"police", "army", "navy", "military", "rescue", "news", "media", "coast", "guard", "air", "force",
+              "medical", "fire", "emergency", "government", "private", "raaf", "rcmp", "nypd", "the", "a", "an"}
+
+_DESIGNATION = re.compile(r"(?<![\w\-#@/])(?P<d>[A-Z]{1,3}-?\d{1,4}[A-Z]?|\d{3})(?:-\d{1,3})?(?P<pl>s)?(?![\w])")
+_TIME_WORDS = [  # hours of the day each way of saying it covers (beyond 24: after midnight)
+    (r"early (?:in the )?morning|in the early hours|early hours", (0.0, 9.0)),
+    (r"(?:this|in the|on \w+|\w+day|yesterday|late|mid-?) ?morning|morning", (5.0, 12.0)),
+    (r"(?:this|in the|\w+day|late|mid-?|early) ?afternoon|afternoon", (12.0, 18.0)),
+    (r"(?:this|in the|\w+day|early|late) ?evening|evening", (17.0, 23.0)),
+    (r"overnight|in the night|during the night|at night|late at night|late-night|late night|last night|"
+     r"tonight|\w+day night", (20.0, 30.0)),
+    (r"at midnight|midnight", (23.0, 25.0)),
+    (r"at noon|noon|midday|lunchtime", (11.0, 14.0)),
+    (r"at dawn|dawn|daybreak|sunrise", (4.0, 8.0)),
+    (r"at dusk|dusk|sunset", (17.0, 21.5)),
+]
+_TIME_RX = re.compile(r"\b(?:" + "|".join(f"(?P<t{k}>{rx})" for k, (rx, _) in enumerate(_TIME_WORDS)) + r")\b",
+                      re.IGNORECASE)
+# "at 3pm", "9:30 a.m."; a time in a named zone ("09.39 UTC") may be another zone's hour: not read
+_CLOCK_RX = re.compile(r"\b(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>[ap])\.?\s?m\b\.?"
+                       r"(?!\s*(?:utc|gmt|[a-z]st|[a-z]dt|et|cet))", re.IGNORECASE)
+
+
+@dataclass(slots=True, frozen=True)
+class RoleFact:
+    """One detail of these kinds as a text states it."""
+
+    kind: str  # member | relation | nickname | model | time | origin
+    value: str  # as written
+    key: str  # what is compared: the organisation's own words, the kin term, the model's code, the nationality
+    nouns: frozenset[str] = frozenset()  # person nouns near it (by role family): whom it is said of
+    names: frozenset[str] = frozenset()  # capitalised words near it
+    sort: str = ""  # a model's kind (aircraft, helicopter, weapon, vehicle); a member's "broad" (a nation's
+    # forces, no rival of a regiment in them); a relation's "of" (a tie to someone) or "among" (within a group)
+    hours: tuple[float, float] | None = None  # a time of day
+    span: tuple[int, int] = (0, 0)  # where the text states the value
+
+
+def _person_family(word: str) -> str | None:
+    w = word.lower().strip(".")
+    for fam in _PERSON_FAMILIES:
+        if w in fam:
+            return min(fam)
+    if w in KIN:
+        return "kin:" + KIN[w]
+    return None
+
+
+def _near(text: str, start: int, end: int, before: int, after: int, skip: set[str] | None = None
+          ) -> tuple[frozenset[str], frozenset[str]]:
+    """Person nouns and capitalised words within `before` / `after` words of a span."""
+    left = re.findall(r"[#@]?[\w'\-\.]+", text[:start])[-before:] if before else []
+    right = re.findall(r"[#@]?[\w'\-\.]+", text[end:])[:after] if after else []
+    nouns, names = set(), set()
+    for w in left + right:
+        w = w.lstrip("#@").rstrip(".").replace("'s", "")
+        fam = _person_family(w)
+        if fam and not fam.startswith("kin:"):
+            nouns.add(fam)
+        elif w[:1].isupper() and len(w) >= 3 and w.lower() not in GENERIC and not _common(w) and \
+                w.lower() not in (skip or ()):
+            names.add(w.lower())
+    return frozenset(nouns), frozenset(names)
+
+
+def _org_key(name: str) -> str:
+    return " ".join(w for w in re.split(r"[\s\-]+", norm_name(name)) if w not in _ORG_NOUNS)
+
+
+_ORG_NAME = r"(?P<org>[A-Z][\w'\.&\-]*(?:\s+(?:[A-Z][\w'\.&\-]*|of|and|&|police|army|regiment|forces?|" \
+            r"department|guard|service|reserves?)){0,5})"
+_MEMBER_RX = [
+    # "a soldier of the X", "member of the X", "serving with the X", "Cirillo of the X": who is
+    # read from the words before (a member's noun or a name)
+    re.compile(r"\b(?:of|with|in|from|for|joined)\s+the\s+" + _ORG_NAME),
+    # "an MIT police officer", "Hamilton Argylls soldier", "a Harvard cop"
+    re.compile(r"(?<![\w#@])(?P<org>[A-Z][\w'\.&\-]*(?:\s+[A-Z][\w'\.&\-]*){0,2}(?:\s+(?:police|army|regiment|"
+               r"fire|navy))?)\s+(?P<who>officer|officers|soldier|soldiers|reservist|cop|cops|policeman|"
+               r"policewoman|sergeant|corporal|trooper|firefighter|member|members)\b"),
+]
+_MEMBER_NOUNS = {"member", "members", "soldier", "soldiers", "officer", "officers", "reservist", "reservists",
+                 "serving", "served", "serves", "serve", "enlisted", "policeman", "policewoman", "cop", "cops",
+                 "corporal", "cpl", "sergeant", "sgt", "trooper", "firefighter", "part", "joined", "private"}
+_NICK_RX = re.compile(r"\b(?:dubbed|nicknamed|known as|also known as|aka|a\.k\.a\.?|calling (?:him|her|it)self|"
+                      r"calls (?:him|her|it)self|called (?:him|her|it)self|so-called|branded|labelled|labeled)\s+"
+                      r"(?:the\s+)?(?:[\"'“‘](?P<q>[^\"'”’]{2,30})[\"'”’]|"
+                      r"#?(?P<v>[A-Z][\w'\-]*(?:\s+[A-Z][\w'\-]*){0,2}))")
+
+
+def read_roles(text: str, ents: list[tuple[str, str, int, int]] | None = None) -> list[RoleFact]:
+    """The member, relation, nickname, model, time and origin facts a text states. `ents`: the
+    text's named entities (label, text, start, end), for nationalities (NORP)."""
+    out: list[RoleFact] = []
+    # member: the organisation a person serves with
+    for rx in _MEMBER_RX:
+        for m in rx.finditer(text):
+            org = re.sub(r"(?:\s+(?:of|and|&))?[.']*$", "", m.group("org").strip())
+            lead = re.match(r"(?:(?:A|An|The|RT|BREAKING|Breaking|UPDATE|Update|LATEST|Latest)\b:?\s+)+", org)
+            start = m.start("org") + (lead.end() if lead else 0)
+            org = org[lead.end():] if lead else org
+            after = re.findall(r"[\w'\-]+", text[start + len(org):start + len(org) + 25])
+            if rx is _MEMBER_RX[0] and after and after[0].islower() and (
+                    after[0] in _EVENT_NOUNS or after[0] in _EVENT_WORDS or _person_family(after[0])):
+                continue  # "of the Boston bombing suspects": a name said of something else
+            if any(lab in ("GPE", "LOC", "FAC") and s0 <= start and start + len(org) <= e0
+                   for lab, _t, s0, e0 in ents or ()) or norm_name(org) in BROAD:
+                continue  # "crashed in the French Alps": a place
+            if rx is _MEMBER_RX[0]:
+                # who serves: a member's noun a few words before ("a reservist serving with the X"),
+                # or a name right before "of / with the X" ("Cirillo of the X")
+                before = re.findall(r"[\w'\-\.]+", text[:m.start()])[-4:]
+                who = next((w for w in reversed(before) if w.lower() in _MEMBER_NOUNS or
+                            ((fam := _person_family(w)) is not None and not fam.startswith("kin:"))), "")
+                if not who and before and m.group(0).split()[0] in ("of", "with") and \
+                        before[-1][:1].isupper() and not _common(before[-1].rstrip(".")):
+                    who = before[-1]
+                if not who:
+                    continue
+            else:
+                who = m.group("who")
+            key = _org_key(org)
+            if not key or key in GENERIC or key.split()[0] in _OPERATORS | {"rt", "breaking"}:
+                continue
+            words_ = key.split()
+            broad = all(w in BROAD or w in NATIONS for w in words_)
+            if rx is _MEMBER_RX[1] and broad:
+                continue  # "a Canadian soldier": an origin, not an organisation
+            nouns, names = _near(text, start, start + len(org), 6, 4, set(words_))
+            fam = _person_family(who)
+            if fam and not fam.startswith("kin:"):
+                nouns = nouns | {fam}
+            elif who[:1].isupper() and not _common(who.rstrip(".")):
+                names = names | {who.lower().rstrip(".")}
+            out.append(RoleFact("member", org, key, nouns, names, "broad" if broad else "",
+                                span=(start, start + len(org))))
+    # relation: a tie between people; "my brother" is the writer's own, not the event's
+    for m in re.finditer(r"(?<![\w\-])(?P<pre>(?:[\w']+\s+){0,1})(?P<k>(?:ex-)?(?:" +
+                         "|".join(sorted(map(re.escape, KIN), key=len, reverse=True)) + r"))(?![\w\-])",
+                         text, re.IGNORECASE):
+        if re.match(r"(?:my|our|your|ur|yo|thy)\b", m.group("pre"), re.IGNORECASE):
+            continue
+        k = m.group("k").lower()
+        k = k[3:] if k.startswith("ex-") else k
+        nouns, names = _near(text, m.start("k"), m.end("k"), 6, 6)
+        # a tie to someone ("an uncle of the suspects", "his wife") or among a group ("the
+        # suspects were brothers", "the Kouachi brothers"): an uncle of two brothers is both
+        to = re.match(r"\s+of\b", text[m.end("k"):]) is not None or \
+            re.search(r"(?:\b(?:his|her|their|its)|'s?|’s?)\s*$", text[:m.start("k")], re.IGNORECASE) is not None
+        among = KIN[k] != k and k.endswith("s") and not to
+        out.append(RoleFact("relation", m.group("k"), KIN[k], nouns, names, "among" if among else "of",
+                            span=m.span("k")))
+    # nickname: a name given
+    for m in _NICK_RX.finditer(text):
+        v = (m.group("q") or m.group("v") or "").strip()
+        if not v or norm_name(v) in GENERIC:
+            continue
+        s = m.start("q") if m.group("q") else m.start("v")
+        nouns, names = _near(text, m.start(), m.start(), 8, 0, set(norm_name(v).split()))
+        out.append(RoleFact("nickname", v, norm_name(v).replace(" ", ""), nouns, names, span=(s, s + len(v))))
+    out += _read_models(text)
+    out += _read_times(text)
+    out += _read_origins(text, ents)
+    return out
+
+
+
+def _origin_key(word: str) -> str:
+    w = norm_name(word)
+    w = re.sub(r"(?:-born|-american|-canadian|-australian|-british)$", "", w)
+    w = w[:-1] if w.endswith("s") and w[:-1] in NATIONS else w
+    return w.split()[0] if w.split() else w
+
+
+def _read_origins(text: str, ents: list[tuple[str, str, int, int]] | None) -> list[RoleFact]:
+    cands: list[tuple[int, int]] = []
+    for label, etext, s, e in ents or ():
+        if label == "NORP" and 0 <= s < e <= len(text) and text[s:e] == etext:
+            cands.append((s, e))
+    for m in re.finditer(r"\b(?:[A-Z][a-z]+)(?:-born)?\b", text):
+        if _origin_key(m.group(0)) in NATIONS and not any(s <= m.start() < e for s, e in cands):
+            cands.append(m.span())
+    out = []
+    for s, e in sorted(cands):
+        v = text[s:e]
+        key = _origin_key(v)
+        if not key or key in _NOT_ORIGIN or norm_name(v) in _NOT_ORIGIN or norm_name(v) in BROAD:
+            continue
+        after = re.findall(r"[\w'\-]+", text[e:e + 40])
+        before = re.findall(r"[\w'\-]+", text[max(0, s - 30):s])
+        nxt = after[0].lower() if after else ""
+        # said of a person: "a Chechen", "Canadian soldier", "of Saudi origin", "a Saudi national";
+        # not "the Canadian Forces", "Chechen President" (another person, by its noun)
+        of_origin = nxt in ("origin", "descent", "nationality", "roots", "heritage", "background", "extraction")
+        fam = _person_family(nxt) if nxt else None
+        noun_after = fam is not None and not fam.startswith("kin:")
+        as_noun = bool(before) and before[-1].lower() in ("a", "an", "two", "ethnic", "were", "are", "was", "is",
+                                                            "both") and (not nxt or nxt in _AUX_WORDS)
+        if nxt in _ORG_NOUNS or not (of_origin or noun_after or as_noun or
+                                      (fam is not None and fam.startswith("kin:"))):
+            continue
+        nouns, names = _near(text, s, e, 6, 3, {key})
+        out.append(RoleFact("origin", v, key, nouns, names, span=(s, e)))
+    return out
+
+
+_AUX_WORDS = {"was", "were", "is", "are", "who", "man", "men", "and", "had", "has", "in", "with", "from"}
+
+
+def _model_sort(text: str, s: int, e: int) -> str:
+    """The kind of thing a model named at s:e is: by a maker or kind noun next to it, else by one
+    anywhere in the text."""
+    near = re.findall(r"[\w\-]+", text[max(0, s - 25):s])[-2:] + re.findall(r"[\w\-]+", text[e:e + 30])[:2]
+    for pool in (near, re.findall(r"[\w\-]+", text)):
+        for w in pool:
+            if w.lower() in _MAKERS:
+                return _MAKERS[w.lower()]
+            for sort, rx in _SORT_RX:
+                if rx.match(w):
+                    return sort
+    return ""
+
+
+def _read_models(text: str) -> list[RoleFact]:
+    out = []
+    for m in _DESIGNATION.finditer(text):
+        d = m.group("d")
+        before = re.findall(r"[\w\-]+", text[max(0, m.start() - 25):m.start()])
+        prev = before[-1].lower() if before else ""
+        if prev in ("flight", "flights", "route", "highway", "hwy", "interstate", "no", "number", "#", "i", "us",
+                    "sr", "room", "gate", "terminal", "channel", "at", "page", "vol"):
+            continue  # a flight, road or room number
+        if re.fullmatch(r"\d{3}", d) and prev != "boeing":
+            continue  # a bare number: a model only after its maker ("Boeing 737")
+        after = re.findall(r"[\w\-]+", text[m.end():m.end() + 20])
+        nxt = after[0].lower() if after else ""
+        kind_next = any(rx.match(nxt) for _, rx in _SORT_RX) or any(rx.match(prev) for _, rx in _SORT_RX)
+        maker = prev if prev in _MAKERS else ""
+        # flight codes look like models ("MH17"): a code counts beside its maker or a noun of its kind,
+        # or when it is one letter then digits ("A320") or hyphenated ("AK-47")
+        if not (maker or kind_next or m.group("pl") or re.fullmatch(r"[A-Z]\d{2,4}[A-Z]?|[A-Z]{1,3}-\d{1,4}", d)):
+            continue
+        if re.fullmatch(r"[A-Z]{1,3}-?\d", d) and not (maker or kind_next):
+            continue  # "F1", "M5": too short to tell from other codes without a kind
+        sort = _MAKERS.get(maker) or _model_sort(text, m.start(), m.end())
+        key = d.lower().replace("-", "")
+        if maker == "boeing" and key.startswith("b"):
+            key = key[1:]
+        value = (before[-1] + " " if maker else "") + m.group(0)
+        out.append(RoleFact("model", value, key, sort=sort, span=(m.start() - (len(before[-1]) + 1 if maker else 0),
+                                                                 m.end())))
+    for m in re.finditer(r"(?<![\w#@])(?P<mk>[A-Z][a-z]+s?)(?![\w\-])", text):
+        w = m.group("mk").lower()
+        if w in _MAKERS and not any(f.span[0] <= m.start() < f.span[1] for f in out):
+            # a maker alone ("an Airbus", "Kalashnikovs"): its series when the maker names it
+            out.append(RoleFact("model", m.group("mk"), _MAKER_SERIES.get(w, "maker:" + w.rstrip("s")),
+                                sort=_MAKERS[w], span=m.span()))
+    # named models without a code: "a Black Hawk helicopter", "Chinook helicopters"
+    for m in re.finditer(r"(?<![\w#@])(?P<n>[A-Z][a-z]+(?:\s+[A-Z][a-z]+)?)\s+(?P<k>helicopters?|choppers?|"
+                         r"rifles?|tanks?|drones?|missiles?)\b", text):
+        n = m.group("n")
+        ws = [w.lower() for w in n.split()]
+        if ws[0] in _OPERATORS or any(w in _OPERATORS or w in NATIONS or w in BROAD for w in ws) or \
+                ws[-1] in _MAKERS or any(f.span[0] <= m.start() < f.span[1] for f in out):
+            continue
+        sort = _model_sort(text, m.start("k"), m.end("k"))
+        out.append(RoleFact("model", n, "".join(ws), sort=sort, span=m.span("n")))
+    return out
+
+
+def _read_times(text: str) -> list[RoleFact]:
+    out = []
+    for m in _TIME_RX.finditer(text):
+        k = next(int(g[1:]) for g, v in m.groupdict().items() if v)
+        out.append(RoleFact("time", m.group(0), m.group(0).lower(), hours=_TIME_WORDS[k][1], span=m.span()))
+    for m in _CLOCK_RX.finditer(text):
+        h = int(m.group("h"))
+        if not 1 <= h <= 12:
+            continue
+        h = (h % 12) + (12 if m.group("ap").lower() == "p" else 0) + int(m.group("m") or 0) / 60
+        out.append(RoleFact("time", m.group(0).strip(), f"{h:.2f}", hours=(h - 1.0, h + 1.0), span=m.span()))
+    return out
+
+
+def role_key(kind: str, value: str) -> str:
+    """What a value of one of these kinds is compared and grouped by ("Kalashnikovs" and "AK-47"
+    are one model, "this morning" and "in the morning" one time of day)."""
+    if kind == "relation":
+        w = value.lower()
+        return KIN.get(w[3:] if w.startswith("ex-") else w, w)
+    if kind == "origin":
+        return _origin_key(value)
+    if kind == "member":
+        return _org_key(value)
+    if kind == "model":
+        facts = _read_models(value + " plane")
+        return facts[0].key if facts else norm_name(value).replace(" ", "")
+    if kind == "time":
+        facts = _read_times(value)
+        if facts and facts[0].hours is not None:
+            mid = (sum(facts[0].hours) / 2) % 24
+            return "night" if mid >= 21 or mid < 5 else "morning" if mid < 12 else "afternoon" if mid < 17 else \
+                "evening"
+    return norm_name(value).replace(" ", "")
+
+
+def hours_compatible(a: tuple[float, float], b: tuple[float, float], margin: float = 0.5) -> bool:
+    """Two times of day can be the same time (ranges beyond 24 h run past midnight)."""
+    for shift in (-24.0, 0.0, 24.0):
+        if a[0] - margin < b[1] + shift and b[0] + shift - margin < a[1]:
+            return True
+    return False
+
+
 def place_level(name: str, label: str) -> str:
     """A place's granularity, so that only places of one level are rivals: a region (country,
     state), an area (mountains, a coast), a city, a site in one (square, street, building), an
@@ -881,7 +1271,7 @@ def read_claim(claim: str) -> ClaimReading:
                 r.assertions.append(Assertion(role, role, _strip_article(e.text), negated=_negated_near(text, e.text),
                                               noun=noun))
             else:
-                r.assertions.append(Assertion("who", label.lower(), _strip_article(e.text)))
+                r.assertions.append(Assertion("who", label.lower(), _strip_article(e.text), noun=_modified(e)))
             spans.append((e.start_char, e.end_char))
         # proper nouns the entity model missed ("the Pine Hollow evacuation"): a place when a
         # place word heads them, a preposition of place governs them or an event noun follows
@@ -970,10 +1360,37 @@ def read_claim(claim: str) -> ClaimReading:
             before = text[:max(0, text.find(a.value))].rstrip().lower()
             r.assertions[k] = Assertion("place", "place", a.value, level=place_level(a.value, ""),
                                         located=before.endswith(",") or bool(re.search(r"\b(?:in|at|near)$", before)))
+    # the organisation, relationship, name given, model, time of day and origin it states
+    facts = read_roles(text, [(e.label_, e.text, e.start_char, e.end_char) for e in doc.ents]
+                       if doc is not None else None)
+    held = [f.span for f in facts if f.kind in ("member", "nickname", "model", "origin")]
+    for fact in facts:
+        r.assertions.append(Assertion(fact.kind, fact.kind, fact.value, fact=fact,
+                                      negated=_negated_near(text, fact.value)))
+        spans.append(fact.span)
+    if held:
+        # a word of such a value is no place or party of its own: "Argyll" in "the Argyll and
+        # Sutherland Highlanders", "Airbus" in "an Airbus A320", "MIT" in "the MIT police"
+        def inside(v: str) -> bool:
+            i = text.find(v)
+            return i >= 0 and any(s0 <= i and i + len(v) <= e0 for s0, e0 in held)
+        r.assertions = [a for a in r.assertions if not (a.kind in ("place", "who") and inside(a.value))]
     r.assertions = _dedupe(r.assertions)
     r.topic = _topic(text, spans)
     r.area = is_area_event(text)
     return r
+
+
+def _modified(ent) -> str:
+    """The nouns a name is a modifier of ("a Harvard police officer" -> "police officer"): what
+    kind of thing it names. '' when it modifies none (the subject of "closed", a name alone)."""
+    t = ent.root
+    words_ = []
+    while t.dep_ in ("compound", "amod", "nmod") and t.head.pos_ in ("NOUN", "PROPN") and t.head.i > t.i:
+        t = t.head
+        if t.i >= ent.end:
+            words_.append(t.lower_)
+    return " ".join(words_) if words_ and t.pos_ == "NOUN" else ""
 
 
 @lru_cache(maxsize=4096)
@@ -1041,7 +1458,11 @@ def read_post(text: str, at: datetime | None = None,
             ents = post_entities([text])[0]
         clean = _clean_for_ner(text)
         f.text = clean
+        f.roles = read_roles(clean, ents)
+        held = [x.span for x in f.roles if x.kind in ("member", "nickname", "model")]
         for label, etext, s, e in ents:
+            if label in ("GPE", "LOC", "PERSON", "ORG") and any(s0 <= s and e <= e0 for s0, e0 in held):
+                continue  # a word of an organisation's or a model's name ("Argyll" in a regiment's)
             before = clean[max(0, s - 25):s]
             pw = re.findall(r"[\w']+", before.lower())
             prev = pw[-1] if pw else ""
