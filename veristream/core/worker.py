@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -116,30 +116,43 @@ class BatchQueue:
     """A queue bounded by weight (posts, not items: a chunk of 1,000 posts weighs 1,000),
     drained in batches by one worker.
 
-    Producers block in `admit` while it is full (back-pressure), with `check` called now and
+    Producers block in `put` while it is full (back-pressure), with `check` called now and
     then so a stopped consumer's error reaches them instead of a wait forever; an item heavier
     than the bound is let in when the queue is empty. The consumer `take`s up to a batch and
-    `release`s its weight once the batch is done."""
+    `release`s its weight once the batch is done.
+
+    One lock for both ends and a deque: a post handed over costs one lock round and an append,
+    and the consumer takes what has gathered in one go, waking only when there is nothing to
+    take (a `queue.Queue` took a lock and a condition on each side per item)."""
 
     def __init__(self, max_weight: int):
-        self._q: queue.Queue = queue.Queue()
+        self._items: deque[Any] = deque()
         self.max_weight = max_weight
         self._inflight = 0
-        self._room = threading.Condition()
+        lock = threading.Lock()
+        self._room = threading.Condition(lock)  # producers wait here for room
+        self._ready = threading.Condition(lock)  # the consumer waits here for items
+        self._waiting = False  # the consumer is waiting on `_ready`
 
     def admit(self, weight: int, check: Callable[[], None] = lambda: None) -> None:
         with self._room:
-            while self._inflight and self._inflight + weight > self.max_weight:
-                check()
-                self._room.wait(0.5)
+            self._admit(weight, check)
+
+    def _admit(self, weight: int, check: Callable[[], None]) -> None:
+        while self._inflight and self._inflight + weight > self.max_weight:
             check()
-            self._inflight += weight
+            self._room.wait(0.5)
+        check()
+        self._inflight += weight
 
     def put(self, item: Any, weight: int = 0, check: Callable[[], None] = lambda: None) -> None:
         """Add `item`, waiting for room for `weight` first (0: control items, never wait)."""
-        if weight:
-            self.admit(weight, check)
-        self._q.put(item)
+        with self._room:
+            if weight:
+                self._admit(weight, check)
+            self._items.append(item)
+            if self._waiting:
+                self._ready.notify()
 
     def release(self, weight: int) -> None:
         if weight:
@@ -154,21 +167,35 @@ class BatchQueue:
 
     def take(self, full: Callable[[Any], bool], delay_s: float) -> list[Any]:
         """Block for the first item, then gather more until `full(item)` says the batch is
-        complete (after adding that item) or `delay_s` has passed since the first."""
-        item = self._q.get()
-        items = [item]
-        deadline = time.monotonic() + delay_s
-        while not full(item):
-            remaining = deadline - time.monotonic()
-            try:
-                item = self._q.get(timeout=remaining) if remaining > 0 else self._q.get_nowait()
-            except queue.Empty:
-                break
-            items.append(item)
-        return items
+        complete (after adding that item) or `delay_s` has passed since the first (items
+        already there are still taken, up to a full batch)."""
+        items = self._items
+        out: list[Any] = []
+        with self._ready:
+            while not items:
+                self._wait(None)
+            deadline = time.monotonic() + delay_s
+            while True:
+                if items:
+                    item = items.popleft()
+                    out.append(item)
+                    if full(item):
+                        return out
+                    continue
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return out
+                self._wait(remaining)
+
+    def _wait(self, timeout: float | None) -> None:
+        self._waiting = True
+        try:
+            self._ready.wait(timeout)
+        finally:
+            self._waiting = False
 
     def empty(self) -> bool:
-        return self._q.empty()
+        return not self._items
 
 
 def exit_with_parent(parent: int, every_s: float = 0.5) -> None:
