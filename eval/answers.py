@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
             build(data, not args.no_vectors, Path(args.vector_cache) if args.vector_cache else None)
         eng = Engine(data, Settings.load(env={}, vectors=not args.no_vectors), readonly=True)
         comp = make_composer(args.composer, eng.settings)
-        rows, right, para, times = [], 0, 0, []
+        rows, right, para, times, lead = [], 0, 0, [], 0
         for q in questions + paraphrased_qs:
             paraphrased = q in paraphrased_qs
             ans = eng.ask(q.question, since=when(q.since), until=when(q.until), composer=comp)
@@ -178,15 +178,21 @@ def main(argv: list[str] | None = None) -> int:
             stated = bool(fact.search(ans.text))
             cited = [c for c in ans.citations if eng.get(c.post_id) is not None and fact.search(eng.get(c.post_id).text)]
             ok = stated and bool(cited)
+            # Stricter: the answer's first line (the agreed facts, when there are any) states it,
+            # cited there by a post that states it too.
+            head = ans.text.split("\n", 1)[0]
+            marked = {int(n) for n in re.findall(r"\[(\d+)\]", head)}
+            led = bool(fact.search(head)) and any(c.n in marked for c in cited)
+            lead += led
             if paraphrased:
                 para += ok
             else:
                 right += ok
-            rows.append({"question": q.question, "paraphrased": paraphrased, "ok": ok, "stated": stated,
+            rows.append({"question": q.question, "paraphrased": paraphrased, "ok": ok, "led": led, "stated": stated,
                          "valid_citations": len(cited), "citations": len(ans.citations), "composer": ans.composer,
                          "fallback": ans.fallback, "retrieval": ans.retrieval_mode,
                          "as_of": ans.as_of.isoformat() if ans.as_of else None, "ms": round(ans.took_ms)})
-            mark = "ok  " if ok else "MISS"
+            mark = ("ok  " if ok else "MISS") + (" lead" if led else "     ")
             print(f"{mark} {q.question}  ({ans.composer}, {ans.retrieval_mode}, {len(ans.citations)} citations, "
                   f"{ans.took_ms:.0f} ms)", file=sys.stderr)
             if args.verbose or not ok:
@@ -200,12 +206,17 @@ def main(argv: list[str] | None = None) -> int:
            "questions_file": str(args.questions) if args.questions else None,
            "questions": len(questions), "right_with_valid_citation": right,
            "share": round(right / len(questions), 3), "p50_ms": round(times[len(times) // 2]),
+           "lead_right": lead,  # of all the questions asked, paraphrased ones included
            "paraphrased_questions": len(paraphrased_qs), "paraphrased_right": para, "answers": rows}
     if kinds:  # per kind of question: what / where / how many / ...
         by: dict[str, list[bool]] = {}
         for r in rows:
             by.setdefault(kinds.get(r["question"], ""), []).append(r["ok"])
         res["share_by_kind"] = {k: f"{sum(v)}/{len(v)}" for k, v in sorted(by.items())}
+        led_by: dict[str, list[bool]] = {}
+        for r in rows:
+            led_by.setdefault(kinds.get(r["question"], ""), []).append(r["led"])
+        res["lead_by_kind"] = {k: f"{sum(v)}/{len(v)}" for k, v in sorted(led_by.items())}
     print(json.dumps(res))
     return 0
 

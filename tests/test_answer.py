@@ -123,6 +123,70 @@ def test_an_origin_and_a_destination_are_each_their_own_fact(engine: Engine) -> 
     assert first.startswith("Independent sources agree on: to: Berlin (") and "from: Madrid" in first, first
 
 
+def test_a_spot_named_by_common_nouns_answers_where_in_a_named_town(engine: Engine) -> None:
+    rows = [(f"b{i}", i, f"desk{i}", t) for i, t in enumerate([
+        "Two explosions near the finish line of the Harlow Marathon in Boston",
+        "Blast at the marathon finish line in Boston, runners injured",
+        "Explosion at the finish line, Boston police clearing the area",
+        "Smoke over the finish line after the explosions in Boston",
+        "Boston explosions: the library was evacuated too"])]
+    ingest(engine, rows)
+    ans = engine.ask("Where in Boston did the explosions happen?")
+    first = ans.text.splitlines()[0]
+    # the town is in the question: the spot in it is the answer, cited by a post stating it
+    assert first.startswith("Independent sources agree on: where: finish line (4 sources) [1]"), first
+    assert "finish line" in ans.citations[0].text
+
+
+def test_a_region_in_the_question_is_answered_by_a_town_in_it(engine: Engine) -> None:
+    rows = [(f"a{i}", i, f"desk{i}", t) for i, t in enumerate([
+        "Canada flooding: thousands evacuated in High River, Alberta",
+        "Flooding in Canada: the town of High River, Alberta is under water",
+        "Evacuations in High River as the flooding in Alberta, Canada spreads",
+        "Alberta flooding is the worst Canada has seen in decades",
+        "Praying for everyone in Alberta tonight, the flooding in Canada is awful",
+        "Canada: Alberta flooding closes roads across the province"])]
+    ingest(engine, rows)
+    first = engine.ask("Where in Canada is the flooding?").text.splitlines()[0]
+    # Alberta has more sources, but it is a region: the town answers "where in Canada"
+    assert first.startswith("Independent sources agree on: where: High River (3 sources)"), first
+    assert "Alberta" not in first
+
+
+def test_a_town_ner_leaves_unread_is_found_in_the_gazetteer(engine: Engine) -> None:
+    rows = [(f"g{i}", i, f"desk{i}", t) for i, t in enumerate([
+        "Germanwings plane from Barcelona to Dusseldorf went down in the Alps",
+        "The Germanwings plane was flying from Barcelona to Dusseldorf",
+        "Germanwings A320 plane from Barcelona to Dusseldorf crashed, 150 on board",
+        "A Germanwings plane en route to Dusseldorf has crashed"])]
+    ingest(engine, rows)
+    first = engine.ask("Where was the Germanwings plane going?").text.splitlines()[0]
+    # spaCy's small model takes "Dusseldorf" for an organisation; the gazetteer knows the city
+    assert first.startswith("Independent sources agree on: to: Düsseldorf (4 sources)"), first
+
+
+def test_a_cause_said_as_what_came_before_answers_why(engine: Engine) -> None:
+    rows = [(f"c{i}", i, f"desk{i}", t) for i, t in enumerate([
+        "Residents of Lakeview evacuated after a train derailment near the river",
+        "Lakeview residents evacuated following the derailment of a freight train",
+        "Hundreds of Lakeview residents evacuated after derailment, chemicals feared",
+        "Lakeview residents evacuated after the freight train derailment this morning"])]
+    ingest(engine, rows)
+    first = engine.ask("Why were Lakeview residents evacuated?").text.splitlines()[0]
+    assert first.startswith("Independent sources agree on: cause: derailment (4 sources) [1]"), first
+
+
+def test_who_is_answered_by_the_person_the_posts_name(engine: Engine) -> None:
+    rows = [(f"p{i}", i, f"desk{i}", t) for i, t in enumerate([
+        "Police say John Carver opened fire at the Northgate mall",
+        "Northgate mall: John Carver, 34, who opened fire, was known to police",
+        "Neighbours describe John Carver as quiet, after he opened fire at Northgate mall",
+        "Mayor Ann Lee visits the Northgate mall after the gunman opened fire"])]
+    ingest(engine, rows)
+    first = engine.ask("Who opened fire at the Northgate mall?").text.splitlines()[0]
+    assert first.startswith("Independent sources agree on: who: John Carver (3 sources)"), first
+
+
 def test_one_uncorroborated_post_is_said_plainly(engine: Engine) -> None:
     ingest(engine, [("x1", 0, "solo", "Sinkhole swallowed a bus on Elm Street")])
     ans = engine.ask("sinkhole on Elm Street?")
