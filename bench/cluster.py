@@ -21,8 +21,10 @@ idle (their background work after a drain or a start is not search latency), p50
 (a) one engine opened read-only on the 1-partition data (in this process: `search_p99_ms_single`),
 (b) the same one partition through NATS request-reply (`..._1_partition_nats`), (c) a
 scatter-gather over the 4 partitions (`search_p99_ms_4_partitions`), (d) the same 4 partitions
-served by 2 shard processes (one per core here: `..._4_partitions_2_processes`), all in this
-run, over the same posts, with the CPU each costs per query (every process involved).
+served by 2 shard processes (one per core here: `..._4_partitions_2_processes`, against the
+single engine timed beside it), all in this run, over the same posts. Latency is timed with
+each query sent to every configuration in turn (so a change in the machine's load falls on all
+alike); the CPU each costs per query (every process involved) in a pass of its own.
 
 Kill rounds: 4 partitions in 4 shard processes, a publisher streaming `--kill-posts` posts;
 `--kills` times a random shard is SIGKILLed and started again. Then every partition's store
@@ -53,7 +55,7 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -284,6 +286,28 @@ def time_queries(search, queries: list[str], pids: tuple[int, ...] = ()) -> dict
             "load": round(os.getloadavg()[0], 1)}
 
 
+def time_paired(searches: dict[str, Callable[[str], Any]], queries: list[str]) -> dict[str, dict[str, float]]:
+    """p50 and p99 of each configuration over the same queries, each query sent to every
+    configuration in turn (the order rotating), so they share the machine's moments alike."""
+    names = list(searches)
+    for q in queries[:20]:
+        for n in names:
+            searches[n](q)  # warm: first reads of each index
+    ms: dict[str, list[float]] = {n: [] for n in names}
+    for i, q in enumerate(queries):
+        for j in range(len(names)):
+            n = names[(i + j) % len(names)]
+            t = time.perf_counter()
+            searches[n](q)
+            ms[n].append((time.perf_counter() - t) * 1000)
+    load = round(os.getloadavg()[0], 1)
+    return {n: {"p50": pct(v, 50), "p99": pct(v, 99), "load": load} for n, v in ms.items()}
+
+
+def ratio(a: dict[str, float], b: dict[str, float]) -> float | None:
+    return round(a["p99"] / b["p99"], 2) if b["p99"] else None
+
+
 def kill_rounds(work: Path, code: Path, url: str, n_posts: int, kills: int, seed: int) -> dict[str, Any]:
     from veristream import Settings
     from veristream.cluster.publish import Publisher
@@ -372,27 +396,26 @@ def main() -> None:
                     s.stop()
         from veristream.cluster.remote import RemoteEngine
 
-        log(f"search: {len(queries)} queries, one engine vs 1 partition over NATS vs 4 partitions")
+        log(f"search: {len(queries)} queries, one engine vs 1 partition over NATS vs 4 partitions, interleaved")
         one = runs[1]
-        for s in one["shards"]:
-            s.stop()  # the single engine is opened here, read-only, on the same data
-        eng = Engine(one["data"] / "p0", one["settings"], readonly=True)
-        single = time_queries(lambda q: eng.search(q, limit=20), queries)
-        eng.close()
-        for s in one["shards"]:
-            s.start()
-        wait_until(lambda: all(s.ready() for s in one["shards"]), 120, "shard ready")
-        waited = settle([s.proc.pid for s in one["shards"]])
         npid = nats.proc.pid
-        with RemoteEngine(nats.url, one["settings"]) as r1:
-            nats1 = time_queries(lambda q: r1.search(q, limit=20), queries,
-                                 (*(s.proc.pid for s in one["shards"]), npid))
+        waited = settle([s.proc.pid for s in one["shards"]])
         waited4 = settle([s.proc.pid for s in runs[4]["shards"]])
         log(f"  shards idle after {waited:.1f} s (1 partition) and {waited4:.1f} s (4 partitions)")
-        with RemoteEngine(nats.url, runs[4]["settings"]) as r4:
-            four = time_queries(lambda q: r4.search(q, limit=20), queries,
-                                (*(s.proc.pid for s in runs[4]["shards"]), npid))
+        # The single engine is opened here, read-only, on the 1-partition shard's data (the shard
+        # idle beside it); every query goes to each configuration in turn, so a change in the
+        # machine's load lands on all of them alike, not on whichever was timed then.
+        eng = Engine(one["data"] / "p0", one["settings"], readonly=True)
+        with RemoteEngine(nats.url, one["settings"]) as r1, RemoteEngine(nats.url, runs[4]["settings"]) as r4:
+            lat = time_paired({"single": lambda q: eng.search(q, limit=20),
+                               "nats1": lambda q: r1.search(q, limit=20),
+                               "four": lambda q: r4.search(q, limit=20)}, queries)
             assert not r4.missing, r4.missing
+            few = queries[: max(50, len(queries) // 3)]
+            single = time_queries(lambda q: eng.search(q, limit=20), few)
+            nats1 = time_queries(lambda q: r1.search(q, limit=20), few, (*(s.proc.pid for s in one["shards"]), npid))
+            four = time_queries(lambda q: r4.search(q, limit=20), few,
+                                (*(s.proc.pid for s in runs[4]["shards"]), npid))
         for k in (1, 4):
             for s in runs[k]["shards"]:
                 s.stop()
@@ -402,13 +425,17 @@ def main() -> None:
         wait_until(lambda: all(s.ready() for s in pair), 120, "shards ready")
         settle([s.proc.pid for s in pair])
         with RemoteEngine(nats.url, runs[4]["settings"]) as r4:
-            four2 = time_queries(lambda q: r4.search(q, limit=20), queries, (*(s.proc.pid for s in pair), npid))
+            lat2 = time_paired({"single": lambda q: eng.search(q, limit=20),
+                                "four2": lambda q: r4.search(q, limit=20)}, queries)
             assert not r4.missing, r4.missing
+            four2 = time_queries(lambda q: r4.search(q, limit=20), few, (*(s.proc.pid for s in pair), npid))
+        eng.close()
         for s in pair:
             s.stop()
-        log(f"  p99: single {single['p99']} ms, 1 partition via NATS {nats1['p99']} ms, "
-            f"4 partitions {four['p99']} ms (in 2 processes: {four2['p99']} ms); CPU per query "
-            f"{single['cpu_ms']} / {nats1['cpu_ms']} / {four['cpu_ms']} / {four2['cpu_ms']} ms")
+        log(f"  p99: single {lat['single']['p99']} ms, 1 partition via NATS {lat['nats1']['p99']} ms, "
+            f"4 partitions {lat['four']['p99']} ms; in 2 processes {lat2['four2']['p99']} ms against single "
+            f"{lat2['single']['p99']} ms; CPU per query {single['cpu_ms']} / {nats1['cpu_ms']} / {four['cpu_ms']} / "
+            f"{four2['cpu_ms']} ms")
         log(f"kill rounds: {args.kills} SIGKILLs of random shards while {args.kill_posts:,} posts stream in")
         kills = kill_rounds(work, code, nats.url, args.kill_posts, args.kills, args.seed)
         r = {k: runs[k]["rate"] for k in runs}
@@ -421,16 +448,17 @@ def main() -> None:
             "fill_posts_per_s": round(runs[1]["fill_rate"]),
             "nats_cpu_us_per_post_4": round(runs[4]["nats_cpu_s_per_post"] * 1e6),
             "load_average_during_drains": [round(runs[k]["load"], 1) for k in (1, 2, 4)],
-            "search_p50_ms_single": single["p50"], "search_p99_ms_single": single["p99"],
-            "search_p50_ms_1_partition_nats": nats1["p50"], "search_p99_ms_1_partition_nats": nats1["p99"],
-            "search_p50_ms_4_partitions": four["p50"], "search_p99_ms_4_partitions": four["p99"],
-            "search_p99_ratio_4_vs_single": round(four["p99"] / single["p99"], 2) if single["p99"] else None,
-            "search_p50_ms_4_partitions_2_processes": four2["p50"], "search_p99_ms_4_partitions_2_processes": four2["p99"],
-            "search_p99_ratio_4_in_2_processes_vs_single":
-                round(four2["p99"] / single["p99"], 2) if single["p99"] else None,
+            "search_p50_ms_single": lat["single"]["p50"], "search_p99_ms_single": lat["single"]["p99"],
+            "search_p50_ms_1_partition_nats": lat["nats1"]["p50"], "search_p99_ms_1_partition_nats": lat["nats1"]["p99"],
+            "search_p50_ms_4_partitions": lat["four"]["p50"], "search_p99_ms_4_partitions": lat["four"]["p99"],
+            "search_p99_ratio_4_vs_single": ratio(lat["four"], lat["single"]),
+            "search_p50_ms_4_partitions_2_processes": lat2["four2"]["p50"],
+            "search_p99_ms_4_partitions_2_processes": lat2["four2"]["p99"],
+            "search_p99_ms_single_beside_2_processes": lat2["single"]["p99"],
+            "search_p99_ratio_4_in_2_processes_vs_single": ratio(lat2["four2"], lat2["single"]),
             "search_cpu_ms_per_query": {"single": single["cpu_ms"], "1_partition_nats": nats1["cpu_ms"],
                                         "4_partitions": four["cpu_ms"], "4_partitions_2_processes": four2["cpu_ms"]},
-            "load_average_during_search": [single["load"], nats1["load"], four["load"], four2["load"]],
+            "load_average_during_search": [lat["single"]["load"], lat2["single"]["load"]],
             **kills,
             "posts": args.posts, "queries": len(queries), "cpus": os.cpu_count(), "machine": platform.platform(),
             "python": platform.python_version(), "code": where,
