@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from veristream import Engine, Settings
-from veristream.verify.assertions import read_claim, read_post
+from veristream.verify.assertions import hours_compatible, read_claim, read_post
 from conftest import mkpost
 
 
@@ -55,6 +55,12 @@ def test_each_kind_is_read_from_the_claim() -> None:
     assert not [x for x in read_post("Picking up my brother from work, the flood is bad").roles
                 if x.kind == "relation"]
     assert not [x for x in read_post("Flight MH17 lost contact over Ukraine").roles if x.kind == "model"]
+    # "last night" is no morning; "tonight" can be the evening
+    def hours(text: str):
+        return next(x.hours for x in read_post(text).roles if x.kind == "time")
+
+    assert not hours_compatible(hours("The plant exploded last night"), hours("It exploded in the morning"))
+    assert hours_compatible(hours("The plant exploded tonight"), hours("It exploded in the evening"))
 
 
 def test_another_organisation_refutes_and_a_regiment_word_is_no_place(tmp_path: Path) -> None:

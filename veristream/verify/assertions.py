@@ -778,13 +778,15 @@ _OPERATORS = {"police", "army", "navy", "military", "rescue", "news", "media", "
               "medical", "fire", "emergency", "government", "private", "raaf", "rcmp", "nypd", "the", "a", "an"}
 
 _DESIGNATION = re.compile(r"(?<![\w\-#@/])(?P<d>[A-Z]{1,3}-?\d{1,4}[A-Z]?|\d{3})(?:-\d{1,3})?(?P<pl>s)?(?![\w])")
-_TIME_WORDS = [  # hours of the day each way of saying it covers (beyond 24: after midnight)
+# Hours of the day each way of saying it covers (beyond 24: after midnight). A night ends and a
+# morning starts around 5-6 am; the hours between are "early morning", which both may be.
+_TIME_WORDS = [
     (r"early (?:in the )?morning|in the early hours|early hours", (0.0, 9.0)),
-    (r"(?:this|in the|on \w+|\w+day|yesterday|late|mid-?) ?morning|morning", (5.0, 12.0)),
+    (r"(?:this|in the|on \w+|\w+day|yesterday|late|mid-?) ?morning|morning", (6.0, 12.0)),
     (r"(?:this|in the|\w+day|late|mid-?|early) ?afternoon|afternoon", (12.0, 18.0)),
     (r"(?:this|in the|\w+day|early|late) ?evening|evening", (17.0, 23.0)),
     (r"overnight|in the night|during the night|at night|late at night|late-night|late night|last night|"
-     r"tonight|\w+day night", (20.0, 30.0)),
+     r"tonight|\w+day night", (20.0, 29.0)),
     (r"at midnight|midnight", (23.0, 25.0)),
     (r"at noon|noon|midday|lunchtime", (11.0, 14.0)),
     (r"at dawn|dawn|daybreak|sunrise", (4.0, 8.0)),
@@ -1374,7 +1376,7 @@ def read_claim(claim: str) -> ClaimReading:
         def inside(v: str) -> bool:
             i = text.find(v)
             return i >= 0 and any(s0 <= i and i + len(v) <= e0 for s0, e0 in held)
-        r.assertions = [a for a in r.assertions if not (a.kind in ("place", "who") and inside(a.value))]
+        r.assertions = [a for a in r.assertions if not (a.kind in ("place", "who", "agent") and inside(a.value))]
     r.assertions = _dedupe(r.assertions)
     r.topic = _topic(text, spans)
     r.area = is_area_event(text)
