@@ -153,6 +153,23 @@ def test_a_region_in_the_question_is_answered_by_a_town_in_it(engine: Engine) ->
     assert "Alberta" not in first
 
 
+def test_which_towns_is_answered_by_each_town_the_posts_corroborate(engine: Engine) -> None:
+    rows = [(f"t{i}", i, f"desk{i}", t) for i, t in enumerate([
+        "Queensland floods: Bundaberg is flooded, hundreds evacuated",
+        "Bundaberg flooded again as the Burnett rises, Queensland",
+        "Flooded streets in Bundaberg tonight #qldfloods Queensland",
+        "Gympie flooded, Queensland highway cut",
+        "Queensland: Gympie is flooded for the second time this year",
+        "Flooded Gympie, Queensland from the air",
+        "Queensland flooded: stay off the roads"])]
+    ingest(engine, rows)
+    first = engine.ask("Which Queensland towns are flooded?").text.splitlines()[0]
+    # two towns, as many sources each: both answer; the state the question names is no answer
+    assert re.match(r"Independent sources agree on: where: (Bundaberg|Gympie) \(3 sources\) \[\d+\]; "
+                    r"where: (Bundaberg|Gympie) \(3 sources\)", first), first
+    assert "Bundaberg" in first and "Gympie" in first and "Queensland" not in first and "Australia" not in first
+
+
 def test_a_town_ner_leaves_unread_is_found_in_the_gazetteer(engine: Engine) -> None:
     rows = [(f"g{i}", i, f"desk{i}", t) for i, t in enumerate([
         "Germanwings plane from Barcelona to Dusseldorf went down in the Alps",

@@ -51,10 +51,10 @@ _TITLES = {"cpl", "sgt", "pte", "pvt", "lt", "capt", "col", "gen", "mr", "mrs", 
 
 
 # Spots named by common nouns, after a preposition of place and an article: "near the finish
-# line", "at the fertilizer plant", "in a boat". The head noun says it is a spot; up to two words
-# before it say which one.
+# line", "at the fertilizer plant", "in a boat". The head noun says it is a spot; up to three words
+# before it say which one. No hospital: posts say where the hurt were taken more than where it happened.
 _SPOT_HEADS = ("line|memorial|cenotaph|plant|factory|refinery|works|warehouse|school|elementary|library|cafe|café|"
-               "restaurant|store|shop|supermarket|market|mall|hospital|clinic|station|airport|stadium|arena|church|"
+               "restaurant|store|shop|supermarket|market|mall|station|airport|stadium|arena|church|"
                "mosque|synagogue|temple|museum|hotel|building|tower|bridge|park|square|street|office|embassy|"
                "parliament|backyard|boat|harbou?r|beach|campus|university|college|plaza|theat(?:re|er)|club|bar|"
                "compound|mine|dam|highway|freeway|subway|tunnel|courthouse|apartment|gym|cockpit|terminal|hall|"
@@ -68,8 +68,15 @@ their its our my your this that which what one two some another first second las
 _AFTER = re.compile(r"\b(?:after|following|amid)\s+(?:an?\s+|the\s+)?((?:[a-z][\w\-']*\s+){0,2}[a-z]+)\b",
                     re.IGNORECASE)
 _LOCATIVE = frozenset({"in", "at", "near", "from", "to", "outside", "towards", "toward", "into", "en"})
+# Words that make a name NER cut short a site: "Martin" + "Place".
+_SITE_NOUN = (r"Place|Square|Street|St|Avenue|Ave|Road|Park|Hill|Bridge|Station|Memorial|Hall|Centre|Center|Plaza|"
+              r"Mall|Cafe|Café|Stadium|Arena|Airport|Hospital|School|Elementary|Museum|Library|Cathedral|Church")
 # A question asking for a region itself ("which countries did it hit"): regions are its answer.
-_ASKS_REGION = re.compile(r"\bwhich (?:countr|state|province|region|nation)")
+_ASKS_REGION = re.compile(r"\bwhich (?:[a-z]+ ){0,2}?(?:countr|state|province|region|nation)")
+# A question asking for several ("which towns"): as many as the posts corroborate answer it.
+_PLURAL = re.compile(r"\bwhich (?:[a-z]+ ){0,2}?(?:towns|cities|states|countries|places|areas|counties|provinces|"
+                     r"schools|sites|buildings|streets|regions|islands|rivers|suburbs|neighbou?rhoods)\b")
+MAX_PLACES = 3  # values of one place role a plural question is answered with
 
 
 @dataclass(slots=True)
@@ -161,11 +168,16 @@ def facts(question: str, posts: Sequence[Hit], kind: str | None = None) -> list[
         first = ["site", "where"] + [r for r in first if r not in ("site", "where", "state", "region")]
     best: dict[str, Fact] = {}
     also: list[Fact] = []
+    plural = kind in ("where", "from", "to") and _PLURAL.search(question.lower()) is not None
     for role, fs in found.items():
         if named and role in ("site", "where"):  # "Boston Marathon" is no answer to "where in Boston"
             fs = [f for f in fs if not set(_WORD.findall(fold(f.value.lower()))) & named]
             if not fs:
                 continue
+        if plural and role in first and role in ("site", "where", "state", "region"):
+            best[role], *more = fs[:MAX_PLACES]  # "which towns": each one the posts corroborate
+            also.extend(more)
+            continue
         top, runner = fs[0], (fs[1].sources if len(fs) > 1 else 0)
         if role in first and role in ("site", "where", "state", "region", "from", "to", "cause"):
             # places and causes asked for are not rivals the way two tolls are (the finish line is on
@@ -201,10 +213,12 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None) -> d
     read = read_posts(said, [h.post.created_at for h in hits])
     asked = fold(norm_name(question))
     q_words = {w for w in _WORD.findall(asked) if len(w) > 2}
-    asked_events = {_EVENTS[w] for w in _WORD.findall(asked) if w in _EVENTS} | \
-        {_EVENTS[w[:-3]] for w in _WORD.findall(asked) if w.endswith("ing") and w[:-3] in _EVENTS}
+    # the events the question names, in any form ("evacuate" names the evacuation, "protesting" the protest)
+    asked_events = {e for w in _WORD.findall(asked) for k, e in _EVENTS.items()
+                    if k == w or (len(w) >= 6 and len(k) >= 6 and k[:6] == w[:6]) or k == w.removesuffix("ing")}
     near = re.search(r"\bnear\b", asked) is not None  # "near which town": a landmark is the answer
     places: set[str] = set()  # every place the posts name: no person, whatever NER says of it elsewhere
+    in_names: dict[str, set[int]] = defaultdict(set)  # a word -> the posts where it is part of a person's name
     did = _asked_verb(asked) if kind == "who" else None
     by: dict[tuple[str, str], list[int]] = defaultdict(list)
     shown: dict[tuple[str, str], str] = {}
@@ -225,11 +239,17 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None) -> d
                 add("what", _EVENTS[w], i)
         named = {fold(n) for n in f.near_places}
         places |= {fold(k) for k in f.place_info}
+        for label, name in f.names:  # the words of people's full names: "Campbell" of Campbell Newman
+            if label == "PERSON" and len(ws := _WORD.findall(fold(name.lower()))) > 1:
+                for w in set(ws):
+                    in_names[w].add(i)
         for p in f.places:
             named.add(fold(norm_name(p)))
             level, prep = f.place_info.get(norm_name(p), ("city", "at"))
             if level == "event":
                 continue
+            if f.text and (m := re.search(r"(?<!\w)" + re.escape(p) + r"\s+(" + _SITE_NOUN + r")\b", f.text)):
+                p, level = f"{p} {m.group(1)}", "site"  # NER cut the name short: "Martin" of Martin Place
             # a country is no rival of a town in it, a site (a square, a school) none of its town, nor an
             # origin of a destination: each its own role
             add(prep if prep in ("from", "to") else level if level == "state" else "region" if level == "country" else
@@ -271,6 +291,9 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None) -> d
     _merge_spots(by, shown)
     for k in [k for k in by if k[0] == "who" and k[1] in places]:
         del by[k]
+    for k in [k for k in by if k[0] in ("where", "from", "to") and k[1] in in_names]:
+        if 2 * len(in_names[k[1]]) >= len(by[k]):  # "Vladimir", "Campbell": a name's first word, read as a town
+            del by[k]
     _merge_names(by, shown)
     found: dict[str, list[Fact]] = defaultdict(list)
     for (role, key), idx in by.items():
@@ -392,8 +415,8 @@ def _named_places(question: str) -> set[str]:
 _KINDS = [(kind, re.compile(rx)) for kind, rx in [
     ("from", r"\b(?:where|which \w+)\b.*\b(?:from|take off|took off|depart\w*|originally)\b|\borigin\b"),
     ("to", r"\bwhere\b.*\b(?:going|headed|heading|bound|flying to)\b|\bdestination\b"),
-    ("where", r"\bwhere\b|\bwhich (?:town|cit(?:y|ies)|state|countr(?:y|ies)|place|area|count(?:y|ies)|province|"
-              r"school|site|building|street|region|island|river)"),
+    ("where", r"\bwhere\b|\bwhich (?:[a-z]+ ){0,2}?(?:town|cit(?:y|ies)|state|countr(?:y|ies)|place|area|"
+              r"count(?:y|ies)|province|school|site|building|street|region|island|river|neighbou?rhood|suburb)"),
     ("count", r"\bhow (?:many|much)\b|\bdeath toll\b|\bnumber of\b"),
     ("who", r"\bwho\b"),
     ("why", r"\bwhy\b|\bwhat caused\b|\bcause\b"),
