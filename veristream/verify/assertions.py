@@ -749,8 +749,9 @@ NATIONS = {"american", "canadian", "british", "french", "german", "australian", 
 # police" differ in the rest).
 _ORG_NOUNS = {"police", "department", "dept", "force", "forces", "army", "navy", "regiment", "battalion", "brigade",
               "corps", "unit", "squad", "service", "services", "guard", "guards", "fire", "team", "club", "agency",
-              "bureau", "military", "reserve", "reserves", "infantry", "division", "company", "office", "the", "of",
-              "and", "&", "royal", "air", "national", "state", "university", "college"}
+              "bureau", "military", "reserve", "reserves", "infantry", "division", "company", "office", "armed",
+              "defence", "defense", "the", "of", "and", "&", "royal", "air", "national", "state", "university",
+              "college"}
 # NORP entities also name religions and politics: those are no nationality or origin.
 _NOT_ORIGIN = {"muslim", "muslims", "christian", "christians", "jewish", "jew", "jews", "islamic", "islamist",
                "islamists", "catholic", "catholics", "hindu", "buddhist", "sikh", "protestant", "jihadist",
@@ -887,9 +888,13 @@ def read_roles(text: str, ents: list[tuple[str, str, int, int]] | None = None) -
                 # who serves: a member's noun a few words before ("a reservist serving with the X"),
                 # or a name right before "of / with the X" ("Cirillo of the X")
                 before = re.findall(r"[\w'\-\.]+", text[:m.start()])[-4:]
+                prep = m.group(0).split()[0]
+                # any person "of / with the X"; "in / from / for the X" only for a member's noun
+                # ("a soldier in the X", not "the suspect in the White hat")
                 who = next((w for w in reversed(before) if w.lower() in _MEMBER_NOUNS or
-                            ((fam := _person_family(w)) is not None and not fam.startswith("kin:"))), "")
-                if not who and before and m.group(0).split()[0] in ("of", "with") and \
+                            (prep in ("of", "with", "joined") and (fam := _person_family(w)) is not None
+                             and not fam.startswith("kin:"))), "")
+                if not who and before and prep in ("of", "with") and \
                         before[-1][:1].isupper() and not _common(before[-1].rstrip(".")):
                     who = before[-1]
                 if not who:
