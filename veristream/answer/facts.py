@@ -5,6 +5,11 @@ numbers with their units, causes and actors, plus what kind of event it reports.
 *fact* here when independent sources state it (`verify.independence`: a story counts once, an
 author once; 100 copies of one post are one source), and it is shown with how many and a
 post that states it, cited. What the question already says is no news and is left out.
+
+Beyond that reading, for answers: spots named by common nouns ("near the finish line"), towns
+of the gazetteer NER leaves unread, causes said as "after a blast" or read past "of", and for
+who-questions the people posts name and who did the question's verb. Places and causes asked
+for are not exclusive (two can both be true); people and numbers are.
 """
 
 from __future__ import annotations
