@@ -89,6 +89,38 @@ def test_order_by_time_and_recency_blend(tmp_path) -> None:
     pure.close()
 
 
+def test_recency_blend_scores_the_newest_posts_exactly(tmp_path) -> None:
+    # 300 old posts score high on the words alone; 700 newer ones (all in the same second) low.
+    # The blend reads the newest page's scores over its span of time: every score must be the
+    # post's own BM25 times its recency, including the newest posts beyond what that pass returns.
+    old = [mkpost(f"o{i}", f"flood flood warning for district {i}", minutes=i / 10, author=f"a{i}") for i in range(300)]
+    new = [mkpost(f"n{i}", "flood " + " ".join(f"note{i}x{j}" for j in range(3 + (i * 7) % 30)), minutes=900,
+                  author=f"b{i}") for i in range(700)]
+    with Engine(tmp_path / "d", Settings.load(env={})) as eng:
+        eng.ingest(old + new)
+    with Engine(tmp_path / "d", Settings.load(env={}, recency_weight=0.0)) as pure:
+        bm25 = {h.post.key: h.score for h in pure.search("flood", all_posts=True, limit=2000).hits}
+    assert len(bm25) == 1000
+    w, half_life = 0.9, 3600.0
+    # 100 candidates a page: 700 posts share the newest page's second, more than its pass returns.
+    with Engine(tmp_path / "d", Settings.load(env={}, half_life_s=half_life, recency_weight=w, candidates=100)) as eng:
+        now = T0 + timedelta(minutes=900)
+        def blended(key: str, created) -> float:
+            return bm25[key] * ((1 - w) + w * 0.5 ** ((now - created).total_seconds() / half_life))
+
+        for limit in (20, 60):
+            hits = eng.search("flood", all_posts=True, limit=limit).hits
+            assert len(hits) == limit and all(h.post.id.startswith("n") for h in hits)  # recency wins
+            for h in hits:
+                assert h.score == pytest.approx(blended(h.post.key, h.post.created_at), rel=1e-5)
+            # ... and they are the best of the candidates: the best page by words, the newest page.
+            n = max(100, 4 * limit)
+            page = {h.post.key: h.post.created_at for h in eng.search("flood", order="time", all_posts=True, limit=n).hits}
+            page.update((p.key, p.created_at) for p in old + new if p.key in sorted(bm25, key=bm25.get)[-n:])
+            best = sorted(page, key=lambda k: -blended(k, page[k]))[:limit]
+            assert [h.score for h in hits] == pytest.approx([blended(k, page[k]) for k in best], rel=1e-5)
+
+
 def test_as_of_is_event_time_of_newest_post(engine: Engine) -> None:
     engine.ingest([mkpost("1", "a", minutes=0), mkpost("2", "b", minutes=42)])
     res = engine.search("a")

@@ -198,7 +198,13 @@ class Searcher:
         have = {h.seq for h in best}
         extra = [h for h in newest if h.seq not in have]
         if extra:
-            scores = self.index.scores_for(searcher, query, [h.seq for h in extra])
+            # The newest page's scores over its span of time; posts sharing those times beyond
+            # what the pass returned are looked up one by one (many posts in the same second).
+            scores = self.index.scores_between(searcher, query, min(h.ts for h in newest), max(h.ts for h in newest),
+                                               5 * len(newest))
+            missing = [h.seq for h in extra if h.seq not in scores]
+            if missing:
+                scores.update(self.index.scores_for(searcher, query, missing))
             for h in extra:
                 h.bm25 = scores.get(h.seq, 0.0)
         cands = best + extra

@@ -466,6 +466,19 @@ class LexicalIndex:
         got = searcher.fast_field_values("seq", addrs) if addrs else []
         return {s: sc for s, (sc, _) in zip(got, res.hits)}
 
+    def scores_between(self, searcher: tantivy.Searcher, query: tantivy.Query, lo_us: int, hi_us: int,
+                       limit: int) -> dict[int, float]:
+        """BM25 of `query` for the documents whose time lies in [lo_us, hi_us] (up to `limit`, best
+        first): the scores of a newest-first page in one pass over the time fast field, about a
+        third of what looking each document up by its sequence number costs (`scores_for`)."""
+        window = tantivy.Query.range_query(self.schema, "ts", tantivy.FieldType.Integer, lo_us, hi_us)
+        q = tantivy.Query.boolean_query([(tantivy.Occur.Must, query),
+                                         (tantivy.Occur.Must, tantivy.Query.const_score_query(window, 0.0))])
+        res = searcher.search(q, limit, count=False)
+        addrs = [a for _, a in res.hits]
+        got = searcher.fast_field_values("seq", addrs) if addrs else []
+        return {s: sc for s, (sc, _) in zip(got, res.hits)}
+
     def hits_for(self, searcher: tantivy.Searcher, query: tantivy.Query, seqs: Sequence[int]) -> list[IndexHit]:
         """The documents among `seqs` that match `query` (e.g. only filters), with their story
         and time: candidates found elsewhere (the vector index) checked against this snapshot."""

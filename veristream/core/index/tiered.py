@@ -357,6 +357,13 @@ class TieredIndex:
             out.update(self.cold.scores_for(snap.hot, self._hot_q(query), seqs))
         return out
 
+    def scores_between(self, snap: Snapshot, query: tantivy.Query, lo_us: int, hi_us: int,
+                       limit: int) -> dict[int, float]:
+        out = self.cold.scores_between(snap.cold, self._cold_q(snap, query), lo_us, hi_us, limit)
+        if snap.hot is not None:
+            out.update(self.cold.scores_between(snap.hot, self._hot_q(query), lo_us, hi_us, limit))
+        return out
+
     def hits_for(self, snap: Snapshot, query: tantivy.Query, seqs: Sequence[int]) -> list[IndexHit]:
         if not seqs:
             return []
