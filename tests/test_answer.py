@@ -46,6 +46,11 @@ def ingest(eng: Engine, rows) -> None:
     eng.ingest([mkpost(i, text, minutes=m, author=a) for i, m, a, text in rows])
 
 
+def desks(prefix: str, texts: list[str]) -> list[tuple[str, int, str, str]]:
+    """Rows of posts a minute apart, each by its own news desk (independent sources)."""
+    return [(f"{prefix}{i}", i, f"desk{i}", t) for i, t in enumerate(texts)]
+
+
 @pytest.fixture
 def quake(engine: Engine) -> Engine:
     ingest(engine, QUAKE + OTHER)
@@ -113,23 +118,23 @@ def test_the_answer_leads_with_what_independent_sources_agree_on(engine: Engine)
 
 
 def test_an_origin_and_a_destination_are_each_their_own_fact(engine: Engine) -> None:
-    rows = [(f"g{i}", i, f"desk{i}", t) for i, t in enumerate([
+    rows = desks("g", [
         "Germanwings flight 9525 from Madrid to Berlin crashed in the Alps",
         "The Germanwings flight was flying from Madrid to Berlin",
         "Germanwings flight from Madrid to Berlin crashed with 150 on board",
-        "Crash of the Germanwings flight from Madrid to Berlin: no survivors expected"])]
+        "Crash of the Germanwings flight from Madrid to Berlin: no survivors expected"])
     ingest(engine, rows)
     first = engine.ask("Where was the Germanwings flight going?").text.splitlines()[0]
     assert first.startswith("Independent sources agree on: to: Berlin (") and "from: Madrid" in first, first
 
 
 def test_a_spot_named_by_common_nouns_answers_where_in_a_named_town(engine: Engine) -> None:
-    rows = [(f"b{i}", i, f"desk{i}", t) for i, t in enumerate([
+    rows = desks("b", [
         "Two explosions near the finish line of the Harlow Marathon in Boston",
         "Blast at the marathon finish line in Boston, runners injured",
         "Explosion at the finish line, Boston police clearing the area",
         "Smoke over the finish line after the explosions in Boston",
-        "Boston explosions: the library was evacuated too"])]
+        "Boston explosions: the library was evacuated too"])
     ingest(engine, rows)
     ans = engine.ask("Where in Boston did the explosions happen?")
     first = ans.text.splitlines()[0]
@@ -139,13 +144,13 @@ def test_a_spot_named_by_common_nouns_answers_where_in_a_named_town(engine: Engi
 
 
 def test_a_region_in_the_question_is_answered_by_a_town_in_it(engine: Engine) -> None:
-    rows = [(f"a{i}", i, f"desk{i}", t) for i, t in enumerate([
+    rows = desks("a", [
         "Canada flooding: thousands evacuated in High River, Alberta",
         "Flooding in Canada: the town of High River, Alberta is under water",
         "Evacuations in High River as the flooding in Alberta, Canada spreads",
         "Alberta flooding is the worst Canada has seen in decades",
         "Praying for everyone in Alberta tonight, the flooding in Canada is awful",
-        "Canada: Alberta flooding closes roads across the province"])]
+        "Canada: Alberta flooding closes roads across the province"])
     ingest(engine, rows)
     first = engine.ask("Where in Canada is the flooding?").text.splitlines()[0]
     # Alberta has more sources, but it is a region: the town answers "where in Canada"
@@ -154,14 +159,14 @@ def test_a_region_in_the_question_is_answered_by_a_town_in_it(engine: Engine) ->
 
 
 def test_which_towns_is_answered_by_each_town_the_posts_corroborate(engine: Engine) -> None:
-    rows = [(f"t{i}", i, f"desk{i}", t) for i, t in enumerate([
+    rows = desks("t", [
         "Queensland floods: Bundaberg is flooded, hundreds evacuated",
         "Bundaberg flooded again as the Burnett rises, Queensland",
         "Flooded streets in Bundaberg tonight #qldfloods Queensland",
         "Gympie flooded, Queensland highway cut",
         "Queensland: Gympie is flooded for the second time this year",
         "Flooded Gympie, Queensland from the air",
-        "Queensland flooded: stay off the roads"])]
+        "Queensland flooded: stay off the roads"])
     ingest(engine, rows)
     first = engine.ask("Which Queensland towns are flooded?").text.splitlines()[0]
     # two towns, as many sources each: both answer; the state the question names is no answer
@@ -171,11 +176,11 @@ def test_which_towns_is_answered_by_each_town_the_posts_corroborate(engine: Engi
 
 
 def test_a_town_ner_leaves_unread_is_found_in_the_gazetteer(engine: Engine) -> None:
-    rows = [(f"g{i}", i, f"desk{i}", t) for i, t in enumerate([
+    rows = desks("g", [
         "Germanwings plane from Barcelona to Dusseldorf went down in the Alps",
         "The Germanwings plane was flying from Barcelona to Dusseldorf",
         "Germanwings A320 plane from Barcelona to Dusseldorf crashed, 150 on board",
-        "A Germanwings plane en route to Dusseldorf has crashed"])]
+        "A Germanwings plane en route to Dusseldorf has crashed"])
     ingest(engine, rows)
     first = engine.ask("Where was the Germanwings plane going?").text.splitlines()[0]
     # spaCy's small model takes "Dusseldorf" for an organisation; the gazetteer knows the city
@@ -183,22 +188,22 @@ def test_a_town_ner_leaves_unread_is_found_in_the_gazetteer(engine: Engine) -> N
 
 
 def test_a_cause_said_as_what_came_before_answers_why(engine: Engine) -> None:
-    rows = [(f"c{i}", i, f"desk{i}", t) for i, t in enumerate([
+    rows = desks("c", [
         "Residents of Lakeview evacuated after a train derailment near the river",
         "Lakeview residents evacuated following the derailment of a freight train",
         "Hundreds of Lakeview residents evacuated after derailment, chemicals feared",
-        "Lakeview residents evacuated after the freight train derailment this morning"])]
+        "Lakeview residents evacuated after the freight train derailment this morning"])
     ingest(engine, rows)
     first = engine.ask("Why were Lakeview residents evacuated?").text.splitlines()[0]
     assert first.startswith("Independent sources agree on: cause: derailment (4 sources) [1]"), first
 
 
 def test_who_is_answered_by_the_person_the_posts_name(engine: Engine) -> None:
-    rows = [(f"p{i}", i, f"desk{i}", t) for i, t in enumerate([
+    rows = desks("p", [
         "Police say John Carver opened fire at the Northgate mall",
         "Northgate mall: John Carver, 34, who opened fire, was known to police",
         "Neighbours describe John Carver as quiet, after he opened fire at Northgate mall",
-        "Mayor Ann Lee visits the Northgate mall after the gunman opened fire"])]
+        "Mayor Ann Lee visits the Northgate mall after the gunman opened fire"])
     ingest(engine, rows)
     first = engine.ask("Who opened fire at the Northgate mall?").text.splitlines()[0]
     assert first.startswith("Independent sources agree on: who: John Carver (3 sources)"), first

@@ -197,12 +197,10 @@ class ClusterClient:
                     g.missing[p] = r.get("error") or "error"
                 continue
             shard = r.get("shard")
-            if "results" not in r:
-                g.replies[first] = r["result"]
-                if isinstance(shard, str):
-                    self._where[first] = shard
-                continue
-            results, errors = r.get("results") or {}, r.get("errors") or {}
+            if "results" in r:
+                results, errors = r.get("results") or {}, r.get("errors") or {}
+            else:  # one partition's reply
+                results, errors = {str(first): r["result"]}, {}
             for p in grp:
                 if str(p) in results:
                     g.replies[p] = results[str(p)]

@@ -320,8 +320,7 @@ class Shard:
             try:
                 results[str(q)] = self._timed(st, q, op or "", args)
             except Exception as e:  # noqa: BLE001 - that partition's error; the others answer
-                errors[str(q)] = {"error": f"{type(e).__name__}: {e}",
-                                  "kind": "value" if isinstance(e, ValueError) else "internal"}
+                errors[str(q)] = _error(e)
         return {"ok": True, "shard": self.id, "results": results, "errors": errors, "absent": absent}
 
     async def _answer_group(self, msg: Msg, parts: list[int], op: str | None, args: dict[str, Any]) -> None:
@@ -358,8 +357,7 @@ class Shard:
         if reply is not None and reply.get("ok"):
             reply["shard"] = self.id  # which process answered: the root groups its partitions
         if error is not None:
-            reply = {"ok": False, "error": f"{type(error).__name__}: {error}",
-                     "kind": "value" if isinstance(error, ValueError) else "internal"}
+            reply = {"ok": False, **_error(error)}
         try:
             body = orjson.dumps(reply)
         except TypeError as e:  # orjson's encode error: a value JSON cannot hold
@@ -518,6 +516,11 @@ def partition_settings(settings: Settings, partitions: int) -> Settings:
     if n == c:
         return settings
     return dataclasses.replace(settings, search=dataclasses.replace(settings.search, candidates=n))
+
+
+def _error(e: Exception) -> dict[str, str]:
+    """An error as a reply says it: a ValueError is the asker's (a bad query), the rest the shard's."""
+    return {"error": f"{type(e).__name__}: {e}", "kind": "value" if isinstance(e, ValueError) else "internal"}
 
 
 def _stream_seq(m: Msg) -> int:

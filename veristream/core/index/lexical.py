@@ -459,12 +459,7 @@ class LexicalIndex:
         """BM25 of `query` for specific documents (those found by time, not by score)."""
         if not seqs:
             return {}
-        only = tantivy.Query.const_score_query(tantivy.Query.term_set_query(self.schema, "seq", list(seqs)), 0.0)
-        q = tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.Must, only)])
-        res = searcher.search(q, len(seqs), count=False)
-        addrs = [a for _, a in res.hits]
-        got = searcher.fast_field_values("seq", addrs) if addrs else []
-        return {s: sc for s, (sc, _) in zip(got, res.hits)}
+        return self._scores(searcher, query, tantivy.Query.term_set_query(self.schema, "seq", list(seqs)), len(seqs))
 
     def scores_between(self, searcher: tantivy.Searcher, query: tantivy.Query, lo_us: int, hi_us: int,
                        limit: int) -> dict[int, float]:
@@ -472,8 +467,13 @@ class LexicalIndex:
         first): the scores of a newest-first page in one pass over the time fast field, about a
         third of what looking each document up by its sequence number costs (`scores_for`)."""
         window = tantivy.Query.range_query(self.schema, "ts", tantivy.FieldType.Integer, lo_us, hi_us)
+        return self._scores(searcher, query, window, limit)
+
+    @staticmethod
+    def _scores(searcher: tantivy.Searcher, query: tantivy.Query, only: tantivy.Query, limit: int) -> dict[int, float]:
+        """BM25 of `query` for the documents `only` matches (a filter: it adds nothing to the score)."""
         q = tantivy.Query.boolean_query([(tantivy.Occur.Must, query),
-                                         (tantivy.Occur.Must, tantivy.Query.const_score_query(window, 0.0))])
+                                         (tantivy.Occur.Must, tantivy.Query.const_score_query(only, 0.0))])
         res = searcher.search(q, limit, count=False)
         addrs = [a for _, a in res.hits]
         got = searcher.fast_field_values("seq", addrs) if addrs else []
