@@ -28,7 +28,9 @@ from .citations import Checker
 from .extractive import ExtractiveComposer
 from .llm_local import LocalComposer
 from .llm_openai import OpenAIComposer
-from .question import WORDINGS, answer_language, parse_question
+from ..words import keywords
+from .facts import kind_words, verb_forms
+from .question import WORDINGS, answer_language, parse_question, read_slot
 
 if TYPE_CHECKING:
     from ..retrieve import Retrieval
@@ -115,7 +117,39 @@ def gather(engine: Answers, q: Question, now: datetime | None, lang: str | None 
         top = langs.most_common(1)[0][0]
         if top in WORDINGS and top != "en":
             q.lang = top
-    return Evidence(q, posts, r, now, capped=len(r.hits) >= GATHER and len(posts) >= GATHER * 0.9)
+    extra = _slot_posts(engine, q, f, r.keywords, posts, recency) if q.lang == "en" and not spaceless else []
+    return Evidence(q, posts, r, now, capped=len(r.hits) >= GATHER and len(posts) >= GATHER * 0.9, extra=extra)
+
+
+def _slot_posts(engine: Answers, q: Question, f: Filters, kws: list[str], posts: list[Hit],
+                recency: float | None) -> list[Hit]:
+    """More posts for reading what fills the question's own slot: those that say its other words
+    without its verb or the kind of thing it asks for. Posts name what was hit with other verbs
+    ("destroyed", "flattened") and a storm by its name, not "storm" ("ex-cyclone Oswald"): "which
+    school was hit by the Moore tornado" also reads the posts about the Moore tornado's school."""
+    slot = read_slot(q.text)
+    drop = set(verb_forms(slot.verb)) if slot.verb else set()
+    kinds = kind_words(slot.noun) if slot.noun else []
+    drop |= {w for k in kinds for w in (k, k + "s", k + "es")}
+    rest = [k for k in kws if k not in drop]
+    if not drop or not rest or len(rest) == len(kws):
+        return []
+    # the kind's words are searched for too ("storm cyclone hurricane typhoon"): a post says one of them
+    r = engine.retrieve_many([RetrieveQuery(" ".join(rest + kinds), f, GATHER, all_posts=True,
+                                            recency_weight=recency, dense=False)])[0]
+    have = {h.post.key for h in posts}
+    n = len(rest) + (1 if kinds else 0)  # a word of the kind counts as one of the question's words
+    need = 1 if n == 1 else max(2, math.ceil(0.6 * n))
+    rest_set, kind_set = set(rest), {w for k in kinds for w in (k, k + "s", k + "es")}
+    out = []
+    for h in r.hits:
+        if h.post.key in have:
+            continue
+        said = set(keywords(h.post.text.lower()))
+        if len(said & rest_set) + (1 if said & kind_set else 0) >= need:
+            out.append(h)
+    return out
+
 
 
 def ask(engine: Answers, question: str, *, since: datetime | None = None, until: datetime | None = None,

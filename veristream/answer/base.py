@@ -40,6 +40,9 @@ class Evidence:
     retrieval: Retrieval
     now: datetime | None  # the stream's event-time now
     capped: bool = False  # more posts matched than were gathered
+    # posts that say the question's other words but not its verb or the kind of thing it asks for:
+    # read only for what fills the question's slot (`facts.slot_candidates`), never quoted as such
+    extra: list[Hit] = field(default_factory=list)
 
     def key_posts(self, limit: int) -> list[Hit]:
         """The best post of each story, best stories first."""

@@ -28,6 +28,7 @@ from .base import Composer, Draft, Evidence
 from .citations import defang
 from .facts import facts, question_kind
 from .prompt import addresses_model
+from .question import read_slot
 from .wording import English, when, wording
 
 KEY_POSTS = 3
@@ -158,9 +159,12 @@ class ExtractiveComposer(Composer):
         peak_at = (w.peak(from_us(act[1]), act[2], now), act[3]) if act is not None and act[3] > 1 else None
         # What independent sources agree on leads (where, how many, who, what caused it), each cited.
         readable = [h for h in posts if not addresses_model(h.post.text)]
-        agreed = facts(q.text, readable, question_kind(q.text) if q.lang == "en" else None)
+        english = q.lang == "en"
+        agreed = facts(q.text, readable, question_kind(q.text) if english else None,
+                       read_slot(q.text) if english else None,
+                       [h for h in ev.extra if not addresses_model(h.post.text)])
         if agreed:
-            yield w.facts([(f.role, f.value, f.sources, cite(f.hit)) for f in agreed]) + "\n"
+            yield w.facts([(f.label or f.role, f.value, f.sources, cite(f.hit)) for f in agreed]) + "\n"
         yield w.head(topic, window, n, ev.capped, None if unknown else len(authors), len(burst) < n,
                      f"{when(first.post.created_at, now)} {cite(first)}", peak_at, n - len(burst)) + "\n"
         # Key posts: the best post of each top story, corroborated stories first, from the burst.

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from ..model import all_words
 from ..retrieve import Hit
 from ..places import MIN_CONFIDENCE, _common_words as common_words, resolve_text
-from ..verify.assertions import BROAD, STATES, norm_name, place_level, post_entities, read_posts
+from ..verify.assertions import BROAD, STATES, _person_family, _stem, norm_name, place_level, post_entities, read_numbers, read_posts
+from ..words import STOPWORDS
+from .question import LOC_PREPS, Slot, read_slot
 from ..verify.independence import Item, corroboration
 
 MAX_POSTS = 80  # posts read (best first): enough for the sources of a fact, bounded in time (~1 ms each)
@@ -31,10 +33,10 @@ MAX_FACTS = 5
 MIN_SOURCES = 2
 MARGIN = 2.0  # a value is agreed on when it has this many times the sources of the next one in its role
 BROAD_SHARE = 0.05  # what happened and where: also stated by this share of the authors read
-ROLES = ("what", "site", "where", "state", "region", "from", "to", "dead", "injured", "missing", "evacuated",
+ROLES = ("answer", "count", "what", "site", "where", "state", "region", "from", "to", "dead", "injured", "missing", "evacuated",
          "magnitude", "cause", "who")
 _PLACE_ROLES = frozenset({"what", "site", "where", "state", "region", "from", "to"})
-_OPEN_ROLES = frozenset({"site", "where", "state", "region", "from", "to", "cause"})  # more than one value can be true
+_OPEN_ROLES = frozenset({"site", "where", "state", "region", "from", "to", "cause", "answer"})  # more than one value can be true
 _NUMBER_ROLES = {"deaths": "dead", "injured": "injured", "missing": "missing", "evacuated": "evacuated",
                  "magnitude": "magnitude"}
 # What kind of event a post reports, in the words posts use for it.
@@ -48,7 +50,7 @@ _EVENTS = {"explosion": "explosion", "explosions": "explosion", "exploded": "exp
            "siege": "siege", "hostages": "hostage-taking", "hostage": "hostage-taking", "attack": "attack",
            "attacked": "attack", "outage": "outage", "blackout": "outage", "evacuation": "evacuation",
            "evacuated": "evacuation", "landslide": "landslide", "tsunami": "tsunami", "derailed": "derailment",
-           "derailment": "derailment", "stabbing": "stabbing", "riot": "riot", "riots": "riot", "protest": "protest",
+           "derailment": "derailment", "lockdown": "lockdown", "stabbing": "stabbing", "riot": "riot", "riots": "riot", "protest": "protest",
            "protests": "protest"}
 _WORD = re.compile(r"[a-z]+")
 # Titles and ranks the readers take for a name when a post abbreviates one ("Cpl. Nathan Cirillo").
@@ -113,6 +115,7 @@ class Fact:
     sources: int  # independent sources stating it
     posts: int
     hit: Hit  # the earliest post stating it, among those counted: what the fact cites
+    label: str = ""  # how the answer names the role, when the question's own words do ("shout", "homes")
 
 
 def fold(s: str) -> str:
@@ -180,19 +183,25 @@ _NOT_CAUSES = frozenset({"that", "this", "it", "all", "him", "her", "them", "me"
 MAX_TEXT = 600  # the start of a post is read, as verify reads it
 
 
-def facts(question: str, posts: Sequence[Hit], kind: str | None = None) -> list[Fact]:
+def facts(question: str, posts: Sequence[Hit], kind: str | None = None, slot: Slot | None = None,
+          extra: Sequence[Hit] = ()) -> list[Fact]:
     """The best-corroborated value of each role the posts state, strongest first (the roles
-    the question asks about first: `kind` where / count / who / why / what)."""
+    the question asks about first: `kind` where / count / who / why / what; `slot`, what an
+    English question asks of its own predicate, before them)."""
     hits = list(posts[:MAX_POSTS])
     if not hits:
         return []
-    found = candidates(question, hits, kind)
+    found = candidates(question, hits, kind, slot, [*posts[MAX_POSTS:MAX_SLOT_POSTS], *extra][:MAX_SLOT_POSTS])
     authors = len({_author(h) for h in hits})
     first = list(ASKED.get(kind or "", ()))
     inside = kind in ("where", "from", "to") and not _ASKS_REGION.search(question.lower())
     named = _named_places(question) if inside else set()
     if named:  # "where in Texas": a place in it answers, the most specific first; the region is no answer
         first = ["site", "where"] + [r for r in first if r not in ("site", "where", "state", "region")]
+    if "count" in found:
+        first.insert(0, "count")  # "how many homes": the number in the unit asked for
+    if "answer" in found:
+        first.insert(0, "answer")  # what posts say fills the question's own slot
     best: dict[str, Fact] = {}
     also: list[Fact] = []
     plural = kind in ("where", "from", "to") and _PLURAL.search(question.lower()) is not None
@@ -204,6 +213,10 @@ def facts(question: str, posts: Sequence[Hit], kind: str | None = None) -> list[
         if plural and role in first and role in ("site", "where", "state", "region"):
             best[role], *more = fs[:MAX_PLACES]  # "which towns": each one the posts corroborate
             also.extend(more)
+            continue
+        if role == "count":  # the unit asked for: the most stated value, when no other is stated as often
+            if len(fs) == 1 or fs[0].sources > fs[1].sources:
+                best[role] = fs[0]
             continue
         if role in first and role in _OPEN_ROLES:
             # places and causes asked for are not rivals the way two tolls are (the finish line is on
@@ -232,8 +245,10 @@ def facts(question: str, posts: Sequence[Hit], kind: str | None = None) -> list[
             also = [f for f in also if f.role != "cause" or f.value != best["what"].value]
             if best.get("cause") and best["cause"].value == best["what"].value:
                 best.pop("cause")
-    order = sorted([*best.values(), *also], key=lambda f: (f.role not in first, first.index(f.role) if named and
-                                                           f.role in first else 0, -f.sources, ROLES.index(f.role)))
+    order = sorted([*best.values(), *also], key=lambda f: (f.role not in first, first.index(f.role) if
+                                                           (named or f.role in ("answer", "count")) and
+                                                           f.role in first else len(first), -f.sources,
+                                                           ROLES.index(f.role)))
     return order[:MAX_FACTS]
 
 
@@ -241,9 +256,10 @@ def _author(h: Hit) -> str:
     return h.post.author.id or h.post.author.handle or h.post.key
 
 
-def candidates(question: str, hits: Sequence[Hit], kind: str | None = None) -> dict[str, list[Fact]]:
+def candidates(question: str, hits: Sequence[Hit], kind: str | None = None, slot: Slot | None = None,
+               more: Sequence[Hit] = ()) -> dict[str, list[Fact]]:
     """Every value of each role that two or more independent sources state, most sources
-    first: what `facts` chooses from."""
+    first: what `facts` chooses from. `more`: posts beyond `hits` read for the slot alone."""
     said = [all_words(h.post) for h in hits]
     read = read_posts(said, [h.post.created_at for h in hits])
     asked = fold(norm_name(question))
@@ -310,6 +326,10 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None) -> d
         for c in [*stated, *f.causes, *(m.group(1) for m in _AFTER.finditer(f.text or text[:MAX_TEXT]))]:
             if c and (ck := cause_key(c)) is not None and (c in f.causes or c in stated or ck[0] in _EVENTS.values()):
                 add("cause", ck[1], i, ck[0])
+        for rf in f.roles if slot is not None else ():  # what verify reads of a kind the question asks for
+            if rf.kind == _ROLE_OF.get(slot.noun or "") or (rf.kind == "origin" and kind == "from" and
+                                                            _ORIGIN_Q.search(asked)):
+                add("answer", rf.value, i, "r:" + rf.key)
         # a place or a nationality the post names is no one ("gunman in Martin Place", "named as Iranian ...")
         ents = {norm_name(t): label for label, t, *_ in post_entities([text])[0]} if f.text else {}
         agents = [v for a in f.agents if (v := person(a)) and norm_name(v) not in f.place_info and
@@ -327,7 +347,12 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None) -> d
                 for v in _doers(f.text or text[:MAX_TEXT], did):
                     if not {w for w in _WORD.findall(fold(v.lower())) if len(w) > 2} & q_words:
                         add("who", v, i)
+    everything = [*hits, *more]
+    if slot is not None:
+        for role, key, value, i in slot_candidates(question, slot, everything, q_words):
+            add(role, value, i, key)
     _merge_spots(by, shown)
+    _merge_answers(by, shown)
     for k in [k for k in by if k[0] == "who" and k[1] in places]:
         del by[k]
     for k in [k for k in by if k[0] in ("where", "from", "to") and k[1] in in_names]:
@@ -336,14 +361,14 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None) -> d
     _merge_names(by, shown)
     found: dict[str, list[Fact]] = defaultdict(list)
     for (role, key), idx in by.items():
-        c = corroboration([Item(hits[i].post.key, _author(hits[i]), hits[i].story.id if hits[i].story else None,
-                                hits[i].post.created_at) for i in idx])
+        c = corroboration([Item(everything[i].post.key, _author(everything[i]), everything[i].story.id if
+                                everything[i].story else None, everything[i].post.created_at) for i in idx])
         if c.authors < MIN_SOURCES:
             continue
         kept = set(c.counted)
-        counted = [hits[i] for i in idx if hits[i].post.key in kept] or [hits[idx[0]]]
+        counted = [everything[i] for i in idx if everything[i].post.key in kept] or [everything[idx[0]]]
         found[role].append(Fact(role, shown[(role, key)], c.authors, c.posts,
-                                min(counted, key=lambda h: h.post.created_at)))
+                                min(counted, key=lambda h: h.post.created_at), _label(role, slot)))
     for fs in found.values():
         fs.sort(key=lambda f: (-f.sources, -f.posts))
     return dict(found)
@@ -398,6 +423,34 @@ def _merge_names(by: dict[tuple[str, str], list[int]], shown: dict[tuple[str, st
         fuller = [o for o in by if o[0] == "who" and o != k and words < set(o[1].split()) and len(by[o]) >= len(by[k])]
         if fuller:
             into = max(fuller, key=lambda o: len(by[o]))
+            by[into] = sorted(set(by[into]) | set(by.pop(k)))
+            shown.pop(k, None)
+
+
+def _label(role: str, slot: Slot | None) -> str:
+    """How the answer names a role the question's own words ask for: the kind of thing asked
+    for ("school"), else the predicate ("shout"); a count by its unit ("homes", "age")."""
+    if slot is None or role not in ("answer", "count"):
+        return ""
+    if role == "count":
+        u = slot.unit or ""
+        if u == "dollars" and slot.noun:
+            return slot.noun  # "funding"
+        return "age" if u == "years_old" else u[2:] + "s" if u.startswith("n:") else u
+    return slot.noun if slot.noun and (slot.noun in _KIND_WORDS or not slot.said) else slot.said or "answer"
+
+
+def _merge_answers(by: dict[tuple[str, str], list[int]], shown: dict[tuple[str, str], str]) -> None:
+    """An answer named in part ("Plaza Towers", "towers") is the fuller naming that ends with
+    it and is said at least as often ("Plaza Towers Elementary"): one thing, one count."""
+    keys = sorted((k for k in by if k[0] == "answer" and not k[1].startswith("q:")), key=lambda k: len(k[1]))
+    for k in keys:
+        if k not in by:
+            continue
+        longer = [o for o in by if o[0] == "answer" and o != k and not o[1].startswith("q:") and
+                  (o[1].endswith(" " + k[1]) or o[1].startswith(k[1] + " ")) and len(by[o]) >= len(by[k]) / 2]
+        if longer:
+            into = max(longer, key=lambda o: len(by[o]))
             by[into] = sorted(set(by[into]) | set(by.pop(k)))
             shown.pop(k, None)
 
@@ -470,3 +523,251 @@ def question_kind(question: str) -> str | None:
     """What an English question asks for: from, to, where, count (how many/much), who, why, what."""
     q = question.lower()
     return next((kind for kind, rx in _KINDS if rx.search(q)), None)
+
+
+# -- the question's own predicate: what posts say fills the slot the question asks about ----------
+#
+# "What did the gunmen shout?" is answered by what posts say the gunmen shouted ("shouted
+# 'Allahu Akbar'"), "Which school was hit by the tornado?" by what posts say was hit, "Where
+# were the suspects cornered?" by the place after "cornered in", "How many homes were searched?"
+# by a number of homes: each value counted by independent sources like every other fact. Posts
+# are read by spaCy's parse, and only those that say the question's verb in some form.
+
+MAX_SLOT_POSTS = 300  # posts looked through for the question's verb (a word match first)
+MAX_PARSED = 60  # of those, parsed
+_IRREGULAR = {
+    "bring": "brought", "find": "found", "give": "gave given", "hold": "held", "hit": "hit", "put": "put",
+    "shoot": "shot", "take": "took taken", "say": "said", "tell": "told", "make": "made", "go": "went gone",
+    "see": "saw seen", "leave": "left", "lose": "lost", "send": "sent", "build": "built", "catch": "caught",
+    "fight": "fought", "buy": "bought", "keep": "kept", "begin": "began begun", "break": "broke broken",
+    "drive": "drove driven", "fall": "fell fallen", "fly": "flew flown", "hide": "hid hidden", "know": "knew known",
+    "run": "ran", "sink": "sank sunk", "speak": "spoke spoken", "steal": "stole stolen", "strike": "struck",
+    "throw": "threw thrown", "win": "won", "write": "wrote written", "blow": "blew blown", "lead": "led",
+    "flee": "fled", "meet": "met", "pay": "paid", "seek": "sought", "sell": "sold", "stand": "stood",
+    "tear": "tore torn", "wear": "wore worn", "cut": "cut", "set": "set", "shut": "shut", "let": "let",
+    "spread": "spread", "bear": "bore born borne", "choose": "chose chosen", "rise": "rose risen",
+    "shake": "shook shaken", "sing": "sang sung", "swim": "swam swum", "grow": "grew grown", "draw": "drew drawn"}
+# Kinds of things a "what / which <noun>" question asks for, with the nouns posts name them by
+# ("what storm": Cyclone Oswald; "which school": Plaza Towers Elementary).
+_KIND_WORDS = {"storm": "storm cyclone hurricane typhoon", "cyclone": "cyclone storm", "hurricane": "hurricane storm",
+               "school": "school elementary academy", "venue": "venue hall arena theatre theater stadium club centre "
+               "center garden", "arena": "arena stadium dome saddledome centre center", "ship": "ship boat vessel",
+               "stadium": "stadium arena field park", "hospital": "hospital", "church": "church cathedral chapel",
+               "plant": "plant factory works", "company": "company firm", "airline": "airline airlines airways",
+               "hotel": "hotel", "building": "building tower centre center", "bridge": "bridge", "river": "river creek",
+               "street": "street st avenue ave road rd boulevard", "park": "park", "cafe": "cafe café",
+               "station": "station", "mall": "mall centre center", "university": "university college"}
+_NICK_NOUNS = frozenset({"nickname", "name", "hashtag", "nick"})
+_MODEL_NOUNS = frozenset({"aircraft", "plane", "model", "jet", "airliner", "weapon", "gun", "rifle", "helicopter"})
+_NAME_WORD = r"[A-Z][\w'’\-]*"
+_QUOTE = re.compile(r"^[^\"“”.!?]{0,20}?(?:^|(?<=[\s:]))[\"“'‘]([^\"“”'‘’\n]{3,60}?)[\"”'’](?!\w)")
+_AGE = re.compile(r"\b(\d{1,3})[- ](?:years?|yrs?)[- ]old\b|\baged (\d{1,3})\b", re.IGNORECASE)
+_LEAD_WORDS = frozenset({"the", "a", "an", "rt", "breaking", "update", "via", "this", "that", "his", "her", "their",
+                         "its", "our", "my", "your", "some", "more", "latest", "new", "just", "now"})
+_parsed: dict[str, object] = {}
+
+
+def kind_words(noun: str) -> list[str]:
+    """The words posts name a kind of thing by ("storm": storm, cyclone, hurricane, typhoon)."""
+    return _KIND_WORDS.get(noun, noun).split()
+
+
+def verb_forms(lemma: str) -> frozenset[str]:
+    """The forms a post may say an English verb in (regular endings, the common irregular ones)."""
+    v = lemma.lower()
+    out = {v, v + "s", v + "es", v + "ed", v + "d", v + "ing"}
+    if v.endswith("e"):
+        out |= {v[:-1] + "ing"}
+    if v.endswith("y") and len(v) > 2 and v[-2] not in "aeiou":
+        out |= {v[:-1] + "ies", v[:-1] + "ied"}
+    if len(v) >= 3 and v[-1] not in "aeiouwxy" and v[-2] in "aeiou" and v[-3] not in "aeiou":
+        out |= {v + v[-1] + "ed", v + v[-1] + "ing"}
+    out |= set(_IRREGULAR.get(v, "").split())
+    return frozenset(out)
+
+
+def _parse(texts: list[str]) -> list:
+    from ..verify.assertions import _clean_for_ner, nlp
+
+    m = nlp()
+    if m is None:
+        return [None] * len(texts)
+    todo = [t for t in dict.fromkeys(texts) if t not in _parsed]
+    if todo:
+        docs = list(m.pipe([_clean_for_ner(t) for t in todo], batch_size=32))
+        if len(_parsed) > 20_000:
+            _parsed.clear()
+        _parsed.update(zip(todo, docs))
+    return [_parsed.get(t) for t in texts]
+
+
+def _phrase(head, q_words: set[str], kind_words: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+    """(key, shown) of the noun phrase a token heads: its compounds, modifiers and numbers
+    before it ("Plaza Towers Elementary School", "tear gas"), no article; None when it says
+    nothing the question does not ("the gunmen")."""
+    if head.pos_ in ("PRON", "DET", "PUNCT", "NUM", "SCONJ", "CCONJ") or not head.text.strip("#@"):
+        return None
+    left = []
+    for c in reversed([c for c in head.lefts if c.i < head.i]):
+        if c.dep_ in ("compound", "amod", "nmod", "nummod") and c.i == (left[0].i if left else head.i) - 1:
+            left.insert(0, c)
+        elif c.dep_ not in ("det", "poss", "punct"):
+            break
+    right = [c for c in head.rights if c.dep_ in ("compound", "appos") and c.pos_ == "PROPN" and c.i == head.i + 1]
+    words = [t.text.lstrip("#@") for t in left + [head] + right[:1]]
+    while words and words[0].lower() in _LEAD_WORDS:
+        words = words[1:]
+    return _key_shown(" ".join(words[-5:]), q_words, kind_words)
+
+
+def _key_shown(shown: str, q_words: set[str], kind_words: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+    """A value's key: its last two words that say which (not the question's own, not the kind's
+    word: "Plaza Towers Elementary School" -> "plaza towers"), so that a longer and a shorter
+    naming of one thing count together."""
+    shown = shown.strip(" ,.:;!?-\"'“”‘’")
+    ws = [w for w in _WORD.findall(fold(shown.lower())) if w not in STOPWORDS]
+    if not ws or all(w in q_words or w in kind_words for w in ws):
+        return None
+    keep = [w for w in ws if w not in kind_words] or ws
+    keep = [w for w in keep if w not in q_words] or keep
+    return " ".join(_stem(w) for w in keep[-2:]), (shown.lower() if shown.isupper() else shown)
+
+
+def _quote_key(quoted: str, q_words: set[str]) -> tuple[str, str] | None:
+    """A quotation keyed by its words, in any order ("the Prophet is avenged", "we have avenged
+    the prophet")."""
+    ws = sorted({_stem(w) for w in _WORD.findall(fold(quoted.lower())) if w not in STOPWORDS and len(w) > 2})
+    if not ws or all(w in q_words for w in ws):
+        return None
+    return "q:" + " ".join(ws[:4]), "“" + quoted.strip() + "”"
+
+
+def _slot_fillers(doc, forms: frozenset[str], slot: Slot, q_words: set[str]) -> list[tuple[str, str]]:
+    """What a parsed post says fills the question's slot of its verb. A question that names the
+    kind of thing it asks for ("what flag was held up") is answered by a phrase naming one
+    ("an Islamic flag"), not by whatever else fills the slot ("hostages held up in the cafe")."""
+    out = []
+    concrete = None
+    person = slot.noun is not None and _person_family(slot.noun) is not None
+    if slot.noun and slot.noun not in _VAGUE_NOUNS and not person:
+        concrete = {_stem(w) for w in _KIND_WORDS.get(slot.noun, slot.noun).split()} | {_stem(slot.noun)}
+    kinds = frozenset(_KIND_WORDS.get(slot.noun or "", slot.noun or "").split()) - {""}
+    kinds |= {k + "s" for k in kinds}
+    for t in doc:
+        if t.lower_ not in forms:
+            continue
+        kids = list(t.children)
+        passive = any(c.dep_ in ("auxpass", "nsubjpass") for c in kids) or (t.tag_ == "VBN" and any(
+            c.dep_ == "agent" for c in kids))
+        heads = []
+        kind = slot.slot or ""
+        if kind == "obj" or (kind.startswith("prep:") and slot.said.split()[-1] in ("up", "down", "off", "out")):
+            m = _QUOTE.match(doc.text[t.idx + len(t.text):])
+            if m and (kq := _quote_key(m.group(1), q_words)):
+                out.append(kq)
+                continue
+            heads = [c for c in kids if c.dep_ in ("dobj", "attr", "oprd")] if not passive else \
+                [c for c in kids if c.dep_ == "nsubjpass"]
+        if kind.startswith("prep:"):
+            p = kind[5:]
+            heads += [g for c in kids if c.dep_ in ("prep", "prt") and c.lower_ == p for g in c.children
+                      if g.dep_ == "pobj"]
+        elif kind == "subj":
+            heads = [c for c in kids if c.dep_ == "nsubj"] if not passive else \
+                [g for c in kids if c.dep_ == "agent" for g in c.children if g.dep_ == "pobj"]
+        elif kind == "patient":
+            heads = [c for c in kids if c.dep_ == "nsubjpass"] if passive else [c for c in kids if c.dep_ == "dobj"]
+            if not heads and t.dep_ in ("acl", "amod") and t.head.pos_ in ("NOUN", "PROPN"):
+                heads = [t.head]  # "Plaza Towers Elementary, hit by the tornado"
+        elif kind == "loc":
+            heads = [g for c in kids if c.dep_ == "prep" and c.lower_ in LOC_PREPS for g in c.children
+                     if g.dep_ == "pobj"]
+            heads = [h for h in heads if h.pos_ == "PROPN" or h.lower_ in _SPOT_WORDS or
+                     any(c.pos_ == "PROPN" for c in h.lefts)]
+        for h in heads:
+            if (ks := _phrase(h, q_words, kinds)) is not None and (concrete is None or any(
+                    _stem(w) in concrete for w in _WORD.findall(ks[1].lower()))) and \
+                    not (slot.noun and _is_place(ks[0].split()[0], doc.text)) and \
+                    (not (person or slot.who) or h.pos_ == "PROPN"):  # "Oklahoma schools"; who: a name
+                out.append(ks)
+    return out
+
+
+# Nouns that ask for something without saying what kind of thing it is.
+_VAGUE_NOUNS = frozenset({"thing", "things", "number", "name", "nickname", "word", "words", "message", "amount",
+                          "figure", "kind", "type", "sort", "part", "one", "people", "person", "way", "sign", "reason",
+                          "information", "news", "detail", "details", "time", "day", "hashtag"})
+_SPOT_WORDS = frozenset(_SPOT_HEADS.split("|")) | {"harbour", "harbor", "theatre", "theater"}
+
+
+def _kind_names(text: str, noun: str, q_words: set[str]) -> list[tuple[str, str]]:
+    """Names of the kind of thing asked for, as posts name it: "Plaza Towers Elementary School",
+    "Cyclone Oswald" (a capitalised name before or after one of the kind's words)."""
+    kinds = _KIND_WORDS.get(noun, noun).split()
+    alt = "|".join(re.escape(k) for k in kinds)
+    kind_set = frozenset(kinds) | {k + "s" for k in kinds}
+    out = []
+    for m in re.finditer(r"((?:" + _NAME_WORD + r"\s+){1,3})(?i:" + alt + r")s?\b", text):
+        ws = m.group(1).split()
+        while ws and ws[0].lower() in _LEAD_WORDS:
+            ws = ws[1:]
+        if ws and (ks := _key_shown(" ".join(ws) + " " + text[m.end(1):m.end()].strip(), q_words, kind_set)):
+            out.append(ks)
+    for m in re.finditer(r"(?<![\w#@])(?i:" + alt + r")\s+(" + _NAME_WORD + r"(?:\s+" + _NAME_WORD + r")?)", text):
+        if (ks := _key_shown(text[m.start():m.end()], q_words, kind_set)):
+            out.append(ks)
+    return out
+
+
+def _is_place(word: str, text: str) -> bool:
+    w = norm_name(word)
+    if w in BROAD or w in STATES:
+        return True
+    return any(label in ("GPE", "LOC", "NORP") and w in norm_name(name).split()
+               for label, name, *_ in post_entities([text])[0])
+
+
+def slot_candidates(question: str, slot: Slot, posts: Sequence[Hit], q_words: set[str]
+                    ) -> list[tuple[str, str, str, int]]:
+    """(role, key, shown, post index) of what posts say answers the question's own slot: the
+    predicate's filler (role "answer"), a name of the kind asked for ("answer"), a nickname or a
+    model from verify's role reading ("answer"), a number in the unit asked for ("count")."""
+    out: list[tuple[str, str, str, int]] = []
+    texts = [all_words(h.post)[:MAX_TEXT] for h in posts]
+    forms = verb_forms(slot.verb) if slot.verb and slot.slot else frozenset()
+    if forms:
+        rx = re.compile(r"(?<![\w#@])(?:" + "|".join(map(re.escape, sorted(forms))) + r")(?!\w)", re.IGNORECASE)
+        idx = [i for i, t in enumerate(texts) if rx.search(t)][:MAX_PARSED]
+        for i, doc in zip(idx, _parse([texts[i] for i in idx])):
+            if doc is not None:
+                out += [("answer", k, s, i) for k, s in _slot_fillers(doc, forms, slot, q_words)]
+    if slot.noun and slot.noun in _KIND_WORDS:
+        for i, t in enumerate(texts):
+            for k, s in _kind_names(t, slot.noun, q_words):
+                if not _is_place(s.split()[0] if s.split() else s, t):  # "Oklahoma school" names no school
+                    out.append(("answer", k, s, i))
+    if slot.unit == "years_old":
+        for i, t in enumerate(texts):
+            for m in _AGE.finditer(t):
+                out.append(("count", m.group(1) or m.group(2), m.group(1) or m.group(2), i))
+    elif slot.unit and slot.unit not in _UNIT_ROLES:
+        for i, t in enumerate(texts):
+            for n in read_numbers(t):
+                if n.unit == slot.unit:  # "more than 16 hours" and "16 hours" are one value
+                    v = int(n.value) if float(n.value).is_integer() else n.value
+                    out.append(("count", str(v), f"{v:,}", i))
+        if slot.unit == "dollars":
+            for i, t in enumerate(texts):
+                for m in _MONEY.finditer(t):
+                    v = float(m.group(1).replace(",", "")) * _SCALE.get((m.group(2) or "").lower(), 1)
+                    v = int(v) if v.is_integer() else v
+                    out.append(("count", str(v), m.group(0).strip(), i))
+    return out
+
+
+_MONEY = re.compile(r"\$\s?(\d[\d,]*(?:\.\d+)?)\s*(billion|million|bn|mn|m|k)?\b", re.IGNORECASE)
+_SCALE = {"billion": 1e9, "bn": 1e9, "million": 1e6, "mn": 1e6, "m": 1e6, "k": 1e3}
+# The kinds of verify's role reading a question's noun asks for ("what type of aircraft": a model).
+_ROLE_OF = {**{n: "model" for n in _MODEL_NOUNS}, **{n: "nickname" for n in _NICK_NOUNS}}
+_ORIGIN_Q = re.compile(r"\b(?:originally|origin|born|nationality|native|descent|heritage)\b")
+_UNIT_ROLES = {"deaths", "injured", "missing", "evacuated", "magnitude", "people"}  # read as the roles above

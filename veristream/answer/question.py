@@ -8,7 +8,9 @@ live. An explicit --since wins over what the question says.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from .base import Question
 from ..analysis import needs_analysis, strip_spaceless
@@ -91,3 +93,108 @@ def answer_language(text: str) -> str:
         if lang in WORDINGS:
             return lang
     return "en"
+
+
+# -- what an English question asks for: the predicate and the slot its wh-word fills ---------------
+
+# Verbs that say nothing of their own: "what happened", "who is", "what did he do".
+_LIGHT_VERBS = frozenset({"be", "do", "have", "happen", "get", "occur", "take", "mean", "know", "think"})
+# Prepositions of place a where-slot is read after ("cornered in Dammartin", "hiding in a boat").
+LOC_PREPS = frozenset({"in", "at", "near", "inside", "into", "on", "outside", "to", "onto", "under", "behind"})
+# What a number in a "how much <noun>" question counts, when the noun is no unit of its own.
+_MONEY = frozenset({"money", "funding", "funds", "fund", "aid", "relief", "donations", "cost", "damage", "damages",
+                    "compensation", "reward", "assistance", "cash"})
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """What a question asks of its predicate: "What did the gunmen shout?" asks the object of
+    "shout"; "Who launched the appeal?" its subject; "Which school was hit by the tornado?" what
+    was hit; "Where were the suspects cornered?" the place after it. `noun` is the kind of thing
+    asked for ("what storm", "which school"); `unit` the unit a how-many question counts in."""
+
+    verb: str | None = None  # the predicate's lemma
+    slot: str | None = None  # obj | subj | patient | loc | prep:<p>
+    noun: str | None = None  # "what storm" -> storm
+    unit: str | None = None  # "how many homes" -> homes (verify's unit families), "how old" -> years_old
+    said: str = ""  # the predicate as the question says it ("shout", "put under"), for the answer's label
+    who: bool = False  # a who-question: a person's name answers it
+
+
+@lru_cache(maxsize=512)
+def read_slot(question: str) -> Slot:
+    """The predicate and slot an English question asks about, from spaCy's parse (the shipped
+    small model; none without it). Light verbs ("what happened", "who is") ask no slot."""
+    from ..verify.assertions import _stem, _unit_of, nlp
+
+    m = nlp()
+    if m is None or not question.strip():
+        return Slot()
+    doc = m(question[:300])
+    toks = list(doc)
+    wh = next((t for t in toks if t.lower_ in ("what", "which", "who", "whom", "where", "how")), None)
+    if wh is None:
+        return Slot()
+    low = question.lower()
+    noun = unit = None
+    # the kind of thing asked for: the noun after what/which (skipping names and adjectives: "which
+    # Queensland city", "which elementary school")
+    if wh.lower_ in ("what", "which") and wh.dep_ == "det" and wh.head.pos_ == "NOUN" and wh.head.i > wh.i \
+            and wh.head.lower_ not in ("kind", "type", "sort"):
+        noun = wh.head.lemma_.lower()  # "which police officer": officer
+    elif wh.lower_ in ("what", "which"):
+        for t in toks[wh.i + 1: wh.i + 5]:
+            if t.pos_ == "NOUN" and t.lower_ not in ("kind", "type", "sort"):
+                noun = t.lemma_.lower()
+                break
+            if t.pos_ not in ("PROPN", "ADJ", "NOUN", "DET") and t.lower_ not in ("kind", "type", "sort", "of"):
+                break
+    if wh.lower_ == "how" and wh.i + 1 < len(toks):
+        nxt = toks[wh.i + 1].lower_
+        if nxt == "old":
+            unit = "years_old"
+        elif nxt in ("many", "much"):
+            n = next((t for t in toks[wh.i + 2: wh.i + 5] if t.pos_ in ("NOUN", "PROPN")), None)
+            if n is not None:
+                unit = _unit_of(n.lower_) or ("dollars" if n.lower_ in _MONEY else "n:" + _stem(n.lower_))
+                noun = n.lemma_.lower()
+            elif nxt == "much":
+                unit = "dollars"
+    if unit is None and (mu := re.search(r"\bin (feet|metres|meters|miles|km|kilometres|hours|days|dollars)\b", low)):
+        unit = _unit_of(mu.group(1))  # "at what altitude, in feet"
+    # the predicate: the root verb, or the verb it governs ("ask Calgarians to limit" -> limit)
+    root = next((t for t in toks if t.dep_ == "ROOT"), None)
+    verb = None
+    if root is not None:
+        cands = [root] + [c for c in root.children if c.dep_ in ("xcomp", "ccomp") and c.pos_ == "VERB"]
+        verbs = [t for t in cands if t.lemma_.lower() not in _LIGHT_VERBS and t.pos_ in ("VERB", "NOUN")
+                 and t.i > wh.i]
+        if root.pos_ == "AUX" or root.lemma_.lower() in _LIGHT_VERBS or any(v is not root for v in verbs):
+            verbs = [v for v in verbs if v is not root] or verbs
+        verb = verbs[0] if verbs else None
+    if verb is None or (verb.pos_ == "NOUN" and not any(c.dep_ == "aux" for c in verb.children)
+                        and verb.dep_ != "ROOT"):
+        return Slot(noun=noun, unit=unit)
+    lemma = verb.lemma_.lower()
+    said = verb.text.lower() if verb.text.lower() != lemma and verb.tag_ == "VBN" else lemma
+    head = wh.head if wh.dep_ == "det" else wh  # "what storm": the noun's place in the clause
+    passive = any(c.dep_ in ("auxpass", "nsubjpass") for c in verb.children) or head.dep_ == "nsubjpass"
+    stranded = [c for c in verb.children if c.dep_ in ("prt", "prep") and c.i > verb.i and
+                not any(g.dep_ == "pobj" for g in c.children) and c.lower_ not in ("after", "before", "during")]
+    if wh.lower_ == "where" or re.search(r"\b(?:in|at|near) (?:which|what)\b", low):
+        slot = "loc"
+    elif wh.lower_ == "how":
+        slot = None
+    elif stranded and head.dep_ not in ("nsubj",):
+        slot = "prep:" + stranded[-1].lower_
+        said = f"{said} {stranded[-1].lower_}"
+    elif any(t.lower_ in ("did", "do", "does", "will", "can", "could", "would", "should", "may", "might")
+             for t in toks[max(head.i, wh.i) + 1: max(head.i, wh.i) + 2]) and wh.lower_ != "who":
+        slot = "obj"  # "which town did the tornado hit": the wh-phrase is what was hit
+    elif head.dep_ == "nsubjpass" or (passive and head.dep_ in ("nsubj", "attr")):
+        slot = "patient"
+    elif head.dep_ == "nsubj" or (wh.lower_ == "who" and head.dep_ not in ("dobj", "attr", "pobj")):
+        slot = "subj"
+    else:
+        slot = "obj"
+    return Slot(lemma, slot, noun, unit, said, wh.lower_ in ("who", "whom"))
