@@ -209,6 +209,86 @@ def test_who_is_answered_by_the_person_the_posts_name(engine: Engine) -> None:
     assert first.startswith("Independent sources agree on: who: John Carver (3 sources)"), first
 
 
+# -- what fills the question's own slot (issue 16: answers lead with the facts) -----------------
+
+def test_what_posts_say_fills_the_questions_verb_leads(engine: Engine) -> None:
+    rows = desks("r", [
+        'Raiders shouted "Long live the king" as they stormed the Harlow bank',
+        'Witnesses: the Harlow bank raiders shouted "long live the king!" before firing',
+        'Harlow bank raid: masked men shouting "Long live the King" on video',
+        "Harlow bank raiders fled in a grey van, police say",
+        "Harlow bank raid: three raiders, two guards hurt"])
+    ingest(engine, rows)
+    ans = engine.ask("What did the Harlow bank raiders shout?")
+    first = ans.text.splitlines()[0]
+    # the quotation after the question's verb, in any of its forms, counted by independent sources
+    assert re.match(r"independent sources agree on: shout: “long live the king” \(3 sources\) \[1\]", first.lower()), first
+    assert "long live the king" in ans.citations[0].text.lower()
+
+
+def test_a_question_that_names_a_kind_is_answered_by_a_thing_of_that_kind(engine: Engine) -> None:
+    rows = desks("f", [
+        "Hostages held up a black flag in the window of the Elm Street cafe",
+        "Elm Street cafe siege: hostages forced to hold up a black flag at the window",
+        "A black flag held up in the Elm Street cafe window, police are studying it",
+        "Hostages held up in the Elm Street cafe for six hours now",
+        "Elm Street cafe: some hostages held up at gunpoint near the window"])
+    ingest(engine, rows)
+    first = engine.ask("What flag was held up in the Elm Street cafe window?").text.splitlines()[0]
+    # "hostages held up" fills the verb's slot too, but the question asks for a flag
+    assert first.startswith("Independent sources agree on: held up: black flag (3 sources)"), first
+    assert "hostages" not in first.lower()
+
+
+def test_which_school_is_answered_by_the_schools_name_and_what_is_hit_in_other_words(engine: Engine) -> None:
+    rows = desks("s", [
+        "The Harlow tornado hit Maple Grove Elementary School, children trapped",
+        "Rescuers dig through Maple Grove Elementary after the Harlow tornado",
+        "Harlow tornado flattened Maple Grove Elementary; the Oakdale school was spared",
+        "Praying for the children of Maple Grove Elementary #harlow tornado",
+        "Harlow tornado: Kansas schools closed tomorrow"])
+    ingest(engine, rows)
+    first = engine.ask("Which school was hit by the Harlow tornado?").text.splitlines()[0]
+    # posts that say the school's name without "hit" count too; a state's schools are no school
+    assert re.match(r"Independent sources agree on: school: Maple Grove Elementary( School)? \(4 sources\)", first), first
+    assert "Kansas" not in first
+
+
+def test_what_storm_is_answered_by_a_storm_named_by_its_own_kind(engine: Engine) -> None:
+    rows = desks("c", [
+        "Ex-cyclone Zelda floods Lakeview, rivers rising",
+        "Cyclone Zelda brings record floods to Lakeview",
+        "Lakeview floods: cyclone Zelda dumped 300mm overnight",
+        "The storm brought floods to Lakeview again, stay safe everyone"])
+    ingest(engine, rows)
+    first = engine.ask("What storm brought the floods to Lakeview?").text.splitlines()[0]
+    # no post says "storm": the question's other words find them, the kind's own words name it
+    assert first.lower().startswith("independent sources agree on: storm: cyclone zelda (3 sources)"), first
+
+
+def test_how_many_is_answered_in_the_unit_asked_for(engine: Engine) -> None:
+    rows = desks("h", [
+        "The Harlow siege is over after 14 hours, police say",
+        "Harlow siege ends after more than 14 hours",
+        "After 14 hours the Harlow siege is finally over",
+        "Harlow siege: hostages held for 10 hours in the first reports"])
+    ingest(engine, rows)
+    ans = engine.ask("How many hours did the Harlow siege last?")
+    first = ans.text.splitlines()[0]
+    assert first.startswith("Independent sources agree on: hours: 14 (3 sources) [1]"), first
+    assert "14 hours" in ans.citations[0].text
+
+
+def test_a_lockdown_is_what_happened(engine: Engine) -> None:
+    rows = desks("l", [
+        "Harlow courthouse in lockdown after shots fired nearby",
+        "Shots fired: the Harlow courthouse is on lockdown",
+        "Harlow courthouse under lockdown after the shots, staff told to stay inside"])
+    ingest(engine, rows)
+    first = engine.ask("What was the Harlow courthouse put under after the shots?").text.splitlines()[0]
+    assert first.startswith("Independent sources agree on: lockdown (3 sources)"), first
+
+
 def test_one_uncorroborated_post_is_said_plainly(engine: Engine) -> None:
     ingest(engine, [("x1", 0, "solo", "Sinkhole swallowed a bus on Elm Street")])
     ans = engine.ask("sinkhole on Elm Street?")

@@ -639,7 +639,7 @@ def _quote_key(quoted: str, q_words: set[str]) -> tuple[str, str] | None:
     ws = sorted({_stem(w) for w in _WORD.findall(fold(quoted.lower())) if w not in STOPWORDS and len(w) > 2})
     if not ws or all(w in q_words for w in ws):
         return None
-    return "q:" + " ".join(ws[:4]), "“" + quoted.strip() + "”"
+    return "q:" + " ".join(ws[:4]), "“" + quoted.strip(" !?.,;:") + "”"
 
 
 def _slot_fillers(doc, forms: frozenset[str], slot: Slot, q_words: set[str]) -> list[tuple[str, str]]:
@@ -668,6 +668,8 @@ def _slot_fillers(doc, forms: frozenset[str], slot: Slot, q_words: set[str]) -> 
                 continue
             heads = [c for c in kids if c.dep_ in ("dobj", "attr", "oprd")] if not passive else \
                 [c for c in kids if c.dep_ == "nsubjpass"]
+            if t.dep_ == "acl" and t.tag_ == "VBN":
+                heads.append(t.head)  # "a black flag held up in the window": what was held up
         if kind.startswith("prep:"):
             p = kind[5:]
             heads += [g for c in kids if c.dep_ in ("prep", "prt") and c.lower_ == p for g in c.children
