@@ -279,6 +279,16 @@ def test_how_many_is_answered_in_the_unit_asked_for(engine: Engine) -> None:
     assert "14 hours" in ans.citations[0].text
 
 
+def test_how_old_is_answered_with_the_age_as_posts_say_it(engine: Engine) -> None:
+    rows = desks("a", [
+        "The youngest victim of the Harlow blast was a 9-year-old boy",
+        "Harlow blast: 9-year-old among the dead, the youngest victim",
+        "RIP to the youngest victim of the Harlow blast, a 9 year old from Oakdale",
+        "Harlow blast victim, 41, was a teacher"])
+    ingest(engine, rows)
+    first = engine.ask("How old was the youngest victim of the Harlow blast?").text.splitlines()[0]
+    assert first.startswith("Independent sources agree on: age: 9-year-old (3 sources)"), first
+
 def test_a_lockdown_is_what_happened(engine: Engine) -> None:
     rows = desks("l", [
         "Harlow courthouse in lockdown after shots fired nearby",

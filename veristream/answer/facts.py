@@ -690,7 +690,8 @@ def _slot_fillers(doc, forms: frozenset[str], slot: Slot, q_words: set[str]) -> 
             if (ks := _phrase(h, q_words, kinds)) is not None and (concrete is None or any(
                     _stem(w) in concrete for w in _WORD.findall(ks[1].lower()))) and \
                     not (slot.noun and _is_place(ks[0].split()[0], doc.text)) and \
-                    (not (person or slot.who) or h.pos_ == "PROPN"):  # "Oklahoma schools"; who: a name
+                    (not (person or slot.who) or (h.pos_ == "PROPN" and _person_family(ks[1]) is None)) and \
+                    not re.fullmatch(r"[A-Z]?[a-z]+[A-Z]\w*", ks[1]):  # "Oklahoma schools"; who: a name; no hashtag
                 out.append(ks)
     return out
 
@@ -750,8 +751,8 @@ def slot_candidates(question: str, slot: Slot, posts: Sequence[Hit], q_words: se
                     out.append(("answer", k, s, i))
     if slot.unit == "years_old":
         for i, t in enumerate(texts):
-            for m in _AGE.finditer(t):
-                out.append(("count", m.group(1) or m.group(2), m.group(1) or m.group(2), i))
+            for m in _AGE.finditer(t):  # shown as said: "8-year-old"
+                out.append(("count", m.group(1) or m.group(2), m.group(0).lower(), i))
     elif slot.unit and slot.unit not in _UNIT_ROLES:
         for i, t in enumerate(texts):
             for n in read_numbers(t):

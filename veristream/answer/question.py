@@ -181,7 +181,9 @@ def read_slot(question: str) -> Slot:
     passive = any(c.dep_ in ("auxpass", "nsubjpass") for c in verb.children) or head.dep_ == "nsubjpass"
     stranded = [c for c in verb.children if c.dep_ in ("prt", "prep") and c.i > verb.i and
                 not any(g.dep_ == "pobj" for g in c.children) and c.lower_ not in ("after", "before", "during")]
-    if wh.lower_ == "where" or re.search(r"\b(?:in|at|near) (?:which|what)\b", low):
+    if re.search(r"\bfrom\W*$", low):
+        slot = None  # "where was he from": an origin, read as one (facts' "from")
+    elif wh.lower_ == "where" or re.search(r"\b(?:in|at|near) (?:which|what)\b", low):
         slot = "loc"
     elif wh.lower_ == "how":
         slot = None
