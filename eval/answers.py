@@ -217,6 +217,12 @@ def main(argv: list[str] | None = None) -> int:
         for r in rows:
             led_by.setdefault(kinds.get(r["question"], ""), []).append(r["led"])
         res["lead_by_kind"] = {k: f"{sum(v)}/{len(v)}" for k, v in sorted(led_by.items())}
+        # the measure (16, point 4): what / where / how many questions answered with the key
+        # fact and a citation that states it
+        www = [r["ok"] for r in rows if kinds.get(r["question"], "") in ("what", "where", "how many")]
+        if www:
+            res["what_where_how_many"] = f"{sum(www)}/{len(www)}"
+            res["what_where_how_many_share"] = round(sum(www) / len(www), 3)
     print(json.dumps(res))
     return 0
 
