@@ -29,7 +29,7 @@ from .extractive import ExtractiveComposer
 from .llm_local import LocalComposer
 from .llm_openai import OpenAIComposer
 from ..words import keywords
-from .facts import kind_words, verb_forms
+from .facts import kind_words, reads_slot, verb_forms
 from .question import WORDINGS, answer_language, parse_question, read_slot
 
 if TYPE_CHECKING:
@@ -128,6 +128,8 @@ def _slot_posts(engine: Answers, q: Question, f: Filters, kws: list[str], posts:
     ("destroyed", "flattened") and a storm by its name, not "storm" ("ex-cyclone Oswald"): "which
     school was hit by the Moore tornado" also reads the posts about the Moore tornado's school."""
     slot = read_slot(q.text)
+    if not reads_slot(slot):
+        return []
     drop = set(verb_forms(slot.verb)) if slot.verb else set()
     kinds = kind_words(slot.noun) if slot.noun else []
     drop |= {w for k in kinds for w in (k, k + "s", k + "es")}
