@@ -36,8 +36,8 @@ from datetime import date, datetime, timedelta
 from .. import words
 from .assertions import (_KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
                          ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts, RoleFact, head_word,
-                         hours_compatible, mentions, norm_name, read_means, related, role_family, role_key, singular,
-                         word_set)
+                         hours_compatible, mentions, norm_name, read_means, related, role_family, role_key, same_origin, same_person,
+                         singular, word_set)
 from .independence import Corroboration, Item, corroboration
 
 CONFIRMS, CONFLICTS = "confirms", "conflicts"
@@ -263,8 +263,50 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
                 del out[i]
         elif not (lexical or similar or named):
             del out[i]
+    if any(reading.assertions[i].kind == "number" for i in out):
+        _another_quantity(reading, f, out)
     _contained(reading, f, out)
     return Links(out, out_named)
+
+
+_TAG_EVENT = re.compile(r"(?:flood(?:s|ing)?|storm|strong|fires?|quake|tornado|evac\w*|news|help|relief|rescue)$")
+
+
+def _tag_places(f: PostFacts) -> list[str]:
+    """Places a hashtag names by their short form, as crises are tagged: "#yycflood" (Calgary),
+    "#qldfloods" (Queensland), "#nycsandy"."""
+    out = []
+    for tag in re.findall(r"#(\w+)", f.lower):
+        for short in sorted(set(_ALIAS) | set(STATE_ABBR), key=len, reverse=True):
+            if tag.startswith(short) and short.isalpha() and _TAG_EVENT.match(tag[len(short):]):
+                out.append(_ALIAS.get(short) or STATE_ABBR.get(short, short))
+                break
+    return out
+
+
+def _another_quantity(reading: ClaimReading, f: PostFacts, out: dict[int, Alignment]) -> None:
+    """A count of what happened at a town or site the claim puts it at ("residents of Medicine Hat",
+    "evacuated in Medicine Hat") is not stated by a post that names another place and none of the
+    claim's: "75,000 evacuated" across Canada, or in Calgary, is another count. And a measure
+    ("$5 million", "10 minutes") the claim says of a person or organisation it names is said of
+    them only by a post naming them ("text to donate $5" is not what the Flames gave)."""
+    sites = [i for i, a in enumerate(reading.assertions)
+             if a.kind == "place" and a.level not in ("state", "country") and not a.negated]
+    at = [i for i in sites if reading.assertions[i].level != "event" and re.search(
+        r"\b(?:in|at|of|near|inside|outside|from)\s+(?:the\s+)?" + re.escape(reading.assertions[i].value),
+        reading.claim, re.IGNORECASE)]
+    parties = [i for i, a in enumerate(reading.assertions) if a.kind in ("who", "agent", "owner") and not a.negated]
+    elsewhere = False
+    if at and not any((i in out and out[i].relation == CONFIRMS) or _said(reading.assertions[i].value, f)
+                      for i in sites):
+        own = {place_key(x.value) for x in reading.assertions if x.kind == "place"}
+        elsewhere = any(place_key(p) not in own and norm_name(p) not in f.near_places for p in f.places + _tag_places(f))
+    named_party = any((i in out and out[i].relation == CONFIRMS) or _names(reading.assertions[i].value, f)
+                      for i in parties)
+    for i in list(out):
+        a = reading.assertions[i]
+        if a.kind == "number" and (elsewhere or (a.context and parties and not named_party)):
+            del out[i]
 
 
 _RANK = {"site": 0, "event": 0, "city": 1, "area": 1, "": 1, "state": 2, "country": 3}
@@ -356,6 +398,10 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
     if a.kind == "number":
         assert a.number is not None
         same = [n for n in f.numbers if n.unit == a.number.unit]
+        if a.role == "age":
+            same = [n for n in same if same_person(a.number.about, n.about)]  # a 27-year-old man is no 3-year-old boy
+        elif a.context:
+            same = [n for n in same if n.near & a.context]  # "5 minutes of warning" is not how long it stayed
         if a.number.lo == 0 < a.number.hi and a.role not in TALLIES:
             # a maximum of a measure ("winds of up to 90 mph"): a lower single reading ("wind 9 mph
             # SSE") says nothing of the maximum; a higher one, or another maximum, does
@@ -481,8 +527,15 @@ def _align_role(c: RoleFact, f: PostFacts, topic: str) -> Alignment | None:
             return None if f.question else Alignment(CONFIRMS, c.value)
         rivals = [x for x in mine if _same_subject(c, x) and x.key not in c.key and c.key not in x.key]
         return Alignment(CONFLICTS, rivals[0].value) if rivals and not f.question else None
-    # relation (a tie of one kind: to someone, or among a group), origin: said of the same person
+    # relation (a tie of one kind: to someone, or among a group), origin (a country, a state or a
+    # town: "from Russia" is no rival of "from Cambridge"): said of the same person
     mine = [x for x in mine if x.sort == c.sort and _same_subject(c, x)]
+    if c.kind == "origin":
+        said = [x for x in mine if same_origin(x.key, c.key)]
+        if said:
+            return None if f.question else Alignment(CONFIRMS, said[0].value)
+        rivals = [x for x in mine if not same_origin(x.key, c.key)]
+        return Alignment(CONFLICTS, rivals[0].value) if rivals and not f.question else None
     said = [x for x in mine if x.key == c.key]
     if said:
         return None if f.question else Alignment(CONFIRMS, said[0].value)

