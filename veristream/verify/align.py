@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from .. import words
-from .assertions import (_KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
+from .assertions import (_KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
                          ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts, RoleFact, head_word,
                          hours_compatible, mentions, norm_name, read_means, related, role_family, role_key, same_origin, same_person,
                          singular, word_set)
@@ -261,6 +261,8 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
         elif a.kind == "number" and (a.role in WEAK_UNITS or a.role.startswith("n:")):
             if not lexical:
                 del out[i]
+        elif a.kind == "agent" and a.verb and out[i].relation == CONFLICTS and anchors and not named:
+            del out[i]  # another doer of the verb, of another event ("Obama declared ..." for Ferguson)
         elif not (lexical or similar or named):
             del out[i]
     if any(reading.assertions[i].kind == "number" for i in out):
@@ -397,7 +399,11 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
         return Alignment(CONFLICTS, rival) if rival else None
     if a.kind == "number":
         assert a.number is not None
-        same = [n for n in f.numbers if n.unit == a.number.unit]
+        cat = a.number.about if a.role != "age" else frozenset()
+        # a count of people of one kind ("two police officers were among those killed") is compared
+        # with counts of that kind only, a toll of anyone ("12 killed") with tolls of anyone
+        same = [n for n in f.numbers if (n.unit == a.number.unit or (cat and n.unit == "people")) and
+                (a.role == "age" or n.about == cat)]
         if a.role == "age":
             same = [n for n in same if same_person(a.number.about, n.about)]  # a 27-year-old man is no 3-year-old boy
         elif a.context:
@@ -415,6 +421,8 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
     if a.kind == "date":
         assert a.date is not None
         return _align_date(a.date, f, at)
+    if a.kind == "agent" and a.verb and not a.noun:
+        return _align_doer(a, f, claim_names)
     if a.kind in ("cause", "agent", "owner"):
         stated = {"cause": f.causes, "agent": f.agents, "owner": f.owners}[a.kind]
         if a.kind == "agent" and a.noun:
@@ -457,6 +465,57 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
         return Alignment(CONFLICTS, rival) if rival else None
     if a.kind in ROLE_KINDS and a.fact is not None:
         return _align_role(a.fact, f, topic)
+    return None
+
+
+def verb_forms(verb: str) -> str:
+    """A regular expression for the forms of a verb and its synonyms, by their first letters
+    ("donate" -> donates, donated, donation; "shoot" -> shot, shooting, fired)."""
+    stems = {verb[:5] if len(verb) > 5 else verb.rstrip("e")}
+    for w in _SYN.get(verb, frozenset()) | _SYN.get(verb + "ed", frozenset()) | _SYN.get(verb + "s", frozenset()):
+        stems.add(w[:5] if len(w) > 5 else w)
+    return r"(?:" + "|".join(sorted(map(re.escape, stems), key=len, reverse=True)) + r")\w*"
+
+
+def _title_key(title: str) -> set[str]:
+    return {_TITLE_FAMILY.get(w, w) for w in re.findall(r"[\w\-]+", title.lower()) if w in TITLE_WORDS}
+
+
+def _align_doer(a: Assertion, f: PostFacts, claim_names: list[str]) -> Alignment | None:
+    """Who did what the claim's verb says ("Kevin Durant donated $1 million", "launched by the
+    premier"): the post names the claim's actor and says the verb, or names another person or
+    organisation doing it ("Kevin Durant donates" against "Blake Griffin donated"), or a title
+    ("Qld premier launches" against "Prime Minister Julia Gillard"). A person is no rival of an
+    organisation (the premier launches what the government does)."""
+    text = f.text or f.lower
+    forms = verb_forms(a.verb)
+    if f.question or not re.search(r"\b" + forms, text, re.IGNORECASE):
+        return None
+    if a.context and not a.context & {words.stem(w)[:5] for w in f.words}:
+        return None  # "declared" something else: another act
+    if _names(a.value, f):
+        return None if _denied_near(f.lower, a.value) else Alignment(CONFIRMS, a.value)
+    mine = _title_key(a.title)
+    want = "ORG" if a.party == "org" else "PERSON"
+    for label, name, s0, e0 in f.parties:
+        if label != want:
+            continue
+        after = text[e0:e0 + 45]
+        before = text[max(0, s0 - 30):s0]
+        doing = re.match(r"(?:'s|’s)?[\s,]*(?:\S+\s+){0,3}?" + forms, after, re.IGNORECASE) or \
+            re.search(forms + r"\s+by\s+(?:\S+\s+){0,3}$", before, re.IGNORECASE)
+        if not doing or any(c != a.value and (related(name, c) or _names(name, _facts_of(c))) for c in claim_names) \
+                or related(name, a.value) or norm_name(name) in GENERIC:
+            continue
+        return Alignment(CONFLICTS, name)
+    if mine:
+        for m in re.finditer(r"\b(" + "|".join(sorted(TITLE_WORDS, key=len, reverse=True)) + r")\b(?:\s+\S+){0,2}?\s+"
+                             + forms, text, re.IGNORECASE):
+            other = _title_key(m.group(1))
+            if other and not (other & mine):
+                return Alignment(CONFLICTS, m.group(1).lower())
+            if other & mine:
+                return Alignment(CONFIRMS, m.group(1).lower())
     return None
 
 

@@ -76,6 +76,8 @@ _FILLER = {"people", "persons", "were", "was", "have", "has", "been", "are", "is
            "so", "far", "feared", "believed", "more", "other", "others", "of", "the", "who", "being",
            "innocent", "civilians", "civilian", "at", "least", "left", "found", "to", "forced", "on", "had", "be",
            "ordered", "told", "asked", "urged", "being"}
+# People counted as anyone: "12 people killed"; "two police officers" among them is another count.
+_ANY_PEOPLE = {"people", "persons", "person", "personas", "individuals", "victims", "residents", "citizens"}
 _ROLES_OF_PEOPLE = {"deaths", "injured", "missing", "evacuated", "arrested"}
 _BEFORE_UNIT = {"ef", "category", "cat", "killing", "killed", "kills", "kill", "toll", "deaths", "dead", "magnitude", "magnitud", "magnitudo",
                 "injuring", "injured", "wounding", "evacuating", "hostages", "missing", "arrested", "aboard"}
@@ -235,7 +237,8 @@ class Number:
     hi: float
     unit: str
     text: str  # as written
-    about: frozenset[str] = frozenset()  # an age: whom it is said of (names, "n:" person nouns, "f:" role families)
+    about: frozenset[str] = frozenset()  # an age: whom it is said of (names, "n:" person nouns, "f:" role families);
+    # a count of people of one kind: "c:" and the kind ("two police officers" -> c:officer)
     near: frozenset[str] = frozenset()  # the words said around it (stems' first five letters): what it counts
 
     def compatible(self, other: "Number") -> bool:
@@ -283,6 +286,8 @@ class Assertion:
     verb: str = ""  # for a place: the word it is the place of ("crashed in X" -> crash), when a topic word
     located: bool = False  # for a place: said with a preposition of place ("captured in Watertown")
     fact: "RoleFact | None" = None  # member, relation, nickname, model, time, origin: the claim's reading
+    title: str = ""  # an actor's title said with the name ("Prime Minister" Julia Gillard)
+    party: str = ""  # an actor's kind: person | org
     context: frozenset[str] = frozenset()  # a measure's: the words it is a measure of ("stayed on the ground"),
     # by their first five letters; a post's number of the unit is this one's only said beside one of them
 
@@ -325,6 +330,7 @@ class PostFacts:
     agents: list[str] = field(default_factory=list)
     owners: list[str] = field(default_factory=list)
     roles: list = field(default_factory=list)  # RoleFact: member, relation, nickname, model, time, origin
+    parties: list = field(default_factory=list)  # (label, name, start, end) of people and organisations in `text`
     negated: bool = False
     question: bool = False
 
@@ -484,6 +490,10 @@ def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole:
             if u == "people":
                 seen_people = True
                 people_at = j if people_at is None else people_at
+            if j == i + span and u is None and toks[j] not in _FILLER and j + 1 < len(toks) and \
+                    _unit_of(toks[j + 1]) == "people" and not cased[j][:1].isupper():
+                j += 1  # "five police officers", "two fire fighters": a word saying which people
+                continue
             if toks[j] not in _FILLER and u is None and not (
                     seen_people and cased[j][:1].isupper() and j > 0 and toks[j - 1] in ("of", "in", "from")):
                 break  # (a place of the people counted is skipped: "10,000 residents of Medicine Hat were ordered")
@@ -529,7 +539,10 @@ def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole:
             end = (people_at if people_at is not None else i + span) + 1  # "10,000 residents", not "... of medicine"
         raw = " ".join(toks[max(0, i - len(qual.split())):min(len(toks), end)])
         around = toks[max(0, i - 5):i] + toks[i + span:min(len(toks), end + 5)]
-        out.append(Number(val, lo, hi, unit, raw, near=frozenset(context_stem(w) for w in around if len(w) >= 3)))
+        who = toks[people_at] if people_at is not None and unit not in ("age",) else ""
+        kind = frozenset({"c:" + _stem(who)}) if who and _unit_of(who) == "people" and who not in _ANY_PEOPLE else frozenset()
+        out.append(Number(val, lo, hi, unit, raw, near=frozenset(context_stem(w) for w in around if len(w) >= 3),
+                          about=kind))
         i = j + 1 if j > i else i + span
     return out + read_ages(text[:MAX_TEXT], persons, whole)
 
@@ -819,6 +832,10 @@ _EVENT_WORDS = {"evacuation", "evacuations", "wildfire", "blaze", "shooting", "s
                 "outage", "blackout", "disaster", "fires", "storm", "protest", "protests", "riots"}
 
 
+# Titles a person is named with, said as who did something ("Qld premier launches flood appeal").
+TITLE_WORDS = {"premier", "prime", "minister", "pm", "president", "mayor", "governor", "chancellor", "king", "queen",
+               "pope", "senator", "sergeant-at-arms", "commissioner", "secretary"}
+_TITLE_FAMILY = {"prime": "pm", "minister": "pm", "pm": "pm"}
 _PERSON_NOUNS = {"brothers", "brother", "suspect", "suspects", "gunman", "gunmen", "men", "man", "woman", "group",
                  "militants", "terrorists", "hackers", "teen", "teenager", "officer", "pilot", "co-pilot",
                  "copilot", "bomber", "bombers", "shooter", "attackers", "attacker", "driver"}
@@ -1042,7 +1059,8 @@ def read_roles(text: str, ents: list[tuple[str, str, int, int]] | None = None) -
             else:
                 who = m.group("who")
             key = _org_key(org)
-            if not key or key in GENERIC or key.split()[0] in _OPERATORS | {"rt", "breaking"}:
+            if not key or key in GENERIC or key.split()[0] in _OPERATORS | {"rt", "breaking"} or \
+                    key.split()[0] in NUM_WORDS:
                 continue
             words_ = key.split()
             broad = all(w in BROAD or w in NATIONS for w in words_)
@@ -1535,12 +1553,37 @@ def read_claim(claim: str) -> ClaimReading:
             role = "who"
             if root.dep_ == "compound" and root.head.dep_ == "nsubj" and root.head.lower_ in _PERSON_NOUNS:
                 root = root.head
+            did, title = "", ""
             if root.dep_ in ("nsubj",) and root.head.lemma_.lower() in AGENT_VERBS:
                 role = "agent"
+                if label in ("PERSON", "ORG") and any(c.dep_ == "dobj" for c in root.head.children):
+                    did = root.head.lemma_.lower()
+            elif root.dep_ == "nsubj" and _does(root.head) and label in ("PERSON", "ORG"):
+                role, did = "agent", root.head.lemma_.lower()  # "Kevin Durant donated ...": who gave
             elif root.dep_ == "pobj" and root.head.dep_ == "agent":
                 verb = root.head.head.lemma_.lower()
                 role = "owner" if verb in ("own", "operate", "run") else "agent"
-            noun = ""
+                did = verb if role == "agent" and label in ("PERSON", "ORG") else ""
+            if role == "agent" and e.start > 0 and _KIND_WORD.fullmatch(doc[e.start - 1].text or "-"):
+                # "brought by ex-tropical cyclone Oswald": a storm is a cause, named by its kind
+                value = doc[e.start - 1].text.lower() + " " + _strip_article(e.text)
+                r.assertions.append(Assertion("cause", "cause", value, negated=_negated_near(text, e.text)))
+                spans.append((doc[e.start - 1].idx, e.end_char))
+                claimed.add(norm_name(value))
+                continue
+            if did and label == "PERSON":
+                title, tspan = _title_of(e)
+                if tspan:
+                    spans.append(tspan)
+                role_noun = next((w for w in re.findall(r"[\w\-]+", title.lower()) for fam in ROLE_FAMILIES
+                                  if w in fam), "")
+                if role_noun:  # "Co-pilot Thomas Becker crashed ...": who the co-pilot was
+                    did, noun0 = "", role_noun
+                else:
+                    noun0 = ""
+            else:
+                noun0 = ""
+            noun = noun0
             if root.dep_ == "attr" and root.head.lemma_ == "be":
                 subj = [c for c in root.head.children if c.dep_ in ("nsubj", "nsubjpass")]
                 if subj and subj[0].pos_ == "NOUN":
@@ -1556,13 +1599,43 @@ def read_claim(claim: str) -> ClaimReading:
                 role, noun = "agent", root.head.lower_
             if role in ("agent", "owner"):
                 r.assertions.append(Assertion(role, role, _strip_article(e.text), negated=_negated_near(text, e.text),
-                                              noun=noun))
+                                              noun=noun, verb=did if not noun else "", title=title,
+                                              party="org" if label == "ORG" else "person",
+                                              context=_object_words(root) if did and not noun else frozenset()))
             else:
                 r.assertions.append(Assertion("who", label.lower(), _strip_article(e.text), noun=_modified(e)))
             spans.append((e.start_char, e.end_char))
+        # an actor the entity model missed: "... shot by Sergeant-at-Arms Kevin Vickers" (the name,
+        # its title apart), "Blake Griffin donated ..."
+        covered = {t.i for e in ents for t in e}
+        for t in doc:
+            if t.pos_ != "PROPN" or t.i in covered or any(s0 <= t.idx < e0 for s0, e0 in spans):
+                continue
+            passive = t.dep_ == "pobj" and t.head.dep_ == "agent"
+            active = t.dep_ == "nsubj" and _does(t.head)
+            if not (passive or active):
+                continue
+            name_toks = [c for c in t.children if c.dep_ == "compound" and c.pos_ == "PROPN" and c.i < t.i] + [t]
+            name = doc[name_toks[0].i:t.i + 1].text
+            verb = (t.head.head if passive else t.head).lemma_.lower()
+            if verb in ("own", "operate", "run") or norm_name(name) in GENERIC or _common(name) or \
+                    _KIND_WORD.fullmatch(doc[name_toks[0].i - 1].text if name_toks[0].i else "-"):
+                continue
+            left = t.left_edge
+            title = doc[left.i:name_toks[0].i].text.strip(" -") if left.i < name_toks[0].i else ""
+            title = re.sub(r"^(?:the|a|an)\s+", "", title, flags=re.IGNORECASE)
+            role_noun = next((w for w in re.findall(r"[\w\-]+", title.lower()) for fam in ROLE_FAMILIES if w in fam), "")
+            if role_noun:  # "Co-pilot Thomas Becker crashed ...": who the co-pilot was
+                r.assertions.append(Assertion("agent", "agent", name, negated=_negated_near(text, name),
+                                              noun=role_noun, title=title))
+            else:
+                r.assertions.append(Assertion("agent", "agent", name, negated=_negated_near(text, name), verb=verb,
+                                              title=title, party="person" if len(name_toks) >= 2 or title else "",
+                                              context=_object_words(t)))
+            spans.append((left.idx, t.idx + len(t.text)))
+            covered.update(range(left.i, t.i + 1))
         # proper nouns the entity model missed ("the Pine Hollow evacuation"): a place when a
         # place word heads them, a preposition of place governs them or an event noun follows
-        covered = {t.i for e in ents for t in e}
         run: list = []
         for t in list(doc) + [None]:
             if t is not None and t.pos_ == "PROPN" and t.i not in covered and not t.is_stop and \
@@ -1630,7 +1703,7 @@ def read_claim(claim: str) -> ClaimReading:
             spans.append(m_id.span("name"))
     # an actor named with a role noun ("the siege gunman was X"): its rivals are named with it
     for a in r.assertions:
-        if a.kind == "agent" and not a.noun:
+        if a.kind == "agent" and not a.noun and not a.verb:  # (an actor of a verb is who did that)
             for fam in ROLE_FAMILIES:
                 hit = next((w for w in re.findall(r"[\w\-]+", text.lower()) if w in fam), None)
                 if hit:
@@ -1666,6 +1739,54 @@ def read_claim(claim: str) -> ClaimReading:
     r.topic = _topic(text, spans)
     r.area = is_area_event(text)
     return r
+
+
+def _does(verb) -> bool:
+    """An actor's verb: one that does something to something ("donated $1 million", "launched the
+    appeal"), not one that says what became of its subject ("the exchange closed")."""
+    return verb.pos_ == "VERB" and verb.lemma_.lower() not in LIGHT | {"be", "have"} | AGENT_VERBS and \
+        any(c.dep_ in ("dobj", "dative") for c in verb.children)
+
+
+# Nouns that say little of what was done to it ("a state of emergency": emergency).
+_LIGHT_OBJECTS = {"state", "part", "kind", "lot", "number", "series", "set", "group", "pair", "total", "sum", "amount"}
+
+
+def _object_words(subject) -> frozenset[str]:
+    """The nouns of what the actor's verb was done to ("launched the Queensland Flood Appeal" ->
+    appeal, flood; "declared a state of emergency" -> emergency): first five letters. Empty for a
+    sum of money or a count (the number is a detail of its own)."""
+    verb = subject.head.head if subject.dep_ == "pobj" else subject.head
+    if subject.dep_ == "pobj":  # passive: what the verb was done to is its subject
+        objs = [c for c in verb.children if c.dep_ == "nsubjpass"]
+    else:
+        objs = [c for c in verb.children if c.dep_ == "dobj"]
+    out = set()
+    while objs:
+        t = objs.pop()
+        if t.pos_ in ("NOUN", "PROPN") and t.lower_ not in _LIGHT_OBJECTS and t.lower_ not in GENERIC and \
+                t.ent_type_ not in ("MONEY", "CARDINAL", "QUANTITY", "PERCENT") and len(t.text) >= 3:
+            fam = next((f for f in ROLE_FAMILIES if t.lower_ in f), {t.lower_})  # a gunman is the shooter too
+            out.update(_wstem(w)[:5] for w in fam)
+        objs += [x for c in t.children if c.dep_ == "prep" and c.lower_ == "of" for x in c.children if x.dep_ == "pobj"]
+    return frozenset(out)
+
+
+def _title_of(ent) -> tuple[str, tuple[int, int] | None]:
+    """The title said before a person's name in the claim ("Prime Minister Julia Gillard",
+    "Queensland Premier Campbell Newman" -> premier): its words, and where it is."""
+    doc = ent.doc
+    i = ent.start
+    while i > 0 and doc[i - 1].dep_ in ("compound", "nmod", "amod", "punct") and i <= doc[i - 1].head.i < ent.end and \
+            doc[i - 1].pos_ in ("PROPN", "NOUN", "PUNCT", "ADJ"):
+        i -= 1
+    if i == ent.start:
+        return "", None
+    words_ = [t for t in doc[i:ent.start] if t.lower_ in TITLE_WORDS or t.pos_ == "NOUN"]
+    first = words_[0].i if words_ else ent.start
+    if first == ent.start:
+        return "", None
+    return doc[first:ent.start].text, (doc[first].idx, doc[ent.start].idx)
 
 
 def _modified(ent) -> str:
@@ -1764,6 +1885,7 @@ def read_post(text: str, at: datetime | None = None,
                     f.places.append(name)
             elif label in ("PERSON", "ORG"):
                 f.names.append((label, _strip_article(etext)))
+                f.parties.append((label, _strip_article(etext), s + (len(etext) - len(_strip_article(etext))), e))
             if label == "PERSON":
                 f.role_names.append((_strip_article(etext), (clean[max(0, s - 45):s] + " | " +
                                                              clean[e:e + 30]).lower()))

@@ -138,7 +138,7 @@ class Verifier:
             raise ValueError(f"limit must be at least 1, got {limit}")
         now = eng.now()
         reading = read_claim(claim)  # the claim's topic and its assertions (assertions.py)
-        hits, mode, pending = self._gather(claim, since, until, reading.topic)
+        hits, mode, pending = self._gather(claim, since, until, reading.topic, role_queries(reading))
         posts = [h.post for h in hits]
         parents = self._parents(posts)
         # What each post states: its words and what is attached to it (text read from its images,
@@ -228,25 +228,37 @@ class Verifier:
     # -- steps ----------------------------------------------------------------------------
 
     def _gather(self, claim: str, since: datetime | None, until: datetime | None,
-                topic: str | None = None) -> tuple[list[Hit], str, int]:
+                topic: str | None = None, roles: list[str] | None = None) -> tuple[list[Hit], str, int]:
         """Posts about the claim, and about its topic without the claim's distinguishing values
-        (a post stating another city or count is found too: it is evidence against)."""
+        (a post stating another city or count is found too: it is evidence against); then, for
+        each detail the claim turns on, posts on the topic that state a value in its role (the
+        topic with the role's words: "born", "origin" for where someone is from), up to
+        `ROLE_POSTS` more each: a rival value is often stated by posts the claim's words miss."""
         eng = self.engine
         f = Filters(to_us(since) if since else None, to_us(until) if until else None)
-        qs = [RetrieveQuery(claim, f, self.settings.verify.posts, all_posts=True)]
+        n = self.settings.verify.posts
+        qs = [RetrieveQuery(claim, f, n, all_posts=True)]
         if topic and topic != claim:
-            qs.append(RetrieveQuery(topic, f, self.settings.verify.posts, all_posts=True))
+            qs.append(RetrieveQuery(topic, f, n, all_posts=True))
+        main = len(qs)
+        qs += [RetrieveQuery(q, f, ROLE_POSTS * 2, all_posts=True) for q in (roles or [])[:MAX_ROLE_QUERIES]]
         hits: list[Hit] = []
         seen: set[str] = set()
         mode, pending = "lexical", 0
-        for r in eng.retrieve_many(qs):
+        for k, r in enumerate(eng.retrieve_many(qs)):
             mode = r.mode
             pending = r.embedding.pending if r.embedding is not None else 0
+            if k == main:
+                hits = hits[:n]  # the claim's own posts first; each role's come on top
+            added = 0
             for h in r.hits:
+                if k >= main and added >= ROLE_POSTS:
+                    break
                 if h.post.key not in seen and about(h, len(r.keywords), self.settings.vectors.min_similarity):
                     seen.add(h.post.key)
                     hits.append(h)
-        return hits[: self.settings.verify.posts], mode, pending
+                    added += 1
+        return hits if len(qs) > main else hits[:n], mode, pending
 
     def _assertions(self, reading: ClaimReading, ev: list[EvidencePost], posts: list[Post],
                     hits: list[Hit]) -> list:
@@ -279,7 +291,11 @@ class Verifier:
         details = _align.distinguishing(reading)
         must = _align.required(reading)
         unsettled = {i for i, r in enumerate(results) if r.status != "confirmed"}
-        counted = [set(r.conflict_keys) for r in results]  # conflicts the tally counted (not strays or superseded)
+        # conflicts the tally counted (not strays or superseded); a rival of a place or name the stream
+        # settles on the claim's ("shot at the War Memorial" beside "inside Parliament": another site
+        # of the event) is another thing's when the claim turns on other details
+        counted = [set(r.conflict_keys) if (i in details or r.status != "confirmed") else set()
+                   for i, r in enumerate(results)]
         for e, al, lex in zip(ev, aligned, lexical):
             rel = {x.relation for x in al.links.values() if x.relation == _align.CONFIRMS}
             if any(x.relation == _align.CONFLICTS and e.key in counted[i] for i, x in al.links.items()):
@@ -456,6 +472,39 @@ class Verifier:
                        f"a rumour it learned (similarity {crowd.known:.2f}), as true {p['true']:.0%}, "
                        f"false {p['false']:.0%}, unverified {p['unverified']:.0%}; the reactions are not in it")
         return out
+
+
+ROLE_POSTS = 40  # posts each detail's own retrieval may add to those found for the claim and its topic
+MAX_ROLE_QUERIES = 3
+# Words posts state a value of each role with ("originally from Iran", "a 3-year-old boy").
+ROLE_CUES = {"origin": "born origin native nationality from", "member": "member served regiment unit",
+             "relation": "", "nickname": "dubbed nicknamed called", "model": "model type",
+             "time": "morning afternoon evening night", "cause": "caused cause blamed", "owner": "owned owner",
+             "means": "made", "kind": "", "date": "", "agent": ""}
+_UNIT_CUES = {"age": "year old aged", "deaths": "killed dead toll", "injured": "injured hurt", "dollars": "million",
+              "evacuated": "evacuated evacuation", "bodies": "bodies found recovered"}
+
+
+def role_queries(reading: ClaimReading) -> list[str]:
+    """One query per detail the claim turns on (not its places and names): the claim's places and
+    names and its topic, with the words a post states a value of that role with, never the
+    claim's own value (the rival values are what is missing)."""
+    anchors = [a.value for a in reading.assertions if a.kind in _align.ANCHORS and not a.negated]
+    base = " ".join(dict.fromkeys(anchors + [reading.topic]))
+    out = []
+    for a in reading.assertions:
+        if a.kind in _align.ANCHORS:
+            continue
+        if a.kind == "number":
+            cue = _UNIT_CUES.get(a.role, a.role.replace("n:", "").replace("_", " "))
+        elif a.kind == "agent" and a.verb:
+            cue = a.verb + " " + (a.title or "")
+        else:
+            cue = ROLE_CUES.get(a.kind, "")
+        q = " ".join((base + " " + cue).split())
+        if q and q not in out and q != reading.claim:
+            out.append(q)
+    return out
 
 
 def doubted(crowd: Veracity | None) -> bool:
