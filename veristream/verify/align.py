@@ -152,6 +152,10 @@ class Topic:
         return {st for st in self.stems
                 if st in have or st[:5] in pre or any(words.stem(x) in have for x in _SYN.get(st, ()))}
 
+    def share(self, i: int) -> float:
+        """The share of the topic's words post i uses, each counted once."""
+        return len(self.have[i]) / len(self.stems) if self.stems else 1.0
+
     def lexical(self, i: int) -> bool:
         if not self.stems:
             return True

@@ -996,6 +996,10 @@ def _near(text: str, start: int, end: int, before: int, after: int, skip: set[st
         elif w[:1].isupper() and len(w) >= 3 and w.lower() not in GENERIC and not _common(w) and \
                 w.lower() not in (skip or ()):
             names.add(w.lower())
+            # a hashtag's words: "#CharlieHebdo" names Hebdo, "#KouachiBrothers" the Kouachis
+            parts = re.findall(r"[A-Z][a-z]{2,}", w)
+            if len(parts) >= 2:
+                names.update(x.lower() for x in parts if not _common(x) and x.lower() not in (skip or ()))
     return frozenset(nouns), frozenset(names)
 
 
@@ -1551,8 +1555,9 @@ def read_claim(claim: str) -> ClaimReading:
                 continue
             # an agent: the subject of an agentive verb, or "by X" after one
             role = "who"
-            if root.dep_ == "compound" and root.head.dep_ == "nsubj" and root.head.lower_ in _PERSON_NOUNS:
-                root = root.head
+            if root.dep_ == "compound" and root.head.dep_ == "nsubj" and root.head.lower_ in _FAMILY_NOUNS and \
+                    label == "PERSON":
+                root = root.head  # "the Kouachi brothers attacked": they did ("the Charlie Hebdo gunmen": the target)
             did, title = "", ""
             if root.dep_ in ("nsubj",) and root.head.lemma_.lower() in AGENT_VERBS:
                 role = "agent"
@@ -1595,7 +1600,7 @@ def read_claim(claim: str) -> ClaimReading:
             elif root.dep_ == "appos" and root.head.pos_ == "NOUN" and label == "PERSON":
                 role, noun = "agent", root.head.lower_
             elif root.dep_ == "compound" and root.head.pos_ == "NOUN" and label == "PERSON" and len(e) >= 2 and \
-                    root.head.lower_ in set().union(*ROLE_FAMILIES):
+                    root.head.lower_ in set().union(*ROLE_FAMILIES) and not _names_event(e):
                 role, noun = "agent", root.head.lower_
             if role in ("agent", "owner"):
                 r.assertions.append(Assertion(role, role, _strip_article(e.text), negated=_negated_near(text, e.text),
@@ -1739,6 +1744,18 @@ def read_claim(claim: str) -> ClaimReading:
     r.topic = _topic(text, spans)
     r.area = is_area_event(text)
     return r
+
+
+# A name said with these is a family's: "the Kouachi brothers attacked" (they did it).
+_FAMILY_NOUNS = {"brothers", "brother", "sisters", "sister", "family", "cousins", "couple"}
+
+
+def _names_event(ent) -> bool:
+    """A name between an article and a role noun is the event's or the target's, not the
+    person's: "the Charlie Hebdo attackers", "the Boston bombers" (a person is named after the
+    noun, "gunman Man Haron Monis", or owns it, "Monis's gunmen")."""
+    return ent.root.dep_ == "compound" and any(t.dep_ == "det" for t in ent.root.head.children) and \
+        not any(t.dep_ == "poss" for t in ent.root.head.children)
 
 
 def _does(verb) -> bool:
