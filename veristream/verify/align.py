@@ -36,7 +36,7 @@ from datetime import date, datetime, timedelta
 from .. import words
 from .assertions import (_KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
                          ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts, RoleFact, head_word,
-                         hours_compatible, mentions, norm_name, read_means, related, role_family, role_key, same_origin, same_person,
+                         hours_compatible, mentions, norm_name, read_means, related, role_family, kinds_fit, role_key, same_origin, same_person,
                          singular, word_set)
 from .independence import Corroboration, Item, corroboration
 
@@ -579,6 +579,14 @@ def _align_role(c: RoleFact, f: PostFacts, topic: str) -> Alignment | None:
         rivals = [x for x in mine if x.sort and x.sort == c.sort and (x.key.startswith("maker:") == c_maker or
                                                                        not x.key.startswith("maker:"))]
         return Alignment(CONFLICTS, rivals[0].value) if rivals and not f.question else None
+    if c.kind == "kind":
+        # a weapon or a site of the event: the claim's class stated (among others: "Kalashnikovs and a
+        # rocket launcher") confirms; only other classes conflict
+        mine = [x for x in mine if x.sort == c.sort]
+        if not mine or f.question:
+            return None
+        ok = [x for x in mine if kinds_fit(c.key, x.key)]
+        return Alignment(CONFIRMS, ok[0].value) if ok else Alignment(CONFLICTS, mine[0].value)
     if c.kind == "member":
         if _org_named(c.key, f.words):
             return None if f.question else Alignment(CONFIRMS, c.value)
@@ -863,7 +871,8 @@ def _value_key(a: Assertion, v: str) -> str:
 def describe(a: Assertion) -> str:
     what = {"place": "place", "date": "date", "cause": "cause", "agent": "who did it", "owner": "owner",
             "means": "made from", "who": "named", "member": "serves with", "relation": "relationship",
-            "nickname": "known as", "model": "model", "time": "time of day", "origin": "origin"}.get(a.kind)
+            "nickname": "known as", "model": "model", "time": "time of day", "origin": "from",
+            "kind": "kind of weapon" if a.fact is not None and a.fact.sort == "weapon" else "kind of site"}.get(a.kind)
     if a.kind == "number":
         what = a.role[2:] + "s" if a.role.startswith("n:") else a.role.replace("_", " ")
     return f"{what}: the claim says {'not ' if a.negated else ''}{a.value}"
@@ -876,7 +885,8 @@ def summary(r: AssertionResult) -> str:
         noun = {"cause": "a cause", "agent": "who did it", "owner": "an owner", "place": "a place",
                 "means": "what it was made from", "member": "an organisation", "relation": "a relationship",
                 "nickname": "a name given", "model": "a model", "time": "a time of day",
-                "origin": "a nationality or origin",
+                "origin": "where the person is from", "kind": "a kind" if a.fact is None else
+                "a weapon" if a.fact.sort == "weapon" else "the kind of site",
                 "date": "a date", "who": a.value}.get(a.kind, f"a number of {a.role}")
         return f"{head}; no post states {noun}"
     bits = [f"{r.confirm.authors} independent source(s) say so ({r.confirm.posts} post(s))"]

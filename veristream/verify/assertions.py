@@ -865,7 +865,7 @@ def role_family(noun: str) -> set[str]:
 # is said of (`nouns`: the person nouns near it, by role family; `names`: the capitalised words
 # near it), so that only a value said of the same person or thing is a rival.
 
-ROLE_KINDS = ("member", "relation", "nickname", "model", "time", "origin")
+ROLE_KINDS = ("member", "relation", "nickname", "model", "time", "origin", "kind")
 
 # Nouns a person is referred to by. A closed class in practice (roles, ranks, kin); grouped so
 # that "reservist" and "soldier", "gunman" and "suspect" name the same person.
@@ -1027,7 +1027,7 @@ _NICK_RX = re.compile(r"\b(?:dubbed|nicknamed|known as|also known as|aka|a\.k\.a
                       r"#?(?P<v>[A-Z][\w'\-]*(?:\s+[A-Z][\w'\-]*){0,2}))")
 
 
-def read_roles(text: str, ents: list[tuple[str, str, int, int]] | None = None) -> list[RoleFact]:
+def read_roles(text: str, ents: list[tuple[str, str, int, int]] | None = None, claim: bool = False) -> list[RoleFact]:
     """The member, relation, nickname, model, time and origin facts a text states. `ents`: the
     text's named entities (label, text, start, end), for nationalities (NORP)."""
     out: list[RoleFact] = []
@@ -1105,6 +1105,7 @@ def read_roles(text: str, ents: list[tuple[str, str, int, int]] | None = None) -
     out += _read_models(text)
     out += _read_times(text)
     out += _read_origins(text, ents)
+    out += _read_kinds(text, claim)
     taken = [f.span for f in out if f.kind == "origin"]
     out += [f for f in _read_from_origins(text) if not any(s0 <= f.span[0] < e0 for s0, e0 in taken)]
     return out
@@ -1255,6 +1256,82 @@ def _model_sort(text: str, s: int, e: int) -> str:
     return ""
 
 
+# Kinds of weapon and of site, each word with its class: a claim's "handguns" is rivalled by a post's
+# "Kalashnikovs" (rifles), its "oil refinery" by a "fertilizer plant". Small closed classes.
+WEAPON_KINDS = {"handgun": "handgun", "pistol": "handgun", "revolver": "handgun", "glock": "handgun",
+                "rifle": "rifle", "kalashnikov": "rifle", "kalachnikov": "rifle", "kalashnikof": "rifle", "ak-47": "rifle", "ak47": "rifle", "ak": "rifle",
+                "machine gun": "rifle", "machine-gun": "rifle", "assault rifle": "rifle", "automatic weapon": "rifle",
+                "automatic rifle": "rifle", "carbine": "rifle", "ar-15": "rifle", "shotgun": "shotgun",
+                "knife": "blade", "knives": "blade", "machete": "blade", "sword": "blade", "axe": "blade",
+                "hatchet": "blade", "grenade": "explosive", "explosive belt": "explosive", "suicide vest": "explosive",
+                "rocket launcher": "launcher", "rpg": "launcher", "crossbow": "crossbow"}
+SITE_KINDS = {"plant": "plant", "factory": "plant", "facility": "plant", "works": "plant", "mill": "plant",
+              "refinery": "refinery", "warehouse": "warehouse", "mine": "mine", "depot": "depot",
+              "school": "school", "elementary": "school", "college": "school", "university": "school",
+              "hospital": "hospital", "clinic": "hospital", "church": "church", "cathedral": "church",
+              "mosque": "mosque", "synagogue": "synagogue", "temple": "temple", "cafe": "cafe", "café": "cafe",
+              "restaurant": "cafe", "bar": "bar", "pub": "bar", "nightclub": "club", "club": "club",
+              "store": "shop", "shop": "shop", "supermarket": "shop", "grocery": "shop", "market": "shop",
+              "mall": "mall", "hotel": "hotel", "office": "office", "offices": "office", "bank": "bank",
+              "embassy": "embassy", "theatre": "theatre", "theater": "theatre", "cinema": "theatre",
+              "museum": "museum", "stadium": "stadium", "arena": "stadium", "airport": "airport",
+              "station": "station", "apartment": "home", "house": "home", "nursing home": "care home",
+              "pipeline": "pipeline", "rig": "rig", "port": "port", "dam": "dam", "bridge": "bridge"}
+# What a plant makes or a site holds, said before it: "an oil refinery", "a fertilizer plant".
+_SITE_MODS = {"oil", "gas", "fertilizer", "fertiliser", "chemical", "nuclear", "power", "coal", "steel", "paper",
+              "cement", "water", "sewage", "textile", "ammonia", "petrochemical", "kosher", "chocolate",
+              "coffee", "elementary", "high", "primary", "secondary", "children's"}
+_EVENT_STEMS = r"(?:explo\w*|blast\w*|fire|fires|blaze|burn\w*|collaps\w*|shoot\w*|shot|siege|attack\w*|hostage\w*|" \
+               r"raid\w*|leak\w*|crash\w*|stand-?off|bomb\w*|disaster)"
+_WEAPON_RX = re.compile(r"(?<![\w\-])(?P<k>" + "|".join(sorted((re.escape(k) for k in WEAPON_KINDS), key=len, reverse=True))
+                        + r")s?(?![\w\-])", re.IGNORECASE)
+_SITE_RX = re.compile(r"(?<![\w\-])(?P<m>(?:" + "|".join(sorted(map(re.escape, _SITE_MODS), key=len, reverse=True))
+                      + r")[\s\-]+)?(?P<k>" + "|".join(sorted((re.escape(k) for k in SITE_KINDS), key=len, reverse=True))
+                      + r")s?(?![\w\-])", re.IGNORECASE)
+# Said of the attackers: "armed with", "carrying", a gunman nearby.
+_ARMED_RX = re.compile(r"\b(?:armed|wielding|carrying|carried|brandishing|with|using|used|gunm[ae]n|attackers?|"
+                       r"shooters?|assailants?|terrorists?|suspects?|killers?)\b", re.IGNORECASE)
+
+
+def _read_kinds(text: str, claim: bool = False) -> list[RoleFact]:
+    """The kind of weapon said of the attackers, and the kind of site where the event happened: in
+    a claim, a site said after "at / in / inside" and an article ("happened at an oil refinery");
+    in a post, one said with the event's word ("fertilizer plant explosion", "fire at a warehouse")."""
+    out: list[RoleFact] = []
+    for m in _WEAPON_RX.finditer(text):
+        around = text[max(0, m.start() - 60):m.end() + 40]
+        if not _ARMED_RX.search(around):
+            continue
+        k = m.group("k").lower()
+        if claim and any(f.key == WEAPON_KINDS.get(k, k) for f in out):
+            continue  # "Kalashnikov rifles": one weapon
+        out.append(RoleFact("kind", m.group(0), WEAPON_KINDS.get(k, k), sort="weapon", span=m.span()))
+    for m in _SITE_RX.finditer(text):
+        k = m.group("k").lower()
+        before = text[max(0, m.start() - 30):m.start()]
+        after = text[m.end():m.end() + 30]
+        if claim:
+            said = re.search(r"\b(?:at|in|inside|into|near)\s+(?:an?|the)\s+$", before) is not None
+        else:
+            said = re.match(r"^[\s\-]*(?:" + _EVENT_STEMS + r")\b", after, re.IGNORECASE) is not None or \
+                re.search(_EVENT_STEMS + r"\s+(?:\w+\s+){0,2}(?:at|in|inside)\s+(?:an?|the)\s+(?:\w+\s+)?$", before,
+                          re.IGNORECASE) is not None
+        if not said or (m.group(0)[:1].isupper() and claim):
+            continue  # a named site ("Lindt Cafe") is a place of its own
+        mod = (m.group("m") or "").strip(" -").lower()
+        key = SITE_KINDS[k] + (":" + mod if mod else "")
+        out.append(RoleFact("kind", m.group(0), key, sort="site", span=m.span()))
+    return out
+
+
+def kinds_fit(c: str, p: str) -> bool:
+    """A claim's kind and a post's: the same class, and what it makes the same when both say it
+    ("oil refinery" is no "fertilizer plant"; a "plant" may be the fertilizer plant)."""
+    cc, _, cm = c.partition(":")
+    pc, _, pm = p.partition(":")
+    return cc == pc and (not cm or not pm or cm == pm or {cm, pm} <= {"fertilizer", "fertiliser", "ammonia"})
+
+
 def _read_models(text: str) -> list[RoleFact]:
     out = []
     for m in _DESIGNATION.finditer(text):
@@ -1322,6 +1399,11 @@ def role_key(kind: str, value: str) -> str:
     if kind == "relation":
         w = value.lower()
         return KIN.get(w[3:] if w.startswith("ex-") else w, w)
+    if kind == "kind":
+        w = norm_name(value)
+        w = w[:-1] if w.endswith("s") and w[:-1] in WEAPON_KINDS | SITE_KINDS else w
+        tail = w.split()[-1] if w.split() else w
+        return WEAPON_KINDS.get(w) or SITE_KINDS.get(w) or WEAPON_KINDS.get(tail) or SITE_KINDS.get(tail) or w
     if kind == "origin":
         return _origin_key(value)
     if kind == "member":
@@ -1727,7 +1809,7 @@ def read_claim(claim: str) -> ClaimReading:
                                         located=before.endswith(",") or bool(re.search(r"\b(?:in|at|near)$", before)))
     # the organisation, relationship, name given, model, time of day and origin it states
     facts = read_roles(text, [(e.label_, e.text, e.start_char, e.end_char) for e in doc.ents]
-                       if doc is not None else None)
+                       if doc is not None else None, claim=True)
     held = [f.span for f in facts if f.kind in ("member", "nickname", "model", "origin")]
     for fact in facts:
         r.assertions.append(Assertion(fact.kind, fact.kind, fact.value, fact=fact,

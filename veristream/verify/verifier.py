@@ -485,7 +485,7 @@ MAX_ROLE_QUERIES = 3
 ROLE_CUES = {"origin": "born origin native nationality from", "member": "member served regiment unit",
              "relation": "", "nickname": "dubbed nicknamed called", "model": "model type",
              "time": "morning afternoon evening night", "cause": "caused cause blamed", "owner": "owned owner",
-             "means": "made", "kind": "", "date": "", "agent": ""}
+             "means": "made", "kind": "armed weapons plant factory site", "date": "", "agent": ""}
 _UNIT_CUES = {"age": "year old aged", "deaths": "killed dead toll", "injured": "injured hurt", "dollars": "million",
               "evacuated": "evacuated evacuation", "bodies": "bodies found recovered"}
 
