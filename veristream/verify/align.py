@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from .. import words
-from .assertions import (_KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
+from .assertions import (_KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
                          ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts, RoleFact, head_word,
-                         hours_compatible, mentions, norm_name, read_means, related, role_family, kinds_fit, role_key, same_origin, same_person,
+                         hours_compatible, mentions, norm_name, read_means, related, role_family, kinds_fit, read_dates, role_key, same_origin, same_person,
                          singular, word_set)
 from .independence import Corroboration, Item, corroboration
 
@@ -199,15 +199,49 @@ def place_key(name: str) -> str:
     return n
 
 
+_MINOR = {"of", "the", "and", "&", "de", "du", "des", "la", "le", "for", "at", "in"}
+
+
+def _initials(value: str, f: PostFacts) -> bool:
+    """A name said by its initials ("NYSE" for the New York Stock Exchange) or, for initials,
+    in full ("Royal Canadian Mounted Police" for the RCMP)."""
+    ws = [w for w in re.findall(r"[\w']+", value) if w.lower() not in _MINOR]
+    if len(ws) >= 3:
+        short = "".join(w[0] for w in ws).lower()
+        return short in f.words and short not in GENERIC
+    if len(ws) == 1 and re.fullmatch(r"[A-Z]{3,6}", ws[0]):
+        gap = r"(?:\s+(?:of|the|and|&))?\s+"
+        rx = r"\b" + gap.join(c + r"[a-z]+" for c in ws[0]) + r"\b"
+        return re.search(rx, f.text or "") is not None
+    return False
+
+
+def _partial(value: str, f: PostFacts) -> bool:
+    """A long name said by its rare words with a word of its kind: "Hillcrest Hospital" for
+    Hillcrest Baptist Medical Center (its common words, "Baptist Medical", may be left out)."""
+    toks = [t for t in value.split() if t.lower() not in _MINOR]
+    if len(toks) < 3:
+        return False
+    rare = [t.lower() for t in toks if not _PLACE_WORD.fullmatch(t) and not _common(t)]
+    if not rare or not all(w in f.words for w in rare):
+        return False
+    kind = r"(?:" + _SITE_WORD.pattern[2:-2] + r"|" + "|".join(map(re.escape, SITE_KINDS)) + r")"
+    return re.search(r"\b" + re.escape(rare[-1]) + r"\W+(?:\w+\W+)?" + kind + r"\b", f.text or f.lower,
+                     re.IGNORECASE) is not None
+
+
 def _said(value: str, f: PostFacts) -> bool:
     """The post names the place: in full, by an abbreviation ("TX"), or, for a two-word name
-    of a kind ("Hurricane Sandy", "Boston Marathon"), by the word that tells it apart."""
+    of a kind ("Hurricane Sandy", "Boston Marathon"), by the word that tells it apart; a long
+    name by its initials or its rare words with its kind ("Hillcrest Hospital")."""
     for x in _aliases(value):
         if x.isupper():
             if re.search(r"(?<![\w#@])" + re.escape(x) + r"\b", f.text or ""):
                 return True
         elif mentions(f.lower, f.words, x):
             return True
+    if _initials(value, f) or _partial(value, f):
+        return True
     toks = value.split()
     if len(toks) >= 2:
         own = [t.lower() for t in toks if not (_KIND_WORD.fullmatch(t) or _PLACE_WORD.fullmatch(t))]
@@ -424,7 +458,7 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
         return Alignment(CONFLICTS, _num_label(same[0]), same[0])
     if a.kind == "date":
         assert a.date is not None
-        return _align_date(a.date, f, at)
+        return _align_date(a.date, f, at, topic)
     if a.kind == "agent" and a.verb and not a.noun:
         return _align_doer(a, f, claim_names)
     if a.kind in ("cause", "agent", "owner"):
@@ -673,7 +707,7 @@ def _same_kind_name(value: str, f: PostFacts, kind: re.Pattern) -> str | None:
 
 
 def _names(value: str, f: PostFacts) -> bool:
-    if mentions(f.lower, f.words, value):
+    if mentions(f.lower, f.words, value) or _initials(value, f):
         return True
     parts = [w for w in norm_name(value).split() if len(w) >= 4]
     if parts and parts[-1] in f.words and len(parts) <= 3:
@@ -702,14 +736,35 @@ def _num_label(n) -> str:
     return f"{v:,} {unit}" if unit != "magnitude" else f"magnitude {v}"
 
 
-def _align_date(d: DateRef, f: PostFacts, at: datetime | None) -> Alignment | None:
+def _align_date(d: DateRef, f: PostFacts, at: datetime | None, topic: str = "") -> Alignment | None:
     claim_year_unknown = d.weekday is None and d.lo.year == 2000 and d.hi.year == 2000
     stated = [x for x in f.dates if not x.year_only or not claim_year_unknown]
+    if at is not None and not claim_year_unknown and d.weekday is None and at.date() - d.hi > timedelta(days=60):
+        # a day long before the post ("hit by a tornado on May 3, 1999"): the post's own days ("today",
+        # "May 20" of its year) are about what is happening now, no rival
+        now = at.date()
+        stated = [x for x in stated if re.search(r"\b(?:19|20)\d\d\b", x.text) or
+                  (x.weekday is None and abs((x.lo - now).days) > 14)]
+    event = _event_words(topic) if topic else set()
+    if event and stated:
+        # a day said of something else in the post ("schools closed Monday" beside "the subway shut
+        # down Sunday"): only a day said beside what the claim says happened is its day
+        text = f.text or f.lower
+        near = []
+        for x in stated:
+            i = text.lower().find(x.text.lower())
+            around = text[max(0, i - 60):i + len(x.text) + 60] if i >= 0 else text
+            if event & {w[:5] for w in words.keywords(around)}:
+                near.append(x)
+        stated = near
     if stated:
         for x in stated:
             if _date_ok(d, x, claim_year_unknown):
                 return Alignment(CONFIRMS, x.text)
-        return Alignment(CONFLICTS, stated[0].text)
+        # the rival nearest the claim's day: "May 3, 1999" rather than "May 20, 2013" for "May 3, 1989"
+        near = min(stated, key=lambda x: (x.weekday is not None, abs((x.lo - d.lo).days) if x.weekday is None and
+                                          d.weekday is None and not claim_year_unknown else 0))
+        return Alignment(CONFLICTS, near.text)
     if at is None or d.weekday is not None:
         return None
     # Dated by the post's own time: a post reporting the event before the claimed day conflicts.
@@ -865,6 +920,9 @@ def _value_key(a: Assertion, v: str) -> str:
         return singular(w[-1]) if w else v
     if a.kind in ROLE_KINDS:
         return role_key(a.kind, v)
+    if a.kind == "date":
+        got = read_dates(v)  # "May 3 1999" and "May 3rd, 1999" are one day
+        return got[0].lo.isoformat() if got and got[0].weekday is None else v.lower()
     return v
 
 
