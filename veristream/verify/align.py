@@ -480,7 +480,9 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
             if _denied_near(f.lower, a.value):
                 return Alignment(CONFLICTS, "not " + a.value)
             return Alignment(CONFIRMS, a.value)
-        others = [x for x in stated if not related(x, a.value) and not _names(x, _facts_of(a.value))]
+        # "cyclone Oswald" against "cyclone Yasi": compared by the name, not the kind they share
+        own = lambda v: " ".join(w for w in v.split() if not _KIND_WORD.fullmatch(w.strip("-"))) or v  # noqa: E731
+        others = [x for x in stated if not related(own(x), own(a.value)) and not _names(own(x), _facts_of(a.value))]
         if others and not f.question:
             return Alignment(CONFLICTS, others[0])
         return None

@@ -52,7 +52,7 @@ from .stance import features as stance_features
 from .veracity import Veracity, VeracityModel
 from .verdict import calibrate, decide, decide_assertions, match_probability
 from . import align as _align
-from .assertions import DENIAL_RX, ClaimReading, mentions, read_claim, read_posts
+from .assertions import _KIND_WORD, DENIAL_RX, ClaimReading, mentions, read_claim, read_posts
 
 if TYPE_CHECKING:
     from ..core.search import SearchResult
@@ -254,7 +254,8 @@ class Verifier:
             for h in r.hits:
                 if k >= main and added >= ROLE_POSTS:
                     break
-                if h.post.key not in seen and about(h, len(r.keywords), self.settings.vectors.min_similarity):
+                if h.post.key not in seen and about(h, len(r.keywords), self.settings.vectors.min_similarity,
+                                                    0.6 if k < main else 0.4):
                     seen.add(h.post.key)
                     hits.append(h)
                     added += 1
@@ -504,6 +505,8 @@ def role_queries(reading: ClaimReading) -> list[str]:
             cue = _UNIT_CUES.get(a.role, a.role.replace("n:", "").replace("_", " "))
         elif a.kind == "agent" and a.verb:
             cue = a.verb + " " + (a.title or "")
+        elif a.kind == "cause" and _KIND_WORD.search(a.value):
+            cue = _KIND_WORD.search(a.value).group(0)  # "cyclone Yasi": posts naming the cyclone
         else:
             cue = ROLE_CUES.get(a.kind, "")
         q = " ".join((base + " " + cue).split())
@@ -518,13 +521,13 @@ def doubted(crowd: Veracity | None) -> bool:
     return crowd is not None and crowd.deny + crowd.query >= 2 and crowd.deny + crowd.query > crowd.support
 
 
-def about(h: Hit, nkeywords: int, min_similarity: float) -> bool:
+def about(h: Hit, nkeywords: int, min_similarity: float, share: float = 0.6) -> bool:
     """Whether a retrieved post is about the claim: stricter than `ask`'s relevance, since a
     post taken as evidence takes a side (sharing one word of "Putin has died" is not enough).
     Most of the claim's content words, or a close MiniLM match, or some words and a fair one."""
     if nkeywords == 0:
         return True
-    need = 1 if nkeywords == 1 else max(2, math.ceil(0.6 * nkeywords))
+    need = 1 if nkeywords == 1 else max(2, math.ceil(share * nkeywords))
     if h.coverage * nkeywords >= need - 1e-9:
         return True
     sim = h.similarity or 0.0
