@@ -462,18 +462,19 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
     if a.kind == "agent" and a.verb and not a.noun:
         return _align_doer(a, f, claim_names)
     if a.kind in ("cause", "agent", "owner"):
-        stated = {"cause": f.causes, "agent": f.agents, "owner": f.owners}[a.kind]
+        stated = {"cause": [v for v, who in f.death_causes if same_person(a.context, who)] if a.role == "death"
+                  else f.causes, "agent": f.agents, "owner": f.owners}[a.kind]
         if a.kind == "agent" and a.noun:
             fam = role_family(a.noun)
             stated = stated + [n for n, ctx in f.role_names if any(re.search(r"\b" + re.escape(w) + r"\b", ctx)
                                                                   for w in fam)]
-        if a.kind == "cause":
+        if a.kind == "cause" and a.role != "death":
             kind = _same_kind_name(a.value, f, _KIND_WORD)
             stated = stated + ([kind] if kind else [])
         # the claim's own other names are never rivals ("Michael Brown was shot by officer X")
         stated = [x for x in stated if not any(c != a.value and (related(x, c) or _names(x, _facts_of(c)))
                                                for c in claim_names)]
-        named = _names(a.value, f)
+        named = _names(a.value, f) if a.role != "death" else any(related(a.value, x) for x in stated)
         if named:
             if f.question:
                 return None

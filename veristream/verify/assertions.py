@@ -331,6 +331,7 @@ class PostFacts:
     owners: list[str] = field(default_factory=list)
     roles: list = field(default_factory=list)  # RoleFact: member, relation, nickname, model, time, origin
     parties: list = field(default_factory=list)  # (label, name, start, end) of people and organisations in `text`
+    death_causes: list = field(default_factory=list)  # (what a person died of, of whom): "struck by a tree"
     negated: bool = False
     question: bool = False
 
@@ -749,6 +750,29 @@ def read_means(text: str, head: str) -> list[str]:
                 ws = ws[1:]
             if ws and not any(w.lower() in _NOT_MEANS for w in ws):
                 out.append(" ".join(ws))
+    return out
+
+
+# What a person died of, in a text that says someone died: "after being struck by a falling tree",
+# "swept away by floodwaters". Another role than the event's cause (a flood's victims die of many things).
+DEATH_CAUSE_RX = re.compile(r"\b(?:hit|struck|crushed|swept(?:\s+away)?|washed(?:\s+away)?|pinned|trapped|"
+                            r"electrocuted|buried|carried\s+away)\s+by\s+(?P<v>(?:an?\s+|the\s+)?[\w'\-]+(?:\s+[\w'\-]+){0,2})",
+                            re.IGNORECASE)
+_DIED_RX = re.compile(r"\b(?:died|dies|dead|death|deaths|killed|drowned|body|bodies|fatal\w*|victims?|toll|lost (?:his|her|their) li(?:fe|ves))\b",
+                      re.IGNORECASE)
+
+
+def read_death_causes(text: str, whole: bool = False) -> list[tuple[str, frozenset[str]]]:
+    """What someone died of, each with whom it is said of (as an age is: "the 3 year old boy that was
+    struck by a tree" -> the boy)."""
+    if not _DIED_RX.search(text):
+        return []
+    out = []
+    for m in DEATH_CAUSE_RX.finditer(text):
+        v = re.sub(r"\s+(?:just|down|up|off|while|today|yesterday|overnight)\b.*$", "", _value(m.group("v")),
+                   flags=re.IGNORECASE)
+        if v and norm_name(v) not in GENERIC:
+            out.append((v, age_subject(text, m.start(), m.start(), whole)))
     return out
 
 
@@ -1584,6 +1608,10 @@ def read_claim(claim: str) -> ClaimReading:
     for c in causes:
         r.assertions.append(Assertion("cause", "cause", c, negated=_negated_near(text, c)))
         claimed.add(norm_name(c))
+    for c, who in read_death_causes(text, whole=True):
+        if norm_name(c) not in claimed:
+            r.assertions.append(Assertion("cause", "death", c, negated=_negated_near(text, c), context=who))
+            claimed.add(norm_name(c))
     for o in owners:
         r.assertions.append(Assertion("owner", "owner", o, negated=_negated_near(text, o)))
         claimed.add(norm_name(o))
@@ -1991,6 +2019,7 @@ def read_post(text: str, at: datetime | None = None,
         f.numbers = read_numbers(clean, [(s, e) for label, _t, s, e in ents if label == "PERSON"])
     f.dates = read_dates(text, at)
     f.causes, f.agents, f.owners = read_relations(text)
+    f.death_causes = read_death_causes(text)
     f.negated = NEG_RX.search(text) is not None
     f.question = "?" in text
     return f
