@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from .. import words
-from .assertions import (_KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
+from .assertions import (STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
                          ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts, RoleFact, head_word,
                          hours_compatible, mentions, norm_name, read_means, related, role_family, kinds_fit, read_dates, role_key, same_origin, same_person,
                          singular, word_set)
@@ -713,9 +713,10 @@ def _names(value: str, f: PostFacts) -> bool:
     if mentions(f.lower, f.words, value) or _initials(value, f):
         return True
     parts = [w for w in norm_name(value).split() if len(w) >= 4]
-    if parts and parts[-1] in f.words and len(parts) <= 3:
-        return True  # a surname, a company's first word: "Tsarnaev", "Adair"
-    return any(related(value, w) for w in f.words if len(w) >= 4 and w.isalpha()) if len(parts) <= 1 else False
+    if parts and parts[-1] in f.words and len(parts) <= 3 and parts[-1] not in BROAD and parts[-1] not in STATES:
+        return True  # a surname, a company's first word: "Tsarnaev", "Adair" (not "France" of Air France)
+    return any(related(value, w) for w in f.words if len(w) >= 4 and w.isalpha() and w not in BROAD and
+               w not in STATES) if len(parts) <= 1 else False
 
 
 def _denied_near(low: str, value: str) -> bool:

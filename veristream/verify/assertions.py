@@ -101,8 +101,13 @@ MEANS_RX = re.compile(
     r"\b(?:(?P<head>[a-z][\w\-]*)\s+(?:was|were|had been|have been|has been|is|are)\s+)?"
     r"(?:made|built|assembled|constructed|fashioned|packed|rigged)\s+(?:from|of|out of|with|using|inside)\s+"
     r"(?P<v>(?:an?\s+|the\s+)?[\w'\-]+(?:\s+[\w'\-]+){0,2})", re.IGNORECASE)
-OWNER_RX = re.compile(r"\b(?:owned by|operated by|run by|belong(?:s|ed|ing)? to|owner,?\s+|owners,?\s+)"
-                      r"\s*(?P<v>[A-Z][\w&'\-.]*(?:\s+[A-Z][\w&'\-.]*){0,3})")
+OWNER_RX = re.compile(r"\b(?:owned by|operated by|run by|belong(?:s|ed|ing)? to|owner,?\s+|owners,?\s+|"
+                      r"(?:a\s+)?(?:subsidiary|affiliate|division|unit|arm)\s+of)"
+                      r"\s*(?:the\s+)?(?P<v>[A-Z][\w&'\-.]*(?:\s+[A-Z][\w&'\-.]*){0,3})")
+# "Lufthansa subsidiary Germanwings", "Lufthansa's budget airline Germanwings": the owner said first
+OWNER_BEFORE_RX = re.compile(r"(?P<v>[A-Z][\w&\-.]*(?:\s+[A-Z][\w&\-.]*){0,2})(?:(?:'s|’s)?\s+(?:low-cost\s+|budget\s+)?"
+                             r"(?:subsidiary|affiliate|division)|(?:'s|’s)\s+(?:low-cost\s+|budget\s+)?"
+                             r"(?:unit|carrier|airline|arm|[A-Z]\w+\s+(?:airline|carrier|plane|flight|jet)))\b")
 AGENT_VERBS = {"attack", "bomb", "hack", "detonate", "plant", "shoot", "kill", "set", "start", "cause", "carry",
                "claim", "launch", "kidnap", "stab", "ram", "fire", "hijack", "crash", "sabotage", "torch", "burn",
                "orchestrate", "plot", "target"}
@@ -778,7 +783,9 @@ def read_death_causes(text: str, whole: bool = False) -> list[tuple[str, frozens
 
 def read_relations(text: str) -> tuple[list[str], list[str], list[str]]:
     causes = [v for m in CAUSE_RX.finditer(text) if (v := _value(m.group("v"))) and norm_name(v) not in GENERIC]
-    owners = [v for m in OWNER_RX.finditer(text) if (v := _value(m.group("v")))]
+    owners = [v for m in OWNER_RX.finditer(text) if (v := _value(re.split(r"'s\b|’s\b", m.group("v"))[0]))] + \
+        [v for m in OWNER_BEFORE_RX.finditer(text) if (v := _value(m.group("v"))) and
+         norm_name(v) not in GENERIC and not _common(v.split()[0])]
     agents = [m.group("v") for rx in (AGENT_RX, SUSPECT_RX, *NAMED_AS_RX) for m in rx.finditer(text)
               if norm_name(m.group("v")) not in GENERIC and not m.group("v").lower().startswith(("rt ", "breaking"))]
     return causes, agents, owners

@@ -485,7 +485,7 @@ MAX_ROLE_QUERIES = 3
 # Words posts state a value of each role with ("originally from Iran", "a 3-year-old boy").
 ROLE_CUES = {"origin": "born origin native nationality from", "member": "member served regiment unit",
              "relation": "", "nickname": "dubbed nicknamed called", "model": "model type",
-             "time": "morning afternoon evening night", "cause": "caused cause blamed", "owner": "owned owner",
+             "time": "morning afternoon evening night", "cause": "caused cause blamed", "owner": "owned owner subsidiary",
              "means": "made", "kind": "armed weapons plant factory site", "date": "", "agent": ""}
 _UNIT_CUES = {"age": "year old aged", "deaths": "killed dead toll", "injured": "injured hurt", "dollars": "million",
               "evacuated": "evacuated evacuation", "bodies": "bodies found recovered"}
