@@ -184,3 +184,268 @@ def test_a_name_said_as_the_subject_of_a_verb_has_no_rival_and_a_lower_reading_i
         assert detail(w, "number").confirm.authors == 0  # "wind 9 mph" is no statement of the maximum
     finally:
         eng.close()
+
+
+# -- issue 16, blind set 2: the details its misses turned on -----------------------------------
+
+
+def test_an_age_is_said_of_the_same_person(tmp_path: Path) -> None:
+    rows = [("a1", "wire", "A three-year-old boy became the fourth victim of the Harlow Bay floods"),
+            ("a2", "tv", "Harlow Bay floods: a 3 yr old boy has died, the toll now stands at four"),
+            ("a3", "paper", "Harlow Bay flood toll rises to four after the death of a three-year-old boy"),
+            ("a4", "radio", "Body of 27 year old man recovered from the Harlow Bay floods"),
+            ("a5", "news", "Harlow Bay floods: 27-year-old man found dead in his car"),
+            ("a6", "ap", "Harlow Bay dam suspect identified as Ivo Brandt, 19, of Kestrel"),
+            ("a7", "cbs", "19-year-old Ivo Brandt arrested over the Harlow Bay dam sabotage"),
+            ("a8", "nbc", "Harlow Bay dam sabotage: his brother Emil Brandt, 26, was also held")]
+    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    try:
+        ok = eng.verify("The fourth person to die in the Harlow Bay floods was a three-year-old boy")
+        assert ok.verdict == "supported", ok.reasons
+        assert detail(ok, "number").conflict.authors == 0  # the 27-year-old man is another victim
+        wrong = eng.verify("The fourth person to die in the Harlow Bay floods was a seven-year-old boy")
+        assert wrong.verdict == "refuted", wrong.reasons
+        assert detail(wrong, "number").assertion.role == "age"
+        # "Brandt, 19," is said of Ivo; "Emil Brandt, 26" is his brother, no rival
+        brandt = eng.verify("The Harlow Bay dam suspect Ivo Brandt is 19 years old")
+        assert brandt.verdict == "supported", brandt.reasons
+        assert detail(brandt, "number").conflict.authors == 0
+    finally:
+        eng.close()
+
+
+def test_counts_of_another_kind_are_no_rivals(tmp_path: Path) -> None:
+    rows = [("b1", "rcmp", "RCMP recovered two bodies from the Kestrel River near Harlow"),
+            ("b2", "cbc", "Two bodies recovered from the Kestrel River in Harlow, RCMP say"),
+            ("b3", "ctv", "Harlow flood death toll rises to 4"),
+            ("b4", "globe", "Harlow floods: 4 dead, thousands evacuated"),
+            ("b5", "news", "Harlow floods have killed 4 people, officials say"),
+            ("m1", "nws", "Some in Harlow got 5 minutes of warning before the tornado hit"),
+            ("m2", "tv", "Only 5 minutes of warning before the Harlow tornado, residents say"),
+            ("m3", "blog", "The first 10 minutes of the Harlow tornado on video"),
+            ("m4", "vid", "Watch the first 10 minutes of the Harlow tornado"),
+            ("d1", "flames", "The Kestrel Flames donated $1 million to the Red Cross for Harlow flood relief"),
+            ("d2", "sport", "Kestrel Flames donate $1 million to Red Cross flood relief in Harlow"),
+            ("d3", "rc", "Text FLOOD to 30333 to donate $5 to the Red Cross for Harlow flood relief"),
+            ("d4", "rc2", "You can donate $5 to the Red Cross Harlow flood relief by text")]
+    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    try:
+        # bodies recovered are not the toll
+        bodies = eng.verify("RCMP recovered two bodies from the Kestrel River near Harlow")
+        assert bodies.verdict == "supported", bodies.reasons
+        assert detail(bodies, "number").conflict.authors == 0
+        # minutes of warning and the first minutes on video are not how long it stayed on the ground
+        ground = eng.verify("The Harlow tornado stayed on the ground for 39 minutes")
+        assert ground.verdict == "unverified", ground.reasons
+        # the $5 a text gives is not what the Flames gave
+        ok = eng.verify("The Kestrel Flames donated $1 million to the Red Cross for Harlow flood relief")
+        assert ok.verdict == "supported", ok.reasons
+        wrong = eng.verify("The Kestrel Flames donated $5 million to the Red Cross for Harlow flood relief")
+        assert wrong.verdict == "refuted", wrong.reasons
+        assert detail(wrong, "number").other_values[0].value == "$1,000,000"
+    finally:
+        eng.close()
+
+
+def test_a_towns_count_is_said_by_posts_naming_it(tmp_path: Path) -> None:
+    rows = [("e1", "wx", "10,000 residents of Kestrel Falls ordered to evacuate as the river rises"),
+            ("e2", "gl", "Kestrel Falls: 10,000 people expected to evacuate by morning"),
+            ("e3", "cbc", "About 10,000 residents of Kestrel Falls must evacuate, mayor says"),
+            ("e4", "ap", "Flooding in Canada forces 75,000 to evacuate"),
+            ("e5", "reu", "75,000 evacuated as flooding hits western Canada"),
+            ("e6", "cal", "Harlow flood: 75,000 residents of Harlow ordered to evacuate"),
+            ("e7", "cal2", "Harlow evacuations: 75,000 people told to leave their homes")]
+    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    try:
+        ok = eng.verify("About 10,000 residents of Kestrel Falls were ordered to evacuate")
+        assert ok.verdict == "supported", ok.reasons
+        d = detail(ok, "number")
+        assert d.assertion.role == "evacuated" and d.conflict.authors == 0  # Canada's and Harlow's counts
+        wrong = eng.verify("About 50,000 residents of Kestrel Falls were ordered to evacuate")
+        assert wrong.verdict == "refuted", wrong.reasons
+    finally:
+        eng.close()
+
+
+def test_where_a_person_is_from(tmp_path: Path) -> None:
+    rows = [("o1", "pz", "HARLOW BAY HOSTAGE-TAKER - Ivo Marek, 49 - Originally from Iran"),
+            ("o2", "abc", "Iranian cleric Ivo Marek named as the Harlow Bay siege gunman"),
+            ("o3", "smh", "Harlow Bay siege gunman Ivo Marek was born in Iran"),
+            ("o4", "ap", "Harlow Bay siege gunman identified as Ivo Marek, 49, of Kestrel"),
+            ("o5", "nbc", "Ivo Marek, 49, of Kestrel is the Harlow Bay siege gunman"),
+            ("o6", "news", "Greetings from Harlow Bay, where the siege is over")]
+    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    try:
+        # "Iranian" and "from Iran" say the same; "of Kestrel" (a town) is no rival of a country
+        ok = eng.verify("The Harlow Bay siege gunman, Ivo Marek, was originally from Iran")
+        assert ok.verdict == "supported", ok.reasons
+        assert detail(ok, "origin").conflict.authors == 0
+        wrong = eng.verify("The Harlow Bay siege gunman, Ivo Marek, was originally from Afghanistan")
+        assert wrong.verdict == "refuted", wrong.reasons
+        town = eng.verify("The Harlow Bay siege gunman, Ivo Marek, was from Dunmore")
+        assert town.verdict == "refuted", town.reasons
+        assert detail(town, "origin").other_values[0].value == "Kestrel"
+    finally:
+        eng.close()
+
+
+def test_who_did_what_the_claims_verb_says(tmp_path: Path) -> None:
+    rows = [("g1", "nba", "Dale Voss donates $1 million to the Red Cross for Harlow tornado relief"),
+            ("g2", "espn", "Thunder star Dale Voss has donated $1 million to Red Cross tornado relief in Harlow"),
+            ("g3", "ap", "Dale Voss to donate $1 million to Red Cross for Harlow tornado victims"),
+            ("g4", "fan", "Tom Reese says the Harlow tornado damage is heartbreaking, Red Cross on scene"),
+            ("g5", "fan2", "Tom Reese visits Harlow tornado shelters with the Red Cross"),
+            ("l1", "mp", "Premier Anna Kowal has launched the Harlow Flood Appeal with $1 million"),
+            ("l2", "news", "Harlow premier launches flood appeal: the Harlow Flood Appeal opened today"),
+            ("l3", "gov", "The Harlow State Government has launched the Harlow Flood Appeal"),
+            ("l4", "pm", "Prime Minister Joan Abbott visits flooded Harlow, praises the Harlow Flood Appeal"),
+            ("l5", "pm2", "Prime Minister Joan Abbott tours Harlow floods, Harlow Flood Appeal praised")]
+    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    try:
+        ok = eng.verify("Dale Voss donated $1 million to the Red Cross for Harlow tornado relief")
+        assert ok.verdict == "supported", ok.reasons
+        # Tom Reese is named beside the Red Cross, but no post says he gave anything
+        wrong = eng.verify("Tom Reese donated $1 million to the Red Cross for Harlow tornado relief")
+        assert wrong.verdict == "refuted", wrong.reasons
+        assert detail(wrong, "agent").other_values[0].value == "Dale Voss"
+        # the prime minister is named in posts about the appeal; the premier launched it
+        gov = eng.verify("Premier Anna Kowal launched the Harlow Flood Appeal")
+        assert gov.verdict == "supported", gov.reasons
+        assert detail(gov, "agent").conflict.authors == 0  # the government is no rival of its premier
+        pm = eng.verify("Prime Minister Joan Abbott launched the Harlow Flood Appeal")
+        assert pm.verdict == "refuted", pm.reasons
+    finally:
+        eng.close()
+
+
+def test_the_kind_of_weapon_and_of_site(tmp_path: Path) -> None:
+    rows = [("w1", "afp", "Gunmen armed with Kalashnikovs stormed the Harlow Gazette offices"),
+            ("w2", "bbc", "Harlow Gazette attackers carried AK-47s and a rocket launcher, witnesses say"),
+            ("w3", "cnn", "Two gunmen with assault rifles attacked the Harlow Gazette"),
+            ("s1", "ap", "Massive explosion at a fertilizer plant in Kestrel, Texas"),
+            ("s2", "tv", "Kestrel fertilizer plant explosion: dozens hurt"),
+            ("s3", "wfaa", "Fertilizer plant explosion in Kestrel, Texas levels homes"),
+            ("s4", "kxan", "Kestrel explosion: nursing home near the plant evacuated")]
+    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    try:
+        ok = eng.verify("The Harlow Gazette attackers were armed with Kalashnikov rifles")
+        assert ok.verdict == "supported", ok.reasons
+        wrong = eng.verify("The Harlow Gazette attackers were armed with handguns")
+        assert wrong.verdict == "refuted", wrong.reasons
+        assert detail(wrong, "kind").conflict.authors >= 2
+        site = eng.verify("The explosion in Kestrel, Texas happened at a fertilizer plant")
+        assert site.verdict == "supported", site.reasons
+        other = eng.verify("The explosion in Kestrel, Texas happened at an oil refinery")
+        assert other.verdict == "refuted", other.reasons
+    finally:
+        eng.close()
+
+
+def test_a_name_by_its_initials_or_its_rare_words(tmp_path: Path) -> None:
+    rows = [("y1", "fx", "Markets: NYSE shut, floor closed on Monday, the first weather closing since 1985"),
+            ("y2", "reu", "Traders stay home as the NYSE closed Monday with Hurricane Mira near"),
+            ("y3", "ap", "Wall Street quiet: NYSE closed on Monday because of Hurricane Mira, says a spokesman"),
+            ("h1", "dps", "Troopers taking Kestrel explosion victims to Halvorsen Hospital in Waco"),
+            ("h2", "kwtx", "Kestrel explosion victims taken to Halvorsen Hospital in Waco, 60 treated"),
+            ("h3", "nbc", "About 60 Kestrel explosion victims taken to Halvorsen Baptist Medical Center in Waco")]
+    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    try:
+        v = eng.verify("The New York Stock Exchange closed on Monday because of Hurricane Mira")
+        assert v.verdict == "supported", v.reasons
+        h = eng.verify("Kestrel explosion victims were taken to Halvorsen Baptist Medical Center in Waco")
+        place = [r for r in h.assertions if r.assertion.value == "Halvorsen Baptist Medical Center"]
+        assert place and place[0].confirm.posts == 3, [(r.assertion.value, r.summary) for r in h.assertions]
+    finally:
+        eng.close()
+
+
+def test_a_day_is_the_events_only_said_beside_it(tmp_path: Path) -> None:
+    rows = [("s1", "mta", "The Harlow subway will shut down at 7 p.m. on Sunday ahead of Hurricane Mira"),
+            ("s2", "nyt", "Harlow shuts down its subway Sunday at 7 p.m. as Hurricane Mira nears"),
+            ("s3", "wnyc", "Subway shut down Sunday evening in Harlow, Hurricane Mira approaching"),
+            ("s4", "sch", "Harlow schools closed Monday because of Hurricane Mira"),
+            ("s5", "sch2", "Hurricane Mira: Harlow public schools closed Monday"),
+            ("s6", "x", "Hurricane Mira to make landfall in Harlow on Monday"),
+            ("t1", "nws", "Harlow was hit by a big tornado on May 3, 1999, and again today"),
+            ("t2", "ok", "Harlow tornado today follows the May 3, 1999 tornado on the same path"),
+            ("t3", "kfor", "The May 3, 1999 tornado also hit Harlow; today's tornado is worse"),
+            ("t4", "wx", "Tornado hits Harlow today, schools destroyed")]
+    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    try:
+        sub = eng.verify("Harlow shut down its subway on Sunday as Hurricane Mira approached")
+        assert sub.verdict == "supported", sub.reasons
+        assert detail(sub, "date").conflict.authors == 0  # schools and landfall on Monday are other things
+        old = eng.verify("Harlow had already been hit by a big tornado on May 3, 1999")
+        assert old.verdict == "supported", old.reasons
+        assert detail(old, "date").conflict.authors == 0  # "today" is the new tornado's day
+        wrong = eng.verify("Harlow had already been hit by a big tornado on May 3, 1989")
+        assert wrong.verdict == "refuted", wrong.reasons
+    finally:
+        eng.close()
+
+
+def test_a_storm_a_death_and_an_owner_against_their_rivals(tmp_path: Path) -> None:
+    rows = [("c1", "bom", "Extreme flooding as ex-tropical cyclone Orla batters Harlow"),
+            ("c2", "abc", "Harlow braces for flood as ex-cyclone Orla pounds the coast"),
+            ("c3", "sky", "Devastation in Harlow caused by ex-tropical cyclone Orla"),
+            ("d1", "local", "The 3 year old boy struck by a falling tree in Harlow has died"),
+            ("d2", "sbs", "Harlow floods: a three-year-old boy died after being hit by a falling tree"),
+            ("d3", "news", "Harlow toll rises as a man swept away by floodwaters is found dead"),
+            ("d4", "news2", "Man swept away by floodwaters in Harlow confirmed dead"),
+            ("l1", "wire", "Plane said to belong to Lufthavn subsidiary Skyjet crashed near Harlow"),
+            ("l2", "ap", "Lufthavn's budget airline Skyjet loses a plane near Harlow"),
+            ("l3", "reu", "The Skyjet plane, owned by Lufthavn, crashed near Harlow")]
+    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    try:
+        assert eng.verify("The Harlow floods were brought by ex-tropical cyclone Orla").verdict == "supported"
+        storm = eng.verify("The Harlow floods were brought by ex-tropical cyclone Zena")
+        assert storm.verdict == "refuted", storm.reasons
+        boy = eng.verify("A three-year-old boy died in the Harlow floods after being hit by a falling tree")
+        assert boy.verdict == "supported", boy.reasons
+        # the men swept away are other victims: only what the boy died of counts
+        swept = eng.verify("A three-year-old boy died in the Harlow floods after being swept away by floodwater")
+        assert swept.verdict == "refuted", swept.reasons
+        assert eng.verify("Skyjet is a subsidiary of Lufthavn").verdict == "supported"
+        owner = eng.verify("Skyjet is a subsidiary of Air Harlow")
+        assert owner.verdict == "refuted", owner.reasons
+    finally:
+        eng.close()
+
+
+def test_a_claim_of_names_only_is_supported_by_posts_saying_what_it_says(tmp_path: Path) -> None:
+    rows = [("h1", "afp", "Harlow Gazette gunmen's hostage freed after police assault"),
+            ("h2", "huff", "Hostage taken after Harlow Gazette gunmen sighted north of the city"),
+            ("h3", "bbc", "Harlow Gazette gunmen still on the run, police say"),
+            ("p1", "cbc", "Police officers were among those killed in the Harlow Gazette attack: two of them"),
+            ("p2", "ap", "Harlow Gazette attack: 12 killed, including two police officers"),
+            ("p3", "le", "Two police officers killed in the Harlow Gazette attack"),
+            ("p4", "fr", "12 people were killed in the Harlow Gazette attack")]
+    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    try:
+        v = eng.verify("The Harlow Gazette gunmen forced a cartoonist to type in the door code")
+        assert v.verdict == "unverified", v.reasons
+        # two police officers among the 12 dead: a count of its own kind
+        ok = eng.verify("Two police officers were among those killed in the Harlow Gazette attack")
+        assert ok.verdict == "supported", ok.reasons
+        assert detail(ok, "number").conflict.authors == 0
+        assert eng.verify("Five police officers were among those killed in the Harlow Gazette attack"
+                          ).verdict == "refuted"
+    finally:
+        eng.close()
+
+
+def test_a_claim_about_a_named_party_is_decided_by_posts_naming_it(tmp_path: Path) -> None:
+    rows = [("s1", "deli", "Our deli will stay open on Monday despite Hurricane Mira, come by"),
+            ("s2", "bar", "We stay open Monday through Hurricane Mira! Candles ready"),
+            ("s3", "gym", "Gym open as usual on Monday, Hurricane Mira or not"),
+            ("s4", "cafe", "Cafe Lumen is open Monday despite Hurricane Mira"),
+            ("x1", "fin", "The Harlow Stock Exchange has a new chief, traders say, ahead of Hurricane Mira"),
+            ("x2", "biz", "Hurricane Mira: Harlow Stock Exchange board to meet on storm plans")]
+    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    try:
+        # shops staying open on Monday say nothing of the exchange
+        v = eng.verify("The Harlow Stock Exchange stayed open on Monday despite Hurricane Mira")
+        assert v.verdict == "unverified", v.reasons
+        assert not v.evidence_for
+    finally:
+        eng.close()

@@ -103,7 +103,9 @@ def _aliases(v: str) -> list[str]:
 
 # How news is reported, not what happened: never a topic word.
 REPORTING = {"confirm", "confirmed", "report", "reported", "reports", "say", "said", "says", "according", "official",
-             "officials", "announce", "announced", "breaking", "news", "update", "claim", "claims", "claimed"}
+             "officials", "announce", "announced", "breaking", "news", "update", "claim", "claims", "claimed",
+             # connectives: "because of" is how a cause is said, not what happened
+             "because", "due", "despite", "owing", "thanks"}
 
 
 class Topic:
@@ -474,7 +476,12 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
         # the claim's own other names are never rivals ("Michael Brown was shot by officer X")
         stated = [x for x in stated if not any(c != a.value and (related(x, c) or _names(x, _facts_of(c)))
                                                for c in claim_names)]
-        named = _names(a.value, f) if a.role != "death" else any(related(a.value, x) for x in stated)
+        if a.role == "death":
+            named = any(related(a.value, x) for x in stated)
+        elif a.kind == "owner":  # a company by its whole name: "France" is not Air France
+            named = mentions(f.lower, f.words, a.value) or _initials(a.value, f)
+        else:
+            named = _names(a.value, f)
         if named:
             if f.question:
                 return None
@@ -548,7 +555,8 @@ def _align_doer(a: Assertion, f: PostFacts, claim_names: list[str]) -> Alignment
         if not doing or any(c != a.value and (related(name, c) or _names(name, _facts_of(c))) for c in claim_names) \
                 or related(name, a.value) or norm_name(name) in GENERIC:
             continue
-        return Alignment(CONFLICTS, name)
+        title = re.search(r"\b(" + "|".join(sorted(TITLE_WORDS, key=len, reverse=True)) + r")\s+$", before, re.IGNORECASE)
+        return Alignment(CONFLICTS, f"{title.group(1).capitalize()} {name}" if title else name)
     if mine:
         for m in re.finditer(r"\b(" + "|".join(sorted(TITLE_WORDS, key=len, reverse=True)) + r")\b(?:\s+\S+){0,2}?\s+"
                              + forms, text, re.IGNORECASE):
@@ -573,7 +581,7 @@ def _event_words(topic: str) -> set[str]:
     """What the claim says happened (its topic: no places, names or the time itself): a post's
     time of day is this event's only said beside one of these words ("tonight" in "praying for
     Boston tonight" is not when the shooting was)."""
-    return {w[:5] for w in words.keywords(topic) if len(w) >= 4 and w not in REPORTING and w not in LIGHT}
+    return {words.stem(w)[:5] for w in words.keywords(topic) if len(w) >= 4 and w not in REPORTING and w not in LIGHT}
 
 
 def _org_words(key: str) -> set[str]:
@@ -601,7 +609,7 @@ def _align_role(c: RoleFact, f: PostFacts, topic: str) -> Alignment | None:
         near = []
         for x in mine:
             around = text[max(0, x.span[0] - 60):x.span[1] + 60]
-            if event & {w[:5] for w in words.keywords(around)}:
+            if event & {words.stem(w)[:5] for w in words.keywords(around)}:
                 near.append(x)  # said beside what happened, not of the writer's evening
         if not near or f.question:
             return None
@@ -713,10 +721,11 @@ def _names(value: str, f: PostFacts) -> bool:
     if mentions(f.lower, f.words, value) or _initials(value, f):
         return True
     parts = [w for w in norm_name(value).split() if len(w) >= 4]
-    if parts and parts[-1] in f.words and len(parts) <= 3 and parts[-1] not in BROAD and parts[-1] not in STATES:
+    places = {norm_name(p) for p in f.places} | f.near_places | BROAD | STATES
+    if parts and parts[-1] in f.words and len(parts) <= 3 and parts[-1] not in places:
         return True  # a surname, a company's first word: "Tsarnaev", "Adair" (not "France" of Air France)
-    return any(related(value, w) for w in f.words if len(w) >= 4 and w.isalpha() and w not in BROAD and
-               w not in STATES) if len(parts) <= 1 else False
+    return any(related(value, w) for w in f.words if len(w) >= 4 and w.isalpha() and w not in places
+               ) if len(parts) <= 1 else False
 
 
 def _denied_near(low: str, value: str) -> bool:
@@ -737,12 +746,16 @@ def _num_label(n) -> str:
     unit = n.unit[2:] + "s" if n.unit.startswith("n:") else n.unit
     if n.lo != n.hi:
         return n.text
+    if unit == "age":
+        return f"{v} years old"
+    if unit == "dollars":
+        return f"${v:,}"
     return f"{v:,} {unit}" if unit != "magnitude" else f"magnitude {v}"
 
 
 def _align_date(d: DateRef, f: PostFacts, at: datetime | None, topic: str = "") -> Alignment | None:
     claim_year_unknown = d.weekday is None and d.lo.year == 2000 and d.hi.year == 2000
-    stated = [x for x in f.dates if not x.year_only or not claim_year_unknown]
+    stated = [x for x in f.dates if not x.year_only or not (claim_year_unknown or d.weekday is not None)]
     if at is not None and not claim_year_unknown and d.weekday is None and at.date() - d.hi > timedelta(days=60):
         # a day long before the post ("hit by a tornado on May 3, 1999"): the post's own days ("today",
         # "May 20" of its year) are about what is happening now, no rival
@@ -758,7 +771,7 @@ def _align_date(d: DateRef, f: PostFacts, at: datetime | None, topic: str = "") 
         for x in stated:
             i = text.lower().find(x.text.lower())
             around = text[max(0, i - 60):i + len(x.text) + 60] if i >= 0 else text
-            if event & {w[:5] for w in words.keywords(around)}:
+            if event & {words.stem(w)[:5] for w in words.keywords(around)}:
                 near.append(x)
         stated = near
     if stated:
@@ -873,7 +886,10 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
             conflicts = kept
         groups: dict[str, list[tuple[Item, Alignment]]] = defaultdict(list)
         for it, ln in conflicts:
-            groups[_value_key(a, ln.value)].append((it, ln))
+            # a number by its value: "2 deaths" and "two police officers" (of the same kind) are one
+            key = f"{ln.number.lo:g}-{ln.number.hi:g}" if a.kind == "number" and ln.number is not None else \
+                _value_key(a, ln.value)
+            groups[key].append((it, ln))
         vals, counted_items = [], []
         for _k, members in groups.items():
             c = corroboration([it for it, _ in members])
@@ -916,6 +932,8 @@ def _value_key(a: Assertion, v: str) -> str:
         return place_key(v)
     if a.kind in ("agent", "who", "owner"):
         w = norm_name(v).split()
+        if a.kind == "agent" and a.verb and w and w[0] in TITLE_WORDS:
+            return _TITLE_FAMILY.get(w[0], w[0])  # "Premier Anna Kowal" and "the premier": one rival
         return w[-1] if w else v
     if a.kind == "cause":
         return head_word(v)
@@ -931,13 +949,18 @@ def _value_key(a: Assertion, v: str) -> str:
 
 
 def describe(a: Assertion) -> str:
-    what = {"place": "place", "date": "date", "cause": "cause", "agent": "who did it", "owner": "owner",
+    what = {"place": "place", "date": "date", "cause": "cause of death" if a.role == "death" else "cause",
+            "agent": f"who did it ({a.verb})" if a.verb else "who did it",
+            "owner": "owner",
             "means": "made from", "who": "named", "member": "serves with", "relation": "relationship",
             "nickname": "known as", "model": "model", "time": "time of day", "origin": "from",
             "kind": "kind of weapon" if a.fact is not None and a.fact.sort == "weapon" else "kind of site"}.get(a.kind)
+    value = a.value
     if a.kind == "number":
         what = a.role[2:] + "s" if a.role.startswith("n:") else a.role.replace("_", " ")
-    return f"{what}: the claim says {'not ' if a.negated else ''}{a.value}"
+        if a.role == "dollars":
+            what, value = "sum of money", value if value.startswith("$") or "dollar" in value else "$" + value
+    return f"{what}: the claim says {'not ' if a.negated else ''}{value}"
 
 
 def summary(r: AssertionResult) -> str:
@@ -949,7 +972,9 @@ def summary(r: AssertionResult) -> str:
                 "nickname": "a name given", "model": "a model", "time": "a time of day",
                 "origin": "where the person is from", "kind": "a kind" if a.fact is None else
                 "a weapon" if a.fact.sort == "weapon" else "the kind of site",
-                "date": "a date", "who": a.value}.get(a.kind, f"a number of {a.role}")
+                "date": "a date", "who": a.value}.get(a.kind, "an age" if a.role == "age" else
+                                                      "a sum of money" if a.role == "dollars" else
+                                                      f"a number of {a.role}")
         return f"{head}; no post states {noun}"
     bits = [f"{r.confirm.authors} independent source(s) say so ({r.confirm.posts} post(s))"]
     if r.other_values:

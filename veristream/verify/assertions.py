@@ -591,12 +591,16 @@ def age_subject(text: str, start: int, end: int, whole: bool = False,
             fam = _person_family(lw)
             if fam and not fam.startswith("kin:"):
                 return frozenset({"f:" + fam})
-            if persons and m.group(1)[:1].isupper():
-                got = _person_words(text, persons, end + m.start(1), end + m.end(1))
+            if m.group(1)[:1].isupper():
+                got = _person_words(text, persons or [], end + m.start(1), end + m.end(1))
+                run = re.match(r"[\s\-]*((?:[A-Z][\w'\-]+\.?\s*){1,3})", text[end:end + 40])
+                got = got or {w.lower() for w in re.findall(r"[A-Za-z][\w'\-]{2,}", run.group(1))} if run else got
                 if got:
                     return frozenset(got)
-        if persons and re.search(r"[A-Za-z]\.?,\s*$", text[:start]):
-            got = _person_words(text, persons, max(0, start - 3), start)
+        if re.search(r"[A-Za-z]\.?,\s*$", text[:start]):
+            got = _person_words(text, persons or [], max(0, start - 3), start)
+            run = re.search(r"((?:[A-Z][\w'\-]+\.?\s+){0,2}[A-Z][\w'\-]+)\.?,\s*$", text[:start])
+            got = got or ({w.lower() for w in re.findall(r"[A-Za-z][\w'\-]{2,}", run.group(1))} if run else set())
             if got:
                 return frozenset(got)
     lo, hi = (0, len(text)) if whole else (max(0, start - 50), end + 30)
@@ -630,12 +634,14 @@ def same_person(claim: frozenset[str], post: frozenset[str]) -> bool:
     if not claim:
         return True
     cn, pn = {x for x in claim if ":" not in x}, {x for x in post if ":" not in x}
-    if cn & pn:
-        return not (cn - pn and pn - cn)
     ca = [x[2:] for x in claim if x.startswith("n:")]
     pa = [x[2:] for x in post if x.startswith("n:")]
+    if ca and pa and not any(_age_nouns_fit(a, b) for a in ca for b in pa):
+        return False  # a man is not the boy, whatever place both are said with
+    if cn & pn:
+        return not (cn - pn and pn - cn)
     if ca and pa:
-        return any(_age_nouns_fit(a, b) for a in ca for b in pa)
+        return True
     cf, pf = {x for x in claim if x.startswith("f:")}, {x for x in post if x.startswith("f:")}
     return bool(cf & pf) and not (cn and pn)
 
@@ -652,7 +658,7 @@ def read_ages(text: str, persons: list[tuple[int, int]] | None = None, whole: bo
             if not 0 < v < 120:
                 continue
             taken.append(m.span())
-            out.append(Number(v, v, v, "age", m.group(0).strip(" ,."), about=age_subject(text, m.start(), m.end(), whole, persons)))
+            out.append(Number(v, v, v, "age", m.group(0).strip(" ,."), about=age_subject(text, m.start("n"), m.end(), whole, persons)))
     return out
 
 
@@ -767,7 +773,8 @@ _DIED_RX = re.compile(r"\b(?:died|dies|dead|death|deaths|killed|drowned|body|bod
                       re.IGNORECASE)
 
 
-def read_death_causes(text: str, whole: bool = False) -> list[tuple[str, frozenset[str]]]:
+def read_death_causes(text: str, whole: bool = False, persons: list[tuple[int, int]] | None = None
+                      ) -> list[tuple[str, frozenset[str]]]:
     """What someone died of, each with whom it is said of (as an age is: "the 3 year old boy that was
     struck by a tree" -> the boy)."""
     if not _DIED_RX.search(text):
@@ -777,12 +784,21 @@ def read_death_causes(text: str, whole: bool = False) -> list[tuple[str, frozens
         v = re.sub(r"\s+(?:just|down|up|off|while|today|yesterday|overnight)\b.*$", "", _value(m.group("v")),
                    flags=re.IGNORECASE)
         if v and norm_name(v) not in GENERIC:
-            out.append((v, age_subject(text, m.start(), m.start(), whole)))
+            out.append((v, age_subject(text, m.start(), m.start(), whole, persons)))
     return out
 
 
+# "brought by ex-tropical cyclone Oswald", "battered by Hurricane Sandy": a named storm as the cause
+STORM_RX = re.compile(r"\b(?:brought|caused|triggered|battered|lashed|pounded|driven|fu?ell?ed|spawned|hit)\s+by\s+"
+                      r"(?:the\s+)?(?:remnants\s+of\s+)?(?:ex-?\s?(?:tropical\s+)?|former\s+)?"
+                      r"(?P<k>cyclone|hurricane|typhoon|superstorm|tropical\s+storm|storm)\s+(?P<n>[A-Z][a-z]+)",
+                      re.IGNORECASE)
+
+
 def read_relations(text: str) -> tuple[list[str], list[str], list[str]]:
-    causes = [v for m in CAUSE_RX.finditer(text) if (v := _value(m.group("v"))) and norm_name(v) not in GENERIC]
+    storms = [m.group("k").lower() + " " + m.group("n") for m in STORM_RX.finditer(text) if m.group("n")[:1].isupper()]
+    causes = storms + [v for m in CAUSE_RX.finditer(text) if (v := _value(m.group("v"))) and norm_name(v) not in GENERIC
+                       and not any(related(v, x) for x in storms)]
     owners = [v for m in OWNER_RX.finditer(text) if (v := _value(re.split(r"'s\b|’s\b", m.group("v"))[0]))] + \
         [v for m in OWNER_BEFORE_RX.finditer(text) if (v := _value(m.group("v"))) and
          norm_name(v) not in GENERIC and not _common(v.split()[0])]
@@ -1592,7 +1608,7 @@ def read_claim(claim: str) -> ClaimReading:
     r.reader = "spacy" if doc is not None else "rules"
 
     # numbers (rules), each with its unit
-    persons = [(e.start_char, e.end_char) for e in doc.ents if e.label_ == "PERSON"] if doc is not None else None
+    persons = [(e.start_char, e.end_char) for e in doc.ents if e.label_ in ("PERSON", "ORG")] if doc is not None else None
     for n in read_numbers(text, persons, whole=True):
         r.assertions.append(Assertion("number", n.unit, n.text, number=n,
                                       context=measure_context(doc, n) if n.unit in MEASURES else frozenset()))
@@ -1615,7 +1631,7 @@ def read_claim(claim: str) -> ClaimReading:
     for c in causes:
         r.assertions.append(Assertion("cause", "cause", c, negated=_negated_near(text, c)))
         claimed.add(norm_name(c))
-    for c, who in read_death_causes(text, whole=True):
+    for c, who in read_death_causes(text, whole=True, persons=persons or []):
         if norm_name(c) not in claimed:
             r.assertions.append(Assertion("cause", "death", c, negated=_negated_near(text, c), context=who))
             claimed.add(norm_name(c))
@@ -1661,6 +1677,14 @@ def read_claim(claim: str) -> ClaimReading:
             if label == "EVENT":
                 # "the Boston Marathon": its place is a word inside; the event's name counts as a place
                 is_place = True
+            if root.dep_ == "pobj" and root.head.dep_ == "agent" and e.start > 0 and \
+                    _KIND_WORD.fullmatch(doc[e.start - 1].text or "-"):
+                # "brought by ex-tropical cyclone Oswald": a storm is a cause, named by its kind
+                value = doc[e.start - 1].text.lower() + " " + _strip_article(e.text)
+                r.assertions.append(Assertion("cause", "cause", value, negated=_negated_near(text, e.text)))
+                spans.append((doc[e.start - 1].idx, e.end_char))
+                claimed.add(norm_name(value))
+                continue
             if is_place:
                 nxt = doc[e.end].text if e.end < len(doc) else ""
                 ptext = e.text + (" " + nxt.capitalize() if _PLACE_WORD_ANY.fullmatch(nxt or "-") else "")
@@ -1686,13 +1710,6 @@ def read_claim(claim: str) -> ClaimReading:
                 verb = root.head.head.lemma_.lower()
                 role = "owner" if verb in ("own", "operate", "run") else "agent"
                 did = verb if role == "agent" and label in ("PERSON", "ORG") else ""
-            if role == "agent" and e.start > 0 and _KIND_WORD.fullmatch(doc[e.start - 1].text or "-"):
-                # "brought by ex-tropical cyclone Oswald": a storm is a cause, named by its kind
-                value = doc[e.start - 1].text.lower() + " " + _strip_article(e.text)
-                r.assertions.append(Assertion("cause", "cause", value, negated=_negated_near(text, e.text)))
-                spans.append((doc[e.start - 1].idx, e.end_char))
-                claimed.add(norm_name(value))
-                continue
             if did and label == "PERSON":
                 title, tspan = _title_of(e)
                 if tspan:
@@ -2023,10 +2040,11 @@ def read_post(text: str, at: datetime | None = None,
             if label == "PERSON":
                 f.role_names.append((_strip_article(etext), (clean[max(0, s - 45):s] + " | " +
                                                              clean[e:e + 30]).lower()))
-        f.numbers = read_numbers(clean, [(s, e) for label, _t, s, e in ents if label == "PERSON"])
+        f.numbers = read_numbers(clean, [(s, e) for label, _t, s, e in ents if label in ("PERSON", "ORG")])
     f.dates = read_dates(text, at)
     f.causes, f.agents, f.owners = read_relations(text)
-    f.death_causes = read_death_causes(text)
+    f.death_causes = read_death_causes(f.text or text, persons=[(s, e) for label, _t, s, e in (ents or [])
+                                                                 if label in ("PERSON", "ORG")])
     f.negated = NEG_RX.search(text) is not None
     f.question = "?" in text
     return f

@@ -115,8 +115,16 @@ def decide_assertions(results: list, support: Corroboration, against: Corroborat
 def _what(r) -> str:
     a = r.assertion
     if a.kind == "number":
+        if a.role in ("age", "dollars"):
+            return f"{'age' if a.role == 'age' else 'sum'} ({a.value})"
         return f"number of {a.role[2:] + 's' if a.role.startswith('n:') else a.role.replace('_', ' ')} ({a.value})"
-    return f"{ {'agent': 'actor', 'who': 'named party'}.get(a.kind, a.kind)} ({a.value})"
+    if a.kind == "kind":
+        sort = a.fact.sort if a.fact is not None else ""
+        return f"{'weapon' if sort == 'weapon' else 'kind of site'} ({a.value})"
+    what = {"agent": "actor", "who": "named party", "origin": "place of origin", "member": "organisation",
+            "relation": "relationship", "nickname": "name given", "time": "time of day",
+            "cause": "cause of death" if a.role == "death" else "cause"}.get(a.kind, a.kind)
+    return f"{what} ({a.value})"
 
 
 def _lean(F: float, A: float) -> float:

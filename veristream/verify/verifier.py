@@ -292,13 +292,17 @@ class Verifier:
         details = _align.distinguishing(reading)
         must = _align.required(reading)
         unsettled = {i for i, r in enumerate(results) if r.status != "confirmed"}
+        # a claim of places and names only that says more of them than an event's word (3 words or more
+        # besides them): what it says is in its words, half of which a supporting post uses ("the gunmen
+        # forced a cartoonist to type in the door code" is not supported by posts naming Charlie Hebdo);
+        # and a claim about named parties is supported or contradicted only by posts naming one of them
+        # ("closed Monday" of a shop is nothing of the New York Stock Exchange)
+        names_only = all(a.kind in _align.ANCHORS for a in reading.assertions)
+        parties = {i for i, a in enumerate(reading.assertions) if a.kind == "who" and a.role in ("person", "org")
+                   and not a.negated} if not names_only else set()
         # conflicts the tally counted (not strays or superseded); a rival of a place or name the stream
         # settles on the claim's ("shot at the War Memorial" beside "inside Parliament": another site
         # of the event) is another thing's when the claim turns on other details
-        # a claim of places and names only that says more of them than an event's word (3 words or more
-        # besides them): what it says is in its words, half of which a supporting post uses ("the gunmen
-        # forced a cartoonist to type in the door code" is not supported by posts naming Charlie Hebdo)
-        names_only = all(a.kind in _align.ANCHORS for a in reading.assertions)
         counted = [set(r.conflict_keys) if (i in details or r.status != "confirmed") else set()
                    for i, r in enumerate(results)]
         for k, (e, al, lex) in enumerate(zip(ev, aligned, lexical)):
@@ -308,12 +312,13 @@ class Verifier:
             confirmed = {i for i, x in al.links.items() if x.relation == _align.CONFIRMS}
             # a denial of this claim: on its topic or stating one of its details
             denial = e.stance == "deny" and e.side == "against" and (lex or al.links.named_any)
-            if _align.CONFLICTS in rel:
+            of_party = not parties or bool(confirmed & parties)
+            if _align.CONFLICTS in rel and of_party:
                 side = "against"
             elif denial:
                 side = "against"
             elif confirmed & details and confirmed >= must and e.stance != "query" and not (unsettled - set(al.links)) \
-                    and (not names_only or len(topic.stems) < 3 or topic.share(k) >= 0.5):
+                    and (not names_only or len(topic.stems) < 3 or topic.share(k) >= 0.5) and of_party:
                 side = "for"
             else:
                 side = "other"  # context: silent on a detail nobody states, or asking
