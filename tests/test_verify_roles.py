@@ -251,10 +251,10 @@ def test_a_towns_count_is_said_by_posts_naming_it(tmp_path: Path) -> None:
     rows = [("e1", "wx", "10,000 residents of Kestrel Falls ordered to evacuate as the river rises"),
             ("e2", "gl", "Kestrel Falls: 10,000 people expected to evacuate by morning"),
             ("e3", "cbc", "About 10,000 residents of Kestrel Falls must evacuate, mayor says"),
-            ("e4", "ap", "Flooding in Canada forces 75,000 to evacuate"),
-            ("e5", "reu", "75,000 evacuated as flooding hits western Canada"),
+            ("e4", "ap", "Flooding in Canada: 75,000 residents ordered to evacuate"),
+            ("e5", "reu", "About 75,000 residents across Canada were ordered to evacuate as floods spread"),
             ("e6", "cal", "Harlow flood: 75,000 residents of Harlow ordered to evacuate"),
-            ("e7", "cal2", "Harlow evacuations: 75,000 people told to leave their homes")]
+            ("e7", "cal2", "In Harlow about 75,000 residents were ordered to evacuate today")]
     eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
     try:
         ok = eng.verify("About 10,000 residents of Kestrel Falls were ordered to evacuate")
