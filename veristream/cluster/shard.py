@@ -152,60 +152,78 @@ class Shard:
         return await js.pull_subscribe(self.names.posts(p), durable=self.names.consumer(p), stream=self.names.stream,
                                        config=cfg)
 
+    async def _fetch(self, sub, batch: int) -> list[Msg]:
+        """Wait for one message as long as it takes (an idle partition costs one pull a second),
+        then take what else is there at once: a pull for a whole batch would linger on the
+        server until the batch fills, delaying a quiet stream's posts."""
+        msgs = await sub.fetch(1, timeout=1.0)
+        if batch > 1:
+            try:
+                msgs += await sub.fetch(batch - 1, timeout=0.02)
+            except asyncio.TimeoutError:
+                pass
+        return msgs
+
     async def _consume(self, js, p: int, stop: asyncio.Event) -> None:
         st = self.parts[p]
         loop = asyncio.get_running_loop()
         batch = self.settings.cluster.fetch_batch
         sub = None
-        while not stop.is_set():
-            try:
-                if sub is None:
-                    sub = await self._bind(js, p)
-                # Wait for one message as long as it takes (an idle partition costs one pull a
-                # second), then take what else is there at once: a pull for a whole batch would
-                # linger on the server until the batch fills, delaying a quiet stream's posts.
-                msgs = await sub.fetch(1, timeout=1.0)
-                if batch > 1:
-                    try:
-                        msgs += await sub.fetch(batch - 1, timeout=0.02)
-                    except asyncio.TimeoutError:
-                        pass
-            except asyncio.CancelledError:
-                raise
-            except asyncio.TimeoutError:
-                continue
-            except Exception as e:  # noqa: BLE001 - NATS restarting, consumer not back yet: bind again
-                log.info("partition %d: fetch failed (%s: %s); retrying", p, type(e).__name__, e)
-                sub = None
-                await asyncio.sleep(0.5)
-                continue
-            if not msgs:
-                continue
-            try:
-                await loop.run_in_executor(self._writers, self._write, st, msgs)
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:  # noqa: BLE001 - the store refused (disk full...): nothing acked, retried
-                st.error = f"{type(e).__name__}: {e}"
-                log.error("partition %d: ingest failed (%s); the batch will be delivered again", p, st.error)
-                for m in msgs:  # again in a second, not after ack_wait_s
-                    try:
-                        await m.nak(delay=1.0)
-                    except Exception:  # noqa: BLE001 - then after ack_wait_s
-                        break
-                await asyncio.sleep(1.0)
-                continue
-            st.error = None
-            try:
-                # Every message is acked by itself: an ack-all of the batch's last message would
-                # also ack messages delivered to a pull that was lost (a NATS restart, a killed
-                # process's lingering pull) and never stored. Acks go out in order on one
-                # connection, so the last one's confirmation covers the batch.
-                for m in msgs[:-1]:
-                    await m.ack()
-                await msgs[-1].ack_sync(timeout=5.0)
-            except Exception as e:  # noqa: BLE001 - unacked: redelivered later, and stored once
-                log.info("partition %d: ack failed (%s); the batch will be redelivered", p, type(e).__name__)
+        ahead: asyncio.Future | None = None  # the next batch, fetched while this one is written
+        try:
+            while not stop.is_set():
+                try:
+                    if sub is None:
+                        sub = await self._bind(js, p)
+                    if ahead is not None:
+                        fut, ahead = ahead, None
+                        msgs = await fut
+                    else:
+                        msgs = await self._fetch(sub, batch)
+                except asyncio.CancelledError:
+                    raise
+                except asyncio.TimeoutError:
+                    continue
+                except Exception as e:  # noqa: BLE001 - NATS restarting, consumer not back yet: bind again
+                    log.info("partition %d: fetch failed (%s: %s); retrying", p, type(e).__name__, e)
+                    sub = None
+                    await asyncio.sleep(0.5)
+                    continue
+                if not msgs:
+                    continue
+                write = loop.run_in_executor(self._writers, self._write, st, msgs)
+                # The next batch is pulled while this one is written, so the writer does not wait
+                # a fetch's round trips between batches; its messages are acked only once
+                # written, like every other.
+                ahead = asyncio.ensure_future(self._fetch(sub, batch))
+                try:
+                    await write
+                except asyncio.CancelledError:
+                    raise
+                except Exception as e:  # noqa: BLE001 - the store refused (disk full...): nothing acked, retried
+                    st.error = f"{type(e).__name__}: {e}"
+                    log.error("partition %d: ingest failed (%s); the batch will be delivered again", p, st.error)
+                    for m in msgs:  # again in a second, not after ack_wait_s
+                        try:
+                            await m.nak(delay=1.0)
+                        except Exception:  # noqa: BLE001 - then after ack_wait_s
+                            break
+                    await asyncio.sleep(1.0)
+                    continue
+                st.error = None
+                try:
+                    # Every message is acked by itself: an ack-all of the batch's last message would
+                    # also ack messages delivered to a pull that was lost (a NATS restart, a killed
+                    # process's lingering pull) and never stored. Acks go out in order on one
+                    # connection, so the last one's confirmation covers the batch.
+                    for m in msgs[:-1]:
+                        await m.ack()
+                    await msgs[-1].ack_sync(timeout=5.0)
+                except Exception as e:  # noqa: BLE001 - unacked: redelivered later, and stored once
+                    log.info("partition %d: ack failed (%s); the batch will be redelivered", p, type(e).__name__)
+        finally:
+            if ahead is not None:
+                ahead.cancel()
 
     def _write(self, st: PartitionState, msgs: list[Msg]) -> None:
         """Decode, quarantine what is malformed, ingest the rest in order (posts, then a delete
