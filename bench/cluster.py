@@ -2,8 +2,8 @@
 """Cluster benchmark (issue 17, docs/cluster.md): ingest through NATS JetStream with 1, 2 and 4
 shard processes, scatter-gather search latency, and SIGKILL rounds.
 
-    python bench/cluster.py                       # defaults: ~8-10 min on 2 cores
-    python bench/cluster.py --posts 20000 --kills 4 --queries 100   # a quick run
+    python bench/cluster.py                       # defaults: ~6 min on 2 cores
+    python bench/cluster.py --posts 40000 --kills 4 --queries 100   # a quick run
 
 For each shard count k (1, 2, 4), on a stream of its own with k partitions, one shard process
 per partition (one Engine each; vectors off, the rest default settings):
@@ -15,6 +15,15 @@ per partition (one Engine each; vectors off, the rest default settings):
    starts the clock, which stops when every post is stored (cluster status over NATS); the
    shards' CPU time (utime + stime from /proc) over the same span gives CPU-seconds per post.
    The publisher is idle meanwhile, so it does not share the cores with the shards.
+   Each drain is long enough (160,000 posts: ~25-40 s here) for the steady state: with 40,000
+   posts, 4 processes' start-up work (first batches, first commits) weighed as much as 1.8x one
+   engine's cost per post; with 160,000, 0.9x.
+3. Pinned: the 1- and 2-shard drains again with each shard process pinned to a core of its own
+   (`pinned_scaling_2_vs_1`): the scaling per core. Unpinned, one shard spreads over more than a
+   core (tantivy's threads, SQLite, the NATS loop), so on 2 cores two shards cannot double it.
+4. Replicated: a 3-node NATS cluster on this machine (three `nats-server` with routes), the
+   stream kept 3 times (`replicas = 3`), filled and drained by 2 shards: the publisher's rate and
+   the NATS CPU per post with 3 replicas (`replicas3_*`), for the README's projection.
 
 Search: `--queries` one- to three-word queries drawn from the posts, timed once the shards are
 idle (their background work after a drain or a start is not search latency), p50/p99 over
@@ -139,7 +148,9 @@ def query_mix(posts: list[Any], n: int, seed: int) -> list[str]:
 # -- the cluster's processes ------------------------------------------------------------------------
 
 class Shard:
-    def __init__(self, code: Path, config: Path, url: str, partitions: str, data: Path, logf: Path):
+    def __init__(self, code: Path, config: Path, url: str, partitions: str, data: Path, logf: Path,
+                 cpu: int | None = None):
+        self.cpu = cpu  # pinned to this core (os.sched_setaffinity, inherited by its threads)
         self.args = [sys.executable, "-m", "veristream.cli", "--config", str(config), "shard", "--nats", url,
                      "--partitions", partitions, "--data-dir", str(data)]
         self.env = os.environ | {"PYTHONPATH": str(code), "VERISTREAM_SKIP_LLM": "1"}
@@ -152,7 +163,8 @@ class Shard:
     def start(self) -> "Shard":
         mark = self.logf.stat().st_size if self.logf.exists() else 0
         with open(self.logf, "ab") as f:
-            self.proc = subprocess.Popen(self.args, stdout=f, stderr=f, env=self.env, cwd=self.cwd)
+            pin = (lambda: os.sched_setaffinity(0, {self.cpu})) if self.cpu is not None else None
+            self.proc = subprocess.Popen(self.args, stdout=f, stderr=f, env=self.env, cwd=self.cwd, preexec_fn=pin)
         self._mark = mark
         return self
 
@@ -175,10 +187,10 @@ class Shard:
                 self.proc.kill()
 
 
-def config(work: Path, name: str, partitions: int) -> Path:
+def config(work: Path, name: str, partitions: int, replicas: int = 1) -> Path:
     p = work / f"{name}.toml"
     p.write_text(f'[vectors]\nenabled = false\n[cluster]\nstream = "{name.upper()}"\nsubject_prefix = "{name}"\n'
-                 f"partitions = {partitions}\nack_wait_s = 10\nquery_timeout_s = 10\n")
+                 f"partitions = {partitions}\nreplicas = {replicas}\nack_wait_s = 10\nquery_timeout_s = 10\n")
     return p
 
 
@@ -204,26 +216,33 @@ def fill(url: str, settings: Any, posts: list[Any]) -> float:
     return len(posts) / (time.monotonic() - t0)
 
 
-def drain_run(k: int, posts: list[Any], work: Path, code: Path, url: str, nats_pid: int) -> dict[str, Any]:
+def drain_run(k: int, posts: list[Any], work: Path, code: Path, url: str, nats_pids: list[int] | int,
+              pin: bool = False, replicas: int = 1, name: str | None = None) -> dict[str, Any]:
     from veristream import Settings
 
-    name = f"s{k}"
-    cfg = config(work, name, k)
+    name = name or f"s{k}"
+    cfg = config(work, name, k, replicas)
     settings = Settings.load(cfg, env={})
+    ncpu = os.cpu_count() or 1
     # The shards start first and are stopped (SIGSTOP) once ready, so that none drains while
     # the publisher fills the stream or while another is still starting; SIGCONT starts the clock.
-    shards = [Shard(code, cfg, url, str(p), work / name, work / f"{name}-p{p}.log").start() for p in range(k)]
+    shards = [Shard(code, cfg, url, str(p), work / name, work / f"{name}-p{p}.log",
+                    cpu=p % ncpu if pin else None).start() for p in range(k)]
     wait_until(lambda: all(s.ready() for s in shards), 120, "shards ready")
     for s in shards:
         s.proc.send_signal(signal.SIGSTOP)
     log(f"{k} shard(s) ready and paused; filling the stream with {len(posts):,} posts")
+    npids = [nats_pids] if isinstance(nats_pids, int) else list(nats_pids)
+    f0 = sum(cpu_s(p) for p in npids)
     fill_rate = fill(url, settings, posts)
-    log(f"  filled at {fill_rate:,.0f} posts/s; the shards drain it")
+    fill_nats = (sum(cpu_s(p) for p in npids) - f0) / len(posts)
+    log(f"  filled at {fill_rate:,.0f} posts/s ({fill_nats * 1e6:,.0f} CPU-µs per post in nats-server"
+        f"{'s' if len(npids) > 1 else ''}); the shards drain it")
     from veristream.cluster.remote import ClusterClient
 
     client = ClusterClient(url, settings)
     cpu0 = sum(cpu_s(s.proc.pid) for s in shards)
-    nats0 = cpu_s(nats_pid)
+    nats0 = sum(cpu_s(p) for p in npids)
     t0 = time.monotonic()
     for s in shards:
         s.proc.send_signal(signal.SIGCONT)
@@ -240,17 +259,92 @@ def drain_run(k: int, posts: list[Any], work: Path, code: Path, url: str, nats_p
         time.sleep(0.2)
     t1 = time.monotonic()
     cpu1 = sum(cpu_s(s.proc.pid) for s in shards)
-    nats_cpu = cpu_s(nats_pid) - nats0
+    nats_cpu = sum(cpu_s(p) for p in npids) - nats0
     client.close()
     counted = n - s0
     rate = counted / (t1 - t0)
     cpu_per_post = (cpu1 - cpu0) / counted
-    log(f"  {k} shard(s): {rate:,.0f} posts/s drained ({counted:,} posts in {t1 - t0:.1f}s), "
+    log(f"  {k} shard(s){' pinned, one per core' if pin else ''}: {rate:,.0f} posts/s drained ({counted:,} posts in {t1 - t0:.1f}s), "
         f"{cpu_per_post * 1e6:,.0f} CPU-µs per post in the shards, {nats_cpu / counted * 1e6:,.0f} in nats-server; "
         f"load average {os.getloadavg()[0]:.1f}")
     return {"k": k, "rate": rate, "cpu_s_per_post": cpu_per_post, "nats_cpu_s_per_post": nats_cpu / counted,
+            "fill_nats_cpu_s_per_post": fill_nats,
             "load": os.getloadavg()[0], "fill_rate": fill_rate, "shards": shards,
             "settings": settings, "config": cfg, "data": work / name, "counted": counted}
+
+
+class NatsCluster:
+    """Three `nats-server -js` nodes on loopback forming one JetStream cluster (routes between
+    them, a Raft meta leader), so a stream can keep 3 replicas: what the projection assumes."""
+
+    def __init__(self, work: Path, binary: str, n: int = 3):
+        from veristream.cluster.local import free_port
+
+        self.dir = work / "nats3"
+        self.binary = binary
+        self.ports = [free_port() for _ in range(n)]
+        self.routes = [free_port() for _ in range(n)]
+        self.url = ",".join(f"nats://127.0.0.1:{p}" for p in self.ports)
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self) -> "NatsCluster":
+        import socket
+
+        for i, (port, route) in enumerate(zip(self.ports, self.routes)):
+            d = self.dir / f"n{i}"
+            d.mkdir(parents=True, exist_ok=True)
+            others = ",".join(f"nats://127.0.0.1:{r}" for r in self.routes if r != route)
+            with open(d / "nats.log", "ab") as f:
+                self.procs.append(subprocess.Popen(
+                    [self.binary, "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(d / "js"),
+                     "--server_name", f"n{i}", "--cluster_name", "bench", "--cluster", f"nats://127.0.0.1:{route}",
+                     "--routes", others], stdout=f, stderr=f))
+        for port in self.ports:
+            wait_until(lambda: _listening(socket, port), 20, f"nats-server on {port}")
+        wait_until(self._has_leader, 60, "a JetStream meta leader")
+        return self
+
+    def _has_leader(self) -> bool:
+        import asyncio
+
+        import nats
+
+        async def probe() -> bool:
+            nc = await nats.connect(self.url.split(","), connect_timeout=2)
+            try:
+                await nc.jetstream().account_info()
+                return True
+            except Exception:  # noqa: BLE001 - no meta leader elected yet
+                return False
+            finally:
+                await nc.close()
+
+        try:
+            return asyncio.run(probe())
+        except Exception:  # noqa: BLE001
+            return False
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs]
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in self.procs:
+            try:
+                p.wait(20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def _listening(socket: Any, port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), 0.2).close()
+        return True
+    except OSError:
+        return False
 
 
 def settle(pids: list[int], timeout: float = 120.0) -> float:
@@ -359,7 +453,9 @@ def kill_rounds(work: Path, code: Path, url: str, n_posts: int, kills: int, seed
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--posts", type=int, default=40000, help="posts drained per shard count")
+    ap.add_argument("--posts", type=int, default=160000,
+                    help="posts drained per shard count (160,000: each drain long enough that a shard "
+                         "process's start-up work does not weigh in its cost per post)")
     ap.add_argument("--queries", type=int, default=1000, help="queries per configuration (p99: the 10th slowest)")
     ap.add_argument("--kills", type=int, default=10)
     ap.add_argument("--kill-posts", type=int, default=20000)
@@ -388,6 +484,7 @@ def main() -> None:
     gc.freeze()
     nats = LocalNats(work, binary).start()
     runs: dict[int, dict[str, Any]] = {}
+    extra: dict[str, dict[str, Any]] = {}
     out: dict[str, Any] = {}
     try:
         for k in (1, 2, 4):
@@ -440,6 +537,22 @@ def main() -> None:
             f"4 partitions in 4 processes {lat['four']['p99']} ms; in {per_core} {lat2['four2']['p99']} ms against single "
             f"{lat2['single']['p99']} ms; CPU per query {single['cpu_ms']} / {nats1['cpu_ms']} / {four['cpu_ms']} / "
             f"{four2['cpu_ms']} ms")
+        if (os.cpu_count() or 1) >= 2:
+            # The same drains with each shard process pinned to a core of its own: the scaling
+            # per core, which is what carries over to a machine with a core per shard (unpinned,
+            # one shard spreads over more than a core and two shards share two).
+            for k in (1, 2):
+                extra[f"pin{k}"] = drain_run(k, posts, work, code, nats.url, nats.proc.pid, pin=True, name=f"pin{k}")
+                for s in extra[f"pin{k}"]["shards"]:
+                    s.stop()
+        log("replicated log: a 3-node NATS cluster on this machine, the stream kept 3 times, 2 shards drain it")
+        n3 = NatsCluster(work, binary).start()
+        try:
+            extra["r3"] = drain_run(2, posts, work, code, n3.url, n3.pids, replicas=3, name="r3")
+            for s in extra["r3"]["shards"]:
+                s.stop()
+        finally:
+            n3.stop()
         log(f"kill rounds: {args.kills} SIGKILLs of random shards while {args.kill_posts:,} posts stream in")
         kills = kill_rounds(work, code, nats.url, args.kill_posts, args.kills, args.seed)
         r = {k: runs[k]["rate"] for k in runs}
@@ -466,13 +579,24 @@ def main() -> None:
             "search_cpu_ms_per_query": {"single": single["cpu_ms"], "1_partition_nats": nats1["cpu_ms"],
                                         "4_partitions_4_processes": four["cpu_ms"], "4_partitions": four2["cpu_ms"]},
             "load_average_during_search": [lat["single"]["load"], lat2["single"]["load"]],
+            **({"pinned_shards_1_posts_per_s": round(extra["pin1"]["rate"]),
+                "pinned_shards_2_posts_per_s": round(extra["pin2"]["rate"]),
+                "pinned_scaling_2_vs_1": round(extra["pin2"]["rate"] / extra["pin1"]["rate"], 2),
+                "pinned_cpu_us_per_post_1": round(extra["pin1"]["cpu_s_per_post"] * 1e6),
+                "pinned_cpu_us_per_post_2": round(extra["pin2"]["cpu_s_per_post"] * 1e6)} if "pin2" in extra else {}),
+            "nats_cpu_us_per_post_fill_1_replica": round(runs[2]["fill_nats_cpu_s_per_post"] * 1e6),
+            "replicas3_fill_posts_per_s": round(extra["r3"]["fill_rate"]),
+            "replicas3_nats_cpu_us_per_post_fill": round(extra["r3"]["fill_nats_cpu_s_per_post"] * 1e6),
+            "replicas3_shards_2_posts_per_s": round(extra["r3"]["rate"]),
+            "replicas3_cpu_us_per_post_2": round(extra["r3"]["cpu_s_per_post"] * 1e6),
+            "replicas3_nats_cpu_us_per_post_drain": round(extra["r3"]["nats_cpu_s_per_post"] * 1e6),
             **kills,
             "posts": args.posts, "queries": len(queries), "cpus": os.cpu_count(), "machine": platform.platform(),
             "python": platform.python_version(), "code": where,
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         }
     finally:
-        for run in runs.values():
+        for run in (*runs.values(), *extra.values()):
             for s in run["shards"]:
                 s.stop()
         nats.stop()
