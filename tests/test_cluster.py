@@ -559,3 +559,18 @@ def test_nats_restart_mid_stream_loses_and_doubles_nothing(cluster: dict) -> Non
         wait_until(lambda: len(eng.search("marathon", all_posts=True, limit=1000).hits) >= 600, 30, "searchable")
         res = eng.search("marathon", all_posts=True, limit=1000)
         assert {h.post.key for h in res.hits} == {p.key for p in sent if "marathon" in p.text}
+
+
+def test_shard_pinned_to_cores(cluster: dict) -> None:
+    """`--cpus` pins the shard process (and the threads its engines start) to those cores; a
+    core the machine lacks is refused before anything starts."""
+    s = cluster["shard"]("all", "--cpus", "0")
+    assert s.proc is not None
+    assert os.sched_getaffinity(s.proc.pid) == {0}
+    threads = list(Path(f"/proc/{s.proc.pid}/task").iterdir())
+    assert len(threads) > 1 and all(os.sched_getaffinity(int(t.name)) == {0} for t in threads)
+    assert "on CPUs 0 ready on" in s.log.read_text()
+    bad = subprocess.run([sys.executable, "-m", "veristream.cli", "--config", str(cluster["config"]), "shard",
+                          "--nats", cluster["nats"].url, "--cpus", str(os.cpu_count() or 1)],
+                         capture_output=True, text=True, timeout=60, env=os.environ | {"VERISTREAM_SKIP_LLM": "1"})
+    assert bad.returncode == 2 and "--cpus" in bad.stderr

@@ -8,6 +8,7 @@ is used, so a single machine never needs it.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -85,8 +86,12 @@ def open_cluster_writer(obj: Ctx, url: str) -> Any:
               help="Where the partitions' data directories (p0, p1, ...) live (default: the global --data-dir).")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Serve the shard's Prometheus /metrics on this port (127.0.0.1; 0: any free port).")
+@click.option("--cpus", default=None, metavar="LIST",
+              help="Pin this process to these CPU cores: 0, 0-1 or 2,3 (Linux). One shard process per core "
+                   "is the layout to run (docs/cluster.md).")
 @click.pass_obj
-def shard(obj: Ctx, nats_url_: str | None, partitions: str, shard_dir: str | None, metrics_port: int | None) -> None:
+def shard(obj: Ctx, nats_url_: str | None, partitions: str, shard_dir: str | None, metrics_port: int | None,
+          cpus: str | None) -> None:
     """Run one engine per partition, each fed by its durable JetStream consumer, answering the
     cluster's queries for those partitions, until Ctrl-C or SIGTERM.
 
@@ -106,11 +111,26 @@ def shard(obj: Ctx, nats_url_: str | None, partitions: str, shard_dir: str | Non
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--partitions") from None
     root = Path(shard_dir) if shard_dir else obj.data_dir
+    pinned = ""
+    if cpus is not None:
+        if not hasattr(os, "sched_setaffinity"):
+            raise click.UsageError("--cpus needs Linux (sched_setaffinity)")
+        try:
+            cores = part.parse_partitions(cpus, os.cpu_count() or 1)
+            # Every thread there is now (libraries' pools started at import) and, before any
+            # engine starts its own (writer, tantivy's, trends), the main one, which they inherit.
+            for task in Path("/proc/self/task").iterdir():
+                os.sched_setaffinity(int(task.name), cores)
+        except (ValueError, OSError) as e:
+            n = os.cpu_count() or 1
+            raise click.BadParameter(f"{cpus!r}: cores among 0-{n - 1} of this machine's {n}, as 0, 0-1 or 2,3 "
+                                     f"({type(e).__name__})", param_hint="--cpus") from None
+        pinned = f" on CPUs {part.format_partitions(cores)}"
     mod = _cluster("shard")
 
     def ready() -> None:
         click.echo(f"shard: partitions {part.format_partitions(parts)} of {settings.cluster.stream} "
-                   f"({settings.cluster.partitions} partitions) in {root}/ ready on {url}", err=True)
+                   f"({settings.cluster.partitions} partitions) in {root}/{pinned} ready on {url}", err=True)
         sys.stderr.flush()
 
     try:
