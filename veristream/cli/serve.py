@@ -59,7 +59,11 @@ def serve(obj: Ctx, host: str | None, port: int | None, sources: tuple[str, ...]
         readers = 0  # one process: the shards do the work; the root only fans out
     else:
         eng = obj.engine()
-    if eng.media_notice and settings.media.enabled and not quiet:
+    # `veristream` alone (make run) says one line at most, about the network: why reading images
+    # is off (no tesseract) is in `veristream stats`; `veristream serve` says it at start too.
+    parent = click.get_current_context().parent
+    default_command = parent is not None and parent.invoked_subcommand is None
+    if eng.media_notice and settings.media.enabled and not quiet and not default_command:
         click.echo(f"veristream: {eng.media_notice}", err=True)  # one line: everything else runs
     try:
         res = server.run_server(eng, plan, settings, host or settings.api.host,
