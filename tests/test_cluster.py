@@ -434,6 +434,21 @@ def test_http_api_over_the_cluster(cluster: dict, tmp_path: Path) -> None:
             assert client.get("/v1/posts/file:nope").status_code == 404
             assert client.get("/healthz").status_code == 200
             assert client.get("/v1/events").status_code == 200
+            assert "partial" not in client.get("/v1/search", params={"q": "harbour"}).json()
+
+            # The shard stops: every response says which partitions it left out, and why.
+            cluster["stop_shards"]()
+            r = client.get("/v1/search", params={"q": "harbour"})
+            assert r.status_code == 200 and r.json()["hits"] == [], r.text
+            partial = r.json()["partial"]
+            assert partial["missing"] == [0, 1, 2, 3] and partial["partitions"] == PARTITIONS, partial
+            assert partial["reasons"]["2"] == "no shard" and "partitions 0-3 of 4 did not answer" in partial["note"]
+            assert client.get("/v1/trends").json()["partial"]["missing"] == [0, 1, 2, 3]
+            r = client.post("/v1/ask", json={"question": "what happened at the harbour?", "stream": False})
+            assert r.status_code == 200 and r.json()["partial"]["missing"] == [0, 1, 2, 3], r.text
+            r = client.post("/v1/verify", json={"claim": "the harbour fire spread to the docks"}, headers=auth)
+            assert r.status_code == 200 and r.json()["verdict"] == "unverified", r.text
+            assert r.json()["partial"]["missing"] == [0, 1, 2, 3], r.text
         assert "bad" in (tmp_path / "root" / "quarantine.jsonl").read_text()
 
 

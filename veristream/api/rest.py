@@ -98,14 +98,30 @@ def _engine_call(f: Callable[[], Any]) -> Any:
         raise ApiError(503, f"engine unavailable: {e}", "unavailable") from None
 
 
+def with_partial(eng: Any, f: Callable[[], Any]) -> Any:
+    """`f()`, its JSON object given `partial` (which partitions did not answer, and why) when
+    the engine is a cluster's root and some did not: the answer then leaves them out."""
+    tracking = getattr(eng, "tracking", None)
+    if tracking is None:
+        return f()
+    with tracking() as missing:
+        out = f()
+    if missing and isinstance(out, dict):
+        out["partial"] = eng.partial_json(missing)
+    return out
+
+
 async def _read_call(api: ApiContext, f: Callable[[], Any]) -> Any:
     """A short read of the engine: on the thread pool where the process also writes (the event
     loop stays free while the read waits for the GIL), on the event loop itself in a reader
     process (veristream.serve), where every hop between loop and pool waits for the GIL
     and a core and made the slow tail of searches (bench/serve.py)."""
+    def call() -> Any:
+        return with_partial(api.engine, lambda: _engine_call(f))
+
     if api.inline_reads:
-        return _engine_call(f)
-    return await run_in_threadpool(_engine_call, f)
+        return call()
+    return await run_in_threadpool(call)
 
 
 # -- health and metrics ----------------------------------------------------------------------
@@ -311,7 +327,7 @@ def trends(api: ApiContext = Depends(get_api),
         now = api.engine.now()
         return {"window": window, "stream_now": iso(now) if now else None, "trends": [t.to_dict() for t in found]}
 
-    return json_response(_engine_call(run))
+    return json_response(with_partial(api.engine, lambda: _engine_call(run)))
 
 
 @router.get("/v1/map", tags=["trends"], dependencies=[Depends(require_read)], response_model=None,
@@ -324,7 +340,7 @@ def map_points(api: ApiContext = Depends(get_api), events: int = Query(20, ge=0,
         now = api.engine.now()
         return {"stream_now": iso(now) if now else None, **api.engine.map_points(events, posts)}
 
-    return json_response(_engine_call(run))
+    return json_response(with_partial(api.engine, lambda: _engine_call(run)))
 
 
 @router.get("/map/world.svg", tags=["trends"], include_in_schema=False)
@@ -344,7 +360,7 @@ def events(api: ApiContext = Depends(get_api),
         found = api.engine.events(since=when(since, now, "since"), limit=limit, **({"lang": lang} if lang else {}))
         return {"stream_now": iso(now) if now else None, "events": [e.to_dict() for e in found]}
 
-    return json_response(_engine_call(run))
+    return json_response(with_partial(api.engine, lambda: _engine_call(run)))
 
 
 # -- answers -----------------------------------------------------------------------------------
@@ -372,12 +388,13 @@ def admit_compose(api: ApiContext, composer: str) -> tuple[Composer, ComposeTick
 
 
 async def answer_events(api: ApiContext, question: str, *, since: datetime | None, until: datetime | None,
-                        admitted: tuple[Composer, ComposeTicket], lang: str | None = None
-                        ) -> AsyncIterator[tuple[str, Any]]:
+                        admitted: tuple[Composer, ComposeTicket], lang: str | None = None,
+                        missing: dict[int, str] | None = None) -> AsyncIterator[tuple[str, Any]]:
     """Run `Engine.ask` on the thread pool once the compose queue (`admitted`, from
     `admit_compose`) gives its turn; yield ("text", chunk) as checked statements come, then
     ("answer", Answer). A client that leaves stops the thread at its next statement, and its
-    place is held until the thread has ended."""
+    place is held until the thread has ended. Over a cluster, `missing` receives the partitions
+    that did not answer."""
     comp, ticket = admitted
     loop = asyncio.get_running_loop()
     texts: asyncio.Queue[str] = asyncio.Queue()
@@ -392,8 +409,18 @@ async def answer_events(api: ApiContext, question: str, *, since: datetime | Non
     task: asyncio.Future | None = None
     try:
         await ticket.turn()
-        task = asyncio.ensure_future(run_in_threadpool(
-            api.engine.ask, question, since=since, until=until, composer=comp, on_text=on_text, **extra))
+        def run() -> Any:
+            tracking = getattr(api.engine, "tracking", None)
+            if tracking is None or missing is None:
+                return api.engine.ask(question, since=since, until=until, composer=comp, on_text=on_text, **extra)
+            with tracking() as got:  # the partitions that did not answer: `missing`, for the answer's JSON
+                try:
+                    return api.engine.ask(question, since=since, until=until, composer=comp, on_text=on_text,
+                                          **extra)
+                finally:
+                    missing.update(got)
+
+        task = asyncio.ensure_future(run_in_threadpool(run))
         while True:
             getter = asyncio.ensure_future(texts.get())
             done, _ = await asyncio.wait({getter, task}, return_when=asyncio.FIRST_COMPLETED)
@@ -451,15 +478,23 @@ async def ask(body: AskRequest, request: Request, api: ApiContext = Depends(get_
     now = api.engine.now()
     since, until = when(body.since, now, "since"), when(body.until, now, "until")
     check_composer(api, request, body.composer)
+    missing: dict[int, str] = {}
     events = answer_events(api, body.question, since=since, until=until, admitted=admit_compose(api, body.composer),
-                           lang=body.lang)
+                           lang=body.lang, missing=missing)
+
+    def answer_json(ans: Any) -> dict[str, Any]:
+        out = ans.to_dict()
+        if missing:
+            out["partial"] = api.engine.partial_json(missing)
+        return out
+
     if not body.stream:
         ans = None
         async for kind, v in events:
             if kind == "answer":
                 ans = v
         assert ans is not None
-        return json_response(ans.to_dict())
+        return json_response(answer_json(ans))
 
     async def sse(stopping: anyio.Event) -> AsyncIterator[ServerSentEvent]:
         try:
@@ -467,7 +502,7 @@ async def ask(body: AskRequest, request: Request, api: ApiContext = Depends(get_
                 if kind == "text":
                     yield ServerSentEvent(data=orjson.dumps({"text": v}).decode(), event="text")
                 else:
-                    yield ServerSentEvent(data=orjson.dumps(v.to_dict()).decode(), event="answer")
+                    yield ServerSentEvent(data=orjson.dumps(answer_json(v)).decode(), event="answer")
         except ApiError as e:
             yield _sse_error(e)
 
@@ -489,8 +524,19 @@ async def verify(body: VerifyRequest, request: Request, api: ApiContext = Depend
     task: asyncio.Future | None = None
     try:
         await ticket.turn()
-        task = asyncio.ensure_future(run_in_threadpool(api.engine.verify, body.claim, since=since, until=until,
-                                                       record=record))
+        missing: dict[int, str] = {}
+
+        def run() -> Any:
+            tracking = getattr(api.engine, "tracking", None)
+            if tracking is None:
+                return api.engine.verify(body.claim, since=since, until=until, record=record)
+            with tracking() as got:
+                try:
+                    return api.engine.verify(body.claim, since=since, until=until, record=record)
+                finally:
+                    missing.update(got)
+
+        task = asyncio.ensure_future(run_in_threadpool(run))
         result = await asyncio.shield(task)  # a request cancelled here leaves the thread its place
     except EngineError as e:
         raise ApiError(503, f"engine unavailable: {e}", "unavailable") from None
@@ -498,6 +544,8 @@ async def verify(body: VerifyRequest, request: Request, api: ApiContext = Depend
         release_when_done(task, ticket)
     out = jsonable(result)
     out["recorded"] = bool(record and api.settings.verify.record and result.verdict in ("supported", "refuted"))
+    if missing:
+        out["partial"] = api.engine.partial_json(missing)
     return json_response(out)
 
 

@@ -26,6 +26,8 @@ import itertools
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -258,6 +260,7 @@ class RemoteEngine:
         self._stories: dict[int, list[tuple[int, int]]] = {}  # global story id -> [(partition, local id)]
         self._lock = threading.Lock()
         self._verifier = None
+        self._trackers: list[dict[int, str]] = []  # open `tracking()` blocks
         self.closed = False
 
     # -- bookkeeping ---------------------------------------------------------------------------
@@ -267,18 +270,43 @@ class RemoteEngine:
         with self._lock:
             self.missing = {}
 
-    def partial_note(self) -> str | None:
-        """'partial: partitions 2-3 did not answer (no shard)' or None."""
-        if not self.missing:
+    def partial_note(self, missing: dict[int, str] | None = None) -> str | None:
+        """'partial: partitions 2-3 did not answer (no shard)' or None (of `missing`, else of
+        every query since `begin()`)."""
+        missing = self.missing if missing is None else missing
+        if not missing:
             return None
-        why = sorted(set(self.missing.values()))
-        return (f"partial: partition{'s' if len(self.missing) > 1 else ''} {format_partitions(list(self.missing))} "
+        why = sorted(set(missing.values()))
+        return (f"partial: partition{'s' if len(missing) > 1 else ''} {format_partitions(list(missing))} "
                 f"of {self.names.partitions} did not answer ({'; '.join(why)})")
+
+    @contextmanager
+    def tracking(self) -> Iterator[dict[int, str]]:
+        """The partitions that did not answer a query made while the block runs (partition ->
+        why), whichever thread made it: what one API request reports as partial. Requests that
+        overlap each hear the other's misses, which happen only while partitions are down."""
+        got: dict[int, str] = {}
+        with self._lock:
+            self._trackers.append(got)
+        try:
+            yield got
+        finally:
+            with self._lock:
+                self._trackers = [t for t in self._trackers if t is not got]
+
+    def partial_json(self, missing: dict[int, str]) -> dict[str, Any] | None:
+        """What an API response says of the partitions left out (as Elasticsearch's `_shards`)."""
+        if not missing:
+            return None
+        return {"partitions": self.names.partitions, "missing": sorted(missing),
+                "reasons": {str(p): why for p, why in sorted(missing.items())}, "note": self.partial_note(missing)}
 
     def _gather(self, op: str, args: dict[str, Any], partitions: list[int] | None = None) -> Gathered:
         g = self.client.scatter(op, args, partitions)
         with self._lock:
             self.missing.update(g.missing)
+            for t in self._trackers:
+                t.update(g.missing)
             for r in g.replies.values():
                 n = r.get("now_us") if isinstance(r, dict) else None
                 if n is not None and (self._now_us is None or n > self._now_us):
