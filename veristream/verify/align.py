@@ -34,11 +34,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from .. import words
-from .assertions import (STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
+from .assertions import (NUM_WORDS, STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
                          ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts, RoleFact, head_word,
                          hours_compatible, mentions, norm_name, read_means, related, role_family, kinds_fit, read_dates, role_key, same_origin, same_person,
                          singular, word_set)
 from .independence import Corroboration, Item, corroboration
+
+# Postal codes of US states, Canadian provinces and Australian states: general knowledge, matched in
+# capitals only ("Branson, MO"; "mo", "in", "me" are words).
+STATE_CODES = {code: name for line in """
+AL alabama|AK alaska|AZ arizona|AR arkansas|CA california|CO colorado|CT connecticut|DE delaware|FL florida|GA georgia
+HI hawaii|ID idaho|IL illinois|IN indiana|IA iowa|KS kansas|KY kentucky|LA louisiana|ME maine|MD maryland
+MA massachusetts|MI michigan|MN minnesota|MS mississippi|MO missouri|MT montana|NE nebraska|NV nevada
+NH new hampshire|NJ new jersey|NM new mexico|NY new york|NC north carolina|ND north dakota|OH ohio|OK oklahoma
+OR oregon|PA pennsylvania|RI rhode island|SC south carolina|SD south dakota|TN tennessee|TX texas|UT utah
+VT vermont|VA virginia|WA washington|WV west virginia|WI wisconsin|WY wyoming|AB alberta|BC british columbia
+MB manitoba|NB new brunswick|NL newfoundland|NS nova scotia|ON ontario|PE prince edward island|QC quebec
+SK saskatchewan|QLD queensland|NSW new south wales|VIC victoria|TAS tasmania|SA south australia
+NT northern territory""".split("\n") for item in line.split("|") if item.strip()
+                for code, name in [item.strip().split(" ", 1)]}
 
 CONFIRMS, CONFLICTS = "confirms", "conflicts"
 SHOWN_KEYS = 8
@@ -98,6 +112,7 @@ def _aliases(v: str) -> list[str]:
     n = norm_name(v)
     out = [v]
     out += [k.upper() for k, full in STATE_ABBR.items() if full == n]
+    out += [k for k, full in STATE_CODES.items() if full == n and k not in out]  # "Branson, MO": Missouri
     return out
 
 
@@ -247,14 +262,21 @@ def _said(value: str, f: PostFacts) -> bool:
     toks = value.split()
     if len(toks) >= 2:
         own = [t.lower() for t in toks if not (_KIND_WORD.fullmatch(t) or _PLACE_WORD.fullmatch(t))]
+        if len(own) >= 2 and own[0] in SITE_MODIFIERS:
+            own = own[1:]  # "the National War Memorial" said as "the War Memorial": its own word is "War"
         if own and len(own) < len(toks):  # "Hurricane Sandy", "Briarwood Elementary School": the own words
-            if not all(len(w) >= 4 and w in f.words for w in own):
+            if not all(len(w) >= (3 if len(own) < len(toks) - 1 else 4) and w in f.words for w in own):
                 return False
             # a place named for a town is not the town: "Brooklyn Bridge" needs "bridge" said too
             sites = [t.lower() for t in toks if _SITE_WORD.fullmatch(t) and not _KIND_WORD.fullmatch(t)]
             pre = {w[:4] for w in f.words}
             return not sites or any(w[:4] in pre for w in sites) or len(own) >= 2
     return False
+
+
+# Generic first words of a site's name, often left out when it is said ("the War Memorial").
+SITE_MODIFIERS = {"national", "royal", "international", "federal", "provincial", "state", "municipal", "central",
+                  "grand", "main", "old", "historic"}
 
 
 def _mid(level: str) -> str:
@@ -290,16 +312,25 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
     named = {i for i in anchors if i in out and out[i].relation == CONFIRMS}
     out_named = bool(named) or any(x.relation == CONFIRMS for x in out.values())
     anchor_ok = lexical or (similar and (has_details or not novel))
+    # a post stating one of the claim's own details (its count, date, cause ...) is about the same fact
+    detail_said = any(reading.assertions[i].kind not in ANCHORS and x.relation == CONFIRMS and
+                      not reading.assertions[i].negated for i, x in out.items())
     for i in list(out):
         a = reading.assertions[i]
         if a.kind in ANCHORS:
             others = [j for j in anchors if j != i]
             if not anchor_ok or (out[i].relation == CONFLICTS and others and not (named & set(others))):
                 del out[i]
-            elif a.verb and topic is not None and not topic.has(a.verb, f.text or f.lower):
+            elif a.verb and topic is not None and not topic.has(a.verb, f.text or f.lower) and \
+                    not (detail_said and out[i].relation == CONFIRMS):
                 del out[i]  # "trained in Syria": a post that does not speak of training says nothing of where
-        elif a.kind == "number" and (a.role in WEAK_UNITS or a.role.startswith("n:")):
+        elif a.kind == "number" and a.role in WEAK_UNITS:
             if not lexical:
+                del out[i]
+        elif a.kind == "number" and a.role.startswith("n:"):
+            # a count of a noun the claim names ("four bombs", "54,000 pounds"): from a post on the topic, or
+            # one naming the claim's places or parties (the same event)
+            if not (lexical or similar or named):
                 del out[i]
         elif a.kind == "agent" and a.verb and out[i].relation == CONFLICTS and anchors and not named:
             del out[i]  # another doer of the verb, of another event ("Obama declared ..." for Ferguson)
@@ -307,8 +338,29 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
             del out[i]
     if any(reading.assertions[i].kind == "number" for i in out):
         _another_quantity(reading, f, out)
+        parts = _claim_values(reading.claim)
+        for i in [i for i, x in out.items() if x.relation == CONFLICTS and x.number is not None]:
+            # a count the claim itself gives as a part ("four bombs, two in the cafe and two elsewhere"):
+            # "2 bombs in the cafe" is no rival of the four
+            if out[i].number.lo == out[i].number.hi and out[i].number.value in parts - {reading.assertions[i].number.value}:
+                del out[i]
     _contained(reading, f, out)
     return Links(out, out_named)
+
+
+def _claim_values(claim: str) -> set[float]:
+    """Every number the claim says, with a unit or not ("two in the cafe")."""
+    out = set()
+    for m in re.finditer(r"\b\d[\d,]*(?:\.\d+)?\b|\b[a-z]+\b", claim.lower()):
+        w = m.group(0)
+        if w[0].isdigit():
+            try:
+                out.add(float(w.replace(",", "")))
+            except ValueError:
+                pass
+        elif w in NUM_WORDS and w not in ("a", "an"):
+            out.add(float(NUM_WORDS[w]))
+    return out
 
 
 _TAG_EVENT = re.compile(r"(?:flood(?:s|ing)?|storm|strong|fires?|quake|tornado|evac\w*|news|help|relief|rescue)$")
@@ -466,6 +518,8 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
     if a.kind in ("cause", "agent", "owner"):
         stated = {"cause": [v for v, who in f.death_causes if same_person(a.context, who)] if a.role == "death"
                   else f.causes, "agent": f.agents, "owner": f.owners}[a.kind]
+        if a.kind == "agent" and a.prep == "by":
+            stated = stated + list(f.by_names)
         if a.kind == "agent" and a.noun:
             fam = role_family(a.noun)
             stated = stated + [n for n, ctx in f.role_names if any(re.search(r"\b" + re.escape(w) + r"\b", ctx)
@@ -509,7 +563,7 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
     if a.kind == "who":
         if _names(a.value, f):
             return Alignment(CONFIRMS, a.value)
-        rival = _same_kind_name(a.value, f, _PLACE_WORD)
+        rival = _partner_rival(a, f, claim_names) or _same_kind_name(a.value, f, _PLACE_WORD)
         return Alignment(CONFLICTS, rival) if rival else None
     if a.kind in ROLE_KINDS and a.fact is not None:
         return _align_role(a.fact, f, topic)
@@ -555,6 +609,13 @@ def _align_doer(a: Assertion, f: PostFacts, claim_names: list[str]) -> Alignment
         if not doing or any(c != a.value and (related(name, c) or _names(name, _facts_of(c))) for c in claim_names) \
                 or related(name, a.value) or norm_name(name) in GENERIC:
             continue
+        if all(w in TITLE_WORDS for w in norm_name(name).split()):
+            # a title alone ("Pope asks ...", the entity model's PERSON): the claim's actor when the claim
+            # gives that title, another's title otherwise only against a titled actor
+            if _title_key(name) & mine:
+                return Alignment(CONFIRMS, name.lower())
+            if not mine:
+                continue
         title = re.search(r"\b(" + "|".join(sorted(TITLE_WORDS, key=len, reverse=True)) + r")\s+$", before, re.IGNORECASE)
         return Alignment(CONFLICTS, f"{title.group(1).capitalize()} {name}" if title else name)
     if mine:
@@ -611,6 +672,10 @@ def _align_role(c: RoleFact, f: PostFacts, topic: str) -> Alignment | None:
             around = text[max(0, x.span[0] - 60):x.span[1] + 60]
             if event & {words.stem(w)[:5] for w in words.keywords(around)}:
                 near.append(x)  # said beside what happened, not of the writer's evening
+        if c.hours and c.hours[1] - c.hours[0] <= 4.5:
+            # a precise time ("6 p.m.", "noon"): a vague one ("tonight", "this morning") is said of the day's
+            # events at large ("Prince at Massey Hall tonight"), no rival and no support of the hour
+            near = [x for x in near if x.hours and x.hours[1] - x.hours[0] <= 4.5]
         if not near or f.question:
             return None
         ok = [x for x in near if c.hours and x.hours and hours_compatible(c.hours, x.hours)]
@@ -679,6 +744,39 @@ def _head_rival(value: str, noun: str, f: PostFacts) -> Alignment | None:
         if n and n != own and not related(n, own) and n not in GENERIC and n.split()[0] not in GENERIC \
                 and n not in ("rt", "breaking", "the", "a", "an", "update"):
             return Alignment(CONFLICTS, name)
+    return None
+
+
+_NOT_PARTY = {"game", "games", "match", "tonight", "today", "breaking", "update", "rt", "news", "via", "live",
+              "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "nhl", "nfl", "nba", "mlb"}
+_JOIN = r"\s*(?:-|–|/|\band\b|&amp;|&|\bvs\.?|\bv\.?|\bversus\b|\bat\b)\s*(?:the\s+)?#?"
+_NAME = r"([A-Z][\w'\-]*(?:\s+[A-Z][\w'\-]*){0,2})"
+
+
+def _partner_rival(a: Assertion, f: PostFacts, claim_names: list[str]) -> str | None:
+    """Two parties the claim joins ("a game between the Canadiens and the Senators"): a post that
+    joins the partner with a third name ("Senators-Leafs game", "the Maple Leafs and Senators") and
+    not with the claim's names the third as the other party: a rival."""
+    if not a.partner or f.question:
+        return None
+    text = f.text or ""
+    key = norm_name(a.partner).split()[-1] if norm_name(a.partner) else ""
+    if len(key) < 3:
+        return None
+    part = r"(?i:#?(?:\w+\s+){0,2}?" + re.escape(key) + r")\b"
+    for m in list(re.finditer(_NAME + _JOIN + part, text)) + list(re.finditer(part + _JOIN + _NAME, text)):
+        ws = m.group(1).split()
+        while ws and norm_name(ws[0]) in _NOT_PARTY | {"the"}:
+            ws = ws[1:]  # "Wednesday's Leafs-Senators game": the name is "Leafs"
+        name = " ".join(ws)
+        n = norm_name(name)
+        if not n or n in GENERIC or related(n, a.value) or related(n, a.partner) or key in n.split() or \
+                any(related(n, c) for c in claim_names) or n.split()[0] in _NOT_PARTY or \
+                any(w.startswith(x[:3]) and len(x) >= 3 for w in norm_name(a.value + ' ' + a.partner).split()
+                    for x in n.split()):
+            # (the partner said short: "#Leafs and #Sens" is the Senators)
+            continue
+        return name
     return None
 
 
@@ -848,8 +946,8 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
             link = p.links.get(i)
             if link is None:
                 continue
-            if window is not None and a.kind not in ANCHORS and link.relation == CONFIRMS and \
-                    not window[0] <= p.time <= window[1]:
+            if window is not None and a.kind not in ANCHORS and (link.relation == CONFIRMS or a.kind in ("date", "time")) \
+                    and not window[0] <= p.time <= window[1]:
                 away += 1
                 del p.links[i]  # says nothing of this event's detail: not support either
                 continue
@@ -885,10 +983,16 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
             superseded = n0 - len(kept)
             conflicts = kept
         groups: dict[str, list[tuple[Item, Alignment]]] = defaultdict(list)
+        firsts: dict[str, object] = {}
         for it, ln in conflicts:
-            # a number by its value: "2 deaths" and "two police officers" (of the same kind) are one
-            key = f"{ln.number.lo:g}-{ln.number.hi:g}" if a.kind == "number" and ln.number is not None else \
-                _value_key(a, ln.value)
+            # a number by its value: "2 deaths" and "two police officers" (of the same kind) are one, and so
+            # are values that fit each other ("as much as 54,000 pounds" and "54000 lbs")
+            if a.kind == "number" and ln.number is not None:
+                key = next((k for k, n0 in firsts.items() if n0.value == ln.number.value and
+                            (n0.hi == ln.number.hi or n0.lo == ln.number.lo)), f"{ln.number.lo:g}-{ln.number.hi:g}")
+                firsts.setdefault(key, ln.number)
+            else:
+                key = _value_key(a, ln.value)
             groups[key].append((it, ln))
         vals, counted_items = [], []
         for _k, members in groups.items():

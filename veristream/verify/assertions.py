@@ -82,7 +82,7 @@ _ROLES_OF_PEOPLE = {"deaths", "injured", "missing", "evacuated", "arrested"}
 _BEFORE_UNIT = {"ef", "category", "cat", "killing", "killed", "kills", "kill", "toll", "deaths", "dead", "magnitude", "magnitud", "magnitudo",
                 "injuring", "injured", "wounding", "evacuating", "hostages", "missing", "arrested", "aboard"}
 QUAL = re.compile(r"^(?:at least|more than|over|nearly|almost|about|around|approximately|some|up to|roughly|"
-                  r"at most|fewer than|less than|under|as many as|estimated|an estimated|approx)$")
+                  r"at most|fewer than|less than|under|as many as|as much as|estimated|an estimated|approx)$")
 
 MONTHS = {m: i + 1 for i, m in enumerate("january february march april may june july august september october "
                                            "november december".split())}
@@ -188,6 +188,9 @@ def word_set(text: str) -> set[str]:
     out = set()
     for tok in re.findall(r"[#@]?[\w'\-]+", text):
         if tok.startswith("@"):
+            name = handle_name(tok[1:])
+            if name:  # "@LucilleClerc" names Lucille Clerc
+                out.update(w.lower() for w in name.split() if len(w) >= 3)
             continue
         t = tok.lstrip("#")
         out.add(t.lower())
@@ -293,6 +296,7 @@ class Assertion:
     fact: "RoleFact | None" = None  # member, relation, nickname, model, time, origin: the claim's reading
     title: str = ""  # an actor's title said with the name ("Prime Minister" Julia Gillard)
     party: str = ""  # an actor's kind: person | org
+    partner: str = ""  # a named party's: the other one the claim joins it with ("the Canadiens and the Senators")
     context: frozenset[str] = frozenset()  # a measure's: the words it is a measure of ("stayed on the ground"),
     # by their first five letters; a post's number of the unit is this one's only said beside one of them
 
@@ -337,6 +341,7 @@ class PostFacts:
     roles: list = field(default_factory=list)  # RoleFact: member, relation, nickname, model, time, origin
     parties: list = field(default_factory=list)  # (label, name, start, end) of people and organisations in `text`
     death_causes: list = field(default_factory=list)  # (what a person died of, of whom): "struck by a tree"
+    by_names: list = field(default_factory=list)  # people a work is said to be by ("drawn by Lucille Clerc")
     negated: bool = False
     question: bool = False
 
@@ -385,10 +390,22 @@ def post_entities(texts: list[str]) -> list[list[tuple[str, str, int, int]]]:
     return [_ents_cache.get(t, []) for t in texts]
 
 
+_HANDLE_NAME = re.compile(r"(?:[A-Z](?=[A-Z][a-z]))?(?:[A-Z][a-z]{1,}){2,3}")
+
+
+def handle_name(handle: str) -> str:
+    """The name a handle spells in its capitals: "LucilleClerc" -> "Lucille Clerc", "WBrettWilson" ->
+    "W Brett Wilson"; '' for one that spells no words apart ("cnnbrk", "BBCBreaking")."""
+    h = handle.lstrip("@")
+    if not _HANDLE_NAME.fullmatch(h):
+        return ""
+    return " ".join(re.findall(r"[A-Z](?=[A-Z])|[A-Z][a-z]+", h))
+
+
 def _clean_for_ner(t: str) -> str:
     t = re.sub(r"https?://\S+", " ", t[:MAX_TEXT])
     t = re.sub(r"\bRT\s+@\w+:?", " ", t)
-    t = re.sub(r"@(\w+)", r"\1", t)
+    t = re.sub(r"@(\w+)", lambda m: handle_name(m.group(1)) or m.group(1), t)
     return re.sub(r"#(\w+)", r"\1", t)
 
 
@@ -404,6 +421,7 @@ def _tokens(text: str, keep_case: bool = False) -> list[str]:
     text = re.sub(r"\b[Mm](\d(?:[.,]\d)?)\b", r"magnitude \1", text)
     text = re.sub(r"\bE?F-?([0-5])\b", r"EF \1", text)
     text = re.sub(r"(\d)(k|m|bn|km|mph|%)\b", r"\1 \2", text, flags=re.IGNORECASE)
+    text = re.sub(r"(\d)-([A-Za-z]{3,})\b", r"\1 \2", text)  # "a 400-cow herd": a count of cows
     text = re.sub(r"\$(\d)", r"$ \1", text)
     toks = [_TOKEN_CLEAN.sub("", t) for t in re.findall(r"[#@]?[\w'\-\.,/%$]+", text)]
     return toks if keep_case else [t.lower() for t in toks]
@@ -425,6 +443,50 @@ def _unit_of(word: str) -> str | None:
         if rx.match(word):
             return name
     return None
+
+
+# Units said short or in another number: one unit each ("lbs" = pounds, "kms" = km).
+UNIT_ALIASES = {"lb": "pound", "lbs": "pound", "pounds": "pound", "kg": "kilogram", "kgs": "kilogram",
+                "kilos": "kilogram", "kilo": "kilogram", "kilograms": "kilogram", "tons": "ton", "tonnes": "ton",
+                "tonne": "ton", "gal": "gallon", "gallons": "gallon", "litres": "litre", "liters": "litre",
+                "liter": "litre", "metres": "metre", "meters": "metre", "meter": "metre", "sq": "square",
+                "acres": "acre", "hectares": "hectare", "ha": "hectare", "cattle": "cow", "cows": "cow"}
+# Words after a number that are no unit of it ("3 more", "2 new", "5 pm").
+_NOT_UNIT = {"more", "new", "other", "others", "times", "time", "am", "pm", "and", "the", "for", "per", "but", "not",
+             "from", "with", "into", "than", "out", "off", "over", "under", "year", "years", "month", "months",
+             "day", "days", "hour", "hours", "minute", "minutes", "week", "weeks", "way", "ways", "via", "yrs",
+             "january", "february", "march", "april", "june", "july", "august", "september", "october",
+             "november", "december", "live", "news", "update", "updates", "breaking"}
+RATE = frozenset({"rate"})  # a number said per something ("$1 for every tweet"): compared with rates only
+
+
+def unit_noun(word: str) -> str:
+    """A counted noun as a unit: its alias ("lbs" -> pound), singular ("babies" -> baby)."""
+    w = word.lower()
+    w = UNIT_ALIASES.get(w, w)
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if re.search(r"(?:ss|x|ch|sh)es$", w):
+        return w[:-2]
+    if w.endswith("s") and not w.endswith("ss") and len(w) > 3:
+        return UNIT_ALIASES.get(w[:-1], w[:-1])
+    return w
+
+
+def kind_of_people(toks: list[str], at: int | None, unit: str) -> bool:
+    return at is not None and unit != "age" and _unit_of(toks[at]) == "people" and toks[at] not in _ANY_PEOPLE
+
+
+def _is_rate(toks: list[str], end: int, unit: str) -> bool:
+    """A number said per something: "$1 for every tweet", "$5 per person", "10 cents each" (a rate, not a total)."""
+    nxt = toks[end:end + 7]
+    for k, w in enumerate(nxt):
+        if _num_value(w, False) is not None or w in ("up", "max", "maximum", "total", "cap"):
+            return False
+        if w in ("per", "each", "every") or (w == "a" and k == 0 and unit == "dollars" and len(nxt) > 1 and
+                                              nxt[1] not in ("year", "month", "day", "week")):
+            return True
+    return False
 
 
 def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole: bool = False) -> list[Number]:
@@ -471,12 +533,18 @@ def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole:
         if lo is None:
             lo = hi = val
         prev = toks[max(0, i - 3):i]
-        qual = " ".join(prev[-2:]) if len(prev) >= 2 and QUAL.match(" ".join(prev[-2:])) else (
-            prev[-1] if prev and QUAL.match(prev[-1]) else "")
-        if qual in ("at least", "more than", "over", "as many as") or qual.startswith("estimated") or \
+        qual = " ".join(prev[-3:]) if len(prev) >= 3 and QUAL.match(" ".join(prev[-3:])) else (
+            " ".join(prev[-2:]) if len(prev) >= 2 and QUAL.match(" ".join(prev[-2:])) else (
+                prev[-1] if prev and QUAL.match(prev[-1]) else ""))
+        if i + span + 1 < len(toks) and toks[i + span] == "of" and t not in VAGUE and (
+                toks[i + span + 1] in ("the", "them", "those", "these", "its", "their", "his", "her") or
+                toks[i + span + 1] in NUM_WORDS or _num_value(toks[i + span + 1], False) is not None):
+            i += span  # "one of the people killed", "one of three killed": a part, not a count (the whole is read)
+            continue
+        if qual in ("at least", "more than", "over", "as many as", "as much as") or qual.startswith("estimated") or \
                 (i + span < len(toks) and toks[i + span] in ("+", "plus")):
-            lo, hi = val, (val * 3 if qual != "as many as" else val)
-            if qual == "as many as":
+            lo, hi = val, (val * 3 if qual not in ("as many as", "as much as") else val)
+            if qual in ("as many as", "as much as"):
                 lo = val * 0.5
         elif qual in ("nearly", "almost", "about", "around", "approximately", "some", "roughly", "approx",
                       "an estimated"):
@@ -508,11 +576,21 @@ def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole:
             j += 1
         if unit is None and i + span < len(toks) and not seen_people:
             nxt = toks[i + span]
-            if re.fullmatch(r"[a-z]{3,}s", nxt) and nxt not in _FILLER and _unit_of(nxt) is None:
-                unit = "n:" + _stem(nxt)  # "2 bombs", "3 trains"
+            after = toks[i + span + 1] if i + span + 1 < len(toks) else ""
+            if nxt in UNIT_ALIASES or (
+                    re.fullmatch(r"[a-z]{3,}s", nxt) and nxt not in _FILLER and _unit_of(nxt) is None) or (
+                    # a singular noun after a count above one is a compound's ("a 400-cow herd", "400 cow
+                    # dairy herd"): what is counted, when a word follows it
+                    val >= 2 and re.fullmatch(r"[a-z]{3,}", nxt) and re.fullmatch(r"[a-z]{3,}", after) and
+                    not (prev and prev[-1] in _BEFORE_UNIT) and
+                    nxt not in _FILLER and nxt not in _NOT_UNIT and nxt not in MONTHS and _unit_of(nxt) is None):
+                unit = "n:" + unit_noun(nxt)  # "2 bombs", "3 trains", "54,000 lbs" (pounds), "400 cows"
                 people_at = i + span
         if unit is None and prev and prev[-1] in ("$", "us$", "usd"):
             unit = "dollars"  # "$1 million"
+            j = i + span - 1
+        if unit is None and span == 2 and toks[i + 1] in SCALE and "$" in toks and not seen_people:
+            unit = "dollars"  # "$1 a tweet, to max 50k": a sum said short beside dollars is dollars too
             j = i + span - 1
         if unit is None:
             # "killing 12", "magnitude 7.1", "death toll rises to 12"
@@ -544,11 +622,15 @@ def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole:
         if unit == "people" or unit.startswith("n:"):
             end = (people_at if people_at is not None else i + span) + 1  # "10,000 residents", not "... of medicine"
         raw = " ".join(toks[max(0, i - len(qual.split())):min(len(toks), end)])
+        if not kind_of_people(toks, people_at, unit) and _is_rate(toks, end, unit):
+            about_rate = RATE
+        else:
+            about_rate = frozenset()
         around = toks[max(0, i - 5):i] + toks[i + span:min(len(toks), end + 5)]
         who = toks[people_at] if people_at is not None and unit not in ("age",) else ""
         kind = frozenset({"c:" + _stem(who)}) if who and _unit_of(who) == "people" and who not in _ANY_PEOPLE else frozenset()
         out.append(Number(val, lo, hi, unit, raw, near=frozenset(context_stem(w) for w in around if len(w) >= 3),
-                          about=kind))
+                          about=kind or about_rate))
         i = j + 1 if j > i else i + span
     return out + read_ages(text[:MAX_TEXT], persons, whole)
 
@@ -1569,6 +1651,16 @@ def measure_context(doc, n: Number) -> frozenset[str]:
     if g.pos_ not in ("VERB", "NOUN", "PROPN", "ADJ") or measured(g):
         return frozenset()
     out = {g.lower_}
+    if g.pos_ == "PROPN":
+        # a name ("250 miles away" from Branson): what is said of it counts too ("falling in Branson")
+        h = g
+        for _ in range(4):
+            if h.head is h:
+                break
+            h = h.head
+            if h.pos_ in ("VERB", "NOUN") and not measured(h):
+                out.add(h.lower_)
+                break
     if g.lemma_.lower() in _WEAK_GOVERNORS or g.lower_ in LIGHT:
         for c in g.children:
             if c.dep_ in ("nsubj", "nsubjpass", "dobj", "attr") and c.pos_ in ("NOUN", "PROPN") and not measured(c):
@@ -1617,6 +1709,9 @@ def read_claim(claim: str) -> ClaimReading:
             for tok in re.finditer(r"\b\d[\d,.]*\b", text):
                 if _num_value(tok.group(0), False) in (n.number.value, n.number.lo):
                     spans.append(tok.span())
+            for tok in re.finditer(r"\b(?:" + _NUMW + r")\b", text, re.IGNORECASE):
+                if float(NUM_WORDS.get(tok.group(0).lower(), -1)) in (n.number.value, n.number.lo):
+                    spans.append(tok.span())  # "four bombs": the count is the value, "bombs" the topic
 
     # dates
     for d in read_dates(text):
@@ -1874,6 +1969,18 @@ def read_claim(claim: str) -> ClaimReading:
             i = text.find(v)
             return i >= 0 and any(s0 <= i and i + len(v) <= e0 for s0, e0 in held)
         r.assertions = [a for a in r.assertions if not (a.kind in ("place", "who", "agent") and inside(a.value))]
+    names_ = [a for a in r.assertions if a.kind in ("who", "agent") and not a.verb]
+    for a in names_:
+        for b in names_:
+            if b is not a and re.search(re.escape(a.value) + r"\s+(?:and|&|vs\.?|v\.?)\s+(?:the\s+)?" +
+                                        r"(?:[A-Z][\w'\-]*\s+)?" + re.escape(b.value) + "|" + re.escape(b.value) +
+                                        r"\s+(?:and|&|vs\.?|v\.?)\s+(?:the\s+)?(?:[A-Z][\w'\-]*\s+)?" +
+                                        re.escape(a.value), text):
+                a.partner = b.value  # two parties joined: a post joining the partner with a third names a rival
+    for a in r.assertions:
+        if a.kind == "agent" and not a.verb and re.search(
+                r"\bby\s+(?:the\s+)?(?:[\w\-]+\s+){0,2}?" + re.escape(a.value), text):
+            a.prep = "by"  # "drawn by the artist X": what a work is by (posts' "by Y" are rivals)
     r.assertions = _dedupe(r.assertions)
     r.topic = _topic(text, spans)
     r.area = is_area_event(text)
@@ -2037,6 +2144,8 @@ def read_post(text: str, at: datetime | None = None,
             elif label in ("PERSON", "ORG"):
                 f.names.append((label, _strip_article(etext)))
                 f.parties.append((label, _strip_article(etext), s + (len(etext) - len(_strip_article(etext))), e))
+            if label == "PERSON" and re.search(r"(?<!not )\bby\s+(?:the\s+)?(?:[a-z][\w\-]*\s+)?$", before):
+                f.by_names.append(_strip_article(etext))  # "actually by Lucille Clerc", "drawn by artist X"
             if label == "PERSON":
                 f.role_names.append((_strip_article(etext), (clean[max(0, s - 45):s] + " | " +
                                                              clean[e:e + 30]).lower()))
