@@ -28,8 +28,9 @@ from .citations import Checker
 from .extractive import ExtractiveComposer
 from .llm_local import LocalComposer
 from .llm_openai import OpenAIComposer
-from ..words import keywords
+from ..words import keywords, stem
 from .facts import kind_words, reads_slot, verb_forms
+from .names import AskedName, asked_name, near_need, _is_head
 from .question import WORDINGS, answer_language, parse_question, read_slot
 
 if TYPE_CHECKING:
@@ -50,6 +51,10 @@ class Answers(Protocol):
     def get(self, key: str) -> Any: ...
 
 GATHER = 300  # posts retrieved per question (copies included)
+EVENT_GAP_S = 7 * 86400  # posts further apart than this in event time (and none between) are of two events
+EVENT_MARGIN_S = 2 * 86400  # posts found for the question's details this far outside its event's posts are read
+NEAR_RANKS = GATHER  # of the lexical list, the best posts looked at for the question's details
+ROLE_POSTS = 600  # posts of the event that say the role noun a question asks a name by, looked through
 LATEST_RECENCY = 0.9  # recency weight for "latest on ..." questions
 COMPOSERS = ("extractive", "local", "openai")
 
@@ -104,8 +109,8 @@ def gather(engine: Answers, q: Question, now: datetime | None, lang: str | None 
     # there, only the topic's words decide what is relevant.
     spaceless = needs_analysis(q.topic)
     dense = engine.vectors is not None and not spaceless
-    r = engine.retrieve_many([RetrieveQuery(q.topic, f, GATHER, all_posts=True, recency_weight=recency,
-                                            dense=False)])[0]
+    r = lexical = engine.retrieve_many([RetrieveQuery(q.topic, f, GATHER, all_posts=True, recency_weight=recency,
+                                                      dense=False)])[0]
     posts = [h for h in r.hits if relevant(h, len(r.keywords), s.vectors.min_similarity, dense=False)]
     if dense and stories(posts) < s.vectors.fill_stories:
         r = engine.retrieve_many([RetrieveQuery(q.topic, f, GATHER, all_posts=True, recency_weight=recency)])[0]
@@ -117,8 +122,97 @@ def gather(engine: Answers, q: Question, now: datetime | None, lang: str | None 
         top = langs.most_common(1)[0][0]
         if top in WORDINGS and top != "en":
             q.lang = top
-    extra = _slot_posts(engine, q, f, r.keywords, posts, recency) if q.lang == "en" and not spaceless else []
-    return Evidence(q, posts, r, now, capped=len(r.hits) >= GATHER and len(posts) >= GATHER * 0.9, extra=extra)
+    posts, span = one_event(posts)
+    english = q.lang == "en" and not spaceless
+    extra = _slot_posts(engine, q, f, r.keywords, posts, recency) if english else []
+    near: list[Hit] = []
+    if english:
+        near = _near_posts(engine, q, f, lexical, posts, span, recency)
+    if span is not None:  # what the other searches found is read only where it is of the same event
+        lo, hi = span[0] - EVENT_MARGIN_S * 1_000_000, span[1] + EVENT_MARGIN_S * 1_000_000
+        extra = [h for h in extra if lo <= to_us(h.post.created_at) <= hi]
+        near = [h for h in near if lo <= to_us(h.post.created_at) <= hi]
+    return Evidence(q, posts, r, now, capped=len(r.hits) >= GATHER and len(posts) >= GATHER * 0.9, extra=extra,
+                    near=near)
+
+
+def one_event(posts: list[Hit]) -> tuple[list[Hit], tuple[int, int] | None]:
+    """The posts of the one event a question is about, and its span in event time (us). The
+    posts a question's words find can be of events weeks or years apart (a flood in Queensland
+    in January, one in Alberta in June: "the cat whose owner swam after it in the High River
+    floodwaters" shares its words with both). Posts more than `EVENT_GAP_S` apart with none
+    between are two events; the one whose posts rank best (each post weighs 1 / (rank + 2)) is
+    kept when it holds most of that weight, and the others are left out. One event, or none
+    with most of the weight: all posts are kept."""
+    if len(posts) < 2:
+        return posts, None
+    order = sorted(range(len(posts)), key=lambda i: to_us(posts[i].post.created_at))
+    times = [to_us(posts[i].post.created_at) for i in order]
+    groups: list[list[int]] = [[order[0]]]
+    for k in range(1, len(order)):
+        if times[k] - times[k - 1] > EVENT_GAP_S * 1_000_000:
+            groups.append([])
+        groups[-1].append(order[k])
+
+    def weight(g: list[int]) -> float:
+        return sum(1.0 / (i + 2) for i in g)
+
+    best = max(groups, key=weight)
+    span = (min(to_us(posts[i].post.created_at) for i in best), max(to_us(posts[i].post.created_at) for i in best))
+    if len(groups) == 1:
+        return posts, span
+    if weight(best) < 0.5 * sum(weight(g) for g in groups):
+        return posts, None
+    keep = set(best)
+    return [h for i, h in enumerate(posts) if i in keep], span
+
+
+def _near_posts(engine: Answers, q: Question, f: Filters, lexical: "Retrieval", posts: list[Hit],
+                span: tuple[int, int] | None, recency: float | None) -> list[Hit]:
+    """Posts that say the question's details without enough of its words to be among its
+    relevant posts, read for the name it asks for (`names`, which weighs them by how many of the
+    question's words they say): the lexical list's posts that say two of its words ("Meet at McMahon Stadium at 10 am" for "where in Calgary were
+    flood volunteers told to meet at 10 a.m. to be bused to help with re-entry"), and, when it
+    asks for a name by a role noun ("who was the key eyewitness"), the posts of its event that
+    say the noun (in any number, or a word ending in it: "witness") with another of its words."""
+    asked = asked_name(q.text)
+    if asked is None:
+        return []
+    have = {h.post.key for h in posts}
+    n = len(lexical.keywords)
+    need = min(2, near_need(n))
+    out = [h for h in lexical.hits[:NEAR_RANKS] if h.post.key not in have and h.coverage * n >= need - 1e-9]
+    if asked is not None and asked.head and span is not None:
+        head = asked.head
+        kws = [k for k in lexical.keywords if not _is_head(k, head)]
+        lo = span[0] - EVENT_MARGIN_S * 1_000_000
+        hi = span[1] + EVENT_MARGIN_S * 1_000_000
+        within = Filters(max(lo, f.since_us or lo), min(hi, f.until_us or hi), lang=f.lang)
+        r = engine.retrieve_many([RetrieveQuery(" ".join(_head_variants(head)), within, ROLE_POSTS, all_posts=True,
+                                                recency_weight=recency, dense=False)])[0]
+        stems = {stem(k) for k in kws}
+        seen = have | {h.post.key for h in out}
+        for h in r.hits:
+            if h.post.key in seen:
+                continue
+            said = keywords(h.post.text.lower())
+            if any(_is_head(w, head) for w in said) and len({stem(w) for w in said} & stems) >= 1:
+                out.append(h)
+                seen.add(h.post.key)
+    return out
+
+
+def _head_variants(head: str) -> list[str]:
+    """The words posts name a role noun by: itself and, for a compound, the word it ends in
+    ("eyewitness": witness; "co-pilot": pilot)."""
+    from .names import _common
+
+    out = [head]
+    if "-" in head:
+        out.append(head.rsplit("-", 1)[1])
+    else:
+        out += [head[k:] for k in range(2, len(head) - 4) if head[k:] in _common()][:1]
+    return out
 
 
 def _slot_posts(engine: Answers, q: Question, f: Filters, kws: list[str], posts: list[Hit],

@@ -43,6 +43,9 @@ class Evidence:
     # posts that say the question's other words but not its verb or the kind of thing it asks for:
     # read only for what fills the question's slot (`facts.slot_candidates`), never quoted as such
     extra: list[Hit] = field(default_factory=list)
+    # posts that say the question's details or its role noun ("witness") without enough of its
+    # words to be relevant: read only for the name it asks for (`names`), never quoted as such
+    near: list[Hit] = field(default_factory=list)
 
     def key_posts(self, limit: int) -> list[Hit]:
         """The best post of each story, best stories first."""

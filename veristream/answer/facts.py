@@ -25,6 +25,7 @@ from ..retrieve import Hit
 from ..places import MIN_CONFIDENCE, _common_words as common_words, resolve_text
 from ..verify.assertions import BROAD, STATES, _person_family, _stem, norm_name, place_level, post_entities, read_numbers, read_posts
 from ..words import STOPWORDS
+from .names import AskedName, asked_name, name_candidates
 from .question import LOC_PREPS, Slot, read_slot
 from ..verify.independence import Item, corroboration
 
@@ -184,14 +185,14 @@ MAX_TEXT = 600  # the start of a post is read, as verify reads it
 
 
 def facts(question: str, posts: Sequence[Hit], kind: str | None = None, slot: Slot | None = None,
-          extra: Sequence[Hit] = ()) -> list[Fact]:
+          extra: Sequence[Hit] = (), near: Sequence[Hit] = ()) -> list[Fact]:
     """The best-corroborated value of each role the posts state, strongest first (the roles
     the question asks about first: `kind` where / count / who / why / what; `slot`, what an
     English question asks of its own predicate, before them)."""
     hits = list(posts[:MAX_POSTS])
     if not hits:
         return []
-    found = candidates(question, hits, kind, slot, [*posts[MAX_POSTS:MAX_SLOT_POSTS], *extra][:MAX_SLOT_POSTS])
+    found = candidates(question, hits, kind, slot, [*posts[MAX_POSTS:MAX_SLOT_POSTS], *extra][:MAX_SLOT_POSTS], near)
     authors = len({_author(h) for h in hits})
     first = list(ASKED.get(kind or "", ()))
     inside = kind in ("where", "from", "to") and not _ASKS_REGION.search(question.lower())
@@ -245,6 +246,10 @@ def facts(question: str, posts: Sequence[Hit], kind: str | None = None, slot: Sl
             also = [f for f in also if f.role != "cause" or f.value != best["what"].value]
             if best.get("cause") and best["cause"].value == best["what"].value:
                 best.pop("cause")
+    named_answers = {fold(f.value.lower()) for f in [best.get("answer"), *also] if f is not None and f.role == "answer"}
+    if named_answers:  # said once: a place that answers the question is not shown again as a place
+        best = {r: f for r, f in best.items() if r not in _PLACE_ROLES or fold(f.value.lower()) not in named_answers}
+        also = [f for f in also if f.role not in _PLACE_ROLES or fold(f.value.lower()) not in named_answers]
     order = sorted([*best.values(), *also], key=lambda f: (f.role not in first, first.index(f.role) if
                                                            (named or f.role in ("answer", "count")) and
                                                            f.role in first else len(first), -f.sources,
@@ -257,9 +262,10 @@ def _author(h: Hit) -> str:
 
 
 def candidates(question: str, hits: Sequence[Hit], kind: str | None = None, slot: Slot | None = None,
-               more: Sequence[Hit] = ()) -> dict[str, list[Fact]]:
+               more: Sequence[Hit] = (), near_posts: Sequence[Hit] = ()) -> dict[str, list[Fact]]:
     """Every value of each role that two or more independent sources state, most sources
-    first: what `facts` chooses from. `more`: posts beyond `hits` read for the slot alone."""
+    first: what `facts` chooses from. `more`: posts beyond `hits` read for the slot alone;
+    `near_posts`: posts read for the name the question asks for alone (`names`)."""
     said = [all_words(h.post) for h in hits]
     read = read_posts(said, [h.post.created_at for h in hits])
     asked = fold(norm_name(question))
@@ -351,6 +357,14 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None, slot
     if slot is not None:
         for role, key, value, i in slot_candidates(question, slot, everything, q_words):
             add(role, value, i, key)
+    wanted = asked_name(question) if slot is not None else None  # English questions only
+    if wanted is not None:
+        seen = {h.post.key for h in everything}
+        everything += [h for h in near_posts if h.post.key not in seen]
+        kinds = frozenset(w for k in kind_words(wanted.head) for w in (k, k + "s")) if wanted.head else frozenset()
+        for key, value, i in name_candidates(question, wanted, everything, places):
+            ks = _key_shown(value, q_words, kinds)  # keyed as the slot's answers are: one thing, one count
+            add("answer", value, i, ks[0] if ks else key)
     _merge_spots(by, shown)
     _merge_answers(by, shown)
     for k in [k for k in by if k[0] == "who" and k[1] in places]:
@@ -368,7 +382,7 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None, slot
         kept = set(c.counted)
         counted = [everything[i] for i in idx if everything[i].post.key in kept] or [everything[idx[0]]]
         found[role].append(Fact(role, shown[(role, key)], c.authors, c.posts,
-                                min(counted, key=lambda h: h.post.created_at), _label(role, slot)))
+                                min(counted, key=lambda h: h.post.created_at), _label(role, slot, wanted)))
     for fs in found.values():
         fs.sort(key=lambda f: (-f.sources, -f.posts))
     return dict(found)
@@ -427,11 +441,14 @@ def _merge_names(by: dict[tuple[str, str], list[int]], shown: dict[tuple[str, st
             shown.pop(k, None)
 
 
-def _label(role: str, slot: Slot | None) -> str:
+def _label(role: str, slot: Slot | None, asked: AskedName | None = None) -> str:
     """How the answer names a role the question's own words ask for: the kind of thing asked
-    for ("school"), else the predicate ("shout"); a count by its unit ("homes", "age")."""
+    for ("school"), else the predicate ("shout"); a count by its unit ("homes", "age"); a name
+    by the noun the question asks for it by ("eyewitness"), a site's by "where"."""
     if slot is None or role not in ("answer", "count"):
         return ""
+    if role == "answer" and asked is not None:  # the noun the question asks for a name by: "band", "eyewitness"
+        return asked.head or ("where" if asked.type == "place" else "answer")
     if role == "count":
         u = slot.unit or ""
         if u == "dollars" and slot.noun:

@@ -172,6 +172,16 @@ def read_slot(question: str) -> Slot:
         if root.pos_ == "AUX" or root.lemma_.lower() in _LIGHT_VERBS or any(v is not root for v in verbs):
             verbs = [v for v in verbs if v is not root] or verbs
         verb = verbs[0] if verbs else None
+    # a preposition left without its object belongs to the verb the wh-word's slot is of, however
+    # deep in the question ("what did they tell police they were prepared to die as": die as;
+    # "what was the room barricaded with": barricaded with)
+    dangling = [t for t in toks if t.dep_ == "prep" and t.i > wh.i and t.head.pos_ == "VERB" and
+                t.lower_ not in ("after", "before", "during") and t.head.lemma_.lower() not in _LIGHT_VERBS and
+                t.i + 1 < len(toks) and (toks[t.i + 1].is_punct or (toks[t.i + 1].dep_ == "prep" and not any(
+                    g.dep_ == "pobj" for g in t.children)))]
+    left = None
+    if dangling and wh.lower_ in ("what", "which"):
+        verb, left = dangling[-1].head, dangling[-1]
     if verb is None or (verb.pos_ == "NOUN" and not any(c.dep_ == "aux" for c in verb.children)
                         and verb.dep_ != "ROOT"):
         return Slot(noun=noun, unit=unit)
@@ -181,7 +191,10 @@ def read_slot(question: str) -> Slot:
     passive = any(c.dep_ in ("auxpass", "nsubjpass") for c in verb.children) or head.dep_ == "nsubjpass"
     stranded = [c for c in verb.children if c.dep_ in ("prt", "prep") and c.i > verb.i and
                 not any(g.dep_ == "pobj" for g in c.children) and c.lower_ not in ("after", "before", "during")]
-    if re.search(r"\bfrom\W*$", low):
+    if left is not None and wh.lower_ == "what" and head.dep_ not in ("nsubj",):
+        slot = "prep:" + left.lower_  # "prepared to die as": what follows "die as" in posts
+        said = f"{said} {left.lower_}"
+    elif re.search(r"\bfrom\W*$", low):
         slot = None  # "where was he from": an origin, read as one (facts' "from")
     elif wh.lower_ == "where" or re.search(r"\b(?:in|at|near) (?:which|what)\b", low):
         slot = "loc"
