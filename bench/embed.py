@@ -70,9 +70,10 @@ def _load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def _niced_cpu_s() -> float:
-    """CPU seconds used so far by this process's threads at nice > 0: the embedding thread
-    and the onnxruntime threads it created (Linux; 0 elsewhere)."""
+def _niced_cpu_s(eng=None) -> float:
+    """CPU seconds used so far by this process's threads at nice > 0 (the embedding thread
+    and the onnxruntime threads it created), and by the engine's embedding process where it
+    runs one (Linux; 0 elsewhere)."""
     total, tick = 0, os.sysconf("SC_CLK_TCK")
     for stat in Path("/proc/self/task").glob("*/stat"):
         try:
@@ -81,6 +82,13 @@ def _niced_cpu_s() -> float:
             continue  # the thread ended
         if int(f[16]) > 0:  # fields 19 (nice), 14 and 15 (utime, stime) of proc(5)
             total += int(f[11]) + int(f[12])
+    pid = getattr(getattr(getattr(eng, "vectors", None), "embedder", None), "pid", None)
+    if pid:
+        try:
+            f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(f[11]) + int(f[12])
+        except (OSError, IndexError):
+            pass
     return total / tick
 
 
@@ -117,6 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     _paths(args.tree)
     extra = {"embed_threads": args.threads} if args.threads else {}
+    if getattr(_settings(extra).vectors, "process", False):
+        # In a process of its own, embedding's vectors count where the engine reads them, in
+        # the saved index: saved often enough that the counts below are current.
+        extra["vectors_save_interval_s"] = 1.0
     import orjson
     from realtime import log, machine_info, write_crisislex
 
@@ -140,8 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         log("phase 1: the encoder alone")
         st = _settings(extra)
         eng = Engine(work / "probe", st)
-        emb = eng.vectors.embedder
-        enc = emb._load() if emb is not None else eng.vectors.encoder()  # the thread's own encoder
+        enc = eng.vectors._load(eng.vectors.files, st)  # the embedding thread's (or process's) own encoder
         texts = [orjson.loads(b)["text"] for b in backlog[:args.encode_posts]]
         encode_alone(enc, texts[:64], st.vectors.batch)  # warm up
         res["load_phase1"] = _load()
@@ -171,15 +182,15 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit("the embedding thread added nothing in 120 s")
             time.sleep(0.05)
         res["embed_start_s"] = round(time.perf_counter() - t0, 2)  # model load and first block
-        v0, c0 = eng.embedding_status().vectors, _niced_cpu_s()
+        v0, c0 = eng.embedding_status().vectors, _niced_cpu_s(eng)
         res["load_ingesting"] = _load()
         on = _ingest(eng, fresh)
-        s1, c1 = eng.embedding_status(), _niced_cpu_s()
+        s1, c1 = eng.embedding_status(), _niced_cpu_s(eng)
         res["embed_posts_per_s_ingesting"] = round((s1.vectors - v0) / on, 1)
         res["embed_cpu_share_ingesting"] = round((c1 - c0) / on, 3)  # cores the thread got
         t1 = time.perf_counter()
         time.sleep(args.window_s)
-        s2, c2 = eng.embedding_status(), _niced_cpu_s()
+        s2, c2 = eng.embedding_status(), _niced_cpu_s(eng)
         idle_s = time.perf_counter() - t1
         res["load_alone"] = _load()
         res["embed_posts_per_s"] = round((s2.vectors - s1.vectors) / idle_s, 1)

@@ -725,11 +725,17 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
         "query_idle_p50_ms": pct(qres["idle_ms"], 50), "query_idle_p99_ms": pct(qres["idle_ms"], 99),
         "posts_after_fresh": target_obj.count(),
     })
+    # The embedding process (veristream's default, `[vectors] process`): its peak, read before
+    # the engine closes and stops it.
+    emb_pid = getattr(getattr(getattr(target_obj, "vectors", None), "embedder", None), "pid", None)
+    emb_kb = _status_kb(emb_pid, "VmHWM:") if emb_pid else None
+    embedder_rss = round(emb_kb / 1024, 1) if emb_kb else None
     target_obj.close()
     writer_rss = peak_rss_mb()
     helpers = pres["rss_mb"] + qres["rss_mb"] if mode == "process" else 0.0
-    out["rss_mb"] = round(writer_rss + helpers, 1)
-    out["rss_breakdown_mb"] = {"writer": writer_rss, "searcher": pres["rss_mb"] if mode == "process" else None,
+    out["rss_mb"] = round(writer_rss + helpers + (embedder_rss or 0.0), 1)
+    out["rss_breakdown_mb"] = {"writer": writer_rss, "embedder": embedder_rss,
+                               "searcher": pres["rss_mb"] if mode == "process" else None,
                                "query_client": qres["rss_mb"] if mode == "process" else None}
     log(f"{system}: freshness p50 {out['freshness_p50_ms']} ms, p99 {out['freshness_p99_ms']} ms "
         f"({len(fresh)} samples, {out['freshness_missed']} missed); query p50 {out['query_p50_ms']} ms, "
@@ -876,8 +882,8 @@ def main(argv: list[str] | None = None) -> int:
         out.update({f"baseline_{k}": r.get(k) for k in keys + extra})
     out["searcher"] = ("process: searcher and query client each open Engine(data_dir, readonly=True)"
                        if args.searcher == "process" else "thread: searcher and query client share the writer's Engine")
-    out["rss_note"] = ("rss_mb: peak RSS (VmHWM) of the writer + searcher + query-client processes, summed; "
-                       "transient max-mode parse workers are in rss_parse_workers_mb")
+    out["rss_note"] = ("rss_mb: peak RSS (VmHWM) of the writer + embedding + searcher + query-client processes, "
+                       "summed; transient max-mode parse workers are in rss_parse_workers_mb")
     out["source"] = args.source
     out["options"] = {k: v for k, v in vars(args).items() if k not in ("data_dir",)} | {"settings": settings}
     out["machine"] = machine_info()

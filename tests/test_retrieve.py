@@ -38,7 +38,9 @@ def ids(hits) -> list[str]:
 
 
 class Gate:
-    """Holds the embedding thread (only it) until opened: a lag we control, no sleeping."""
+    """Holds the embedding thread (only it) until opened: a lag we control, no sleeping. The
+    thread of the engine's own process (`embed_process = false`): the monkeypatch cannot reach
+    a child process (see the tests of `EmbedProcess` below for the same through its pid)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch):
         self.open = threading.Event()
@@ -113,7 +115,7 @@ def test_copies_show_once_unless_all_posts(eng: Engine) -> None:
 def test_embedding_lag_is_visible_and_lexical_covers_unembedded_posts(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     gate = Gate(monkeypatch)
-    with Engine(tmp_path / "data", settings()) as eng:
+    with Engine(tmp_path / "data", settings(embed_process=False)) as eng:
         r = eng.ingest([mkpost("bridge", BRIDGE), mkpost("x", "Bridge inspection was scheduled for next week", minutes=1)])
         assert gate.entered.wait(30)  # the thread is embedding the batch, held
         st = eng.embedding_status()
@@ -146,7 +148,7 @@ def test_restart_resumes_embedding_from_the_checkpoint(tmp_path: Path, monkeypat
     with Engine(data, settings(vectors=False)) as eng:  # e.g. stopped before the thread got to it
         eng.ingest([mkpost("b", BRIDGE, minutes=10)])
     gate = Gate(monkeypatch)
-    with Engine(data, settings()) as eng:
+    with Engine(data, settings(embed_process=False)) as eng:
         assert gate.entered.wait(30)  # resumed on its own, from the checkpoint
         st = eng.embedding_status()
         assert (st.embedded_seq, st.pending, st.vectors) == (5, 1, 5)
@@ -307,7 +309,7 @@ def test_each_batch_counts_as_soon_as_it_is_in_the_index(tmp_path: Path, monkeyp
                 yield np.arange(k, min(k + 2, len(texts))), self.enc.encode(texts[k:k + 2])
 
     monkeypatch.setattr(Vectors, "_load", staticmethod(lambda files, s: TwoAtATime(real(files, s))))
-    with Engine(tmp_path / "data", settings()) as eng:
+    with Engine(tmp_path / "data", settings(embed_process=False)) as eng:
         eng.ingest([mkpost(str(i), f"Harbour ferry timetable change number {i}", minutes=i) for i in range(5)])
         assert first.wait(30)
         st = eng.embedding_status()

@@ -243,8 +243,12 @@ class VectorsSettings(Section):
     batch_tokens: int = setting(512, "most padded tokens per encoder run: small batches stay in the CPU caches", ge=1)
     threads: int = setting(1, "onnxruntime threads of the embedding thread (it runs at low priority); more help only "
                            "with idle cores (a session of its own, ~120 MB)", ge=1)
-    save_interval_s: float = setting(30.0, "least seconds between saves of the vector index (and on close)",
-                                     flat="vectors_save_interval_s", ge=0)
+    save_interval_s: float = setting(30.0, "least seconds between saves of the vector index while embedding "
+                                     "goes on (and on close); in a process of its own, it also saves whenever it "
+                                     "has caught up, at most 1/20 of its time", flat="vectors_save_interval_s", ge=0)
+    process: bool = setting(True, "embed in a child process of the writing engine, at the lowest CPU priority "
+                            "(SCHED_IDLE), searched through the saved index; false: a low-priority thread of the "
+                            "engine's own process (new vectors searchable at once, but it shares the writer's GIL)")
     rrf_k: float = setting(60.0, "reciprocal rank fusion constant: score = sum of 1 / (rrf_k + rank) over BM25 and "
                            "dense lists", flat="rrf_k", ge=0)
     min_similarity: float = setting(0.35, "least cosine similarity for a dense match to count",

@@ -1,9 +1,11 @@
-"""Dense vectors for hybrid retrieval: an encoder, an ANN index, and the thread that embeds.
+"""Dense vectors for hybrid retrieval: an encoder, an ANN index, and what embeds (a process or a thread).
 
-`Vectors.open` is what the engine calls: in a writing engine it starts the `Embedder`
-(embedding beside ingest, see `embedder.py`); in a read-only one it reads the saved index
-(`VectorReader`). Without the model packages (or with `vectors = false`) it returns None
-and a one-line notice, and retrieval is lexical only.
+`Vectors.open` is what the engine calls: in a writing engine it starts embedding beside
+ingest, in a child process of its own (`EmbedProcess`, see `process.py`; the default) or on
+a thread of the engine's process (`Embedder`, see `embedder.py`; setting `[vectors] process
+= false`); in a read-only one it reads the saved index (`VectorReader`). Without the model
+packages (or with `vectors = false`) it returns None and a one-line notice, and retrieval is
+lexical only.
 
 Files, in the data directory: `vectors/index.usearch` (the ANN index, keys are store seqs)
 and `vectors/checkpoint.json` (model id, last seq embedded). Deleting the folder, or
@@ -19,15 +21,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .embedder import EmbedStatus, Embedder, VectorReader
-from .encoder import (Encoder, EncoderError, ModelFiles, OnnxEncoder, embed_text, find_model, index_id, load_encoder,
-                      missing_notice, model_id)
+from .process import EmbedProcess
+from .encoder import (Encoder, EncoderError, ModelFiles, OnnxEncoder, embed_text, embedding_encoder, find_model,
+                      index_id, load_encoder, missing_notice, model_id, query_encoder)
 
 if TYPE_CHECKING:
     from ..settings import Settings
     from ..core.store import Store
 
-__all__ = ["EmbedStatus", "Embedder", "Encoder", "EncoderError", "ModelFiles", "OnnxEncoder", "VectorReader",
-           "Vectors", "embed_text", "find_model", "index_id", "load_encoder", "model_id"]
+__all__ = ["EmbedProcess", "EmbedStatus", "Embedder", "Encoder", "EncoderError", "ModelFiles", "OnnxEncoder",
+           "VectorReader", "Vectors", "embed_text", "find_model", "index_id", "load_encoder", "model_id"]
 
 DIR = "vectors"
 
@@ -35,7 +38,8 @@ DIR = "vectors"
 class Vectors:
     """The engine's dense side: `encode` queries, `search` the index, `status` of embedding."""
 
-    def __init__(self, files: ModelFiles, settings: "Settings", source: Embedder | VectorReader, model: str):
+    def __init__(self, files: ModelFiles, settings: "Settings", source: Embedder | EmbedProcess | VectorReader,
+                 model: str):
         self.files = files
         self.settings = settings
         self.source = source
@@ -58,36 +62,25 @@ class Vectors:
         dir = data_dir / DIR
         if readonly:
             return cls(files, settings, VectorReader(dir, mid, dim, store), mid), None
+        if settings.vectors.process:
+            return cls(files, settings, EmbedProcess(dir, store, files, settings, mid, dim, newest_us), mid), None
         emb = Embedder(dir, store, lambda: cls._load(files, settings), mid, dim,
                        save_interval_s=settings.vectors.save_interval_s, newest_us=newest_us)
         return cls(files, settings, emb, mid), None
 
     @staticmethod
     def _load(files: ModelFiles, settings: "Settings") -> Encoder:
-        """The embedding thread's encoder, loaded on that thread. With one onnxruntime thread
-        it is the query encoder (it has no threads of its own: each call runs at its caller's
-        priority); with more, a session of its own, whose pool threads inherit the embedding
-        thread's low priority and do not spin on cores ingest may want."""
-        s = settings
-        if s.vectors.threads == 1:
-            return Vectors._query_encoder(files, s)
-        enc = OnnxEncoder(files, s.vectors.max_tokens, s.vectors.threads, s.vectors.batch, s.vectors.batch_tokens, spin=False)
-        return Vectors._check(enc, files, s)
+        """The embedding thread's encoder, loaded on that thread (`embedding_encoder`)."""
+        return embedding_encoder(files, settings.vectors)
 
     @staticmethod
     def _query_encoder(files: ModelFiles, settings: "Settings") -> Encoder:
-        s = settings
-        return Vectors._check(load_encoder(files, s.vectors.max_tokens, 1, s.vectors.batch, s.vectors.batch_tokens), files, s)
-
-    @staticmethod
-    def _check(enc: Encoder, files: ModelFiles, settings: "Settings") -> Encoder:
-        if enc.dim != settings.vectors.dim:
-            raise EncoderError(f"{files.onnx}: gives {enc.dim}-dimension vectors; set embed_dim = {enc.dim}")
-        return enc
+        return query_encoder(files, settings.vectors)
 
     @property
-    def embedder(self) -> Embedder | None:
-        return self.source if isinstance(self.source, Embedder) else None
+    def embedder(self) -> Embedder | EmbedProcess | None:
+        """What embeds, in a writing engine (None in a read-only one)."""
+        return self.source if isinstance(self.source, (Embedder, EmbedProcess)) else None
 
     def encoder(self) -> Encoder:
         """The query encoder (loaded on first use; one onnxruntime thread: the caller's)."""
@@ -109,5 +102,6 @@ class Vectors:
         return self.source.status()
 
     def close(self) -> None:
-        if isinstance(self.source, Embedder):
-            self.source.close()
+        emb = self.embedder
+        if emb is not None:
+            emb.close()

