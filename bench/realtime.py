@@ -365,16 +365,19 @@ class Shared:
     ready: list[Any] = field(default_factory=list)  # Events: warmed up
 
 
-def poll_fresh(target: Target, sh: Shared, ready: Any, poll_s: float) -> dict[str, Any]:
+def poll_fresh(target: Target, sh: Shared, ready: Any, poll_s: float, warm: str = "") -> dict[str, Any]:
     """Search for every handed-off marker until found; record when each was found. Pending
     markers are looked for together, up to POLL_BATCH per search ("a OR b OR ...")."""
     target.find_any([token(0)])  # warm up
+    if warm:  # and a search with hits: the first hit a process returns may load tables once (places)
+        target.hits(warm, 10)
     ready.set()
     found: dict[int, float] = {}
     pending: list[int] = []
     seen = 0
     polls = 0
     poll_ms: list[float] = []
+    poll_t: list = []
     while not sh.stop.is_set():
         n = sh.handed.value
         if n > seen:
@@ -389,12 +392,14 @@ def poll_fresh(target: Target, sh: Shared, ready: Any, poll_s: float) -> dict[st
             t1 = time.monotonic()
             polls += 1
             poll_ms.append((t1 - t0) * 1000)
+            if len(poll_t) < 200 or t1 - t0 > 0.02:  # the first polls and the slow ones, for --trace
+                poll_t.append((t0, t1 - t0, len(pending), len(got)))
             for k in got:
                 found.setdefault(k, t1)
             pending = [k for k in pending if k not in got]
             sh.found.value = len(found)
         time.sleep(poll_s)
-    return {"found": found, "polls": polls, "poll_p50_ms": pct(poll_ms, 50), "poll_p99_ms": pct(poll_ms, 99),
+    return {"poll_t": poll_t, "found": found, "polls": polls, "poll_p50_ms": pct(poll_ms, 50), "poll_p99_ms": pct(poll_ms, 99),
             "rss_mb": peak_rss_mb()}
 
 
@@ -602,6 +607,19 @@ def parse_workers(setting: int) -> int:
 def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
     """Runs in a fresh process: everything for one system, results sent on `conn`."""
     from veristream import Engine, Settings
+    # As `veristream serve` does in its writer process: threads hand the interpreter over every
+    # 1 ms, not 5, so the writer thread does not wait out the producers' slices.
+    sys.setswitchinterval(0.001)
+    gc_pauses: list[tuple[float, float, int]] = []  # (start, seconds, generation), for --trace
+    if cfg.get("trace"):
+        started: list[float] = [0.0]
+
+        def on_gc(phase: str, info: dict[str, Any]) -> None:
+            if phase == "start":
+                started[0] = time.monotonic()
+            else:
+                gc_pauses.append((started[0], time.monotonic() - started[0], info["generation"]))
+        gc.callbacks.append(on_gc)
 
     ctx = mp.get_context("spawn")
     input_path = Path(cfg["input"])
@@ -657,7 +675,8 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
     rate, secs, every = cfg["rate"], cfg["fresh_seconds"], cfg["mark_every"]
     sh = Shared(ctx.Value("q", 0), ctx.Value("q", 0), ctx.Event(), ctx.Event())
     mode = cfg["searcher"]
-    poller = Helper(mode, "poll", system, search_path, sh, target_obj, ctx, {"poll_s": cfg["poll_ms"] / 1000})
+    poller = Helper(mode, "poll", system, search_path, sh, target_obj, ctx, {"poll_s": cfg["poll_ms"] / 1000,
+                                                                      "warm": cfg["queries"][0]})
     querier = Helper(mode, "query", system, search_path, sh, target_obj, ctx,
                      {"queries": cfg["queries"], "qps": cfg["qps"], "idle_max": 300, "idle_s": 5.0})
     poller.wait_ready()
@@ -711,6 +730,16 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
     qres = querier.join()
     pipe.close()
     found: dict[int, float] = pres["found"]
+    if cfg.get("trace"):
+        # Every marker's hand-off and find times, the searcher's first and slow polls, the GC pauses and
+        # index commits of the writer's process (time.monotonic(), comparable across processes):
+        # what a freshness tail lines up with.
+        writer = getattr(getattr(target_obj, "core", None), "_writer", None)
+        log_ = writer.commit_log if writer is not None else {}
+        Path(f"{cfg['trace']}.{system}.json").write_bytes(orjson.dumps({
+            "t0": t0, "handoff": handoff, "found": {str(k): v for k, v in found.items()},
+            "searcher_polls": pres.get("poll_t"), "gc_pauses": [g for g in gc_pauses if g[0] >= t0 - 1],
+            "index_commits": {k: [c for c in v if c[0] >= t0 - 1] for k, v in log_.items()}}))
     fresh = [(found[k] - handoff[k]) * 1000 for k in range(len(handoff)) if k in found]
     out.update({
         "offered_posts": sent, "offered_posts_per_s": round(sent / offered_s),
@@ -803,6 +832,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="where the input JSONL is written and reused by later runs (default bench/out/, "
                          "git-ignored; '' for the data dir)")
     ap.add_argument("--keep", action="store_true", help="keep the data dir")
+    ap.add_argument("--trace", metavar="PREFIX", help="write PREFIX.<system>.json: every marker's hand-off and find "
+                    "times, the searcher's first polls, GC pauses and index commits during the freshness phase")
     return ap.parse_args(argv)
 
 
@@ -848,7 +879,7 @@ def main(argv: list[str] | None = None) -> int:
             "input": str(input_path), "data_dir": str(work), "posts": args.posts, "source": args.source,
             "rate": args.rate, "fresh_seconds": args.fresh_seconds, "mark_every": args.mark_every,
             "qps": args.qps, "poll_ms": args.poll_ms, "searcher": args.searcher, "seed": args.seed,
-            "settings": settings, "queries": queries,
+            "settings": settings, "queries": queries, "trace": args.trace,
         }
         systems = ["veristream", "fts5"] if args.system == "both" else [args.system]
         results = {s: run_isolated(s, cfg) for s in systems}

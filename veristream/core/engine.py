@@ -298,6 +298,7 @@ class Core:
         with self._lock:
             if self._writer is not None:
                 self._writer.commit_all(only_if_changed=True)
+                self._writer.pacing.close()
             self._closed = True
             self.index.close()
             self.store.close()

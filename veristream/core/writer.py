@@ -35,6 +35,7 @@ from ..model import (MAX_LINE_BYTES, MAX_TEXT_CHARS, Author, BadPost, Card, Medi
 from ..places import resolve_post
 from ..settings import Settings
 from .store import Cursor, Existing, Removed, Row, Store, StoryRow
+from .gcpace import CollectorPacing
 from .stories import StoryIndex, TokenHasher, fingerprints
 
 
@@ -404,6 +405,7 @@ class Writer:
         self.newest_us = store.newest_ts()
         self.listeners: list[Listener] = []
         self.removal_listeners: list[RemovalListener] = []
+        self.pacing = CollectorPacing(settings.core.gc_full_s)
 
     def prepare(self, posts: Sequence[Post]) -> list[Prepared]:
         return prepare(posts, self.hasher, self.settings.stories.min_tokens)
@@ -557,6 +559,7 @@ class Writer:
         self.commit_log["cold"].append((now, now - t0))
         self._dirty = self._cold_dirty = False
         self.cold_commits += 1
+        self.pacing.settle()
 
     def annotate(self, texts: Sequence[tuple[int, str]], consumer: str, done_seq: int, done_ts: int | None) -> int:
         """Store the text read from posts' images ((seq, text) each) and re-index those posts

@@ -19,6 +19,7 @@ import uvicorn
 
 from ..api import create_app
 from ..engine import Engine
+from ..places import resolve_text
 from .process import bind, sigterm_stops, uvicorn_config
 from .proxy import SplitApp, WriterProxy
 from .readers import READY, ReaderSpec
@@ -81,6 +82,12 @@ def reader_main() -> int:
             pass
 
     threading.Thread(target=note_ready, daemon=True, name="veristream-ready").start()
+    # Search hits carry their place: the gazetteer loads once per process (~1 s on 2 cores,
+    # measured in bench/realtime.py's searcher), at start-up rather than in a user's first search.
+    try:
+        resolve_text("Paris")
+    except RuntimeError:  # no gazetteer installed: hits carry no place
+        pass
     # What start-up built (the app, the engine, the analysers' tables) lives as long as the
     # process: out of the collector's sight, a full collection no longer walks it, so it stops
     # pausing searches for tens of milliseconds (bench/serve.py: gen-2 passes of 52-87 ms before, ~5 ms after).

@@ -156,6 +156,9 @@ class CoreSettings(Section):
     prepare_workers: int = setting(-1, "worker processes preparing live posts (fingerprints, analysis, index fields) "
                                    "while the writer is behind (-1: one per core beyond the first two; 0: the "
                                    "writer prepares every batch)", ge=-1)
+    gc_full_s: float = setting(600.0, "the writing process freezes what survives each cold-index commit so that "
+                               "Python's collector stops walking the whole heap (pauses of 200+ ms); a full "
+                               "collection runs this often instead (0: Python's own pacing)", ge=0)
     detect_lang: bool = setting(True, "detect the language of posts whose source gives none")
     quarantine_max_mb: float = setting(64.0, "quarantine.jsonl is rotated to quarantine.jsonl.1 past this size (one "
                                        "old file kept): a hostile stream cannot fill the disk with rejects", ge=0)

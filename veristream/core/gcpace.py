@@ -1,0 +1,57 @@
+"""Keeps Python's cyclic garbage collector from stalling the writer.
+
+A writing engine holds millions of long-lived objects (the story ring, trend state, the
+gazetteer, caches). CPython's oldest-generation collection walks all of them whenever enough
+new survivors pile up: measured at 200-275 ms every 2.5-3 s in the writer's process after
+100,000 posts (`bench/realtime.py`, 5,000 posts/s offered), each pause holding the GIL, so
+no post became searchable meanwhile; these pauses made most of the freshness tail.
+
+So the writer *freezes* what has survived at each cold-index commit (`gc.freeze()`: the
+objects move to a permanent generation the collector skips; O(1)). Collections then walk only
+what is newer than the last freeze, a few seconds of objects. Freezing is not freeing:
+objects are still freed by reference counting as always; only cyclic garbage among frozen
+objects waits for the next full collection, which runs every `gc_full_s` at a cold commit
+(one deliberate pause, then everything is frozen again), and when the writer closes.
+
+The collector is process-wide (there is one per interpreter): this is the one place the core
+touches process state, on behalf of the process's writer.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+
+
+class CollectorPacing:
+    """`settle()` at points where a short pause is expected (cold commits); `close()` once."""
+
+    def __init__(self, full_s: float):
+        self.full_s = full_s
+        self._last_full = time.monotonic()
+        self.freezes = 0
+        self.full_collections = 0
+        self._froze = False
+
+    @property
+    def enabled(self) -> bool:
+        return self.full_s > 0
+
+    def settle(self) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._last_full >= self.full_s:
+            gc.unfreeze()
+            gc.collect()
+            self._last_full = now
+            self.full_collections += 1
+        gc.freeze()
+        self._froze = True
+        self.freezes += 1
+
+    def close(self) -> None:
+        """Hand what this writer froze back to the collector (the process may go on without it)."""
+        if self._froze:
+            gc.unfreeze()
+            self._froze = False
