@@ -28,7 +28,8 @@ from .citations import Checker
 from .extractive import ExtractiveComposer
 from .llm_local import LocalComposer
 from .llm_openai import OpenAIComposer
-from ..words import keywords, stem
+from ..model import all_words
+from ..words import content_stems, keywords, stem
 from .facts import kind_words, reads_slot, verb_forms
 from .names import AskedName, asked_name, near_need, _is_head
 from .question import WORDINGS, answer_language, parse_question, read_slot
@@ -54,6 +55,10 @@ GATHER = 300  # posts retrieved per question (copies included)
 EVENT_GAP_S = 7 * 86400  # posts further apart than this in event time (and none between) are of two events
 EVENT_MARGIN_S = 2 * 86400  # posts found for the question's details this far outside its event's posts are read
 NEAR_RANKS = GATHER  # of the lexical list, the best posts looked at for the question's details
+DETAIL_SHARE = 0.2  # a question's word said by at most this share of its event's posts is one of its details
+MAX_DETAIL_POSTS = 100  # posts read for the question's details (best first)
+MAX_DETAILS = 4  # of a question's details, the rarest searched for
+_MODALS = frozenset({"might", "may", "must", "could", "would", "should", "can", "will", "shall"})
 ROLE_POSTS = 600  # posts of the event that say the role noun a question asks a name by, looked through
 LATEST_RECENCY = 0.9  # recency weight for "latest on ..." questions
 COMPOSERS = ("extractive", "local", "openai")
@@ -128,12 +133,74 @@ def gather(engine: Answers, q: Question, now: datetime | None, lang: str | None 
     near: list[Hit] = []
     if english:
         near = _near_posts(engine, q, f, lexical, posts, span, recency)
+    details: list[Hit] = []
+    if english and span is not None:
+        details = _detail_posts(engine, q, f, lexical, posts, span, recency)
     if span is not None:  # what the other searches found is read only where it is of the same event
         lo, hi = span[0] - EVENT_MARGIN_S * 1_000_000, span[1] + EVENT_MARGIN_S * 1_000_000
         extra = [h for h in extra if lo <= to_us(h.post.created_at) <= hi]
         near = [h for h in near if lo <= to_us(h.post.created_at) <= hi]
     return Evidence(q, posts, r, now, capped=len(r.hits) >= GATHER and len(posts) >= GATHER * 0.9, extra=extra,
-                    near=near)
+                    near=near, details=details)
+
+
+def rare_words(kws: list[str], texts: list[str]) -> dict[str, float]:
+    """The question's words its event's posts rarely say (`DETAIL_SHARE` of them at most), with
+    the share that says each: its details ("driving" in a question about a manhunt, "demand" in
+    one about a siege), as against the words that name the event, which most of its posts say."""
+    if not texts:
+        return {}
+    said = [content_stems(t) for t in texts]
+    out = {}
+    for k in kws:
+        s = stem(k)
+        n = sum(1 for ws in said if s in ws)
+        if len(k) > 2 and not k.isdigit() and n <= DETAIL_SHARE * len(said):
+            out[k] = n / len(said)
+    return out
+
+
+def _detail_posts(engine: Answers, q: Question, f: Filters, lexical: "Retrieval", posts: list[Hit],
+                  span: tuple[int, int], recency: float | None) -> list[Hit]:
+    """Posts of the question's event that say its rare details (`rare_words`) and one of its
+    other words, however few of its words they say beyond that: "Bombing suspect may be driving
+    ... green Honda Civic" says 3 of the 10 words of "what make of car did police say the bombing
+    suspect might be driving during the manhunt", too few to be relevant, and the detail that
+    tells it from the manhunt's other posts. Each detail is searched for alone within the event's
+    span (the event's own words would rank the posts that say them most first); the posts that
+    say the rarest details, then the most of the question's other words, come first."""
+    kws = [k for k in lexical.keywords if k.isascii()]
+    if len(kws) < 3 or len(posts) < 5:
+        return []
+    # the kind of thing asked for ("what make", "which gas station") is what posts name, not a detail
+    # they state; a modal ("might") states nothing
+    asked = asked_name(q.text)
+    kind = {stem(w) for w in (asked.nouns if asked else ())} | {stem(read_slot(q.text).noun or "")}
+    rare = rare_words([k for k in kws if stem(k) not in kind and k not in _MODALS],
+                      [all_words(h.post)[:600] for h in posts])
+    if not rare or len(rare) == len(kws):
+        return []
+    ranked = sorted(rare, key=lambda k: rare[k])[:MAX_DETAILS]
+    lo = span[0] - EVENT_MARGIN_S * 1_000_000
+    hi = span[1] + EVENT_MARGIN_S * 1_000_000
+    within = Filters(max(lo, f.since_us or lo), min(hi, f.until_us or hi), lang=f.lang)
+    # the index holds words as said: a detail is searched for in the forms posts say it in ("demands")
+    found = engine.retrieve_many([RetrieveQuery(" ".join(sorted(verb_forms(k) | verb_forms(stem(k)))), within,
+                                                GATHER // 2, all_posts=True, recency_weight=recency, dense=False)
+                                  for k in ranked])
+    weight = {stem(k): math.log(1.0 / (rare[k] + 1.0 / len(posts))) for k in ranked}
+    other = {stem(k) for k in kws} - {stem(k) for k in rare}
+    have = {h.post.key for h in posts}
+    scored: dict[str, tuple[float, int, Hit]] = {}
+    for r in found:
+        for h in r.hits:
+            if h.post.key in have or h.post.key in scored:
+                continue
+            said = content_stems(all_words(h.post)[:600])
+            if said & other:
+                scored[h.post.key] = (sum(w for s, w in weight.items() if s in said), len(said & other), h)
+    best = sorted(scored.values(), key=lambda x: (-x[0], -x[1]))
+    return [h for _, _, h in best[:MAX_DETAIL_POSTS]]
 
 
 def one_event(posts: list[Hit]) -> tuple[list[Hit], tuple[int, int] | None]:
@@ -188,7 +255,9 @@ def _near_posts(engine: Answers, q: Question, f: Filters, lexical: "Retrieval", 
         lo = span[0] - EVENT_MARGIN_S * 1_000_000
         hi = span[1] + EVENT_MARGIN_S * 1_000_000
         within = Filters(max(lo, f.since_us or lo), min(hi, f.until_us or hi), lang=f.lang)
-        r = engine.retrieve_many([RetrieveQuery(" ".join(_head_variants(head)), within, ROLE_POSTS, all_posts=True,
+        # the noun and the kinds of it posts name things by ("which church": a cathedral)
+        heads = list(dict.fromkeys([*_head_variants(head), *kind_words(head)]))
+        r = engine.retrieve_many([RetrieveQuery(" ".join(heads), within, ROLE_POSTS, all_posts=True,
                                                 recency_weight=recency, dense=False)])[0]
         stems = {stem(k) for k in kws}
         seen = have | {h.post.key for h in out}
@@ -196,7 +265,7 @@ def _near_posts(engine: Answers, q: Question, f: Filters, lexical: "Retrieval", 
             if h.post.key in seen:
                 continue
             said = keywords(h.post.text.lower())
-            if any(_is_head(w, head) for w in said) and len({stem(w) for w in said} & stems) >= 1:
+            if any(_is_head(w, x) for w in said for x in heads) and len({stem(w) for w in said} & stems) >= 1:
                 out.append(h)
                 seen.add(h.post.key)
     return out

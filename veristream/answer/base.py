@@ -46,6 +46,10 @@ class Evidence:
     # posts that say the question's details or its role noun ("witness") without enough of its
     # words to be relevant: read only for the name it asks for (`names`), never quoted as such
     near: list[Hit] = field(default_factory=list)
+    # posts of the question's event that say its rare details ("driving" among a manhunt's posts,
+    # "demand" among a siege's) with one of its other words, however few of its words they say:
+    # read first for what fills its slot and for the name it asks for, never quoted as such
+    details: list[Hit] = field(default_factory=list)
 
     def key_posts(self, limit: int) -> list[Hit]:
         """The best post of each story, best stories first."""

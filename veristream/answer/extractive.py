@@ -163,7 +163,8 @@ class ExtractiveComposer(Composer):
         agreed = facts(q.text, readable, question_kind(q.text) if english else None,
                        read_slot(q.text) if english else None,
                        [h for h in ev.extra if not addresses_model(h.post.text)],
-                       [h for h in ev.near if not addresses_model(h.post.text)])
+                       [h for h in ev.near if not addresses_model(h.post.text)],
+                       [h for h in ev.details if not addresses_model(h.post.text)])
         if agreed:
             yield w.facts([(f.label or f.role, f.value, f.sources, cite(f.hit)) for f in agreed]) + "\n"
         yield w.head(topic, window, n, ev.capped, None if unknown else len(authors), len(burst) < n,

@@ -185,14 +185,16 @@ MAX_TEXT = 600  # the start of a post is read, as verify reads it
 
 
 def facts(question: str, posts: Sequence[Hit], kind: str | None = None, slot: Slot | None = None,
-          extra: Sequence[Hit] = (), near: Sequence[Hit] = ()) -> list[Fact]:
+          extra: Sequence[Hit] = (), near: Sequence[Hit] = (), details: Sequence[Hit] = ()) -> list[Fact]:
     """The best-corroborated value of each role the posts state, strongest first (the roles
     the question asks about first: `kind` where / count / who / why / what; `slot`, what an
-    English question asks of its own predicate, before them)."""
+    English question asks of its own predicate, before them). `details`: posts that say the
+    question's rare details, read first for its slot and the name it asks for."""
     hits = list(posts[:MAX_POSTS])
     if not hits:
         return []
-    found = candidates(question, hits, kind, slot, [*posts[MAX_POSTS:MAX_SLOT_POSTS], *extra][:MAX_SLOT_POSTS], near)
+    more = [*details, *[*posts[MAX_POSTS:MAX_SLOT_POSTS], *extra][:MAX_SLOT_POSTS]]
+    found = candidates(question, hits, kind, slot, more, near)
     authors = len({_author(h) for h in hits})
     first = list(ASKED.get(kind or "", ()))
     inside = kind in ("where", "from", "to") and not _ASKS_REGION.search(question.lower())
@@ -447,7 +449,8 @@ def _label(role: str, slot: Slot | None, asked: AskedName | None = None) -> str:
     by the noun the question asks for it by ("eyewitness"), a site's by "where"."""
     if slot is None or role not in ("answer", "count"):
         return ""
-    if role == "answer" and asked is not None:  # the noun the question asks for a name by: "band", "eyewitness"
+    if role == "answer" and asked is not None and (asked.label or not slot.said):
+        # the noun the question asks for a name by: "band", "eyewitness"
         return asked.head or ("where" if asked.type == "place" else "answer")
     if role == "count":
         u = slot.unit or ""

@@ -90,6 +90,10 @@ class AskedName:
     type: str  # person | place | name
     head: str | None  # the role noun ("eyewitness", "band", "stop"), lowercased
     nouns: tuple[str, ...] = ()  # every word of the wh-phrase ("kolache", "stop")
+    # whether the answer is shown by the noun ("make: ..."); "what flag was held up" is shown by
+    # its predicate ("held up: black flag"), "what make of car" and "what was the registration of"
+    # by the noun: what the name is of the thing the question asks about
+    label: bool = True
 
 
 _CHAIN_END = frozenset("""was were is are be been did do does has had have will would could can may might should
@@ -102,9 +106,31 @@ _NAME_OF = re.compile(r"\bname\s+of\s+(?:the|a|an|this|that|his|her|their)?\s*((
                       r"(?=\s+(?:" + "|".join(sorted(_CHAIN_END)) + r")\b|\s*[,?]|$)", re.IGNORECASE)
 _WHO_IS = re.compile(r"\bwho\s+(?:was|is|were|are)\s+(?:the|a|an|[\w'’]+['’]s)\s+((?:[\w'’\-]+\s+){0,3}?[\w'’\-]+?)"
                      r"(?=\s+(?:" + "|".join(sorted(_CHAIN_END)) + r")\b|\s*[,?]|$)", re.IGNORECASE)
-# Nouns that ask for no name: a number, a word, a kind ("what type of aircraft").
+# "What was the registration of ...": the noun a what-question asks for a name by, before "of".
+_WHAT_THE = re.compile(r"\s*what\s+(?:was|is|were|are)\s+the\s+((?:[\w'’\-]+\s+){0,2}?[\w'’\-]+?)\s+of\b",
+                       re.IGNORECASE)
+# Nouns that ask for no name: a number, a word, a kind ("what type of aircraft"), a measure, a
+# cause or a state ("what was the cause of", "what is the size of").
 _NOT_NAME_NOUNS = frozenset("""number numbers phone word words thing things kind type sort part amount figure
-time day date year hour hours way reason message hashtag nickname condition restriction""".split())
+time day date year hour hours way reason message hashtag nickname condition restriction cause causes motive
+size total toll cost price value speed height depth length distance magnitude scale extent rate level age
+death deaths result outcome purpose role impact effect effects response status news meaning point""".split())
+
+
+def _noun_after_what(question: str) -> bool:
+    """Whether "what" opens a noun phrase ("what make of car", "what organisation"), by the
+    parse: the word after it is a noun that "what" determines, not a verb ("what caused")."""
+    from ..verify.assertions import nlp
+
+    m = nlp()
+    if m is None:
+        return False
+    doc = m(question[:300])
+    toks = [t for t in doc if not t.is_space]
+    if len(toks) < 3 or toks[0].lower_ != "what":
+        return False
+    nxt = toks[1]
+    return nxt.pos_ == "NOUN" and toks[0].dep_ == "det" and toks[0].head.i == nxt.i
 
 
 @lru_cache(maxsize=512)
@@ -116,6 +142,7 @@ def asked_name(question: str) -> AskedName | None:
     if re.match(r"\s*(?:how|why|when)\b", low):
         return None
     chain = None
+    label = True
     if (m := _NAME_OF.search(q)) and re.search(r"\bwhat\b", low):
         chain = m.group(1)
     elif (m := _WHO_IS.search(q)):
@@ -123,6 +150,11 @@ def asked_name(question: str) -> AskedName | None:
     elif (m := _WH.search(q)) and m.group(0).lower().startswith("which") and \
             not re.search(r"\b(?:who|whom|where|what|how|when|why)\b", low[:m.start()]):
         chain = m.group(1)  # "which" as the question's own wh-word, not "the cafe in which ..."
+    elif (m := _WHAT_THE.match(q)) or ((m := _WH.match(q.strip())) and _noun_after_what(q)):
+        # "what was the registration of the A320", "what make of car": a thing's name, asked for
+        # by what it is of it (its registration, its make); a verb after "what" asks for none
+        chain = m.group(1)
+        label = m.re is _WHAT_THE or bool(re.match(r"\s+of\b", q[m.end():]))
     if chain is None:
         if re.match(r"\s*(?:(?:in|on|at)\s+)?where\b", low) and not re.search(r"\bfrom\W*$", low):
             return AskedName("place", None)  # where: a site by its name
@@ -146,7 +178,7 @@ def asked_name(question: str) -> AskedName | None:
         kind = "place"
     else:
         kind = "name"
-    return AskedName(kind, head, tuple(words))
+    return AskedName(kind, head, tuple(words), label)
 
 
 def _trim_verbs(question: str, words: list[str]) -> list[str]:
@@ -336,11 +368,16 @@ def _adjacent(toks: list[str], a: int, b: int, head: str) -> bool:
     "Dorian Johnson, key witness", "the cat named Momo", "Czech Stop" (the noun is its last word)."""
     if _is_head(toks[b - 1], head) and b - a > 1:
         return True
+    if b - a > 2 and toks[a + 1].lower() == "of" and _is_head(toks[a], head):
+        return True  # the noun heads the name: "Cathedral of the Holy Cross" for "which cathedral"
+    if b - a == 1 and toks[a][:1].isupper() and not toks[a].isupper() and _is_head(toks[a], head) and \
+            a > 0 and toks[a - 1].lower() in ("the", "at"):
+        return True  # a kind of it named by its kind, capitalised: "Obama to the Cathedral" for "which church"
     k = a - 1  # before it: "witness Dorian Johnson", "a cat named Momo", "the band: 3RDEYEGIRL"
     if k >= 0 and toks[k].lower() in ("named", "called", "dubbed", ":", ","):
         k -= 1
-    if k >= 0 and _is_head(toks[k], head):
-        return True
+    if k >= 0 and _is_head(toks[k], head) and not (k > 0 and toks[k - 1].lower() in _VERB_BEFORE):
+        return True  # not the noun said as a verb: "that will make Dzhokhar Tsarnaev come out"
     k = b  # after it, past a comma or an article: "Momo the cat", "Dorian Johnson, key witness" (not
     # "Marathon victim": a word right before the noun says which victim, not who)
     sep = False
@@ -357,6 +394,19 @@ def _adjacent(toks: list[str], a: int, b: int, head: str) -> bool:
             break
         k += 1
     return False
+
+
+# Words before a role noun that make it a verb ("will make X", "to set X").
+_VERB_BEFORE = frozenset("""to will would can could should may might must shall did does do don't didn't won't can't
+i we you they he she it that please let""".split())
+
+
+def _heads(asked: AskedName) -> tuple[str, ...]:
+    """The nouns a name is said with that name what the question asks for: its role noun and the
+    kinds of it posts name things by ("which church": a cathedral, a chapel)."""
+    from .facts import kind_words
+
+    return tuple(dict.fromkeys([asked.head, *kind_words(asked.head)])) if asked.head else ()
 
 
 def _other_role(toks: list[str], a: int, b: int, head: str | None) -> bool:
@@ -424,10 +474,11 @@ def name_candidates(question: str, asked: AskedName, posts: Sequence[Hit], place
     def place_word(w: str) -> bool:
         return w in places or w in BROAD or w in STATES or w in STATE_ABBR or _town(w)
 
+    heads = _heads(asked)
     found: list[tuple[int, str, str, int]] = []  # (tier, key, shown, post)
     for i, t in enumerate(texts):
         near = cover[i] >= need - 1e-9
-        if cover[i] < topical - 1e-9 and not (asked.head and any(_is_head(w, asked.head) for w in t.split())):
+        if cover[i] < topical - 1e-9 and not any(_is_head(w, h) for w in t.split() for h in heads):
             continue
         for shown, a, b, toks in name_spans(t, known):
             words = [w for w in re.findall(r"[a-z0-9]+", _fold(shown.lower())) if w not in STOPWORDS]
@@ -446,7 +497,7 @@ def name_candidates(question: str, asked: AskedName, posts: Sequence[Hit], place
             if len(words) == 1 and (folded in NATIONS or folded in DEMONYM or folded in _NOT_ORIGIN):
                 continue  # "Swiss", "Muslim": a people, no name
             site = shown.split()[-1].lower() in PLACE_HEADS and len(shown.split()) > 1
-            tied = (asked.head and _adjacent(toks, a, b, asked.head)) or (with_ and _coordinated(toks, a, q_names))
+            tied = any(_adjacent(toks, a, b, h) for h in heads) or (with_ and _coordinated(toks, a, q_names))
             # NER takes unknown names for places now and then ("Tomas Okafor"): a name said with a
             # person's role noun is a person's
             read_as_place = (folded in places or " ".join(rest) in places) and not (tied and asked.type == "person")
@@ -477,15 +528,43 @@ def name_candidates(question: str, asked: AskedName, posts: Sequence[Hit], place
             elif asked.type != "place":
                 found.append((2, key, shown, i))
     found = _no_peoples_or_places(found, texts, asked)
+    # The question's rare details, its names among them ("President Obama" in a question about the
+    # bombing's memorial service): a name said with the role noun in posts that state one of them,
+    # by two independent sources, answers before names said with it in posts that state none (the
+    # church that threatened to picket the funerals is no church of the service).
+    q_name_stems = _stems(w for n in q_names for w in re.findall(r"[a-z0-9]+", _fold(n))) & q_stems
+    detail = rare | {s for s in q_name_stems - role if posts and
+                     sum(1 for ps in stems_of if s in ps) <= 0.5 * len(posts)}
+    backed = [(k, sh, i) for t, k, sh, i in found if t == 0 and detail & stems_of[i]]
+    if backed:
+        words_of = {k: set(k.split()) for k, _, _ in backed}
+        counted = {k: _sources(posts, [i for k2, _, i in backed if words_of[k2] <= words_of[k]]) for k in words_of}
+        best = {k for k, n in counted.items() if n >= 2}
+        if best:  # each counted by all the posts that say it with the noun
+            return [(k, sh, i) for t, k, sh, i in found if t == 0 and k in words_of and
+                    any(words_of[k] <= words_of[b] for b in best)]
     out: list[tuple[str, str, int]] = []
+    tied_keys = {k for t, k, _, _ in found if t == 0}
     for tier in range(3):
         out += [(k, sh, i) for t, k, sh, i in found if t == tier]
-        by: dict[str, set[str]] = defaultdict(set)
+        idx: dict[str, list[int]] = defaultdict(list)
         for key, _, i in out:
-            by[key].add(_author(posts[i]))
-        if any(len(a) >= 2 for a in by.values()):
+            idx[key].append(i)
+        if tier > 0 and any(_sources(posts, ii) >= 2 for k, ii in idx.items() if k in tied_keys):
+            # a name said with the role noun once, and near the question by another source ("registration
+            # D-AIPX", "Germanwings A320 D-AIPX"), answers before the names said near it alone
+            return [(k, sh, i) for k, sh, i in out if k in tied_keys]
+        if any(_sources(posts, ii) >= 2 for ii in idx.values()):
             return out
     return out
+
+
+def _sources(posts: Sequence[Hit], idx: list[int]) -> int:
+    """How many independent sources the posts at `idx` are (a story once, an author once)."""
+    from ..verify.independence import Item, corroboration
+
+    return corroboration([Item(posts[i].post.key, _author(posts[i]), posts[i].story.id if posts[i].story else None,
+                               posts[i].post.created_at) for i in dict.fromkeys(idx)]).authors
 
 
 def _attribution(toks: list[str], a: int, b: int) -> bool:
@@ -517,6 +596,7 @@ def _no_peoples_or_places(found: list[tuple[int, str, str, int]], texts: list[st
     if asked.type == "place" or not found:
         return found
     landmark = (asked.head or "") in SITE_NOUNS  # "the Tomb of the Unknown Soldier" is a place, and an answer
+    thing = asked.type == "name"
     from ..verify.assertions import post_entities
 
     posts_of: dict[str, list[int]] = defaultdict(list)
@@ -532,17 +612,20 @@ def _no_peoples_or_places(found: list[tuple[int, str, str, int]], texts: list[st
             continue
         idx = posts_of[key][:5]
         name = _fold(shown_of[key].lower())
-        votes = located = 0
+        votes = located = persons = 0
         for i in idx:
             ents = post_entities([texts[i]])[0]
             if any(label in ("GPE", "LOC", "NORP") and name in _fold(text.lower()) for label, text, *_ in ents):
                 votes += 1
+            if thing and any(label == "PERSON" and name == _fold(text.lower()) for label, text, *_ in ents):
+                persons += 1
             if re.search(r"\b(?:in|at|near|from|to|into)\s+(?:the\s+)?[#@]?" + re.escape(shown_of[key]) + r"\b",
                          texts[i], re.IGNORECASE):
                 located += 1
         # NER tells a place from a person only now and then ("giving birth in Ticino": a person in
-        # one post, a place in the next); said after "in", it is a place
-        if 3 * votes >= len(idx) or (asked.type == "person" and 2 * located > len(idx)):
+        # one post, a place in the next); said after "in", it is a place. A thing's name asked for
+        # ("what make of car") is no person's, read as one in most posts that say it
+        if 3 * votes >= len(idx) or (asked.type == "person" and 2 * located > len(idx)) or 2 * persons > len(idx):
             drop.add(key)
     return [f for f in found if f[1] not in drop]
 
