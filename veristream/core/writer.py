@@ -406,6 +406,9 @@ class Writer:
         self.listeners: list[Listener] = []
         self.removal_listeners: list[RemovalListener] = []
         self.pacing = CollectorPacing(settings.core.gc_full_s)
+        # The lock its owner serialises calls with (`Core` sets it): the thread that commits the
+        # cold tier takes it to finish the commit. None: finished at the next batch.
+        self.lock: FairLock | None = None
 
     def prepare(self, posts: Sequence[Post]) -> list[Prepared]:
         return prepare(posts, self.hasher, self.settings.stories.min_tokens)
@@ -525,9 +528,15 @@ class Writer:
                 return False
             self.commit_all()
             return True
-        if self._cold_dirty and (now - self._last_cold >= self.cold_commit_s or self.index.hot_docs >= self.hot_max):
-            self.commit_all()
-            return True
+        if self.index.cold_busy:
+            if self.index.finish_cold(self._checkpoint()):  # it empties the hot tier and commits it
+                self._cold_done(now)
+                return True
+        elif self._cold_dirty and (now - self._last_cold >= self.cold_commit_s or self.index.hot_docs >= self.hot_max):
+            # Beside the writer (see `index.tiered`): the hot tier keeps taking batches meanwhile.
+            self.index.begin_cold(self._checkpoint(), self._cold_committed if self.lock is not None else None)
+            self._last_cold = now
+            self._cold_dirty = False
         if not self._dirty:
             return False
         if not force and (now - self._last_commit) * 1000 < self.settings.core.commit_interval_ms:
@@ -548,10 +557,33 @@ class Writer:
         self._last_commit = now = time.monotonic()
         self.commit_log["hot"].append((now, now - t0))
         self._dirty = False
+        self.pacing.tick()
+
+    def _cold_committed(self) -> None:
+        """In the committing thread, once the cold commit is done: finish it now, in turn with
+        the writer (under its lock), rather than at the next batch, which may be long coming."""
+        lock = self.lock
+        assert lock is not None
+        try:
+            with lock:
+                if self.index.cold_busy and self.index.finish_cold(self._checkpoint()):
+                    self._cold_done(time.monotonic())
+        except Exception:  # noqa: BLE001 - the writer's next batch finishes it, or says why
+            log.exception("finishing the cold index commit failed")
+
+    def _cold_done(self, now: float) -> None:
+        end = time.monotonic()
+        self._last_commit = end
+        self.commit_log["cold"].append((end, end - self._last_cold))  # from its start, beside the writer
+        self._dirty = False
+        self.cold_commits += 1
+        self.pacing.settle()
 
     def commit_all(self, only_if_changed: bool = False) -> None:
         """Commit the cold tier (durable: start-up repairs from its checkpoint), then empty the hot one."""
         if only_if_changed and not self._cold_dirty:
+            if self.index.finish_cold(self._checkpoint(), wait=True):
+                self._cold_done(time.monotonic())
             return
         t0 = time.monotonic()
         self.index.commit_cold(self._checkpoint())

@@ -280,10 +280,25 @@ class LexicalIndex:
         self._index.reload()
 
     def clear(self) -> None:
+        self.rollback()
+        self.delete_all()
+        self.commit(Checkpoint())
+
+    def rollback(self) -> None:
+        """Drop what was added or deleted since the last commit."""
         if self._pending:  # delete_all_documents spares documents not yet committed
             self._writer.rollback()
+            self._pending = 0
+
+    def delete_up_to(self, seq: int) -> None:
+        """Delete every document with a seq up to `seq`, committed or not (at the next commit)."""
+        self._writer.delete_documents_by_query(
+            tantivy.Query.range_query(self.schema, "seq", tantivy.FieldType.Unsigned, 0, seq))
+        self._pending += 1
+
+    def delete_all(self) -> None:
+        """Delete every committed document (at the next commit; later additions stay)."""
         self._writer.delete_all_documents()
-        self.commit(Checkpoint())
 
     def _write_checkpoint(self, cp: Checkpoint) -> None:
         # Atomic replace; no fsync needed: a stale checkpoint only means more replay.
