@@ -109,3 +109,16 @@ def test_cli_ask_leads_with_the_make(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     assert "make: Zorvik Trekker (3 sources)" in out.output.split("\n\n")[0] or \
         "make: Zorvik Trekker (3 sources)" in out.output, out.output
+
+
+def test_a_verb_read_as_a_plural_noun_in_a_headline_still_takes_its_object(engine: Engine) -> None:
+    ingest(engine, desks("k", [
+        "Gunman holding hostages in Harlow grocery store, police on the scene",
+        "Harlow grocery store siege: gunman holding hostages, shots fired",
+        "Gunman holding hostages at the Harlow grocery, area sealed off",
+        "Police surround the Harlow grocery where a gunman is holding hostages",
+        "UPDATE: gunman in Harlow grocery store is demanding the release of his brother",
+        "Hostage-taker at Harlow store demands release of his brother, police union says"]))
+    first = engine.ask("What did the Harlow grocery gunman demand?").text.splitlines()[0]
+    # "store demands release": the verb's form read as a noun of the headline's run of nouns
+    assert re.match(r"Independent sources agree on: demand: release \(2 sources\) \[1\]", first), first

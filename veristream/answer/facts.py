@@ -690,6 +690,14 @@ def _slot_fillers(doc, forms: frozenset[str], slot: Slot, q_words: set[str]) -> 
                 [c for c in kids if c.dep_ == "nsubjpass"]
             if t.dep_ == "acl" and t.tag_ == "VBN":
                 heads.append(t.head)  # "a black flag held up in the window": what was held up
+            if kind == "obj" and t.dep_ == "compound" and t.tag_ in ("NNS", "VBZ") and t.head.pos_ == "NOUN" and \
+                    t.head.i == t.i + 1:
+                # the verb's form read as a plural noun in a headline's run of nouns ("Hostage-taker at
+                # Paris store demands release of ..."): the noun after it is what it takes
+                if (ks := _key_shown(t.head.text, q_words, kinds)) is not None and (concrete is None or any(
+                        _stem(w) in concrete for w in _WORD.findall(ks[1].lower()))):
+                    out.append(ks)
+                continue
         if kind.startswith("prep:"):
             p = kind[5:]
             heads += [g for c in kids if c.dep_ in ("prep", "prt") and c.lower_ == p for g in c.children
