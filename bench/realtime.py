@@ -610,16 +610,16 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
     # As `veristream serve` does in its writer process: threads hand the interpreter over every
     # 1 ms, not 5, so the writer thread does not wait out the producers' slices.
     sys.setswitchinterval(0.001)
-    gc_pauses: list[tuple[float, float, int]] = []  # (start, seconds, generation), for --trace
-    if cfg.get("trace"):
-        started: list[float] = [0.0]
+    # The cyclic collector's pauses in this (the writer's) process: (start, seconds, generation).
+    gc_pauses: list[tuple[float, float, int]] = []
+    started: list[float] = [0.0]
 
-        def on_gc(phase: str, info: dict[str, Any]) -> None:
-            if phase == "start":
-                started[0] = time.monotonic()
-            else:
-                gc_pauses.append((started[0], time.monotonic() - started[0], info["generation"]))
-        gc.callbacks.append(on_gc)
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.monotonic()
+        else:
+            gc_pauses.append((started[0], time.monotonic() - started[0], info["generation"]))
+    gc.callbacks.append(on_gc)
 
     ctx = mp.get_context("spawn")
     input_path = Path(cfg["input"])
@@ -656,6 +656,7 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
     elapsed = time.monotonic() - t0
     out["posts"] = count
     out["ingest_s"] = round(elapsed, 2)
+    out["gc_ingest_s"] = round(sum(d for t, d, _ in gc_pauses if t >= t0), 2)  # of the writer's process
     out["ingest_posts_per_s"] = round(read / elapsed)
     # Sustained at the end (index near full size): accepted posts per second over the last ~10%.
     before = [p for p in progress if p[0] <= count * 0.9]
@@ -753,6 +754,7 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
         "query_empty": qres["empty"],
         "query_idle_p50_ms": pct(qres["idle_ms"], 50), "query_idle_p99_ms": pct(qres["idle_ms"], 99),
         "posts_after_fresh": target_obj.count(),
+        "gc_fresh_max_ms": round(max((d for t, d, _ in gc_pauses if t >= t0), default=0.0) * 1000, 1),
     })
     # The embedding process (veristream's default, `[vectors] process`): its peak, read before
     # the engine closes and stops it.
@@ -892,7 +894,7 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, Any] = {}
     keys = ["ingest_posts_per_s", "freshness_p50_ms", "freshness_p99_ms", "query_p50_ms", "query_p99_ms",
             "rss_mb", "posts"]
-    extra = ["ingest_s", "ingest_last_10pct_posts_per_s", "rejected", "disk_mb", "rss_parse_workers_mb", "offered_posts_per_s",
+    extra = ["ingest_s", "gc_ingest_s", "gc_fresh_max_ms", "ingest_last_10pct_posts_per_s", "rejected", "disk_mb", "rss_parse_workers_mb", "offered_posts_per_s",
              "offer_lag_p99_ms", "freshness_max_ms", "freshness_samples", "freshness_missed",
              "searcher_poll_p50_ms", "searcher_poll_p99_ms", "query_max_ms", "query_samples", "query_empty",
              "query_idle_p50_ms", "query_idle_p99_ms", "rss_breakdown_mb", "index_commits_ingest",
