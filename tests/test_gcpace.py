@@ -26,8 +26,10 @@ def settings(**kw: object) -> Settings:
 
 def test_survivors_of_a_cold_commit_are_frozen_until_the_engine_closes(tmp_path: Path) -> None:
     gc.unfreeze()
+    before = gc.get_threshold()
     eng = Engine(tmp_path / "d", settings())
     try:
+        assert gc.get_threshold()[0] > before[0]  # young objects collected less often while it writes
         eng.ingest([mkpost(str(i), f"river level {i} rising") for i in range(20)])
         eng.core.commit_all()  # a cold commit: the writer settles the collector there
         assert gc.get_freeze_count() > 0
@@ -43,6 +45,7 @@ def test_survivors_of_a_cold_commit_are_frozen_until_the_engine_closes(tmp_path:
     assert gc.get_freeze_count() == 0  # handed back on close ...
     gc.collect()
     assert ref() is None  # ... and collected
+    assert gc.get_threshold() == before  # the collector's own pacing, back
 
 
 def test_a_full_collection_runs_when_due(tmp_path: Path) -> None:
@@ -63,10 +66,11 @@ def test_a_full_collection_runs_when_due(tmp_path: Path) -> None:
 
 def test_zero_leaves_the_collector_alone(tmp_path: Path) -> None:
     gc.unfreeze()
+    before = gc.get_threshold()
     eng = Engine(tmp_path / "d", settings(gc_full_s=0))
     try:
         eng.ingest([mkpost("1", "harbour news")])
         eng.core.commit_all()
-        assert gc.get_freeze_count() == 0
+        assert gc.get_freeze_count() == 0 and gc.get_threshold() == before
     finally:
         eng.close()
