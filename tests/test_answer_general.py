@@ -122,3 +122,18 @@ def test_a_verb_read_as_a_plural_noun_in_a_headline_still_takes_its_object(engin
     first = engine.ask("What did the Harlow grocery gunman demand?").text.splitlines()[0]
     # "store demands release": the verb's form read as a noun of the headline's run of nouns
     assert re.match(r"Independent sources agree on: demand: release \(2 sources\) \[1\]", first), first
+
+
+def test_a_name_said_after_the_questions_own_names_is_read_on_its_own(engine: Engine) -> None:
+    ingest(engine, desks("g", [
+        "Skyline flight 902 crashed in the Serrat mountains, no survivors expected",
+        "Skyline flight 902 crashed in the Serrat mountains with 150 on board",
+        "The Skyline A330 crashed in the Serrat mountains this morning",
+        "Rescuers reach the Serrat mountains where the Skyline A330 crashed",
+        "Skyline A330 flight 902 crashed in the Serrat mountains: what we know",
+        "Skyline flight 902 (registration N-ZKQ7) vanished from radar at 6800 feet",
+        "Skyline A330 N-ZKQ7 was one of the oldest jets in the fleet, delivered in 1991"]))
+    first = engine.ask("What was the registration of the Skyline A330 that crashed in the Serrat mountains?").text \
+        .splitlines()[0]
+    # "Skyline A330 N-ZKQ7": the question's names, then the name it asks for
+    assert re.match(r"Independent sources agree on: registration: N-ZKQ7 \(2 sources\) \[1\]", first), first

@@ -490,6 +490,16 @@ def name_candidates(question: str, asked: AskedName, posts: Sequence[Hit], place
             # "Czech Stop" for "which stop", "Harlow Opera House" for "which Harlow landmark": the wh-phrase's
             # own words may be in the name; others of the question's are the name of what it asks about
             said = [w for w in words if w in q_words and stem(w) not in role and w not in qualifiers]
+            lead = 0  # "Skyline A330 N-ZKQ7": the question's names said before a name of their own
+            while said and a + lead < b - 1 and (tw := _fold(toks[a + lead].lower()).lstrip("#@")) in q_words and \
+                    stem(tw) not in role and tw not in qualifiers:
+                lead += 1
+            if lead and not all(place_word(_fold(t.lower()).lstrip("#@")) for t in toks[a:a + lead]) and \
+                    toks[a + lead].lower() not in _CONNECT:
+                a += lead
+                shown = " ".join(t.lstrip("@") for t in toks[a:b])
+                words = [w for w in re.findall(r"[a-z0-9]+", _fold(shown.lower())) if w not in STOPWORDS]
+                said = [w for w in words if w in q_words and stem(w) not in role and w not in qualifiers]
             if said and (asked.type == "person" or not all(place_word(w) for w in said)):
                 continue  # a name the question says; a place it names may say which ("Sydney Opera House")
             rest = [w for w in words if w not in q_words or stem(w) in role]
