@@ -145,8 +145,9 @@ class Searcher:
         seen_seqs: set[int] = set()
         total: int | None = None
         offset = 0
-        # When copies of a few big stories crowd the candidates, read on to the next page
-        # (never re-reading what was read), at most three times.
+        # When copies of a few big stories crowd the candidates, ask again without those
+        # stories (one result each is all they get); with every post wanted, read on to the
+        # next page (never re-reading what was read). At most three times.
         for _ in range(4):
             if by_time:
                 cands, cnt = self._page(searcher, query, n, True, total is None, offset)
@@ -167,8 +168,14 @@ class Searcher:
                     break
             if len(picked) >= q.limit or len(cands) < n:
                 break
-            offset += n
-            n *= 4
+            if q.all_posts:
+                offset += n
+                n *= 4
+            else:
+                # Stories were read whole or in part: the next best posts of the others, found
+                # at once instead of after pages of copies (a spam wave's thousands of copies
+                # in two stories took 4 pages and 30 ms at 1M posts).
+                query = self.index.without_stories(query, seen_stories)
         return picked, total
 
     # -- shared with hybrid retrieval (veristream.retrieve) ---------------------------------

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 # The post's words, and what comes with them: alt text of its images, its link cards, and the
 # text read from its images (added by the media consumer after the post was accepted).
 TEXT_FIELDS = ["text", "tags", "handle", "cjk", "alt", "card", "image"]
-SCHEMA_VERSION = "5"  # bump when the schema or analysis changes: the index is rebuilt from the store
+SCHEMA_VERSION = "6"  # bump when the schema or analysis changes: the index is rebuilt from the store
 
 
 @dataclass(slots=True)
@@ -91,7 +91,9 @@ class IndexHit:
 def _schema() -> tantivy.Schema:
     sb = tantivy.SchemaBuilder()
     sb.add_unsigned_field("seq", stored=True, indexed=True, fast=True)
-    sb.add_unsigned_field("story", fast=True)
+    # Indexed too: a search whose candidates are crowded by a few big stories asks again
+    # without them (`without_stories`).
+    sb.add_unsigned_field("story", indexed=True, fast=True)
     sb.add_integer_field("ts", indexed=True, fast=True)
     sb.add_text_field("text", tokenizer_name="folded", index_option="position")
     sb.add_text_field("cjk", tokenizer_name="lower_ws", index_option="position")
@@ -429,6 +431,11 @@ class LexicalIndex:
         if len(clauses) == 1 and has_text:
             return clauses[0][1], True
         return tantivy.Query.boolean_query(clauses), has_text
+
+    def without_stories(self, query: tantivy.Query, stories: Iterable[int]) -> tantivy.Query:
+        """`query` less the posts of `stories`."""
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), (tantivy.Occur.MustNot,
+                                            tantivy.Query.term_set_query(self.schema, "story", sorted(stories)))])
 
     def _near(self, lat: float, lon: float, radius_km: float) -> tantivy.Query:
         """Places within the box around the circle (the searcher drops the box's corners)."""

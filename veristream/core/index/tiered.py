@@ -439,6 +439,9 @@ class TieredIndex:
     def build_query(self, text: str, f: Filters, any_term: bool = False) -> tuple[tantivy.Query, bool]:
         return self.cold.build_query(text, f, any_term)
 
+    def without_stories(self, query: tantivy.Query, stories: Iterable[int]) -> tantivy.Query:
+        return self.cold.without_stories(query, stories)
+
     def top(self, snap: Snapshot, query: tantivy.Query, limit: int, by_time: bool,
             count: bool = False, offset: int = 0) -> tuple[list[IndexHit], int | None]:
         """Top `limit` hits of both tiers (after skipping `offset`), by BM25 or newest first."""
