@@ -354,3 +354,31 @@ def test_answer_evidence_takes_matches_in_meaning_only_where_words_find_little(t
         eng.ingest(posts)
         assert eng.wait_embedded(60)
         assert evidence(eng, q) == ({"w0", "w1", "w2", "near"}, "hybrid")
+
+
+def test_copies_of_a_text_are_encoded_once_and_each_gets_its_vector(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    real = Vectors._load
+
+    class Counting:
+        def __init__(self, enc):
+            self.enc, self.id, self.dim = enc, enc.id, enc.dim
+
+        def encode(self, texts):
+            seen.extend(texts)
+            return self.enc.encode(texts)
+
+    monkeypatch.setattr(Vectors, "_load", staticmethod(lambda files, s: Counting(real(files, s))))
+    ferry = "Ferry service resumes on the east harbour after the storm"
+    with Engine(tmp_path / "data", settings(embed_process=False)) as eng:
+        # copies within one block, and in a later block after the first was embedded
+        eng.ingest([mkpost(f"b{i}", BRIDGE, author=f"a{i}") for i in range(5)] + [mkpost("f", ferry)])
+        assert eng.wait_embedded(60)
+        eng.ingest([mkpost(f"c{i}", BRIDGE, minutes=1, author=f"c{i}") for i in range(3)])
+        assert eng.wait_embedded(60)
+        assert sorted(seen) == sorted([BRIDGE, ferry])  # each distinct text encoded once
+        assert eng.embedding_status().vectors == 9
+        hits = eng.retrieve(PARAPHRASE_Q, all_posts=True, limit=20).hits
+        copies = [h for h in hits if h.post.text == BRIDGE]
+        assert len(copies) == 8 and len({round(h.similarity, 6) for h in copies}) == 1

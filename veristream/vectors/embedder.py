@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT = "checkpoint.json"
 BLOCK = 512  # posts read from the store at a time, encoded in batches of like length
+VECTOR_CACHE = 20_000  # recent distinct texts whose vectors are kept (1.5 KB each at 384 dimensions)
 SAVE_SHARE = 20  # the wait between saves is at least this many times the last save's duration
 
 
@@ -133,6 +134,7 @@ class Embedder:
         self._idle = threading.Condition()
         self._dirty = False
         self._saved_at = time.monotonic()
+        self._vectors: dict[str, np.ndarray] = {}  # recent texts' vectors (`_embed_rows`)
         self._rate: list[tuple[float, int]] = []  # (monotonic, posts) of recent batches
         self.state = "idle"
         self.error: BaseException | None = None
@@ -323,14 +325,44 @@ class Embedder:
                 texts.append(text)
         keys = np.asarray(seqs, dtype=np.uint64)
         embedded = np.zeros(len(seqs), dtype=bool)
-        for at, vecs in encode_block(self.encoder, texts):
-            self.index.add(keys[at], vecs)  # searchable now, before the rest of the block
+        # A text the encoder has seen (a repost's copy, a bot's template) gets the vector it
+        # got then: the encoder is deterministic, so nothing changes but the time it took.
+        # Each distinct text of the block is encoded once.
+        cache = self._vectors
+        first: dict[str, int] = {}  # text -> position of its first unencoded copy in `texts`
+        copies: dict[int, list[int]] = {}  # that position -> positions of every copy
+        known: list[int] = []
+        for i, t in enumerate(texts):
+            if t in cache:
+                known.append(i)
+            elif t in first:
+                copies[first[t]].append(i)
+            else:
+                first[t] = i
+                copies[i] = [i]
+        if known:
+            at = np.asarray(known)
+            self.index.add(keys[at], np.stack([cache[texts[i]] for i in known]))
             embedded[at] = True
             with self._mu:
-                self._in_block += len(at)
-            self._count(len(at))
+                self._in_block += len(known)
+            self._count(len(known))
+        uniq = list(first.values())
+        for at, vecs in encode_block(self.encoder, [texts[i] for i in uniq]):
+            pos = [uniq[j] for j in at.tolist()]
+            every = [k for i in pos for k in copies[i]]
+            reps = [n for i in pos for n in [len(copies[i])]]
+            self.index.add(keys[every], np.repeat(vecs, reps, axis=0))  # searchable now, before the rest of the block
+            for i, v in zip(pos, vecs):
+                cache[texts[i]] = v.copy()
+            embedded[every] = True
+            with self._mu:
+                self._in_block += len(every)
+            self._count(len(every))
             if self._worker.stopping:  # a block takes seconds: closing does not wait for it
                 break
+        while len(cache) > VECTOR_CACHE:  # oldest first (insertion order)
+            del cache[next(iter(cache))]
         last = len(rows) - 1
         if not embedded.all():
             # Batches go by token length, not seq: the checkpoint moves over the embedded
