@@ -92,6 +92,7 @@ class AssertionResult:
     other_values: list[ValueCount] = field(default_factory=list)  # the conflicting values, most sources first
     summary: str = ""
     superseded: int = 0  # posts with an earlier, lower count of a toll that grew
+    later: int = 0  # posts with a count first stated after the claim's, which says what early reports said
     stray: int = 0  # sources of other values no second source states (shown, not counted)
     elsewhen: int = 0  # posts with another value from other days than the claim's value (another event)
     area_others: int = 0  # sources naming other places an area event struck too (not counted against)
@@ -317,6 +318,9 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
                       not reading.assertions[i].negated for i, x in out.items())
     for i in list(out):
         a = reading.assertions[i]
+        if a.kind == "place" and a.of and not _names(a.of, f):
+            del out[i]  # where the actor did it: said by a post naming the actor ("Abbott visiting flood-hit X")
+            continue
         if a.kind in ANCHORS:
             others = [j for j in anchors if j != i]
             if not anchor_ok or (out[i].relation == CONFLICTS and others and not (named & set(others))):
@@ -324,12 +328,13 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
             elif a.verb and topic is not None and not topic.has(a.verb, f.text or f.lower) and \
                     not (detail_said and out[i].relation == CONFIRMS):
                 del out[i]  # "trained in Syria": a post that does not speak of training says nothing of where
-        elif a.kind == "number" and a.role in WEAK_UNITS:
+        elif a.kind == "number" and a.role in WEAK_UNITS and not any(x.startswith("c:") for x in a.number.about):
             if not lexical:
                 del out[i]
-        elif a.kind == "number" and a.role.startswith("n:"):
-            # a count of a noun the claim names ("four bombs", "54,000 pounds"): from a post on the topic, or
-            # one naming the claim's places or parties (the same event)
+        elif a.kind == "number" and (a.role.startswith("n:") or a.role in WEAK_UNITS):
+            # a count of a noun the claim names ("four bombs", "54,000 pounds"), or of people of a kind it
+            # names ("five firefighters"): from a post on the topic, or one naming the claim's places or
+            # parties (the same event)
             if not (lexical or similar or named):
                 del out[i]
         elif a.kind == "agent" and a.verb and out[i].relation == CONFLICTS and anchors and not named:
@@ -494,7 +499,9 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
         cat = a.number.about if a.role != "age" else frozenset()
         # a count of people of one kind ("two police officers were among those killed") is compared
         # with counts of that kind only, a toll of anyone ("12 killed") with tolls of anyone
-        same = [n for n in f.numbers if (n.unit == a.number.unit or (cat and n.unit == "people")) and
+        head = "n:" + a.number.unit.split()[-1] if a.number.unit.startswith("n:") and " " in a.number.unit else ""
+        # a unit said as a noun phrase ("12 car bombs") is also stated by its head alone ("12 bombs")
+        same = [n for n in f.numbers if (n.unit == a.number.unit or n.unit == head or (cat and n.unit == "people")) and
                 (a.role == "age" or n.about == cat)]
         if a.role == "age":
             same = [n for n in same if same_person(a.number.about, n.about)]  # a 27-year-old man is no 3-year-old boy
@@ -583,6 +590,33 @@ def _title_key(title: str) -> set[str]:
     return {_TITLE_FAMILY.get(w, w) for w in re.findall(r"[\w\-]+", title.lower()) if w in TITLE_WORDS}
 
 
+_BETWEEN = LIGHT | {"was", "were", "is", "are", "has", "had", "have", "be", "been", "and", "of", "in", "at", "on",
+                   "for", "by", "with", "who", "that", "which", "will", "would", "also", "to", "the", "a", "an", "its", "their", "his", "her", "from", "new",
+                          "just", "now", "rt", "via", "again", "still", "all"}
+
+
+def _object_of(a: Assertion, text: str) -> bool:
+    """The post says what the actor's act was done to right after naming the actor, with no act of
+    its own between ("the Penguins will also have the Canadian national anthem", "a nice touch from
+    the Penguins: the national anthem"); "X visits Harlow, praises the flood appeal" says another act."""
+    name = norm_name(a.value).split()
+    if not name:
+        return False
+    m = re.search(r"\b" + re.escape(name[-1]) + r"\b", text, re.IGNORECASE)
+    if m is None:
+        return False
+    between = 0
+    for w in re.findall(r"[#@]?[\w'\-]+", text[m.end():])[:8]:
+        w = w.lower().lstrip("#@")
+        if words.stem(w)[:5] in a.context:
+            return True
+        if w not in _BETWEEN and w not in NUM_WORDS:
+            between += 1  # a word of the object's phrase ("Canadian national") or another act
+            if between > 2:
+                return False
+    return False
+
+
 def _align_doer(a: Assertion, f: PostFacts, claim_names: list[str]) -> Alignment | None:
     """Who did what the claim's verb says ("Kevin Durant donated $1 million", "launched by the
     premier"): the post names the claim's actor and says the verb, or names another person or
@@ -591,16 +625,26 @@ def _align_doer(a: Assertion, f: PostFacts, claim_names: list[str]) -> Alignment
     organisation (the premier launches what the government does)."""
     text = f.text or f.lower
     forms = verb_forms(a.verb)
-    if f.question or not re.search(r"\b" + forms, text, re.IGNORECASE):
+    if f.question:
         return None
-    if a.context and not a.context & {words.stem(w)[:5] for w in f.words}:
+    post_stems = {words.stem(w)[:5] for w in f.words}
+    if not re.search(r"\b" + forms, text, re.IGNORECASE):
+        # the act said by what it was done to ("the Canadian national anthem" for "played the Canadian
+        # national anthem"): the actor named with all of it, in a post on the topic, says the actor did it
+        if len(a.context) >= 1 and a.context <= post_stems and _names(a.value, f) and \
+                not _denied_near(f.lower, a.value) and _object_of(a, text):
+            return Alignment(CONFIRMS, a.value)
+        return None
+    if a.context and not a.context & post_stems:
         return None  # "declared" something else: another act
     if _names(a.value, f):
         return None if _denied_near(f.lower, a.value) else Alignment(CONFIRMS, a.value)
     mine = _title_key(a.title)
-    want = "ORG" if a.party == "org" else "PERSON"
+    # a rival is a party of the actor's type; an actor whose type the entity model did not give
+    # ("the Pittsburgh Penguins", untyped) is rivalled by either
+    want = {"org": ("ORG",), "person": ("PERSON",)}.get(a.party, ("ORG", "PERSON"))
     for label, name, s0, e0 in f.parties:
-        if label != want:
+        if label not in want:
             continue
         after = text[e0:e0 + 45]
         before = text[max(0, s0 - 30):s0]
@@ -665,6 +709,7 @@ def _align_role(c: RoleFact, f: PostFacts, topic: str) -> Alignment | None:
     another one of the same person or thing (a rival), or nothing."""
     mine = [x for x in f.roles if x.kind == c.kind]
     if c.kind == "time":
+        mine = [x for x in mine if (x.sort == "zone") == (c.sort == "zone")]  # a zoned time against zoned ones
         event = _event_words(topic)
         text = f.text or f.lower
         near = []
@@ -953,7 +998,7 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
                 continue
             it = Item(p.key, p.author_id, p.story, p.time, p.weight, p.domains)
             (confirms if link.relation == CONFIRMS else conflicts).append((it, link))
-        superseded = 0
+        superseded = later = 0
         elsewhen = away
         if len({it.author for it, _ in confirms}) >= min_sources:
             # the same event is the same days: a rival stated weeks away is about another one
@@ -962,6 +1007,12 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
             kept = [(it, ln) for it, ln in conflicts if lo <= it.time <= hi]
             elsewhen += len(conflicts) - len(kept)
             conflicts = kept
+        if a.kind == "number" and a.number is not None and reading.early and confirms:
+            # "early reports said five": a count first stated after the claim's was is the later toll
+            first = min(it.time for it, _ in confirms)
+            n0 = len(conflicts)
+            conflicts = [(it, ln) for it, ln in conflicts if it.time <= first]
+            later = n0 - len(conflicts)
         if a.kind == "number" and a.number is not None and a.role in TALLIES and confirms:
             # a toll that grew: once the later reports settle on the claim's count, earlier lower ones are superseded
             n0 = len(conflicts)
@@ -1006,6 +1057,7 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
         r.conflict_keys = list(r.conflict.counted) + [it.key for it in counted_items if it.key not in r.conflict.counted]
         r.other_values = sorted(vals, key=lambda v: (-v.sources, -v.posts, v.value))
         r.superseded = superseded
+        r.later = later
         r.elsewhen = elsewhen
         r.stray = sum(v.sources for v in vals if v.sources < min_sources)
         C, X = r.confirm.weight, r.conflict.weight
@@ -1029,6 +1081,12 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
         r.summary = summary(r)
         out.append(r)
     return out
+
+
+def idle_description(r: AssertionResult) -> bool:
+    """A person's occupation that no post speaks of at all (no post gives them any trade): a
+    description said in passing ("drawn by the artist X"), not a detail left open."""
+    return r.assertion.kind == "occupation" and r.confirm.posts == 0 and not r.other_values
 
 
 def _value_key(a: Assertion, v: str) -> str:
@@ -1058,6 +1116,7 @@ def describe(a: Assertion) -> str:
             "owner": "owner",
             "means": "made from", "who": "named", "member": "serves with", "relation": "relationship",
             "nickname": "known as", "model": "model", "time": "time of day", "origin": "from",
+            "occupation": "occupation",
             "kind": "kind of weapon" if a.fact is not None and a.fact.sort == "weapon" else "kind of site"}.get(a.kind)
     value = a.value
     if a.kind == "number":
@@ -1074,7 +1133,7 @@ def summary(r: AssertionResult) -> str:
         noun = {"cause": "a cause", "agent": "who did it", "owner": "an owner", "place": "a place",
                 "means": "what it was made from", "member": "an organisation", "relation": "a relationship",
                 "nickname": "a name given", "model": "a model", "time": "a time of day",
-                "origin": "where the person is from", "kind": "a kind" if a.fact is None else
+                "origin": "where the person is from", "occupation": "an occupation", "kind": "a kind" if a.fact is None else
                 "a weapon" if a.fact.sort == "weapon" else "the kind of site",
                 "date": "a date", "who": a.value}.get(a.kind, "an age" if a.role == "age" else
                                                       "a sum of money" if a.role == "dollars" else
@@ -1087,6 +1146,9 @@ def summary(r: AssertionResult) -> str:
                     + (" (a value only one source states is not counted)" if r.stray else ""))
     if r.superseded:
         bits.append(f"{r.superseded} earlier post(s) with a lower count, superseded as the toll grew")
+    if r.later:
+        bits.append(f"{r.later} post(s) with a count first stated later (the claim says what early reports said) "
+                    "not counted")
     if r.area_others:
         bits.append(f"{r.area_others} source(s) name other places it struck too (an event over an area): not counted "
                     f"against")

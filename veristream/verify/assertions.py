@@ -67,7 +67,7 @@ UNITS: list[tuple[str, re.Pattern]] = [(name, re.compile(r"^(?:" + rx + r")$", r
     ("percent", r"%|percent|per cent|por ciento"),
     ("dollars", r"\$|dollars?|usd"),
     ("passengers", r"passengers?|aboard|on board|onboard|pasajeros"),
-    ("people", r"people|persons?|personas|residents|citizens|individuals|men|women|children|kids|students|"
+    ("people", r"people|ppl|persons?|personas|residents|citizens|individuals|men|women|children|kids|students|"
                r"victims|soldiers|officers|firefighters|workers|pupils"),
 ]]
 _UNIT = {name: rx for name, rx in UNITS}
@@ -77,7 +77,7 @@ _FILLER = {"people", "persons", "were", "was", "have", "has", "been", "are", "is
            "innocent", "civilians", "civilian", "at", "least", "left", "found", "to", "forced", "on", "had", "be",
            "ordered", "told", "asked", "urged", "being"}
 # People counted as anyone: "12 people killed"; "two police officers" among them is another count.
-_ANY_PEOPLE = {"people", "persons", "person", "personas", "individuals", "victims", "residents", "citizens"}
+_ANY_PEOPLE = {"people", "ppl", "persons", "person", "personas", "individuals", "victims", "residents", "citizens"}
 _ROLES_OF_PEOPLE = {"deaths", "injured", "missing", "evacuated", "arrested"}
 _BEFORE_UNIT = {"ef", "category", "cat", "killing", "killed", "kills", "kill", "toll", "deaths", "dead", "magnitude", "magnitud", "magnitudo",
                 "injuring", "injured", "wounding", "evacuating", "hostages", "missing", "arrested", "aboard"}
@@ -297,6 +297,8 @@ class Assertion:
     title: str = ""  # an actor's title said with the name ("Prime Minister" Julia Gillard)
     party: str = ""  # an actor's kind: person | org
     partner: str = ""  # a named party's: the other one the claim joins it with ("the Canadiens and the Senators")
+    of: str = ""  # a place's: the actor whose act it is the place of ("Tony Abbott visited areas of X"): only
+    # a post naming the actor says where the actor did it
     context: frozenset[str] = frozenset()  # a measure's: the words it is a measure of ("stayed on the ground"),
     # by their first five letters; a post's number of the unit is this one's only said beside one of them
 
@@ -317,6 +319,8 @@ class ClaimReading:
     assertions: list[Assertion] = field(default_factory=list)
     negated: bool = False  # the claim's main statement is negated ("... did not ...")
     area: bool = False  # an event over an area (floods, storms): places named beside the claim's are no rivals
+    early: bool = False  # the claim says what was first reported ("early reports said ..."): a count
+    # stated only after the claim's was (the toll as it grew) is no rival of it
     reader: str = "rules"  # spacy | mecab | rules
 
 
@@ -489,6 +493,33 @@ def _is_rate(toks: list[str], end: int, unit: str) -> bool:
     return False
 
 
+_PART_FILLER = {"were", "was", "are", "is", "remain", "remained", "remains", "still", "now", "listed", "in", "being",
+                "reported", "said", "left"}
+
+
+def _part_of(toks: list[str], k: int, whole: list[Number], at: int) -> tuple[str, frozenset[str], int] | None:
+    """A part of a count said with what sets it apart ("40 of them critically", "40 of those in
+    critical condition", "(40 critically)"): the whole's unit (the count said just before it),
+    and the qualifier, so that the part is compared with parts said with the same qualifier only
+    (and is no rival of the whole). None when no whole or no qualifier is said."""
+    if not whole or whole[-1].unit in ("age", "percent") or whole[-1].about or whole[-1].unit.startswith("n:"):
+        return None
+    for j in range(k, min(len(toks), k + 4)):
+        w = toks[j]
+        if w in _PART_FILLER:
+            continue
+        if re.fullmatch(r"[a-z]{4,}", w) and _unit_of(w) is None and w not in _FILLER and w not in _NOT_UNIT and \
+                w not in NUM_WORDS and not (_unit_of(w + "s") or "").startswith("people"):
+            return whole[-1].unit, frozenset({"q:" + context_stem(w)}), j + 1
+        return None
+    return None
+
+
+_MEASURE_UNITS = {"days", "hours", "weeks", "minutes", "miles", "km", "feet", "mph", "percent"}
+_MEASURE_WORD = {"days": "day", "hours": "hour", "weeks": "week", "minutes": "minute", "miles": "mile", "km": "km",
+                 "feet": "foot", "mph": "mph", "percent": "percent"}  # one word per measure ("hrs" = hours)
+
+
 def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole: bool = False) -> list[Number]:
     """Numbers with their units. `persons`: where the text names people (for whom an age is said
     of); `whole`: the text is a claim (an age is said of the person it names anywhere)."""
@@ -506,6 +537,10 @@ def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole:
             continue  # a year: dates read it
         if re.fullmatch(r"\d{1,2}[:.]\d{2}", t) and i + 1 < len(toks) and toks[i + 1] in ("am", "pm", "a.m", "p.m"):
             i += 2
+            continue
+        if re.fullmatch(r"\d{1,2}(?:[:.]\d{2})?", t) and i + 1 < len(toks) and len(toks[i + 1]) > 1 and \
+                toks[i + 1] in ZONES:
+            i += 2  # a clock time in a zone ("09:39 UTC"): a time of day, read by `_read_zoned`
             continue
         v = _num_value(t, False)
         if v is not None:
@@ -539,8 +574,19 @@ def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole:
         if i + span + 1 < len(toks) and toks[i + span] == "of" and t not in VAGUE and (
                 toks[i + span + 1] in ("the", "them", "those", "these", "its", "their", "his", "her") or
                 toks[i + span + 1] in NUM_WORDS or _num_value(toks[i + span + 1], False) is not None):
+            part = _part_of(toks, i + span + 2, out, i) if toks[i + span + 1] in ("them", "those", "these") else None
+            if part is not None:  # "200 injured, 40 of them critically": a count of its own (critically injured)
+                out.append(Number(val, val, val, part[0], " ".join(toks[i:part[2]]), about=part[1]))
+                i = part[2]
+                continue
             i += span  # "one of the people killed", "one of three killed": a part, not a count (the whole is read)
             continue
+        if not qual and i + span < len(toks) and toks[i + span].endswith("ly"):
+            part = _part_of(toks, i + span, out, i)
+            if part is not None:  # "200 injured (40 critically)": the same part, said short
+                out.append(Number(val, val, val, part[0], " ".join(toks[i:part[2]]), about=part[1]))
+                i = part[2]
+                continue
         if qual in ("at least", "more than", "over", "as many as", "as much as") or qual.startswith("estimated") or \
                 (i + span < len(toks) and toks[i + span] in ("+", "plus")):
             lo, hi = val, (val * 3 if qual not in ("as many as", "as much as") else val)
@@ -582,10 +628,18 @@ def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole:
                     # a singular noun after a count above one is a compound's ("a 400-cow herd", "400 cow
                     # dairy herd"): what is counted, when a word follows it
                     val >= 2 and re.fullmatch(r"[a-z]{3,}", nxt) and re.fullmatch(r"[a-z]{3,}", after) and
+                    not nxt.endswith("ly") and
                     not (prev and prev[-1] in _BEFORE_UNIT) and
                     nxt not in _FILLER and nxt not in _NOT_UNIT and nxt not in MONTHS and _unit_of(nxt) is None):
                 unit = "n:" + unit_noun(nxt)  # "2 bombs", "3 trains", "54,000 lbs" (pounds), "400 cows"
                 people_at = i + span
+                if not (nxt in UNIT_ALIASES or nxt.endswith("s")) and after not in _FILLER and after not in MONTHS and (
+                        after in UNIT_ALIASES or _unit_of(after) in _MEASURE_UNITS or
+                        (re.fullmatch(r"[a-z]{3,}s", after) and _unit_of(after) is None and after not in _NOT_UNIT)):
+                    # a unit said as a noun phrase ("630 flight hours", "1,700 cubic metres per second",
+                    # "12 car bombs"): its head noun with what modifies it, compared as one unit
+                    unit = "n:" + unit_noun(nxt) + " " + unit_noun(_MEASURE_WORD.get(_unit_of(after) or "", after))
+                    people_at = i + span + 1
         if unit is None and prev and prev[-1] in ("$", "us$", "usd"):
             unit = "dollars"  # "$1 million"
             j = i + span - 1
@@ -994,7 +1048,7 @@ def role_family(noun: str) -> set[str]:
 # is said of (`nouns`: the person nouns near it, by role family; `names`: the capitalised words
 # near it), so that only a value said of the same person or thing is a rival.
 
-ROLE_KINDS = ("member", "relation", "nickname", "model", "time", "origin", "kind")
+ROLE_KINDS = ("member", "relation", "nickname", "model", "time", "origin", "kind", "occupation")
 
 # Nouns a person is referred to by. A closed class in practice (roles, ranks, kin); grouped so
 # that "reservist" and "soldier", "gunman" and "suspect" name the same person.
@@ -1235,6 +1289,7 @@ def read_roles(text: str, ents: list[tuple[str, str, int, int]] | None = None, c
     out += _read_times(text)
     out += _read_origins(text, ents)
     out += _read_kinds(text, claim)
+    out += _read_occupations(text, claim)
     taken = [f.span for f in out if f.kind == "origin"]
     out += [f for f in _read_from_origins(text) if not any(s0 <= f.span[0] < e0 for s0, e0 in taken)]
     return out
@@ -1313,6 +1368,68 @@ _FROM_RX = [re.compile(r"\b(?i:" + _FROM_CUE + r")\s+(?:the\s+)?" + _PLACE_NAME)
 
 _NOT_FROM = {"here", "there", "home", "work", "school", "today", "now", "then", "day", "this", "that", "my", "our",
              "his", "her", "their", "all", "around", "across", "inside", "outside", "within", "above", "below"}
+
+
+# What a named person is by trade ("Jane Roe, a police officer", "Jane Roe was a firefighter",
+# "firefighter Jane Roe"): the head noun of a noun phrase said of the name. An occupation is a
+# noun of a person's role (the families above) or an agent noun by its form (-er, -or, -ist,
+# -ian, -man, -ant, -ent); what a person is otherwise (a man, a victim, a suspect, a Muslim, a
+# brother, a national of somewhere) is no occupation, so never a rival of one.
+_OCC_NAME = r"(?P<name>[A-Z][\w'\-]+(?:\s+[A-Z][\w'\-]+){0,2})"
+_OCC_NP = r"(?P<np>(?:[#\w'\-]+\s+){0,3}?)(?P<head>#?[A-Za-z][\w'\-]+)"
+_OCC_END = r"(?=\s*(?:[,.;:!(]|$|\b(?:who|and|was|is|has|had|killed|died|shot)\b))"
+_OCC_RX = [re.compile(_OCC_NAME + r",\s+(?:(?:a|an|the)\s+)?" + _OCC_NP + _OCC_END),
+           re.compile(_OCC_NAME + r"\s+(?:was|is|had been|has been)\s+(?:a|an)\s+" + _OCC_NP + _OCC_END),
+           re.compile(r"(?<![\w#@])(?P<np>(?:[a-z][\w\-]+\s+)?)(?P<head>[a-z][\w\-]+)\s+" +
+                      r"(?P<name>[A-Z][\w'\-]+\s+[A-Z][\w'\-]+)")]
+_NOT_OCCUPATION = {"victim", "victims", "suspect", "suspects", "member", "members", "leader", "leaders", "other",
+                   "others", "number", "another", "never", "former", "father", "mother", "brother", "sister",
+                   "christian", "civilian", "civilians", "resident", "residents", "parent", "parents", "patient",
+                   "after", "under", "over", "winner", "partner", "fighter", "manner", "corner", "order"}
+
+
+_NO_TRADE = {min(f) for f in _PERSON_FAMILIES if "man" in f or "passenger" in f}
+
+
+def occupation_key(word: str) -> str | None:
+    """The occupation a head noun names (its role family's, singular), or None when it names none."""
+    w = word.lower().lstrip("#").strip(".")
+    if len(w) < 3 or w in _NOT_OCCUPATION or w in NATIONS or w in KIN or w in GENERIC or w in _ANY_PEOPLE:
+        return None
+    one = singular(w)
+    if one in _NOT_OCCUPATION or _unit_of(w) == "deaths":
+        return None
+    fam = _person_family(one) or _person_family(w)
+    if fam is not None:
+        if fam.startswith("kin:") or fam in _NO_TRADE or one in ROLE_FAMILIES[0]:
+            return None  # a man, a student of somewhere, a suspect: no trade
+        return fam
+    if re.search(r"(?:er|or|ist|ian|man|men|ant|ent)$", one) and len(one) >= 5:
+        return one
+    return None
+
+
+def _read_occupations(text: str, claim: bool = False) -> list[RoleFact]:
+    """In a post, any of the three ways; in a claim, what it asserts of the person (said after the
+    name: "X, a firefighter", "X was a firefighter"): a title before a name ("the artist X")
+    identifies whom the claim speaks of, it asserts nothing of its own."""
+    out: list[RoleFact] = []
+    for rx in (_OCC_RX[:2] if claim else _OCC_RX):
+        for m in rx.finditer(text):
+            head = m.group("head")
+            key = occupation_key(head)
+            name = m.group("name")
+            if key is None or _common(name.split()[0]) and len(name.split()) == 1:
+                continue
+            if any(f.span[0] <= m.start("head") < f.span[1] for f in out):
+                continue
+            np_ = (m.group("np") + head).replace("#", "")
+            names = frozenset(w.lower() for w in re.findall(r"[\w'\-]+", name) if len(w) >= 3 and
+                              w.lower() not in GENERIC and w.lower() not in TITLE_WORDS)
+            if not names:
+                continue
+            out.append(RoleFact("occupation", np_, key, frozenset(), names, span=(m.start("head"), m.end("head"))))
+    return out
 
 
 def _read_from_origins(text: str) -> list[RoleFact]:
@@ -1440,7 +1557,14 @@ def _read_kinds(text: str, claim: bool = False) -> list[RoleFact]:
         before = text[max(0, m.start() - 30):m.start()]
         after = text[m.end():m.end() + 30]
         if claim:
-            said = re.search(r"\b(?:at|in|inside|into|near)\s+(?:an?|the)\s+$", before) is not None
+            # the site of the event: said with the event's word or a verb of happening before it ("an
+            # explosion at a fertilizer plant", "it happened at an oil refinery"); "bought fireworks at a
+            # shop" puts another act there, as posts are read (a site said with the event's word)
+            said = re.search(r"\b(?:at|in|inside|into|near)\s+(?:an?|the)\s+$", before) is not None and (
+                re.search(r"(?:" + _EVENT_STEMS + r"|kill\w*|died|happen\w*|occur\w*|took place|broke out|erupt\w*|"
+                          r"struck|hit)(?:\s+(?:out|up|off|today|yesterday|again|first|later|early|late))?"
+                          r"\s+(?:at|in|inside|into|near)\s+(?:an?|the)\s+$",
+                          text[max(0, m.start() - 60):m.start()], re.IGNORECASE) is not None)
         else:
             said = re.match(r"^[\s\-]*(?:" + _EVENT_STEMS + r")\b", after, re.IGNORECASE) is not None or \
                 re.search(_EVENT_STEMS + r"\s+(?:\w+\s+){0,2}(?:at|in|inside)\s+(?:an?|the)\s+(?:\w+\s+)?$", before,
@@ -1508,8 +1632,33 @@ def _read_models(text: str) -> list[RoleFact]:
     return out
 
 
-def _read_times(text: str) -> list[RoleFact]:
+# A clock time in a named zone ("09:39 UTC", "10.39 CET", "6:40 PM CDT"): read as the hour in UTC
+# by the zone's offset (standard abbreviations, a closed class), compared with other zoned times only
+# (a local "at 9:30 a.m." may be any zone's hour).
+ZONES = {"utc": 0, "gmt": 0, "z": 0, "wet": 0, "bst": 1, "cet": 1, "cest": 2, "eet": 2, "eest": 3, "msk": 3,
+         "ist": 5.5, "jst": 9, "aest": 10, "aedt": 11, "awst": 8, "nzst": 12, "nzdt": 13, "est": -5, "edt": -4,
+         "cst": -6, "cdt": -5, "mst": -7, "mdt": -6, "pst": -8, "pdt": -7, "akst": -9, "hst": -10}
+_ZONED_RX = re.compile(r"(?<![\d:.])(?P<h>\d{1,2})[:.h](?P<m>\d{2})(?:\s*(?P<ap>[ap])\.?\s?m\b\.?)?\s*"
+                       r"(?P<z>" + "|".join(sorted((z for z in ZONES if len(z) > 1), key=len, reverse=True)) +
+                       r")\b(?:\s+time\b)?", re.IGNORECASE)
+
+
+def _read_zoned(text: str) -> list[RoleFact]:
     out = []
+    for m in _ZONED_RX.finditer(text):
+        h, mi = int(m.group("h")), int(m.group("m"))
+        if h > 23 or mi > 59 or (m.group("ap") and not 1 <= h <= 12):
+            continue
+        if m.group("ap"):
+            h = (h % 12) + (12 if m.group("ap").lower() == "p" else 0)
+        utc = (h + mi / 60 - ZONES[m.group("z").lower()]) % 24
+        out.append(RoleFact("time", m.group(0).strip(), f"z{utc:.2f}", hours=(utc - 0.1, utc + 0.1), sort="zone",
+                            span=m.span()))
+    return out
+
+
+def _read_times(text: str) -> list[RoleFact]:
+    out = _read_zoned(text)
     for m in _TIME_RX.finditer(text):
         k = next(int(g[1:]) for g, v in m.groupdict().items() if v)
         out.append(RoleFact("time", m.group(0), m.group(0).lower(), hours=_TIME_WORDS[k][1], span=m.span()))
@@ -1537,11 +1686,16 @@ def role_key(kind: str, value: str) -> str:
         return _origin_key(value)
     if kind == "member":
         return _org_key(value)
+    if kind == "occupation":  # "police officer" and "cop" are one trade
+        w = norm_name(value).split()
+        return (occupation_key(w[-1]) or w[-1]) if w else value
     if kind == "model":
         facts = _read_models(value + " plane")
         return facts[0].key if facts else norm_name(value).replace(" ", "")
     if kind == "time":
         facts = _read_times(value)
+        if facts and facts[0].sort == "zone":
+            return facts[0].key[:-1]  # a zoned time by the tenth of an hour
         if facts and facts[0].hours is not None:
             mid = (sum(facts[0].hours) / 2) % 24
             return "night" if mid >= 21 or mid < 5 else "morning" if mid < 12 else "afternoon" if mid < 17 else \
@@ -1580,6 +1734,32 @@ _IMPACT_VERBS = {"hit", "strike", "flood", "devastate", "destroy", "ravage", "ba
 LIGHT = {"took", "take", "taken", "takes", "make", "made", "makes", "get", "got", "go", "went", "gone", "have", "had",
          "do", "did", "done", "hit", "hits", "put", "set", "give", "gave", "come", "came", "become", "became", "keep",
          "kept", "happen", "happened", "occur", "occurred", "see", "saw", "seen", "went", "left"}
+
+
+def _act_of(tok) -> str:
+    """The named subject of the act a place is the place or object of ("Tony Abbott visited areas
+    of Queensland", "X toured Queensland", "X spoke in Ottawa" -> the subject's name), '' if none."""
+    verb = None
+    if tok.dep_ == "dobj":
+        verb = tok.head
+    elif tok.dep_ == "pobj" and tok.head.dep_ == "prep":
+        prep = tok.head
+        if prep.lower_ == "of" and prep.head.dep_ == "dobj":
+            verb = prep.head.head  # "visited areas of X"
+        elif prep.lower_ in _LOCATIVE and prep.head.pos_ == "VERB":
+            verb = prep.head
+    if verb is None or verb.pos_ != "VERB":
+        return ""
+    subj = [c for c in verb.children if c.dep_ == "nsubj" and c.pos_ == "PROPN"]
+    if not subj:
+        return ""
+    t = subj[0]
+    if t.ent_type_ in ("PERSON", "ORG"):
+        ent = next((e for e in t.doc.ents if e.start <= t.i < e.end), None)
+        if ent is not None:
+            return ent.text
+    toks = [c for c in t.children if c.dep_ == "compound" and c.pos_ == "PROPN" and c.i < t.i] + [t]
+    return t.doc[toks[0].i:t.i + 1].text
 
 
 def _governor(tok) -> str:
@@ -1781,12 +1961,13 @@ def read_claim(claim: str) -> ClaimReading:
                 claimed.add(norm_name(value))
                 continue
             if is_place:
+                acted = _act_of(root)
                 nxt = doc[e.end].text if e.end < len(doc) else ""
                 ptext = e.text + (" " + nxt.capitalize() if _PLACE_WORD_ANY.fullmatch(nxt or "-") else "")
                 r.assertions.append(Assertion("place", "place", _strip_article(e.text),
                                               level=place_level(ptext, label if label in ("GPE", "LOC", "FAC", "EVENT")
                                                                 else ""), prep=prep_role(prep), verb=_governor(root),
-                                              located=(prep or "") in _LOCATIVE))
+                                              located=(prep or "") in _LOCATIVE, of=acted))
                 spans.append((e.start_char, e.end_char))
                 continue
             # an agent: the subject of an agentive verb, or "by X" after one
@@ -1852,19 +2033,20 @@ def read_claim(claim: str) -> ClaimReading:
             name_toks = [c for c in t.children if c.dep_ == "compound" and c.pos_ == "PROPN" and c.i < t.i] + [t]
             name = doc[name_toks[0].i:t.i + 1].text
             verb = (t.head.head if passive else t.head).lemma_.lower()
-            if verb in ("own", "operate", "run") or norm_name(name) in GENERIC or _common(name) or \
+            if verb in ("own", "operate", "run") or norm_name(name) in GENERIC or (len(name_toks) == 1 and _common(name)) or \
                     _KIND_WORD.fullmatch(doc[name_toks[0].i - 1].text if name_toks[0].i else "-"):
                 continue
             left = t.left_edge
             title = doc[left.i:name_toks[0].i].text.strip(" -") if left.i < name_toks[0].i else ""
-            title = re.sub(r"^(?:the|a|an)\s+", "", title, flags=re.IGNORECASE)
+            title = re.sub(r"^(?:the|a|an)\b\s*", "", title, flags=re.IGNORECASE)  # "The" alone is no title
             role_noun = next((w for w in re.findall(r"[\w\-]+", title.lower()) for fam in ROLE_FAMILIES if w in fam), "")
             if role_noun:  # "Co-pilot Thomas Becker crashed ...": who the co-pilot was
                 r.assertions.append(Assertion("agent", "agent", name, negated=_negated_near(text, name),
                                               noun=role_noun, title=title))
             else:
                 r.assertions.append(Assertion("agent", "agent", name, negated=_negated_near(text, name), verb=verb,
-                                              title=title, party="person" if len(name_toks) >= 2 or title else "",
+                                              title=title, party="person" if (len(name_toks) >= 2 and not
+                                                                              _common(name)) or title else "",
                                               context=_object_words(t)))
             spans.append((left.idx, t.idx + len(t.text)))
             covered.update(range(left.i, t.i + 1))
@@ -1957,7 +2139,7 @@ def read_claim(claim: str) -> ClaimReading:
     # the organisation, relationship, name given, model, time of day and origin it states
     facts = read_roles(text, [(e.label_, e.text, e.start_char, e.end_char) for e in doc.ents]
                        if doc is not None else None, claim=True)
-    held = [f.span for f in facts if f.kind in ("member", "nickname", "model", "origin")]
+    held = [f.span for f in facts if f.kind in ("member", "nickname", "model", "origin") or f.sort == "zone"]
     for fact in facts:
         r.assertions.append(Assertion(fact.kind, fact.kind, fact.value, fact=fact,
                                       negated=_negated_near(text, fact.value)))
@@ -1981,9 +2163,15 @@ def read_claim(claim: str) -> ClaimReading:
         if a.kind == "agent" and not a.verb and re.search(
                 r"\bby\s+(?:the\s+)?(?:[\w\-]+\s+){0,2}?" + re.escape(a.value), text):
             a.prep = "by"  # "drawn by the artist X": what a work is by (posts' "by Y" are rivals)
+    doers = {norm_name(a.value) for a in r.assertions if a.kind == "agent" and a.verb and not a.negated}
+    for a in r.assertions:
+        if a.kind == "place" and a.of and norm_name(a.of) not in doers:
+            a.of = ""  # the place of what no named actor did
     r.assertions = _dedupe(r.assertions)
     r.topic = _topic(text, spans)
     r.area = is_area_event(text)
+    r.early = re.search(r"\b(?:early|earlier|initial|first|preliminary)\s+(?:news\s+)?reports?\b|\binitially\b|"
+                        r"\bat first\b", text, re.IGNORECASE) is not None
     return r
 
 
@@ -2132,6 +2320,12 @@ def read_post(text: str, at: datetime | None = None,
             before = clean[max(0, s - 25):s]
             pw = re.findall(r"[\w']+", before.lower())
             prev = pw[-1] if pw else ""
+            if label == "GPE" and (more := re.match(r"(?:\s+[A-Z][a-z][\w'\-]*){1,3}", clean[e:])) and \
+                    not _PLACE_WORD.search(more.group(0)) and not any(s2 < e + more.end() and e <= s2
+                                                                        for _l, _t, s2, _e in ents):
+                # a place's name with capitalised words after it names an organisation of the place
+                # ("Pittsburgh Penguins announce ..."), which the entity model types as the place alone
+                f.parties.append(("ORG", _strip_article(etext) + more.group(0), s, e + more.end()))
             if label in ("GPE", "LOC", "FAC", "EVENT") or (label == "ORG" and _PLACE_WORD.search(etext)):
                 name = _strip_article(etext)
                 f.place_info[norm_name(name)] = (place_level(name, label), prep_role(prev))

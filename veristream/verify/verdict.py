@@ -100,7 +100,10 @@ def decide_assertions(results: list, support: Corroboration, against: Corroborat
                        f"{contested_share:.0%} of the weight)")
         return Decision("contested", beta_mass(1 + r.confirm.weight, 1 + r.conflict.weight, contested_share,
                                                1 - contested_share), reasons)
-    open_ = [r for r in results if r.status == "unaddressed"]
+    # a person's occupation that no post speaks of at all (no post gives them any trade) is a
+    # description, not the claim's decisive detail ("drawn by the artist X"): it leaves nothing open
+    open_ = [r for r in results if r.status == "unaddressed" and not (
+        r.assertion.kind == "occupation" and r.confirm.posts == 0 and not r.other_values)]  # align.idle_description
     if open_:
         names = ", ".join(_what(r) for r in open_)
         reasons.append(f"no {min_sources} independent sources state the claim's {names}: unverified, however many "
@@ -122,7 +125,7 @@ def _what(r) -> str:
         sort = a.fact.sort if a.fact is not None else ""
         return f"{'weapon' if sort == 'weapon' else 'kind of site'} ({a.value})"
     what = {"agent": "actor", "who": "named party", "origin": "place of origin", "member": "organisation",
-            "relation": "relationship", "nickname": "name given", "time": "time of day",
+            "relation": "relationship", "nickname": "name given", "occupation": "occupation", "time": "time of day",
             "cause": "cause of death" if a.role == "death" else "cause"}.get(a.kind, a.kind)
     return f"{what} ({a.value})"
 

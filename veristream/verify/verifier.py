@@ -291,7 +291,7 @@ class Verifier:
         # name only when the claim asserts nothing else) and is silent on no unsettled one.
         details = _align.distinguishing(reading)
         must = _align.required(reading)
-        unsettled = {i for i, r in enumerate(results) if r.status != "confirmed"}
+        unsettled = {i for i, r in enumerate(results) if r.status != "confirmed" and not _align.idle_description(r)}
         # a claim of places and names only that says more of them than an event's word (3 words or more
         # besides them): what it says is in its words, half of which a supporting post uses ("the gunmen
         # forced a cartoonist to type in the door code" is not supported by posts naming Charlie Hebdo);
