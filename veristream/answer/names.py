@@ -257,7 +257,8 @@ def capitalised_words(texts: Sequence[str]) -> set[str]:
     return {w for w, n in cap.items() if n >= 2 and n > 2 * low.get(w, 0)}
 
 
-def name_spans(text: str, known: set[str] = frozenset()) -> list[tuple[str, int, int, list[str]]]:
+def name_spans(text: str, known: set[str] = frozenset(), speakers: bool = False
+               ) -> list[tuple[str, int, int, list[str]]]:
     """(shown, first token, last token + 1, the post's tokens) of the names a post says: runs of
     capitalised words (with "of the" between: "Tomb of the Unknown Soldier"; a possessive ends
     one: "Google's Crisis Map" names Google), handles that are not an attribution ("RT @x:",
@@ -269,11 +270,16 @@ def name_spans(text: str, known: set[str] = frozenset()) -> list[tuple[str, int,
     out = []
     i = 0
     n = len(toks)
+    # "RT @WestJet: ... We'd like to offer a donation": the account quoted speaks of itself as "we"
+    speaker = speakers and len(toks) > 3 and toks[0].lower() in ("rt", "mt") and toks[1][0] == "@" and \
+        toks[2] == ":" and any(t.lower() in _WE for t in toks[3:])
 
     def is_name(j: int) -> bool:
         t = toks[j]
         if t[0] == "@":
             prev = toks[j - 1].lower() if j > 0 else ""
+            if speaker and j == 1:
+                return len(t) > 2
             return len(t) > 2 and prev not in _ATTRIB and prev not in _DASHES and \
                 not (j + 1 < n and toks[j + 1] == ":" and (j == 0 or prev in ("rt", "mt", ".", ":")))
         if t[0] == "#":
@@ -340,6 +346,79 @@ def name_spans(text: str, known: set[str] = frozenset()) -> list[tuple[str, int,
                 out.append((shown, start, start + len(span), toks))
         i = j
     return out
+
+
+_WE = frozenset({"we", "we'd", "we're", "we've", "we'll", "we’d", "we’re", "we’ve", "we’ll", "our", "us"})
+
+
+def _with_noun(spans: list[tuple[str, int, int, list[str]]]) -> list[tuple[str, int, int, list[str], bool]]:
+    """A post's names and, after each, the name with the common noun said right after it ("U.S.
+    consulate", "Tim Hortons restaurant", a headline's "Grand Central Terminal"): what kind of
+    thing a name is, said as posts say it. Such a name answers only as a name of the kind asked
+    (`_typed`) or ending in the role noun."""
+    out = [(*sp, False) for sp in spans]
+    for shown, a, b, toks in spans:
+        nxt = toks[b] if b < len(toks) else ""
+        if nxt.isalpha() and len(nxt) > 2 and (nxt.lower() in PLACE_HEADS or (
+                nxt.islower() and nxt not in STOPWORDS and not nxt.endswith(("ed", "ing", "ly")))):
+            out.append((f"{shown} {toks[b]}", a, b + 1, toks, True))
+    return out
+
+
+TYPED = 0.5  # a name's cosine with the wh-phrase's words that says it is a name of that kind
+
+
+@lru_cache(maxsize=1)
+def _word_encoder():
+    """The sentence encoder retrieval uses (MiniLM), or None when it is not installed: short
+    texts' vectors tell what kind of thing a name is ("McDonald's" is near "fast-food restaurant",
+    "consulate" near "diplomatic building"), which the shipped spaCy model (no vectors) cannot."""
+    try:
+        from ..vectors.encoder import find_model, load_encoder
+
+        files = find_model()
+        return load_encoder(files) if files is not None else None
+    except Exception:  # noqa: BLE001 - no encoder: names are typed by their nouns only
+        return None
+
+
+_typed_cache: dict[tuple[str, str], float] = {}
+TYPED_MAX = 300  # distinct names a question's posts say that are typed (the most said first)
+
+
+def _typed(asked: AskedName, question: str, names: list[str], q_names: set[str]) -> set[str]:
+    """The names (as shown) that are of the kind of site the wh-phrase asks for, by the encoder:
+    the cosine of their own words (the question's left out: "Sydney cafe" is a cafe) with the
+    phrase's words (the names it says left out: "New York rail terminal" -> rail terminal) at
+    least `TYPED`. Only for a site or a place ("which diplomatic building", "which fast-food
+    restaurant", "which First Nation"): a person is tied by roles, and an organisation's name is
+    as near to any body of its field as to the one asked ("RCMP" for "which air defence command")."""
+    if asked.head is None or asked.type == "person" or not names or asked.head not in SITE_NOUNS | PLACE_NOUNS:
+        return set()
+    words = [w for w in asked.nouns if w not in q_names] or list(asked.nouns)  # "New York rail terminal"
+    phrase = " ".join(words)
+    q_words = {w for w in re.findall(r"[a-z0-9]+", _fold(question.lower()))}
+    enc = _word_encoder()
+    if enc is None:
+        return set()
+    counts: dict[str, int] = defaultdict(int)
+    own: dict[str, str] = {}  # a name without the question's words: "Sydney cafe" is typed as a cafe
+    for n in names:
+        counts[n] += 1
+        if n not in own:
+            own[n] = " ".join(w for w in n.split() if not set(re.findall(r"[a-z0-9]+", _fold(w.lower()))) <= q_words)
+    todo = [n for n in sorted(counts, key=lambda n: -counts[n]) if own[n]][:TYPED_MAX]
+    new = list(dict.fromkeys(own[n] for n in todo if (phrase, own[n]) not in _typed_cache))
+    if new:
+        import numpy as np
+
+        vecs = enc.encode([phrase, *new])
+        sims = np.asarray(vecs[1:]) @ np.asarray(vecs[0])
+        if len(_typed_cache) > 200_000:
+            _typed_cache.clear()
+        for n, v in zip(new, sims):
+            _typed_cache[(phrase, n)] = float(v)
+    return {n for n in todo if _typed_cache[(phrase, own[n])] >= TYPED}
 
 
 def _stems(ws) -> set[str]:
@@ -475,12 +554,19 @@ def name_candidates(question: str, asked: AskedName, posts: Sequence[Hit], place
         return w in places or w in BROAD or w in STATES or w in STATE_ABBR or _town(w)
 
     heads = _heads(asked)
+    read = [i for i, t in enumerate(texts) if cover[i] >= topical - 1e-9 or
+            any(_is_head(w, h) for w in t.split() for h in heads)]
+    spans = {i: _with_noun(name_spans(texts[i], known, speakers=True)) for i in read}
+    typed = _typed(asked, question, [sh for i in read for sh, *_ in spans[i]], q_names)
     found: list[tuple[int, str, str, int]] = []  # (tier, key, shown, post)
-    for i, t in enumerate(texts):
+    for i in read:
+        t = texts[i]
         near = cover[i] >= need - 1e-9
-        if cover[i] < topical - 1e-9 and not any(_is_head(w, h) for w in t.split() for h in heads):
-            continue
-        for shown, a, b, toks in name_spans(t, known):
+        for shown, a, b, toks, with_noun in spans[i]:
+            kind_of = shown in typed  # a name of the kind asked ("US consulate" for "which diplomatic building")
+            if with_noun and not kind_of and not (asked.type != "person" and toks[b - 1][:1].isupper() and
+                                                  any(_is_head(toks[b - 1], h) for h in heads)):
+                continue  # "Grand Central Terminal" in a headline, where "Terminal" is read as a word
             words = [w for w in re.findall(r"[a-z0-9]+", _fold(shown.lower())) if w not in STOPWORDS]
             if not words or all(w in q_words for w in words):
                 continue
@@ -507,7 +593,7 @@ def name_candidates(question: str, asked: AskedName, posts: Sequence[Hit], place
             if len(words) == 1 and (folded in NATIONS or folded in DEMONYM or folded in _NOT_ORIGIN):
                 continue  # "Swiss", "Muslim": a people, no name
             site = shown.split()[-1].lower() in PLACE_HEADS and len(shown.split()) > 1
-            tied = any(_adjacent(toks, a, b, h) for h in heads) or (with_ and _coordinated(toks, a, q_names))
+            tied = any(_adjacent(toks, a, b, h) for h in heads) or (with_ and _coordinated(toks, a, q_names)) or kind_of
             # NER takes unknown names for places now and then ("Tomas Okafor"): a name said with a
             # person's role noun is a person's
             read_as_place = (folded in places or " ".join(rest) in places) and not (tied and asked.type == "person")
@@ -516,11 +602,12 @@ def name_candidates(question: str, asked: AskedName, posts: Sequence[Hit], place
             if asked.type == "person" and (is_place or site or all(w in _common() for w in words) or
                                            (len(words) == 1 and _town(shown))):
                 continue
-            if asked.type == "place" and not site:
+            if asked.type == "place" and not site and not kind_of and not (
+                    b - a > 1 and asked.head and _is_head(toks[b - 1], asked.head)):  # "Siksika Nation" for "which First Nation"
                 # where: a site by its name ("McMahon Stadium"); towns are read as places by `facts` (said with
                 # the question's details, the town every post names outvotes the one asked for: measured)
                 continue
-            if asked.type == "name" and (is_place or (site and asked.head not in SITE_NOUNS)):
+            if asked.type == "name" and not kind_of and (is_place or (site and asked.head not in SITE_NOUNS)):
                 continue
             if asked.type == "person" and _other_role(toks, a, b, asked.head):
                 continue
@@ -537,6 +624,7 @@ def name_candidates(question: str, asked: AskedName, posts: Sequence[Hit], place
                 found.append((1, key, shown, i))
             elif asked.type != "place":
                 found.append((2, key, shown, i))
+    found = _same_site(found)
     found = _no_peoples_or_places(found, texts, asked)
     # The question's rare details, its names among them ("President Obama" in a question about the
     # bombing's memorial service): a name said with the role noun in posts that state one of them,
@@ -566,6 +654,33 @@ def name_candidates(question: str, asked: AskedName, posts: Sequence[Hit], place
             return [(k, sh, i) for k, sh, i in out if k in tied_keys]
         if any(_sources(posts, ii) >= 2 for ii in idx.values()):
             return out
+    return out
+
+
+def _same_site(found: list[tuple[int, str, str, int]]) -> list[tuple[int, str, str, int]]:
+    """A name said with the role noun as its head word ("Grand Central Terminal" for "which rail
+    terminal") is the site posts name by another head word ("an empty Grand Central Station") or
+    by its own words alone ("Grand Central"): those posts say it too. Its own words must tell it
+    apart (two words, or one that is no English word: not "Central" alone)."""
+    cores: dict[tuple[str, ...], str] = {}
+    for tier, key, shown, _ in found:
+        ws = tuple(w.lower() for w in shown.split())
+        if tier == 0 and len(ws) > 1 and ws[-1] in PLACE_HEADS:
+            core = ws[:-1]
+            if len(core) >= 2 or not _wordy(core[0]):
+                cores.setdefault(core, key)
+    if not cores:
+        return found
+    out = []
+    for tier, key, shown, i in found:
+        ws = tuple(w.lower() for w in shown.split())
+        if tier > 0:
+            for core, k in cores.items():
+                if ws[:len(core)] == core and (len(ws) == len(core) or (len(ws) == len(core) + 1 and
+                                                                       ws[-1] in PLACE_HEADS)):
+                    tier, key = 0, k
+                    break
+        out.append((tier, key, shown, i))
     return out
 
 
