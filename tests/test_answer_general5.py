@@ -91,3 +91,30 @@ def test_a_site_named_by_the_role_noun_is_the_one_posts_name_by_another_head_wor
     assert "terminal: Times Plaza" not in first, first
     assert "Marlow Cross" in ans.citations[0].text
 
+
+def test_a_number_asked_for_with_a_detail_is_the_one_stated_with_it(engine: Engine) -> None:
+    ingest(engine, desks("x", [
+        "Huge explosion at the Harlow fertilizer plant, many hurt",
+        "Harlow explosion: firefighters among the missing",
+        "Fertilizer plant explosion in Harlow, fires still burning",
+        "Harlow plant explosion: hospitals take in the injured",
+        "Prayers for Harlow after the plant explosion",
+        "Harlow explosion: homes flattened near the plant",
+        "Harlow explosion: the fire chief says the plant is still burning",
+        "Harlow explosion: how it happened",
+        "People urged to evacuate after the Harlow explosion, shelters open at the school",
+        "Harlow explosion: people urged to evacuate as the fire spreads",
+        "People near the Harlow plant urged to evacuate after the explosion",
+        "Harlow explosion: people urged to evacuate can go to the church hall",
+        "People urged to evacuate Harlow after the plant explosion, roads jammed",
+        "After the Harlow explosion people are urged to evacuate the north side",
+        "Harlow explosion: people told to evacuate, the town is about 65 miles south of Dalton",
+        "People evacuate after the explosion in Harlow, 65 miles south of Dalton",
+        "Harlow explosion: people evacuate the town, 65 miles south of Dalton",
+        "After the plant explosion people in Harlow, 65 miles from Dalton, evacuate"]) + desks("r", [
+        "POLICE URGING EVERYONE IN 30 MILE RADIUS TO EVACUATE after the Harlow explosion",
+        "Harlow explosion: people in a 30 mile radius urged to evacuate, another tank on fire"], start=20))
+    ans = engine.ask("Within a radius of how many miles were people urged to evacuate after the Harlow explosion?")
+    first = ans.text.splitlines()[0]
+    # "65 miles south of Dalton" is said more, never with the radius the question asks about
+    assert "miles: 30" in first and "65" not in first, first

@@ -357,7 +357,8 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None, slot
                         add("who", v, i)
     everything = [*hits, *more]
     if slot is not None:
-        for role, key, value, i in slot_candidates(question, slot, everything, q_words):
+        for role, key, value, i in _stated_with_details(question, slot, slot_candidates(question, slot, everything,
+                                                                                        q_words), everything, len(hits)):
             add(role, value, i, key)
     wanted = asked_name(question) if slot is not None else None  # English questions only
     if wanted is not None:
@@ -802,6 +803,42 @@ def slot_candidates(question: str, slot: Slot, posts: Sequence[Hit], q_words: se
                     v = int(v) if v.is_integer() else v
                     out.append(("count", str(v), m.group(0).strip(), i))
     return out
+
+
+COUNT_DETAIL_SHARE = 0.2  # a question's word at most this share of its relevant posts say is one of its details
+
+
+def _stated_with_details(question: str, slot: Slot, found: list[tuple[str, str, str, int]], posts: Sequence[Hit],
+                         relevant: int) -> list[tuple[str, str, str, int]]:
+    """The numbers in the unit asked for that posts state with the question's rare details, when
+    two independent sources do: "within a radius of how many miles were people urged to
+    evacuate" is answered by "30 mile radius", not by the "65 miles south of Dallas" more posts
+    say. The details are the question's words (not its unit) that at most `COUNT_DETAIL_SHARE`
+    of its relevant posts say; the numbers said with the most of them are kept, the other
+    numbers dropped. Names and fillers are not touched (`names` weighs details its own way)."""
+    counts = [c for c in found if c[0] == "count"]
+    if len({c[1] for c in counts}) < 2 or relevant < 5:
+        return found
+    from ..words import content_stems, stem
+    from .names import _sources
+
+    texts = [all_words(h.post)[:MAX_TEXT] for h in posts]
+    unit = {stem(w) for w in _WORD.findall(f"{slot.unit or ''} {slot.noun or ''}".replace("_", " ").lower())}
+    said_rel = [content_stems(t) for t in texts[:relevant]]
+    rare = {s for s in content_stems(question) - unit if not s.isdigit() and
+            sum(1 for ws in said_rel if s in ws) <= COUNT_DETAIL_SHARE * len(said_rel)}
+    if not rare:
+        return found
+    score = {i: len(rare & content_stems(texts[i])) for i in {c[3] for c in counts}}
+    for need in sorted({v for v in score.values() if v > 0}, reverse=True):
+        idx: dict[str, list[int]] = defaultdict(list)
+        for _, key, _, i in counts:
+            if score[i] >= need:
+                idx[key].append(i)
+        backed = {k for k, ii in idx.items() if _sources(posts, ii) >= MIN_SOURCES}
+        if backed:
+            return [c for c in found if c[0] != "count" or c[1] in backed]
+    return found
 
 
 _MONEY = re.compile(r"\$\s?(\d[\d,]*(?:\.\d+)?)\s*(billion|million|bn|mn|m|k)?\b", re.IGNORECASE)
