@@ -383,7 +383,7 @@ def _word_encoder():
 
 
 _typed_cache: dict[tuple[str, str], float] = {}
-TYPED_MAX = 300  # distinct names a question's posts say that are typed (the most said first)
+TYPED_MAX = 100  # distinct names a question's posts say that are typed (the most said first)
 
 
 def _typed(asked: AskedName, question: str, names: list[str], q_names: set[str]) -> set[str]:
