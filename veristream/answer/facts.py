@@ -356,6 +356,31 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None, slot
                     if not {w for w in _WORD.findall(fold(v.lower())) if len(w) > 2} & q_words:
                         add("who", v, i)
     everything = [*hits, *more]
+    if _ASKS_PHONE.search(question.lower()):  # "what number could people call / text ... to": the numbers posts give
+        texts = [all_words(h.post).lower() if i >= len(said) else said[i].lower() for i, h in enumerate(everything)]
+        # in posts that say one of the question's rarer words ("donate", "talk"): a stream gives
+        # numbers for many things, and the one asked for is said with what it is for
+        words = [w for w in q_words if w not in _CALL_WORDS and len(w) > 3]
+        df = {w: sum(1 for t in texts if re.search(r"(?<!\w)" + re.escape(w), t)) for w in words}
+        rare = [w for w, n in df.items() if 0 < n <= 0.3 * len(texts)]
+        texting = re.search(r"\btext", question.lower()) is not None
+        with_rare: dict[str, list[tuple[str, int]]] = defaultdict(list)
+        every: list[tuple[str, str, int]] = []
+        for i, t in enumerate(texts):
+            has_rare = any(re.search(r"(?<!\w)" + re.escape(w), t) for w in rare)
+            for value, key in phone_numbers(said[i] if i < len(said) else all_words(everything[i].post), texting):
+                every.append((value, key, i))
+                if has_rare:
+                    with_rare[key].append((value, i))
+        # said with those words by two independent sources or more: those; else every number given
+        def sources(v: list[tuple[str, int]]) -> int:
+            return corroboration([Item(everything[i].post.key, _author(everything[i]), everything[i].story.id if
+                                       everything[i].story else None, everything[i].post.created_at)
+                                  for _, i in v]).authors
+        if any(sources(v) >= MIN_SOURCES for v in with_rare.values()):
+            every = [(value, key, i) for key, v in with_rare.items() for value, i in v]
+        for value, key, i in every:
+            add("answer", value, i, key)
     if slot is not None:
         for role, key, value, i in _stated_with_details(question, slot, slot_candidates(question, slot, everything,
                                                                                         q_words), everything, len(hits)):
@@ -389,6 +414,36 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None, slot
     for fs in found.values():
         fs.sort(key=lambda f: (-f.sources, -f.posts))
     return dict(found)
+
+
+# A question asking for a number to call or text ("what phone number", "what toll-free number
+# could people call", "what number could people text X to"), not a count or a rank.
+_ASKS_PHONE = re.compile(r"\bnumber\b.*\b(?:call|calls|called|text|texts|dial|phone|ring)\b|"
+                         r"\b(?:phone|telephone|toll[- ]free|hotline|helpline|crisis line|tip line)\b[^?]*\bnumber\b")
+_PHONE = re.compile(
+    r"(?<![\w-])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w-])"  # 613-238-3311, 1-800-418-1111
+    r"|(?<![\w-])1[38]00[\s.-]?\d{3}[\s.-]?\d{3}(?![\w-])"  # 1800 811 700 (Australia)
+    r"|(?<![\w-])1[\s.-]8\d\d[\s.-][A-Za-z]{2,5}(?:[\s.-][A-Za-z]{2,5})?(?![\w-])"  # 1-800-CALL-FBI
+    r"|(?<=\bto )\d{5,6}(?!\w)")  # text REDCROSS to 90999 (a short code: only when texting is asked)
+
+
+_CALL_WORDS = frozenset("number numbers phone telephone toll free call called calls text dial ring hotline line "
+                        "people could can would what which were was did".split())
+
+
+def phone_numbers(text: str, texting: bool = False) -> list[tuple[str, str]]:
+    """(as written, key) of the numbers to call in `text` (to text, with `texting`: short codes
+    only); one key per number however it is written (dots, spaces, a leading 1)."""
+    out = []
+    for m in _PHONE.finditer(text):
+        v = m.group(0).strip()
+        if v.isdigit() != texting:
+            continue
+        key = re.sub(r"[^0-9A-Za-z]", "", v).upper()
+        if len(key) == 11 and key[0] == "1" and key[1:].isdigit():
+            key = key[1:]  # +1 / 1- before a North American number
+        out.append((v, "tel:" + key))
+    return out
 
 
 _AUX = frozenset("is was are were will would has have had did does do can could should may might be been".split())
