@@ -381,6 +381,15 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None, slot
             every = [(value, key, i) for key, v in with_rare.items() for value, i in v]
         for value, key, i in every:
             add("answer", value, i, key)
+    if (kind_m := _ASKS_KIND.search(question.lower())) is not None:  # "what kind of school": "a middle school"
+        noun = kind_m.group(1)
+        rx = re.compile(r"\b([a-z][a-z'-]{2,})\s+" + re.escape(noun) + r"s?\b")
+        for i, h in enumerate(everything):
+            text = (said[i] if i < len(said) else all_words(h.post)).lower()
+            for m in rx.finditer(text):
+                mod = m.group(1)
+                if mod not in _NOT_KINDS and mod not in q_words:
+                    add("answer", f"{mod} {noun}", i, "kind:" + mod)
     if slot is not None:
         for role, key, value, i in _stated_with_details(question, slot, slot_candidates(question, slot, everything,
                                                                                         q_words), everything, len(hits)):
@@ -427,6 +436,12 @@ _PHONE = re.compile(
     r"|(?<=\bto )\d{5,6}(?!\w)")  # text REDCROSS to 90999 (a short code: only when texting is asked)
 
 
+# "What kind (type, sort) of school": the word posts put before the noun ("a middle school").
+_ASKS_KIND = re.compile(r"\bwhat (?:kind|type|sort)s? of ([a-z]+)\b")
+_NOT_KINDS = frozenset("the a an this that these those his her their its our my your one two three four five six "
+                       "first second third last next new old same other another any some every each no near nearby "
+                       "local whole entire area city town nearest closest only own such many more most few several "
+                       "and or of in at on to for from with by as is was are were be been has had have not".split())
 _CALL_WORDS = frozenset("number numbers phone telephone toll free call called calls text dial ring hotline line "
                         "people could can would what which were was did".split())
 
