@@ -23,6 +23,29 @@ def mkpost(id: str, text: str, *, minutes: float = 0, author: str = "alice", sou
                 repost_of=repost_of, quote_of=quote_of, metrics=Metrics(likes=likes))
 
 
+def posts(rows, start: float = 0) -> list[Post]:
+    """Posts a minute apart from (id, author, text) rows."""
+    return [mkpost(i, t, minutes=start + k, author=a) for k, (i, a, t) in enumerate(rows)]
+
+
+def engine_with(tmp_path: Path, rows: list[Post], name: str = "data", **settings) -> Engine:
+    """A writing engine over `rows`, their vectors built (what verify reads)."""
+    eng = Engine(tmp_path / name, Settings.load(env={}, **settings))
+    eng.ingest(rows)
+    assert eng.wait_embedded(120)
+    return eng
+
+
+def desks(prefix: str, texts: list[str], start: float = 0) -> list[tuple[str, float, str, str]]:
+    """(id, minutes, author, text) rows a minute apart, each by its own desk (independent sources)."""
+    return [(f"{prefix}{i}", start + i, f"{prefix}desk{i}", t) for i, t in enumerate(texts)]
+
+
+def ingest(eng: Engine, rows) -> None:
+    """Ingest (id, minutes, author, text) rows (`desks`)."""
+    eng.ingest([mkpost(i, text, minutes=m, author=a) for i, m, a, text in rows])
+
+
 @pytest.fixture(autouse=True)
 def _terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI fits lines to the terminal: tests read them at one width, whatever runs them

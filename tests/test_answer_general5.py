@@ -13,18 +13,9 @@ import pytest
 
 from veristream import Engine
 from veristream.vectors.encoder import find_model
-from conftest import mkpost
+from conftest import desks, ingest
 
 pytestmark = pytest.mark.skipif(find_model() is None, reason="no sentence encoder installed")
-
-
-def ingest(eng: Engine, rows) -> None:
-    eng.ingest([mkpost(i, text, minutes=m, author=a) for i, m, a, text in rows])
-
-
-def desks(prefix: str, texts: list[str], start: float = 0) -> list[tuple[str, float, str, str]]:
-    """Rows of posts a minute apart, each by its own desk (independent sources)."""
-    return [(f"{prefix}{i}", start + i, f"{prefix}desk{i}", t) for i, t in enumerate(texts)]
 
 
 SIEGE = [

@@ -5,15 +5,11 @@ school", "the school") are no kind (issue 16, point 4). Hand-made streams throug
 from __future__ import annotations
 
 from veristream import Engine
-from conftest import mkpost
-
-
-def desks(prefix: str, texts: list[str], start: float = 0) -> list:
-    return [mkpost(f"{prefix}{i}", t, minutes=start + i, author=f"{prefix}desk{i}") for i, t in enumerate(texts)]
+from conftest import desks, ingest
 
 
 def test_what_kind_of_thing_is_the_word_before_its_noun(engine: Engine) -> None:
-    engine.ingest(desks("s", [
+    ingest(engine, desks("s", [
         "Storm in Marlow: roofs torn off across town",
         "Marlow storm: power lines down on the high street",
         "The Marlow storm tore the roof off a nearby school",

@@ -12,18 +12,9 @@ from click.testing import CliRunner
 
 from veristream import Engine, Settings
 from veristream.cli import cli
-from conftest import mkpost
+from conftest import desks, ingest
 
 DAY = 24 * 60
-
-
-def ingest(eng: Engine, rows) -> None:
-    eng.ingest([mkpost(i, text, minutes=m, author=a) for i, m, a, text in rows])
-
-
-def desks(prefix: str, texts: list[str], start: float = 0) -> list[tuple[str, float, str, str]]:
-    """Rows of posts a minute apart, each by its own desk (independent sources)."""
-    return [(f"{prefix}{i}", start + i, f"{prefix}desk{i}", t) for i, t in enumerate(texts)]
 
 
 def first_line(eng: Engine, question: str) -> str:

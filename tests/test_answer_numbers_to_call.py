@@ -8,12 +8,7 @@ from __future__ import annotations
 import re
 
 from veristream import Engine
-from conftest import mkpost
-
-
-def desks(prefix: str, texts: list[str], start: float = 0) -> list:
-    """Posts a minute apart, each by its own desk (independent sources)."""
-    return [mkpost(f"{prefix}{i}", t, minutes=start + i, author=f"{prefix}desk{i}") for i, t in enumerate(texts)]
+from conftest import desks, ingest
 
 
 def digits(text: str) -> str:
@@ -30,7 +25,7 @@ FLOOD = [
 
 
 def test_the_number_to_call_is_the_one_posts_give(engine: Engine) -> None:
-    engine.ingest(desks("f", FLOOD) + desks("c", [
+    ingest(engine, desks("f", FLOOD) + desks("c", [
         "Marlow flood crisis line is open all night: people can call 555-238-3311 to talk",
         "If the Marlow flood has people shaken, call and talk to someone: 555.238.3311",
         "People can call to donate to the Marlow flood appeal: 1-800-418-1111",
@@ -46,6 +41,6 @@ def test_the_number_to_call_is_the_one_posts_give(engine: Engine) -> None:
 
 
 def test_a_count_asked_with_number_is_no_number_to_call(engine: Engine) -> None:
-    engine.ingest(desks("f", FLOOD))
+    ingest(engine, desks("f", FLOOD))
     ans = engine.ask("What number of homes were evacuated in the Marlow flood?", composer="extractive")
     assert "2383311" not in digits(ans.text.splitlines()[0]), ans.text

@@ -21,7 +21,7 @@ from veristream.verify.credibility import AuthorRecord, assess, domain
 from veristream.verify.independence import Item, corroboration
 from veristream.verify.verdict import beta_mass, calibrate, decide
 from veristream.verify.verifier import Verifier, shipped_weights
-from conftest import T0, mkpost
+from conftest import T0, engine_with, mkpost
 
 CLAIM = "Police confirmed the gunman was arrested at Central Station"
 FOR_TEXTS = [
@@ -45,13 +45,6 @@ def post(id: str, text: str, author: str, minutes: float = 0, **kw) -> Post:
     for k, v in kw.items():
         setattr(p, k, v)
     return p
-
-
-def engine_with(tmp_path: Path, posts: list[Post], name: str = "data", **settings) -> Engine:
-    eng = Engine(tmp_path / name, Settings.load(env={}, **settings))
-    eng.ingest(posts)
-    assert eng.wait_embedded(120)
-    return eng
 
 
 @pytest.fixture(scope="module")

@@ -8,13 +8,12 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
-from veristream import Engine, Settings
+from veristream import Settings
 from veristream.cli import cli
 from veristream.verify.assertions import read_claim, read_numbers, read_post
-from conftest import mkpost
+from conftest import engine_with, posts
 
 WEST = [
     ("w1", "reporter1", "Massive explosion at a fertilizer plant in West, Texas tonight, homes flattened"),
@@ -40,17 +39,6 @@ NOISE = [
     ("n1", "zed", "Great pizza at the new place downtown, not going back to the old one"),
     ("n2", "yan", "Not true that traffic is fine on the ring road this morning, it's a mess"),
 ]
-
-
-def posts(rows, start: float = 0):
-    return [mkpost(i, t, minutes=start + k, author=a) for k, (i, a, t) in enumerate(rows)]
-
-
-def engine_with(tmp_path: Path, rows, name: str = "data") -> Engine:
-    eng = Engine(tmp_path / name, Settings.load(env={}))
-    eng.ingest(rows)
-    assert eng.wait_embedded(120)
-    return eng
 
 
 def detail(v, kind: str, role: str | None = None):

@@ -8,20 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from veristream import Engine, Settings
 from veristream.verify.assertions import hours_compatible, read_claim, read_post
-from conftest import mkpost
-
-
-def posts(rows, start: float = 0):
-    return [mkpost(i, t, minutes=start + k, author=a) for k, (i, a, t) in enumerate(rows)]
-
-
-def engine_with(tmp_path: Path, rows, name: str = "data") -> Engine:
-    eng = Engine(tmp_path / name, Settings.load(env={}))
-    eng.ingest(rows)
-    assert eng.wait_embedded(120)
-    return eng
+from conftest import engine_with, posts
 
 
 def detail(v, kind: str):

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .core import Core, EngineError, Pipeline
@@ -16,22 +17,10 @@ __all__ = ["Core", "Engine", "EngineError", "Pipeline", "Settings", "Post", "Aut
            "BadPost", "Hit", "SearchQuery", "SearchResult", "StorySummary"]
 __version__ = "0.1.0"
 
-# Imported on first use: a process that needs one part (the embedding process, a parse worker)
-# does not pay for the whole engine.
+# Imported on first use (`lazy.py` says why).
 _WHERE = {"Core": ".core", "EngineError": ".core", "Pipeline": ".core", "Engine": ".engine", "Settings": ".settings",
           "Post": ".model", "Author": ".model", "Media": ".model", "Geo": ".model", "Metrics": ".model",
           "BadPost": ".model", "Hit": ".core.search", "SearchQuery": ".core.search", "SearchResult": ".core.search",
           "StorySummary": ".core.search"}
 
-
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(where, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

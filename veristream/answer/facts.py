@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..model import all_words
@@ -27,7 +27,7 @@ from ..verify.assertions import BROAD, STATES, _person_family, _stem, norm_name,
 from ..words import STOPWORDS
 from .names import AskedName, asked_name, name_candidates
 from .question import LOC_PREPS, Slot, read_slot
-from ..verify.independence import Item, corroboration
+from ..verify.independence import Corroboration, Item, corroboration
 
 MAX_POSTS = 80  # posts read (best first): enough for the sources of a fact, bounded in time (~1 ms each)
 MAX_FACTS = 5
@@ -259,6 +259,40 @@ def facts(question: str, posts: Sequence[Hit], kind: str | None = None, slot: Sl
     return order[:MAX_FACTS]
 
 
+def _corroborate(posts: Sequence[Hit], idx: Iterable[int]) -> Corroboration:
+    """How many independent sources the posts at `idx` are (`verify.independence`)."""
+    return corroboration([Item(posts[i].post.key, _author(posts[i]), posts[i].story.id if posts[i].story else None,
+                               posts[i].post.created_at) for i in idx])
+
+
+def _numbers_to_call(question: str, q_words: set[str], texts: list[str], posts: Sequence[Hit]
+                     ) -> list[tuple[str, str, int]]:
+    """(as written, key, post) of the numbers to call (or text) the posts give. A stream gives
+    numbers for many things, and the one asked for is said with what it is for: when two
+    independent sources give numbers with one of the question's rarer words ("donate",
+    "talk"), only those."""
+    lower = [t.lower() for t in texts]
+    rare = []
+    for w in q_words:
+        if w in _CALL_WORDS or len(w) <= 3:
+            continue
+        rx = re.compile(r"(?<!\w)" + re.escape(w))
+        if 0 < sum(1 for t in lower if rx.search(t)) <= 0.3 * len(lower):
+            rare.append(rx)
+    texting = re.search(r"\btext", question.lower()) is not None
+    every: list[tuple[str, str, int]] = []
+    with_rare: dict[str, set[int]] = defaultdict(set)
+    for i, (text, low) in enumerate(zip(texts, lower)):
+        said_rare = any(rx.search(low) for rx in rare)
+        for value, key in phone_numbers(text, texting):
+            every.append((value, key, i))
+            if said_rare:
+                with_rare[key].add(i)
+    if any(_corroborate(posts, idx).authors >= MIN_SOURCES for idx in with_rare.values()):
+        every = [(value, key, i) for value, key, i in every if i in with_rare.get(key, ())]
+    return every
+
+
 def _author(h: Hit) -> str:
     return h.post.author.id or h.post.author.handle or h.post.key
 
@@ -356,40 +390,19 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None, slot
                     if not {w for w in _WORD.findall(fold(v.lower())) if len(w) > 2} & q_words:
                         add("who", v, i)
     everything = [*hits, *more]
-    if _ASKS_PHONE.search(question.lower()):  # "what number could people call / text ... to": the numbers posts give
-        texts = [all_words(h.post).lower() if i >= len(said) else said[i].lower() for i, h in enumerate(everything)]
-        # in posts that say one of the question's rarer words ("donate", "talk"): a stream gives
-        # numbers for many things, and the one asked for is said with what it is for
-        words = [w for w in q_words if w not in _CALL_WORDS and len(w) > 3]
-        df = {w: sum(1 for t in texts if re.search(r"(?<!\w)" + re.escape(w), t)) for w in words}
-        rare = [w for w, n in df.items() if 0 < n <= 0.3 * len(texts)]
-        texting = re.search(r"\btext", question.lower()) is not None
-        with_rare: dict[str, list[tuple[str, int]]] = defaultdict(list)
-        every: list[tuple[str, str, int]] = []
-        for i, t in enumerate(texts):
-            has_rare = any(re.search(r"(?<!\w)" + re.escape(w), t) for w in rare)
-            for value, key in phone_numbers(said[i] if i < len(said) else all_words(everything[i].post), texting):
-                every.append((value, key, i))
-                if has_rare:
-                    with_rare[key].append((value, i))
-        # said with those words by two independent sources or more: those; else every number given
-        def sources(v: list[tuple[str, int]]) -> int:
-            return corroboration([Item(everything[i].post.key, _author(everything[i]), everything[i].story.id if
-                                       everything[i].story else None, everything[i].post.created_at)
-                                  for _, i in v]).authors
-        if any(sources(v) >= MIN_SOURCES for v in with_rare.values()):
-            every = [(value, key, i) for key, v in with_rare.items() for value, i in v]
-        for value, key, i in every:
-            add("answer", value, i, key)
-    if (kind_m := _ASKS_KIND.search(question.lower())) is not None:  # "what kind of school": "a middle school"
-        noun = kind_m.group(1)
-        rx = re.compile(r"\b([a-z][a-z'-]{2,})\s+" + re.escape(noun) + r"s?\b")
-        for i, h in enumerate(everything):
-            text = (said[i] if i < len(said) else all_words(h.post)).lower()
-            for m in rx.finditer(text):
-                mod = m.group(1)
-                if mod not in _NOT_KINDS and mod not in q_words:
-                    add("answer", f"{mod} {noun}", i, "kind:" + mod)
+    asks_phone, asks_kind = _ASKS_PHONE.search(question.lower()), _ASKS_KIND.search(question.lower())
+    if asks_phone or asks_kind:  # what the posts beyond `hits` say is read here only
+        texts = [*said, *(all_words(h.post) for h in everything[len(said):])]
+        if asks_phone:  # "what number could people call / text ... to": the numbers posts give
+            for value, key, i in _numbers_to_call(question, q_words, texts, everything):
+                add("answer", value, i, key)
+        if asks_kind:  # "what kind of school": "a middle school"
+            noun = asks_kind.group(1)
+            rx = re.compile(r"\b([a-z][a-z'-]{2,})\s+" + re.escape(noun) + r"s?\b")
+            for i, text in enumerate(texts):
+                for m in rx.finditer(text.lower()):
+                    if (mod := m.group(1)) not in _NOT_KINDS and mod not in q_words:
+                        add("answer", f"{mod} {noun}", i, "kind:" + mod)
     if slot is not None:
         for role, key, value, i in _stated_with_details(question, slot, slot_candidates(question, slot, everything,
                                                                                         q_words), everything, len(hits)):
@@ -412,8 +425,7 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None, slot
     _merge_names(by, shown)
     found: dict[str, list[Fact]] = defaultdict(list)
     for (role, key), idx in by.items():
-        c = corroboration([Item(everything[i].post.key, _author(everything[i]), everything[i].story.id if
-                                everything[i].story else None, everything[i].post.created_at) for i in idx])
+        c = _corroborate(everything, idx)
         if c.authors < MIN_SOURCES:
             continue
         kept = set(c.counted)

@@ -6,8 +6,9 @@ operations) take a core and use its public methods; the application object compo
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from ..lazy import lazy_exports
 
 if TYPE_CHECKING:
     from .engine import Core
@@ -18,19 +19,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Core", "DataDir", "EngineError", "Pipeline", "Quarantine", "Rejection"]
 
-# Imported on first use (`veristream/__init__.py` says why).
+# Imported on first use (`veristream/lazy.py` says why).
 _WHERE = {"Core": ".engine", "EngineError": ".errors", "DataDir": ".layout", "Pipeline": ".pipeline",
           "Quarantine": ".quarantine", "Rejection": ".quarantine"}
 
-
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(where, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE, globals())

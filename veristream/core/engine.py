@@ -63,8 +63,7 @@ class Core:
         self.retention = Retention.from_settings(settings)
         self._expirer: Expirer | None = None
         if not readonly:
-            self._writer = Writer(self.store, self.index, settings)
-            self._writer.lock = self._lock
+            self._writer = Writer(self.store, self.index, settings, self._lock)
             self.repaired = self._writer.repair()
             self._expirer = Expirer(self.store, self.index, self._writer, self._lock, self.retention, self.live_bytes)
         self.searcher = Searcher(self.store, self.index, settings)

@@ -34,8 +34,6 @@ class CollectorPacing:
     def __init__(self, full_s: float):
         self.full_s = full_s
         self._last_full = time.monotonic()
-        self.freezes = 0
-        self.full_collections = 0
         self._froze = False
         self._last_freeze = 0.0
         # A young-generation pass every 20,000 allocations, not 700: most of a batch's objects
@@ -53,20 +51,22 @@ class CollectorPacing:
         """After a hot commit: freeze at most once a second (a second of survivors is what the
         collector's next pass walks: ~20 ms, against ~100 ms for the 5 s between cold commits)."""
         if self.enabled and time.monotonic() - self._last_freeze >= FREEZE_EVERY_S:
-            self.settle()
+            self._freeze()
 
     def settle(self) -> None:
+        """At a cold commit: the full collection when due, then freeze."""
         if not self.enabled:
             return
-        now = self._last_freeze = time.monotonic()
-        if now - self._last_full >= self.full_s:
+        if time.monotonic() - self._last_full >= self.full_s:
             gc.unfreeze()
             gc.collect()
-            self._last_full = now
-            self.full_collections += 1
+            self._last_full = time.monotonic()
+        self._freeze()
+
+    def _freeze(self) -> None:
         gc.freeze()
         self._froze = True
-        self.freezes += 1
+        self._last_freeze = time.monotonic()
 
     def close(self) -> None:
         """Hand what this writer froze back to the collector, and its pacing (the process may

@@ -384,7 +384,7 @@ class Writer:
     Removal listeners are called the same way after posts leave the store and the index
     (deleted at their source, or expired by retention), so derived state can drop them."""
 
-    def __init__(self, store: Store, index: TieredIndex, settings: Settings):
+    def __init__(self, store: Store, index: TieredIndex, settings: Settings, lock: FairLock | None = None):
         self.store = store
         self.index = index
         self.settings = settings
@@ -406,9 +406,9 @@ class Writer:
         self.listeners: list[Listener] = []
         self.removal_listeners: list[RemovalListener] = []
         self.pacing = CollectorPacing(settings.core.gc_full_s)
-        # The lock its owner serialises calls with (`Core` sets it): the thread that commits the
-        # cold tier takes it to finish the commit. None: finished at the next batch.
-        self.lock: FairLock | None = None
+        # The lock its owner serialises calls with: the thread that commits the cold tier takes
+        # it to finish the commit. None: finished at the next batch.
+        self.lock = lock
 
     def prepare(self, posts: Sequence[Post]) -> list[Prepared]:
         return prepare(posts, self.hasher, self.settings.stories.min_tokens)
@@ -530,7 +530,7 @@ class Writer:
             return True
         if self.index.cold_busy:
             if self.index.finish_cold(self._checkpoint()):  # it empties the hot tier and commits it
-                self._cold_done(now)
+                self._cold_done()
                 return True
         elif self._cold_dirty and (now - self._last_cold >= self.cold_commit_s or self.index.hot_docs >= self.hot_max):
             # Beside the writer (see `index.tiered`): the hot tier keeps taking batches meanwhile.
@@ -566,12 +566,12 @@ class Writer:
         assert lock is not None
         try:
             with lock:
-                if self.index.cold_busy and self.index.finish_cold(self._checkpoint()):
-                    self._cold_done(time.monotonic())
+                if self.index.finish_cold(self._checkpoint()):
+                    self._cold_done()
         except Exception:  # noqa: BLE001 - the writer's next batch finishes it, or says why
             log.exception("finishing the cold index commit failed")
 
-    def _cold_done(self, now: float) -> None:
+    def _cold_done(self) -> None:
         end = time.monotonic()
         self._last_commit = end
         self.commit_log["cold"].append((end, end - self._last_cold))  # from its start, beside the writer
@@ -581,9 +581,9 @@ class Writer:
 
     def commit_all(self, only_if_changed: bool = False) -> None:
         """Commit the cold tier (durable: start-up repairs from its checkpoint), then empty the hot one."""
+        if self.index.finish_cold(self._checkpoint(), wait=True):  # one under way, beside the writer
+            self._cold_done()
         if only_if_changed and not self._cold_dirty:
-            if self.index.finish_cold(self._checkpoint(), wait=True):
-                self._cold_done(time.monotonic())
             return
         t0 = time.monotonic()
         self.index.commit_cold(self._checkpoint())

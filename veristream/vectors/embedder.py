@@ -351,8 +351,7 @@ class Embedder:
         for at, vecs in encode_block(self.encoder, [texts[i] for i in uniq]):
             pos = [uniq[j] for j in at.tolist()]
             every = [k for i in pos for k in copies[i]]
-            reps = [n for i in pos for n in [len(copies[i])]]
-            self.index.add(keys[every], np.repeat(vecs, reps, axis=0))  # searchable now, before the rest of the block
+            self.index.add(keys[every], np.repeat(vecs, [len(copies[i]) for i in pos], axis=0))  # searchable now, before the rest of the block
             for i, v in zip(pos, vecs):
                 cache[texts[i]] = v.copy()
             embedded[every] = True

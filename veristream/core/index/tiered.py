@@ -205,10 +205,7 @@ class TieredIndex:
         built = [d if type(d) is str else document(d) for d in docs]  # made once, added to both tiers
         if not built:
             return
-        if self._cold_job is not None:
-            self._since_cold.append(("add", built))
-        else:
-            self.cold.add_built(built)
+        self._to_cold("add", built)
         if self.hot is not None:
             self.hot.add_built(built)
             self.hot_docs += len(built)
@@ -218,10 +215,7 @@ class TieredIndex:
         seqs = list(seqs)
         if not seqs:
             return
-        if self._cold_job is not None:
-            self._since_cold.append(("delete", seqs))
-        else:
-            self.cold.delete(seqs)
+        self._to_cold("delete", seqs)
         if self.hot is not None:
             self._mask(seqs)
 
@@ -230,11 +224,7 @@ class TieredIndex:
         if not docs:
             return
         built = [document(d) for d in docs]
-        if self._cold_job is not None:
-            self._since_cold.append(("replace", [[d.seq for d in docs], built]))
-        else:
-            self.cold.delete(d.seq for d in docs)
-            self.cold.add_built(built)
+        self._to_cold("replace", [[d.seq for d in docs], built])
         if self.hot is not None:
             self._mask([d.seq for d in docs])
             self.hot.add_built(built)
@@ -330,6 +320,13 @@ class TieredIndex:
                 self.hot_docs += len(seqs)
         hot.commit(checkpoint if checkpoint is not None else hot.checkpoint())
         return True
+
+    def _to_cold(self, kind: str, what: list) -> None:
+        """A change for the cold tier: now, or kept aside while it commits."""
+        if self._cold_job is not None:
+            self._since_cold.append((kind, what))
+        else:
+            self._apply_cold(kind, what)
 
     def _apply_cold(self, kind: str, what: list) -> None:
         if kind == "add":
