@@ -123,13 +123,17 @@ def test_embedding_lag_is_visible_and_lexical_covers_unembedded_posts(tmp_path: 
         # Ingest goes on while embedding is held: the writer never waits for it.
         assert eng.ingest([mkpost("late", "Divers reach the cars in the river under the bridge", minutes=2)]).accepted == 1
         assert eng.embedding_status().pending == 3
-        assert set(ids(eng.retrieve("bridge river cars").hits)) >= {"bridge", "late"}  # lexical covers them
-        assert "bridge" not in ids(eng.retrieve(PARAPHRASE_Q).hits)  # not embedded: no paraphrase match yet
+        found = eng.retrieve("bridge river cars")
+        assert set(ids(found.hits)) >= {"bridge", "late"}  # lexical covers them
+        # ... and what words find is ordered in meaning too: vectors made at query time.
+        assert found.mode == "hybrid"
+        assert all(h.similarity is not None for h in found.hits if h.post.id in ("bridge", "late"))
+        assert "bridge" not in ids(eng.retrieve(PARAPHRASE_Q).hits)  # not embedded: no match in meaning alone yet
         assert not eng.wait_embedded(0.05)
-        # Answers and verdicts say how far behind embedding is, rather than quietly using words alone.
+        # Answers and verdicts say how far behind embedding is.
         assert eng.ask("what happened to the bridge?").embedding_pending == 3
         assert eng.verify("The bridge over the river collapsed", record=False).to_dict()["retrieval"] == \
-            {"mode": "lexical", "embedding_pending": 3}
+            {"mode": "hybrid", "embedding_pending": 3}
         gate.open.set()
         assert eng.wait_embedded(60)
         st = eng.embedding_status()

@@ -6,9 +6,13 @@ searcher snapshot:
 * lexical: the question's content words, OR-ed, scored BM25 x recency by the `Searcher`
   (its best-BM25 and newest candidates), so every stored post can be found, embedded yet
   or not;
-* dense: the question's MiniLM vector against the ANN index (posts embedded so far), kept
-  when the cosine similarity reaches `dense_min_similarity`, checked against the same
-  snapshot (filters, deletions) and ordered by similarity x the same recency factor.
+* dense: the question's MiniLM vector against the ANN index (posts embedded so far), plus
+  the best BM25 candidates the ANN did not return (`dense_rescore`; their vectors made at
+  query time when the embedder has not reached them yet), kept when the cosine similarity
+  reaches `dense_min_similarity`, checked against the same snapshot (filters, deletions) and
+  ordered by similarity x the same recency factor. So a stream faster than the embedder
+  (MiniLM embeds a few hundred posts a second on two cores) loses only the matches in
+  meaning that share no word with the question, not the dense ordering of what words find.
 
 Fused score = sum over the lists of 1 / (rrf_k + rank). Copies of a post (one story) show
 once unless `all_posts`. The result says which lists were used and how far embedding lags.
@@ -19,10 +23,15 @@ This is the engine's retrieval for anything that needs evidence (answers, verifi
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from . import words
 from .core.index.lexical import Filters, IndexHit, LexicalIndex
@@ -74,12 +83,37 @@ def recency_factor(age_us: int, weight: float, half_life_s: float) -> float:
     return (1.0 - weight) + weight * 0.5 ** (max(0, age_us) / (half_life_s * 1e6))
 
 
+class TextVectors:
+    """A bounded map of text -> vector, least recently used dropped; thread-safe."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._map: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._mu = threading.Lock()
+
+    def get_many(self, texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> list[np.ndarray]:
+        with self._mu:
+            got = {t: self._map[t] for t in texts if t in self._map}
+            for t in got:
+                self._map.move_to_end(t)
+        todo = list(dict.fromkeys(t for t in texts if t not in got))
+        if todo:
+            made = encode(todo)
+            with self._mu:
+                for t, v in zip(todo, made):
+                    got[t] = self._map[t] = v
+                while len(self._map) > self.size:
+                    self._map.popitem(last=False)
+        return [got[t] for t in texts]
+
+
 class Retriever:
     def __init__(self, searcher: Searcher, index: LexicalIndex, vectors: "Vectors | None", settings: Settings):
         self.searcher = searcher
         self.index = index
         self.vectors = vectors
         self.settings = settings
+        self._made = TextVectors(4096)  # vectors made at query time, by text: the next query reuses them
 
     def retrieve_many(self, queries: list[RetrieveQuery], now_us: int | None) -> list[Retrieval]:
         return [self._retrieve(q, now_us) for q in queries]
@@ -107,8 +141,8 @@ class Retriever:
         dense: list[tuple[IndexHit, float]] = []
         status = self.vectors.status() if self.vectors is not None else None
         if self.vectors is not None and q.dense and q.text.strip():
-            dense = self._dense(snap, q, n, now_us, weight)
-        mode = "hybrid" if self.vectors is not None and q.dense and status is not None and status.vectors else "lexical"
+            dense = self._dense(snap, q, n, now_us, weight, lexical)
+        mode = "hybrid" if q.dense and (dense or (status is not None and status.vectors)) else "lexical"
 
         fused: dict[int, list] = {}  # seq -> [score, IndexHit, lexical rank, dense rank, similarity]
         k = s.vectors.rrf_k
@@ -146,7 +180,8 @@ class Retriever:
         return Retrieval(q, hits, kws, from_us(now_us) if now_us else None, mode, status,
                          (time.perf_counter() - t0) * 1000, len(lexical), len(dense))
 
-    def _dense(self, snap, q: RetrieveQuery, n: int, now_us: int | None, weight: float) -> list[tuple[IndexHit, float]]:
+    def _dense(self, snap, q: RetrieveQuery, n: int, now_us: int | None, weight: float,
+               lexical: list[IndexHit]) -> list[tuple[IndexHit, float]]:
         assert self.vectors is not None
         s = self.settings
         vec = self.vectors.encode([q.text])[0]
@@ -155,10 +190,16 @@ class Retriever:
                                              q.filters.reply_to))
         found = self.vectors.search(vec, n * 4 if narrow else n)
         sims = {seq: sim for seq, sim in found if sim >= s.vectors.min_similarity}
+        by_seq = {h.seq: h for h in lexical}
+        for seq, sim in self._rescored(vec, [h.seq for h in lexical[:s.vectors.rescore]], {seq for seq, _ in found}):
+            if sim >= s.vectors.min_similarity:
+                sims[seq] = sim
         if not sims:
             return []
+        todo = [seq for seq in sims if seq not in by_seq]  # the lexical hits passed the same snapshot and filters
         only, _ = self.index.build_query("", q.filters)  # filters only (or every document)
-        checked = self.index.hits_for(snap, only, list(sims))  # also drops posts deleted since embedding
+        checked = [by_seq[seq] for seq in sims if seq in by_seq]
+        checked += self.index.hits_for(snap, only, todo) if todo else []  # also drops posts deleted since embedding
         out = []
         for h in checked:
             sim = sims[h.seq]
@@ -166,3 +207,23 @@ class Retriever:
             out.append((h, sim, score))
         out.sort(key=lambda x: (-x[2], -x[0].ts))
         return [(h, sim) for h, sim, _ in out[:n]]
+
+    def _rescored(self, vec: np.ndarray, seqs: list[int], seen: set[int]) -> list[tuple[int, float]]:
+        """(seq, similarity to the query) of the lexical candidates the vector search did not
+        return: from their stored vectors, or for posts not embedded yet (the embedder far
+        behind a fast stream), from vectors made now. Nearly all of what the dense list adds to
+        BM25 is its reordering of BM25's own best candidates (bench/dense.py), so answers keep
+        it however far embedding lags."""
+        assert self.vectors is not None
+        seqs = [seq for seq in seqs if seq not in seen]
+        if not seqs:
+            return []
+        have = self.vectors.stored(seqs)
+        missing = [seq for seq in seqs if seq not in have]
+        if missing:
+            docs = self.searcher.store.docs(missing)
+            texts = {seq: d.get("text") for seq, d in docs.items()}
+            todo = [seq for seq in missing if isinstance(texts.get(seq), str) and texts[seq].strip()]
+            vecs = self._made.get_many([texts[seq] for seq in todo], self.vectors.encode)
+            have.update(zip(todo, vecs))
+        return [(seq, float(np.dot(have[seq], vec))) for seq in seqs if seq in have]

@@ -412,7 +412,9 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None, slot
         seen = {h.post.key for h in everything}
         everything += [h for h in near_posts if h.post.key not in seen]
         kinds = frozenset(w for k in kind_words(wanted.head) for w in (k, k + "s")) if wanted.head else frozenset()
-        for key, value, i in name_candidates(question, wanted, everything, places):
+        named = name_candidates(question, wanted, everything, places)
+        _drop_answers_without_details(question, wanted, named, everything, by)
+        for key, value, i in named:
             ks = _key_shown(value, q_words, kinds)  # keyed as the slot's answers are: one thing, one count
             add("answer", value, i, ks[0] if ks else key)
     _merge_spots(by, shown)
@@ -456,6 +458,34 @@ _NOT_KINDS = frozenset("the a an this that these those his her their its our my 
                        "and or of in at on to for from with by as is was are were be been has had have not".split())
 _CALL_WORDS = frozenset("number numbers phone telephone toll free call called calls text dial ring hotline line "
                         "people could can would what which were was did".split())
+
+
+def _drop_answers_without_details(question: str, wanted: AskedName, named: list[tuple[str, str, int]],
+                                  posts: Sequence[Hit], by: dict[tuple[str, str], list[int]]) -> None:
+    """When two independent sources name the thing asked for in posts that state one of the
+    question's details (its words at most half of the posts say), the slot's answers stated in
+    no such post are dropped: the church of "the interfaith service attended by Governor Reyes"
+    is the one named with the governor or the service, not the church more posts name for
+    picketing the funerals (`names.name_candidates` weighs its own names this way)."""
+    if not named:
+        return
+    from ..words import content_stems, stem
+    from .names import _sources
+
+    said = [content_stems(all_words(h.post)[:MAX_TEXT]) for h in posts]
+    head = {stem(w) for w in (wanted.head, *wanted.nouns) if w}
+    details = {s for s in content_stems(question) - head if not s.isdigit() and
+               sum(1 for ws in said if s in ws) <= NAME_DETAIL_SHARE * len(said)}
+    if not details or _sources(posts, [i for _, _, i in named if details & said[i]]) < MIN_SOURCES:
+        return
+    # ... and so are the sites posts name without them: rivals of the name asked for ("Grace
+    # Baptist Church" read as where something was; the cafe of the siege for the landmark evacuated)
+    for k in [k for k, idx in by.items() if k[0] in ("answer", "site", "where")
+              and not any(details & said[i] for i in idx)]:
+        del by[k]
+
+
+NAME_DETAIL_SHARE = 0.5  # as `names` counts a detail: a word at most half of the posts say
 
 
 def phone_numbers(text: str, texting: bool = False) -> list[tuple[str, str]]:

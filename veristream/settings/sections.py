@@ -258,6 +258,10 @@ class VectorsSettings(Section):
                                     flat="dense_min_similarity", ge=0, le=1)
     weight: float = setting(1.0, "weight of the dense list in the fusion (the BM25 list weighs 1)",
                             flat="dense_weight")
+    rescore: int = setting(32, "the best BM25 candidates given a dense similarity too when the vector index has "
+                           "none for them (not embedded yet: the embedder is behind a fast stream), their vectors "
+                           "made at query time; 0: only embedded posts take part in the dense list",
+                           flat="dense_rescore", ge=0, le=1000)
     fill_stories: int = setting(6, "posts that match a question only in meaning, not in words, join an answer's "
                                 "evidence when its words find fewer stories than this (as many as a model is given, "
                                 "[ask] posts; 0: never)", flat="dense_fill_stories", ge=0)
