@@ -761,11 +761,15 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
     emb_pid = getattr(getattr(getattr(target_obj, "vectors", None), "embedder", None), "pid", None)
     emb_kb = _status_kb(emb_pid, "VmHWM:") if emb_pid else None
     embedder_rss = round(emb_kb / 1024, 1) if emb_kb else None
+    # The trend detection process (`[trends] process`), likewise.
+    tr_pid = getattr(getattr(target_obj, "_trends", None), "pid", None)
+    tr_kb = _status_kb(tr_pid, "VmHWM:") if tr_pid else None
+    trends_rss = round(tr_kb / 1024, 1) if tr_kb else None
     target_obj.close()
     writer_rss = peak_rss_mb()
     helpers = pres["rss_mb"] + qres["rss_mb"] if mode == "process" else 0.0
-    out["rss_mb"] = round(writer_rss + helpers + (embedder_rss or 0.0), 1)
-    out["rss_breakdown_mb"] = {"writer": writer_rss, "embedder": embedder_rss,
+    out["rss_mb"] = round(writer_rss + helpers + (embedder_rss or 0.0) + (trends_rss or 0.0), 1)
+    out["rss_breakdown_mb"] = {"writer": writer_rss, "embedder": embedder_rss, "trends": trends_rss,
                                "searcher": pres["rss_mb"] if mode == "process" else None,
                                "query_client": qres["rss_mb"] if mode == "process" else None}
     log(f"{system}: freshness p50 {out['freshness_p50_ms']} ms, p99 {out['freshness_p99_ms']} ms "

@@ -364,3 +364,87 @@ def test_japanese_burst_trends_in_its_own_script(tmp_path: Path) -> None:
     assert ans.citations and all("地震" in eng.get(c.post_id).text for c in ans.citations)
     assert eng.ask("過去10分の地震の状況は？", lang="en").text.startswith("過去10分に「地震」についての投稿はストリームにありません")
     eng.close()
+
+
+# -- the detector's process and its checkpoint ------------------------------------------------
+
+CRASHER = """
+import pickle, sys, time
+from veristream import Engine, Settings
+data, path = sys.argv[1], sys.argv[2]
+first, rest = pickle.load(open(path, "rb"))
+eng = Engine(data, Settings.load(env={}, durability="os", trends_windows="5m,1h"))
+for i in range(0, len(first), 200):
+    eng.ingest(first[i:i + 200])
+eng.events()  # the detector has read all of it and stored its checkpoint
+for i in range(0, len(rest), 200):
+    eng.ingest(rest[i:i + 200])
+print("fed", eng._trends.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def _events(eng: Engine) -> list[tuple]:
+    return sorted((e.id, tuple(sorted(e.terms)), e.first_seen, e.detected_at) for e in eng.events())
+
+
+def _two_bursts() -> tuple[list[Post], list[Post]]:
+    s = Stream(215, seed=5)
+    s.burst("fire", FIRE, at=180, authors=20, every=0.25)
+    s.burst("flood", FLOOD, at=200, authors=20, every=0.25)
+    return s.until(190), s.sorted()[len(s.until(190)):]
+
+
+def test_an_engine_killed_mid_stream_resumes_detection_from_the_checkpoint_raising_each_event_once(
+        tmp_path: Path) -> None:
+    import pickle
+    import signal
+    import subprocess
+    import sys
+
+    first, rest = _two_bursts()
+    with Engine(tmp_path / "ref", settings()) as ref:
+        feed(ref, first + rest)
+        want = _events(ref)
+    assert len(want) == 2
+    (tmp_path / "posts.pkl").write_bytes(pickle.dumps((first, rest)))
+    proc = subprocess.Popen([sys.executable, "-c", CRASHER, str(tmp_path / "d"), str(tmp_path / "posts.pkl")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    assert line.startswith("fed"), proc.stderr.read().decode()[-2000:] if proc.stderr else ""
+    proc.send_signal(signal.SIGKILL)  # the detector may or may not have read `rest`
+    proc.wait(30)
+    with Engine(tmp_path / "d", settings()) as eng:
+        assert _events(eng) == want  # the flood raised once, by whichever process read it; the fire kept
+        assert eng.trends_status().posts_behind == 0
+
+
+def test_a_killed_detector_process_is_started_again_and_goes_on_from_its_checkpoint(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    first, rest = _two_bursts()
+    with Engine(tmp_path / "ref", settings()) as ref:
+        feed(ref, first + rest)
+        want = _events(ref)
+    with Engine(tmp_path / "d", settings()) as eng:
+        feed(eng, first)
+        eng.events()
+        pid = eng._trends.pid
+        assert pid is not None and pid != os.getpid()  # detection runs in a process of its own
+        feed(eng, rest[: len(rest) // 2])
+        os.kill(pid, signal.SIGKILL)
+        feed(eng, rest[len(rest) // 2:])
+        assert _events(eng) == want
+        assert eng._trends.pid not in (None, pid)
+
+
+def test_detection_in_a_thread_gives_the_same_events(tmp_path: Path) -> None:
+    first, rest = _two_bursts()
+    got = []
+    for process in (True, False):
+        with Engine(tmp_path / str(process), settings(trends_process=process)) as eng:
+            feed(eng, first + rest)
+            got.append(([e.to_dict() for e in eng.events()], [t.to_dict() for t in eng.trends("1h")]))
+    assert got[0] == got[1] and len(got[0][0]) == 2

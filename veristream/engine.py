@@ -37,7 +37,7 @@ from .notes import CommunityNotes, NotesIngestReport, ScoredNote, ScoreReport
 from .retrieve import Retrieval, Retriever, RetrieveQuery
 from .settings import Settings
 from .stats import Stats, compute as compute_stats
-from .trends import Event, StoredTrends, Trend, Trends, TrendsStatus
+from .trends import Event, StoredTrends, Trend, Trends, TrendsProcess, TrendsStatus
 from .media.consumer import MediaConsumer, MediaStatus, open_consumer
 from .media.consumer import stored_status as stored_media_status
 from .vectors import EmbedStatus, Vectors
@@ -86,7 +86,7 @@ class Engine:
         self._verifier_lock = threading.Lock()
         self._notes = None  # veristream.notes.CommunityNotes, opened on first use (notes.sqlite)
         if not readonly and self.settings.trends.enabled:
-            self._trends = Trends(self.store, self.settings)
+            self._trends = (TrendsProcess if self.settings.trends.process else Trends)(self.store, self.settings)
             self.core.subscribe(self._trends.observe)
         self.core.start()
 

@@ -467,6 +467,15 @@ class Store:
         return max(con.execute("SELECT coalesce(max(id), 0) FROM stories").fetchone()[0],
                    con.execute("SELECT coalesce(max(story), 0) FROM posts").fetchone()[0])
 
+    def max_story_upto(self, seq: int) -> int:
+        """The highest story id among the posts up to `seq` (story ids grow as posts arrive, so
+        the story index read from its top stops at once for a `seq` near the newest)."""
+        con = self._w or self._r
+        row = con.execute("SELECT story FROM posts INDEXED BY posts_story_author WHERE seq <= ? ORDER BY story DESC "
+                          "LIMIT 1", (seq,)).fetchone()
+        first = con.execute("SELECT coalesce(max(id), 0) FROM stories WHERE first_seq <= ?", (seq,)).fetchone()[0]
+        return max(row[0] if row else 0, first)
+
     # -- reading ----------------------------------------------------------------------
 
     def cursor(self) -> Cursor:
@@ -826,13 +835,17 @@ class EventStore:
         return self._w
 
     def save(self, events: Sequence[tuple[int, str, int, int, int, bytes, bytes | None]],
-             trending: dict[str, list[bytes]] | None = None) -> None:
+             trending: dict[str, list[bytes]] | None = None, consumer: tuple[str, int, int | None] | None = None
+             ) -> None:
         """Upsert event rows (id, status, first_seen, detected_at, last_seen, doc, state) and
-        replace the trending snapshot of the windows given, in one transaction."""
-        if not events and not trending:
+        replace the trending snapshot of the windows given, in one transaction; with
+        `consumer` (name, seq, ts), the detector's checkpoint moves in the same transaction."""
+        if not events and not trending and consumer is None:
             return
         w = self._writer()
         with _immediate(w):
+            if consumer is not None:
+                Store._save_consumer(w, *consumer)
             w.executemany(
                 "INSERT INTO events(id, status, first_seen, detected_at, last_seen, doc, state) VALUES (?,?,?,?,?,?,?) "
                 "ON CONFLICT(id) DO UPDATE SET status=excluded.status, first_seen=excluded.first_seen, "
@@ -853,15 +866,26 @@ class EventStore:
             return []
         return [orjson.loads(r[0]) for r in rows]
 
+    def _read(self) -> sqlite3.Connection:
+        """The writer's connection (it sees its own writes), or in a read-only store (a
+        detector in a process of its own) the thread's reader."""
+        return self.store._r if self.store.readonly else self._writer()
+
+    def posts_after(self, after: int, upto: int, limit: int) -> list[tuple[int, int, str, int, bytes]]:
+        """(seq, ts, author, story, doc) of posts with after < seq <= upto, in seq order: what a
+        detector tailing the store reads next."""
+        return self.store._r.execute("SELECT seq, ts, author, story, doc FROM posts WHERE seq > ? AND seq <= ? "
+                                     "ORDER BY seq LIMIT ?", (after, upto, limit)).fetchall()
+
     def resumable(self, since_us: int) -> list[tuple[dict, bytes]]:
         """(record, state) of events the detector may still extend: not merged, seen since."""
-        rows = self._writer().execute(
+        rows = self._read().execute(
             "SELECT doc, state FROM events WHERE status != 'merged' AND state IS NOT NULL AND last_seen >= ? "
             "ORDER BY id", (since_us,)).fetchall()
         return [(orjson.loads(d), s) for d, s in rows]
 
     def max_id(self) -> int:
-        return self._writer().execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+        return self._read().execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
 
     def trending(self, win: str, limit: int = 20) -> list[dict]:
         try:
@@ -874,7 +898,7 @@ class EventStore:
     def recent_posts(self, max_seq: int, since_us: int, limit: int) -> list[tuple[int, int, str, int, bytes]]:
         """(seq, ts, author, story, doc) of the newest `limit` posts with ts >= since_us and
         seq <= max_seq, in event-time order: what the detector replays on start-up."""
-        rows = self._writer().execute(
+        rows = self._read().execute(
             "SELECT seq, ts, author, story, doc FROM posts WHERE ts >= ? AND seq <= ? ORDER BY ts DESC, seq DESC LIMIT ?",
             (since_us, max_seq, limit)).fetchall()
         rows.reverse()

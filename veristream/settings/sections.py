@@ -219,6 +219,9 @@ class TrendsSettings(Section):
                                     "the stream started full of it (0: off)", ge=0, lt=1)
     fade_s: float = setting(3600.0, "an event fades after this long (event time) with none of its terms bursting",
                             ge=0)
+    process: bool = setting(True, "detect in a process of its own, which reads the accepted posts from the store "
+                            "from its checkpoint at low CPU priority (the writer never shares its interpreter with "
+                            "it); false: a thread of the engine's process, fed each accepted batch", flat="trends_process")
 
     def __bool__(self) -> bool:
         return self.enabled

@@ -59,6 +59,7 @@ from .background import post_share
 
 log = logging.getLogger(__name__)
 
+CHECKPOINT = "trends"  # the detector's name among the store's consumers
 REBUILD_S = 24 * 3600.0
 REBUILD_MAX = 100_000
 SPARK_BINS = 12
@@ -142,10 +143,18 @@ class Trends(StoredTrends):
 
     readonly = False
 
-    def __init__(self, store: Store, settings: Settings | None = None, config: TrendConfig | None = None):
-        if store.readonly:
+    def __init__(self, store: Store, settings: Settings | None = None, config: TrendConfig | None = None,
+                 db: EventStore | None = None, resume_seq: int | None = None):
+        """`db`: where events go (default: this store's events; a detector in a process of its
+        own reads a read-only store and hands its writes to the engine, see `process`).
+        `resume_seq`: the posts up to it are replayed quietly on start-up (rates rebuilt, no
+        event raised again); later ones must be observed. Default: everything stored now."""
+        if store.readonly and db is None:
             raise ValueError("trend detection needs a writable store (read one with StoredTrends)")
         super().__init__(store, settings, config)
+        if db is not None:
+            self.db.close()
+            self.db = db
         c = self.cfg
         self.vocab = Vocabulary(c.max_terms)
         self.model = BurstModel(c.windows, self.vocab, tick_s=c.tick_s, min_authors=c.min_authors, z_enter=c.z_enter,
@@ -163,8 +172,12 @@ class Trends(StoredTrends):
         self._snapshot_due = False
         self._last_flush = 0.0
         # What start-up replays: the store as it is now; later posts arrive through observe.
-        self._resume_seq = store.cursor().seq
-        self.max_story = store.max_story()
+        self._resume_seq = store.cursor().seq if resume_seq is None else resume_seq
+        # The newest seq processed, and the one last stored as the detector's checkpoint (moved
+        # with the events it raised, in one transaction: a restart from it raises each once).
+        self.seq_done = self._saved_seq = self._resume_seq
+        # Story ids grow: a post opens a story when its id is above every one seen before it.
+        self.max_story = store.max_story() if resume_seq is None else store.max_story_upto(resume_seq)
         self.busy_s = 0.0  # CPU time of the worker spent on batches (for benchmarks)
         # How far behind the detector is: posts handed over (writer thread) and processed
         # (worker), and the newest event time processed; plain counters, read without a lock.
@@ -253,6 +266,8 @@ class Trends(StoredTrends):
             except Exception:  # a detector bug must not stop ingest
                 log.exception("trends: a batch failed")
             self.busy_s += time.thread_time() - t0
+            if item.seqs:
+                self.seq_done = max(self.seq_done, max(item.seqs))
             newest = max(it.ts for it in item.items)
             if self._processed_us is None or newest > self._processed_us:
                 self._processed_us = newest
@@ -387,8 +402,10 @@ class Trends(StoredTrends):
             snap = {ws.window.name: [orjson.dumps(t.to_dict()) for t in self._trending(ws.window.name, 50)]
                     for ws in self.model.windows}
             self._snapshot_due = False
-        if rows or snap:
-            self.db.save(rows, snap)
+        seq = self.seq_done
+        if rows or snap or seq > self._saved_seq:
+            self.db.save(rows, snap, (CHECKPOINT, seq, self._processed_us))
+            self._saved_seq = seq
 
     def _resume(self) -> None:
         self.tracker.next_id = self.db.max_id() + 1
