@@ -117,6 +117,8 @@ class ConsumerLags:
             lags = [lag for lag, _ in got if lag is not None]
             out[f"{name}_lag_p99_s"] = round(pct(lags, 99), 2) if lags else None
             out[f"{name}_posts_behind_max"] = max((n for _, n in got), default=None)
+            # where it stood when the phase ended: catching up (a backlog from max mode) or not
+            out[f"{name}_posts_behind_end"] = got[-1][1] if got else None
         return out
 
 
@@ -903,7 +905,8 @@ def main(argv: list[str] | None = None) -> int:
              "searcher_poll_p50_ms", "searcher_poll_p99_ms", "query_max_ms", "query_samples", "query_empty",
              "query_idle_p50_ms", "query_idle_p99_ms", "rss_breakdown_mb", "index_commits_ingest",
              "index_commits_fresh", "embedding_lag_p99_s", "trends_lag_p99_s", "media_lag_p99_s",
-             "embedding_posts_behind_max", "trends_posts_behind_max", "media_posts_behind_max"]
+             "embedding_posts_behind_max", "trends_posts_behind_max", "media_posts_behind_max",
+             "embedding_posts_behind_end", "trends_posts_behind_end", "media_posts_behind_end"]
     if "veristream" in results:
         r = results["veristream"]
         out.update({k: r.get(k) for k in keys})

@@ -505,12 +505,16 @@ class _Stored(NamedTuple):
     place: str = ""  # the place its words name (as `Prepared.place`)
 
 
-def _from_row(ts: int, author: str, doc: bytes) -> _Stored:
+def _from_row(ts: int, author: str, doc: bytes, place: str | None = None) -> _Stored:
+    """`place`: the place its words name, when known (the writer resolved it: `Prepared.place`,
+    "" for none); None: resolved here (the gazetteer: most of the cost of a row)."""
     d = orjson.loads(doc)
     geo = orjson.dumps({"geo": d["geo"]}) if d.get("geo") else b""
-    pl = None if d.get("geo") else resolve_post(post_from_doc(d))
+    if place is None:
+        pl = None if d.get("geo") else resolve_post(post_from_doc(d))
+        place = pl.label() if pl is not None else ""
     return _Stored(f"{d.get('source', 'file')}:{d.get('id')}", ts, author, d.get("text") or "",
-                   d.get("hashtags") or [], d.get("lang") or "", geo, pl.label() if pl is not None else "")
+                   d.get("hashtags") or [], d.get("lang") or "", geo, place)
 
 
 _BARS = "▁▂▃▄▅▆▇█"

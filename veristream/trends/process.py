@@ -78,6 +78,8 @@ class _Sink(EventStore):
 def main() -> None:
     """The child process (`python -m veristream.trends.child`): its spec on stdin."""
     spec: ChildSpec = pickle.load(sys.stdin.buffer)
+    # As the embedder: below the writer (nice 19, or SCHED_IDLE under an engine at 19). Nice +5
+    # kept the detector current in max mode but gave back the ingest it gains (docs/performance.md).
     below(spec.engine_nice)
     exit_with_parent(spec.parent)
     logging.basicConfig(level=logging.WARNING, format="veristream trends process: %(message)s")
@@ -99,6 +101,16 @@ def _serve(spec: ChildSpec, conn: Connection) -> None:
     done, _ = store.consumer(CHECKPOINT)
     trends = Trends(store, spec.settings, db=sink, resume_seq=done)
     pos = done  # every post up to here is handed to the detector
+    # What the writer resolved of the posts the engine saw (their places; seqs in a known range
+    # without one have none): rows read past a restart are resolved here instead.
+    places: dict[int, str] = {}
+    known: list[tuple[int, int]] = []  # (lo, hi]: ranges of seqs whose places are in `places`
+
+    def place_of(seq: int) -> str | None:
+        got = places.pop(seq, None)
+        if got is not None:
+            return got
+        return "" if any(lo < seq <= hi for lo, hi in known) else None
 
     reported = [0]  # posts_behind last reported
 
@@ -117,7 +129,7 @@ def _serve(spec: ChildSpec, conn: Connection) -> None:
             items, seqs, stories = [], [], []
             for seq, ts, author, story, doc in rows:
                 try:
-                    items.append(_from_row(ts, author, doc))
+                    items.append(_from_row(ts, author, doc, place_of(seq)))
                 except Exception:  # noqa: BLE001 - an accepted post the detector cannot read: skip it, say so
                     log.exception("trends: post seq %d cannot be read; skipped", seq)
                     continue
@@ -128,6 +140,9 @@ def _serve(spec: ChildSpec, conn: Connection) -> None:
 
                 trends.observe(Accepted(items, seqs, stories, []))  # type: ignore[arg-type]
             pos = rows[-1][0]
+        known[:] = [(max(lo, pos), hi) for lo, hi in known if hi > pos]
+        for seq in [seq for seq in places if seq <= pos]:  # posts removed before they were read
+            del places[seq]
         report()
 
     while True:
@@ -142,7 +157,11 @@ def _serve(spec: ChildSpec, conn: Connection) -> None:
         kind = msg[0]
         try:
             if kind == "target":
-                catch_up(msg[1])
+                _, target, lo, named = msg
+                places.update(named)
+                if target > lo:
+                    known.append((lo, target))
+                catch_up(target)
             elif kind == "trending":
                 _, n, target, window, limit = msg
                 catch_up(target)
@@ -191,6 +210,8 @@ class TrendsProcess(StoredTrends):
         self._started_at = 0.0
         self._closing = False
         self.error: str | None = None
+        self._places: list[tuple[int, str]] = []  # (seq, place) of accepted posts not sent yet
+        self._seen_from: int | None = None  # posts after this seq came through `observe`
         self._feeder = Worker("trends-feed", self._feed_loop).start()
         if self.target > self._done:
             self._feeder.wake()  # posts from before (an engine that stopped before its child read them)
@@ -199,8 +220,13 @@ class TrendsProcess(StoredTrends):
 
     def observe(self, acc: "Accepted") -> None:
         if acc.seqs:
+            # The places the writer resolved go along: the child need not resolve them again.
+            named = [(seq, it.place) for it, seq in zip(acc.items, acc.seqs) if it.place]
             with self._mu:
+                if self._seen_from is None:
+                    self._seen_from = min(acc.seqs) - 1
                 self.target = max(self.target, max(acc.seqs))
+                self._places.extend(named)
             self._feeder.wake()
 
     # -- reading --------------------------------------------------------------------------
@@ -308,6 +334,7 @@ class TrendsProcess(StoredTrends):
             wait = None
             with self._mu:
                 target = self.target
+                seen_from = self._seen_from
             if target <= self._sent_target:
                 continue
             p = self._proc
@@ -318,7 +345,11 @@ class TrendsProcess(StoredTrends):
                     continue
             try:
                 self._ensure_child()
-                self._conn.send(("target", target))
+                with self._mu:
+                    named, self._places = dict(self._places), []
+                # the range whose places are known: what came through `observe` since last sent
+                lo = max(self._sent_target, seen_from) if seen_from is not None else target
+                self._conn.send(("target", target, lo, named))
                 self._sent_target = target
             except (OSError, EOFError):
                 wait = 1.0
@@ -335,6 +366,9 @@ class TrendsProcess(StoredTrends):
                 log.warning("the trends process exited (code %s); starting it again", p.returncode)
                 if self._conn is not None:
                     self._conn.close()
+                # The places sent to it are gone with it: the next one resolves what it rereads,
+                # and is told only of posts observed from now on.
+                self._seen_from = None
             here, there = socket.socketpair()
             spec = ChildSpec(str(self._store.path), self._settings, os.getpid(), there.fileno(), _nice())
             root = str(Path(__file__).resolve().parents[2])
