@@ -448,3 +448,20 @@ def test_detection_in_a_thread_gives_the_same_events(tmp_path: Path) -> None:
             feed(eng, first + rest)
             got.append(([e.to_dict() for e in eng.events()], [t.to_dict() for t in eng.trends("1h")]))
     assert got[0] == got[1] and len(got[0][0]) == 2
+
+
+def test_a_store_from_before_the_checkpoint_is_not_read_again(tmp_path: Path) -> None:
+    first, rest = _two_bursts()
+    import sqlite3
+
+    with Engine(tmp_path / "d", settings(trends_process=False)) as eng:  # what older versions ran
+        feed(eng, first)
+        before = [e.to_dict() for e in eng.events()]
+    with sqlite3.connect(tmp_path / "d" / "posts.db") as con:  # they kept no checkpoint
+        assert con.execute("DELETE FROM consumers WHERE name='trends'").rowcount == 1
+    assert len(before) == 1
+    with Engine(tmp_path / "d", settings()) as eng:
+        assert eng.trends_status().posts_behind == 0  # read as done: no reading the whole store again
+        assert [e.to_dict() for e in eng.events()] == before
+        feed(eng, rest)
+        assert len(_events(eng)) == 2

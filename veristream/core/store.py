@@ -445,6 +445,10 @@ class Store:
                   "seq=max(seq, excluded.seq), ts=CASE WHEN excluded.seq >= seq THEN excluded.ts ELSE ts END",
                   (name, seq, ts))
 
+    def has_consumer(self, name: str) -> bool:
+        """Whether a consumer of that name ever stored a checkpoint."""
+        return self._r.execute("SELECT 1 FROM consumers WHERE name=?", (name,)).fetchone() is not None
+
     def consumer(self, name: str) -> tuple[int, int | None]:
         """(seq, ts) a consumer has done up to ((0, None) if it never ran)."""
         row = self._r.execute("SELECT seq, ts FROM consumers WHERE name=?", (name,)).fetchone()

@@ -197,6 +197,10 @@ class TrendsProcess(StoredTrends):
         self._settings = settings
         self._store = store
         self.target = store.cursor().seq
+        if not store.has_consumer(CHECKPOINT):
+            # A store from before the detector kept a checkpoint (or with detection off until now):
+            # what it holds counts as read, as a detector in a thread replays it quietly on start-up.
+            self.db.save([], None, (CHECKPOINT, self.target, store.newest_ts()))
         self._done = store.consumer(CHECKPOINT)[0]  # how far the child has read
         self._status: dict[str, Any] = {}
         self._mu = threading.Lock()
