@@ -128,3 +128,18 @@ def test_cli_ask_leads_with_the_name(tmp_path: Path) -> None:
                                    "What was the name of the cat whose owner swam after it in the Lakeview floodwaters?"])
     assert res.exit_code == 0, res.output
     assert res.stdout.startswith("Independent sources agree on: cat: Pippin (3 sources) [1]"), res.stdout
+
+
+def test_st_before_a_name_is_a_saints_not_a_street(engine: Engine) -> None:
+    ingest(engine, desks("s", [
+        "Protesters have blocked Halden Ave, a major street in St. Clement County #Marrow",
+        "Marrow protesters block Halden Ave again, traffic stopped",
+        "Police still at one end of Halden Ave, protesters now at Greater St. Ives Church #Marrow",
+        "St. Clement County police arrive in Marrow as protesters gather in the street",
+        "St. Clement County police chief speaks about the Marrow protests",
+        "Peaceful youth demonstration at Greater St. Ives Church #Marrow",
+        "Peaceful demonstration at Greater St. Ives Church #Marrow tonight",
+        "St. Clement County says more officers are on the way to Marrow"]))
+    first = first_line(engine, "Which Marrow street did protesters block?")
+    assert not re.search(r"\bstreet: (Greater )?St\b", first), first
+    assert "Halden Ave" in first, first

@@ -844,6 +844,10 @@ _VAGUE_NOUNS = frozenset({"thing", "things", "number", "name", "nickname", "word
 _SPOT_WORDS = frozenset(_SPOT_HEADS.split("|")) | {"harbour", "harbor", "theatre", "theater"}
 
 
+# "St" / "St." before a capitalised word is a saint's ("St. Louis", "St Mark"), not a street.
+_SAINT = re.compile(r"St\.?\s+[A-Z]")
+
+
 def _kind_names(text: str, noun: str, q_words: set[str]) -> list[tuple[str, str]]:
     """Names of the kind of thing asked for, as posts name it: "Plaza Towers Elementary School",
     "Cyclone Oswald" (a capitalised name before or after one of the kind's words)."""
@@ -852,6 +856,8 @@ def _kind_names(text: str, noun: str, q_words: set[str]) -> list[tuple[str, str]
     kind_set = frozenset(kinds) | {k + "s" for k in kinds}
     out = []
     for m in re.finditer(r"((?:" + _NAME_WORD + r"\s+){1,3})(?i:" + alt + r")s?\b", text):
+        if _SAINT.match(text, m.end(1)):
+            continue  # "Greater St. Mark Church": a saint's name, no street
         ws = m.group(1).split()
         while ws and ws[0].lower() in _LEAD_WORDS:
             ws = ws[1:]

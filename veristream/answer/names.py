@@ -568,8 +568,8 @@ def name_candidates(question: str, asked: AskedName, posts: Sequence[Hit], place
                                                   any(_is_head(toks[b - 1], h) for h in heads)):
                 continue  # "Grand Central Terminal" in a headline, where "Terminal" is read as a word
             words = [w for w in re.findall(r"[a-z0-9]+", _fold(shown.lower())) if w not in STOPWORDS]
-            if not words or all(w in q_words for w in words):
-                continue
+            if not words or all(w in q_words for w in words) or all(w in heads and len(w) <= 3 for w in words):
+                continue  # the question's own words, or only the kind's abbreviation ("St" of "St. Louis")
             if toks[a][0] == "@" and any(w in q_words or any(w.startswith(x) for x in q_words if len(x) > 3)
                                          for w in re.findall(r"[a-z]+|\d+", shown.lower())):
                 continue  # the account of someone the question names ("@Prince_NPG")
