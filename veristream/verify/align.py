@@ -300,7 +300,7 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
     claim_places = [norm_name(a.value) for a in reading.assertions if a.kind == "place"]
     claim_names = [a.value for a in reading.assertions if a.kind in ("who", "agent", "owner", "place")]
     for i, a in enumerate(reading.assertions):
-        got = _align(a, f, at, claim_places, claim_names, reading.area, reading.topic, similar)
+        got = _align(a, f, at, claim_places, claim_names, reading.area, reading.topic)
         if got is None and a.kind == "who":
             got = _head_rival(a.value, a.noun, f)
         if got is None:
@@ -463,7 +463,7 @@ class Links(dict):
 
 
 def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[str],
-           claim_names: list[str], area: bool = False, topic: str = "", similar: bool = False) -> Alignment | None:
+           claim_names: list[str], area: bool = False, topic: str = "") -> Alignment | None:
     if a.kind == "place":
         said = _said(a.value, f)
         level, role = _mid(a.level or "city"), a.prep or "at"
@@ -521,7 +521,7 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
         assert a.date is not None
         return _align_date(a.date, f, at, topic)
     if a.kind == "agent" and a.verb and not a.noun:
-        return _align_doer(a, f, claim_names, similar)
+        return _align_doer(a, f, claim_names)
     if a.kind in ("cause", "agent", "owner"):
         stated = {"cause": [v for v, who in f.death_causes if same_person(a.context, who)] if a.role == "death"
                   else f.causes, "agent": f.agents, "owner": f.owners}[a.kind]
@@ -617,7 +617,7 @@ def _object_of(a: Assertion, text: str) -> bool:
     return False
 
 
-def _align_doer(a: Assertion, f: PostFacts, claim_names: list[str], similar: bool = False) -> Alignment | None:
+def _align_doer(a: Assertion, f: PostFacts, claim_names: list[str]) -> Alignment | None:
     """Who did what the claim's verb says ("Kevin Durant donated $1 million", "launched by the
     premier"): the post names the claim's actor and says the verb, or names another person or
     organisation doing it ("Kevin Durant donates" against "Blake Griffin donated"), or a title
@@ -633,11 +633,6 @@ def _align_doer(a: Assertion, f: PostFacts, claim_names: list[str], similar: boo
         # national anthem"): the actor named with all of it, in a post on the topic, says the actor did it
         if len(a.context) >= 1 and a.context <= post_stems and _names(a.value, f) and \
                 not _denied_near(f.lower, a.value) and _object_of(a, text):
-            return Alignment(CONFIRMS, a.value)
-        # the act said in other words ("NY Times and WSJ drop paywalls" for "lifted its online
-        # paywall"): a post close to the claim in meaning (MiniLM) that names the actor and what
-        # the act was done to says the actor did it
-        if similar and a.context & post_stems and _names(a.value, f) and not _denied_near(f.lower, a.value):
             return Alignment(CONFIRMS, a.value)
         return None
     if a.context and not a.context & post_stems:
