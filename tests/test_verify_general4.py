@@ -216,3 +216,21 @@ def test_where_an_actor_did_it_is_said_by_posts_naming_the_actor(tmp_path: Path)
         assert d.confirm.posts == 0, d.summary
     finally:
         eng.close()
+
+
+def test_a_post_telling_of_another_kind_of_event_is_not_on_the_claims_topic(tmp_path: Path) -> None:
+    # "A fire destroyed the fairgrounds" shares every other word with posts saying a flood did:
+    # they are about another kind of event, and support nothing of it (in a stream too small for
+    # the claim's rare words to be told apart by how few posts use them).
+    rows = [("f1", "wire", "Flood destroyed the Harlow fairgrounds overnight, officials say"),
+            ("f2", "tv", "The Harlow fairgrounds were destroyed by the flood"),
+            ("f3", "paper", "Harlow fairgrounds destroyed as the flood peaked"),
+            ("f4", "radio", "Flood waters destroyed most of the Harlow fairgrounds")]
+    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    try:
+        fire = eng.verify("A fire destroyed the Harlow fairgrounds.")
+        assert fire.verdict != "supported", fire.reasons
+        flood = eng.verify("A flood destroyed the Harlow fairgrounds.")
+        assert flood.verdict == "supported", flood.reasons
+    finally:
+        eng.close()

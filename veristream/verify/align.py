@@ -124,6 +124,29 @@ REPORTING = {"confirm", "confirmed", "report", "reported", "reports", "say", "sa
              "because", "due", "despite", "owing", "thanks"}
 
 
+# Kinds of event, by the words posts name them with (as said: "fired" is what shots are): a claim
+# and a post naming kinds of event, none the same, tell of different things.
+EVENT_KINDS = {kind: frozenset(ws.split()) for kind, ws in {
+    "fire": "fire fires blaze blazes wildfire wildfires ablaze flames",
+    "flood": "flood floods flooding flooded floodwater floodwaters",
+    "explosion": "explosion explosions exploded explode blast blasts bomb bombs bombing bombings",
+    "shooting": "shooting shootings gunman gunmen gunfire shooter",  # not "shots": photos are
+    "tornado": "tornado tornadoes twister",
+    "earthquake": "earthquake earthquakes quake",
+}.items()}  # not what follows from one of them (a collapse, a crash, a power cut): a tornado's posts say those
+
+
+# "fire" of a fire service or of guns is no fire ("fire crews", "opened fire", "shots fired").
+_NOT_A_FIRE = re.compile(r"\b(?:open(?:s|ed|ing)?\s+|cease)fire\b|\bfire\s*(?:department|dept|crews?|chief|station|"
+                         r"fighters?|trucks?|engines?|service|marshal|rescue|hydrant|alarm|officials?|teams?)\b")
+
+
+def _event_kinds(text: str) -> set[str]:
+    low = _NOT_A_FIRE.sub(" ", text.lower())
+    said = set(re.findall(r"[a-z]+", low))
+    return {kind for kind, ws in EVENT_KINDS.items() if ws & said}
+
+
 class Topic:
     """How much of what the claim says happened a post states: the claim's topic words, each
     weighed by how rare it is among the posts gathered (a word few of them use, "lightning",
@@ -141,6 +164,10 @@ class Topic:
         self.phrasal = {words.stem(m.group(1).lower()): m.group(2).lower()
                         for m in re.finditer(r"\b([A-Za-z]{3,})\s+(down|out|up|off|over|away)\b", topic)}
         self.have = [self._particles(self._present(words.content_stems(t)), t) for t in texts]
+        # what happened, by kind: a post telling of another kind of event than the claim's (a flood
+        # for "a fire destroyed the grounds") is not on its topic, however many other words it shares
+        self.events = _event_kinds(topic)
+        self.post_events = [_event_kinds(t) for t in texts]
         n = len(texts)
         df = {st: sum(st in h for h in self.have) for st in self.stems}
         self.weight = {st: math.log((n + 1) / (df[st] + 0.5)) + 0.1 for st in self.stems}
@@ -174,9 +201,15 @@ class Topic:
         """The share of the topic's words post i uses, each counted once."""
         return len(self.have[i]) / len(self.stems) if self.stems else 1.0
 
+    def other_event(self, i: int) -> bool:
+        """Post i tells of another kind of event than the claim (a flood for a fire), none the same."""
+        return bool(self.events and self.post_events[i] and not self.events & self.post_events[i])
+
     def lexical(self, i: int) -> bool:
         if not self.stems:
             return True
+        if self.other_event(i):
+            return False
         if not self.novel_stems <= self.have[i]:
             return False  # silent on some of what the claim adds to the event ("fire" for the flooded grounds)
         total = sum(self.weight.values())

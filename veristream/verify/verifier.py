@@ -280,7 +280,9 @@ class Verifier:
         topic = _align.Topic(reading.topic, said, naming if anchors else None)
         lexical = [topic.lexical(i) for i in range(len(posts))]
         for k, (e, p, f, h) in enumerate(zip(ev, posts, facts, hits)):
-            similar = h.similarity is not None and h.similarity >= s.vectors.min_similarity + 0.15
+            # close in meaning, but of another kind of event, is no sign it is about the claim
+            similar = h.similarity is not None and h.similarity >= s.vectors.min_similarity + 0.15 and \
+                not topic.other_event(k)
             links = _align.align_post(reading, f, p.created_at, lexical[k], similar, topic.novel, topic)
             e.details = [(i, a.relation, a.value) for i, a in sorted(links.items())]
             aligned.append(_align.Aligned(e.key, e.author_id, e.story_id, e.created_at,
