@@ -197,9 +197,10 @@ class Retriever:
         if not sims:
             return []
         todo = [seq for seq in sims if seq not in by_seq]  # the lexical hits passed the same snapshot and filters
-        only, _ = self.index.build_query("", q.filters)  # filters only (or every document)
         checked = [by_seq[seq] for seq in sims if seq in by_seq]
-        checked += self.index.hits_for(snap, only, todo) if todo else []  # also drops posts deleted since embedding
+        if todo:
+            only, _ = self.index.build_query("", q.filters)  # filters only (or every document)
+            checked += self.index.hits_for(snap, only, todo)  # also drops posts deleted since embedding
         out = []
         for h in checked:
             sim = sims[h.seq]

@@ -470,12 +470,11 @@ def _drop_answers_without_details(question: str, wanted: AskedName, named: list[
     if not named:
         return
     from ..words import content_stems, stem
-    from .names import _sources
+    from .names import _sources, rare_in
 
     said = [content_stems(all_words(h.post)[:MAX_TEXT]) for h in posts]
     head = {stem(w) for w in (wanted.head, *wanted.nouns) if w}
-    details = {s for s in content_stems(question) - head if not s.isdigit() and
-               sum(1 for ws in said if s in ws) <= NAME_DETAIL_SHARE * len(said)}
+    details = rare_in({s for s in content_stems(question) - head if not s.isdigit()}, said)
     if not details or _sources(posts, [i for _, _, i in named if details & said[i]]) < MIN_SOURCES:
         return
     # ... and so are the sites posts name without them: rivals of the name asked for ("Grace
@@ -483,9 +482,6 @@ def _drop_answers_without_details(question: str, wanted: AskedName, named: list[
     for k in [k for k, idx in by.items() if k[0] in ("answer", "site", "where")
               and not any(details & said[i] for i in idx)]:
         del by[k]
-
-
-NAME_DETAIL_SHARE = 0.5  # as `names` counts a detail: a word at most half of the posts say
 
 
 def phone_numbers(text: str, texting: bool = False) -> list[tuple[str, str]]:

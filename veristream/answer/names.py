@@ -513,6 +513,16 @@ def _other_role(toks: list[str], a: int, b: int, head: str | None) -> bool:
 NEAR = 0.35  # a post "says the question's details" when it has this share of its words (at least two)
 
 
+DETAIL_SHARE = 0.5  # a question's word at most this share of the posts say is one of its details
+
+
+def rare_in(stems: set[str], stems_of: Sequence[frozenset[str] | set[str]]) -> set[str]:
+    """Of these words, those at most `DETAIL_SHARE` of the posts (their words: `stems_of`) say."""
+    if not stems_of:
+        return set()
+    return {s for s in stems if sum(1 for ps in stems_of if s in ps) <= DETAIL_SHARE * len(stems_of)}
+
+
 def near_need(n: int) -> int:
     """How many of a question's n content words a post says to be near it."""
     return max(2, math.floor(NEAR * n)) if n > 2 else n
@@ -540,9 +550,7 @@ def name_candidates(question: str, asked: AskedName, posts: Sequence[Hit], place
     cover = [coverage(q_stems, t) * len(q_stems) for t in texts]
     stems_of = [content_stems(t) for t in texts]
     details = q_stems - _stems(q_names) - role
-    rare = set()
-    if posts and details:  # a detail the posts rarely say tells the ones that answer apart
-        rare = {s for s in details if sum(1 for ps in stems_of if s in ps) <= 0.5 * len(posts)}
+    rare = rare_in(details, stems_of)  # a detail the posts rarely say tells the ones that answer apart
     need = near_need(len(q_stems))
     topical = min(2, need)
     known = capitalised_words(texts)
@@ -631,8 +639,7 @@ def name_candidates(question: str, asked: AskedName, posts: Sequence[Hit], place
     # by two independent sources, answers before names said with it in posts that state none (the
     # church that threatened to picket the funerals is no church of the service).
     q_name_stems = _stems(w for n in q_names for w in re.findall(r"[a-z0-9]+", _fold(n))) & q_stems
-    detail = rare | {s for s in q_name_stems - role if posts and
-                     sum(1 for ps in stems_of if s in ps) <= 0.5 * len(posts)}
+    detail = rare | rare_in(q_name_stems - role, stems_of)
     backed = [(k, sh, i) for t, k, sh, i in found if t == 0 and detail & stems_of[i]]
     if backed:
         words_of = {k: set(k.split()) for k, _, _ in backed}

@@ -11,10 +11,16 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -214,6 +220,63 @@ def exit_with_parent(parent: int, every_s: float = 0.5) -> None:
                 os._exit(0)
 
     threading.Thread(target=watch, name="veristream-parent-watch", daemon=True).start()
+
+
+def engine_nice() -> int:
+    """The calling thread's nice value (on Linux, per thread: the engine's)."""
+    try:
+        return os.getpriority(os.PRIO_PROCESS, 0)
+    except (AttributeError, OSError):
+        return 0
+
+
+def below(engine_nice: int) -> str:
+    """Put the calling thread (and the threads it starts) below an engine running at
+    `engine_nice`: nice 19, or, where the engine itself runs at 19, Linux's SCHED_IDLE (which
+    only runs when nothing else wants the core). Says which it got."""
+    if engine_nice < 19:
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, 19)
+            return "nice 19"
+        except (AttributeError, OSError):
+            return "unchanged"
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # type: ignore[attr-defined]
+        return "idle"
+    except (AttributeError, OSError):
+        return "unchanged"
+
+
+def start_child(module: str, make_spec: Callable[[int, int], Any]) -> tuple[subprocess.Popen, Connection]:
+    """Start an engine's child process (`python -m module`: the engine's own interpreter and
+    code, wherever it was imported from, never a re-import of the caller's main module as
+    multiprocessing's spawn would do). Its spec, `make_spec(fd of its end of the pipe, the
+    engine's nice)`, goes pickled on its stdin (read there by `child_spec`); returns the process
+    and the engine's end of the pipe."""
+    here, there = socket.socketpair()
+    spec = make_spec(there.fileno(), engine_nice())
+    root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    proc = subprocess.Popen([sys.executable, "-m", module], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            pass_fds=(there.fileno(),), env=env)
+    there.close()
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(pickle.dumps(spec))
+        proc.stdin.close()
+    except BrokenPipeError:  # it died at once: whoever reads the pipe sees it close
+        pass
+    return proc, Connection(here.detach())
+
+
+def child_spec(what: str) -> tuple[Any, Connection]:
+    """In a child started by `start_child`: its spec (with `engine_nice`, `parent`, `fd`) and
+    its end of the pipe; the process is put below the engine and exits with it."""
+    spec = pickle.load(sys.stdin.buffer)
+    below(spec.engine_nice)
+    exit_with_parent(spec.parent)
+    logging.basicConfig(level=logging.WARNING, format=f"veristream {what} process: %(message)s")
+    return spec, Connection(spec.fd)
 
 
 def flush_through(put: Callable[[threading.Event], None], check: Callable[[], None],

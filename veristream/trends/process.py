@@ -25,20 +25,15 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
-import socket
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.store import EventStore, Store
-from ..core.worker import Worker, exit_with_parent
-from ..vectors.process import below
+from ..core.worker import Worker, child_spec, start_child
 from .detector import CHECKPOINT, StoredTrends, Trends, TrendConfig, _from_row
 from .records import Trend, TrendsStatus
 
@@ -76,14 +71,10 @@ class _Sink(EventStore):
 
 
 def main() -> None:
-    """The child process (`python -m veristream.trends.child`): its spec on stdin."""
-    spec: ChildSpec = pickle.load(sys.stdin.buffer)
-    # As the embedder: below the writer (nice 19, or SCHED_IDLE under an engine at 19). Nice +5
-    # kept the detector current in max mode but gave back the ingest it gains (docs/performance.md).
-    below(spec.engine_nice)
-    exit_with_parent(spec.parent)
-    logging.basicConfig(level=logging.WARNING, format="veristream trends process: %(message)s")
-    _serve(spec, Connection(spec.fd))
+    """The child process (`python -m veristream.trends.child`): its spec on stdin. Like the
+    embedder, below the writer (nice 19, or SCHED_IDLE under an engine at 19): nice +5 kept the
+    detector current in max mode but gave back the ingest it gains (docs/performance.md)."""
+    _serve(*child_spec("trends"))
 
 
 def _serve(spec: ChildSpec, conn: Connection) -> None:
@@ -373,25 +364,13 @@ class TrendsProcess(StoredTrends):
                 # The places sent to it are gone with it: the next one resolves what it rereads,
                 # and is told only of posts observed from now on.
                 self._seen_from = None
-            here, there = socket.socketpair()
-            spec = ChildSpec(str(self._store.path), self._settings, os.getpid(), there.fileno(), _nice())
-            root = str(Path(__file__).resolve().parents[2])
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(x for x in (root, os.environ.get("PYTHONPATH")) if x)}
             self._started_at = time.monotonic()
-            proc = subprocess.Popen([sys.executable, "-m", "veristream.trends.child"], stdin=subprocess.PIPE,
-                                    stdout=subprocess.DEVNULL, pass_fds=(there.fileno(),), env=env)
-            there.close()
-            assert proc.stdin is not None
-            try:
-                proc.stdin.write(pickle.dumps(spec))
-                proc.stdin.close()
-            except BrokenPipeError:
-                pass
-            self._proc, self._conn = proc, Connection(here.detach())
+            self._proc, self._conn = start_child("veristream.trends.child", lambda fd, nice: ChildSpec(
+                str(self._store.path), self._settings, os.getpid(), fd, nice))
             self._sent_target = self._store.consumer(CHECKPOINT)[0]  # a new child reads from the checkpoint
             self._status = {}
             self.error = None
-            self._receiver = threading.Thread(target=self._receive, args=(proc, self._conn),
+            self._receiver = threading.Thread(target=self._receive, args=(self._proc, self._conn),
                                               name="veristream-trends-status", daemon=True)
             self._receiver.start()
 
@@ -429,9 +408,3 @@ class TrendsProcess(StoredTrends):
         if not self._closing:
             self._feeder.wake()
 
-
-def _nice() -> int:
-    try:
-        return os.getpriority(os.PRIO_PROCESS, 0)
-    except (AttributeError, OSError):
-        return 0

@@ -33,10 +33,7 @@ from __future__ import annotations
 
 import logging
 import os
-import pickle
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -46,7 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.store import Removed, Store
-from ..core.worker import Worker, exit_with_parent
+from ..core.worker import Worker, child_spec, start_child
 from .embedder import EmbedStatus, Embedder, VectorReader
 from .encoder import embedding_encoder
 
@@ -78,30 +75,9 @@ class ChildSpec:
     engine_nice: int  # the child runs below it
 
 
-def below(engine_nice: int) -> str:
-    """Put the calling thread (and the threads it starts) below an engine running at
-    `engine_nice`: nice 19, or, where the engine itself runs at 19, Linux's SCHED_IDLE (which
-    only runs when nothing else wants the core). Says which it got."""
-    if engine_nice < 19:
-        try:
-            os.setpriority(os.PRIO_PROCESS, 0, 19)
-            return "nice 19"
-        except (AttributeError, OSError):
-            return "unchanged"
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # type: ignore[attr-defined]
-        return "idle"
-    except (AttributeError, OSError):
-        return "unchanged"
-
-
 def main() -> None:
     """The child process (`python -m veristream.vectors.child`): its spec on stdin."""
-    spec: ChildSpec = pickle.load(sys.stdin.buffer)
-    below(spec.engine_nice)
-    exit_with_parent(spec.parent)
-    logging.basicConfig(level=logging.WARNING, format="veristream embedding process: %(message)s")
-    _serve(spec, Connection(spec.fd))
+    _serve(*child_spec("embedding"))
 
 
 def _serve(spec: ChildSpec, conn: Connection) -> None:
@@ -348,23 +324,10 @@ class EmbedProcess(VectorReader):
             if self._receiver is not None:
                 self._receiver.join(5)
             self._conn.close()
-        here, there = socket.socketpair()
-        spec = ChildSpec(str(self.dir), str(self.store.path), self._files, self._settings, self.model_id, self.dim,
-                         os.getpid(), there.fileno(), _nice())
-        # The engine's own code, wherever it was imported from (a checkout, a copy of one).
-        root = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
         self._started_at = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "veristream.vectors.child"], stdin=subprocess.PIPE,
-                                stdout=subprocess.DEVNULL, pass_fds=(there.fileno(),), env=env)
-        there.close()
-        assert proc.stdin is not None
-        try:
-            proc.stdin.write(pickle.dumps(spec))
-            proc.stdin.close()
-        except BrokenPipeError:  # it died at once: the receiver sees the pipe close
-            pass
-        here = Connection(here.detach())
+        proc, here = start_child("veristream.vectors.child", lambda fd, nice: ChildSpec(
+            str(self.dir), str(self.store.path), self._files, self._settings, self.model_id, self.dim, os.getpid(),
+            fd, nice))
         with self._mu:
             self._proc, self._conn = proc, here
             self._status = {}
@@ -405,9 +368,3 @@ class EmbedProcess(VectorReader):
         if not self._closing:
             self._feeder.wake()  # started again when there is work (at most every RESTART_AFTER_S)
 
-
-def _nice() -> int:
-    try:
-        return os.getpriority(os.PRIO_PROCESS, 0)  # this thread's, on Linux: the engine's
-    except (AttributeError, OSError):
-        return 0
