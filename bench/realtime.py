@@ -92,7 +92,8 @@ class ConsumerLags:
     def __init__(self, eng: Any, every_s: float = 0.25):
         self.eng = eng
         self.every_s = every_s
-        self.samples: dict[str, list[tuple[float | None, int]]] = {"embedding": [], "trends": [], "media": []}
+        self.samples: dict[str, list[tuple[float | None, int]]] = {"embedding": [], "trends": [], "media": [],
+                                                                   "cold_index": []}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="bench-consumer-lags", daemon=True)
         self._thread.start()
@@ -108,6 +109,9 @@ class ConsumerLags:
             m = self.eng.media_status()
             if m.enabled:
                 self.samples["media"].append((m.lag_s, m.pending))
+            c = self.eng.core.cold_index_status()
+            if c is not None:  # posts the cold index's process has not committed (the hot tier has them)
+                self.samples["cold_index"].append((None, c["posts_behind"]))
 
     def stop(self) -> dict[str, Any]:
         self._stop.set()
@@ -767,11 +771,16 @@ def run_system(system: str, cfg: dict[str, Any], conn: Any) -> None:
     tr_pid = getattr(getattr(target_obj, "_trends", None), "pid", None)
     tr_kb = _status_kb(tr_pid, "VmHWM:") if tr_pid else None
     trends_rss = round(tr_kb / 1024, 1) if tr_kb else None
+    # The cold index's process (`[core] index_process`), likewise.
+    cold = target_obj.core.cold_index_status() if hasattr(target_obj, "core") else None
+    ci_kb = _status_kb(cold["pid"], "VmHWM:") if cold and cold.get("pid") else None
+    cold_rss = round(ci_kb / 1024, 1) if ci_kb else None
     target_obj.close()
     writer_rss = peak_rss_mb()
     helpers = pres["rss_mb"] + qres["rss_mb"] if mode == "process" else 0.0
-    out["rss_mb"] = round(writer_rss + helpers + (embedder_rss or 0.0) + (trends_rss or 0.0), 1)
+    out["rss_mb"] = round(writer_rss + helpers + (embedder_rss or 0.0) + (trends_rss or 0.0) + (cold_rss or 0.0), 1)
     out["rss_breakdown_mb"] = {"writer": writer_rss, "embedder": embedder_rss, "trends": trends_rss,
+                               "cold_index": cold_rss,
                                "searcher": pres["rss_mb"] if mode == "process" else None,
                                "query_client": qres["rss_mb"] if mode == "process" else None}
     log(f"{system}: freshness p50 {out['freshness_p50_ms']} ms, p99 {out['freshness_p99_ms']} ms "
@@ -906,7 +915,8 @@ def main(argv: list[str] | None = None) -> int:
              "query_idle_p50_ms", "query_idle_p99_ms", "rss_breakdown_mb", "index_commits_ingest",
              "index_commits_fresh", "embedding_lag_p99_s", "trends_lag_p99_s", "media_lag_p99_s",
              "embedding_posts_behind_max", "trends_posts_behind_max", "media_posts_behind_max",
-             "embedding_posts_behind_end", "trends_posts_behind_end", "media_posts_behind_end"]
+             "embedding_posts_behind_end", "trends_posts_behind_end", "media_posts_behind_end",
+             "cold_index_posts_behind_max", "cold_index_posts_behind_end"]
     if "veristream" in results:
         r = results["veristream"]
         out.update({k: r.get(k) for k in keys})

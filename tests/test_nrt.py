@@ -1,7 +1,9 @@
 """The near-real-time index (core/index/tiered.py): a small hot tier committed per batch in
 front of the large cold tier committed every `index_cold_commit_s`. A post is searchable as
 soon as ingest returns, in this process and in read-only ones; updates and removals show at
-once (masks); a crash before the cold commit loses nothing; no post is counted twice."""
+once (masks); a crash before the cold commit loses nothing; no post is counted twice. Each
+holds whether the cold tier is built by its own process (`index_process`, the default) or by
+the writer."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from conftest import mkpost
 
 from veristream import Engine, Settings
@@ -25,12 +28,16 @@ def settings(**kw: object) -> Settings:
     return Settings.load(env={}, vectors=False, trends=False, **{"index_cold_commit_s": 3600, **kw})
 
 
+both = pytest.mark.parametrize("process", [True, False], ids=["cold-process", "cold-in-writer"])
+
+
 def ids(res) -> list[str]:
     return sorted(h.post.id for h in res.hits)
 
 
-def test_posts_are_searchable_through_the_hot_tier_before_the_cold_commit(tmp_path: Path) -> None:
-    eng = Engine(tmp_path / "d", settings())
+@both
+def test_posts_are_searchable_through_the_hot_tier_before_the_cold_commit(tmp_path: Path, process: bool) -> None:
+    eng = Engine(tmp_path / "d", settings(index_process=process))
     try:
         eng.ingest([mkpost(str(i), f"river level {i} rising") for i in range(30)])
         ix = eng.index
@@ -52,8 +59,9 @@ def test_posts_are_searchable_through_the_hot_tier_before_the_cold_commit(tmp_pa
         eng.close()
 
 
-def test_updates_and_removals_show_at_once_and_count_once(tmp_path: Path) -> None:
-    eng = Engine(tmp_path / "d", settings())
+@both
+def test_updates_and_removals_show_at_once_and_count_once(tmp_path: Path, process: bool) -> None:
+    eng = Engine(tmp_path / "d", settings(index_process=process))
     try:
         eng.ingest([mkpost(str(i), f"harbour news item{i}") for i in range(10)])
         eng.core.commit_all()  # these are now in the cold tier
@@ -82,7 +90,7 @@ def test_updates_and_removals_show_at_once_and_count_once(tmp_path: Path) -> Non
 def test_a_post_in_both_tiers_is_found_once(tmp_path: Path) -> None:
     # A reader may take its hot snapshot just before the writer empties the hot tier, and its
     # cold one just after the cold commit: the same post is then in both.
-    eng = Engine(tmp_path / "d", settings())
+    eng = Engine(tmp_path / "d", settings(index_process=False))  # commits the cold tier by hand
     try:
         eng.ingest([mkpost(str(i), f"storm warning {i}", author=f"a{i}", minutes=i) for i in range(12)])
         cur = eng.store.cursor()
@@ -100,8 +108,9 @@ def test_a_post_in_both_tiers_is_found_once(tmp_path: Path) -> None:
         eng.close()
 
 
-def test_the_cold_tier_commits_by_time_and_by_size(tmp_path: Path) -> None:
-    eng = Engine(tmp_path / "d", settings(index_hot_max_posts=50))
+@both
+def test_the_cold_tier_commits_by_time_and_by_size(tmp_path: Path, process: bool) -> None:
+    eng = Engine(tmp_path / "d", settings(index_process=process, index_hot_max_posts=50))
     try:
         w = eng.core._writer
         started = w.cold_commits  # start-up's
@@ -120,7 +129,7 @@ def test_the_cold_tier_commits_by_time_and_by_size(tmp_path: Path) -> None:
         assert eng.search("tide", all_posts=True, limit=200).total == 120
     finally:
         eng.close()
-    eng = Engine(tmp_path / "e", settings(index_cold_commit_s=0))  # 0: the cold tier commits every batch
+    eng = Engine(tmp_path / "e", settings(index_process=process, index_cold_commit_s=0))  # 0: the cold tier commits every batch
     try:
         eng.ingest([mkpost("1", "low tide")])
         assert eng.index.checkpoint().seq == 1 and eng.index.hot_docs == 0
@@ -128,14 +137,15 @@ def test_the_cold_tier_commits_by_time_and_by_size(tmp_path: Path) -> None:
         eng.close()
 
 
-def test_a_clean_close_commits_the_cold_tier_and_removes_the_hot_one(tmp_path: Path) -> None:
-    eng = Engine(tmp_path / "d", settings())
+@both
+def test_a_clean_close_commits_the_cold_tier_and_removes_the_hot_one(tmp_path: Path, process: bool) -> None:
+    eng = Engine(tmp_path / "d", settings(index_process=process))
     hot = eng.index.hot_path
     eng.ingest([mkpost(str(i), f"ferry timetable {i}") for i in range(5)])
     assert (hot / "meta.json").is_file()
     eng.close()
     assert not hot.exists()
-    eng = Engine(tmp_path / "d", settings())
+    eng = Engine(tmp_path / "d", settings(index_process=process))
     try:
         assert eng.repaired == 0 and eng.index.checkpoint().seq == 5
         assert eng.search("ferry", all_posts=True).total == 5
@@ -158,7 +168,8 @@ WRITER = textwrap.dedent("""
     from datetime import datetime, timedelta, timezone
     from veristream import Author, Engine, Post, Settings
     data, n = sys.argv[1], int(sys.argv[2])
-    eng = Engine(data, Settings.load(env={}, vectors=False, trends=False, index_cold_commit_s=3600))
+    eng = Engine(data, Settings.load(env={}, vectors=False, trends=False, index_cold_commit_s=3600,
+                                     index_process=sys.argv[3] == "1"))
     t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
     eng.ingest([Post(id="0", source="file", author=Author("a", "a"), text="first post tok0",
                      created_at=t0)])
@@ -174,11 +185,12 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def test_sigkill_before_the_cold_commit_loses_nothing_and_the_hot_tier_is_rebuilt(tmp_path: Path) -> None:
+@both
+def test_sigkill_before_the_cold_commit_loses_nothing_and_the_hot_tier_is_rebuilt(tmp_path: Path, process: bool) -> None:
     data = tmp_path / "d"
     n = 200
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run([sys.executable, "-c", WRITER, str(data), str(n)], capture_output=True, env=env,
+    proc = subprocess.run([sys.executable, "-c", WRITER, str(data), str(n), "1" if process else "0"], capture_output=True, env=env,
                           timeout=120)
     assert proc.returncode == -signal.SIGKILL and b"acknowledged" in proc.stdout, proc.stderr.decode()[-2000:]
     # The dead writer's hot tier still serves read-only engines: acknowledged means findable.
@@ -190,7 +202,7 @@ def test_sigkill_before_the_cold_commit_loses_nothing_and_the_hot_tier_is_rebuil
     finally:
         reader.close()
     # A restarted writer replays the store past the cold checkpoint and starts a fresh hot tier.
-    eng = Engine(data, settings())
+    eng = Engine(data, settings(index_process=process))
     try:
         assert eng.repaired == n  # n - 1 posts and one removal
         assert eng.index.hot_docs == 0 and eng.index.checkpoint().seq == n
@@ -234,11 +246,12 @@ def test_read_only_engines_find_the_hot_tier_where_the_writer_put_it(tmp_path: P
         eng.close()
 
 
-def test_cold_commits_beside_the_writer_lose_and_double_nothing(tmp_path: Path) -> None:
+@both
+def test_cold_commits_beside_the_writer_lose_and_double_nothing(tmp_path: Path, process: bool) -> None:
     """The cold tier commits in a thread while batches go on: posts added, edited and removed
     while it commits are found (and not found) exactly as with a blocking commit, here, in a
     read-only engine, and after a restart."""
-    eng = Engine(tmp_path / "d", settings(index_cold_commit_s=0.000001))  # a cold commit at every batch
+    eng = Engine(tmp_path / "d", settings(index_process=process, index_cold_commit_s=0.000001))  # a cold commit at every batch
     reader = Engine(tmp_path / "d", readonly=True)
     live: dict[str, str] = {}
     edits = 0
@@ -258,6 +271,13 @@ def test_cold_commits_beside_the_writer_lose_and_double_nothing(tmp_path: Path) 
                 eng.delete([f"file:{b}-5"])
                 live.pop(f"{b}-5")
             w = eng.core._writer
+            if process and b % 2:  # let its process commit what it was fed, while batches go on
+                seen = w.cold_feed.covered
+                for _ in range(200):
+                    if w.cold_feed.covered != seen:
+                        break
+                    time.sleep(0.01)
+                eng.core.commit()  # the hot tier emptied up to there
             for searcher in (eng, reader):
                 # Hits: each live post once (a search's total may count a post twice while a
                 # finished cold commit waits for the writer: see index.tiered).
@@ -272,11 +292,56 @@ def test_cold_commits_beside_the_writer_lose_and_double_nothing(tmp_path: Path) 
     finally:
         reader.close()
         eng.close()
-    eng = Engine(tmp_path / "d", settings())
+    eng = Engine(tmp_path / "d", settings(index_process=process))
     try:
         assert eng.repaired == 0  # the clean close committed everything
         assert eng.search("ferry", all_posts=True, limit=1000).total == len(live) == 40 * 15 - 10
         assert eng.search("cancelled", all_posts=True, limit=100).total == edits
         assert eng.index.num_docs() == eng.count()
+    finally:
+        eng.close()
+
+
+def test_the_cold_index_process_killed_mid_stream_is_started_again_and_loses_nothing(tmp_path: Path) -> None:
+    """The cold tier's own process dies (SIGKILL, out of memory) while posts arrive, are edited
+    and removed: searches never miss a post meanwhile (the hot tier keeps it until a cold commit
+    covers it), a new process resumes from the checkpoint and the store, and nothing is indexed
+    twice; `stats` says it restarted."""
+    eng = Engine(tmp_path / "d", settings(index_cold_commit_s=0.05))
+    live: dict[str, str] = {}
+    kills = 0
+    try:
+        for b in range(30):
+            batch = [mkpost(f"{b}-{i}", f"pier lantern{b} post{i}") for i in range(20)]
+            eng.ingest(batch)
+            live.update({p.id: p.text for p in batch})
+            if b % 5 == 3:
+                e = mkpost(f"{b - 1}-1", f"pier lantern moved edited{b}")
+                e.edited_at = e.created_at + timedelta(minutes=5)
+                eng.ingest([e])
+                live[e.id] = e.text
+                eng.delete([f"file:{b - 1}-2"])
+                live.pop(f"{b - 1}-2")
+            if b in (8, 19):
+                pid = eng.core.cold_index_status()["pid"]
+                if pid is not None:
+                    os.kill(pid, signal.SIGKILL)
+                    kills += 1
+            eng.core.commit()
+            assert ids(eng.search("pier", all_posts=True, limit=1000)) == sorted(live)
+        assert kills >= 1
+        eng.core.commit_all()  # a process started again commits what the dead one had not
+        st = eng.core.cold_index_status()
+        assert st is not None and st["restarts"] >= 1 and st["posts_behind"] == 0
+        assert eng.index.checkpoint().seq == eng.store.cursor().seq and eng.index.hot_docs == 0
+        assert eng.index.num_docs() == eng.count() == len(live)
+        assert ids(eng.search("edited13")) == ["12-1"] and eng.search("lantern12 post2").total == 0
+        assert ids(eng.search("pier", all_posts=True, limit=1000)) == sorted(live)
+        assert "restarts" in eng.stats().to_dict()["cold_index"]
+    finally:
+        eng.close()
+    eng = Engine(tmp_path / "d", settings())
+    try:
+        assert eng.repaired == 0 and eng.index.num_docs() == eng.count() == len(live)
     finally:
         eng.close()

@@ -132,7 +132,7 @@ def test_errors_from_the_environment_and_from_overrides_name_how_the_key_was_giv
 def test_every_old_flat_name_is_still_readable_and_keyword_overrides_take_them() -> None:
     s = Settings()
     # Sections added after the flat names ([cluster], [media]) bring their own, prefix + key.
-    newer = {flat for flat, (section, _) in FLAT.items() if section in ("cluster", "media")} | {"prepare_workers", "embed_process", "gc_full_s", "dense_rescore", "trends_process"}
+    newer = {flat for flat, (section, _) in FLAT.items() if section in ("cluster", "media")} | {"prepare_workers", "embed_process", "gc_full_s", "dense_rescore", "trends_process", "index_process"}
     assert set(FLAT) | {"sources"} == OLD_FLAT_NAMES | newer
     for flat, (section, key) in FLAT.items():
         value = getattr(s, flat)

@@ -41,6 +41,7 @@ class Stats:
     languages: dict[str, int]  # posts per language, most first; "" for unknown
     media: dict[str, Any] | None = None  # reading posts' images (MediaStatus): posts behind, lag, failures
     trends: dict[str, Any] | None = None  # trend detection (TrendsStatus): posts behind, event-time lag
+    cold_index: dict[str, Any] | None = None  # the cold index's process: posts not committed there yet, restarts
 
     def to_dict(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__slots__}
@@ -76,6 +77,11 @@ class Stats:
             t = self.trends
             secs = f", {t['lag_s']:.1f}s of event time" if t.get("lag_s") is not None else ""
             out.append(f"trends       {t['posts_behind']:,} posts behind{secs} ({t['state']})")
+        if self.cold_index is not None:
+            c = self.cold_index
+            state = f"failed: {c['error']}" if c.get("error") else "running" if c.get("pid") else "idle"
+            out.append(f"cold index   {c['posts_behind']:,} posts not committed yet (searchable in the hot index; "
+                       f"{state}, {c['restarts']} restarts)")
         if self.media is not None:
             m = self.media
             if not m.get("enabled"):
@@ -124,6 +130,7 @@ def compute(core: Core, sources: list[Any] | None = None, embedding: Any = None)
         sources=listed, embedding_lag=lag, quarantined=core.quarantine.count(),
         retention=core.retention.to_dict(), expiry=expiry.to_dict() if expiry is not None else None,
         languages=dict(sorted(langs.items(), key=lambda kv: (-kv[1], kv[0]))),
+        cold_index=core.cold_index_status(),
     )
 
 

@@ -65,6 +65,8 @@ class Core:
         if not readonly:
             self._writer = Writer(self.store, self.index, settings, self._lock)
             self.repaired = self._writer.repair()
+            if settings.core.index_process:
+                self._writer.start_cold_process()
             self._expirer = Expirer(self.store, self.index, self._writer, self._lock, self.retention, self.live_bytes)
         self.searcher = Searcher(self.store, self.index, settings)
         if start:
@@ -169,11 +171,27 @@ class Core:
         and max of the time each took, in ms (what a commit costs as the index grows)."""
         w = self._need_writer()
         out: dict[str, dict] = {}
-        for tier, log_ in w.commit_log.items():
+        logs = dict(w.commit_log)
+        if w.cold_feed is not None:  # committed by the cold tier's own process
+            logs["cold"] = w.cold_feed.commits
+        for tier, log_ in logs.items():
             ms = sorted(d * 1000 for t, d in list(log_) if t >= since)
             out[tier] = {"commits": len(ms), "p50_ms": _pct(ms, 50), "p99_ms": _pct(ms, 99),
                          "max_ms": round(ms[-1], 2) if ms else None}
         return out
+
+    def cold_index_status(self) -> dict | None:
+        """The cold index's own process (`[core] index_process`): its pid, how many accepted
+        posts it has not committed yet (`posts_behind`; the hot tier serves them), its restarts
+        and last error. None where the writer builds the cold tier itself, or read-only."""
+        w = self._writer
+        feed = w.cold_feed if w is not None else None
+        if feed is None:
+            return None
+        st = feed.status()
+        covered = st["covered_seq"] if st["covered_seq"] is not None else self.index.checkpoint().seq
+        st["posts_behind"] = max(0, st["fed_seq"] - covered)
+        return st
 
     def reindex(self) -> int:
         w = self._need_writer()
@@ -297,6 +315,10 @@ class Core:
         self.stop_background()
         with self._lock:
             if self._writer is not None:
+                try:
+                    self._writer.stop_cold_process(reattach=False)
+                except Exception:  # noqa: BLE001 - start-up repairs the cold tier from the store
+                    log.exception("the cold index process did not finish")
                 self._writer.commit_all(only_if_changed=True)
                 self._writer.pacing.close()
             self._closed = True

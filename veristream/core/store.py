@@ -558,11 +558,13 @@ class Store:
     def offsets(self) -> dict[str, str]:
         return dict(self._r.execute("SELECT source, value FROM offsets"))
 
-    def rows_after(self, seq: int, batch: int = 5000) -> Iterator[list[tuple[int, int, int, bytes]]]:
-        """(seq, ts, story, doc) of posts with seq > `seq`, in batches, for (re)indexing."""
+    def rows_after(self, seq: int, batch: int = 5000, upto: int | None = None) -> Iterator[list[tuple[int, int, int, bytes]]]:
+        """(seq, ts, story, doc) of posts with seq > `seq` (and <= `upto`), in batches, for (re)indexing."""
         con = self._r
+        hi = (1 << 63) - 1 if upto is None else upto
         while True:
-            rows = con.execute("SELECT seq, ts, story, doc FROM posts WHERE seq > ? ORDER BY seq LIMIT ?", (seq, batch)).fetchall()
+            rows = con.execute("SELECT seq, ts, story, doc FROM posts WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                               (seq, hi, batch)).fetchall()
             if not rows:
                 return
             yield rows

@@ -257,8 +257,10 @@ def start_child(module: str, make_spec: Callable[[int, int], Any]) -> tuple[subp
     spec = make_spec(there.fileno(), engine_nice())
     root = str(Path(__file__).resolve().parents[2])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
+    # A process group of its own: Ctrl-C in a terminal signals the whole foreground group, and
+    # the engine, not the signal, stops its children (after they have finished their work).
     proc = subprocess.Popen([sys.executable, "-m", module], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                            pass_fds=(there.fileno(),), env=env)
+                            pass_fds=(there.fileno(),), env=env, process_group=0)
     there.close()
     assert proc.stdin is not None
     try:
@@ -269,11 +271,13 @@ def start_child(module: str, make_spec: Callable[[int, int], Any]) -> tuple[subp
     return proc, Connection(here.detach())
 
 
-def child_spec(what: str) -> tuple[Any, Connection]:
+def child_spec(what: str, below_engine: bool = True) -> tuple[Any, Connection]:
     """In a child started by `start_child`: its spec (with `engine_nice`, `parent`, `fd`) and
-    its end of the pipe; the process is put below the engine and exits with it."""
+    its end of the pipe; the process exits with the engine, and is put below it (unless
+    `below_engine` is false: then it runs at the engine's priority)."""
     spec = pickle.load(sys.stdin.buffer)
-    below(spec.engine_nice)
+    if below_engine:
+        below(spec.engine_nice)
     exit_with_parent(spec.parent)
     logging.basicConfig(level=logging.WARNING, format=f"veristream {what} process: %(message)s")
     return spec, Connection(spec.fd)

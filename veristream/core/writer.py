@@ -28,6 +28,7 @@ import orjson
 import xxhash
 
 from .. import analysis
+from .index.coldproc import ColdIndexer
 from .index.lexical import Checkpoint, IndexDoc, domain_terms, json_doc, json_tail
 from .index.tiered import TieredIndex
 from ..model import (MAX_LINE_BYTES, MAX_TEXT_CHARS, Author, BadPost, Card, Media, Metrics, Post, post_from_doc, to_us,
@@ -409,6 +410,11 @@ class Writer:
         # The lock its owner serialises calls with: the thread that commits the cold tier takes
         # it to finish the commit. None: finished at the next batch.
         self.lock = lock
+        # The cold tier's own process (`start_cold_process`): fed each batch; what it has
+        # committed (seq, change) and what the hot tier was last emptied for.
+        self.cold_feed: ColdIndexer | None = None
+        self._fed_seq = 0
+        self._applied: tuple[int, int] | None = None
 
     def prepare(self, posts: Sequence[Post]) -> list[Prepared]:
         return prepare(posts, self.hasher, self.settings.stories.min_tokens)
@@ -456,8 +462,9 @@ class Writer:
             newest = max(it.ts for it in new)
             if self.newest_us is None or newest > self.newest_us:
                 self.newest_us = newest
-            self.index.add([json_doc(seq, story, it.ixjson) if it.ixjson else it.index_doc(seq, story)
-                            for it, seq, story in zip(new, seqs, stories)])
+            docs = [json_doc(seq, story, it.ixjson) if it.ixjson else it.index_doc(seq, story)
+                    for it, seq, story in zip(new, seqs, stories)]
+            self.index.add(docs)
         res.newest_us = self.newest_us
         if updates:
             # An edit keeps the text read from the post's images (stored beside it, by seq).
@@ -466,6 +473,10 @@ class Writer:
         if new or updates:
             self._dirty = self._cold_dirty = True
             self._cursor = self.store.cursor()
+            if self.cold_feed is not None:
+                hi = max(self._fed_seq, seqs[-1]) if new else self._fed_seq
+                self.cold_feed.feed(self._fed_seq, hi, self._cursor.change, seqs, docs if new else ())
+                self._fed_seq = hi
         self.maybe_commit()
         if self.listeners and (new or updates):
             acc = Accepted(new, list(seqs), stories, [it for _, it in updates])
@@ -523,6 +534,13 @@ class Writer:
         """Commit the hot tier if it has changes (at most every `commit_interval_ms`, unless
         `force`), and the cold tier when it is due. True if anything was committed."""
         now = time.monotonic()
+        if self.cold_feed is not None:  # the cold tier's own process: empty the hot tier as far as it has committed
+            if self._take_covered():
+                return True
+            if not self._dirty or (not force and (now - self._last_commit) * 1000 < self.settings.core.commit_interval_ms):
+                return False
+            self.commit()
+            return True
         if self.index.hot is None:  # one tier (`index_cold_commit_s` = 0): the cold index, per batch
             if not self._dirty or (not force and (now - self._last_commit) * 1000 < self.settings.core.commit_interval_ms):
                 return False
@@ -543,6 +561,56 @@ class Writer:
             return False
         self.commit()
         return True
+
+    # -- the cold tier in a process of its own (`index.coldproc`) ---------------------------
+
+    def start_cold_process(self) -> None:
+        """Hand the cold tier to a process of its own from now (the writer keeps the hot tier).
+        Call when the index is level with the store (after `repair`)."""
+        if self.cold_feed is not None or self.index.hot is None:
+            return
+        self.index.detach_cold()
+        c = self.settings.core
+        self.cold_feed = ColdIndexer(str(self.store.path), str(self.index.path), c.index_heap_mb, c.index_threads,
+                                     self.cold_commit_s, self.hot_max)
+        cur = self._cursor if self._cursor is not None else self.store.cursor()
+        self._fed_seq = max(cur.seq, self.index.checkpoint().seq)
+
+    def stop_cold_process(self, reattach: bool = True) -> None:
+        """Let the cold tier's process commit everything and exit; the hot tier is then emptied
+        (`reattach`: and this process writes the cold tier again)."""
+        feed = self.cold_feed
+        if feed is None:
+            return
+        cur = self._cursor if self._cursor is not None else self.store.cursor()
+        try:
+            feed.close(self._fed_seq, cur.change)
+        finally:
+            self.cold_feed = None
+            self._take_covered(feed)
+            self._cold_dirty = False
+            if reattach:
+                self.index.attach_cold(self.settings.core.index_heap_mb, self.settings.core.index_threads)
+
+    def _take_covered(self, feed: "ColdIndexer | None" = None) -> bool:
+        """Empty the hot tier up to what the cold tier's process last committed (if new)."""
+        feed = feed or self.cold_feed
+        cov = feed.covered if feed is not None else None
+        if cov is None or cov == self._applied:
+            return False
+        self._applied = cov
+        self.index.cold_covered(cov[0], cov[1], self._checkpoint())
+        self._last_commit = time.monotonic()
+        self._dirty = False
+        self.cold_commits += 1
+        self.pacing.settle()
+        return True
+
+    def _feed_changes(self) -> None:
+        """Tell the cold tier's process that the store's change log has moved (edits, removals,
+        image text): it reads them from there."""
+        if self.cold_feed is not None and self._cursor is not None:
+            self.cold_feed.feed(self._fed_seq, self._fed_seq, self._cursor.change)
 
     def _checkpoint(self) -> Checkpoint:
         # The store position of the last change given to the index, not the store's latest: a
@@ -581,6 +649,17 @@ class Writer:
 
     def commit_all(self, only_if_changed: bool = False) -> None:
         """Commit the cold tier (durable: start-up repairs from its checkpoint), then empty the hot one."""
+        if self.cold_feed is not None:
+            if not self._cold_dirty:  # nothing written since its last commit that we waited for
+                self._take_covered()
+                return
+            cur = self._cursor if self._cursor is not None else self.store.cursor()
+            self.cold_feed.sync(self._fed_seq, cur.change)
+            self._take_covered()
+            self._cold_dirty = False
+            return
+        if self.index.external:  # its process, stopped, committed everything (closing)
+            return
         if self.index.finish_cold(self._checkpoint(), wait=True):  # one under way, beside the writer
             self._cold_done()
         if only_if_changed and not self._cold_dirty:
@@ -606,6 +685,7 @@ class Writer:
         self.index.replace([index_doc_from_row(*r, image=by_seq[r[0]]) for r in rows])
         self._dirty = self._cold_dirty = True
         self._cursor = self.store.cursor()
+        self._feed_changes()
         self.maybe_commit()
         return len(rows)
 
@@ -622,6 +702,7 @@ class Writer:
             self.index.delete(gone.seqs)
             self._dirty = self._cold_dirty = True
             self._cursor = self.store.cursor()
+            self._feed_changes()
             self.maybe_commit()
             for fn in self.removal_listeners:
                 try:
@@ -636,6 +717,12 @@ class Writer:
         """Bring the index level with the store; returns how many documents were re-applied.
         The store is replayed past the cold tier's checkpoint into the cold tier, which is then
         committed (and the hot tier emptied): what the hot tier held is covered."""
+        if self.cold_feed is not None:  # the cold tier's process resumes afterwards
+            self.stop_cold_process()
+            try:
+                return self.repair()
+            finally:
+                self.start_cold_process()
         cp = self.index.checkpoint()
         cold = self.index.cold
         n = 0
@@ -663,6 +750,12 @@ class Writer:
 
     def reindex(self) -> int:
         """Rebuild the lexical index from the store (into the cold tier: committed once, at the end)."""
+        if self.cold_feed is not None:
+            self.stop_cold_process()
+            try:
+                return self.reindex()
+            finally:
+                self.start_cold_process()
         self.index.clear()
         n = 0
         for rows in self.store.rows_after(0):

@@ -150,6 +150,9 @@ class CoreSettings(Section):
                                        "next commit forward (the hot index stays small)", ge=1)
     index_hot_dir: str = setting("", "where the hot index lives: '' for /dev/shm when writable (shared memory: "
                                  "no fsync), 'disk' for beside the index, or a directory")
+    index_process: bool = setting(True, "build the cold index in a process of its own, fed by the writer and resuming "
+                                  "from the store (the writer keeps the hot index: posts are as soon searchable); "
+                                  "false: the writer indexes every post into both tiers")
     index_heap_mb: int = setting(64, "tantivy writer memory budget", ge=1)
     index_threads: int = setting(1, "tantivy indexing threads", ge=1)
     parse_workers: int = setting(-1, "worker processes parsing bulk input (-1: one per core beyond the first)", ge=-1)

@@ -208,6 +208,9 @@ def json_doc(seq: int, story: int, tail: str) -> str:
     return f'{{"seq":{seq},"story":{story},{tail}'
 
 
+WRITER_LOCK_WAIT_S = 30.0
+
+
 class LexicalIndex:
     """Writes are single-threaded (the engine's writer); searches may run from any thread."""
 
@@ -238,12 +241,24 @@ class LexicalIndex:
         if manual_reload:  # only `reload()` moves the snapshot (the tiered index orders its tiers' reloads)
             self._index.config_reader(reload_policy="manual")
         self.readonly = readonly
-        self._writer = None if readonly else self._index.writer(heap_size=heap_mb * 1_000_000, num_threads=threads)
+        self._writer = None if readonly else self._open_writer(heap_mb, threads)
         self._pending = 0
         self._loaded: tuple[int, int, int] | None = None  # meta.json's identity at the last reload (read-only)
         # The writer's own last checkpoint: it alone writes the file, and re-reading it on every
         # hot commit cost a file open per batch (4 % of a saturated writer, slow under I/O load).
         self._cp: Checkpoint | None = None
+
+    def _open_writer(self, heap_mb: int, threads: int) -> tantivy.IndexWriter:
+        """Tantivy's writer, waiting while another process still holds its lock: the cold
+        index's process of an engine killed a moment ago exits within a second of it."""
+        deadline = time.monotonic() + WRITER_LOCK_WAIT_S
+        while True:
+            try:
+                return self._index.writer(heap_size=heap_mb * 1_000_000, num_threads=threads)
+            except ValueError as e:
+                if "LockBusy" not in str(e) or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.05)
 
     # -- writing ----------------------------------------------------------------------
 

@@ -147,6 +147,11 @@ class TieredIndex:
         self._since_cold: list[tuple[str, list]] = []
         self._cold_seq = 0  # the last seq that commit covers
         self._committer: ThreadPoolExecutor | None = None
+        # The cold tier written by another process (`coldproc`, after `detach_cold`): edits and
+        # removals made since are kept, [change id they are stamped with (None: not yet), kind,
+        # what], to mask again after the hot tier is emptied up to what that process covers.
+        self.external = False
+        self._edits: list[list] = []
         if not readonly:
             # A writer starts with an empty hot tier: start-up repair brings the cold tier level
             # with the store and commits it, so whatever a crash left in the hot tier is covered.
@@ -215,6 +220,8 @@ class TieredIndex:
         seqs = list(seqs)
         if not seqs:
             return
+        if self.external:
+            self._edits.append([None, "delete", seqs])
         self._to_cold("delete", seqs)
         if self.hot is not None:
             self._mask(seqs)
@@ -224,6 +231,8 @@ class TieredIndex:
         if not docs:
             return
         built = [document(d) for d in docs]
+        if self.external:
+            self._edits.append([None, "replace", [[d.seq for d in docs], built]])
         self._to_cold("replace", [[d.seq for d in docs], built])
         if self.hot is not None:
             self._mask([d.seq for d in docs])
@@ -245,6 +254,9 @@ class TieredIndex:
             self.cold.commit(checkpoint)
             return
         self.hot.commit(checkpoint)
+        for e in self._edits:
+            if e[0] is None:
+                e[0] = checkpoint.change  # the store's change id once they were written
 
     def commit_cold(self, checkpoint: Checkpoint) -> None:
         """Commit the cold tier (durable, with the checkpoint start-up repairs from), then empty
@@ -321,8 +333,56 @@ class TieredIndex:
         hot.commit(checkpoint if checkpoint is not None else hot.checkpoint())
         return True
 
+    # -- the cold tier written by another process ---------------------------------------
+
+    def detach_cold(self) -> None:
+        """From now on another process writes the cold tier (`coldproc`, fed by the writer):
+        this one reads it and writes the hot tier alone, keeping the edits and removals it
+        masks until the cold tier's commits cover them (`cold_covered`). One tier: no-op."""
+        if self.hot is None or self.external or self.readonly:
+            return
+        self.finish_cold(wait=True)
+        self.cold.close()
+        self.cold = LexicalIndex(self.path, readonly=True)
+        self.external = True
+
+    def attach_cold(self, heap_mb: int, threads: int) -> None:
+        """Write the cold tier here again (its process has made its last commit and exited)."""
+        if not self.external:
+            return
+        from .coldproc import open_writer
+
+        self.cold.close()
+        self.cold = open_writer(str(self.path), heap_mb, threads)
+        self.external = False
+        self._edits = []
+
+    def cold_covered(self, seq: int, change: int, checkpoint: Checkpoint) -> None:
+        """The cold tier's process has committed every post up to `seq` and every change up
+        to `change`: see that commit here, then empty the hot tier up to `seq` (as after a cold
+        commit of our own), masking again what was edited or removed after `change`."""
+        hot = self.hot
+        assert hot is not None and self.external
+        self.cold.reload()  # first: no reader of this process misses a post between the tiers
+        hot.delete_up_to(seq)
+        self._edits = [e for e in self._edits if e[0] is None or e[0] > change]
+        for _, kind, what in self._edits:
+            if kind == "delete":
+                self._mask([s for s in what if s <= seq])
+            else:
+                seqs, built = what
+                old = [i for i, s in enumerate(seqs) if s <= seq]
+                if old:
+                    self._mask([seqs[i] for i in old])
+                    hot.add_built([built[i] for i in old])
+        hot.commit(checkpoint)
+        self.hot_docs = hot.num_docs()
+
     def _to_cold(self, kind: str, what: list) -> None:
-        """A change for the cold tier: now, or kept aside while it commits."""
+        """A change for the cold tier: now, or kept aside while it commits (none when another
+        process writes it: it reads changes from the store)."""
+        if self.external:
+            return
         if self._cold_job is not None:
             self._since_cold.append((kind, what))
         else:
