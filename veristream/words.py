@@ -122,8 +122,34 @@ SYNONYMS: list[set[str]] = [
 ]
 
 
+# Irregular verb forms whose stem shares nothing with the verb's ("sang" / "sing"), each taken to
+# the verb: a claim saying "fans sang" and a post saying "fans sing" use the same word. Only forms
+# that are no other common word and in no group of SYNONYMS ("left", "found", "saw", "rose", "lay", "shot", "bit", "met", "fed", "lent" are left out).
+IRREGULAR = {form: verb for verb, forms in {
+    "sing": "sang sung", "ring": "rang rung", "sink": "sank sunk", "swim": "swam swum", "drink": "drank drunk",
+    "begin": "began begun", "run": "ran", "fall": "fell fallen", "fly": "flew flown", "blow": "blew blown",
+    "grow": "grew grown", "throw": "threw thrown", "draw": "drew drawn", "drive": "drove driven",
+    "ride": "rode ridden", "rise": "risen", "write": "wrote written", "speak": "spoke spoken",
+    "break": "broke broken", "freeze": "froze frozen", "steal": "stole stolen", "choose": "chose chosen",
+    "wake": "woke woken", "tear": "tore torn", "wear": "wore worn", "swear": "swore sworn", "bite": "bitten",
+    "hide": "hid hidden", "shake": "shook shaken", "forgive": "forgave forgiven", "forbid": "forbade forbidden",
+    "eat": "ate eaten", "flee": "fled", "seek": "sought", "teach": "taught", "buy": "bought",
+    "bring": "brought", "think": "thought", "fight": "fought", "sell": "sold", "tell": "told", "win": "won",
+    "hold": "held", "stand": "stood", "understand": "understood", "stick": "stuck",
+    "swing": "swung", "sting": "stung", "cling": "clung", "hang": "hung", "dig": "dug", "lose": "lost",
+    "build": "built", "send": "sent", "spend": "spent", "bend": "bent", "sleep": "slept",
+    "sweep": "swept", "weep": "wept", "creep": "crept", "feel": "felt", "kneel": "knelt", "mean": "meant",
+    "bleed": "bled", "breed": "bred", "lead": "led", "slide": "slid",
+    "shine": "shone", "shrink": "shrank shrunk", "forget": "forgot forgotten", "awake": "awoke awoken",
+    "arise": "arose arisen", "undergo": "underwent undergone", "withdraw": "withdrew withdrawn",
+    "overthrow": "overthrew overthrown", "mistake": "mistook mistaken",
+}.items() for form in forms.split()}
+
+
 def stem(w: str) -> str:
-    """'shaking', 'shakes', 'shake' -> 'shak'; 'cities' -> 'city'. Crude, and the same on both sides."""
+    """'shaking', 'shakes', 'shake' -> 'shak'; 'cities' -> 'city'; 'sang' -> 'sing'. Crude, and the
+    same on both sides."""
+    w = IRREGULAR.get(w, w)
     for suf in ("ings", "ing", "ies", "ied", "ed", "es", "s"):
         if len(w) > len(suf) + 2 and w.endswith(suf):
             w = w[: -len(suf)] + ("y" if suf in ("ies", "ied") else "")

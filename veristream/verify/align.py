@@ -121,7 +121,10 @@ def _aliases(v: str) -> list[str]:
 REPORTING = {"confirm", "confirmed", "report", "reported", "reports", "say", "said", "says", "according", "official",
              "officials", "announce", "announced", "breaking", "news", "update", "claim", "claims", "claimed",
              # connectives: "because of" is how a cause is said, not what happened
-             "because", "due", "despite", "owing", "thanks"}
+             "because", "due", "despite", "owing", "thanks",
+             # and how clauses are joined ("asked for aid even though he had voted against it")
+             "even", "though", "although", "whereas", "however", "yet", "also", "meanwhile", "instead", "whilst",
+             "while"}
 
 
 # Kinds of event, by the words posts name them with (as said: "fired" is what shots are): a claim
@@ -147,6 +150,13 @@ def _event_kinds(text: str) -> set[str]:
     return {kind for kind, ws in EVENT_KINDS.items() if ws & said}
 
 
+# Nouns a claim names its party by again ("Boston Bruins fans sang ... at the team's first home game").
+_REFERS_RX = re.compile(r"\bthe\s+(team|club|company|firm|group|organi[sz]ation|airline|carrier|network|band|"
+                        r"league|franchise|brand|retailer|chain|broadcaster|channel|agency|charity|newspaper|"
+                        r"paper|magazine|station|couple|party|side|squad|outfit|singer|star|actor|actress|player|"
+                        r"rapper|politician|minister|president|leader)(?:'s|’s)?\b", re.IGNORECASE)
+
+
 class Topic:
     """How much of what the claim says happened a post states: the claim's topic words, each
     weighed by how rare it is among the posts gathered (a word few of them use, "lightning",
@@ -157,9 +167,12 @@ class Topic:
         """`among`: the posts whose use of a word tells whether it is novel (default: all). The
         posts gathered were found by the claim's words, so among them its predicate is common
         ("cancelled", "fire"); among those naming the claim's places and parties it is not."""
+        # "the team", "the company": the claim's named party said again, not something it adds; a
+        # title ("Senator", "Premier") says whom the claim speaks of, not what happened
+        refers = {words.stem(m.group(1).lower()) for m in _REFERS_RX.finditer(topic)} if among is not None else set()
         self.stems = list(dict.fromkeys(st for w in words.keywords(topic)
                                         if (st := words.stem(w)) not in REPORTING and w not in REPORTING
-                                        and w not in LIGHT))
+                                        and w not in LIGHT and w not in TITLE_WORDS and st not in refers))
         # a verb with its particle is one word: "knocked down" is not "knocked out"
         self.phrasal = {words.stem(m.group(1).lower()): m.group(2).lower()
                         for m in re.finditer(r"\b([A-Za-z]{3,})\s+(down|out|up|off|over|away)\b", topic)}

@@ -990,6 +990,15 @@ def _mecab_full(text: str) -> list[tuple[str, list[str]]]:
 
 # -- the claim --------------------------------------------------------------------------------
 
+# Who or what belongs to a party named after "of" ("the director of West EMS", "an episode of Family Guy").
+_OF_PARTY = {"director", "head", "chief", "spokesman", "spokeswoman", "spokesperson", "member", "members", "founder",
+             "owner", "owners", "ceo", "chairman", "staff", "employee", "employees", "official", "officials",
+             "manager", "coach", "editor", "reporter", "leader", "fans", "fan", "players", "player", "episode",
+             "edition", "issue", "president", "minister", "mayor", "governor", "secretary", "commissioner",
+             "spokesmen", "representative", "representatives", "lawyer", "lawyers", "friend", "friends", "family"}
+# Verbs of saying: their subject is who speaks.
+_SAYING = {"say", "report", "announce", "confirm", "tweet", "state", "tell", "claim", "deny", "warn", "post",
+           "write", "add", "insist", "acknowledge", "admit"}
 _LOC_PREP = {"in", "at", "near", "outside", "off", "across", "around", "inside", "into", "of", "from", "over",
              "through", "on", "to", "toward", "towards", "within"}
 _EVENT_NOUNS = {"tornado", "flood", "floods", "flooding", "explosion", "blast", "bombing", "bombings", "attack",
@@ -1945,10 +1954,15 @@ def read_claim(claim: str) -> ClaimReading:
                 continue  # a capitalised first word ("Vaccines ..."), not a name
             root = e.root
             prep = root.head.lower_ if root.dep_ == "pobj" else None
+            # a party after "of" that something belongs to ("the director of West EMS", "an episode of
+            # Family Guy") is no place; one that speaks is a body, not where ("The Ottawa Hospital said")
+            speaks = root.dep_ == "nsubj" and root.head.lemma_.lower() in _SAYING
+            belongs = prep == "of" and root.head.head.lower_ in _OF_PARTY  # not "the evacuation of Edmonton"
             is_place = (label in ("PERSON", "ORG") and root.dep_ == "dobj" and root.head.lemma_.lower() in
-                        _IMPACT_VERBS) or label in ("GPE", "LOC", "FAC") or (prep in _LOC_PREP and label in ("ORG", "PERSON")) or (
+                        _IMPACT_VERBS) or label in ("GPE", "LOC", "FAC") or (
+                prep in _LOC_PREP and not belongs and label in ("ORG", "PERSON")) or (
                 root.dep_ == "compound" and root.head.lower_ in _EVENT_NOUNS | _EVENT_WORDS) or (
-                label in ("ORG", "PERSON") and _PLACE_WORD.search(e.text) is not None and prep != "by")
+                label in ("ORG", "PERSON") and _PLACE_WORD.search(e.text) is not None and prep != "by" and not speaks)
             if label == "EVENT":
                 # "the Boston Marathon": its place is a word inside; the event's name counts as a place
                 is_place = True
@@ -2060,6 +2074,8 @@ def read_claim(claim: str) -> ClaimReading:
                 continue
             if run and any(run[0].idx < e2 and s2 < run[-1].idx + len(run[-1]) for s2, e2 in spans):
                 run = []
+            if run and run[-1].lower_ in TITLE_WORDS:
+                run = []  # "(Texas) Senator Ted Cruz": a title says whom the claim speaks of, no party of its own
             if run and not (len(run) == 1 and run[0].i == 0 and _common(run[0].text)):
                 span = doc[run[0].i:run[-1].i + 1]
                 nm = norm_name(span.text)

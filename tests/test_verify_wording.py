@@ -1,0 +1,104 @@
+"""How a claim is worded must not decide its verdict (blind sets 4-7, docs/verify.md): a verb in
+another tense ("sang" / "sing"), a title before a name ("Mayor Jane Roe"), the party said again
+("the team's"), how clauses are joined ("even though"), a body that speaks ("the hospital said").
+Real engines over hand-written posts about invented events; no shared data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import engine_with, posts
+
+# The event's other posts: enough of them (20+) that the claim's rarer words count as what it adds.
+CONTEXT = [(f"c{i}", f"desk{i}", text) for i, text in enumerate([
+    "Huge explosion at the Harlow mill tonight, smoke everywhere",
+    "Harlow mill explosion: roads closed around the site",
+    "Praying for everyone affected by the Harlow mill explosion",
+    "The Harlow mill explosion was felt miles away",
+    "Firefighters still at the Harlow mill explosion site",
+    "Harlow mill explosion: schools closed tomorrow",
+    "Our thoughts are with Harlow after the mill explosion",
+    "Video shows the moment of the Harlow mill explosion",
+    "Harlow mill explosion: residents told to keep windows shut",
+    "Harlow mill explosion: investigators arrive at the scene",
+    "Blood donors needed after the Harlow mill explosion",
+    "Harlow mill explosion leaves dozens of homes damaged",
+    "Harlow mill explosion: shelter opened at the leisure centre",
+    "Still shaking after the Harlow mill explosion last night",
+    "Harlow mill explosion: what we know so far",
+    "Live updates: Harlow mill explosion",
+    "Harlow mill explosion: the site will be closed for weeks",
+    "Harlow mill explosion pictures are heartbreaking",
+    "Harlow mill explosion: donations pour in for families",
+    "Harlow mill explosion: trains not stopping at Harlow",
+    "Harlow mill explosion: power cut across the east side",
+    "Harlow mill explosion: pets rescued from nearby homes",
+])]
+NOISE = [("n1", "zed", "Great pizza at the new place downtown, not going back to the old one"),
+         ("n2", "yan", "Traffic on the ring road is a mess this morning, avoid it")]
+
+
+def test_a_verb_in_another_tense_and_the_party_said_again_do_not_leave_a_claim_unverified(tmp_path: Path) -> None:
+    rows = [("a1", "wire", "Harlow Rovers fans sing emotional national anthem at first home game since the mill explosion"),
+            ("a2", "tv", "MUST WATCH: Harlow Rovers fans sing the national anthem at first home game since mill explosion"),
+            ("a3", "paper", "Harlow Rovers fans sing an emotional anthem at their first home game after the mill explosion"),
+            ("a4", "radio", "Chills: Harlow Rovers fans singing the national anthem, first home game since the mill explosion")]
+    # the game's other posts, on the same words but for the singing (so that it is what the claim adds)
+    game = [(f"g{i}", f"fan{i}", f"Harlow Rovers fans at the first home game since the mill explosion: {what}")
+            for i, what in enumerate(["what a night", "emotional scenes", "proud of this club", "tears in the stands",
+                                      "a minute's silence", "3-2 win", "we are Harlow", "sold out", "unbelievable",
+                                      "black armbands on", "flags everywhere", "so proud", "players wore tributes",
+                                      "heroes honoured at half time", "goosebumps", "the whole ground stood",
+                                      "never forget this", "respect to the away end", "a night for the town",
+                                      "banners for the victims", "emotional first home game"])]
+    eng = engine_with(tmp_path, posts(rows + game) + posts(NOISE, 40))
+    try:
+        v = eng.verify("Harlow Rovers fans sang an emotional national anthem at the team's first home game after "
+                       "the mill explosion.")
+        assert v.verdict == "supported", v.reasons
+        other = eng.verify("Harlow United fans sang an emotional national anthem at the team's first home game after "
+                           "the mill explosion.")
+        assert other.verdict != "supported", other.reasons
+    finally:
+        eng.close()
+
+
+def test_a_title_before_a_name_and_a_joining_phrase_are_not_details_to_find(tmp_path: Path) -> None:
+    # "Harlow Mayor Jane Roe": posts say "Jane Roe" (the title says whom the claim speaks of);
+    # "even though" joins two things she did, it adds nothing a post must say
+    rows = [("b1", "wire", "Jane Roe asks for federal aid after the Harlow mill explosion, but voted against flood aid"),
+            ("b2", "tv", "Jane Roe wants federal aid after the Harlow mill explosion. She voted against flood aid"),
+            ("b3", "paper", "Jane Roe asked for federal aid after Harlow mill explosion but voted against flood aid last year"),
+            ("b4", "radio", "After the Harlow mill explosion Jane Roe asks for federal aid she voted against for the flood")]
+    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
+    try:
+        v = eng.verify("Harlow Mayor Jane Roe asked for federal aid after the mill explosion even though she had voted "
+                       "against federal aid after the flood.")
+        assert v.verdict == "supported", v.reasons
+        assert not any(r.assertion.value.lower() == "mayor" for r in v.assertions), v.reasons
+        other = eng.verify("Harlow Mayor John Doe asked for federal aid after the mill explosion even though he had "
+                           "voted against federal aid after the flood.")
+        assert other.verdict != "supported", other.reasons
+    finally:
+        eng.close()
+
+
+def test_a_body_that_speaks_is_no_place_that_other_places_contradict(tmp_path: Path) -> None:
+    # "The Harlow General Hospital said ...": the hospital speaks; the mill where it happened is
+    # no rival of it
+    rows = [("h1", "wire", "Harlow General Hospital says it has received 12 patients from the mill explosion"),
+            ("h2", "tv", "Harlow General Hospital: 12 patients received from the mill explosion"),
+            ("h3", "paper", "12 patients from the mill explosion taken in, says Harlow General Hospital"),
+            ("s1", "desk-a", "Explosion at the Eastgate Mill in Harlow, fire crews at the scene"),
+            ("s2", "desk-b", "Huge explosion at the Eastgate Mill, Harlow. Stay away from the area"),
+            ("s3", "desk-c", "Eastgate Mill explosion: residents near the mill told to stay indoors")]
+    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 40))
+    try:
+        v = eng.verify("The Harlow General Hospital said it had received 12 patients from the mill explosion.")
+        assert v.verdict == "supported", v.reasons
+        assert not any(r.assertion.kind == "place" and "Hospital" in r.assertion.value for r in v.assertions), \
+            [(r.assertion.kind, r.assertion.value) for r in v.assertions]
+        wrong = eng.verify("The Harlow General Hospital said it had received 40 patients from the mill explosion.")
+        assert wrong.verdict == "refuted", wrong.reasons
+    finally:
+        eng.close()
