@@ -102,3 +102,26 @@ def test_a_body_that_speaks_is_no_place_that_other_places_contradict(tmp_path: P
         assert wrong.verdict == "refuted", wrong.reasons
     finally:
         eng.close()
+
+
+def test_a_claim_that_something_was_rumoured_is_attested_by_posts_asking_about_it(tmp_path: Path) -> None:
+    # "posts claimed that X": what it asserts is that X was said. Posts asking whether X, or
+    # passing it on, tell of it; one denying X does not deny that it was said. The detail that
+    # makes it true still decides: a rumour about someone else is not attested.
+    rows = [("r1", "wire", "Is it true the Harlow mill explosion was caused by a gas leak at the boiler house?"),
+            ("r2", "tv", "Anyone know if the Harlow mill explosion was a gas leak at the boiler house??"),
+            ("r3", "paper", "Hearing the Harlow mill explosion was caused by a gas leak at the boiler house. Can anyone confirm?"),
+            ("r4", "radio", "Unconfirmed: gas leak at the boiler house behind the Harlow mill explosion?"),
+            ("r5", "desk-e", "No, the Harlow mill explosion was NOT a gas leak at the boiler house, that is false")]
+    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 40))
+    try:
+        v = eng.verify("Unconfirmed posts claimed that the Harlow mill explosion was caused by a gas leak at the "
+                       "boiler house.")
+        assert v.verdict == "supported", v.reasons
+        plain = eng.verify("The Harlow mill explosion was caused by a gas leak at the boiler house.")
+        assert plain.verdict != "supported", plain.reasons  # asked about is not stated
+        other = eng.verify("Unconfirmed posts claimed that the Harlow mill explosion was caused by an arson attack "
+                           "at the boiler house.")
+        assert other.verdict != "supported", other.reasons
+    finally:
+        eng.close()

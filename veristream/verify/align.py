@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from .. import words
@@ -124,7 +124,10 @@ REPORTING = {"confirm", "confirmed", "report", "reported", "reports", "say", "sa
              "because", "due", "despite", "owing", "thanks",
              # and how clauses are joined ("asked for aid even though he had voted against it")
              "even", "though", "although", "whereas", "however", "yet", "also", "meanwhile", "instead", "whilst",
-             "while"}
+             "while",
+             # and how a claim says that something was said ("unfounded posts claimed", "was rumoured to")
+             "rumour", "rumours", "rumor", "rumors", "rumoured", "rumored", "posts", "tweets", "tweeted", "quoted",
+             "saying", "unfounded", "unconfirmed", "conspiracy", "theory", "whether", "spread", "widely"}
 
 
 # Kinds of event, by the words posts name them with (as said: "fired" is what shots are): a claim
@@ -345,8 +348,12 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
     out: dict[int, Alignment] = {}
     claim_places = [norm_name(a.value) for a in reading.assertions if a.kind == "place"]
     claim_names = [a.value for a in reading.assertions if a.kind in ("who", "agent", "owner", "place")]
+    if reading.reported and f.question:
+        f = replace(f, question=False)  # asking whether X tells that X was said, as stating it does
     for i, a in enumerate(reading.assertions):
         got = _align(a, f, at, claim_places, claim_names, reading.area, reading.topic)
+        if got is not None and reading.reported and got.relation == CONFLICTS and got.value.startswith("not "):
+            continue  # "X was NOT a gas leak" denies what was said, and tells that it was
         if got is None and a.kind == "who":
             got = _head_rival(a.value, a.noun, f)
         if got is None:

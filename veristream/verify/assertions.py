@@ -321,6 +321,8 @@ class ClaimReading:
     area: bool = False  # an event over an area (floods, storms): places named beside the claim's are no rivals
     early: bool = False  # the claim says what was first reported ("early reports said ..."): a count
     # stated only after the claim's was (the toll as it grew) is no rival of it
+    reported: bool = False  # the claim is that something was said ("posts claimed that X", "X was rumoured
+    # to ...", "Forbes asked whether X"): a post asking whether X attests it as much as one stating X
     reader: str = "rules"  # spacy | mecab | rules
 
 
@@ -1950,8 +1952,8 @@ def read_claim(claim: str) -> ClaimReading:
             if label in ("CARDINAL", "QUANTITY", "DATE", "TIME", "ORDINAL", "PERCENT", "MONEY", "LANGUAGE",
                          "LAW", "WORK_OF_ART", "PRODUCT", "NORP"):
                 continue
-            if e.start == 0 and len(e) == 1 and _common(e.text):
-                continue  # a capitalised first word ("Vaccines ..."), not a name
+            if e.start == 0 and len(e) == 1 and _common(e.text) and root.dep_ != "poss" if (root := e.root) else False:
+                continue  # a capitalised first word ("Vaccines ..."), not a name ("France's minister" is one)
             root = e.root
             prep = root.head.lower_ if root.dep_ == "pobj" else None
             # a party after "of" that something belongs to ("the director of West EMS", "an episode of
@@ -2188,7 +2190,16 @@ def read_claim(claim: str) -> ClaimReading:
     r.area = is_area_event(text)
     r.early = re.search(r"\b(?:early|earlier|initial|first|preliminary)\s+(?:news\s+)?reports?\b|\binitially\b|"
                         r"\bat first\b", text, re.IGNORECASE) is not None
+    r.reported = REPORTED_RX.search(text) is not None
     return r
+
+
+# A claim that something was said, asked or rumoured, not that it happened.
+REPORTED_RX = re.compile(
+    r"\b(?:reports?|posts|tweets|rumou?rs?|(?:conspiracy )?theor(?:y|ies)|claims)\s+(?:\w+\s+)?"
+    r"(?:said|say|claimed|claim|suggested|suggest|that)\b|\b(?:was|were|is|are|been)\s+(?:widely\s+|falsely\s+)?"
+    r"(?:rumou?red|reported)\s+(?:to|that)\b|\basked whether\b|\bspread the rumou?r\b|\bquoted as saying\b|"
+    r"\b(?:there were|amid) rumou?rs\b", re.IGNORECASE)
 
 
 # A name said with these is a family's: "the Kouachi brothers attacked" (they did it).

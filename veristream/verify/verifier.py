@@ -312,14 +312,16 @@ class Verifier:
             if any(x.relation == _align.CONFLICTS and e.key in counted[i] for i, x in al.links.items()):
                 rel.add(_align.CONFLICTS)
             confirmed = {i for i, x in al.links.items() if x.relation == _align.CONFIRMS}
-            # a denial of this claim: on its topic or stating one of its details
-            denial = e.stance == "deny" and e.side == "against" and (lex or al.links.named_any)
+            # a denial of this claim: on its topic or stating one of its details (a claim that something
+            # was said or rumoured is not denied by a post denying what was said: it is one more that tells of it)
+            denial = e.stance == "deny" and e.side == "against" and (lex or al.links.named_any) and not reading.reported
             of_party = not parties or bool(confirmed & parties)
             if _align.CONFLICTS in rel and of_party:
                 side = "against"
             elif denial:
                 side = "against"
-            elif confirmed & details and confirmed >= must and e.stance != "query" and not (unsettled - set(al.links)) \
+            elif confirmed & details and confirmed >= must and (e.stance != "query" or reading.reported) \
+                    and not (unsettled - set(al.links)) \
                     and (not names_only or len(topic.stems) < 3 or topic.share(k) >= 0.5) and of_party:
                 side = "for"
             else:
