@@ -125,3 +125,37 @@ def test_a_claim_that_something_was_rumoured_is_attested_by_posts_asking_about_i
         assert other.verdict != "supported", other.reasons
     finally:
         eng.close()
+
+
+def test_a_price_is_compared_with_prices_of_the_same_thing_and_a_brand_first_is_a_name(tmp_path: Path) -> None:
+    # "$20 for a bag of ice" and "$42 for a flat of water" are two prices, not rival values of
+    # one; and "Walmart was criticised ..." names a party even as the claim's first word
+    rows = [("i1", "wire", "Harlow corner store criticised for charging $20 for a bag of ice after the mill explosion"),
+            ("i2", "tv", "Residents angry, shop owner criticised: the Harlow corner store is charging families $20 for "
+                         "one bag of ice while the mill explosion cleanup goes on"),
+            ("i3", "paper", "$20 for a bag of ice?! Criticised all day online, the corner store near the Harlow mill "
+                            "explosion keeps charging it"),
+            ("w1", "desk-a", "Shopmart criticised for charging $42 for a flat of water in Harlow after the mill explosion"),
+            ("w2", "desk-b", "Boycott! Shopmart is charging $42 for one flat of water. Criticised by everyone in Harlow "
+                             "since the mill explosion"),
+            ("w3", "desk-c", "$42 for a flat of water at Shopmart in Harlow... criticised all week after the mill "
+                             "explosion, still charging it")]
+    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 40))
+    try:
+        v = eng.verify("A Harlow corner store was criticised for charging $20 for a bag of ice after the mill explosion.")
+        assert v.verdict == "supported", v.reasons
+        wrong = eng.verify("A Harlow corner store was criticised for charging $50 for a bag of ice after the mill "
+                           "explosion.")
+        assert wrong.verdict == "refuted", wrong.reasons
+        thing = eng.verify("A Harlow corner store was criticised for charging $20 for a case of beer after the mill "
+                           "explosion.")
+        assert thing.verdict != "supported", thing.reasons  # $20 was the price of ice
+        water = eng.verify("Shopmart was criticised for charging $42 for a flat of water in Harlow after the mill "
+                           "explosion.")
+        assert water.verdict == "supported", water.reasons  # the $20 is the price of ice
+        other = eng.verify("Walmart was criticised for charging $42 for a flat of water in Harlow after the mill "
+                           "explosion.")
+        assert other.verdict != "supported", other.reasons
+        assert any(r.assertion.value == "Walmart" for r in other.assertions), other.reasons
+    finally:
+        eng.close()

@@ -566,6 +566,10 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
             same = [n for n in same if not (n.lo == n.hi and n.hi < 0.85 * a.number.hi)]
         if not same:
             return None
+        if a.bought:
+            same = [n for n in same if n.near & a.bought]  # a price of another thing says nothing of this one
+            if not same:
+                return None
         ok = [n for n in same if a.number.compatible(n)]
         if ok:
             return Alignment(CONFIRMS, ok[0].text, ok[0])

