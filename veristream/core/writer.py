@@ -473,10 +473,7 @@ class Writer:
         if new or updates:
             self._dirty = self._cold_dirty = True
             self._cursor = self.store.cursor()
-            if self.cold_feed is not None:
-                hi = max(self._fed_seq, seqs[-1]) if new else self._fed_seq
-                self.cold_feed.feed(self._fed_seq, hi, self._cursor.change, seqs, docs if new else ())
-                self._fed_seq = hi
+            self._feed(seqs, docs) if new else self._feed()
         self.maybe_commit()
         if self.listeners and (new or updates):
             acc = Accepted(new, list(seqs), stories, [it for _, it in updates])
@@ -537,12 +534,12 @@ class Writer:
         if self.cold_feed is not None:  # the cold tier's own process: empty the hot tier as far as it has committed
             if self._take_covered():
                 return True
-            if not self._dirty or (not force and (now - self._last_commit) * 1000 < self.settings.core.commit_interval_ms):
+            if not self._hot_due(now, force):
                 return False
             self.commit()
             return True
         if self.index.hot is None:  # one tier (`index_cold_commit_s` = 0): the cold index, per batch
-            if not self._dirty or (not force and (now - self._last_commit) * 1000 < self.settings.core.commit_interval_ms):
+            if not self._hot_due(now, force):
                 return False
             self.commit_all()
             return True
@@ -555,9 +552,7 @@ class Writer:
             self.index.begin_cold(self._checkpoint(), self._cold_committed if self.lock is not None else None)
             self._last_cold = now
             self._cold_dirty = False
-        if not self._dirty:
-            return False
-        if not force and (now - self._last_commit) * 1000 < self.settings.core.commit_interval_ms:
+        if not self._hot_due(now, force):
             return False
         self.commit()
         return True
@@ -573,8 +568,7 @@ class Writer:
         c = self.settings.core
         self.cold_feed = ColdIndexer(str(self.store.path), str(self.index.path), c.index_heap_mb, c.index_threads,
                                      self.cold_commit_s, self.hot_max)
-        cur = self._cursor if self._cursor is not None else self.store.cursor()
-        self._fed_seq = max(cur.seq, self.index.checkpoint().seq)
+        self._fed_seq = max(self._position().seq, self.index.checkpoint().seq)
 
     def stop_cold_process(self, reattach: bool = True) -> None:
         """Let the cold tier's process commit everything and exit; the hot tier is then emptied
@@ -582,15 +576,22 @@ class Writer:
         feed = self.cold_feed
         if feed is None:
             return
-        cur = self._cursor if self._cursor is not None else self.store.cursor()
         try:
-            feed.close(self._fed_seq, cur.change)
+            feed.close(self._fed_seq, self._position().change)
         finally:
             self.cold_feed = None
             self._take_covered(feed)
             self._cold_dirty = False
             if reattach:
                 self.index.attach_cold(self.settings.core.index_heap_mb, self.settings.core.index_threads)
+
+    def _with_cold_here(self, work: Callable[[], int]) -> int:
+        """Run `work` with this process writing the cold tier; its own process resumes after."""
+        self.stop_cold_process()
+        try:
+            return work()
+        finally:
+            self.start_cold_process()
 
     def _take_covered(self, feed: "ColdIndexer | None" = None) -> bool:
         """Empty the hot tier up to what the cold tier's process last committed (if new)."""
@@ -606,16 +607,27 @@ class Writer:
         self.pacing.settle()
         return True
 
-    def _feed_changes(self) -> None:
-        """Tell the cold tier's process that the store's change log has moved (edits, removals,
-        image text): it reads them from there."""
-        if self.cold_feed is not None and self._cursor is not None:
-            self.cold_feed.feed(self._fed_seq, self._fed_seq, self._cursor.change)
+    def _feed(self, seqs: Sequence[int] = (), docs: Sequence[str | IndexDoc] = ()) -> None:
+        """Tell the cold tier's process what was accepted (the new posts' documents) and how far
+        the store's change log has moved (edits, removals, image text: it reads them there)."""
+        if self.cold_feed is None or self._cursor is None:
+            return
+        hi = max(self._fed_seq, seqs[-1]) if seqs else self._fed_seq
+        self.cold_feed.feed(self._fed_seq, hi, self._cursor.change, seqs, docs)
+        self._fed_seq = hi
+
+    def _position(self) -> Cursor:
+        """The store position of the last change given to the index."""
+        return self._cursor if self._cursor is not None else self.store.cursor()
+
+    def _hot_due(self, now: float, force: bool) -> bool:
+        """The hot tier has changes and may be committed (at most every `commit_interval_ms`)."""
+        return self._dirty and (force or (now - self._last_commit) * 1000 >= self.settings.core.commit_interval_ms)
 
     def _checkpoint(self) -> Checkpoint:
         # The store position of the last change given to the index, not the store's latest: a
         # store change the index never saw (a crash in between) must stay past the checkpoint.
-        cur = self._cursor if self._cursor is not None else self.store.cursor()
+        cur = self._position()
         return Checkpoint(cur.seq, cur.change, {**self.index.checkpoint().offsets, **self._offsets})
 
     def commit(self) -> None:
@@ -653,8 +665,7 @@ class Writer:
             if not self._cold_dirty:  # nothing written since its last commit that we waited for
                 self._take_covered()
                 return
-            cur = self._cursor if self._cursor is not None else self.store.cursor()
-            self.cold_feed.sync(self._fed_seq, cur.change)
+            self.cold_feed.sync(self._fed_seq, self._position().change)
             self._take_covered()
             self._cold_dirty = False
             return
@@ -685,7 +696,7 @@ class Writer:
         self.index.replace([index_doc_from_row(*r, image=by_seq[r[0]]) for r in rows])
         self._dirty = self._cold_dirty = True
         self._cursor = self.store.cursor()
-        self._feed_changes()
+        self._feed()
         self.maybe_commit()
         return len(rows)
 
@@ -702,7 +713,7 @@ class Writer:
             self.index.delete(gone.seqs)
             self._dirty = self._cold_dirty = True
             self._cursor = self.store.cursor()
-            self._feed_changes()
+            self._feed()
             self.maybe_commit()
             for fn in self.removal_listeners:
                 try:
@@ -717,12 +728,8 @@ class Writer:
         """Bring the index level with the store; returns how many documents were re-applied.
         The store is replayed past the cold tier's checkpoint into the cold tier, which is then
         committed (and the hot tier emptied): what the hot tier held is covered."""
-        if self.cold_feed is not None:  # the cold tier's process resumes afterwards
-            self.stop_cold_process()
-            try:
-                return self.repair()
-            finally:
-                self.start_cold_process()
+        if self.cold_feed is not None:
+            return self._with_cold_here(self.repair)
         cp = self.index.checkpoint()
         cold = self.index.cold
         n = 0
@@ -751,11 +758,7 @@ class Writer:
     def reindex(self) -> int:
         """Rebuild the lexical index from the store (into the cold tier: committed once, at the end)."""
         if self.cold_feed is not None:
-            self.stop_cold_process()
-            try:
-                return self.reindex()
-            finally:
-                self.start_cold_process()
+            return self._with_cold_here(self.reindex)
         self.index.clear()
         n = 0
         for rows in self.store.rows_after(0):

@@ -66,6 +66,7 @@ class Alignment:
     relation: str  # confirms | conflicts
     value: str  # what the post says in that role
     number: object = None  # the post's Number, for numbers
+    denial: bool = False  # a conflict that is the claim's own value denied ("not X"), not another value
 
 
 @dataclass(slots=True)
@@ -352,7 +353,7 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
         f = replace(f, question=False)  # asking whether X tells that X was said, as stating it does
     for i, a in enumerate(reading.assertions):
         got = _align(a, f, at, claim_places, claim_names, reading.area, reading.topic)
-        if got is not None and reading.reported and got.relation == CONFLICTS and got.value.startswith("not "):
+        if got is not None and reading.reported and got.denial:
             continue  # "X was NOT a gas leak" denies what was said, and tells that it was
         if got is None and a.kind == "who":
             got = _head_rival(a.value, a.noun, f)
@@ -604,7 +605,7 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
             if f.question:
                 return None
             if _denied_near(f.lower, a.value):
-                return Alignment(CONFLICTS, "not " + a.value)
+                return Alignment(CONFLICTS, "not " + a.value, denial=True)
             return Alignment(CONFIRMS, a.value)
         # "cyclone Oswald" against "cyclone Yasi": compared by the name, not the kind they share
         own = lambda v: " ".join(w for w in v.split() if not _KIND_WORD.fullmatch(w.strip("-"))) or v  # noqa: E731
@@ -617,7 +618,7 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
             if f.question:
                 return None
             if _denied_near(f.lower, a.value):
-                return Alignment(CONFLICTS, "not " + a.value)
+                return Alignment(CONFLICTS, "not " + a.value, denial=True)
             return Alignment(CONFIRMS, a.value)
         key = _value_key(a, a.value)
         others = [x for x in read_means(f.text or f.lower, a.noun) if _value_key(a, x) != key and not related(x, a.value)]

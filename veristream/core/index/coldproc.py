@@ -64,11 +64,6 @@ class ChildSpec:
     engine_nice: int
 
 
-def open_writer(path: str, heap_mb: int, threads: int) -> LexicalIndex:
-    """The cold tier for writing (waiting while an exiting process still holds its lock)."""
-    return LexicalIndex(path, heap_mb, threads)
-
-
 def docs_of(store: Store, rows: Sequence[tuple[int, int, int, bytes]]) -> list:
     """Tantivy documents of stored posts (with the text read from their images)."""
     from ..writer import index_doc_from_row  # the writer's module imports this one's users
@@ -98,7 +93,7 @@ def _serve(spec: ChildSpec, conn: Connection) -> None:
             os._exit(0)
 
     store = Store(spec.store, readonly=True)
-    cold = open_writer(spec.path, spec.heap_mb, spec.threads)
+    cold = LexicalIndex(spec.path, spec.heap_mb, spec.threads)  # waits while a dying child still holds the lock
     cp = cold.checkpoint()
     pos, change = cp.seq, cp.change
     pending = 0
@@ -346,4 +341,4 @@ class ColdIndexer:
             self._sender.wake()
 
 
-__all__ = ["ColdIndexer", "open_writer"]
+__all__ = ["ColdIndexer"]

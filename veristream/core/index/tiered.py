@@ -321,15 +321,10 @@ class TieredIndex:
             self._apply_cold(kind, what)
             if kind == "add":
                 self.hot_docs += len(what)
-            elif kind == "delete":
-                self._mask([s for s in what if s <= covered])
             else:
-                seqs, built = what
-                old = [i for i, s in enumerate(seqs) if s <= covered]
-                if old:
-                    self._mask([seqs[i] for i in old])
-                    hot.add_built([built[i] for i in old])
-                self.hot_docs += len(seqs)
+                self._give_back(kind, what, covered)
+                if kind == "replace":
+                    self.hot_docs += len(what[0])
         hot.commit(checkpoint if checkpoint is not None else hot.checkpoint())
         return True
 
@@ -350,10 +345,8 @@ class TieredIndex:
         """Write the cold tier here again (its process has made its last commit and exited)."""
         if not self.external:
             return
-        from .coldproc import open_writer
-
         self.cold.close()
-        self.cold = open_writer(str(self.path), heap_mb, threads)
+        self.cold = LexicalIndex(self.path, heap_mb, threads)
         self.external = False
         self._edits = []
 
@@ -367,16 +360,22 @@ class TieredIndex:
         hot.delete_up_to(seq)
         self._edits = [e for e in self._edits if e[0] is None or e[0] > change]
         for _, kind, what in self._edits:
-            if kind == "delete":
-                self._mask([s for s in what if s <= seq])
-            else:
-                seqs, built = what
-                old = [i for i, s in enumerate(seqs) if s <= seq]
-                if old:
-                    self._mask([seqs[i] for i in old])
-                    hot.add_built([built[i] for i in old])
+            self._give_back(kind, what, seq)
         hot.commit(checkpoint)
         self.hot_docs = hot.num_docs()
+
+    def _give_back(self, kind: str, what: list, covered: int) -> None:
+        """After the hot tier was emptied up to `covered`: the mask of a removal, and the mask
+        and copy of an edit, made for posts the cold tier already held (later posts keep theirs)."""
+        if kind == "delete":
+            self._mask([s for s in what if s <= covered])
+            return
+        seqs, built = what
+        old = [i for i, s in enumerate(seqs) if s <= covered]
+        if old:
+            assert self.hot is not None
+            self._mask([seqs[i] for i in old])
+            self.hot.add_built([built[i] for i in old])
 
     def _to_cold(self, kind: str, what: list) -> None:
         """A change for the cold tier: now, or kept aside while it commits (none when another
