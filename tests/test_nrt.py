@@ -153,6 +153,32 @@ def test_a_clean_close_commits_the_cold_tier_and_removes_the_hot_one(tmp_path: P
         eng.close()
 
 
+def test_a_close_while_the_cold_process_is_still_starting_commits_what_it_was_fed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # On a loaded machine the feeding thread can have taken the first batch and still be
+    # starting the child when the engine closes: the close must still have it committed.
+    from veristream.core.index import coldproc
+
+    real = coldproc.start_child
+
+    def slow_start(*args, **kwargs):
+        time.sleep(0.5)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(coldproc, "start_child", slow_start)
+    eng = Engine(tmp_path / "d", settings(index_process=True))
+    hot = eng.index.hot_path
+    eng.ingest([mkpost(str(i), f"ferry timetable {i}") for i in range(5)])
+    time.sleep(0.1)  # the batch is off the queue, its child not started yet
+    eng.close()
+    assert not hot.exists()
+    eng = Engine(tmp_path / "d", settings(index_process=False))
+    try:
+        assert eng.repaired == 0 and eng.index.checkpoint().seq == 5
+    finally:
+        eng.close()
+
+
 def test_the_hot_tier_can_live_beside_the_index(tmp_path: Path) -> None:
     eng = Engine(tmp_path / "d", settings(index_hot_dir="disk"))
     try:

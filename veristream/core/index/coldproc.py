@@ -240,7 +240,11 @@ class ColdIndexer:
         if self._closed:
             return
         try:
-            if self._proc is not None or self._queue:
+            # Anything fed counts, not only a child already started: the sender may have taken the
+            # first batch off the queue and be starting the child right now.
+            with self._mu:
+                fed = self._proc is not None or bool(self._queue) or self._target > (0, 0)
+            if fed:
                 self.sync(seq, change, STOP_WAIT_S, stop=True)
         finally:
             self._closed = True
