@@ -9,6 +9,8 @@ from pathlib import Path
 
 from conftest import engine_with, posts
 
+from veristream import words
+
 # The event's other posts: enough of them (20+) that the claim's rarer words count as what it adds.
 CONTEXT = [(f"c{i}", f"desk{i}", text) for i, text in enumerate([
     "Huge explosion at the Harlow mill tonight, smoke everywhere",
@@ -157,5 +159,85 @@ def test_a_price_is_compared_with_prices_of_the_same_thing_and_a_brand_first_is_
                            "explosion.")
         assert other.verdict != "supported", other.reasons
         assert any(r.assertion.value == "Walmart" for r in other.assertions), other.reasons
+    finally:
+        eng.close()
+
+
+def test_words_that_only_join_or_frame_a_claim_need_not_be_repeated_by_its_posts(tmp_path: Path) -> None:
+    # "a man whose body was found near Ashby": posts tell of the body of a man found at Ashby;
+    # "the day after" says when, not what happened
+    rows = [("d1", "wire", "Second victim of the Harlow mill explosion: the body of a man found in a ditch at Ashby"),
+            ("d2", "tv", "Harlow mill explosion: second victim named, a man, his body found at Ashby farm"),
+            ("d3", "paper", "Body of a man found at Ashby is the second victim of the Harlow mill explosion"),
+            ("d4", "radio", "Police: man whose body found in Ashby was second victim of Harlow mill explosion")]
+    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
+    try:
+        v = eng.verify("The day after the Harlow mill explosion, its second victim was a man whose body was found "
+                       "near Ashby.")
+        assert v.verdict == "supported", v.reasons
+        other = eng.verify("The day after the Harlow mill explosion, its second victim was a man whose body was "
+                           "found near Bexley.")
+        assert other.verdict != "supported", other.reasons
+    finally:
+        eng.close()
+
+
+def test_a_claim_ending_in_an_initial_and_a_place_holding_the_claims_own_are_read_right(tmp_path: Path) -> None:
+    # "Zone A." at the end of the claim is Zone A; "North Harlow" names the claim's Harlow, not a
+    # rival of the firefighter's Bexley
+    rows = [("z1", "wire", "Harlow mill explosion: police order mandatory evacuation of Zone A"),
+            ("z2", "tv", "Police order everyone in Zone A to leave, mandatory evacuation after the Harlow mill explosion"),
+            ("z3", "paper", "Mandatory evacuation of Zone A ordered by police after Harlow mill explosion"),
+            ("f1", "wire", "A Bexley firefighter was among those killed in the Harlow mill explosion"),
+            ("f2", "tv", "Those killed in the Harlow mill explosion include a Bexley firefighter"),
+            ("f3", "paper", "Bexley firefighter confirmed killed in Harlow mill explosion"),
+            ("f4", "desk", "Firefighters killed in mill explosion in North Harlow named"),
+            ("f5", "local", "Two firefighters killed in the mill explosion in North Harlow"),
+            ("f6", "blog", "RIP to the firefighters killed in the mill explosion in North Harlow")]
+    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
+    try:
+        zone = eng.verify("After the Harlow mill explosion police ordered the mandatory evacuation of Zone A.")
+        assert any(r.assertion.value == "Zone A" for r in zone.assertions), zone.reasons
+        assert zone.verdict == "supported", zone.reasons
+        v = eng.verify("A Bexley firefighter was among those killed in the Harlow mill explosion.")
+        assert v.verdict == "supported", v.reasons
+        assert not v.evidence_against, v.reasons
+    finally:
+        eng.close()
+
+
+def test_asking_whether_is_how_a_question_is_reported_and_officers_are_police(tmp_path: Path) -> None:
+    rows = [("q1", "courier", "Could the Harlow mill explosion have been prevented? via @courier"),
+            ("q2", "fan1", "Could the Harlow mill explosion have been prevented? Good read from the Courier"),
+            ("q3", "fan2", "The Courier: could the Harlow mill explosion have been prevented?")]
+    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
+    try:
+        asked = eng.verify("The Courier asked whether the Harlow mill explosion could have been prevented.")
+        assert asked.verdict == "supported", asked.reasons
+    finally:
+        eng.close()
+    # a post saying "police" says what a claim's "officers" did
+    assert words.coverage({words.stem("officers"), words.stem("stormed")}, "Police stormed the mill") == 1.0
+
+
+def test_what_the_entity_model_misreads_in_a_claim_is_no_detail_to_find(tmp_path: Path) -> None:
+    # the state a governor governs, a body and a ship taken for places, a ship's name taken for
+    # where its crew is from, "both" before a title taken for a count of presidents
+    rows = [("h1", "wire", "Jane Roe praises the response of Harlow council to Hurricane Edna"),
+            ("h2", "tv", "Governor Jane Roe praised Harlow council's response to Hurricane Edna"),
+            ("h3", "paper", "Hurricane Edna: Jane Roe praises response of Harlow council"),
+            ("h4", "radio", "Jane Roe has praised the Harlow council response to Hurricane Edna")]
+    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
+    try:
+        v = eng.verify("New Jersey Governor Jane Roe praised the response of Harlow council to Hurricane Edna.")
+        assert v.verdict == "supported", v.reasons
+        said = {(r.assertion.kind, r.assertion.value) for r in v.assertions}
+        assert not said & {("place", "New Jersey"), ("place", "Harlow council")}, said
+        ship = eng.verify("The Coast Guard rescued 14 crew members from the HMS Harlow that sank off Ashby during "
+                          "Hurricane Edna.")
+        kinds = {(r.assertion.kind, r.assertion.value) for r in ship.assertions}
+        assert not kinds & {("place", "Coast Guard"), ("place", "HMS Harlow"), ("origin", "HMS Harlow")}, kinds
+        both = eng.verify("Both President Roe and Senator Mark Doe cancelled campaign events because of Hurricane Edna.")
+        assert not any(r.assertion.kind == "number" for r in both.assertions), both.reasons
     finally:
         eng.close()

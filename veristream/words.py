@@ -30,6 +30,14 @@ news update updates recent recently now today currently current right just also 
 please give show me us rt via amp http https www com co t
 """.split())
 
+# Words that join or frame what a question or claim says and are never what it is about ("a body
+# found near Gympie", "a man whose body", "among those killed", "went ahead despite"): a post
+# need not repeat them. Only for `keywords`: the verify models' features keep `STOPWORDS`.
+LINK_WORDS = frozenset("""
+whose whether whoever whatever whichever among amongst amid amidst near within upon onto toward towards
+across along despite though although unless since ahead according already yet even
+""".split())
+
 # Trend terms drop more: everyday chat and time words that burst with any busy hour, the
 # stems a tokenizer leaves of contractions, markup, and the function words of the other
 # languages the streams carry most (es, fr, de, pt, it, nl). Not for questions or claims:
@@ -87,10 +95,10 @@ def keywords(text: str) -> list[str]:
     Words in spaceless scripts (Japanese, Chinese, Korean, Thai) come from `analysis`."""
     seen: dict[str, None] = {}
     for w in words(text):
-        if w in STOPWORDS or (len(w) < 2 and not w.isdigit()):
+        if w in STOPWORDS or w in LINK_WORDS or (len(w) < 2 and not w.isdigit()):
             continue
         for part in re.split(r"[-']", w):  # the index tokenizer splits on these too
-            if part and part not in STOPWORDS and (len(part) > 1 or part.isdigit()):
+            if part and part not in STOPWORDS and part not in LINK_WORDS and (len(part) > 1 or part.isdigit()):
                 seen.setdefault(part, None)
     for w in analysis.content_tokens(unicodedata.normalize("NFKC", text)):
         seen.setdefault(w, None)
@@ -119,6 +127,7 @@ SYNONYMS: list[set[str]] = [
     {"captured", "capture", "arrested", "arrest", "caught", "custody", "apprehended", "detained"},
     {"destroyed", "destroy", "flattened", "leveled", "levelled", "demolished", "damaged", "wiped", "hit", "struck"},
     {"flood", "floods", "flooding", "floodwaters"},
+    {"police", "officer", "officers", "policeman", "policemen", "cop", "cops"},
 ]
 
 

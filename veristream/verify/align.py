@@ -161,6 +161,13 @@ _REFERS_RX = re.compile(r"\bthe\s+(team|club|company|firm|group|organi[sz]ation|
                         r"rapper|politician|minister|president|leader)(?:'s|’s)?\b", re.IGNORECASE)
 
 
+_ASKED_RX = re.compile(r"\b(ask(?:ed|s|ing)?|wonder(?:ed|s|ing)?)\s+(?:whether|if)\b", re.IGNORECASE)
+# When, in words a post seldom repeats ("the day after the attack"): a stated date or time is an
+# assertion of its own, read apart.
+_WHEN_WORDS = {"day", "days", "night", "nights", "week", "weeks", "morning", "afternoon", "evening", "today",
+               "tonight", "yesterday", "tomorrow"}
+
+
 class Topic:
     """How much of what the claim says happened a post states: the claim's topic words, each
     weighed by how rare it is among the posts gathered (a word few of them use, "lightning",
@@ -174,9 +181,12 @@ class Topic:
         # "the team", "the company": the claim's named party said again, not something it adds; a
         # title ("Senator", "Premier") says whom the claim speaks of, not what happened
         refers = {words.stem(m.group(1).lower()) for m in _REFERS_RX.finditer(topic)} if among is not None else set()
+        # "asked whether X": how the claim reports a question, not what happened
+        refers |= {words.stem(m.group(1).lower()) for m in _ASKED_RX.finditer(topic)}
         self.stems = list(dict.fromkeys(st for w in words.keywords(topic)
                                         if (st := words.stem(w)) not in REPORTING and w not in REPORTING
-                                        and w not in LIGHT and w not in TITLE_WORDS and st not in refers))
+                                        and w not in LIGHT and w not in TITLE_WORDS and w not in _WHEN_WORDS
+                                        and st not in refers))
         # a verb with its particle is one word: "knocked down" is not "knocked out"
         self.phrasal = {words.stem(m.group(1).lower()): m.group(2).lower()
                         for m in re.finditer(r"\b([A-Za-z]{3,})\s+(down|out|up|off|over|away)\b", topic)}
@@ -268,6 +278,12 @@ def place_key(name: str) -> str:
 
 
 _MINOR = {"of", "the", "and", "&", "de", "du", "des", "la", "le", "for", "at", "in"}
+
+
+def _word_within(a: str, b: str) -> bool:
+    """Whether the words of `a` stand whole in `b`, or those of `b` in `a`."""
+    return bool(a and b) and (re.search(r"(?<!\w)" + re.escape(a) + r"(?!\w)", b) is not None or
+                              re.search(r"(?<!\w)" + re.escape(b) + r"(?!\w)", a) is not None)
 
 
 def _initials(value: str, f: PostFacts) -> bool:
@@ -526,8 +542,8 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
         for p in f.places:
             n = norm_name(p)
             if not n or n in f.near_places or related(n, own) or n in own or own in n or \
-                    any(place_key(n) == place_key(c) for c in claim_places):
-                continue
+                    any(place_key(n) == place_key(c) or _word_within(norm_name(c), n) for c in claim_places):
+                continue  # the claim's own places, and names holding one ("West Texas" for "West")
             plevel, prole = f.place_info.get(n, ("city", "at"))
             if plevel == "site" and all(w in GENERIC_SITE or _PLACE_WORD.fullmatch(w.capitalize())
                                         for w in n.split()):

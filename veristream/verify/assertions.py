@@ -1379,6 +1379,10 @@ _FROM_RX = [re.compile(r"\b(?i:" + _FROM_CUE + r")\s+(?:the\s+)?" + _PLACE_NAME)
             re.compile(r"(?P<v>[A-Z][\w'\-]+)(?:,\s+[A-Z][\w'\-]+)?-based\s+(?P<who>[a-z][\w\-]+)")]
 
 
+# Verbs of taking someone out of somewhere, with no stop between them and the "from".
+_TAKEN_FROM_RX = re.compile(r"\b(?:rescued|rescues|rescue|evacuated|pulled|airlifted|plucked|saved|freed|released|"
+                            r"removed|escaped|fled|winched|dragged|carried)\b[^.,;:!?]*$", re.IGNORECASE)
+
 _NOT_FROM = {"here", "there", "home", "work", "school", "today", "now", "then", "day", "this", "that", "my", "our",
              "his", "her", "their", "all", "around", "across", "inside", "outside", "within", "above", "below"}
 
@@ -1457,6 +1461,8 @@ def _read_from_origins(text: str) -> list[RoleFact]:
             v = re.sub(r"\s+of$", "", m.group("v"))
             if norm_name(v) in GENERIC or v.split()[0].lower() in _NOT_FROM:
                 continue
+            if k in (0, 1) and _TAKEN_FROM_RX.search(text[max(0, m.start() - 60):m.start("v")]):
+                continue  # "rescued 14 crew members from the Bounty": where they were, not where they are from
             if any(f.span[0] <= m.start("v") < f.span[1] for f in out):
                 continue
             key, sort = origin_place_key(v)
@@ -2212,6 +2218,15 @@ def read_claim(claim: str) -> ClaimReading:
     for a in r.assertions:
         if a.kind == "place" and a.of and norm_name(a.of) not in doers:
             a.of = ""  # the place of what no named actor did
+    for a in r.assertions:
+        if a.kind in ("place", "who", "agent") and _FINAL_INITIAL.search(a.value):
+            a.value = a.value[:-1]  # the claim's full stop taken with a last initial ("Zone A.")
+    misread = [a for a in r.assertions if _misread(a, r.assertions, text)]
+    if misread:
+        # what they name is the claim's topic again ("Hurricane Sandy", "the Coast Guard")
+        back = {a.value for a in misread if a.kind == "place" and _named_thing(a.value)}
+        spans = [(s0, e0) for s0, e0 in spans if text[s0:e0].strip() not in back]
+        r.assertions = [a for a in r.assertions if all(a is not b for b in misread)]
     r.assertions = _dedupe(r.assertions)
     r.topic = _topic(text, spans)
     r.area = is_area_event(text)
@@ -2220,6 +2235,42 @@ def read_claim(claim: str) -> ClaimReading:
     r.reported = REPORTED_RX.search(text) is not None
     return r
 
+
+# Names the entity model takes for places: a body ("the Coast Guard") and a ship. (A named storm
+# read as a place stays one: it anchors the claim to its storm, measured on the dev sets.)
+_BODY_END = {"guard", "police", "army", "navy", "force", "forces", "service", "services", "department", "agency",
+             "patrol", "corps", "brigade", "squad", "unit", "office", "ministry", "council", "committee"}
+_SHIP_PREFIX = {"hms", "uss", "rms", "mv", "ss", "hmcs", "hmas"}
+
+
+def _named_thing(v: str) -> bool:
+    ws = v.lower().split()
+    return bool(ws) and (ws[-1] in _BODY_END or ws[0] in _SHIP_PREFIX)
+
+
+def _misread(a: Assertion, others: list[Assertion], text: str) -> bool:
+    """An assertion the entity model gave a claim that is not one: the place a title is held in
+    ("New Jersey Governor Chris Christie", "a Missouri state senator": whom the claim speaks of),
+    a body or a ship taken for a place, a first name read apart from its person ("Cornelius" of
+    "Cornelius Gurlitt"), "both" before a title as a count ("Both President Obama and ...")."""
+    v = a.value
+    if a.kind == "place":
+        if _named_thing(v):
+            return True
+        return re.search(r"(?<![\w-])" + re.escape(v) + r"(?:'s|’s)?\s+(?:state\s+|State\s+)?(?:" +
+                         "|".join(sorted(TITLE_WORDS)) + r")\b", text, re.IGNORECASE) is not None
+    if a.kind == "who" and " " not in v.strip():
+        return any(b is not a and b.kind in ("who", "agent") and b.value != v and
+                   re.search(r"(?<![\w-])" + re.escape(v) + r"\s+" + re.escape(b.value) + r"(?![\w-])", text)
+                   for b in others)
+    if a.kind == "number" and v.lower().startswith("both "):
+        return v.split()[-1].lower() in TITLE_WORDS
+    return False
+
+
+# A value ending in one capital letter and a full stop, with no other stop in its last word ("Zone
+# A.", not "D.C." or "U.S."): the stop ends the sentence.
+_FINAL_INITIAL = re.compile(r"(?:^|\s)[A-Z]\.$")
 
 # A claim that something was said, asked or rumoured, not that it happened.
 REPORTED_RX = re.compile(
