@@ -30,9 +30,10 @@ news update updates recent recently now today currently current right just also 
 please give show me us rt via amp http https www com co t
 """.split())
 
-# Words that join or frame what a question or claim says and are never what it is about ("a body
-# found near Gympie", "a man whose body", "among those killed", "went ahead despite"): a post
-# need not repeat them. Only for `keywords`: the verify models' features keep `STOPWORDS`.
+# Words that join or frame what a claim says and are never what it is about ("a body found near
+# Gympie", "a man whose body", "among those killed", "went ahead despite"): a post need not repeat
+# them to state what the claim does (verify's topic words). Searches keep them: "near" finds the
+# post that says "near Waco".
 LINK_WORDS = frozenset("""
 whose whether whoever whatever whichever among amongst amid amidst near within upon onto toward towards
 across along despite though although unless since ahead according already yet even
@@ -95,10 +96,10 @@ def keywords(text: str) -> list[str]:
     Words in spaceless scripts (Japanese, Chinese, Korean, Thai) come from `analysis`."""
     seen: dict[str, None] = {}
     for w in words(text):
-        if w in STOPWORDS or w in LINK_WORDS or (len(w) < 2 and not w.isdigit()):
+        if w in STOPWORDS or (len(w) < 2 and not w.isdigit()):
             continue
         for part in re.split(r"[-']", w):  # the index tokenizer splits on these too
-            if part and part not in STOPWORDS and part not in LINK_WORDS and (len(part) > 1 or part.isdigit()):
+            if part and part not in STOPWORDS and (len(part) > 1 or part.isdigit()):
                 seen.setdefault(part, None)
     for w in analysis.content_tokens(unicodedata.normalize("NFKC", text)):
         seen.setdefault(w, None)

@@ -186,6 +186,7 @@ class Topic:
         self.stems = list(dict.fromkeys(st for w in words.keywords(topic)
                                         if (st := words.stem(w)) not in REPORTING and w not in REPORTING
                                         and w not in LIGHT and w not in TITLE_WORDS and w not in _WHEN_WORDS
+                                        and w not in words.LINK_WORDS
                                         and st not in refers))
         # a verb with its particle is one word: "knocked down" is not "knocked out"
         self.phrasal = {words.stem(m.group(1).lower()): m.group(2).lower()
