@@ -241,3 +241,28 @@ def test_what_the_entity_model_misreads_in_a_claim_is_no_detail_to_find(tmp_path
         assert not any(r.assertion.kind == "number" for r in both.assertions), both.reasons
     finally:
         eng.close()
+
+
+def test_what_the_event_is_called_elsewhere_does_not_refute_a_claim_no_post_addresses(tmp_path: Path) -> None:
+    # a town said to be near is no rival of the city the posts name; "Okla." is a state, no rival
+    # of a library; an aircraft's model is no rival of its maker
+    rows = [(f"r{i}", f"desk{i}", t) for i, t in enumerate([
+        "A herd of bison escaped from a ranch in Bexley during the Harlow floods",
+        "Harlow floods: a herd of bison escaped from a ranch in Bexley, drivers warned",
+        "A bison herd escaped from its ranch in Bexley as the Harlow floods spread",
+        "Tornado destroyed homes in Moore, Okla. last night",
+        "Moore, Okla. tornado destroyed two schools and a hospital",
+        "Entire streets destroyed by the tornado in Moore, Okla.",
+        "Harlow Air Airbus A320 crashed in the hills, no survivors",
+        "The Harlow Air Airbus A320 that crashed was 24 years old",
+        "Harlow Air crash: what we know about the Airbus A320"])]
+    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
+    try:
+        verdicts = {claim: eng.verify(claim) for claim in (
+            "A herd of bison escaped from a ranch near Ashby during the Harlow floods.",
+            "The Moore tornado destroyed the Moore Public Library.",
+            "The Harlow Air Airbus had been repaired for a faulty landing-gear door the day before the crash.")}
+        assert all(v.verdict == "unverified" for v in verdicts.values()), \
+            {c: (v.verdict, v.reasons) for c, v in verdicts.items() if v.verdict != "unverified"}
+    finally:
+        eng.close()

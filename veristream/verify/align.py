@@ -801,13 +801,14 @@ def _align_role(c: RoleFact, f: PostFacts, topic: str) -> Alignment | None:
         ok = [x for x in near if c.hours and x.hours and hours_compatible(c.hours, x.hours)]
         return Alignment(CONFIRMS, ok[0].value) if ok else Alignment(CONFLICTS, near[0].value)
     if c.kind == "model":
+        c_maker = c.key.startswith("maker:")
         same = [x for x in mine if x.key == c.key or x.key.startswith(c.key) or c.key.startswith(x.key)]
         if same:
             return None if f.question else Alignment(CONFIRMS, same[0].value)
-        # another model of the same kind of thing; a maker alone is a rival only of another maker
-        c_maker = c.key.startswith("maker:")
-        rivals = [x for x in mine if x.sort and x.sort == c.sort and (x.key.startswith("maker:") == c_maker or
-                                                                       not x.key.startswith("maker:"))]
+        # another model of the same kind of thing; a maker alone is a rival only of another maker (a
+        # model, "an Airbus A320" or "an A320", may be the claim's maker's: said of the event's
+        # aircraft, it does not say that the claim's own words are true either)
+        rivals = [x for x in mine if x.sort and x.sort == c.sort and x.key.startswith("maker:") == c_maker]
         return Alignment(CONFLICTS, rivals[0].value) if rivals and not f.question else None
     if c.kind == "kind":
         # a weapon or a site of the event: the claim's class stated (among others: "Kalashnikovs and a

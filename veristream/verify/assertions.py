@@ -161,7 +161,11 @@ BROAD = frozenset(x.strip() for x in BROAD if x.strip()) | {"new york state", "n
 STATE_ABBR = {"n.j": "new jersey", "nj": "new jersey", "tx": "texas", "ok": "oklahoma", "ma": "massachusetts", "ny": "new york", "nj": "new jersey",
               "ca": "california", "co": "colorado", "la": "louisiana", "fl": "florida", "qld": "queensland",
               "ab": "alberta", "nsw": "new south wales", "bc": "british columbia", "nyc": "new york",
-              "okc": "oklahoma city"}
+              "okc": "oklahoma city", "okla": "oklahoma", "tex": "texas", "calif": "california",
+              "mass": "massachusetts", "fla": "florida", "ont": "ontario", "alta": "alberta", "mo": "missouri",
+              "pa": "pennsylvania", "penn": "pennsylvania", "va": "virginia", "md": "maryland", "ct": "connecticut",
+              "conn": "connecticut", "nc": "north carolina", "n.c": "north carolina", "sc": "south carolina",
+              "wash": "washington", "ill": "illinois", "vic": "victoria"}
 # Generic words that are never a place, an agent or a cause value by themselves.
 GENERIC = frozenset("""the a an this that it its their his her our police officials authorities people someone
 somebody report reports media news unknown cause causes reason investigators investigation twitter tweet
@@ -1021,7 +1025,9 @@ _PLACE_WORD_ANY = re.compile(_PLACE_WORD.pattern, re.IGNORECASE)
 _SITE_WORD = re.compile(r"\b(?:Square|Street|St|Avenue|Ave|Road|Park|Station|Airport|Bridge|Stadium|Center|Centre|Plaza|"
                         r"Mall|Hall|Memorial|Cafe|Café|Place|Parliament|Cathedral|Church|Museum|Kunstmuseum|Towers?|"
                         r"School|Elementary|University|College|Hospital|Hotel|Restaurant|Office|Building|Plant|"
-                        r"Factory|Refinery|Mine|Marathon|Harbou?r|Dome|Saddledome|Arena|Zoo)\b")
+                        r"Factory|Refinery|Mine|Marathon|Harbou?r|Dome|Saddledome|Arena|Zoo|Library|Theat(?:re|er)|"
+                        r"Gallery|Temple|Mosque|Synagogue|Terminal|Pier|Courthouse|Prison|Jail|Barracks|Tunnel|"
+                        r"Boulevard|Blvd|Highway|Market|Embassy|Consulate|Chapel)\b")
 # Kinds whose members have names: "cyclone Oswald", "Hurricane Sandy", "Flight 9525".
 _KIND_WORD = re.compile(r"(?i:cyclone|hurricane|typhoon|storm|tornado|volcano|flight|operation|virus|strain)")
 _EVENT_WORDS = {"evacuation", "evacuations", "wildfire", "blaze", "shooting", "siege", "crash", "derailment",
@@ -1814,7 +1820,9 @@ def is_area_event(text: str) -> bool:
 
 def prep_role(word: str | None) -> str:
     w = (word or "").lower()
-    return "from" if w == "from" else "to" if w in ("to", "towards", "toward") else "at"
+    # "near X": only another place said to be near is its rival (a town near Calgary is no rival of Calgary)
+    return "from" if w == "from" else "to" if w in ("to", "towards", "toward") else "near" if w in (
+        "near", "outside", "nr") else "at"
 
 
 # Units an event has many quantities of ("5 minutes of warning", "the first 10 minutes of the tornado",
