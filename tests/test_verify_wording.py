@@ -266,3 +266,37 @@ def test_what_the_event_is_called_elsewhere_does_not_refute_a_claim_no_post_addr
             {c: (v.verdict, v.reasons) for c, v in verdicts.items() if v.verdict != "unverified"}
     finally:
         eng.close()
+
+
+def test_an_organisation_is_a_party_and_a_settled_detail_puts_no_post_against(tmp_path: Path) -> None:
+    # "the magazine Le Point" and "West ISD" are parties a post must name, not places; posts
+    # naming another site of the event (King Square) do not count against a claim whose site the
+    # stream settles on (the Rose Cafe)
+    rows = [(f"s{i}", f"desk{i}", t) for i, t in enumerate([
+        "All airspace over Harlow shut down during the Rose Cafe siege",
+        "Breaking: airspace over Harlow has been shut down, Rose Cafe siege continues",
+        "Police shut down the airspace over Harlow during the Rose Cafe siege",
+        "Rose Cafe siege in Harlow: hostages still inside",
+        "Rose Cafe siege: negotiators arrive in Harlow",
+        "Hostages held at the Rose Cafe in Harlow",
+        "Rose Cafe siege in Harlow enters its fifth hour",
+        "Harlow: police surround the Rose Cafe",
+        "Harlow siege at King Square: hostages held",
+        "Siege at King Square in Harlow, police everywhere",
+        "Harlow King Square siege: streets closed",
+        "West ISD cancelled classes on Thursday after the mill explosion",
+        "West ISD: no classes Thursday after the mill explosion",
+        "West ISD has cancelled Thursday classes because of the mill explosion"])]
+    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
+    try:
+        air = eng.verify("Airspace over Harlow was shut down during the Rose Cafe siege.")
+        assert air.verdict == "supported", air.reasons
+        school = eng.verify("West ISD cancelled classes on Thursday after the mill explosion.")
+        assert school.verdict == "supported", school.reasons
+        assert any(r.assertion.kind == "who" and r.assertion.value == "West ISD" for r in school.assertions), \
+            [(r.assertion.kind, r.assertion.value) for r in school.assertions]
+        mag = eng.verify("The French magazine Le Point reported that the Harlow mill explosion killed 12 people.")
+        assert any(r.assertion.kind in ("who", "agent") and r.assertion.value == "Le Point" for r in mag.assertions), \
+            [(r.assertion.kind, r.assertion.value) for r in mag.assertions]
+    finally:
+        eng.close()

@@ -2229,11 +2229,12 @@ def read_claim(claim: str) -> ClaimReading:
     for a in r.assertions:
         if a.kind in ("place", "who", "agent") and _FINAL_INITIAL.search(a.value):
             a.value = a.value[:-1]  # the claim's full stop taken with a last initial ("Zone A.")
+    for k, a in enumerate(r.assertions):
+        if a.kind == "place" and (_org_said(a.value, text) or _named_thing(a.value)):
+            # "the French magazine Le Point", "the Coast Guard", "West ISD", "the HMS Bounty": a party
+            r.assertions[k] = Assertion("who", "org", a.value)
     misread = [a for a in r.assertions if _misread(a, r.assertions, text)]
     if misread:
-        # what they name is the claim's topic again ("Hurricane Sandy", "the Coast Guard")
-        back = {a.value for a in misread if a.kind == "place" and _named_thing(a.value)}
-        spans = [(s0, e0) for s0, e0 in spans if text[s0:e0].strip() not in back]
         r.assertions = [a for a in r.assertions if all(a is not b for b in misread)]
     r.assertions = _dedupe(r.assertions)
     r.topic = _topic(text, spans)
@@ -2244,11 +2245,27 @@ def read_claim(claim: str) -> ClaimReading:
     return r
 
 
-# Names the entity model takes for places: a body ("the Coast Guard") and a ship. (A named storm
-# read as a place stays one: it anchors the claim to its storm, measured on the dev sets.)
-_BODY_END = {"guard", "police", "army", "navy", "force", "forces", "service", "services", "department", "agency",
+# Names the entity model takes for places that are parties: a body ("the Coast Guard", "West
+# ISD") and a ship. (A named storm read as a place stays one: it anchors the claim to its storm,
+# measured on the dev sets.)
+_BODY_END = {"guard", "police", "isd", "army", "navy", "force", "forces", "service", "services", "department", "agency",
              "patrol", "corps", "brigade", "squad", "unit", "office", "ministry", "council", "committee"}
 _SHIP_PREFIX = {"hms", "uss", "rms", "mv", "ss", "hmcs", "hmas"}
+
+
+# Nouns that say a name is an organisation's: "the French magazine Le Point", "Nike, the company".
+_ORG_KINDS = (r"magazine|newspaper|paper|tabloid|daily|weekly|website|site|blog|company|firm|brand|promoter|network|"
+              r"channel|broadcaster|retailer|airline|carrier|chain|bank|insurer|maker|manufacturer|agency|outlet|"
+              r"publisher|startup|group|charity|club|team|band|app|service|operator|utility")
+
+
+def _org_said(v: str, text: str) -> bool:
+    at = text.find(v)
+    if at < 0:
+        return False
+    before, after = text[max(0, at - 40):at], text[at + len(v):at + len(v) + 30]
+    return re.search(r"\b(?:" + _ORG_KINDS + r")\s+(?:of\s+)?$", before, re.IGNORECASE) is not None or \
+        re.match(r"\s*,\s+(?:the|a|an)\s+(?:\w+\s+)?(?:" + _ORG_KINDS + r")\b", after, re.IGNORECASE) is not None
 
 
 def _named_thing(v: str) -> bool:
@@ -2259,12 +2276,10 @@ def _named_thing(v: str) -> bool:
 def _misread(a: Assertion, others: list[Assertion], text: str) -> bool:
     """An assertion the entity model gave a claim that is not one: the place a title is held in
     ("New Jersey Governor Chris Christie", "a Missouri state senator": whom the claim speaks of),
-    a body or a ship taken for a place, a first name read apart from its person ("Cornelius" of
+    a first name read apart from its person ("Cornelius" of
     "Cornelius Gurlitt"), "both" before a title as a count ("Both President Obama and ...")."""
     v = a.value
     if a.kind == "place":
-        if _named_thing(v):
-            return True
         return re.search(r"(?<![\w-])" + re.escape(v) + r"(?:'s|’s)?\s+(?:state\s+|State\s+)?(?:" +
                          "|".join(sorted(TITLE_WORDS)) + r")\b", text, re.IGNORECASE) is not None
     if a.kind == "who" and " " not in v.strip():

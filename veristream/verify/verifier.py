@@ -302,11 +302,10 @@ class Verifier:
         names_only = all(a.kind in _align.ANCHORS for a in reading.assertions)
         parties = {i for i, a in enumerate(reading.assertions) if a.kind == "who" and a.role in ("person", "org")
                    and not a.negated} if not names_only else set()
-        # conflicts the tally counted (not strays or superseded); a rival of a place or name the stream
-        # settles on the claim's ("shot at the War Memorial" beside "inside Parliament": another site
-        # of the event) is another thing's when the claim turns on other details
-        counted = [set(r.conflict_keys) if (i in details or r.status != "confirmed") else set()
-                   for i, r in enumerate(results)]
+        # conflicts the tally counted (not strays or superseded); a rival of a detail the stream settles
+        # on the claim's ("shot at the War Memorial" beside "inside Parliament", "the Lindt cafe" beside
+        # "Martin Place": another site of the event) is another thing's, and puts no post against
+        counted = [set(r.conflict_keys) if r.status != "confirmed" else set() for r in results]
         for k, (e, al, lex) in enumerate(zip(ev, aligned, lexical)):
             rel = {x.relation for x in al.links.values() if x.relation == _align.CONFIRMS}
             if any(x.relation == _align.CONFLICTS and e.key in counted[i] for i, x in al.links.items()):
