@@ -300,3 +300,45 @@ def test_an_organisation_is_a_party_and_a_settled_detail_puts_no_post_against(tm
             [(r.assertion.kind, r.assertion.value) for r in mag.assertions]
     finally:
         eng.close()
+
+
+def test_a_day_is_compared_with_days_said_of_the_same_act_not_of_the_event_it_follows(tmp_path: Path) -> None:
+    # "cancelled classes on Thursday after the explosion": the posts' "explosion on Wednesday night"
+    # dates the explosion, not the cancellation
+    rows = [(f"w{i}", f"desk{i}", t) for i, t in enumerate([
+        "Harlow schools cancel classes on Thursday after the mill explosion",
+        "No classes Thursday: Harlow schools cancelled after the mill explosion",
+        "Harlow schools have cancelled Thursday classes because of the mill explosion",
+        "Huge mill explosion in Harlow on Wednesday night",
+        "The Harlow mill explosion on Wednesday night shook the whole town",
+        "Wednesday night's Harlow mill explosion: what we know",
+        "Harlow mill explosion on Wednesday: residents evacuated"])]
+    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
+    try:
+        v = eng.verify("Harlow schools cancelled classes on Thursday after the mill explosion.")
+        assert v.verdict == "supported", v.reasons
+        other = eng.verify("Harlow schools cancelled classes on Monday after the mill explosion.")
+        assert other.verdict != "supported", other.reasons
+    finally:
+        eng.close()
+
+
+def test_a_place_that_only_says_which_event_need_not_be_repeated_by_each_post(tmp_path: Path) -> None:
+    # "... during the Rose Cafe siege": the siege dates the claim; the posts saying the airspace
+    # over Harlow was closed support it without naming the cafe (which the stream states)
+    rows = [(f"a{i}", f"desk{i}", t) for i, t in enumerate([
+        "Airspace over Harlow has been closed",
+        "Update: airspace over Harlow closed, flights diverted",
+        "All airspace over Harlow closed this afternoon",
+        "Rose Cafe siege in Harlow: hostages still inside",
+        "Rose Cafe siege: negotiators arrive in Harlow",
+        "Hostages held at the Rose Cafe in Harlow",
+        "Rose Cafe siege in Harlow enters its fifth hour"])]
+    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
+    try:
+        v = eng.verify("Airspace over Harlow was closed during the Rose Cafe siege.")
+        assert v.verdict == "supported", v.reasons
+        other = eng.verify("Airspace over Harlow was closed during the Blue Bell Cafe siege.")
+        assert other.verdict != "supported", other.reasons
+    finally:
+        eng.close()

@@ -245,6 +245,11 @@ class Topic:
             len(self.have[i]) >= 0.6 * len(self.stems) and self.novel_stems <= self.have[i])
 
 
+# A phrase that dates what a claim says by another event ("after the explosion", "during the siege").
+_OTHER_TIME_RX = re.compile(r"\b(?:after|before|following|since|during|amid|ahead of|in the wake of)\b[^,;.]*",
+                            re.IGNORECASE)
+
+
 def distinguishing(reading: ClaimReading) -> set[int]:
     """The assertions a post must state to support the claim: its numbers, dates, causes,
     actors and owners; its places and names when it asserts nothing else (they anchor the
@@ -259,8 +264,13 @@ def required(reading: ClaimReading) -> set[int]:
     naming the bridge, not posts about Sandy)."""
     if any(a.kind not in ANCHORS for a in reading.assertions):
         return set()
+    # a place in the phrase that dates the claim by its event ("during the Lindt cafe siege", "after
+    # the Boston bombing") says which event, not what the claim says of it: posts need not repeat it
+    # (it must still be stated by the stream: an unaddressed place leaves the claim unverified)
+    dating = [m.span() for m in _OTHER_TIME_RX.finditer(reading.claim)]
     return {i for i, a in enumerate(reading.assertions)
-            if not (a.kind == "place" and a.level in ("state", "country", "event"))}
+            if not (a.kind == "place" and a.level in ("state", "country", "event"))
+            and not (a.kind == "place" and any(s0 <= reading.claim.find(a.value) < e0 for s0, e0 in dating))}
 
 
 ANCHORS = ("place", "who")
@@ -981,7 +991,9 @@ def _align_date(d: DateRef, f: PostFacts, at: datetime | None, topic: str = "") 
         now = at.date()
         stated = [x for x in stated if re.search(r"\b(?:19|20)\d\d\b", x.text) or
                   (x.weekday is None and abs((x.lo - now).days) > 14)]
-    event = _event_words(topic) if topic else set()
+    # the act the day is said of: not the other event a temporal phrase dates it by ("cancelled classes
+    # on Thursday after the explosion": a post's "explosion Wednesday night" is no rival day)
+    event = (_event_words(_OTHER_TIME_RX.sub(" ", topic)) or _event_words(topic)) if topic else set()
     if event and stated:
         # a day said of something else in the post ("schools closed Monday" beside "the subway shut
         # down Sunday"): only a day said beside what the claim says happened is its day
