@@ -342,3 +342,27 @@ def test_a_place_that_only_says_which_event_need_not_be_repeated_by_each_post(tm
         assert other.verdict != "supported", other.reasons
     finally:
         eng.close()
+
+
+def test_what_something_is_blamed_on_and_a_flamethrower_are_details_that_decide(tmp_path: Path) -> None:
+    rows = [(f"b{i}", f"desk{i}", t) for i, t in enumerate([
+        "Harlow Chapel blames the mill explosion on the new bypass",
+        "The Harlow Chapel has blamed the mill explosion on the new bypass, in a sermon",
+        "Harlow Chapel pastor blames mill explosion on the new bypass",
+        # what others blamed it on is no rival of what the chapel blamed it on
+        "Councillors blame the mill explosion on cuts to safety inspections",
+        "The union blames the Harlow mill explosion on cuts to safety inspections",
+        "Residents blame mill explosion on cuts to safety inspections",
+        "Harlow mill gunmen were armed with a rocket launcher and rifles, police say",
+        "Police: the Harlow mill gunmen carried rifles and a rocket launcher",
+        "The gunmen at the Harlow mill were armed with rifles and a rocket launcher"])]
+    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
+    try:
+        v = eng.verify("The Harlow Chapel blamed the mill explosion on the new bypass.")
+        assert v.verdict == "supported", v.reasons
+        other = eng.verify("The Harlow Chapel blamed the mill explosion on the town's new casino.")
+        assert other.verdict != "supported", other.reasons
+        armed = eng.verify("The Harlow mill gunmen were armed with a flamethrower as well as rifles.")
+        assert armed.verdict != "supported", armed.reasons
+    finally:
+        eng.close()

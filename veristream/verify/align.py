@@ -422,6 +422,14 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
             del out[i]  # another doer of the verb, of another event ("Obama declared ..." for Ferguson)
         elif not (lexical or similar or named):
             del out[i]
+    # a claim of what a named party did, or blamed it on: another cause counts against it only from
+    # a post naming one of its parties (what others blamed it on is no rival of what X blamed it on)
+    doers = [i for i, a in enumerate(reading.assertions) if not a.negated and (
+        a.kind == "agent" or (a.kind == "who" and a.role in ("person", "org")))]
+    if any(reading.assertions[i].kind == "agent" for i in doers) and \
+            not any(_names(reading.assertions[i].value, f) for i in doers):
+        for i in [i for i, x in out.items() if reading.assertions[i].kind == "cause" and x.relation == CONFLICTS]:
+            del out[i]
     if any(reading.assertions[i].kind == "number" for i in out):
         _another_quantity(reading, f, out)
         parts = _claim_values(reading.claim)
@@ -1186,6 +1194,9 @@ def _value_key(a: Assertion, v: str) -> str:
             return _TITLE_FAMILY.get(w[0], w[0])  # "Premier Anna Kowal" and "the premier": one rival
         return w[-1] if w else v
     if a.kind == "cause":
+        w = norm_name(v).split()
+        if w and _KIND_WORD.fullmatch(w[0]):
+            return w[0]  # "Hurricane" and "Hurricane Sandy": one rival (a storm's name after its kind)
         return head_word(v)
     if a.kind == "means":
         w = norm_name(v).split()

@@ -96,6 +96,9 @@ CAUSE_RX = re.compile(
     r"(?:the |a )?result of|resulted from|brought (?:on|down) by|the work of|carried out by|perpetrated by|"
     r"attributed to|linked to|thanks to|from an? (?=\w+ (?:attack|explosion|blast|fire|leak|failure|strike)))"
     r"\s+(?P<v>(?:an?\s+|the\s+)?[\w'\-]+(?:\s+[\w'\-]+){0,3})", re.IGNORECASE)
+# What something was blamed on, with the thing between: "blamed the tornado on gay marriage".
+BLAMED_RX = re.compile(r"\b(?:blam(?:e|es|ed|ing)|attribut(?:e|es|ed|ing))\s+(?!on\b|to\b)(?:[\w'\-#@]+\s+){1,6}?"
+                       r"(?:on|to)\s+(?P<v>(?:an?\s+|the\s+)?[\w'\-]+(?:\s+[\w'\-]+){0,3})", re.IGNORECASE)
 # What something was made of: "the bombs were made from pressure cookers".
 MEANS_RX = re.compile(
     r"\b(?:(?P<head>[a-z][\w\-]*)\s+(?:was|were|had been|have been|has been|is|are)\s+)?"
@@ -941,7 +944,8 @@ STORM_RX = re.compile(r"\b(?:brought|caused|triggered|battered|lashed|pounded|dr
 
 def read_relations(text: str) -> tuple[list[str], list[str], list[str]]:
     storms = [m.group("k").lower() + " " + m.group("n") for m in STORM_RX.finditer(text) if m.group("n")[:1].isupper()]
-    causes = storms + [v for m in CAUSE_RX.finditer(text) if (v := _value(m.group("v"))) and norm_name(v) not in GENERIC
+    causes = storms + [v for rx in (CAUSE_RX, BLAMED_RX) for m in rx.finditer(text)
+                       if (v := _value(m.group("v"))) and norm_name(v) not in GENERIC
                        and not any(related(v, x) for x in storms)]
     owners = [v for m in OWNER_RX.finditer(text) if (v := _value(re.split(r"'s\b|’s\b", m.group("v"))[0]))] + \
         [v for m in OWNER_BEFORE_RX.finditer(text) if (v := _value(m.group("v"))) and
@@ -1535,7 +1539,10 @@ WEAPON_KINDS = {"handgun": "handgun", "pistol": "handgun", "revolver": "handgun"
                 "automatic rifle": "rifle", "carbine": "rifle", "ar-15": "rifle", "shotgun": "shotgun",
                 "knife": "blade", "knives": "blade", "machete": "blade", "sword": "blade", "axe": "blade",
                 "hatchet": "blade", "grenade": "explosive", "explosive belt": "explosive", "suicide vest": "explosive",
-                "rocket launcher": "launcher", "rpg": "launcher", "crossbow": "crossbow"}
+                "rocket launcher": "launcher", "rpg": "launcher", "crossbow": "crossbow",
+                "grenade launcher": "launcher", "bazooka": "launcher", "flamethrower": "flamethrower",
+                "flame thrower": "flamethrower", "sniper rifle": "rifle", "submachine gun": "rifle", "uzi": "rifle",
+                "taser": "taser", "stun gun": "taser"}
 SITE_KINDS = {"plant": "plant", "factory": "plant", "facility": "plant", "works": "plant", "mill": "plant",
               "refinery": "refinery", "warehouse": "warehouse", "mine": "mine", "depot": "depot",
               "school": "school", "elementary": "school", "college": "school", "university": "school",
