@@ -366,3 +366,25 @@ def test_what_something_is_blamed_on_and_a_flamethrower_are_details_that_decide(
         assert armed.verdict != "supported", armed.reasons
     finally:
         eng.close()
+
+
+def test_a_person_is_named_with_the_role_beside_the_name_not_one_further_off(tmp_path: Path) -> None:
+    # "the police chief announced that officer Sam Hill ...": Sam Hill is an officer, no rival of
+    # the chief; "Flightradar24" is a service, no place
+    rows = [(f"k{i}", f"desk{i}", t) for i, t in enumerate([
+        "Harlow police chief Tom Reed says the mill was searched overnight",
+        "Tom Reed, the Harlow police chief, will speak at noon about the mill explosion",
+        "Harlow police chief Tom Reed: no arrests yet after the mill explosion",
+        "The Harlow police chief has been named as Tom Reed",
+        "The Harlow police chief announced that officer Sam Hill was first at the mill",
+        "Harlow police chief says officer Sam Hill pulled two workers out of the mill",
+        "Police chief: officer Sam Hill was injured at the Harlow mill",
+        "The Harlow police chief named officer Sam Hill as the first responder"])]
+    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
+    try:
+        v = eng.verify("Tom Reed was the chief of the Harlow police department.")
+        assert v.verdict == "supported", v.reasons
+        lost = eng.verify("The Harlow Air flight was lost from Flightradar24 at an altitude of 6800 feet.")
+        assert not any(r.assertion.kind == "place" for r in lost.assertions), lost.reasons
+    finally:
+        eng.close()

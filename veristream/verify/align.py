@@ -622,8 +622,7 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
             stated = stated + list(f.by_names)
         if a.kind == "agent" and a.noun:
             fam = role_family(a.noun)
-            stated = stated + [n for n, ctx in f.role_names if any(re.search(r"\b" + re.escape(w) + r"\b", ctx)
-                                                                  for w in fam)]
+            stated = stated + [n for n, ctx in f.role_names if _named_as(ctx, fam)]
         if a.kind == "cause" and a.role != "death":
             kind = _same_kind_name(a.value, f, _KIND_WORD)
             stated = stated + ([kind] if kind else [])
@@ -1183,6 +1182,20 @@ def idle_description(r: AssertionResult) -> bool:
     """A person's occupation that no post speaks of at all (no post gives them any trade): a
     description said in passing ("drawn by the artist X"), not a detail left open."""
     return r.assertion.kind == "occupation" and r.confirm.posts == 0 and not r.other_values
+
+
+def _named_as(ctx: str, fam: set[str]) -> bool:
+    """Whether a person is named with one of these role words beside the name: "police chief Tom
+    Jackson", "Tom Jackson, the police chief" (not "the chief announced that officer Darren Wilson":
+    the nearest role word before a name is the one it is named with)."""
+    before, _, after = ctx.partition(" | ")
+    alt = "|".join(re.escape(w) for w in fam)
+    # the words that join a role to the name it is given: "the co-pilot has been named as X"
+    before = re.sub(r"(?:[\s,:;\-–—'\"“”]|\b(?:was|is|has|had|been|being|named|identified|as|now|officially|"
+                    r"reportedly|the|a|an|by|police|media|name|names|his|her|their)\b)*$", "", before)
+    return re.search(r"\b(?:" + alt + r")$", before) is not None or re.match(
+        r"^\s*(?:,|(?:who|that)\s+(?:is|was)|is|was)\s*(?:(?:the|a|an)\s+)?(?:[\w\-]+\s+){0,2}?(?:" + alt + r")\b",
+        after) is not None
 
 
 def _value_key(a: Assertion, v: str) -> str:

@@ -2277,7 +2277,9 @@ def _org_said(v: str, text: str) -> bool:
 
 def _named_thing(v: str) -> bool:
     ws = v.lower().split()
-    return bool(ws) and (ws[-1] in _BODY_END or ws[0] in _SHIP_PREFIX)
+    # a single word of letters and digits is a service's or a flight's name ("Flightradar24"), no place's
+    return bool(ws) and (ws[-1] in _BODY_END or ws[0] in _SHIP_PREFIX or (
+        len(ws) == 1 and re.search(r"[a-z]", ws[0]) is not None and re.search(r"\d", ws[0]) is not None))
 
 
 def _misread(a: Assertion, others: list[Assertion], text: str) -> bool:
