@@ -344,7 +344,7 @@ def test_a_place_that_only_says_which_event_need_not_be_repeated_by_each_post(tm
         eng.close()
 
 
-def test_what_something_is_blamed_on_and_a_flamethrower_are_details_that_decide(tmp_path: Path) -> None:
+def test_what_something_is_blamed_on_and_which_weapons_are_details_that_decide(tmp_path: Path) -> None:
     rows = [(f"b{i}", f"desk{i}", t) for i, t in enumerate([
         "Harlow Chapel blames the mill explosion on the new bypass",
         "The Harlow Chapel has blamed the mill explosion on the new bypass, in a sermon",
@@ -355,7 +355,11 @@ def test_what_something_is_blamed_on_and_a_flamethrower_are_details_that_decide(
         "Residents blame mill explosion on cuts to safety inspections",
         "Harlow mill gunmen were armed with a rocket launcher and rifles, police say",
         "Police: the Harlow mill gunmen carried rifles and a rocket launcher",
-        "The gunmen at the Harlow mill were armed with rifles and a rocket launcher"])]
+        "The gunmen at the Harlow mill were armed with rifles and a rocket launcher",
+        # the claim's other weapon, said alone, is no rival of the rocket launcher
+        "Witnesses: the Harlow mill gunmen were armed with AK-47s",
+        "The Harlow mill gunmen carried AK-47s, a survivor says",
+        "Harlow mill attack: gunmen armed with AK-47s"])]
     eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
     try:
         v = eng.verify("The Harlow Chapel blamed the mill explosion on the new bypass.")
@@ -364,6 +368,8 @@ def test_what_something_is_blamed_on_and_a_flamethrower_are_details_that_decide(
         assert other.verdict != "supported", other.reasons
         armed = eng.verify("The Harlow mill gunmen were armed with a flamethrower as well as rifles.")
         assert armed.verdict != "supported", armed.reasons
+        both = eng.verify("The Harlow mill gunmen were armed with a rocket launcher as well as rifles.")
+        assert both.verdict == "supported", both.reasons
     finally:
         eng.close()
 

@@ -422,6 +422,13 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
             del out[i]  # another doer of the verb, of another event ("Obama declared ..." for Ferguson)
         elif not (lexical or similar or named):
             del out[i]
+    # weapons the claim lists together ("a rocket launcher as well as automatic rifles"): several were
+    # carried, and a post naming others ("AK-47s and grenades") lists some, without saying that this
+    # one was not there: no rival (measured: a rival from such lists contested the true claim)
+    listed = [j for j, a in enumerate(reading.assertions) if a.kind == "kind" and a.fact is not None
+              and a.fact.sort == "weapon"]
+    for i in [i for i in listed if i in out and out[i].relation == CONFLICTS] if len(listed) > 1 else ():
+        del out[i]
     # a claim of what a named party did, or blamed it on: another cause counts against it only from
     # a post naming one of its parties (what others blamed it on is no rival of what X blamed it on)
     doers = [i for i, a in enumerate(reading.assertions) if not a.negated and (
