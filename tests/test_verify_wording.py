@@ -394,3 +394,23 @@ def test_a_person_is_named_with_the_role_beside_the_name_not_one_further_off(tmp
         assert not any(r.assertion.kind == "place" for r in lost.assertions), lost.reasons
     finally:
         eng.close()
+
+
+def test_the_part_of_a_city_is_a_detail_that_decides(tmp_path: Path) -> None:
+    # "in northern Harlow" against posts saying "eastern Harlow" / "east Harlow"; a direction in
+    # capitals begins a name ("North Carolina") and is no part of a place
+    rows = [(f"q{i}", f"desk{i}", t) for i, t in enumerate([
+        "Gunman holds hostages in a kosher shop in eastern Harlow",
+        "Hostages held at a kosher shop in east Harlow, gunman armed",
+        "Police surround a kosher shop in eastern Harlow where a gunman holds hostages",
+        "Kosher shop siege in eastern Harlow: the gunman is holding hostages"])]
+    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
+    try:
+        v = eng.verify("A gunman held hostages in a kosher shop in eastern Harlow.")
+        assert v.verdict == "supported", v.reasons
+        other = eng.verify("A gunman held hostages in a kosher shop in northern Harlow.")
+        assert other.verdict == "refuted", other.reasons
+        named = eng.verify("A gunman held hostages in a kosher shop in North Harlow.")
+        assert not any(r.assertion.kind == "quarter" for r in named.assertions), named.reasons
+    finally:
+        eng.close()

@@ -824,6 +824,14 @@ def _align_role(c: RoleFact, f: PostFacts, topic: str) -> Alignment | None:
             return None
         ok = [x for x in near if c.hours and x.hours and hours_compatible(c.hours, x.hours)]
         return Alignment(CONFIRMS, ok[0].value) if ok else Alignment(CONFLICTS, near[0].value)
+    if c.kind == "quarter":
+        # the same city's other part ("northern Paris" against "eastern Paris"); "north-east" fits both
+        d, _, place = c.key.partition(":")
+        same = [x for x in mine if x.key.partition(":")[2] == place]
+        if not same or f.question:
+            return None
+        ok = [x for x in same if d in x.key.partition(":")[0] or x.key.partition(":")[0] in d]
+        return Alignment(CONFIRMS, ok[0].value) if ok else Alignment(CONFLICTS, same[0].value)
     if c.kind == "model":
         c_maker = c.key.startswith("maker:")
         same = [x for x in mine if x.key == c.key or x.key.startswith(c.key) or c.key.startswith(x.key)]
@@ -1235,7 +1243,7 @@ def describe(a: Assertion) -> str:
             "owner": "owner",
             "means": "made from", "who": "named", "member": "serves with", "relation": "relationship",
             "nickname": "known as", "model": "model", "time": "time of day", "origin": "from",
-            "occupation": "occupation",
+            "occupation": "occupation", "quarter": "part of the place",
             "kind": "kind of weapon" if a.fact is not None and a.fact.sort == "weapon" else "kind of site"}.get(a.kind)
     value = a.value
     if a.kind == "number":

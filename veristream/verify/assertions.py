@@ -1071,7 +1071,7 @@ def role_family(noun: str) -> set[str]:
 # is said of (`nouns`: the person nouns near it, by role family; `names`: the capitalised words
 # near it), so that only a value said of the same person or thing is a rival.
 
-ROLE_KINDS = ("member", "relation", "nickname", "model", "time", "origin", "kind", "occupation")
+ROLE_KINDS = ("member", "relation", "nickname", "model", "time", "origin", "kind", "occupation", "quarter")
 
 # Nouns a person is referred to by. A closed class in practice (roles, ranks, kin); grouped so
 # that "reservist" and "soldier", "gunman" and "suspect" name the same person.
@@ -1310,6 +1310,7 @@ def read_roles(text: str, ents: list[tuple[str, str, int, int]] | None = None, c
         out.append(RoleFact("nickname", v, norm_name(v).replace(" ", ""), nouns, names, span=(s, s + len(v))))
     out += _read_models(text)
     out += _read_times(text)
+    out += _read_quarters(text)
     out += _read_origins(text, ents)
     out += _read_kinds(text, claim)
     out += _read_occupations(text, claim)
@@ -1689,6 +1690,24 @@ def _read_zoned(text: str) -> list[RoleFact]:
     return out
 
 
+# The part of a city or country a thing is in: "in eastern Paris", "east Paris", "Northern Ireland"
+# (a direction in capitals without "-ern" begins a name: "North Carolina", "West Texas").
+_QUARTER_RX = re.compile(r"\b(?P<d>(?i:north|south|east|west)(?:-?(?i:east|west))?)(?P<ern>(?i:ern))?\s+"
+                         r"(?P<p>[A-Z][a-z]{2,})\b")
+
+
+def _read_quarters(text: str) -> list[RoleFact]:
+    out: list[RoleFact] = []
+    for m in _QUARTER_RX.finditer(text):
+        if m.group("d")[0].isupper() and not m.group("ern"):
+            continue
+        if m.group("p").lower() in _NOT_FROM or m.group("p").lower() in GENERIC:
+            continue
+        d = m.group("d").lower().replace("-", "")
+        out.append(RoleFact("quarter", m.group(0), f"{d}:{m.group('p').lower()}", span=m.span()))
+    return out
+
+
 def _read_times(text: str) -> list[RoleFact]:
     out = _read_zoned(text)
     for m in _TIME_RX.finditer(text):
@@ -1706,6 +1725,9 @@ def _read_times(text: str) -> list[RoleFact]:
 def role_key(kind: str, value: str) -> str:
     """What a value of one of these kinds is compared and grouped by ("Kalashnikovs" and "AK-47"
     are one model, "this morning" and "in the morning" one time of day)."""
+    if kind == "quarter":
+        facts = _read_quarters(value)
+        return facts[0].key if facts else norm_name(value)
     if kind == "relation":
         w = value.lower()
         return KIN.get(w[3:] if w.startswith("ex-") else w, w)

@@ -126,6 +126,7 @@ def _what(r) -> str:
         return f"{'weapon' if sort == 'weapon' else 'kind of site'} ({a.value})"
     what = {"agent": "actor", "who": "named party", "origin": "place of origin", "member": "organisation",
             "relation": "relationship", "nickname": "name given", "occupation": "occupation", "time": "time of day",
+            "quarter": "part of the place",
             "cause": "cause of death" if a.role == "death" else "cause"}.get(a.kind, a.kind)
     return f"{what} ({a.value})"
 
