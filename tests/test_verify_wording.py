@@ -5,11 +5,13 @@ Real engines over hand-written posts about invented events; no shared data."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from conftest import engine_with, posts
 
-from veristream import words
+from veristream import Engine, words
 
 # The event's other posts: enough of them (20+) that the claim's rarer words count as what it adds.
 CONTEXT = [(f"c{i}", f"desk{i}", text) for i, text in enumerate([
@@ -40,6 +42,22 @@ NOISE = [("n1", "zed", "Great pizza at the new place downtown, not going back to
          ("n2", "yan", "Traffic on the ring road is a mess this morning, avoid it")]
 
 
+def desk_rows(prefix: str, texts: list[str]) -> list[tuple[str, str, str]]:
+    """(id, author, text) rows, one desk each; `prefix` keeps the ids apart from CONTEXT's ("c")."""
+    assert prefix != "c"
+    return [(f"{prefix}{i}", f"desk{i}", t) for i, t in enumerate(texts)]
+
+
+@contextmanager
+def harlow(tmp_path: Path, rows: list[tuple[str, str, str]]) -> Iterator[Engine]:
+    """A writing engine over `rows` and two unrelated posts, closed after the block."""
+    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 40))
+    try:
+        yield eng
+    finally:
+        eng.close()
+
+
 def test_a_verb_in_another_tense_and_the_party_said_again_do_not_leave_a_claim_unverified(tmp_path: Path) -> None:
     rows = [("a1", "wire", "Harlow Rovers fans sing emotional national anthem at first home game since the mill explosion"),
             ("a2", "tv", "MUST WATCH: Harlow Rovers fans sing the national anthem at first home game since mill explosion"),
@@ -53,16 +71,13 @@ def test_a_verb_in_another_tense_and_the_party_said_again_do_not_leave_a_claim_u
                                       "heroes honoured at half time", "goosebumps", "the whole ground stood",
                                       "never forget this", "respect to the away end", "a night for the town",
                                       "banners for the victims", "emotional first home game"])]
-    eng = engine_with(tmp_path, posts(rows + game) + posts(NOISE, 40))
-    try:
+    with harlow(tmp_path, rows + game) as eng:
         v = eng.verify("Harlow Rovers fans sang an emotional national anthem at the team's first home game after "
                        "the mill explosion.")
         assert v.verdict == "supported", v.reasons
         other = eng.verify("Harlow United fans sang an emotional national anthem at the team's first home game after "
                            "the mill explosion.")
         assert other.verdict != "supported", other.reasons
-    finally:
-        eng.close()
 
 
 def test_a_title_before_a_name_and_a_joining_phrase_are_not_details_to_find(tmp_path: Path) -> None:
@@ -72,8 +87,7 @@ def test_a_title_before_a_name_and_a_joining_phrase_are_not_details_to_find(tmp_
             ("b2", "tv", "Jane Roe wants federal aid after the Harlow mill explosion. She voted against flood aid"),
             ("b3", "paper", "Jane Roe asked for federal aid after Harlow mill explosion but voted against flood aid last year"),
             ("b4", "radio", "After the Harlow mill explosion Jane Roe asks for federal aid she voted against for the flood")]
-    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
-    try:
+    with harlow(tmp_path, rows + CONTEXT) as eng:
         v = eng.verify("Harlow Mayor Jane Roe asked for federal aid after the mill explosion even though she had voted "
                        "against federal aid after the flood.")
         assert v.verdict == "supported", v.reasons
@@ -81,8 +95,6 @@ def test_a_title_before_a_name_and_a_joining_phrase_are_not_details_to_find(tmp_
         other = eng.verify("Harlow Mayor John Doe asked for federal aid after the mill explosion even though he had "
                            "voted against federal aid after the flood.")
         assert other.verdict != "supported", other.reasons
-    finally:
-        eng.close()
 
 
 def test_a_body_that_speaks_is_no_place_that_other_places_contradict(tmp_path: Path) -> None:
@@ -94,16 +106,13 @@ def test_a_body_that_speaks_is_no_place_that_other_places_contradict(tmp_path: P
             ("s1", "desk-a", "Explosion at the Eastgate Mill in Harlow, fire crews at the scene"),
             ("s2", "desk-b", "Huge explosion at the Eastgate Mill, Harlow. Stay away from the area"),
             ("s3", "desk-c", "Eastgate Mill explosion: residents near the mill told to stay indoors")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 40))
-    try:
+    with harlow(tmp_path, rows) as eng:
         v = eng.verify("The Harlow General Hospital said it had received 12 patients from the mill explosion.")
         assert v.verdict == "supported", v.reasons
         assert not any(r.assertion.kind == "place" and "Hospital" in r.assertion.value for r in v.assertions), \
             [(r.assertion.kind, r.assertion.value) for r in v.assertions]
         wrong = eng.verify("The Harlow General Hospital said it had received 40 patients from the mill explosion.")
         assert wrong.verdict == "refuted", wrong.reasons
-    finally:
-        eng.close()
 
 
 def test_a_claim_that_something_was_rumoured_is_attested_by_posts_asking_about_it(tmp_path: Path) -> None:
@@ -115,8 +124,7 @@ def test_a_claim_that_something_was_rumoured_is_attested_by_posts_asking_about_i
             ("r3", "paper", "Hearing the Harlow mill explosion was caused by a gas leak at the boiler house. Can anyone confirm?"),
             ("r4", "radio", "Unconfirmed: gas leak at the boiler house behind the Harlow mill explosion?"),
             ("r5", "desk-e", "No, the Harlow mill explosion was NOT a gas leak at the boiler house, that is false")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 40))
-    try:
+    with harlow(tmp_path, rows) as eng:
         v = eng.verify("Unconfirmed posts claimed that the Harlow mill explosion was caused by a gas leak at the "
                        "boiler house.")
         assert v.verdict == "supported", v.reasons
@@ -125,8 +133,6 @@ def test_a_claim_that_something_was_rumoured_is_attested_by_posts_asking_about_i
         other = eng.verify("Unconfirmed posts claimed that the Harlow mill explosion was caused by an arson attack "
                            "at the boiler house.")
         assert other.verdict != "supported", other.reasons
-    finally:
-        eng.close()
 
 
 def test_a_price_is_compared_with_prices_of_the_same_thing_and_a_brand_first_is_a_name(tmp_path: Path) -> None:
@@ -142,8 +148,7 @@ def test_a_price_is_compared_with_prices_of_the_same_thing_and_a_brand_first_is_
                              "since the mill explosion"),
             ("w3", "desk-c", "$42 for a flat of water at Shopmart in Harlow... criticised all week after the mill "
                              "explosion, still charging it")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 40))
-    try:
+    with harlow(tmp_path, rows) as eng:
         v = eng.verify("A Harlow corner store was criticised for charging $20 for a bag of ice after the mill explosion.")
         assert v.verdict == "supported", v.reasons
         wrong = eng.verify("A Harlow corner store was criticised for charging $50 for a bag of ice after the mill "
@@ -159,8 +164,6 @@ def test_a_price_is_compared_with_prices_of_the_same_thing_and_a_brand_first_is_
                            "explosion.")
         assert other.verdict != "supported", other.reasons
         assert any(r.assertion.value == "Walmart" for r in other.assertions), other.reasons
-    finally:
-        eng.close()
 
 
 def test_words_that_only_join_or_frame_a_claim_need_not_be_repeated_by_its_posts(tmp_path: Path) -> None:
@@ -170,16 +173,13 @@ def test_words_that_only_join_or_frame_a_claim_need_not_be_repeated_by_its_posts
             ("d2", "tv", "Harlow mill explosion: second victim named, a man, his body found at Ashby farm"),
             ("d3", "paper", "Body of a man found at Ashby is the second victim of the Harlow mill explosion"),
             ("d4", "radio", "Police: man whose body found in Ashby was second victim of Harlow mill explosion")]
-    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
-    try:
+    with harlow(tmp_path, rows + CONTEXT) as eng:
         v = eng.verify("The day after the Harlow mill explosion, its second victim was a man whose body was found "
                        "near Ashby.")
         assert v.verdict == "supported", v.reasons
         other = eng.verify("The day after the Harlow mill explosion, its second victim was a man whose body was "
                            "found near Bexley.")
         assert other.verdict != "supported", other.reasons
-    finally:
-        eng.close()
 
 
 def test_a_claim_ending_in_an_initial_and_a_place_holding_the_claims_own_are_read_right(tmp_path: Path) -> None:
@@ -194,28 +194,22 @@ def test_a_claim_ending_in_an_initial_and_a_place_holding_the_claims_own_are_rea
             ("f4", "desk", "Firefighters killed in mill explosion in North Harlow named"),
             ("f5", "local", "Two firefighters killed in the mill explosion in North Harlow"),
             ("f6", "blog", "RIP to the firefighters killed in the mill explosion in North Harlow")]
-    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
-    try:
+    with harlow(tmp_path, rows + CONTEXT) as eng:
         zone = eng.verify("After the Harlow mill explosion police ordered the mandatory evacuation of Zone A.")
         assert any(r.assertion.value == "Zone A" for r in zone.assertions), zone.reasons
         assert zone.verdict == "supported", zone.reasons
         v = eng.verify("A Bexley firefighter was among those killed in the Harlow mill explosion.")
         assert v.verdict == "supported", v.reasons
         assert not v.evidence_against, v.reasons
-    finally:
-        eng.close()
 
 
 def test_asking_whether_is_how_a_question_is_reported_and_officers_are_police(tmp_path: Path) -> None:
     rows = [("q1", "courier", "Could the Harlow mill explosion have been prevented? via @courier"),
             ("q2", "fan1", "Could the Harlow mill explosion have been prevented? Good read from the Courier"),
             ("q3", "fan2", "The Courier: could the Harlow mill explosion have been prevented?")]
-    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
-    try:
+    with harlow(tmp_path, rows + CONTEXT) as eng:
         asked = eng.verify("The Courier asked whether the Harlow mill explosion could have been prevented.")
         assert asked.verdict == "supported", asked.reasons
-    finally:
-        eng.close()
     # a post saying "police" says what a claim's "officers" did
     assert words.coverage({words.stem("officers"), words.stem("stormed")}, "Police stormed the mill") == 1.0
 
@@ -227,8 +221,7 @@ def test_what_the_entity_model_misreads_in_a_claim_is_no_detail_to_find(tmp_path
             ("h2", "tv", "Governor Jane Roe praised Harlow council's response to Hurricane Edna"),
             ("h3", "paper", "Hurricane Edna: Jane Roe praises response of Harlow council"),
             ("h4", "radio", "Jane Roe has praised the Harlow council response to Hurricane Edna")]
-    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
-    try:
+    with harlow(tmp_path, rows + CONTEXT) as eng:
         v = eng.verify("New Jersey Governor Jane Roe praised the response of Harlow council to Hurricane Edna.")
         assert v.verdict == "supported", v.reasons
         said = {(r.assertion.kind, r.assertion.value) for r in v.assertions}
@@ -239,14 +232,12 @@ def test_what_the_entity_model_misreads_in_a_claim_is_no_detail_to_find(tmp_path
         assert not kinds & {("place", "Coast Guard"), ("place", "HMS Harlow"), ("origin", "HMS Harlow")}, kinds
         both = eng.verify("Both President Roe and Senator Mark Doe cancelled campaign events because of Hurricane Edna.")
         assert not any(r.assertion.kind == "number" for r in both.assertions), both.reasons
-    finally:
-        eng.close()
 
 
 def test_what_the_event_is_called_elsewhere_does_not_refute_a_claim_no_post_addresses(tmp_path: Path) -> None:
     # a town said to be near is no rival of the city the posts name; "Okla." is a state, no rival
     # of a library; an aircraft's model is no rival of its maker
-    rows = [(f"r{i}", f"desk{i}", t) for i, t in enumerate([
+    rows = desk_rows("r", [
         "A herd of bison escaped from a ranch in Bexley during the Harlow floods",
         "Harlow floods: a herd of bison escaped from a ranch in Bexley, drivers warned",
         "A bison herd escaped from its ranch in Bexley as the Harlow floods spread",
@@ -255,24 +246,21 @@ def test_what_the_event_is_called_elsewhere_does_not_refute_a_claim_no_post_addr
         "Entire streets destroyed by the tornado in Moore, Okla.",
         "Harlow Air Airbus A320 crashed in the hills, no survivors",
         "The Harlow Air Airbus A320 that crashed was 24 years old",
-        "Harlow Air crash: what we know about the Airbus A320"])]
-    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
-    try:
+        "Harlow Air crash: what we know about the Airbus A320"])
+    with harlow(tmp_path, rows + CONTEXT) as eng:
         verdicts = {claim: eng.verify(claim) for claim in (
             "A herd of bison escaped from a ranch near Ashby during the Harlow floods.",
             "The Moore tornado destroyed the Moore Public Library.",
             "The Harlow Air Airbus had been repaired for a faulty landing-gear door the day before the crash.")}
         assert all(v.verdict == "unverified" for v in verdicts.values()), \
             {c: (v.verdict, v.reasons) for c, v in verdicts.items() if v.verdict != "unverified"}
-    finally:
-        eng.close()
 
 
 def test_an_organisation_is_a_party_and_a_settled_detail_puts_no_post_against(tmp_path: Path) -> None:
     # "the magazine Le Point" and "West ISD" are parties a post must name, not places; posts
     # naming another site of the event (King Square) do not count against a claim whose site the
     # stream settles on (the Rose Cafe)
-    rows = [(f"s{i}", f"desk{i}", t) for i, t in enumerate([
+    rows = desk_rows("s", [
         "All airspace over Harlow shut down during the Rose Cafe siege",
         "Breaking: airspace over Harlow has been shut down, Rose Cafe siege continues",
         "Police shut down the airspace over Harlow during the Rose Cafe siege",
@@ -286,9 +274,8 @@ def test_an_organisation_is_a_party_and_a_settled_detail_puts_no_post_against(tm
         "Harlow King Square siege: streets closed",
         "West ISD cancelled classes on Thursday after the mill explosion",
         "West ISD: no classes Thursday after the mill explosion",
-        "West ISD has cancelled Thursday classes because of the mill explosion"])]
-    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
-    try:
+        "West ISD has cancelled Thursday classes because of the mill explosion"])
+    with harlow(tmp_path, rows + CONTEXT) as eng:
         air = eng.verify("Airspace over Harlow was shut down during the Rose Cafe siege.")
         assert air.verdict == "supported", air.reasons
         school = eng.verify("West ISD cancelled classes on Thursday after the mill explosion.")
@@ -298,54 +285,46 @@ def test_an_organisation_is_a_party_and_a_settled_detail_puts_no_post_against(tm
         mag = eng.verify("The French magazine Le Point reported that the Harlow mill explosion killed 12 people.")
         assert any(r.assertion.kind in ("who", "agent") and r.assertion.value == "Le Point" for r in mag.assertions), \
             [(r.assertion.kind, r.assertion.value) for r in mag.assertions]
-    finally:
-        eng.close()
 
 
 def test_a_day_is_compared_with_days_said_of_the_same_act_not_of_the_event_it_follows(tmp_path: Path) -> None:
     # "cancelled classes on Thursday after the explosion": the posts' "explosion on Wednesday night"
     # dates the explosion, not the cancellation
-    rows = [(f"w{i}", f"desk{i}", t) for i, t in enumerate([
+    rows = desk_rows("w", [
         "Harlow schools cancel classes on Thursday after the mill explosion",
         "No classes Thursday: Harlow schools cancelled after the mill explosion",
         "Harlow schools have cancelled Thursday classes because of the mill explosion",
         "Huge mill explosion in Harlow on Wednesday night",
         "The Harlow mill explosion on Wednesday night shook the whole town",
         "Wednesday night's Harlow mill explosion: what we know",
-        "Harlow mill explosion on Wednesday: residents evacuated"])]
-    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
-    try:
+        "Harlow mill explosion on Wednesday: residents evacuated"])
+    with harlow(tmp_path, rows + CONTEXT) as eng:
         v = eng.verify("Harlow schools cancelled classes on Thursday after the mill explosion.")
         assert v.verdict == "supported", v.reasons
         other = eng.verify("Harlow schools cancelled classes on Monday after the mill explosion.")
         assert other.verdict != "supported", other.reasons
-    finally:
-        eng.close()
 
 
 def test_a_place_that_only_says_which_event_need_not_be_repeated_by_each_post(tmp_path: Path) -> None:
     # "... during the Rose Cafe siege": the siege dates the claim; the posts saying the airspace
     # over Harlow was closed support it without naming the cafe (which the stream states)
-    rows = [(f"a{i}", f"desk{i}", t) for i, t in enumerate([
+    rows = desk_rows("a", [
         "Airspace over Harlow has been closed",
         "Update: airspace over Harlow closed, flights diverted",
         "All airspace over Harlow closed this afternoon",
         "Rose Cafe siege in Harlow: hostages still inside",
         "Rose Cafe siege: negotiators arrive in Harlow",
         "Hostages held at the Rose Cafe in Harlow",
-        "Rose Cafe siege in Harlow enters its fifth hour"])]
-    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
-    try:
+        "Rose Cafe siege in Harlow enters its fifth hour"])
+    with harlow(tmp_path, rows + CONTEXT) as eng:
         v = eng.verify("Airspace over Harlow was closed during the Rose Cafe siege.")
         assert v.verdict == "supported", v.reasons
         other = eng.verify("Airspace over Harlow was closed during the Blue Bell Cafe siege.")
         assert other.verdict != "supported", other.reasons
-    finally:
-        eng.close()
 
 
 def test_what_something_is_blamed_on_and_which_weapons_are_details_that_decide(tmp_path: Path) -> None:
-    rows = [(f"b{i}", f"desk{i}", t) for i, t in enumerate([
+    rows = desk_rows("b", [
         "Harlow Chapel blames the mill explosion on the new bypass",
         "The Harlow Chapel has blamed the mill explosion on the new bypass, in a sermon",
         "Harlow Chapel pastor blames mill explosion on the new bypass",
@@ -359,9 +338,8 @@ def test_what_something_is_blamed_on_and_which_weapons_are_details_that_decide(t
         # the claim's other weapon, said alone, is no rival of the rocket launcher
         "Witnesses: the Harlow mill gunmen were armed with AK-47s",
         "The Harlow mill gunmen carried AK-47s, a survivor says",
-        "Harlow mill attack: gunmen armed with AK-47s"])]
-    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
-    try:
+        "Harlow mill attack: gunmen armed with AK-47s"])
+    with harlow(tmp_path, rows + CONTEXT) as eng:
         v = eng.verify("The Harlow Chapel blamed the mill explosion on the new bypass.")
         assert v.verdict == "supported", v.reasons
         other = eng.verify("The Harlow Chapel blamed the mill explosion on the town's new casino.")
@@ -370,14 +348,12 @@ def test_what_something_is_blamed_on_and_which_weapons_are_details_that_decide(t
         assert armed.verdict != "supported", armed.reasons
         both = eng.verify("The Harlow mill gunmen were armed with a rocket launcher as well as rifles.")
         assert both.verdict == "supported", both.reasons
-    finally:
-        eng.close()
 
 
 def test_a_person_is_named_with_the_role_beside_the_name_not_one_further_off(tmp_path: Path) -> None:
     # "the police chief announced that officer Sam Hill ...": Sam Hill is an officer, no rival of
     # the chief; "Flightradar24" is a service, no place
-    rows = [(f"k{i}", f"desk{i}", t) for i, t in enumerate([
+    rows = desk_rows("k", [
         "Harlow police chief Tom Reed says the mill was searched overnight",
         "Tom Reed, the Harlow police chief, will speak at noon about the mill explosion",
         "Harlow police chief Tom Reed: no arrests yet after the mill explosion",
@@ -385,32 +361,26 @@ def test_a_person_is_named_with_the_role_beside_the_name_not_one_further_off(tmp
         "The Harlow police chief announced that officer Sam Hill was first at the mill",
         "Harlow police chief says officer Sam Hill pulled two workers out of the mill",
         "Police chief: officer Sam Hill was injured at the Harlow mill",
-        "The Harlow police chief named officer Sam Hill as the first responder"])]
-    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
-    try:
+        "The Harlow police chief named officer Sam Hill as the first responder"])
+    with harlow(tmp_path, rows + CONTEXT) as eng:
         v = eng.verify("Tom Reed was the chief of the Harlow police department.")
         assert v.verdict == "supported", v.reasons
         lost = eng.verify("The Harlow Air flight was lost from Flightradar24 at an altitude of 6800 feet.")
         assert not any(r.assertion.kind == "place" for r in lost.assertions), lost.reasons
-    finally:
-        eng.close()
 
 
 def test_the_part_of_a_city_is_a_detail_that_decides(tmp_path: Path) -> None:
     # "in northern Harlow" against posts saying "eastern Harlow" / "east Harlow"; a direction in
     # capitals begins a name ("North Carolina") and is no part of a place
-    rows = [(f"q{i}", f"desk{i}", t) for i, t in enumerate([
+    rows = desk_rows("q", [
         "Gunman holds hostages in a kosher shop in eastern Harlow",
         "Hostages held at a kosher shop in east Harlow, gunman armed",
         "Police surround a kosher shop in eastern Harlow where a gunman holds hostages",
-        "Kosher shop siege in eastern Harlow: the gunman is holding hostages"])]
-    eng = engine_with(tmp_path, posts(rows + CONTEXT) + posts(NOISE, 40))
-    try:
+        "Kosher shop siege in eastern Harlow: the gunman is holding hostages"])
+    with harlow(tmp_path, rows + CONTEXT) as eng:
         v = eng.verify("A gunman held hostages in a kosher shop in eastern Harlow.")
         assert v.verdict == "supported", v.reasons
         other = eng.verify("A gunman held hostages in a kosher shop in northern Harlow.")
         assert other.verdict == "refuted", other.reasons
         named = eng.verify("A gunman held hostages in a kosher shop in North Harlow.")
         assert not any(r.assertion.kind == "quarter" for r in named.assertions), named.reasons
-    finally:
-        eng.close()

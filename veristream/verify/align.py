@@ -34,9 +34,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from .. import words
-from .assertions import (NUM_WORDS, STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
+from .assertions import (NUM_WORDS, ORG_KIND_NOUNS, TITLE_ALT, STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
                          ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts, RoleFact, head_word,
-                         hours_compatible, mentions, norm_name, read_means, related, role_family, kinds_fit, read_dates, role_key, same_origin, same_person,
+                         hours_compatible, mentions, norm_name, words_within, read_means, related, role_family, kinds_fit, read_dates, role_key, same_origin, same_person,
                          singular, word_set)
 from .independence import Corroboration, Item, corroboration
 
@@ -155,10 +155,9 @@ def _event_kinds(text: str) -> set[str]:
 
 
 # Nouns a claim names its party by again ("Boston Bruins fans sang ... at the team's first home game").
-_REFERS_RX = re.compile(r"\bthe\s+(team|club|company|firm|group|organi[sz]ation|airline|carrier|network|band|"
-                        r"league|franchise|brand|retailer|chain|broadcaster|channel|agency|charity|newspaper|"
-                        r"paper|magazine|station|couple|party|side|squad|outfit|singer|star|actor|actress|player|"
-                        r"rapper|politician|minister|president|leader)(?:'s|’s)?\b", re.IGNORECASE)
+_REFERS_RX = re.compile(r"\bthe\s+(" + "|".join(sorted(ORG_KIND_NOUNS)) + r"|organi[sz]ation|league|franchise|station|"
+                        r"couple|party|side|squad|outfit|singer|star|actor|actress|player|rapper|politician|"
+                        r"minister|president|leader)(?:'s|’s)?\b", re.IGNORECASE)
 
 
 _ASKED_RX = re.compile(r"\b(ask(?:ed|s|ing)?|wonder(?:ed|s|ing)?)\s+(?:whether|if)\b", re.IGNORECASE)
@@ -180,14 +179,14 @@ class Topic:
         ("cancelled", "fire"); among those naming the claim's places and parties it is not."""
         # "the team", "the company": the claim's named party said again, not something it adds; a
         # title ("Senator", "Premier") says whom the claim speaks of, not what happened
-        refers = {words.stem(m.group(1).lower()) for m in _REFERS_RX.finditer(topic)} if among is not None else set()
+        framing = {words.stem(m.group(1).lower()) for m in _REFERS_RX.finditer(topic)} if among is not None else set()
         # "asked whether X": how the claim reports a question, not what happened
-        refers |= {words.stem(m.group(1).lower()) for m in _ASKED_RX.finditer(topic)}
+        framing |= {words.stem(m.group(1).lower()) for m in _ASKED_RX.finditer(topic)}
         self.stems = list(dict.fromkeys(st for w in words.keywords(topic)
                                         if (st := words.stem(w)) not in REPORTING and w not in REPORTING
                                         and w not in LIGHT and w not in TITLE_WORDS and w not in _WHEN_WORDS
                                         and w not in words.LINK_WORDS
-                                        and st not in refers))
+                                        and st not in framing))
         # a verb with its particle is one word: "knocked down" is not "knocked out"
         self.phrasal = {words.stem(m.group(1).lower()): m.group(2).lower()
                         for m in re.finditer(r"\b([A-Za-z]{3,})\s+(down|out|up|off|over|away)\b", topic)}
@@ -269,8 +268,8 @@ def required(reading: ClaimReading) -> set[int]:
     # (it must still be stated by the stream: an unaddressed place leaves the claim unverified)
     dating = [m.span() for m in _OTHER_TIME_RX.finditer(reading.claim)]
     return {i for i, a in enumerate(reading.assertions)
-            if not (a.kind == "place" and a.level in ("state", "country", "event"))
-            and not (a.kind == "place" and any(s0 <= reading.claim.find(a.value) < e0 for s0, e0 in dating))}
+            if not (a.kind == "place" and (a.level in ("state", "country", "event") or
+                                           any(s0 <= reading.claim.find(a.value) < e0 for s0, e0 in dating)))}
 
 
 ANCHORS = ("place", "who")
@@ -289,12 +288,6 @@ def place_key(name: str) -> str:
 
 
 _MINOR = {"of", "the", "and", "&", "de", "du", "des", "la", "le", "for", "at", "in"}
-
-
-def _word_within(a: str, b: str) -> bool:
-    """Whether the words of `a` stand whole in `b`, or those of `b` in `a`."""
-    return bool(a and b) and (re.search(r"(?<!\w)" + re.escape(a) + r"(?!\w)", b) is not None or
-                              re.search(r"(?<!\w)" + re.escape(b) + r"(?!\w)", a) is not None)
 
 
 def _initials(value: str, f: PostFacts) -> bool:
@@ -568,7 +561,7 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
         for p in f.places:
             n = norm_name(p)
             if not n or n in f.near_places or related(n, own) or n in own or own in n or \
-                    any(place_key(n) == place_key(c) or _word_within(norm_name(c), n) for c in claim_places):
+                    any(place_key(n) == place_key(c) or words_within(c, n) for c in claim_places):
                 continue  # the claim's own places, and names holding one ("West Texas" for "West")
             plevel, prole = f.place_info.get(n, ("city", "at"))
             if plevel == "site" and all(w in GENERIC_SITE or _PLACE_WORD.fullmatch(w.capitalize())
@@ -759,10 +752,10 @@ def _align_doer(a: Assertion, f: PostFacts, claim_names: list[str]) -> Alignment
                 return Alignment(CONFIRMS, name.lower())
             if not mine:
                 continue
-        title = re.search(r"\b(" + "|".join(sorted(TITLE_WORDS, key=len, reverse=True)) + r")\s+$", before, re.IGNORECASE)
+        title = re.search(r"\b(" + TITLE_ALT + r")\s+$", before, re.IGNORECASE)
         return Alignment(CONFLICTS, f"{title.group(1).capitalize()} {name}" if title else name)
     if mine:
-        for m in re.finditer(r"\b(" + "|".join(sorted(TITLE_WORDS, key=len, reverse=True)) + r")\b(?:\s+\S+){0,2}?\s+"
+        for m in re.finditer(r"\b(" + TITLE_ALT + r")\b(?:\s+\S+){0,2}?\s+"
                              + forms, text, re.IGNORECASE):
             other = _title_key(m.group(1))
             if other and not (other & mine):

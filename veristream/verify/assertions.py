@@ -220,12 +220,18 @@ def mentions(text_lower: str, words: set[str], name: str) -> bool:
     return len(squashed) >= 5 and re.search(r"#\w*" + re.escape(squashed), text_lower) is not None
 
 
+def words_within(a: str, b: str) -> bool:
+    """Whether the words of `a` stand whole in `b`, or those of `b` in `a` (both normalised)."""
+    return bool(a and b) and (re.search(r"\b" + re.escape(a) + r"\b", b) is not None or
+                              re.search(r"\b" + re.escape(b) + r"\b", a) is not None)
+
+
 def related(a: str, b: str) -> bool:
     """Two values name the same thing: equal, one inside the other, or synonyms."""
     a, b = norm_name(a), norm_name(b)
     if not a or not b:
         return False
-    if a == b or re.search(r"\b" + re.escape(a) + r"\b", b) or re.search(r"\b" + re.escape(b) + r"\b", a):
+    if a == b or words_within(a, b):
         return True
     wa = {w for w in re.split(r"[\s\-]+", a) if w not in GENERIC}
     wb = {w for w in re.split(r"[\s\-]+", b) if w not in GENERIC}
@@ -1042,6 +1048,8 @@ _EVENT_WORDS = {"evacuation", "evacuations", "wildfire", "blaze", "shooting", "s
 TITLE_WORDS = {"premier", "prime", "minister", "pm", "president", "mayor", "governor", "chancellor", "king", "queen",
                "pope", "senator", "sergeant-at-arms", "commissioner", "secretary"}
 _TITLE_FAMILY = {"prime": "pm", "minister": "pm", "pm": "pm"}
+# The titles as one regex alternation, longest first.
+TITLE_ALT = "|".join(sorted(TITLE_WORDS, key=len, reverse=True))
 _PERSON_NOUNS = {"brothers", "brother", "suspect", "suspects", "gunman", "gunmen", "men", "man", "woman", "group",
                  "militants", "terrorists", "hackers", "teen", "teenager", "officer", "pilot", "co-pilot",
                  "copilot", "bomber", "bombers", "shooter", "attackers", "attacker", "driver"}
@@ -2262,10 +2270,7 @@ def read_claim(claim: str) -> ClaimReading:
         if a.kind == "place" and (_org_said(a.value, text) or _named_thing(a.value)):
             # "the French magazine Le Point", "the Coast Guard", "West ISD", "the HMS Bounty": a party
             r.assertions[k] = Assertion("who", "org", a.value)
-    misread = [a for a in r.assertions if _misread(a, r.assertions, text)]
-    if misread:
-        r.assertions = [a for a in r.assertions if all(a is not b for b in misread)]
-    r.assertions = _dedupe(r.assertions)
+    r.assertions = _dedupe([a for a in r.assertions if not _misread(a, r.assertions, text)])
     r.topic = _topic(text, spans)
     r.area = is_area_event(text)
     r.early = re.search(r"\b(?:early|earlier|initial|first|preliminary)\s+(?:news\s+)?reports?\b|\binitially\b|"
@@ -2282,10 +2287,14 @@ _BODY_END = {"guard", "police", "isd", "army", "navy", "force", "forces", "servi
 _SHIP_PREFIX = {"hms", "uss", "rms", "mv", "ss", "hmcs", "hmas"}
 
 
+# Nouns an organisation is called by ("the company", "the magazine"): said again of a claim's
+# party (verify.align's topic words) and before or after a name that is one.
+ORG_KIND_NOUNS = frozenset("team club company firm group airline carrier network band brand retailer chain broadcaster "
+                      "channel agency charity newspaper paper magazine".split())
 # Nouns that say a name is an organisation's: "the French magazine Le Point", "Nike, the company".
-_ORG_KINDS = (r"magazine|newspaper|paper|tabloid|daily|weekly|website|site|blog|company|firm|brand|promoter|network|"
-              r"channel|broadcaster|retailer|airline|carrier|chain|bank|insurer|maker|manufacturer|agency|outlet|"
-              r"publisher|startup|group|charity|club|team|band|app|service|operator|utility")
+_ORG_KIND_ALT = "|".join(sorted(ORG_KIND_NOUNS | set("tabloid daily weekly website site blog promoter bank insurer maker "
+                                             "manufacturer outlet publisher startup app service operator "
+                                             "utility".split())))
 
 
 def _org_said(v: str, text: str) -> bool:
@@ -2293,8 +2302,8 @@ def _org_said(v: str, text: str) -> bool:
     if at < 0:
         return False
     before, after = text[max(0, at - 40):at], text[at + len(v):at + len(v) + 30]
-    return re.search(r"\b(?:" + _ORG_KINDS + r")\s+(?:of\s+)?$", before, re.IGNORECASE) is not None or \
-        re.match(r"\s*,\s+(?:the|a|an)\s+(?:\w+\s+)?(?:" + _ORG_KINDS + r")\b", after, re.IGNORECASE) is not None
+    return re.search(r"\b(?:" + _ORG_KIND_ALT + r")\s+(?:of\s+)?$", before, re.IGNORECASE) is not None or \
+        re.match(r"\s*,\s+(?:the|a|an)\s+(?:\w+\s+)?(?:" + _ORG_KIND_ALT + r")\b", after, re.IGNORECASE) is not None
 
 
 def _named_thing(v: str) -> bool:
@@ -2311,8 +2320,8 @@ def _misread(a: Assertion, others: list[Assertion], text: str) -> bool:
     "Cornelius Gurlitt"), "both" before a title as a count ("Both President Obama and ...")."""
     v = a.value
     if a.kind == "place":
-        return re.search(r"(?<![\w-])" + re.escape(v) + r"(?:'s|’s)?\s+(?:state\s+|State\s+)?(?:" +
-                         "|".join(sorted(TITLE_WORDS)) + r")\b", text, re.IGNORECASE) is not None
+        return re.search(r"(?<![\w-])" + re.escape(v) + r"(?:'s|’s)?\s+(?:state\s+|State\s+)?(?:" + TITLE_ALT + r")\b",
+                         text, re.IGNORECASE) is not None
     if a.kind == "who" and " " not in v.strip():
         return any(b is not a and b.kind in ("who", "agent") and b.value != v and
                    re.search(r"(?<![\w-])" + re.escape(v) + r"\s+" + re.escape(b.value) + r"(?![\w-])", text)
