@@ -459,3 +459,43 @@ def test_the_veracity_model_speaks_only_of_rumours_like_those_it_learned(tmp_pat
         assert v.to_dict()["crowd"]["known"] >= 0.7
     finally:
         eng.close()
+
+
+def test_one_source_that_others_repeat_decides_a_detail_no_other_post_states(tmp_path: Path) -> None:
+    # One desk's report, reposted by two other people, is the only number of cows the stream
+    # gives: it counts against a claim of another number that no post states, and for the claim
+    # of its own number, said as one source. Not when nobody repeats it, nor when another post
+    # gives a third number.
+    floods = [(f"f{i}", f"desk{i}", f"Harlow floods: {what}") for i, what in enumerate([
+        "roads closed", "river still rising", "farms under water", "evacuation centre open",
+        "army called in", "bridge washed away", "power cut in the valley", "rain to ease tomorrow",
+        "school closures", "volunteers needed", "sandbags at the depot", "trains cancelled",
+        "pets rescued", "water supply warning", "farmers count their losses", "insurance advice",
+        "stay off the roads", "levee holding", "donations pour in", "record river height"])]
+    report = [("h0", "wire", "A 400-cow dairy herd was washed away in the Harlow floods"),
+              ("h1", "fan1", "RT @wire: A 400-cow dairy herd was washed away in the Harlow floods"),
+              ("h2", "fan2", "RT @wire: A 400-cow dairy herd was washed away in the Harlow floods")]
+    claim = "A 4,000-cow dairy herd was washed away in the Harlow floods."
+    true = "A 400-cow dairy herd was washed away in the Harlow floods."
+    eng = engine_with(tmp_path, posts(floods + report))
+    try:
+        v = eng.verify(claim)
+        cows = detail(v, "number")
+        assert cows.status == "conflicted" and cows.conflict.authors == 1 and cows.repeated == 2, v.reasons
+        assert "repeated by 2" in cows.summary
+        assert v.verdict == "refuted", v.reasons
+        same = eng.verify(true)
+        cows = detail(same, "number")
+        assert cows.status == "confirmed" and cows.repeated == 2 and "repeated by 2" in cows.summary, same.reasons
+        assert same.verdict == "supported", same.reasons
+    finally:
+        eng.close()
+    # nobody repeats it; another post gives a third number
+    for name, rows in (("alone", report[:1]), ("third", report + [("h3", "farmer", "Harlow floods took a 90-cow herd")])):
+        other = engine_with(tmp_path, posts(floods + rows), name=name)
+        try:
+            for c in (claim, true):
+                v = other.verify(c)
+                assert detail(v, "number").status == "unaddressed" and v.verdict == "unverified", (name, v.reasons)
+        finally:
+            other.close()

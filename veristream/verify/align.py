@@ -97,6 +97,7 @@ class AssertionResult:
     stray: int = 0  # sources of other values no second source states (shown, not counted)
     elsewhen: int = 0  # posts with another value from other days than the claim's value (another event)
     area_others: int = 0  # sources naming other places an area event struck too (not counted against)
+    repeated: int = 0  # authors repeating the one source that decides the detail, when it counts (`tally`)
 
     def to_dict(self) -> dict:
         a = self.assertion
@@ -106,7 +107,8 @@ class AssertionResult:
                 "conflict": {"sources": self.conflict.authors, "posts": self.conflict.posts,
                              "weight": round(self.conflict.weight, 3), "keys": self.conflict_keys[:SHOWN_KEYS],
                              "values": [v.to_dict() for v in self.other_values[:SHOWN_VALUES]],
-                             "uncorroborated_sources": self.stray, "superseded_posts": self.superseded},
+                             "uncorroborated_sources": self.stray, "superseded_posts": self.superseded,
+                             "repeated_by": self.repeated},
                 "summary": self.summary}
 
 
@@ -1149,11 +1151,17 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
                 key = _value_key(a, ln.value)
             groups[key].append((it, ln))
         vals, counted_items = [], []
+        repeated = 0
         for _k, members in groups.items():
             c = corroboration([it for it, _ in members])
             shown = max({ln.value for _, ln in members}, key=lambda v: (sum(ln.value == v for _, ln in members), -len(v)))
             vals.append(ValueCount(shown, c.authors, c.posts, c.counted[:SHOWN_KEYS]))
             if c.authors >= min_sources:
+                counted_items += [it for it, _ in members]
+            elif len(groups) == 1 and not confirms and len({it.author for it, _ in members}) >= 2:
+                # one source, but the only value the stream states in this role, repeated by others,
+                # and nothing states the claim's: what the stream says, though a single report
+                repeated = len({it.author for it, _ in members}) - 1
                 counted_items += [it for it, _ in members]
         r = AssertionResult(a, confirm=corroboration([it for it, _ in confirms]), conflict=corroboration(counted_items))
         r.confirm_keys = list(r.confirm.counted) + [it.key for it, _ in confirms if it.key not in r.confirm.counted]
@@ -1162,7 +1170,8 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
         r.superseded = superseded
         r.later = later
         r.elsewhen = elsewhen
-        r.stray = sum(v.sources for v in vals if v.sources < min_sources)
+        r.repeated = repeated
+        r.stray = sum(v.sources for v in vals if v.sources < min_sources and not repeated)
         C, X = r.confirm.weight, r.conflict.weight
         nc, nx = r.confirm.authors, r.conflict.authors
         minority = min(C, X) / (C + X) if C + X > 0 else 0.0
@@ -1177,13 +1186,30 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
             r.status = "disputed"
         elif nc >= min_sources and (X / (C + X) < contested_share):
             r.status = "confirmed"
-        elif nx >= min_sources and (C / (C + X) < contested_share):
+        elif nc == 1 and not groups and len({it.author for it, _ in confirms}) >= 2:
+            # one source that others repeat, and no post states another value: it confirms the
+            # detail if nothing stands against the claim as a whole (`settle_lone`)
+            r.status = "confirmed"
+            r.repeated = len({it.author for it, _ in confirms}) - 1
+        elif (nx >= min_sources or repeated) and (C / (C + X) < contested_share):
             r.status = "conflicted"
         else:
             r.status = "unaddressed"
         r.summary = summary(r)
         out.append(r)
     return out
+
+
+def settle_lone(results: list[AssertionResult], support: Corroboration, against: Corroboration) -> bool:
+    """Whether details confirmed by one source that others repeat decide the claim: only when some
+    post supports it and none stands against it; else they are left open, as one source is."""
+    lone = [r for r in results if r.repeated and r.status == "confirmed"]
+    if lone and (against.authors or not support.authors):
+        for r in lone:
+            r.status = "unaddressed"
+            r.summary = summary(r)
+        return False
+    return bool(lone)
 
 
 def idle_description(r: AssertionResult) -> bool:
@@ -1259,11 +1285,15 @@ def summary(r: AssertionResult) -> str:
                                                       "a sum of money" if a.role == "dollars" else
                                                       f"a number of {a.role}")
         return f"{head}; no post states {noun}"
-    bits = [f"{r.confirm.authors} independent source(s) say so ({r.confirm.posts} post(s))"]
+    bits = [f"{r.confirm.authors} independent source(s) say so ({r.confirm.posts} post(s))"
+            + (f", repeated by {r.repeated} other author(s), and no post states another value"
+               if r.repeated and not r.other_values else "")]
     if r.other_values:
         vals = ", ".join(f"{v.value} ({v.sources})" for v in r.other_values[:SHOWN_VALUES])
         bits.append(f"{r.conflict.authors} state other values ({r.conflict.posts} post(s) counted): {vals}"
-                    + (" (a value only one source states is not counted)" if r.stray else ""))
+                    + (" (a value only one source states is not counted)" if r.stray else "")
+                    + (f" (one source, repeated by {r.repeated} other author(s): the only other value stated, and "
+                       "none states the claim's)" if r.repeated else ""))
     if r.superseded:
         bits.append(f"{r.superseded} earlier post(s) with a lower count, superseded as the toll grew")
     if r.later:

@@ -78,7 +78,7 @@ def decide(support: Corroboration, against: Corroboration, min_sources: int = 2,
 
 
 def decide_assertions(results: list, support: Corroboration, against: Corroboration, min_sources: int = 2,
-                      contested_share: float = 0.3) -> Decision:
+                      contested_share: float = 0.3, lone: bool = False) -> Decision:
     """The verdict on a claim read into assertions (`align.tally`): a conflicted detail
     refutes it, a disputed one contests it, an unaddressed one leaves it unverified whatever
     the topic's volume; with every detail confirmed the weighed sides decide (`decide`), so
@@ -111,7 +111,8 @@ def decide_assertions(results: list, support: Corroboration, against: Corroborat
         F = sum(r.confirm.weight for r in open_)
         X = sum(r.conflict.weight for r in open_)
         return Decision("unverified", 1.0 - _lean(F, X), reasons)
-    dec = decide(support, against, min_sources, contested_share)
+    # `lone`: a detail rests on one source that others repeat (align.settle_lone), and nothing is against
+    dec = decide(support, against, 1 if lone else min_sources, contested_share)
     return Decision(dec.verdict, dec.raw, reasons + dec.reasons)
 
 

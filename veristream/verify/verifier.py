@@ -192,7 +192,8 @@ class Verifier:
         results = self._assertions(reading, ev, posts, hits)  # sides by the claim's details (align.py)
         support, against, noted = self._corroborate(ev)
         if results:
-            dec = decide_assertions(results, support, against, s.verify.min_sources, s.verify.contested_share)
+            lone = _align.settle_lone(results, support, against)
+            dec = decide_assertions(results, support, against, s.verify.min_sources, s.verify.contested_share, lone)
         else:
             dec = decide(support, against, s.verify.min_sources, s.verify.contested_share)
         reasons = list(dec.reasons)
