@@ -461,28 +461,30 @@ def test_the_veracity_model_speaks_only_of_rumours_like_those_it_learned(tmp_pat
         eng.close()
 
 
+FLOODS = [(f"f{i}", f"desk{i}", f"Harlow floods: {what}") for i, what in enumerate([
+    "roads closed", "river still rising", "farms under water", "evacuation centre open",
+    "army called in", "bridge washed away", "power cut in the valley", "rain to ease tomorrow",
+    "school closures", "volunteers needed", "sandbags at the depot", "trains cancelled",
+    "pets rescued", "water supply warning", "farmers count their losses", "insurance advice",
+    "stay off the roads", "levee holding", "donations pour in", "record river height"])]
+
+
 def test_one_source_that_others_repeat_decides_a_detail_no_other_post_states(tmp_path: Path) -> None:
     # One desk's report, reposted by two other people, is the only number of cows the stream
     # gives: it counts against a claim of another number that no post states, and for the claim
-    # of its own number, said as one source. Not when nobody repeats it, nor when another post
-    # gives a third number.
-    floods = [(f"f{i}", f"desk{i}", f"Harlow floods: {what}") for i, what in enumerate([
-        "roads closed", "river still rising", "farms under water", "evacuation centre open",
-        "army called in", "bridge washed away", "power cut in the valley", "rain to ease tomorrow",
-        "school closures", "volunteers needed", "sandbags at the depot", "trains cancelled",
-        "pets rescued", "water supply warning", "farmers count their losses", "insurance advice",
-        "stay off the roads", "levee holding", "donations pour in", "record river height"])]
+    # of its own number, said as one source. Not a post that only mentions the number, nobody
+    # repeating it, nor when another post gives a third number.
     report = [("h0", "wire", "A 400-cow dairy herd was washed away in the Harlow floods"),
               ("h1", "fan1", "RT @wire: A 400-cow dairy herd was washed away in the Harlow floods"),
               ("h2", "fan2", "RT @wire: A 400-cow dairy herd was washed away in the Harlow floods")]
     claim = "A 4,000-cow dairy herd was washed away in the Harlow floods."
     true = "A 400-cow dairy herd was washed away in the Harlow floods."
-    eng = engine_with(tmp_path, posts(floods + report))
+    eng = engine_with(tmp_path, posts(FLOODS + report))
     try:
         v = eng.verify(claim)
         cows = detail(v, "number")
         assert cows.status == "conflicted" and cows.conflict.authors == 1 and cows.repeated == 2, v.reasons
-        assert "repeated by 2" in cows.summary
+        assert cows.lone == "repeated" and "repeated by 2" in cows.summary
         assert v.verdict == "refuted", v.reasons
         same = eng.verify(true)
         cows = detail(same, "number")
@@ -490,12 +492,36 @@ def test_one_source_that_others_repeat_decides_a_detail_no_other_post_states(tmp
         assert same.verdict == "supported", same.reasons
     finally:
         eng.close()
-    # nobody repeats it; another post gives a third number
-    for name, rows in (("alone", report[:1]), ("third", report + [("h3", "farmer", "Harlow floods took a 90-cow herd")])):
-        other = engine_with(tmp_path, posts(floods + rows), name=name)
+    # a post not about the herd, nobody repeating it; another post gives a third number
+    for name, rows in (("alone", [("h0", "wire", "Harlow floods: a farmer lost 400 cows")]),
+                       ("third", report + [("h3", "farmer", "Harlow floods took a 90-cow herd")])):
+        other = engine_with(tmp_path, posts(FLOODS + rows), name=name)
         try:
             for c in (claim, true):
                 v = other.verify(c)
                 assert detail(v, "number").status == "unaddressed" and v.verdict == "unverified", (name, v.reasons)
         finally:
             other.close()
+
+
+def test_one_post_stating_the_claims_topic_decides_a_detail_no_other_post_states(tmp_path: Path) -> None:
+    # One post says what the claim says, its place named and its detail stated, and no other post
+    # states that detail: it decides it, for the same count and against another. A post that only
+    # shares a number ("3 weeks till I'm home") decides nothing, nor does one post naming another
+    # place beside the claim's.
+    rows = [("r0", "wire", "Volunteers rescued 14 horses trapped by the Harlow floods at Millbrook farm"),
+            ("r1", "kid", "2 weeks of classes left! 3 weeks till I'm home, so close yet so far"),
+            ("r2", "nurse", "Harlow floods: the injured were taken to St Anne's Hospital in Dunmore")]
+    eng = engine_with(tmp_path, posts(FLOODS + rows))
+    try:
+        v = eng.verify("Volunteers rescued 14 horses trapped by the Harlow floods.")
+        horses = detail(v, "number")
+        assert horses.status == "confirmed" and horses.lone == "on topic", v.reasons
+        assert "states the claim's topic" in horses.summary and v.verdict == "supported", v.reasons
+        other = eng.verify("Volunteers rescued 40 horses trapped by the Harlow floods.")
+        assert detail(other, "number").status == "conflicted" and other.verdict == "refuted", other.reasons
+        for c in ("The Harlow floods closed the airport for 3 weeks.",
+                  "The injured from the Harlow floods were taken to a hospital in Kelby."):
+            assert (lone := eng.verify(c)).verdict == "unverified", lone.reasons
+    finally:
+        eng.close()

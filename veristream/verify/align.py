@@ -97,7 +97,8 @@ class AssertionResult:
     stray: int = 0  # sources of other values no second source states (shown, not counted)
     elsewhen: int = 0  # posts with another value from other days than the claim's value (another event)
     area_others: int = 0  # sources naming other places an area event struck too (not counted against)
-    repeated: int = 0  # authors repeating the one source that decides the detail, when it counts (`tally`)
+    lone: str = ""  # why one source decides the detail ("" when it does not): LONE_REPEATED or LONE_ON_TOPIC
+    repeated: int = 0  # other authors repeating that one source
 
     def to_dict(self) -> dict:
         a = self.assertion
@@ -108,7 +109,7 @@ class AssertionResult:
                              "weight": round(self.conflict.weight, 3), "keys": self.conflict_keys[:SHOWN_KEYS],
                              "values": [v.to_dict() for v in self.other_values[:SHOWN_VALUES]],
                              "uncorroborated_sources": self.stray, "superseded_posts": self.superseded,
-                             "repeated_by": self.repeated},
+                             "lone_source": self.lone, "repeated_by": self.repeated},
                 "summary": self.summary}
 
 
@@ -1066,8 +1067,11 @@ class Aligned:
     weight: float
     domains: list[str]
     links: dict[int, Alignment]
+    on_topic: bool = False  # states the claim's topic words, what it adds to the event included (Topic.lexical)
 
 
+LONE_REPEATED = "repeated"  # one source that other authors repeat
+LONE_ON_TOPIC = "on topic"  # one source whose post states the claim's topic and names another of its places or parties
 AREA_SHARE = 0.2  # an area event's place: named by at least a fifth as many sources as the most-named other place
 TALLIES = {"deaths", "injured", "missing", "people", "passengers", "evacuated", "arrested", "hostages", "homes"}
 
@@ -1092,6 +1096,11 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
         confirms: list[tuple[Item, Alignment]] = []
         conflicts: list[tuple[Item, Alignment]] = []
         away = 0
+        # posts that may decide this detail alone (`_lone`): on the claim's topic, and naming another
+        # of its places or parties when it has any ("3 weeks till I'm home" is no post about an airport)
+        others = [j for j, b in enumerate(reading.assertions) if b.kind in ANCHORS and j != i]
+        on_topic = {p.key for p in posts if p.on_topic and (not others or any(
+            (ln := p.links.get(j)) is not None and ln.relation == CONFIRMS for j in others))}
         for p in posts:
             link = p.links.get(i)
             if link is None:
@@ -1151,18 +1160,21 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
                 key = _value_key(a, ln.value)
             groups[key].append((it, ln))
         vals, counted_items = [], []
-        repeated = 0
+        lone_against = ("", 0)
         for _k, members in groups.items():
             c = corroboration([it for it, _ in members])
             shown = max({ln.value for _, ln in members}, key=lambda v: (sum(ln.value == v for _, ln in members), -len(v)))
             vals.append(ValueCount(shown, c.authors, c.posts, c.counted[:SHOWN_KEYS]))
             if c.authors >= min_sources:
                 counted_items += [it for it, _ in members]
-            elif len(groups) == 1 and not confirms and len({it.author for it, _ in members}) >= 2:
-                # one source, but the only value the stream states in this role, repeated by others,
-                # and nothing states the claim's: what the stream says, though a single report
-                repeated = len({it.author for it, _ in members}) - 1
-                counted_items += [it for it, _ in members]
+            elif len(groups) == 1 and not confirms:
+                # one source, but the only value the stream states in this role, and nothing states
+                # the claim's: what the stream says, though a single report, when it is `_lone`
+                # (a place is not taken from one post: places named together are seldom rivals, "the
+                # Boston Marathon" and the hospital its runners were taken to)
+                lone_against = _lone([it for it, _ in members], on_topic if a.kind not in ANCHORS else set())
+                if lone_against[0]:
+                    counted_items += [it for it, _ in members]
         r = AssertionResult(a, confirm=corroboration([it for it, _ in confirms]), conflict=corroboration(counted_items))
         r.confirm_keys = list(r.confirm.counted) + [it.key for it, _ in confirms if it.key not in r.confirm.counted]
         r.conflict_keys = list(r.conflict.counted) + [it.key for it in counted_items if it.key not in r.conflict.counted]
@@ -1170,8 +1182,8 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
         r.superseded = superseded
         r.later = later
         r.elsewhen = elsewhen
-        r.repeated = repeated
-        r.stray = sum(v.sources for v in vals if v.sources < min_sources and not repeated)
+        r.lone, r.repeated = lone_against
+        r.stray = sum(v.sources for v in vals if v.sources < min_sources and not r.lone)
         C, X = r.confirm.weight, r.conflict.weight
         nc, nx = r.confirm.authors, r.conflict.authors
         minority = min(C, X) / (C + X) if C + X > 0 else 0.0
@@ -1186,12 +1198,12 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
             r.status = "disputed"
         elif nc >= min_sources and (X / (C + X) < contested_share):
             r.status = "confirmed"
-        elif nc == 1 and not groups and len({it.author for it, _ in confirms}) >= 2:
-            # one source that others repeat, and no post states another value: it confirms the
-            # detail if nothing stands against the claim as a whole (`settle_lone`)
+        elif nc == 1 and not groups and (lone_for := _lone([it for it, _ in confirms], on_topic))[0]:
+            # one source, and no post states another value (not even a stray): it confirms the detail
+            # if nothing stands against the claim as a whole (`settle_lone`)
             r.status = "confirmed"
-            r.repeated = len({it.author for it, _ in confirms}) - 1
-        elif (nx >= min_sources or repeated) and (C / (C + X) < contested_share):
+            r.lone, r.repeated = lone_for
+        elif (nx >= min_sources or r.lone) and (C / (C + X) < contested_share):
             r.status = "conflicted"
         else:
             r.status = "unaddressed"
@@ -1200,10 +1212,22 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
     return out
 
 
+def _lone(items: list[Item], on_topic: set[str]) -> tuple[str, int]:
+    """Whether the one source of these posts may decide a detail alone, and why: other authors
+    repeat it, or its post states the claim's topic (and names another of its places or parties).
+    Returns (LONE_REPEATED | LONE_ON_TOPIC | "", the other authors repeating it)."""
+    others = len({it.author for it in items}) - 1
+    if others >= 1:
+        return LONE_REPEATED, others
+    if any(it.key in on_topic for it in items):
+        return LONE_ON_TOPIC, 0
+    return "", 0
+
+
 def settle_lone(results: list[AssertionResult], support: Corroboration, against: Corroboration) -> bool:
     """Whether details confirmed by one source that others repeat decide the claim: only when some
     post supports it and none stands against it; else they are left open, as one source is."""
-    lone = [r for r in results if r.repeated and r.status == "confirmed"]
+    lone = [r for r in results if r.lone and r.status == "confirmed"]
     if lone and (against.authors or not support.authors):
         for r in lone:
             r.status = "unaddressed"
@@ -1272,6 +1296,11 @@ def describe(a: Assertion) -> str:
     return f"{what}: the claim says {'not ' if a.negated else ''}{value}"
 
 
+def _lone_said(r: AssertionResult) -> str:
+    return (f"repeated by {r.repeated} other author(s)" if r.lone == LONE_REPEATED else
+            "whose post states the claim's topic")
+
+
 def summary(r: AssertionResult) -> str:
     a = r.assertion
     head = describe(a)
@@ -1286,14 +1315,13 @@ def summary(r: AssertionResult) -> str:
                                                       f"a number of {a.role}")
         return f"{head}; no post states {noun}"
     bits = [f"{r.confirm.authors} independent source(s) say so ({r.confirm.posts} post(s))"
-            + (f", repeated by {r.repeated} other author(s), and no post states another value"
-               if r.repeated and not r.other_values else "")]
+            + (f", {_lone_said(r)}, and no post states another value" if r.lone and not r.other_values else "")]
     if r.other_values:
         vals = ", ".join(f"{v.value} ({v.sources})" for v in r.other_values[:SHOWN_VALUES])
         bits.append(f"{r.conflict.authors} state other values ({r.conflict.posts} post(s) counted): {vals}"
                     + (" (a value only one source states is not counted)" if r.stray else "")
-                    + (f" (one source, repeated by {r.repeated} other author(s): the only other value stated, and "
-                       "none states the claim's)" if r.repeated else ""))
+                    + (f" (one source, {_lone_said(r)}: the only other value stated, and none states the claim's)"
+                       if r.lone else ""))
     if r.superseded:
         bits.append(f"{r.superseded} earlier post(s) with a lower count, superseded as the toll grew")
     if r.later:

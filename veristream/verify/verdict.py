@@ -111,7 +111,7 @@ def decide_assertions(results: list, support: Corroboration, against: Corroborat
         F = sum(r.confirm.weight for r in open_)
         X = sum(r.conflict.weight for r in open_)
         return Decision("unverified", 1.0 - _lean(F, X), reasons)
-    # `lone`: a detail rests on one source that others repeat (align.settle_lone), and nothing is against
+    # `lone`: a detail rests on one source (align.settle_lone), and nothing stands against the claim
     dec = decide(support, against, 1 if lone else min_sources, contested_share)
     return Decision(dec.verdict, dec.raw, reasons + dec.reasons)
 

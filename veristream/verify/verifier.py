@@ -288,7 +288,7 @@ class Verifier:
             e.details = [(i, a.relation, a.value) for i, a in sorted(links.items())]
             aligned.append(_align.Aligned(e.key, e.author_id, e.story_id, e.created_at,
                                           e.credibility.weight if e.credibility else 1.0,
-                                          e.credibility.domains if e.credibility else [], links))
+                                          e.credibility.domains if e.credibility else [], links, lexical[k]))
         results = _align.tally(reading, aligned, s.verify.min_sources, s.verify.contested_share)
         # Support states a distinguishing detail (a number, date, cause, actor or owner; a place or
         # name only when the claim asserts nothing else) and is silent on no unsettled one.
