@@ -384,3 +384,22 @@ def test_the_part_of_a_city_is_a_detail_that_decides(tmp_path: Path) -> None:
         assert other.verdict == "refuted", other.reasons
         named = eng.verify("A gunman held hostages in a kosher shop in North Harlow.")
         assert not any(r.assertion.kind == "quarter" for r in named.assertions), named.reasons
+
+
+def test_a_doer_the_entity_model_misses_and_a_name_sharing_a_place_word_are_rivals(tmp_path: Path) -> None:
+    # "Yankees Honor Victims ..." (a headline in capitals the entity model reads no party in), the
+    # American spelling of the claim's verb, and "New York Yankees" against "New York Mets": the
+    # words two names share say where, not who
+    rows = desk_rows("y", [
+        "Yankees Honor Victims Of Harlow Mill Explosion By Playing 'Sweet Caroline'",
+        "The @Yankees honored victims of the Harlow mill explosion by playing 'Sweet Caroline' tonight",
+        "New York Yankees honor the Harlow mill explosion victims with 'Sweet Caroline' at the stadium"])
+    with harlow(tmp_path, rows + CONTEXT) as eng:
+        other = eng.verify("The New York Mets honoured the victims of the Harlow mill explosion by playing "
+                           "'Sweet Caroline'.")
+        doer = next(r for r in other.assertions if r.assertion.kind == "agent")
+        assert doer.status == "conflicted" and any("Yankees" in v.value for v in doer.other_values), other.reasons
+        assert other.verdict == "refuted", other.reasons
+        same = eng.verify("The New York Yankees honoured the victims of the Harlow mill explosion by playing "
+                          "'Sweet Caroline'.")
+        assert same.verdict == "supported", same.reasons

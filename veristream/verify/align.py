@@ -29,12 +29,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from .. import words
-from .assertions import (NUM_WORDS, ORG_KIND_NOUNS, TITLE_ALT, STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
+from .assertions import (NUM_WORDS, _PERSON_FAMILIES, _PERSON_NOUNS, ORG_KIND_NOUNS, TITLE_ALT, STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
                          ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts, RoleFact, head_word,
                          hours_compatible, mentions, norm_name, words_within, read_means, related, role_family, kinds_fit, read_dates, role_key, same_origin, same_person,
                          singular, word_set)
@@ -208,6 +208,10 @@ class Topic:
         pdf = {st: sum(st in self.have[i] for i in pool) for st in self.stems}
         self.novel_stems = {st for st in self.stems if pdf[st] < max(2, 0.05 * m)} if m >= 20 else set()
         self.novel = bool(self.novel_stems)
+        # words these posts write in lower case (twice or more): common words, whatever a headline
+        # capitalises ("Soldier shot at ..."), not names
+        low = Counter(w for t in texts for w in _LOWER_WORD_RX.findall(t))
+        self.common = {w for w, n in low.items() if n >= 2}
 
     def has(self, word: str, text: str) -> bool:
         """Whether a post uses this word (by stem, first five letters or a synonym)."""
@@ -375,7 +379,8 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
     if reading.reported and f.question:
         f = replace(f, question=False)  # asking whether X tells that X was said, as stating it does
     for i, a in enumerate(reading.assertions):
-        got = _align(a, f, at, claim_places, claim_names, reading.area, reading.topic)
+        got = _align(a, f, at, claim_places, claim_names, reading.area, reading.topic,
+                     topic.common if topic is not None else None)
         if got is not None and reading.reported and got.denial:
             continue  # "X was NOT a gas leak" denies what was said, and tells that it was
         if got is None and a.kind == "who":
@@ -555,7 +560,8 @@ class Links(dict):
 
 
 def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[str],
-           claim_names: list[str], area: bool = False, topic: str = "") -> Alignment | None:
+           claim_names: list[str], area: bool = False, topic: str = "",
+           common: set[str] | None = None) -> Alignment | None:
     if a.kind == "place":
         said = _said(a.value, f)
         level, role = _mid(a.level or "city"), a.prep or "at"
@@ -617,7 +623,7 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
         assert a.date is not None
         return _align_date(a.date, f, at, topic)
     if a.kind == "agent" and a.verb and not a.noun:
-        return _align_doer(a, f, claim_names)
+        return _align_doer(a, f, claim_names, common)
     if a.kind in ("cause", "agent", "owner"):
         stated = {"cause": [v for v, who in f.death_causes if same_person(a.context, who)] if a.role == "death"
                   else f.causes, "agent": f.agents, "owner": f.owners}[a.kind]
@@ -676,6 +682,8 @@ def verb_forms(verb: str) -> str:
     """A regular expression for the forms of a verb and its synonyms, by their first letters
     ("donate" -> donates, donated, donation; "shoot" -> shot, shooting, fired)."""
     stems = {verb[:5] if len(verb) > 5 else verb.rstrip("e")}
+    if "our" in verb:  # British and American spelling: honour / honor, favour / favor
+        stems.add(verb.replace("our", "or")[:5])
     for w in _SYN.get(verb, frozenset()) | _SYN.get(verb + "ed", frozenset()) | _SYN.get(verb + "s", frozenset()):
         stems.add(w[:5] if len(w) > 5 else w)
     return r"(?:" + "|".join(sorted(map(re.escape, stems), key=len, reverse=True)) + r")\w*"
@@ -712,12 +720,14 @@ def _object_of(a: Assertion, text: str) -> bool:
     return False
 
 
-def _align_doer(a: Assertion, f: PostFacts, claim_names: list[str]) -> Alignment | None:
+def _align_doer(a: Assertion, f: PostFacts, claim_names: list[str],
+                common: set[str] | None = None) -> Alignment | None:
     """Who did what the claim's verb says ("Kevin Durant donated $1 million", "launched by the
     premier"): the post names the claim's actor and says the verb, or names another person or
     organisation doing it ("Kevin Durant donates" against "Blake Griffin donated"), or a title
     ("Qld premier launches" against "Prime Minister Julia Gillard"). A person is no rival of an
-    organisation (the premier launches what the government does)."""
+    organisation (the premier launches what the government does). `common`: words the gathered
+    posts write in lower case (`Topic.common`), which no untagged name before the verb holds."""
     text = f.text or f.lower
     forms = verb_forms(a.verb)
     if f.question:
@@ -746,7 +756,7 @@ def _align_doer(a: Assertion, f: PostFacts, claim_names: list[str]) -> Alignment
         doing = re.match(r"(?:'s|’s)?[\s,]*(?:\S+\s+){0,3}?" + forms, after, re.IGNORECASE) or \
             re.search(forms + r"\s+by\s+(?:\S+\s+){0,3}$", before, re.IGNORECASE)
         if not doing or any(c != a.value and (related(name, c) or _names(name, _facts_of(c))) for c in claim_names) \
-                or related(name, a.value) or norm_name(name) in GENERIC:
+                or (related(name, a.value) and not _other_of_kind(name, a.value)) or norm_name(name) in GENERIC:
             continue
         if all(w in TITLE_WORDS for w in norm_name(name).split()):
             # a title alone ("Pope asks ...", the entity model's PERSON): the claim's actor when the claim
@@ -757,6 +767,24 @@ def _align_doer(a: Assertion, f: PostFacts, claim_names: list[str]) -> Alignment
                 continue
         title = re.search(r"\b(" + TITLE_ALT + r")\s+$", before, re.IGNORECASE)
         return Alignment(CONFLICTS, f"{title.group(1).capitalize()} {name}" if title else name)
+    if common is not None and (not f.parties or all(p[0] not in want for p in f.parties)):
+        # a party the entity model did not tag ("Yankees to honor Boston", a headline in capitals):
+        # the capitalised words right before the verb, none of them a common word
+        for m in re.finditer(r"\b" + forms, text, re.IGNORECASE):
+            run = _CAPS_BEFORE_RX.search(text[max(0, m.start() - 60):m.start()])
+            if run is None:
+                continue
+            ws = run.group(1).split()
+            while ws and ws[0].lower() in words.STOPWORDS:
+                ws = ws[1:]
+            name = " ".join(ws)
+            if not ws or any(w.lower() in words.STOPWORDS or w.lower() in common or w.lower() in _PERSON_WORDS
+                             for w in ws) or norm_name(name) in GENERIC \
+                    or all(w.lower() in TITLE_WORDS for w in ws) or any(related(name, p) for p in f.places) \
+                    or any(c != a.value and related(name, c) for c in claim_names) \
+                    or (related(name, a.value) and not _other_of_kind(name, a.value)):
+                continue
+            return Alignment(CONFLICTS, name)
     if mine:
         for m in re.finditer(r"\b(" + TITLE_ALT + r")\b(?:\s+\S+){0,2}?\s+"
                              + forms, text, re.IGNORECASE):
@@ -766,6 +794,22 @@ def _align_doer(a: Assertion, f: PostFacts, claim_names: list[str]) -> Alignment
             if other & mine:
                 return Alignment(CONFIRMS, m.group(1).lower())
     return None
+
+
+_LOWER_WORD_RX = re.compile(r"(?<![#@\w])[a-z][a-z'’\-]{2,}")
+_PERSON_WORDS = frozenset(_PERSON_NOUNS).union(*_PERSON_FAMILIES)  # "Attacker shot ...": who, not a name
+_CAPS_BEFORE_RX = re.compile(r"((?:\b[A-Z][\w'’&\-]*\s+){1,3})(?:(?:to|will|would|has|have|had)\s+)?$")
+
+
+def _other_of_kind(a: str, b: str) -> bool:
+    """Two names that begin alike and end apart name two parties ("New York Yankees" and "New York
+    Mets", "Kevin Durant" and "Kevin Love"): what they share says where or which family, not who."""
+    wa, wb = norm_name(a).split(), norm_name(b).split()
+    k = 0
+    while k < min(len(wa), len(wb)) and wa[k] == wb[k]:
+        k += 1
+    ta, tb = set(wa[k:]) - GENERIC, set(wb[k:]) - GENERIC
+    return k >= 1 and bool(ta) and bool(tb) and not related(" ".join(sorted(ta)), " ".join(sorted(tb)))
 
 
 def _same_subject(c: RoleFact, x: RoleFact) -> bool:
