@@ -143,3 +143,21 @@ def test_st_before_a_name_is_a_saints_not_a_street(engine: Engine) -> None:
     first = first_line(engine, "Which Marrow street did protesters block?")
     assert not re.search(r"\bstreet: (Greater )?St\b", first), first
     assert "Halden Ave" in first, first
+
+
+def test_who_is_answered_by_a_person_not_by_what_headlines_capitalise(engine: Engine) -> None:
+    # a headline's capitalised verb ("Explosion Injures Dozens") and an event's name said in many of
+    # the posts are no person, however often they are said beside the question's words
+    ingest(engine, desks("m", [
+        "Harlow mayor Tom Fenwick says the town will rebuild after the mill explosion",
+        "Tom Fenwick, Harlow's mayor, thanks the firefighters at the mill explosion",
+        "Blast at Harlow Mill Injures Over 100, mayor says the town is in shock",
+        "Live Updates: Harlow Mill Explosion Injures More Than 100",
+        "Harlow Mill Explosion Injures Dozens As Fire Spreads",
+        "A man was at both the Kelby Marathon bombing and the Harlow mill explosion, the mayor said",
+        "Kelby Marathon runner also saw the Harlow mill explosion days later",
+        "What a week: the Kelby Marathon bombing, then the Harlow mill explosion",
+        "Firefighters still at the Harlow mill explosion site"]))
+    first = first_line(engine, "Who was the mayor of Harlow when the mill exploded?")
+    assert "Tom Fenwick" in first, first
+    assert "Injures" not in first and "Kelby Marathon" not in first, first

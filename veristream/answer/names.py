@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -739,7 +739,12 @@ def _no_peoples_or_places(found: list[tuple[int, str, str, int]], texts: list[st
             posts_of[key].append(i)
         shown_of.setdefault(key, shown)
     drop = set()
+    lower = Counter(w for t in texts for w in _LOWER_WORD.findall(t)) if asked.type == "person" else Counter()
     for key in sorted(posts_of, key=lambda k: -len(posts_of[k]))[:CHECKED]:
+        if asked.type == "person" and _no_person(shown_of[key], [texts[i] for i in posts_of[key][:5]], lower,
+                                                 key in tied):
+            drop.add(key)
+            continue
         if shown_of[key].split()[-1].lower() in PLACE_HEADS or key in tied or (landmark and " " in shown_of[key]):
             continue
         idx = posts_of[key][:5]
@@ -760,6 +765,30 @@ def _no_peoples_or_places(found: list[tuple[int, str, str, int]], texts: list[st
         if 3 * votes >= len(idx) or (asked.type == "person" and 2 * located > len(idx)) or 2 * persons > len(idx):
             drop.add(key)
     return [f for f in found if f[1] not in drop]
+
+
+_LOWER_WORD = re.compile(r"(?<![#@\w])[a-z][a-z'’\-]{2,}")
+
+
+def _no_person(shown: str, texts: list[str], lower: Counter, tied: bool = False) -> bool:
+    """A name asked of a person that is none: every word of it one the posts write in lower case
+    (a headline's capitalised verb), or, unless it was said with the question's role noun, read
+    by the entity model as a person or an organisation in none of the posts saying it ("Boston
+    Marathon", a place or site; "Injures", a headline's verb)."""
+    from ..verify.assertions import post_entities
+
+    ws = shown.split()
+    if ws and all(lower[w.lower()] >= 2 for w in ws):
+        return True
+    if tied:
+        return False
+    name = _fold(shown.lower())
+    for t in texts:
+        # the entity model tells people from organisations badly ("girlfriend Alina Kabaeva": ORG)
+        if any((label == "PERSON" and (name in folded or folded in name)) or (label == "ORG" and name == folded)
+               for label, text, *_ in post_entities([t])[0] if (folded := _fold(text.lower()))):
+            return False
+    return True
 
 
 @lru_cache(maxsize=8192)
