@@ -12,6 +12,7 @@ from pathlib import Path
 from conftest import engine_with, posts
 
 from veristream import Engine, words
+from veristream.verify.assertions import read_claim
 
 # The event's other posts: enough of them (20+) that the claim's rarer words count as what it adds.
 CONTEXT = [(f"c{i}", f"desk{i}", text) for i, text in enumerate([
@@ -403,3 +404,22 @@ def test_a_doer_the_entity_model_misses_and_a_name_sharing_a_place_word_are_riva
         same = eng.verify("The New York Yankees honoured the victims of the Harlow mill explosion by playing "
                           "'Sweet Caroline'.")
         assert same.verdict == "supported", same.reasons
+
+
+def test_a_place_spelt_another_way_or_said_by_its_country_is_no_rival_of_whose_office(tmp_path: Path) -> None:
+    # "the Marseille prosecutor": "Marseilles prosecutor" is the same office spelt the English way,
+    # "the French prosecutor" the same said by its country; "Lyon prosecutor" would be another
+    rows = desk_rows("p", [
+        "Marseille prosecutor names the driver in the Harlow mill explosion as Jan Novak, a Czech national",
+        "Marseilles prosecutor: the driver in the Harlow mill explosion was Jan Novak",
+        "French prosecutor says Harlow mill explosion driver Jan Novak acted alone",
+        "Marseille prosecutor Brice Robin: Jan Novak was at the wheel before the Harlow mill explosion"])
+    with harlow(tmp_path, rows + CONTEXT) as eng:
+        v = eng.verify("The Marseille prosecutor named the driver in the Harlow mill explosion as Jan Novak.")
+        office = next(r for r in v.assertions if r.assertion.value == "Marseille")
+        assert not office.other_values and v.verdict != "refuted", v.reasons
+        other = eng.verify("The Lyon prosecutor named the driver in the Harlow mill explosion as Jan Novak.")
+        assert other.verdict == "refuted", other.reasons
+    # "the two Charlie Hebdo suspects" counts no Charlies
+    assert not [a for a in read_claim("The two Charlie Hebdo suspects were spotted in northern France.").assertions
+                if a.kind == "number"]

@@ -935,7 +935,11 @@ def _head_rival(value: str, noun: str, f: PostFacts) -> Alignment | None:
         name = re.sub(r"^(?:(?:A|An|The|RT|BREAKING|Breaking|Update|UPDATE)\b:?\s*)+", "", mm.group(1))
         n = norm_name(name)
         if n and n != own and not related(n, own) and n not in GENERIC and n.split()[0] not in GENERIC \
-                and n not in ("rt", "breaking", "the", "a", "an", "update"):
+                and n not in ("rt", "breaking", "the", "a", "an", "update") \
+                and n.removesuffix("s") != own.removesuffix("s") \
+                and not (n in NATIONS and own not in NATIONS):
+            # "Marseilles" is "Marseille" spelt the English way; "the French prosecutor" is the
+            # Marseille prosecutor said by his country (a nationality rivals only a nationality)
             return Alignment(CONFLICTS, name)
     return None
 

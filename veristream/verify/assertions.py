@@ -537,6 +537,13 @@ _MEASURE_WORD = {"days": "day", "hours": "hour", "weeks": "week", "minutes": "mi
                  "feet": "foot", "mph": "mph", "percent": "percent"}  # one word per measure ("hrs" = hours)
 
 
+def _name_before_noun(cased: list[str], k: int) -> bool:
+    """A name of two capitalised words at k, then a plural noun: "the two Charlie Hebdo suspects"
+    counts suspects, not Charlies ("4804 Edmonton Trail NE" is an address: no noun follows)."""
+    return k + 2 < len(cased) and cased[k][:1].isupper() and cased[k + 1][:1].isupper() and \
+        re.fullmatch(r"[a-z]{3,}s", cased[k + 2]) is not None
+
+
 def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole: bool = False) -> list[Number]:
     """Numbers with their units. `persons`: where the text names people (for whom an age is said
     of); `whole`: the text is a claim (an age is said of the person it names anywhere)."""
@@ -645,7 +652,7 @@ def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole:
                     # a singular noun after a count above one is a compound's ("a 400-cow herd", "400 cow
                     # dairy herd"): what is counted, when a word follows it
                     val >= 2 and re.fullmatch(r"[a-z]{3,}", nxt) and re.fullmatch(r"[a-z]{3,}", after) and
-                    not nxt.endswith("ly") and
+                    not nxt.endswith("ly") and not _name_before_noun(cased, i + span) and
                     not (prev and prev[-1] in _BEFORE_UNIT) and
                     nxt not in _FILLER and nxt not in _NOT_UNIT and nxt not in MONTHS and _unit_of(nxt) is None):
                 unit = "n:" + unit_noun(nxt)  # "2 bombs", "3 trains", "54,000 lbs" (pounds), "400 cows"
