@@ -423,3 +423,20 @@ def test_a_place_spelt_another_way_or_said_by_its_country_is_no_rival_of_whose_o
     # "the two Charlie Hebdo suspects" counts no Charlies
     assert not [a for a in read_claim("The two Charlie Hebdo suspects were spotted in northern France.").assertions
                 if a.kind == "number"]
+
+
+def test_one_source_stating_every_confirmed_detail_together_decides(tmp_path: Path) -> None:
+    # each detail is confirmed (the name by two desks, the evening by several), but only one post
+    # says them together, what the claim says: it is supported, said so; another time is refuted
+    rows = desk_rows("r", [
+        "Prime Minister Jane Roe to address the nation this evening after the Harlow mill explosion",
+        "Will the prime minister address the nation this evening after the Harlow mill explosion?",
+        "Jane Roe says Harlow will rebuild after the mill explosion",
+        "Harlow mill explosion: a vigil for the victims this evening at the church"])
+    with harlow(tmp_path, rows + CONTEXT) as eng:
+        v = eng.verify("Prime Minister Jane Roe was to address the nation on the evening of the Harlow mill explosion.")
+        assert v.verdict == "supported" and v.support.authors == 1, v.reasons
+        assert any("states them together" in r for r in v.reasons), v.reasons
+        other = eng.verify("Prime Minister Jane Roe was to address the nation on the morning of the Harlow mill "
+                           "explosion.")
+        assert other.verdict == "refuted", other.reasons

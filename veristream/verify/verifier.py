@@ -189,11 +189,21 @@ class Verifier:
                 c = e.crowd
                 e.crowd = Veracity("", 0.0, {}, c.replies, c.deny, c.query, c.support, c.known, False)
 
-        results = self._assertions(reading, ev, posts, hits)  # sides by the claim's details (align.py)
+        results, whole = self._assertions(reading, ev, posts, hits)  # sides by the claim's details (align.py)
         support, against, noted = self._corroborate(ev)
         if results:
             lone = _align.settle_lone(results, support, against)
-            dec = decide_assertions(results, support, against, s.verify.min_sources, s.verify.contested_share, lone)
+            # every detail confirmed, and the one source that states them all together says what the
+            # claim says (its topic): that source decides, as one post on topic decides a detail
+            # (a claim of places and names only is what it joins: one post joining them is not enough)
+            together = not lone and whole is not None and support.authors == 1 and not against.authors and \
+                all(r.status == "confirmed" or _align.idle_description(r) for r in results) and \
+                bool(set(support.counted) & whole)
+            dec = decide_assertions(results, support, against, s.verify.min_sources, s.verify.contested_share,
+                                    lone or together)
+            if together:
+                dec.reasons.append("every detail is confirmed, and the one source that states them together says "
+                                   "what the claim says")
         else:
             dec = decide(support, against, s.verify.min_sources, s.verify.contested_share)
         reasons = list(dec.reasons)
@@ -266,13 +276,14 @@ class Verifier:
                     hits: list[Hit]) -> list:
         """Align every post with the claim's assertions, tally them per assertion, and set each
         post's side from what it states (align.py). Without assertions, sides stay the stance
-        model's, a denial needing a denial's words."""
+        model's, a denial needing a denial's words. Returns the tallies and the keys of the posts
+        on the claim's topic (None for a claim of places and names only, or with no assertions)."""
         said = [all_words(p) for p in posts]  # words and what is attached (as `verify` reads them)
         for e, text in zip(ev, said):
             if e.side == "against" and DENIAL_RX.search(text) is None:
                 e.side = "other"  # read as a denial, but it says nothing of the kind
         if not reading.assertions:
-            return []
+            return [], None
         s = self.settings
         facts = read_posts(said, [p.created_at for p in posts])
         aligned = []
@@ -331,7 +342,7 @@ class Verifier:
             elif reading.negated and denial:
                 side = "for" if _align.CONFIRMS in rel else "other"
             e.side = side
-        return results
+        return results, (None if names_only else {e.key for e, lex in zip(ev, lexical) if lex})
 
     def _judge(self, judge: LLMJudge, claim: str, lists: dict[str, list[EvidencePost]]) -> JudgeReport:
         """The judge reads the posts that decide the verdict: each side's strongest in turn,
