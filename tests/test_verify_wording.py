@@ -440,3 +440,19 @@ def test_one_source_stating_every_confirmed_detail_together_decides(tmp_path: Pa
         other = eng.verify("Prime Minister Jane Roe was to address the nation on the morning of the Harlow mill "
                            "explosion.")
         assert other.verdict == "refuted", other.reasons
+
+
+def test_one_post_on_topic_naming_the_claims_actor_decides_a_detail(tmp_path: Path) -> None:
+    # "zone B" is said once, in a post on the claim's topic that names the mayor who ordered it
+    # (not the town): the actor is one of the claim's parties, as its places are
+    rows = desk_rows("z", [
+        "Mayor Jane Marlowe orders the evacuation of low-lying parts of Harlow after the mill explosion",
+        "Harlow mayor Jane Marlowe orders people near the mill explosion out of their homes",
+        "Jane Marlowe orders an evacuation of low-lying areas near the Harlow mill explosion",
+        "Marlowe: signing an order mandating evacuation of low lying areas, zone B, after the mill explosion"])
+    with harlow(tmp_path, rows + CONTEXT) as eng:
+        v = eng.verify("Mayor Jane Marlowe ordered the evacuation of Harlow's low-lying Zone B after the mill "
+                       "explosion.")
+        zone = next(r for r in v.assertions if r.assertion.value == "Zone B")
+        assert zone.status == "confirmed" and zone.lone == "on topic", v.reasons
+        assert v.verdict == "supported", v.reasons

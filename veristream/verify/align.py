@@ -1145,8 +1145,9 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
         conflicts: list[tuple[Item, Alignment]] = []
         away = 0
         # posts that may decide this detail alone (`_lone`): on the claim's topic, and naming another
-        # of its places or parties when it has any ("3 weeks till I'm home" is no post about an airport)
-        others = [j for j, b in enumerate(reading.assertions) if b.kind in ANCHORS and j != i]
+        # of its places or parties, its actor included, when it has any ("3 weeks till I'm home" is no
+        # post about an airport; "Bloomberg: ... evacuation of low lying areas, zone A" is about his order)
+        others = [j for j, b in enumerate(reading.assertions) if (b.kind in ANCHORS or b.kind == "agent") and j != i]
         on_topic = {p.key for p in posts if p.on_topic and (not others or any(
             (ln := p.links.get(j)) is not None and ln.relation == CONFIRMS for j in others))}
         for p in posts:
