@@ -87,6 +87,8 @@ def test_numbers_carry_their_units() -> None:
     assert up90.unit == up200.unit == "mph"
     assert not up90.compatible(up200) and up200.compatible(up190)
     assert up90.compatible(read_numbers("winds of 85 mph")[0]) and not up90.compatible(read_numbers("200 mph winds")[0])
+    # a sum comes before the noun after it ("$100 minimum surge pricing": dollars, not minimums)
+    assert [(n.value, n.unit) for n in read_numbers("Uber introduces $100 minimum surge pricing")] == [(100.0, "dollars")]
 
 
 def test_japanese_claims_are_read_with_mecab() -> None:

@@ -644,7 +644,8 @@ def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole:
             if seen_people and cased[j][:1].isupper() and j + 1 < len(toks) and cased[j + 1][:1].isupper():
                 j += 1  # the rest of the place's name
             j += 1
-        if unit is None and i + span < len(toks) and not seen_people:
+        if unit is None and i + span < len(toks) and not seen_people and not (prev and prev[-1] in ("$", "us$", "usd")):
+            # (a sum comes first: "$100 minimum surge pricing" is a hundred dollars, not a hundred minimums)
             nxt = toks[i + span]
             after = toks[i + span + 1] if i + span + 1 < len(toks) else ""
             if nxt in UNIT_ALIASES or (
