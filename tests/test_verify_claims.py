@@ -481,8 +481,7 @@ def test_one_source_that_others_repeat_decides_a_detail_no_other_post_states(tmp
               ("h2", "fan2", "RT @wire: A 400-cow dairy herd was washed away in the Harlow floods")]
     claim = "A 4,000-cow dairy herd was washed away in the Harlow floods."
     true = "A 400-cow dairy herd was washed away in the Harlow floods."
-    eng = engine_with(tmp_path, posts(FLOODS + report))
-    try:
+    with engine_with(tmp_path, posts(FLOODS + report)) as eng:
         v = eng.verify(claim)
         cows = detail(v, "number")
         assert cows.status == "conflicted" and cows.conflict.authors == 1 and cows.repeated == 2, v.reasons
@@ -492,18 +491,13 @@ def test_one_source_that_others_repeat_decides_a_detail_no_other_post_states(tmp
         cows = detail(same, "number")
         assert cows.status == "confirmed" and cows.repeated == 2 and "repeated by 2" in cows.summary, same.reasons
         assert same.verdict == "supported", same.reasons
-    finally:
-        eng.close()
     # a post not about the herd, nobody repeating it; another post gives a third number
     for name, rows in (("alone", [("h0", "wire", "Harlow floods: a farmer lost 400 cows")]),
                        ("third", report + [("h3", "farmer", "Harlow floods took a 90-cow herd")])):
-        other = engine_with(tmp_path, posts(FLOODS + rows), name=name)
-        try:
+        with engine_with(tmp_path, posts(FLOODS + rows), name=name) as other:
             for c in (claim, true):
                 v = other.verify(c)
                 assert detail(v, "number").status == "unaddressed" and v.verdict == "unverified", (name, v.reasons)
-        finally:
-            other.close()
 
 
 def test_one_post_stating_the_claims_topic_decides_a_detail_no_other_post_states(tmp_path: Path) -> None:
@@ -514,8 +508,7 @@ def test_one_post_stating_the_claims_topic_decides_a_detail_no_other_post_states
     rows = [("r0", "wire", "Volunteers rescued 14 horses trapped by the Harlow floods at Millbrook farm"),
             ("r1", "kid", "2 weeks of classes left! 3 weeks till I'm home, so close yet so far"),
             ("r2", "nurse", "Harlow floods: the injured were taken to St Anne's Hospital in Dunmore")]
-    eng = engine_with(tmp_path, posts(FLOODS + rows))
-    try:
+    with engine_with(tmp_path, posts(FLOODS + rows)) as eng:
         v = eng.verify("Volunteers rescued 14 horses trapped by the Harlow floods.")
         horses = detail(v, "number")
         assert horses.status == "confirmed" and horses.lone == "on topic", v.reasons
@@ -525,5 +518,3 @@ def test_one_post_stating_the_claims_topic_decides_a_detail_no_other_post_states
         for c in ("The Harlow floods closed the airport for 3 weeks.",
                   "The injured from the Harlow floods were taken to a hospital in Kelby."):
             assert (lone := eng.verify(c)).verdict == "unverified", lone.reasons
-    finally:
-        eng.close()

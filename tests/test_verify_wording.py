@@ -52,11 +52,8 @@ def desk_rows(prefix: str, texts: list[str]) -> list[tuple[str, str, str]]:
 @contextmanager
 def harlow(tmp_path: Path, rows: list[tuple[str, str, str]]) -> Iterator[Engine]:
     """A writing engine over `rows` and two unrelated posts, closed after the block."""
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 40))
-    try:
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 40)) as eng:
         yield eng
-    finally:
-        eng.close()
 
 
 def test_a_verb_in_another_tense_and_the_party_said_again_do_not_leave_a_claim_unverified(tmp_path: Path) -> None:

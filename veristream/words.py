@@ -185,6 +185,20 @@ def coverage(query_stems: set[str], text: str) -> float:
     return sum(1 for st in query_stems if st in have or _EQUIV.get(st, frozenset()) & have) / len(query_stems)
 
 
+_LOWER_WORD = re.compile(r"(?<![#@\w])[a-z][a-z'’\-]{2,}")
+
+
+def lower_case_words(texts: list[str], at_least: int = 2) -> set[str]:
+    """Words these texts write in lower case at least `at_least` times: common words, whatever a
+    headline capitalises ("Soldier shot at ...", "Explosion Injures Dozens"), not names. Hashtags
+    and mentions are not counted."""
+    counts: dict[str, int] = {}
+    for t in texts:
+        for w in _LOWER_WORD.findall(t):
+            counts[w] = counts.get(w, 0) + 1
+    return {w for w, n in counts.items() if n >= at_least}
+
+
 def numbers(text: str) -> set[str]:
     """Numbers as written, thousands separators dropped: '1,200' and '1200' are the same."""
     return {n.replace(",", "") for n in _NUM.findall(text)}

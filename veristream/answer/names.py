@@ -26,14 +26,14 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from ..model import all_words
 from ..retrieve import Hit
-from ..words import STOPWORDS, keywords, stem
+from ..words import STOPWORDS, keywords, lower_case_words, stem
 
 MAX_TEXT = 600
 
@@ -739,9 +739,9 @@ def _no_peoples_or_places(found: list[tuple[int, str, str, int]], texts: list[st
             posts_of[key].append(i)
         shown_of.setdefault(key, shown)
     drop = set()
-    lower = Counter(w for t in texts for w in _LOWER_WORD.findall(t)) if asked.type == "person" else Counter()
+    common = lower_case_words(texts) if asked.type == "person" else set()
     for key in sorted(posts_of, key=lambda k: -len(posts_of[k]))[:CHECKED]:
-        if asked.type == "person" and _no_person(shown_of[key], [texts[i] for i in posts_of[key][:5]], lower,
+        if asked.type == "person" and _no_person(shown_of[key], [texts[i] for i in posts_of[key][:5]], common,
                                                  key in tied):
             drop.add(key)
             continue
@@ -767,10 +767,7 @@ def _no_peoples_or_places(found: list[tuple[int, str, str, int]], texts: list[st
     return [f for f in found if f[1] not in drop]
 
 
-_LOWER_WORD = re.compile(r"(?<![#@\w])[a-z][a-z'’\-]{2,}")
-
-
-def _no_person(shown: str, texts: list[str], lower: Counter, tied: bool = False) -> bool:
+def _no_person(shown: str, texts: list[str], common: set[str], tied: bool = False) -> bool:
     """A name asked of a person that is none: every word of it one the posts write in lower case
     (a headline's capitalised verb), or, unless it was said with the question's role noun, read
     by the entity model as a person or an organisation in none of the posts saying it ("Boston
@@ -778,7 +775,7 @@ def _no_person(shown: str, texts: list[str], lower: Counter, tied: bool = False)
     from ..verify.assertions import post_entities
 
     ws = shown.split()
-    if ws and all(lower[w.lower()] >= 2 for w in ws):
+    if ws and all(w.lower() in common for w in ws):
         return True
     if tied:
         return False

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -208,10 +208,7 @@ class Topic:
         pdf = {st: sum(st in self.have[i] for i in pool) for st in self.stems}
         self.novel_stems = {st for st in self.stems if pdf[st] < max(2, 0.05 * m)} if m >= 20 else set()
         self.novel = bool(self.novel_stems)
-        # words these posts write in lower case (twice or more): common words, whatever a headline
-        # capitalises ("Soldier shot at ..."), not names
-        low = Counter(w for t in texts for w in _LOWER_WORD_RX.findall(t))
-        self.common = {w for w, n in low.items() if n >= 2}
+        self.common = words.lower_case_words(texts)  # common words, whatever a headline capitalises
 
     def has(self, word: str, text: str) -> bool:
         """Whether a post uses this word (by stem, first five letters or a synonym)."""
@@ -756,7 +753,7 @@ def _align_doer(a: Assertion, f: PostFacts, claim_names: list[str],
         doing = re.match(r"(?:'s|’s)?[\s,]*(?:\S+\s+){0,3}?" + forms, after, re.IGNORECASE) or \
             re.search(forms + r"\s+by\s+(?:\S+\s+){0,3}$", before, re.IGNORECASE)
         if not doing or any(c != a.value and (related(name, c) or _names(name, _facts_of(c))) for c in claim_names) \
-                or (related(name, a.value) and not _other_of_kind(name, a.value)) or norm_name(name) in GENERIC:
+                or _same_party(name, a.value) or norm_name(name) in GENERIC:
             continue
         if all(w in TITLE_WORDS for w in norm_name(name).split()):
             # a title alone ("Pope asks ...", the entity model's PERSON): the claim's actor when the claim
@@ -782,7 +779,7 @@ def _align_doer(a: Assertion, f: PostFacts, claim_names: list[str],
                              for w in ws) or norm_name(name) in GENERIC \
                     or all(w.lower() in TITLE_WORDS for w in ws) or any(related(name, p) for p in f.places) \
                     or any(c != a.value and related(name, c) for c in claim_names) \
-                    or (related(name, a.value) and not _other_of_kind(name, a.value)):
+                    or _same_party(name, a.value):
                 continue
             return Alignment(CONFLICTS, name)
     if mine:
@@ -796,20 +793,22 @@ def _align_doer(a: Assertion, f: PostFacts, claim_names: list[str],
     return None
 
 
-_LOWER_WORD_RX = re.compile(r"(?<![#@\w])[a-z][a-z'’\-]{2,}")
 _PERSON_WORDS = frozenset(_PERSON_NOUNS).union(*_PERSON_FAMILIES)  # "Attacker shot ...": who, not a name
 _CAPS_BEFORE_RX = re.compile(r"((?:\b[A-Z][\w'’&\-]*\s+){1,3})(?:(?:to|will|would|has|have|had)\s+)?$")
 
 
-def _other_of_kind(a: str, b: str) -> bool:
-    """Two names that begin alike and end apart name two parties ("New York Yankees" and "New York
-    Mets", "Kevin Durant" and "Kevin Love"): what they share says where or which family, not who."""
+def _same_party(a: str, b: str) -> bool:
+    """Two names of one party: related, unless they begin alike and end apart ("New York Yankees"
+    and "New York Mets", "Kevin Durant" and "Kevin Love": what they share says where or which
+    family, not who)."""
+    if not related(a, b):
+        return False
     wa, wb = norm_name(a).split(), norm_name(b).split()
     k = 0
     while k < min(len(wa), len(wb)) and wa[k] == wb[k]:
         k += 1
     ta, tb = set(wa[k:]) - GENERIC, set(wb[k:]) - GENERIC
-    return k >= 1 and bool(ta) and bool(tb) and not related(" ".join(sorted(ta)), " ".join(sorted(tb)))
+    return not (k >= 1 and ta and tb and not related(" ".join(sorted(ta)), " ".join(sorted(tb))))
 
 
 def _same_subject(c: RoleFact, x: RoleFact) -> bool:
@@ -1273,16 +1272,29 @@ def _lone(items: list[Item], on_topic: set[str]) -> tuple[str, int]:
     return "", 0
 
 
-def settle_lone(results: list[AssertionResult], support: Corroboration, against: Corroboration) -> bool:
-    """Whether details confirmed by one source that others repeat decide the claim: only when some
-    post supports it and none stands against it; else they are left open, as one source is."""
+LONE_TOGETHER = "together"  # every detail confirmed, one source on topic stating them together
+
+
+def settle_lone(results: list[AssertionResult], support: Corroboration, against: Corroboration,
+                on_topic: set[str] | None) -> str:
+    """Whether one source decides the claim, and how: a detail confirmed by one source (`_lone`)
+    decides only when some post supports the claim and none stands against it, else it is left
+    open, as one source is (returns LONE_REPEATED or LONE_ON_TOPIC when one does); with every
+    detail confirmed, the one supporting source decides when its post is on the claim's topic
+    (`on_topic`: None for a claim of places and names only, which is what it joins: one post
+    joining them is not enough) (returns LONE_TOGETHER). "" otherwise."""
     lone = [r for r in results if r.lone and r.status == "confirmed"]
     if lone and (against.authors or not support.authors):
         for r in lone:
             r.status = "unaddressed"
             r.summary = summary(r)
-        return False
-    return bool(lone)
+        return ""
+    if lone:
+        return lone[0].lone
+    if on_topic is not None and support.authors == 1 and not against.authors and \
+            all(r.status == "confirmed" or idle_description(r) for r in results) and set(support.counted) & on_topic:
+        return LONE_TOGETHER
+    return ""
 
 
 def idle_description(r: AssertionResult) -> bool:

@@ -189,19 +189,13 @@ class Verifier:
                 c = e.crowd
                 e.crowd = Veracity("", 0.0, {}, c.replies, c.deny, c.query, c.support, c.known, False)
 
-        results, whole = self._assertions(reading, ev, posts, hits)  # sides by the claim's details (align.py)
+        results, on_topic = self._assertions(reading, ev, posts, hits)  # sides by the claim's details (align.py)
         support, against, noted = self._corroborate(ev)
         if results:
-            lone = _align.settle_lone(results, support, against)
-            # every detail confirmed, and the one source that states them all together says what the
-            # claim says (its topic): that source decides, as one post on topic decides a detail
-            # (a claim of places and names only is what it joins: one post joining them is not enough)
-            together = not lone and whole is not None and support.authors == 1 and not against.authors and \
-                all(r.status == "confirmed" or _align.idle_description(r) for r in results) and \
-                bool(set(support.counted) & whole)
+            lone = _align.settle_lone(results, support, against, on_topic)  # one source deciding, and how
             dec = decide_assertions(results, support, against, s.verify.min_sources, s.verify.contested_share,
-                                    lone or together)
-            if together:
+                                    bool(lone))
+            if lone == _align.LONE_TOGETHER:
                 dec.reasons.append("every detail is confirmed, and the one source that states them together says "
                                    "what the claim says")
         else:
@@ -273,7 +267,7 @@ class Verifier:
         return hits if len(qs) > main else hits[:n], mode, pending
 
     def _assertions(self, reading: ClaimReading, ev: list[EvidencePost], posts: list[Post],
-                    hits: list[Hit]) -> list:
+                    hits: list[Hit]) -> tuple[list, set[str] | None]:
         """Align every post with the claim's assertions, tally them per assertion, and set each
         post's side from what it states (align.py). Without assertions, sides stay the stance
         model's, a denial needing a denial's words. Returns the tallies and the keys of the posts
