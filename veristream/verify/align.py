@@ -36,7 +36,7 @@ from datetime import date, datetime, timedelta
 from .. import words
 from .assertions import (NUM_WORDS, _PERSON_FAMILIES, _PERSON_NOUNS, ORG_KIND_NOUNS, TITLE_ALT, STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
                          ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts, RoleFact, head_word,
-                         hours_compatible, mentions, norm_name, words_within, read_means, related, role_family, kinds_fit, read_dates, role_key, same_origin, same_person,
+                         hours_compatible, mentions, norm_name, outcome_said, words_within, read_means, related, role_family, kinds_fit, read_dates, role_key, same_origin, same_person,
                          singular, word_set)
 from .independence import Corroboration, Item, corroboration
 
@@ -163,6 +163,17 @@ _REFERS_RX = re.compile(r"\bthe\s+(" + "|".join(sorted(ORG_KIND_NOUNS)) + r"|org
                         r"minister|president|leader)(?:'s|’s)?\b", re.IGNORECASE)
 
 
+# A phrase dating the claim by the event it belongs to ("after the tornado", "on the day of the
+# marathon bombing", "during Hurricane Sandy"): when, not what happened; a post stating what the
+# claim says need not name the event again. Only the short form: "after being hit by a falling
+# tree" is a cause, "after the attack had a print run" a clause of its own.
+_DATING_RX = re.compile(
+    r"\b(?i:after|before|following|during|amid|ahead of|in the wake of|on the day of)\s+(?:the\s+)?"
+    r"(?:[A-Z][\w'’]*\s+){0,3}(?:[a-z]+\s+)?"
+    r"(?:(?i:tornado|twister|floods?|flooding|attacks?|siege|bombings?|explosions?|blasts?|shootings?|crash|"
+    r"absence|disappearance|landfall|fire|earthquake|quake|riots?|protests?|hostage crisis)"
+    r"|(?i:hurricane|storm|cyclone)(?:\s+[A-Z][a-z]+)?)\b")
+
 _ASKED_RX = re.compile(r"\b(ask(?:ed|s|ing)?|wonder(?:ed|s|ing)?)\s+(?:whether|if)\b", re.IGNORECASE)
 # When, in words a post seldom repeats ("the day after the attack"): a stated date or time is an
 # assertion of its own, read apart.
@@ -185,11 +196,14 @@ class Topic:
         framing = {words.stem(m.group(1).lower()) for m in _REFERS_RX.finditer(topic)} if among is not None else set()
         # "asked whether X": how the claim reports a question, not what happened
         framing |= {words.stem(m.group(1).lower()) for m in _ASKED_RX.finditer(topic)}
-        self.stems = list(dict.fromkeys(st for w in words.keywords(topic)
-                                        if (st := words.stem(w)) not in REPORTING and w not in REPORTING
-                                        and w not in LIGHT and w not in TITLE_WORDS and w not in _WHEN_WORDS
-                                        and w not in words.LINK_WORDS
-                                        and st not in framing))
+        def stems_of(text: str) -> list[str]:
+            return list(dict.fromkeys(st for w in words.keywords(text)
+                                      if (st := words.stem(w)) not in REPORTING and w not in REPORTING
+                                      and w not in LIGHT and w not in TITLE_WORDS and w not in _WHEN_WORDS
+                                      and w not in words.LINK_WORDS
+                                      and st not in framing))
+        undated = stems_of(_DATING_RX.sub(" ", topic))
+        self.stems = undated if len(undated) >= 2 else stems_of(topic)
         # a verb with its particle is one word: "knocked down" is not "knocked out"
         self.phrasal = {words.stem(m.group(1).lower()): m.group(2).lower()
                         for m in re.finditer(r"\b([A-Za-z]{3,})\s+(down|out|up|off|over|away)\b", topic)}
@@ -257,22 +271,24 @@ def distinguishing(reading: ClaimReading) -> set[int]:
     """The assertions a post must state to support the claim: its numbers, dates, causes,
     actors and owners; its places and names when it asserts nothing else (they anchor the
     topic: a post about the outage at the stadium does not say what caused it)."""
-    out = {i for i, a in enumerate(reading.assertions) if a.kind not in ("place", "who")}
-    return out or set(range(len(reading.assertions)))
+    out = {i for i, a in enumerate(reading.assertions) if a.kind not in ("place", "who", "outcome")}
+    # an outcome (`assertions.OUTCOMES`) only checks: stating that the marathon goes ahead is not
+    # stating which marathon, or when
+    return out or {i for i, a in enumerate(reading.assertions) if a.kind != "outcome"} or set(range(len(reading.assertions)))
 
 
 def required(reading: ClaimReading) -> set[int]:
     """What a supporting post must state of a claim that asserts only places and names: all
     of them but states, countries and the event's own name ("Sandy knocked down the Brooklyn Bridge" needs posts
     naming the bridge, not posts about Sandy)."""
-    if any(a.kind not in ANCHORS for a in reading.assertions):
+    if any(a.kind not in ANCHORS and a.kind != "outcome" for a in reading.assertions):
         return set()
     # a place in the phrase that dates the claim by its event ("during the Lindt cafe siege", "after
     # the Boston bombing") says which event, not what the claim says of it: posts need not repeat it
     # (it must still be stated by the stream: an unaddressed place leaves the claim unverified)
     dating = [m.span() for m in _OTHER_TIME_RX.finditer(reading.claim)]
-    return {i for i, a in enumerate(reading.assertions)
-            if not (a.kind == "place" and (a.level in ("state", "country", "event") or
+    return {i for i, a in enumerate(reading.assertions) if a.kind != "outcome"
+            and not (a.kind == "place" and (a.level in ("state", "country", "event") or
                                            any(s0 <= reading.claim.find(a.value) < e0 for s0, e0 in dating)))}
 
 
@@ -388,12 +404,12 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
             got = Alignment(CONFLICTS if got.relation == CONFIRMS else CONFIRMS, got.value, got.number)
         out[i] = got
     anchors = [i for i, a in enumerate(reading.assertions) if a.kind in ANCHORS]
-    has_details = len(anchors) < len(reading.assertions)
+    has_details = any(a.kind not in ANCHORS and a.kind != "outcome" for a in reading.assertions)
     named = {i for i in anchors if i in out and out[i].relation == CONFIRMS}
     out_named = bool(named) or any(x.relation == CONFIRMS for x in out.values())
     anchor_ok = lexical or (similar and (has_details or not novel))
     # a post stating one of the claim's own details (its count, date, cause ...) is about the same fact
-    detail_said = any(reading.assertions[i].kind not in ANCHORS and x.relation == CONFIRMS and
+    detail_said = any(reading.assertions[i].kind not in ANCHORS + ("outcome",) and x.relation == CONFIRMS and
                       not reading.assertions[i].negated for i, x in out.items())
     for i in list(out):
         a = reading.assertions[i]
@@ -670,6 +686,11 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
             return Alignment(CONFIRMS, a.value)
         rival = _partner_rival(a, f, claim_names) or _same_kind_name(a.value, f, _PLACE_WORD)
         return Alignment(CONFLICTS, rival) if rival else None
+    if a.kind == "outcome":
+        said = outcome_said(a, f.lower)
+        if said is None or f.question:
+            return None
+        return Alignment(CONFIRMS, a.value) if said == a.role.split(":", 1)[1] else Alignment(CONFLICTS, said)
     if a.kind in ROLE_KINDS and a.fact is not None:
         return _align_role(a.fact, f, topic)
     return None
@@ -1220,7 +1241,8 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
                 # the claim's: what the stream says, though a single report, when it is `_lone`
                 # (a place is not taken from one post: places named together are seldom rivals, "the
                 # Boston Marathon" and the hospital its runners were taken to)
-                lone_against = _lone([it for it, _ in members], on_topic if a.kind not in ANCHORS else set())
+                lone_against = _lone([it for it, _ in members], on_topic if a.kind not in ANCHORS else set()) \
+                    if a.kind != "outcome" else ("", 0)  # an outcome checks: one post does not decide it
                 if lone_against[0]:
                     counted_items += [it for it, _ in members]
         r = AssertionResult(a, confirm=corroboration([it for it, _ in confirms]), conflict=corroboration(counted_items))
@@ -1246,7 +1268,7 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
             r.status = "disputed"
         elif nc >= min_sources and (X / (C + X) < contested_share):
             r.status = "confirmed"
-        elif nc == 1 and not groups and (lone_for := _lone([it for it, _ in confirms], on_topic))[0]:
+        elif nc == 1 and not groups and a.kind != "outcome" and (lone_for := _lone([it for it, _ in confirms], on_topic))[0]:
             # one source, and no post states another value (not even a stray): it confirms the detail
             # if nothing stands against the claim as a whole (`settle_lone`)
             r.status = "confirmed"
@@ -1299,8 +1321,10 @@ def settle_lone(results: list[AssertionResult], support: Corroboration, against:
 
 def idle_description(r: AssertionResult) -> bool:
     """A person's occupation that no post speaks of at all (no post gives them any trade): a
-    description said in passing ("drawn by the artist X"), not a detail left open."""
-    return r.assertion.kind == "occupation" and r.confirm.posts == 0 and not r.other_values
+    description said in passing ("drawn by the artist X"), not a detail left open. Nor an
+    outcome too few state, none otherwise: it checks the claim, it does not carry it."""
+    return (r.assertion.kind == "occupation" and r.confirm.posts == 0 and not r.other_values) or \
+        (r.assertion.kind == "outcome" and r.status == "unaddressed" and not r.other_values)
 
 
 def _named_as(ctx: str, fam: set[str]) -> bool:
@@ -1348,6 +1372,7 @@ def describe(a: Assertion) -> str:
             "means": "made from", "who": "named", "member": "serves with", "relation": "relationship",
             "nickname": "known as", "model": "model", "time": "time of day", "origin": "from",
             "occupation": "occupation", "quarter": "part of the place",
+            "outcome": f"what became of the {a.noun}",
             "kind": "kind of weapon" if a.fact is not None and a.fact.sort == "weapon" else "kind of site"}.get(a.kind)
     value = a.value
     if a.kind == "number":

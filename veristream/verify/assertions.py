@@ -293,8 +293,8 @@ class DateRef:
 
 @dataclass(slots=True)
 class Assertion:
-    kind: str  # place | number | date | agent | cause | owner | means | who | member | relation | nickname |
-    # model | time | origin (ROLE_KINDS)
+    kind: str  # place | number | date | agent | cause | owner | means | who | outcome | member | relation |
+    # nickname | model | time | origin (ROLE_KINDS)
     role: str  # the place/agent/... itself, or the number's unit
     value: str  # as the claim says it
     number: Number | None = None
@@ -2198,6 +2198,8 @@ def read_claim(claim: str) -> ClaimReading:
                 spans.append((t.idx, t.idx + len(t.text)))
         r.negated = any(t.dep_ == "neg" and t.head.dep_ == "ROOT" for t in doc) or bool(
             re.search(r"\b(?:no one|nobody|never)\b", text, re.IGNORECASE))
+        if not r.negated and r.assertions:  # a check beside the claim's other details, not a claim's only one
+            r.assertions += read_outcomes(doc)
     else:
         r.negated = bool(re.search(r"\b(?:not|never|no one|nobody)\b|n't\b", text, re.IGNORECASE))
         for mm in re.finditer(r"\b(?:in|at|near)\s+((?:[A-Z][\w'\-]+\s?){1,3})", text):
@@ -2428,6 +2430,109 @@ def _common(word: str) -> bool:
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word.lower(), "en") >= 3.3
+
+
+# What became of something, with its contrary: a claim that the patients died is contradicted
+# by posts saying they were released, that the marathon was cancelled by posts saying it goes
+# ahead. Each family: (label, words) of its two outcomes. Only outcomes without a doer: "killed"
+# is an act whose victim early reports often call "in stable condition".
+OUTCOMES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "fate": (("died", r"died|dies|dead|succumbed|passed away"),
+             ("survived", r"released|discharged|survived|surviving|recovering|in stable condition|stable|"
+                          r"sent home|went home|alive")),
+    "held": (("cancelled", r"cancel+(?:ed|s|ing|lation)?|call(?:ed|s|ing)? off|scrap(?:ped|s)?|"
+                           r"postpon(?:ed|es|e|ing|ement)"),
+             ("going ahead", r"go(?:es|ing)? ahead|went ahead|(?:will|would|to) (?:go on|run|proceed|be held|"
+                             r"take place)|on as planned|as planned|as scheduled|proceed(?:s|ed|ing)?")),
+    "open": (("closed", r"closed|closes|closing|shut(?:s|ting)?(?: down)?|shuttered"),
+             ("open", r"(?:re)?open(?:s|ed|ing)?(?! fire| letter)|serving")),
+    "declared": (("refused", r"(?:refus(?:ed|es|e)|declin(?:ed|es|e)|reject(?:ed|s)?|den(?:ied|ies|y))"
+                             r"(?: \w+){0,2} (?:declar\w*|sign\w*|approv\w*|request\w*)"),
+                 ("declared", r"declar(?:ed|es)|sign(?:ed|s)|approv(?:ed|es)")),
+    "standing": (("destroyed", r"destroy(?:ed|s)?|flatten(?:ed|s)?|level(?:l)?ed|scatter(?:ed|s)?|"
+                               r"knock(?:ed|s)? (?:over|down)|wiped out"),
+                 ("standing", r"still standing|left standing|(?:stayed|remained|was|were) standing|intact|untouched|"
+                              r"unscathed|spared|undamaged|(?:was|were|are|is) fine")),
+}
+_OUTCOME_RX = {fam: tuple((label, re.compile(r"\b(?:" + words + r")\b")) for label, words in poles)
+               for fam, poles in OUTCOMES.items()}
+_HAPPENINGS = {"shooting", "shootings", "explosion", "explosions", "attack", "attacks", "bombing", "bombings", "blast",
+               "blasts", "siege", "crash", "tornado", "flood", "floods", "flooding", "storm", "hurricane", "earthquake",
+               "quake", "fire"}
+_NOT_BEFORE = re.compile(r"\b(?:not|never|no|nobody|none)\b[^,.;!?]{0,20}$|n't\b[^,.;!?]{0,20}$")
+# What a subject word is said of, at most this far from it (characters) in a post.
+OUTCOME_REACH = 60
+
+
+def read_outcomes(doc) -> list[Assertion]:
+    """The outcomes a claim states (`OUTCOMES`), each of what: the subject of an intransitive or
+    passive verb ("the patients later died", "the marathon would go ahead"), the object of a
+    transitive one ("cancelled the London Marathon"). `role` "family:label", `noun` that thing's word."""
+    text = doc.text
+    low = text.lower()
+    out: list[Assertion] = []
+    for fam, poles in _OUTCOME_RX.items():
+        for label, rx in poles:
+            for m in rx.finditer(low):
+                if _NOT_BEFORE.search(low[:m.start()]):
+                    continue  # "was not cancelled": the claim's negation is read as a whole
+                toks = [t for t in doc if t.idx >= m.start()]
+                if not toks:
+                    continue
+                verb = toks[0]
+                while verb.dep_ in ("acomp", "xcomp", "oprd", "prt", "advmod", "amod") and verb.head.i != verb.i:
+                    verb = verb.head  # "stayed closed": closed is said of what stayed
+                kids = list(verb.children)
+                subj = ([c for c in kids if c.dep_ in ("nsubjpass", "dobj")] or [c for c in kids if c.dep_ == "nsubj"])
+                if verb.dep_ in ("acl", "relcl") and not subj:
+                    subj = [verb.head]  # "the marathon, postponed ...", "a bowling alley destroyed"
+                if not subj or subj[0].pos_ not in ("NOUN", "PROPN"):
+                    continue
+                if subj[0].lower_ in _HAPPENINGS:
+                    # "patients taken to hospital after the shootings were later released": a garden
+                    # path the parser reads with the event as subject; the sentence's first thing is it
+                    first = next(iter(doc.noun_chunks), None)
+                    if first is None or first.root.lower_ in _HAPPENINGS:
+                        continue
+                    subj = [first.root]
+                head = subj[0]
+                noun = head.lemma_.lower() if head.pos_ == "NOUN" else head.lower_
+                if len(noun) < 3:
+                    continue
+                # the name's word before its head: "the London Marathon" is not the Boston one
+                before = doc[head.i - 1] if head.i > 0 else None
+                if before is not None and before.dep_ == "compound" and before.head.i == head.i:
+                    noun = f"{before.lower_} {noun}"
+                if not any(a.role.startswith(fam + ":") and a.noun == noun for a in out):  # one per thing and family
+                    out.append(Assertion("outcome", f"{fam}:{label}", text[m.start():m.end()], noun=noun))
+    return out
+
+
+def outcome_said(a: Assertion, low: str) -> str | None:
+    """The outcome of its family a post's text (lower case) says of the claim's subject (`noun`:
+    its head, or the word before it and its head): the label of the one said nearest a mention
+    of it, or None (not said, or both said as near)."""
+    fam, _label = a.role.split(":", 1)
+    *before, head = a.noun.split()
+    name = r"\s+".join(re.escape(w) for w in before + [head])
+    spots = [m.start() for m in re.finditer(r"\b" + name + r"(?:s|es)?\b", low)]
+    if not spots:
+        return None
+    best: tuple[int, str] | None = None
+    tie = False
+    for label, rx in _OUTCOME_RX[fam]:
+        for m in rx.finditer(low):
+            d = min(abs(m.start() - s) for s in spots)
+            if d > OUTCOME_REACH:
+                continue
+            said = label
+            if _NOT_BEFORE.search(low[:m.start()]):
+                said = next(lb for lb, _ in _OUTCOME_RX[fam] if lb != label)  # "not closed": open
+            if best is None or d < best[0]:
+                best, tie = (d, said), False
+            elif d == best[0] and said != best[1]:
+                tie = True
+    return None if best is None or tie else best[1]
 
 
 def _strip_article(s: str) -> str:

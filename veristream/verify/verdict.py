@@ -101,9 +101,11 @@ def decide_assertions(results: list, support: Corroboration, against: Corroborat
         return Decision("contested", beta_mass(1 + r.confirm.weight, 1 + r.conflict.weight, contested_share,
                                                1 - contested_share), reasons)
     # a person's occupation that no post speaks of at all (no post gives them any trade) is a
-    # description, not the claim's decisive detail ("drawn by the artist X"): it leaves nothing open
+    # description, not the claim's decisive detail ("drawn by the artist X"): it leaves nothing open;
+    # nor does an outcome too few state and none contradicts (it checks the claim, it does not carry it)
     open_ = [r for r in results if r.status == "unaddressed" and not (
-        r.assertion.kind == "occupation" and r.confirm.posts == 0 and not r.other_values)]  # align.idle_description
+        r.assertion.kind in ("occupation", "outcome") and (r.confirm.posts == 0 or r.assertion.kind == "outcome")
+        and not r.other_values)]  # align.idle_description
     if open_:
         names = ", ".join(_what(r) for r in open_)
         reasons.append(f"no {min_sources} independent sources state the claim's {names}: unverified, however many "

@@ -1,0 +1,76 @@
+"""What became of something, and when a claim is dated by its event (docs/verify.md, "Outcomes,
+and the phrase that dates a claim"). Real engines over hand-written posts about invented events;
+no shared data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import engine_with, posts
+
+NOISE = [("n1", "zed", "Great pizza at the new place downtown, not going back to the old one"),
+         ("n2", "yan", "Traffic on the ring road is a mess this morning, avoid it")]
+
+
+def outcome(v):
+    got = [r for r in v.assertions if r.assertion.kind == "outcome"]
+    assert got, [(r.assertion.kind, r.assertion.role, r.assertion.value) for r in v.assertions]
+    return got[0]
+
+
+def test_an_outcome_the_stream_states_otherwise_refutes_the_claim(tmp_path: Path) -> None:
+    # The patients were released: a claim that they died states every other detail right (four
+    # patients, Harlow General) and is refuted by what became of them. A firefighter who died is
+    # not one of the patients: it says nothing of them.
+    rows = [("p1", "wire", "All 4 patients taken to Harlow General after the mill fire have been released"),
+            ("p2", "tv", "Harlow General says the four patients from the mill fire were released this evening"),
+            ("p3", "paper", "Mill fire: the 4 patients at Harlow General were discharged, hospital spokesperson says"),
+            ("p4", "radio", "A firefighter hurt in the Harlow mill fire has died"),
+            ("p5", "desk", "Firefighter dies after the Harlow mill fire, officials say")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        died = eng.verify("All four patients taken to Harlow General after the mill fire later died.")
+        assert died.verdict == "refuted", died.reasons
+        r = outcome(died)
+        assert r.status == "conflicted" and "survived" in {v.value for v in r.other_values}, r.summary
+        released = eng.verify("All four patients taken to Harlow General after the mill fire were later released.")
+        assert released.verdict == "supported", released.reasons
+        assert outcome(released).status == "confirmed"
+
+
+def test_an_outcome_is_said_of_the_thing_the_claim_names(tmp_path: Path) -> None:
+    # "The Dorset Marathon goes ahead" says nothing of the Harlow Marathon: only posts naming the
+    # Harlow Marathon tell what became of it.
+    rows = [("m1", "wire", "Harlow Marathon to go ahead on Sunday despite the mill fire, organisers say"),
+            ("m2", "tv", "Organisers: the Harlow Marathon will go ahead despite the mill fire"),
+            ("m3", "paper", "The Harlow Marathon goes ahead as planned after the mill fire"),
+            ("d1", "radio", "Dorset Marathon cancelled after the storm"),
+            ("d2", "desk", "Storm: organisers cancel the Dorset Marathon")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("Organisers cancelled the Harlow Marathon because of the mill fire.")
+        assert v.verdict == "refuted", v.reasons
+        assert outcome(v).status == "conflicted"
+        assert eng.verify("The Harlow Marathon went ahead despite the mill fire.").verdict != "refuted"
+
+
+def test_an_outcome_nobody_states_leaves_the_claim_to_its_other_details(tmp_path: Path) -> None:
+    # An outcome is a check: when no post says what became of the bakery, the count decides.
+    rows = [("r1", "wire", "12 people hurt in the Harlow mill fire, officials say"),
+            ("r2", "tv", "Harlow mill fire: 12 injured"),
+            ("r3", "paper", "Twelve people were injured in the mill fire in Harlow")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("Twelve people were injured in the Harlow mill fire, and the bakery next to it was closed.")
+        assert v.verdict == "supported", v.reasons
+
+
+def test_a_claim_dated_by_its_event_is_stated_by_posts_that_do_not_name_the_event(tmp_path: Path) -> None:
+    # "on the day of the mill fire" says when: posts telling of the explosion at the library need
+    # not name the fire, the day or the early reports to state what the claim says.
+    rows = [("l1", "wire", "Police confirm a second explosion at the Harlow Library"),
+            ("l2", "tv", "Explosion reported at Harlow Library, police say"),
+            ("l3", "paper", "BREAKING: explosion at the Harlow Library, police confirm"),
+            ("f1", "radio", "Harlow mill fire: crews on the scene, smoke over the town"),
+            ("f2", "desk", "The mill fire in Harlow is under control, the fire service says")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("Early reports on the day of the mill fire said there had also been an explosion "
+                       "at the Harlow Library.")
+        assert v.verdict == "supported", v.reasons
