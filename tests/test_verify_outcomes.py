@@ -74,3 +74,17 @@ def test_a_claim_dated_by_its_event_is_stated_by_posts_that_do_not_name_the_even
         v = eng.verify("Early reports on the day of the mill fire said there had also been an explosion "
                        "at the Harlow Library.")
         assert v.verdict == "supported", v.reasons
+
+
+def test_what_the_early_reports_said_is_stated_without_the_words_that_date_it(tmp_path: Path) -> None:
+    # Among many posts about the fire, few say "early": "early reports ... said" is when it was
+    # said, and posts telling of the explosion at the library state what the claim says.
+    fire = [(f"m{i}", f"desk{i}", f"Harlow mill fire, day {i + 1}: crews still on the scene, the fire service reports")
+            for i in range(24)]
+    rows = [("l1", "wire", "Police confirm a second explosion at the Harlow Library"),
+            ("l2", "tv", "Explosion reported at Harlow Library, police say"),
+            ("l3", "paper", "BREAKING: explosion at the Harlow Library, police confirm")]
+    with engine_with(tmp_path, posts(rows) + posts(fire, 10) + posts(NOISE, 40)) as eng:
+        v = eng.verify("Early reports on the day of the mill fire said there had also been an explosion "
+                       "at the Harlow Library.")
+        assert v.verdict == "supported", v.reasons

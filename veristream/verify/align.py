@@ -174,6 +174,9 @@ _DATING_RX = re.compile(
     r"absence|disappearance|landfall|fire|earthquake|quake|riots?|protests?|hostage crisis)"
     r"|(?i:hurricane|storm|cyclone)(?:\s+[A-Z][a-z]+)?)\b")
 
+# "early reports said ...": when it was said (`ClaimReading.early`), not what happened
+_EARLY_RX = re.compile(r"\b(?:early|earlier|initial|first|preliminary)\s+(?:news\s+)?reports?\b", re.IGNORECASE)
+
 _ASKED_RX = re.compile(r"\b(ask(?:ed|s|ing)?|wonder(?:ed|s|ing)?)\s+(?:whether|if)\b", re.IGNORECASE)
 # When, in words a post seldom repeats ("the day after the attack"): a stated date or time is an
 # assertion of its own, read apart.
@@ -202,8 +205,8 @@ class Topic:
                                       and w not in LIGHT and w not in TITLE_WORDS and w not in _WHEN_WORDS
                                       and w not in words.LINK_WORDS
                                       and st not in framing))
-        undated = stems_of(_DATING_RX.sub(" ", topic))
-        self.stems = undated if len(undated) >= 2 else stems_of(topic)
+        undated = stems_of(_EARLY_RX.sub(" ", _DATING_RX.sub(" ", topic)))
+        self.stems = undated if undated else stems_of(topic)
         # a verb with its particle is one word: "knocked down" is not "knocked out"
         self.phrasal = {words.stem(m.group(1).lower()): m.group(2).lower()
                         for m in re.finditer(r"\b([A-Za-z]{3,})\s+(down|out|up|off|over|away)\b", topic)}
