@@ -38,18 +38,18 @@ def test_an_outcome_the_stream_states_otherwise_refutes_the_claim(tmp_path: Path
 
 
 def test_an_outcome_is_said_of_the_thing_the_claim_names(tmp_path: Path) -> None:
-    # "The Dorset Marathon goes ahead" says nothing of the Harlow Marathon: only posts naming the
-    # Harlow Marathon tell what became of it.
-    rows = [("m1", "wire", "Harlow Marathon to go ahead on Sunday despite the mill fire, organisers say"),
-            ("m2", "tv", "Organisers: the Harlow Marathon will go ahead despite the mill fire"),
-            ("m3", "paper", "The Harlow Marathon goes ahead as planned after the mill fire"),
-            ("d1", "radio", "Dorset Marathon cancelled after the storm"),
-            ("d2", "desk", "Storm: organisers cancel the Dorset Marathon")]
+    # "The Denver Marathon goes ahead" says nothing of the Chicago Marathon: only posts naming the
+    # Chicago Marathon tell what became of it.
+    rows = [("m1", "wire", "Chicago Marathon to go ahead on Sunday despite the mill fire, organisers say"),
+            ("m2", "tv", "Organisers: the Chicago Marathon will go ahead despite the mill fire"),
+            ("m3", "paper", "The Chicago Marathon goes ahead as planned after the mill fire"),
+            ("d1", "radio", "Denver Marathon cancelled after the storm"),
+            ("d2", "desk", "Storm: organisers cancel the Denver Marathon")]
     with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
-        v = eng.verify("Organisers cancelled the Harlow Marathon because of the mill fire.")
+        v = eng.verify("Organisers cancelled the Chicago Marathon because of the mill fire.")
         assert v.verdict == "refuted", v.reasons
         assert outcome(v).status == "conflicted"
-        assert eng.verify("The Harlow Marathon went ahead despite the mill fire.").verdict != "refuted"
+        assert eng.verify("The Chicago Marathon went ahead despite the mill fire.").verdict != "refuted"
 
 
 def test_an_outcome_nobody_states_leaves_the_claim_to_its_other_details(tmp_path: Path) -> None:
@@ -87,4 +87,18 @@ def test_what_the_early_reports_said_is_stated_without_the_words_that_date_it(tm
     with engine_with(tmp_path, posts(rows) + posts(fire, 10) + posts(NOISE, 40)) as eng:
         v = eng.verify("Early reports on the day of the mill fire said there had also been an explosion "
                        "at the Harlow Library.")
+        assert v.verdict == "supported", v.reasons
+
+
+def test_a_name_after_another_of_the_claims_places_is_no_rival(tmp_path: Path) -> None:
+    # "The Chicago Marathon goes ahead despite the Denver blasts": posts saying the Denver Marathon
+    # goes ahead too name the claim's other place's own race, not another race where the claim's was.
+    rows = [("h1", "wire", "Chicago Marathon to go ahead despite the Denver blasts, organisers say"),
+            ("h2", "tv", "Organisers: the Chicago Marathon will go ahead on Sunday despite the Denver blasts"),
+            ("h3", "paper", "Chicago Marathon goes ahead as planned, Denver blasts or not"),
+            ("d1", "radio", "Organisers say the Denver Marathon will go ahead in spite of the Denver blasts"),
+            ("d2", "desk", "Denver Marathon organisers: the race will go ahead despite the blasts"),
+            ("d3", "blog", "The Denver Marathon goes ahead despite the Denver blasts, organisers confirm")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("Organisers said the Chicago Marathon would go ahead despite the Denver blasts.")
         assert v.verdict == "supported", v.reasons

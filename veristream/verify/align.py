@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -606,7 +607,7 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
                 if not (own_said_at and norm_name(rival) not in f.located):
                     return None
             return Alignment(CONFIRMS, a.value)
-        rival = rival or _same_kind_name(a.value, f, _PLACE_WORD)
+        rival = rival or _same_kind_name(a.value, f, _PLACE_WORD, claim_names)
         return Alignment(CONFLICTS, rival) if rival else None
     if a.kind == "number":
         assert a.number is not None
@@ -687,7 +688,7 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
     if a.kind == "who":
         if _names(a.value, f):
             return Alignment(CONFIRMS, a.value)
-        rival = _partner_rival(a, f, claim_names) or _same_kind_name(a.value, f, _PLACE_WORD)
+        rival = _partner_rival(a, f, claim_names) or _same_kind_name(a.value, f, _PLACE_WORD, claim_names)
         return Alignment(CONFLICTS, rival) if rival else None
     if a.kind == "outcome":
         said = outcome_said(a, f.lower)
@@ -1013,9 +1014,12 @@ def _facts_of(text: str) -> PostFacts:
     return PostFacts(text.lower(), word_set(text))
 
 
-def _same_kind_name(value: str, f: PostFacts, kind: re.Pattern) -> str | None:
+def _same_kind_name(value: str, f: PostFacts, kind: re.Pattern, claimed: Sequence[str] = ()) -> str | None:
     """Another name of the same kind: the claim's "Chicago Marathon" against a post's "Boston
-    Marathon", "Kunstmuseum Basel" against "Kunstmuseum Bern" (they share a place word)."""
+    Marathon", "Kunstmuseum Basel" against "Kunstmuseum Bern" (they share a place word). Not one
+    named after another of the claim's own places or parties (`claimed`): "the London Marathon
+    goes ahead despite the Boston blasts" names the Boston Marathon as the claim's other thing."""
+    own = {w for c in claimed for w in norm_name(c).split()}
     toks = value.split()
     text = f.text or f.lower
     if len(toks) != 2 or not text:
@@ -1030,7 +1034,8 @@ def _same_kind_name(value: str, f: PostFacts, kind: re.Pattern) -> str | None:
              (r"(?<![\w#])([A-Z][\w'\-]+)\s*(?i:" + re.escape(t) + r")\b")
         for m in re.finditer(rx, text):
             w = m.group(1)
-            if w.lower() != other.lower() and w.lower() not in GENERIC and not _PLACE_WORD.fullmatch(w):
+            if w.lower() != other.lower() and w.lower() not in GENERIC and not _PLACE_WORD.fullmatch(w) and \
+                    w.lower() not in own:
                 return f"{w} {t}" if k == 1 else f"{t} {w}"
     return None
 
