@@ -102,3 +102,16 @@ def test_a_name_after_another_of_the_claims_places_is_no_rival(tmp_path: Path) -
     with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
         v = eng.verify("Organisers said the Chicago Marathon would go ahead despite the Denver blasts.")
         assert v.verdict == "supported", v.reasons
+
+
+def test_an_outcome_in_a_reported_clause_is_said_of_its_subject(tmp_path: Path) -> None:
+    # "confirmed that the firefighter shot at the library had died": the parser gives "died" no
+    # subject of its own; the firefighter is what it is said of, and posts saying the firefighter
+    # survived refute it.
+    rows = [("w1", "wire", "The firefighter shot at the Harlow Library survived and is recovering, Mayor Anna Kowal says"),
+            ("w2", "tv", "Mayor Anna Kowal: the firefighter shot at Harlow Library is alive and in stable condition"),
+            ("w3", "paper", "Harlow Library shooting: the firefighter survived, Mayor Anna Kowal confirms")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("Mayor Anna Kowal confirmed that the firefighter shot at the Harlow Library had died.")
+        assert outcome(v).assertion.noun == "firefighter"
+        assert v.verdict == "refuted", v.reasons

@@ -2486,6 +2486,10 @@ def read_outcomes(doc) -> list[Assertion]:
                 subj = ([c for c in kids if c.dep_ in ("nsubjpass", "dobj")] or [c for c in kids if c.dep_ == "nsubj"])
                 if verb.dep_ in ("acl", "relcl") and not subj:
                     subj = [verb.head]  # "the marathon, postponed ...", "a bowling alley destroyed"
+                if not subj and verb.dep_ in ("ccomp", "conj"):
+                    # the parser left it none ("confirmed that the soldier shot at X had died": a clause
+                    # of its own): the nearest subject before it
+                    subj = [t for t in doc[:verb.i] if t.dep_ in ("nsubj", "nsubjpass")][-1:]
                 if not subj or subj[0].pos_ not in ("NOUN", "PROPN"):
                     continue
                 if subj[0].lower_ in _HAPPENINGS:
