@@ -115,3 +115,19 @@ def test_an_outcome_in_a_reported_clause_is_said_of_its_subject(tmp_path: Path) 
         v = eng.verify("Mayor Anna Kowal confirmed that the firefighter shot at the Harlow Library had died.")
         assert outcome(v).assertion.noun == "firefighter"
         assert v.verdict == "refuted", v.reasons
+
+
+def test_a_plan_for_a_later_year_is_not_contradicted_by_when_posts_were_made(tmp_path: Path) -> None:
+    # "said it would open the wing in 2031": posts made years before say nothing against it by their
+    # own dates, nor for it by a "Monday" (a weekday says nothing of a year). Nobody states the year:
+    # unverified, not refuted.
+    rows = [("a1", "wire", "The Harlow Museum will announce its plans for the new wing on Monday"),
+            ("a2", "tv", "Harlow Museum to decide on Monday whether to build a new wing"),
+            ("a3", "paper", "Harlow Museum announces a new wing today, opening date to follow"),
+            ("a4", "radio", "Big news from the Harlow Museum today: a new wing is coming"),
+            ("a5", "desk", "The Harlow Museum says a new wing is on the way, details today")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("The Harlow Museum said it would open its new wing to the public in 2031.")
+        assert v.verdict == "unverified", v.reasons
+        date = [r for r in v.assertions if r.assertion.kind == "date"][0]
+        assert date.confirm.posts == 0 and not date.other_values, date.summary

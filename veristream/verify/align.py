@@ -1079,6 +1079,8 @@ def _num_label(n) -> str:
 def _align_date(d: DateRef, f: PostFacts, at: datetime | None, topic: str = "") -> Alignment | None:
     claim_year_unknown = d.weekday is None and d.lo.year == 2000 and d.hi.year == 2000
     stated = [x for x in f.dates if not x.year_only or not (claim_year_unknown or d.weekday is not None)]
+    if d.year_only:  # a year ("in 2017"): a post's "Monday" or "Nov. 24" says nothing of it
+        stated = [x for x in stated if x.year_only or re.search(r"\b(?:19|20)\d\d\b", x.text)]
     if at is not None and not claim_year_unknown and d.weekday is None and at.date() - d.hi > timedelta(days=60):
         # a day long before the post ("hit by a tornado on May 3, 1999"): the post's own days ("today",
         # "May 20" of its year) are about what is happening now, no rival
@@ -1107,13 +1109,18 @@ def _align_date(d: DateRef, f: PostFacts, at: datetime | None, topic: str = "") 
         near = min(stated, key=lambda x: (x.weekday is not None, abs((x.lo - d.lo).days) if x.weekday is None and
                                           d.weekday is None and not claim_year_unknown else 0))
         return Alignment(CONFLICTS, near.text)
-    if at is None or d.weekday is not None:
+    if at is None or d.weekday is not None or _FUTURE_RX.search(topic):
         return None
-    # Dated by the post's own time: a post reporting the event before the claimed day conflicts.
+    # Dated by the post's own time: a post reporting the event before the claimed day conflicts
+    # (not one telling of a plan: "said it would put the works on display in 2017" is said before).
     lo = d.lo if not claim_year_unknown else _with_year(d.lo, at.year)
     if lo is not None and at.date() < lo - timedelta(days=1):
         return Alignment(CONFLICTS, f"reported on {at.date().isoformat()}")
     return None
+
+
+_FUTURE_RX = re.compile(r"\b(?:would|will|plan(?:s|ned)? to|expected to|set to|scheduled|(?:is|was|were|are) to|"
+                        r"going to|intends? to|aim(?:s|ed)? to)\b", re.IGNORECASE)
 
 
 def _with_year(d: date, year: int) -> date | None:
