@@ -131,3 +131,19 @@ def test_a_plan_for_a_later_year_is_not_contradicted_by_when_posts_were_made(tmp
         assert v.verdict == "unverified", v.reasons
         date = [r for r in v.assertions if r.assertion.kind == "date"][0]
         assert date.confirm.posts == 0 and not date.other_values, date.summary
+
+
+def test_a_floor_far_below_a_count_does_not_state_it(tmp_path: Path) -> None:
+    # "at least 120 injured" is consistent with 310 injured and with every larger toll: it states
+    # neither. Posts giving the count (130) refute a claim of 310; a claim of "at least 100" stays
+    # supported by all of them.
+    rows = [("f1", "wire", "At least 120 injured in the Harlow mill explosion"),
+            ("f2", "tv", "Harlow mill explosion: more than 120 people injured"),
+            ("f3", "paper", "Over 120 hurt in Harlow mill explosion, police say"),
+            ("c1", "radio", "Harlow police: 130 people were injured in the mill explosion"),
+            ("c2", "desk", "Police now say 130 injured in the Harlow mill explosion")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("Harlow police said 310 people were injured in the mill explosion.")
+        assert v.verdict == "refuted", v.reasons
+        floor = eng.verify("At least 100 people were injured in the Harlow mill explosion.")
+        assert floor.verdict == "supported", floor.reasons

@@ -36,7 +36,7 @@ from datetime import date, datetime, timedelta
 
 from .. import words
 from .assertions import (NUM_WORDS, _PERSON_FAMILIES, _PERSON_NOUNS, ORG_KIND_NOUNS, TITLE_ALT, STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
-                         ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, PostFacts, RoleFact, head_word,
+                         ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, Number, PostFacts, RoleFact, head_word,
                          hours_compatible, mentions, norm_name, outcome_said, words_within, read_means, related, role_family, kinds_fit, read_dates, role_key, same_origin, same_person,
                          singular, word_set)
 from .independence import Corroboration, Item, corroboration
@@ -632,6 +632,11 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
             same = [n for n in same if n.near & a.bought]  # a price of another thing says nothing of this one
             if not same:
                 return None
+        # a floor far below the claim's count ("more than 140 hurt" for 276 injured): consistent with
+        # it, and with every larger toll; it states neither the claim's count nor another
+        same = [n for n in same if not _far_floor(a.number, n)]
+        if not same:
+            return None
         ok = [n for n in same if a.number.compatible(n)]
         if ok:
             return Alignment(CONFIRMS, ok[0].text, ok[0])
@@ -1074,6 +1079,17 @@ def _num_label(n) -> str:
     if unit == "dollars":
         return f"${v:,}"
     return f"{v:,} {unit}" if unit != "magnitude" else f"magnitude {v}"
+
+
+def _far_floor(claim: Number, post: Number) -> bool:
+    """The post's number is a lower bound ("at least 176", "more than 140") well below the claim's
+    count, which is no bound itself."""
+    return claim.hi <= claim.value * 1.2 and post.lo == post.value and post.hi > post.value * 1.5 and \
+        claim.value > post.value * 1.25 and _FLOOR_RX.search(post.text) is not None
+
+
+# said as a floor: "hundreds of homes" is a size (against "about 4,000"), "more than 100" a floor
+_FLOOR_RX = re.compile(r"\b(?:at least|more than|over|upwards of|in excess of|or more|plus)\b|\+", re.IGNORECASE)
 
 
 def _align_date(d: DateRef, f: PostFacts, at: datetime | None, topic: str = "") -> Alignment | None:
