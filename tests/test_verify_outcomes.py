@@ -147,3 +147,15 @@ def test_a_floor_far_below_a_count_does_not_state_it(tmp_path: Path) -> None:
         assert v.verdict == "refuted", v.reasons
         floor = eng.verify("At least 100 people were injured in the Harlow mill explosion.")
         assert floor.verdict == "supported", floor.reasons
+
+
+def test_a_name_that_opens_the_claim_is_a_name(tmp_path: Path) -> None:
+    # "Google donated ...": a first word the parser reads as a proper noun is a party, though it is
+    # a common word too; posts saying Microsoft gave the money contradict the claim.
+    rows = [("g1", "wire", "Microsoft donates $1 million to the Harlow flood relief fund"),
+            ("g2", "tv", "Harlow flood relief fund gets $1 million from Microsoft"),
+            ("g3", "paper", "Microsoft gives $1 million to Harlow flood relief")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("Google donated $1 million to the Harlow flood relief fund.")
+        assert v.verdict != "supported", v.reasons
+        assert any("Google" in r.assertion.value for r in v.assertions), v.reasons

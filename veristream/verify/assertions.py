@@ -2037,8 +2037,11 @@ def read_claim(claim: str) -> ClaimReading:
             if label in ("CARDINAL", "QUANTITY", "DATE", "TIME", "ORDINAL", "PERCENT", "MONEY", "LANGUAGE",
                          "LAW", "WORK_OF_ART", "PRODUCT", "NORP"):
                 continue
-            if e.start == 0 and len(e) == 1 and _common(e.text) and root.dep_ != "poss" if (root := e.root) else False:
-                continue  # a capitalised first word ("Vaccines ..."), not a name ("France's minister" is one)
+            if e.start == 0 and len(e) == 1 and _common(e.text) and root.dep_ != "poss" and root.pos_ != "PROPN" \
+                    if (root := e.root) else False:
+                # a capitalised first word ("Vaccines ..."), not a name ("France's minister" is one, and so
+                # is one the parser reads as a proper noun: "Chelsea said", "Google set up")
+                continue
             root = e.root
             prep = root.head.lower_ if root.dep_ == "pobj" else None
             # a party after "of" that something belongs to ("the director of West EMS", "an episode of
