@@ -159,3 +159,15 @@ def test_a_name_that_opens_the_claim_is_a_name(tmp_path: Path) -> None:
         v = eng.verify("Google donated $1 million to the Harlow flood relief fund.")
         assert v.verdict != "supported", v.reasons
         assert any("Google" in r.assertion.value for r in v.assertions), v.reasons
+
+
+def test_what_became_of_someone_is_said_of_the_living(tmp_path: Path) -> None:
+    # "released a song" is not what became of the song; "the patients were released" is of them,
+    # and so is "found her dog dead" of the dog.
+    rows = [("s1", "wire", "Harlow singer Ann Lee released a song for the flood victims")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        song = eng.verify("Singer Ann Lee released a song called 'Rise' for the Harlow flood victims.")
+        assert not [r for r in song.assertions if r.assertion.kind == "outcome"], song.reasons
+        dog = eng.verify("A flood survivor in Denver found her dog dead under the rubble.")
+        assert outcome(dog).assertion.noun == "dog"
+

@@ -1427,7 +1427,8 @@ def summary(r: AssertionResult) -> str:
                 "nickname": "a name given", "model": "a model", "time": "a time of day",
                 "origin": "where the person is from", "occupation": "an occupation", "kind": "a kind" if a.fact is None else
                 "a weapon" if a.fact.sort == "weapon" else "the kind of site",
-                "date": "a date", "who": a.value}.get(a.kind, "an age" if a.role == "age" else
+                "date": "a date", "who": a.value,
+                "outcome": f"what became of the {a.noun}"}.get(a.kind, "an age" if a.role == "age" else
                                                       "a sum of money" if a.role == "dollars" else
                                                       f"a number of {a.role}")
         return f"{head}; no post states {noun}"
