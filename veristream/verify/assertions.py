@@ -2463,8 +2463,9 @@ _HAPPENINGS = {"shooting", "shootings", "explosion", "explosions", "attack", "at
                "blasts", "siege", "crash", "tornado", "flood", "floods", "flooding", "storm", "hurricane", "earthquake",
                "quake", "fire"}
 # what lives or dies besides the person nouns (`_PERSON_NOUNS`, `_person_family`)
-_LIVING = {"people", "person", "patient", "victim", "survivor", "dog", "cat", "horse", "pet", "animal", "cow", "puppy",
-           "kitten", "bird"}
+_LIVING = {"people", "person", "patient", "victim", "survivor", "child", "baby", "boy", "girl", "man", "woman", "fan",
+           "resident", "passenger", "hostage", "student", "nurse", "dog", "cat", "horse", "pet", "animal", "cow",
+           "puppy", "kitten", "bird"}
 _NOT_BEFORE = re.compile(r"\b(?:not|never|no|nobody|none)\b[^,.;!?]{0,20}$|n't\b[^,.;!?]{0,20}$")
 # What a subject word is said of, at most this far from it (characters) in a post.
 OUTCOME_REACH = 60
@@ -2509,8 +2510,8 @@ def read_outcomes(doc) -> list[Assertion]:
                 noun = head.lemma_.lower() if head.pos_ == "NOUN" else head.lower_
                 if len(noun) < 3:
                     continue
-                if fam == "fate" and not (head.ent_type_ == "PERSON" or _person_family(noun) or
-                                          noun in _PERSON_NOUNS or noun in _LIVING):
+                if fam == "fate" and not (head.ent_type_ == "PERSON" or _person_family(noun) or occupation_key(noun)
+                                          or noun in _PERSON_NOUNS or noun in _LIVING):
                     continue  # a song released, a report released: not what became of someone
                 # the name's word before its head: "the London Marathon" is not the Boston one
                 before = doc[head.i - 1] if head.i > 0 else None
