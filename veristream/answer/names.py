@@ -780,12 +780,9 @@ def _no_person(shown: str, texts: list[str], common: set[str], tied: bool = Fals
     if tied:
         return False
     name = _fold(shown.lower())
-    for t in texts:
-        # the entity model tells people from organisations badly ("girlfriend Alina Kabaeva": ORG)
-        if any((label == "PERSON" and (name in folded or folded in name)) or (label == "ORG" and name == folded)
-               for label, text, *_ in post_entities([t])[0] if (folded := _fold(text.lower()))):
-            return False
-    return True
+    # the entity model tells people from organisations badly ("girlfriend Alina Kabaeva": ORG)
+    return not any((label == "PERSON" and (name in folded or folded in name)) or (label == "ORG" and name == folded)
+                   for ents in post_entities(texts) for label, text, *_ in ents if (folded := _fold(text.lower())))
 
 
 @lru_cache(maxsize=8192)

@@ -275,28 +275,36 @@ def distinguishing(reading: ClaimReading) -> set[int]:
     """The assertions a post must state to support the claim: its numbers, dates, causes,
     actors and owners; its places and names when it asserts nothing else (they anchor the
     topic: a post about the outage at the stadium does not say what caused it)."""
-    out = {i for i, a in enumerate(reading.assertions) if a.kind not in ("place", "who", "outcome")}
-    # an outcome (`assertions.OUTCOMES`) only checks: stating that the marathon goes ahead is not
-    # stating which marathon, or when
-    return out or {i for i, a in enumerate(reading.assertions) if a.kind != "outcome"} or set(range(len(reading.assertions)))
+    out = {i for i, a in enumerate(reading.assertions) if carries(a)}
+    return out or {i for i, a in enumerate(reading.assertions) if a.kind not in CHECKS} or \
+        set(range(len(reading.assertions)))
 
 
 def required(reading: ClaimReading) -> set[int]:
     """What a supporting post must state of a claim that asserts only places and names: all
     of them but states, countries and the event's own name ("Sandy knocked down the Brooklyn Bridge" needs posts
     naming the bridge, not posts about Sandy)."""
-    if any(a.kind not in ANCHORS and a.kind != "outcome" for a in reading.assertions):
+    if any(carries(a) for a in reading.assertions):
         return set()
     # a place in the phrase that dates the claim by its event ("during the Lindt cafe siege", "after
     # the Boston bombing") says which event, not what the claim says of it: posts need not repeat it
     # (it must still be stated by the stream: an unaddressed place leaves the claim unverified)
     dating = [m.span() for m in _OTHER_TIME_RX.finditer(reading.claim)]
-    return {i for i, a in enumerate(reading.assertions) if a.kind != "outcome"
+    return {i for i, a in enumerate(reading.assertions) if a.kind not in CHECKS
             and not (a.kind == "place" and (a.level in ("state", "country", "event") or
                                            any(s0 <= reading.claim.find(a.value) < e0 for s0, e0 in dating)))}
 
 
 ANCHORS = ("place", "who")
+# Details that check a claim without carrying it: an outcome (`assertions.OUTCOMES`) stated by a
+# post is not what makes it support the claim (that the marathon goes ahead is not which marathon,
+# or when), one source never decides it, and stated by too few, with nothing against, it is idle.
+CHECKS = ("outcome",)
+
+
+def carries(a: Assertion) -> bool:
+    """A detail whose statement makes a post's support: neither an anchor nor a check."""
+    return a.kind not in ANCHORS and a.kind not in CHECKS
 GENERIC_SITE = {"swiss", "french", "german", "american", "british", "canadian", "australian", "spanish", "italian",
                 "russian", "chinese", "japanese", "national", "local", "city", "state", "federal", "royal", "main",
                 "the", "of", "fine", "arts", "art", "public", "central", "new", "old", "museum", "accepts", "trove"}  # what the claim is about, rather than what it says of it
@@ -408,12 +416,12 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
             got = Alignment(CONFLICTS if got.relation == CONFIRMS else CONFIRMS, got.value, got.number)
         out[i] = got
     anchors = [i for i, a in enumerate(reading.assertions) if a.kind in ANCHORS]
-    has_details = any(a.kind not in ANCHORS and a.kind != "outcome" for a in reading.assertions)
+    has_details = any(carries(a) for a in reading.assertions)
     named = {i for i in anchors if i in out and out[i].relation == CONFIRMS}
     out_named = bool(named) or any(x.relation == CONFIRMS for x in out.values())
     anchor_ok = lexical or (similar and (has_details or not novel))
     # a post stating one of the claim's own details (its count, date, cause ...) is about the same fact
-    detail_said = any(reading.assertions[i].kind not in ANCHORS + ("outcome",) and x.relation == CONFIRMS and
+    detail_said = any(carries(reading.assertions[i]) and x.relation == CONFIRMS and
                       not reading.assertions[i].negated for i, x in out.items())
     for i in list(out):
         a = reading.assertions[i]
@@ -1084,12 +1092,7 @@ def _num_label(n) -> str:
 def _far_floor(claim: Number, post: Number) -> bool:
     """The post's number is a lower bound ("at least 176", "more than 140") well below the claim's
     count, which is no bound itself."""
-    return claim.hi <= claim.value * 1.2 and post.lo == post.value and post.hi > post.value * 1.5 and \
-        claim.value > post.value * 1.25 and _FLOOR_RX.search(post.text) is not None
-
-
-# said as a floor: "hundreds of homes" is a size (against "about 4,000"), "more than 100" a floor
-_FLOOR_RX = re.compile(r"\b(?:at least|more than|over|upwards of|in excess of|or more|plus)\b|\+", re.IGNORECASE)
+    return post.floor and claim.hi <= claim.value * 1.2 and claim.value > post.value * 1.25
 
 
 def _align_date(d: DateRef, f: PostFacts, at: datetime | None, topic: str = "") -> Alignment | None:
@@ -1273,7 +1276,7 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
                 # (a place is not taken from one post: places named together are seldom rivals, "the
                 # Boston Marathon" and the hospital its runners were taken to)
                 lone_against = _lone([it for it, _ in members], on_topic if a.kind not in ANCHORS else set()) \
-                    if a.kind != "outcome" else ("", 0)  # an outcome checks: one post does not decide it
+                    if a.kind not in CHECKS else ("", 0)
                 if lone_against[0]:
                     counted_items += [it for it, _ in members]
         r = AssertionResult(a, confirm=corroboration([it for it, _ in confirms]), conflict=corroboration(counted_items))
@@ -1299,7 +1302,7 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
             r.status = "disputed"
         elif nc >= min_sources and (X / (C + X) < contested_share):
             r.status = "confirmed"
-        elif nc == 1 and not groups and a.kind != "outcome" and (lone_for := _lone([it for it, _ in confirms], on_topic))[0]:
+        elif nc == 1 and not groups and a.kind not in CHECKS and (lone_for := _lone([it for it, _ in confirms], on_topic))[0]:
             # one source, and no post states another value (not even a stray): it confirms the detail
             # if nothing stands against the claim as a whole (`settle_lone`)
             r.status = "confirmed"
@@ -1355,7 +1358,7 @@ def idle_description(r: AssertionResult) -> bool:
     description said in passing ("drawn by the artist X"), not a detail left open. Nor an
     outcome too few state, none otherwise: it checks the claim, it does not carry it."""
     return (r.assertion.kind == "occupation" and r.confirm.posts == 0 and not r.other_values) or \
-        (r.assertion.kind == "outcome" and r.status == "unaddressed" and not r.other_values)
+        (r.assertion.kind in CHECKS and r.status == "unaddressed" and not r.other_values)
 
 
 def _named_as(ctx: str, fam: set[str]) -> bool:

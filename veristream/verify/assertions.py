@@ -261,6 +261,7 @@ class Number:
     about: frozenset[str] = frozenset()  # an age: whom it is said of (names, "n:" person nouns, "f:" role families);
     # a count of people of one kind: "c:" and the kind ("two police officers" -> c:officer)
     near: frozenset[str] = frozenset()  # the words said around it (stems' first five letters): what it counts
+    floor: bool = False  # said as a lower bound ("at least 176", "more than 140", "140+")
 
     def compatible(self, other: "Number") -> bool:
         if self.lo == 0 < self.hi and other.lo == 0 < other.hi:
@@ -611,11 +612,13 @@ def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole:
                 out.append(Number(val, val, val, part[0], " ".join(toks[i:part[2]]), about=part[1]))
                 i = part[2]
                 continue
+        floor = False  # said as a lower bound (`Number.floor`); "hundreds" (VAGUE) is a size
         if qual in ("at least", "more than", "over", "as many as", "as much as") or qual.startswith("estimated") or \
                 (i + span < len(toks) and toks[i + span] in ("+", "plus")):
             lo, hi = val, (val * 3 if qual not in ("as many as", "as much as") else val)
             if qual in ("as many as", "as much as"):
                 lo = val * 0.5
+            floor = qual in ("at least", "more than", "over") or (i + span < len(toks) and toks[i + span] in ("+", "plus"))
         elif qual in ("nearly", "almost", "about", "around", "approximately", "some", "roughly", "approx",
                       "an estimated"):
             lo, hi = val * 0.85, val * 1.1
@@ -709,7 +712,7 @@ def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole:
         who = toks[people_at] if people_at is not None and unit not in ("age",) else ""
         kind = frozenset({"c:" + _stem(who)}) if who and _unit_of(who) == "people" and who not in _ANY_PEOPLE else frozenset()
         out.append(Number(val, lo, hi, unit, raw, near=frozenset(context_stem(w) for w in around if len(w) >= 3),
-                          about=kind or about_rate))
+                          about=kind or about_rate, floor=floor))
         i = j + 1 if j > i else i + span
     return out + read_ages(text[:MAX_TEXT], persons, whole)
 
@@ -2483,10 +2486,9 @@ def read_outcomes(doc) -> list[Assertion]:
             for m in rx.finditer(low):
                 if _NOT_BEFORE.search(low[:m.start()]):
                     continue  # "was not cancelled": the claim's negation is read as a whole
-                toks = [t for t in doc if t.idx >= m.start()]
-                if not toks:
+                verb = next((t for t in doc if t.idx >= m.start()), None)
+                if verb is None:
                     continue
-                verb = toks[0]
                 while verb.dep_ in ("acomp", "xcomp", "oprd", "prt", "advmod", "amod") and verb.head.i != verb.i:
                     verb = verb.head  # "stayed closed": closed is said of what stayed
                 kids = list(verb.children)

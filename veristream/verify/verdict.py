@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .align import idle_description
 from .independence import Corroboration
 
 _GRID = (np.arange(2000) + 0.5) / 2000
@@ -103,9 +104,7 @@ def decide_assertions(results: list, support: Corroboration, against: Corroborat
     # a person's occupation that no post speaks of at all (no post gives them any trade) is a
     # description, not the claim's decisive detail ("drawn by the artist X"): it leaves nothing open;
     # nor does an outcome too few state and none contradicts (it checks the claim, it does not carry it)
-    open_ = [r for r in results if r.status == "unaddressed" and not (
-        r.assertion.kind in ("occupation", "outcome") and (r.confirm.posts == 0 or r.assertion.kind == "outcome")
-        and not r.other_values)]  # align.idle_description
+    open_ = [r for r in results if r.status == "unaddressed" and not idle_description(r)]
     if open_:
         names = ", ".join(_what(r) for r in open_)
         reasons.append(f"no {min_sources} independent sources state the claim's {names}: unverified, however many "

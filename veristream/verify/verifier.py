@@ -305,7 +305,7 @@ class Verifier:
         # forced a cartoonist to type in the door code" is not supported by posts naming Charlie Hebdo);
         # and a claim about named parties is supported or contradicted only by posts naming one of them
         # ("closed Monday" of a shop is nothing of the New York Stock Exchange)
-        names_only = all(a.kind in _align.ANCHORS or a.kind == "outcome" for a in reading.assertions)
+        names_only = not any(_align.carries(a) for a in reading.assertions)
         parties = {i for i, a in enumerate(reading.assertions) if a.kind == "who" and a.role in ("person", "org")
                    and not a.negated} if not names_only else set()
         # conflicts the tally counted (not strays or superseded); a rival of a detail the stream settles
@@ -513,7 +513,7 @@ def role_queries(reading: ClaimReading) -> list[str]:
     base = " ".join(dict.fromkeys(anchors + [reading.topic]))
     out = []
     for a in reading.assertions:
-        if a.kind in _align.ANCHORS or a.kind == "outcome":  # an outcome checks what the others find
+        if not _align.carries(a):
             continue
         if a.kind == "number":
             cue = _UNIT_CUES.get(a.role, a.role.replace("n:", "").replace("_", " "))
