@@ -29,6 +29,7 @@ from .engine import Engine
 from .core.writer import IngestResult, Prepared, prepare_checked
 from .model import BadPost, from_us
 from .core.stories import TokenHasher
+from .core.gcpace import WORKER_GC_FULL_S, CollectorPacing
 from .core.worker import exit_with_parent
 from .readers import FORMATS, parse_line
 from .settings import Settings
@@ -264,16 +265,21 @@ def prepare_chunk(chunk: list[bytes | str], first_line: int, opts: IngestOptions
     return items, rejects
 
 
-_worker_hasher: TokenHasher | None = None  # one per worker process, set by its initializer
+# One of each per worker process, set by its initializer.
+_worker_hasher: TokenHasher | None = None
+_worker_pacing: CollectorPacing | None = None
 
 
 def _init_worker(parent: int) -> None:
-    global _worker_hasher
+    global _worker_hasher, _worker_pacing
     exit_with_parent(parent)
     _worker_hasher = TokenHasher()
+    _worker_pacing = CollectorPacing(WORKER_GC_FULL_S)
 
 
 def _worker_chunk(chunk, first_line, opts):
     items, rejects = prepare_chunk(chunk, first_line, opts, _worker_hasher or TokenHasher())
+    if _worker_pacing is not None:
+        _worker_pacing.pace()
     # Plain tuples unpickle about 3x faster than named ones.
     return [tuple(i) for i in items], rejects

@@ -22,19 +22,23 @@ from concurrent.futures import Future, ProcessPoolExecutor
 import orjson
 
 from ..model import post_from_doc
+from .gcpace import WORKER_GC_FULL_S, CollectorPacing
 from .stories import TokenHasher
 from .worker import exit_with_parent
 from .writer import Prepared, prepare_checked
 
 log = logging.getLogger(__name__)
 
-_hasher: TokenHasher | None = None  # one per worker process, made by its initializer
+# One of each per worker process, made by its initializer.
+_hasher: TokenHasher | None = None
+_pacing: CollectorPacing | None = None
 
 
 def _init(parent: int) -> None:
-    global _hasher
+    global _hasher, _pacing
     exit_with_parent(parent)
     _hasher = TokenHasher()
+    _pacing = CollectorPacing(WORKER_GC_FULL_S)
 
 
 def _ready() -> bool:
@@ -55,6 +59,8 @@ def prepare_docs(docs: list[bytes], min_tokens: int) -> tuple[list[tuple], list[
     where = {id(p): i for p, i in zip(posts, at)}
     items, bad = prepare_checked(posts, _hasher, min_tokens, [docs[i] for i in at])
     rejects += [(where[id(p)], reason) for p, reason in bad]
+    if _pacing is not None:
+        _pacing.pace()
     return [tuple(it) for it in items], rejects
 
 

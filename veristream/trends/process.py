@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
+from ..core.gcpace import WORKER_GC_FULL_S, CollectorPacing
 from ..core.store import EventStore, Store
 from ..core.worker import Worker, child_spec, start_child
 from .detector import CHECKPOINT, StoredTrends, Trends, TrendConfig, _from_row
@@ -136,7 +137,11 @@ def _serve(spec: ChildSpec, conn: Connection) -> None:
             del places[seq]
         report()
 
+    # The detector's state is millions of small objects that live for the window: collected
+    # by the default thresholds, the whole of it was walked again and again.
+    pacing = CollectorPacing(WORKER_GC_FULL_S)
     while True:
+        pacing.pace()
         try:
             if not conn.poll(0.25):
                 if trends.status().posts_behind != reported[0]:  # the detector caught up since: say so
