@@ -24,7 +24,7 @@ import orjson
 from ..model import post_from_doc
 from .gcpace import WORKER_GC_FULL_S, CollectorPacing
 from .stories import TokenHasher
-from .worker import exit_with_parent
+from .worker import exit_with_parent, widen_pipes
 from .writer import Prepared, prepare_checked
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,7 @@ class Preparers:
             try:
                 self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                                  initializer=_init, initargs=(os.getpid(),))
+                widen_pipes(self._pool)
                 self._warm = self._pool.submit(_ready)
             except Exception as e:  # noqa: BLE001 - no processes here (limits, sandbox): the writer prepares
                 self._give_up(e)

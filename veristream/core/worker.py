@@ -9,6 +9,7 @@ drained in batches (`BatchQueue`). What each does with its work stays with it.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import pickle
@@ -220,6 +221,38 @@ def exit_with_parent(parent: int, every_s: float = 0.5) -> None:
                 os._exit(0)
 
     threading.Thread(target=watch, name="veristream-parent-watch", daemon=True).start()
+
+
+PIPE_BYTES = 1 << 20  # what a worker pool's pipes may hold (Linux allows up to fs.pipe-max-size)
+
+
+def widen_pipes(pool: Any, size: int = PIPE_BYTES) -> int:
+    """Let the pipes of a `ProcessPoolExecutor` hold `size` bytes (Linux); returns the size set,
+    or 0 where it could not be (another platform, another executor, a lower system limit).
+
+    A chunk of prepared posts (~1.2 KB each) crossed a 64 KiB pipe in ~19 writes, each waiting
+    for this process's thread that reads results to get the GIL back from the writer: the
+    worker sat blocked in its write for a fifth of its time (docs/performance.md). The pipes
+    belong to the executor: reached through its private attributes, so any change there only
+    leaves them as they were."""
+    op = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if op is None:
+        return 0
+    try:
+        ends = [q._reader for q in (pool._call_queue, pool._result_queue)]
+    except AttributeError:
+        return 0
+    try:
+        limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    except (OSError, ValueError):
+        limit = size
+    got = 0
+    for end in ends:  # the size belongs to the pipe: either end sets it
+        try:
+            got = fcntl.fcntl(end.fileno(), op, min(size, limit))
+        except (OSError, ValueError, AttributeError):
+            return 0
+    return got
 
 
 def engine_nice() -> int:
