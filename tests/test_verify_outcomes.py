@@ -171,3 +171,33 @@ def test_what_became_of_someone_is_said_of_the_living(tmp_path: Path) -> None:
         dog = eng.verify("A flood survivor in Denver found her dog dead under the rubble.")
         assert outcome(dog).assertion.noun == "dog"
 
+
+
+# Many posts name Harlow and its fire: among them a word few use is what a claim adds to the event,
+# and a post must say it to be on the claim's topic (align.Topic's novel words).
+HARLOW = [(f"h{i}", f"local{i}", f"Harlow mill fire, day {i % 4 + 1}: {what}") for i, what in enumerate(
+    ["crews still on the scene", "smoke over the town centre", "road closures around the mill",
+     "the council opens a rest centre", "the fire service asks drivers to keep away", "trains run late through Harlow",
+     "the mill's owner thanks the crews", "schools near the mill stay open", "air quality is being checked",
+     "a crane arrives to make the walls safe"] * 3)]
+
+
+def test_a_claim_s_qualifying_words_need_not_be_repeated(tmp_path: Path) -> None:
+    # "People" and an adverb qualify what the claim says happened; posts tell it with "residents"
+    # and without "reportedly". An ordinal is said by its number ("Suspect #1"). The words that tell
+    # what happened (water, blankets) still have to be said.
+    rows = [("w1", "wire", "Harlow residents handed out water to the firefighters at the mill fire"),
+            ("w2", "tv", "Residents in Harlow handed out water to firefighters at the mill fire tonight"),
+            ("w3", "paper", "Mill fire: Harlow locals handed out bottled water to the firefighters"),
+            ("s1", "radio", "Suspect #1 in the Harlow mill fire arrested at the station"),
+            ("s2", "desk", "Police: suspect no. 1 in the Harlow mill fire was arrested at the station"),
+            ("s3", "news", "Harlow mill fire suspect #1 arrested at the station, police say")]
+    with engine_with(tmp_path, posts(HARLOW) + posts(rows, 40) + posts(NOISE, 60)) as eng:
+        v = eng.verify("People in Harlow reportedly handed out water to the firefighters at the mill fire.")
+        assert v.verdict == "supported", v.reasons
+        assert eng.verify("People in Harlow reportedly handed out blankets to the firefighters at the mill fire."
+                          ).verdict == "unverified"
+        v = eng.verify("The first suspect in the Harlow mill fire was arrested at the station.")
+        assert v.verdict == "supported", v.reasons
+        assert eng.verify("The second suspect in the Harlow mill fire was arrested at the station."
+                          ).verdict == "unverified"

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
@@ -152,6 +152,10 @@ _NOT_A_FIRE = re.compile(r"\b(?:open(?:s|ed|ing)?\s+|cease)fire\b|\bfire\s*(?:de
                          r"fighters?|trucks?|engines?|service|marshal|rescue|hydrant|alarm|officials?|teams?)\b")
 
 
+_ORDINAL_NUMBER = {words.stem(w): str(i) for i, w in enumerate(
+    "first second third fourth fifth sixth seventh eighth ninth tenth".split(), 1)}
+
+
 def _event_kinds(text: str) -> set[str]:
     low = _NOT_A_FIRE.sub(" ", text.lower())
     said = set(re.findall(r"[a-z]+", low))
@@ -191,7 +195,7 @@ class Topic:
     "garage", is what the claim adds to the event and weighs most); a word counts by its first
     five letters or a synonym ("exploded" ~ "explosion")."""
 
-    def __init__(self, topic: str, texts: list[str], among: list[int] | None = None):
+    def __init__(self, topic: str, texts: list[str], among: list[int] | None = None, loose: Collection[str] = ()):
         """`among`: the posts whose use of a word tells whether it is novel (default: all). The
         posts gathered were found by the claim's words, so among them its predicate is common
         ("cancelled", "fire"); among those naming the claim's places and parties it is not."""
@@ -211,7 +215,7 @@ class Topic:
         # a verb with its particle is one word: "knocked down" is not "knocked out"
         self.phrasal = {words.stem(m.group(1).lower()): m.group(2).lower()
                         for m in re.finditer(r"\b([A-Za-z]{3,})\s+(down|out|up|off|over|away)\b", topic)}
-        self.have = [self._particles(self._present(words.content_stems(t)), t) for t in texts]
+        self.have = [self._ordinals(self._particles(self._present(words.content_stems(t)), t), t) for t in texts]
         # what happened, by kind: a post telling of another kind of event than the claim's (a flood
         # for "a fire destroyed the grounds") is not on its topic, however many other words it shares
         self.events = _event_kinds(topic)
@@ -224,7 +228,7 @@ class Topic:
         pool = among if among is not None and len(among) >= 20 else range(n)
         m = len(pool)
         pdf = {st: sum(st in self.have[i] for i in pool) for st in self.stems}
-        self.novel_stems = {st for st in self.stems if pdf[st] < max(2, 0.05 * m)} if m >= 20 else set()
+        self.novel_stems = {st for st in self.stems if pdf[st] < max(2, 0.05 * m) and st not in loose} if m >= 20 else set()
         self.novel = bool(self.novel_stems)
         self.common = words.lower_case_words(texts)  # common words, whatever a headline capitalises
 
@@ -239,6 +243,14 @@ class Topic:
         for st, particle in self.phrasal.items():
             if st in present and not re.search(r"\b" + re.escape(st[:5]) + r"\w*\s+" + particle + r"\b", low):
                 present = present - {st}
+        return present
+
+    def _ordinals(self, present: set[str], text: str) -> set[str]:
+        """An ordinal said by its number: "Suspect #1", "No. 2", "the 3rd" are first, second, third."""
+        for st in set(self.stems) & _ORDINAL_NUMBER.keys():
+            if st not in present and re.search(r"(?:#|\bno\.?\s?|\bnumber\s)" + _ORDINAL_NUMBER[st] + r"\b|\b" +
+                                               _ORDINAL_NUMBER[st] + r"(?:st|nd|rd|th)\b", text, re.IGNORECASE):
+                present = present | {st}
         return present
 
     def _present(self, have: set[str]) -> set[str]:

@@ -340,6 +340,10 @@ class ClaimReading:
     reported: bool = False  # the claim is that something was said ("posts claimed that X", "X was rumoured
     # to ...", "Forbes asked whether X"): a post asking whether X attests it as much as one stating X
     reader: str = "rules"  # spacy | mecab | rules
+    # stems of the claim's words that qualify rather than tell what happened (an adverb, "people", a
+    # verb of seeing): they weigh in whether a post is on the claim's topic, but a post need not
+    # repeat them ("Palestinians in Gaza tweeted advice" for "people in Gaza")
+    loose: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True)
@@ -1952,6 +1956,30 @@ def context_stem(w: str) -> str:
     return _wstem(w.lower())[:5]
 
 
+# Nouns for anyone at all: posts say "victims", "residents", "humans", "citizens" as often.
+_ANYONE = {"people", "person", "persons", "someone", "somebody", "everyone", "everybody", "anyone", "anybody", "folks"}
+# Verbs of perceiving: "residents reported seeing transformers explode" tells that they exploded.
+_PERCEIVE = {"see", "hear", "watch", "notice", "witness", "spot", "observe", "feel"}
+_DIRECTIONS = {"north", "south", "east", "west", "northeast", "northwest", "southeast", "southwest", "northward",
+               "southward", "eastward", "westward", "inland", "offshore", "upstream", "downstream", "nearby"}
+
+
+def _loose_words(doc) -> frozenset[str]:
+    """Stems of the claim's qualifying words (see `ClaimReading.loose`): adverbs ("mistakenly",
+    "online", "either"; not a direction: "north of Newcastle" places it), nouns for anyone, verbs
+    of perceiving. Not an attributive adjective: "a pregnant woman", "a second show" are what the
+    claim adds (measured: loosened, unknown claims came out supported and refuted)."""
+    out = set()
+    for t in doc:
+        low, lemma = t.lower_, t.lemma_.lower()
+        if (t.dep_ in ("advmod", "preconj") and t.pos_ == "ADV" and low not in _DIRECTIONS) or \
+                lemma in _ANYONE or low in _ANYONE or lemma in _PERCEIVE:
+            for part in re.split(r"[-']", low):
+                if part:
+                    out.add(_wstem(part))
+    return frozenset(out)
+
+
 def read_claim(claim: str) -> ClaimReading:
     """The claim's topic words and typed assertions."""
     text = claim.strip()
@@ -2292,6 +2320,8 @@ def read_claim(claim: str) -> ClaimReading:
     r.early = re.search(r"\b(?:early|earlier|initial|first|preliminary)\s+(?:news\s+)?reports?\b|\binitially\b|"
                         r"\bat first\b", text, re.IGNORECASE) is not None
     r.reported = REPORTED_RX.search(text) is not None
+    if doc is not None:
+        r.loose = _loose_words(doc)
     return r
 
 

@@ -283,7 +283,7 @@ class Verifier:
         aligned = []
         anchors = [a.value for a in reading.assertions if a.kind in _align.ANCHORS]
         naming = [i for i, f in enumerate(facts) if any(mentions(f.lower, f.words, v) for v in anchors)]
-        topic = _align.Topic(reading.topic, said, naming if anchors else None)
+        topic = _align.Topic(reading.topic, said, naming if anchors else None, reading.loose)
         lexical = [topic.lexical(i) for i in range(len(posts))]
         for k, (e, p, f, h) in enumerate(zip(ev, posts, facts, hits)):
             # close in meaning, but of another kind of event, is no sign it is about the claim
