@@ -234,3 +234,22 @@ def test_a_post_telling_of_another_kind_of_event_is_not_on_the_claims_topic(tmp_
         assert flood.verdict == "supported", flood.reasons
     finally:
         eng.close()
+
+
+def test_a_hyphenated_place_is_one_name_said_with_or_without_its_accents(tmp_path: Path) -> None:
+    # "Saint-Rémy-en-Vaux" is one village, not the places "Saint", "Rémy" and "Vaux"; posts write it
+    # without its accents, with spaces, or as a hashtag. Another village is not supported by them
+    # (refuting it needs two sources naming the village alike: the entity model reads "Saint Remy en
+    # Vaux" as "Saint Remy", and a post's whole village in capitals and accents as a building).
+    rows = [("v1", "wire", "Police have cornered the two suspects in Saint-Remy-en-Vaux, north of Harlow"),
+            ("v2", "tv", "The two suspects are cornered by police in Saint Remy en Vaux, officials say"),
+            ("v3", "paper", "#SaintRemyEnVaux: police cornered the two suspects in a warehouse"),
+            ("v4", "radio", "Two suspects cornered by police in Saint-Rémy-en-Vaux, north of Harlow")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("Police cornered the two suspects in Saint-Rémy-en-Vaux.")
+        assert v.verdict == "supported", v.reasons
+        place = detail(v, "place")
+        assert place.assertion.value == "Saint-Rémy-en-Vaux" and place.status == "confirmed", place.summary
+        v = eng.verify("Police cornered the two suspects in Fontaine-sur-Lys.")
+        assert v.verdict != "supported", v.reasons
+        assert detail(v, "place").assertion.value == "Fontaine-sur-Lys"

@@ -37,7 +37,7 @@ from datetime import date, datetime, timedelta
 from .. import words
 from .assertions import (NUM_WORDS, _PERSON_FAMILIES, _PERSON_NOUNS, ORG_KIND_NOUNS, TITLE_ALT, STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
                          ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, Number, PostFacts, RoleFact, head_word,
-                         hours_compatible, mentions, norm_name, outcome_said, words_within, read_means, related, role_family, kinds_fit, read_dates, role_key, same_origin, same_person,
+                         fold_marks, hours_compatible, mentions, norm_name, outcome_said, words_within, read_means, related, role_family, kinds_fit, read_dates, role_key, same_origin, same_person,
                          singular, word_set)
 from .independence import Corroboration, Item, corroboration
 
@@ -328,7 +328,8 @@ _ALIAS = {"nyc": "new york", "new york city": "new york", "ny": "new york", "usa
 def place_key(name: str) -> str:
     n = norm_name(name)
     n = _ALIAS.get(n, STATE_ABBR.get(n, n))
-    return n
+    # one place however its hyphens and accents are written ("Saint-Rémy" / "Saint Remy")
+    return fold_marks(n).replace("-", " ") if "-" in n or not n.isascii() else n
 
 
 _MINOR = {"of", "the", "and", "&", "de", "du", "des", "la", "le", "for", "at", "in"}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -207,8 +208,16 @@ def word_set(text: str) -> set[str]:
     return out
 
 
+def fold_marks(s: str) -> str:
+    """The text without its accents ("Goële" -> "Goele"): posts often leave them out."""
+    if s.isascii():
+        return s
+    return "".join(c for c in unicodedata.normalize("NFKD", s) if not unicodedata.combining(c))
+
+
 def mentions(text_lower: str, words: set[str], name: str) -> bool:
-    """Whether the text names `name` (normalised): as words, or squashed in a hashtag."""
+    """Whether the text names `name` (normalised): as words, or squashed in a hashtag; a
+    hyphenated name also with spaces ("Dammartin en Goele"), either side without accents."""
     n = norm_name(name)
     if not n:
         return False
@@ -217,7 +226,16 @@ def mentions(text_lower: str, words: set[str], name: str) -> bool:
     if re.search(r"(?<![\w])" + re.escape(n) + r"(?![\w])", text_lower):
         return True
     squashed = n.replace(" ", "")
-    return len(squashed) >= 5 and re.search(r"#\w*" + re.escape(squashed), text_lower) is not None
+    if len(squashed) >= 5 and re.search(r"#\w*" + re.escape(squashed), text_lower) is not None:
+        return True
+    if "-" not in n and n.isascii() and text_lower.isascii():
+        return False
+    n, low = fold_marks(n), fold_marks(text_lower)
+    parts = [p for p in re.split(r"[\s\-]+", n) if p]
+    if re.search(r"(?<![\w])" + r"[\s\-]+".join(map(re.escape, parts)) + r"(?![\w])", low):
+        return True
+    squashed = "".join(parts)
+    return len(squashed) >= 5 and re.search(r"#\w*" + re.escape(squashed), low) is not None
 
 
 def words_within(a: str, b: str) -> bool:
@@ -412,6 +430,8 @@ def post_entities(texts: list[str]) -> list[list[tuple[str, str, int, int]]]:
             if len(_ents_cache) > 50_000:
                 _ents_cache.clear()
             for t, d in zip(todo, docs):
+                if "-" in t:
+                    _join_hyphenated(d)
                 _ents_cache[t] = [(e.label_, e.text, e.start_char, e.end_char) for e in d.ents]
     return [_ents_cache.get(t, []) for t in texts]
 
@@ -1980,6 +2000,34 @@ def _loose_words(doc) -> frozenset[str]:
     return frozenset(out)
 
 
+_HYPHENATED_RX = re.compile(r"\b[A-Z][\w']*(?:-[\w']+)*-[A-Z][\w']*")
+
+
+def _join_hyphenated(doc) -> None:
+    """A hyphenated name the entity model split ("Dammartin-en-Goële": Dammartin, en, Goële) made
+    one entity, a place when any part was one (or none was, for "Stratford-upon-Avon")."""
+    from spacy.tokens import Span
+    from spacy.util import filter_spans
+
+    joined = []
+    for m in _HYPHENATED_RX.finditer(doc.text):
+        span = doc.char_span(m.start(), m.end(), alignment_mode="expand")
+        if span is None:
+            continue
+        parts = [e for e in doc.ents if e.start < span.end and e.end > span.start]
+        if len(parts) == 1 and parts[0].start <= span.start and parts[0].end >= span.end:
+            continue  # one entity already
+        if not parts and not re.search(r"-[a-z]+-", m.group(0)):
+            continue  # no entity, and not a place's "X-en-Y", "X-upon-Y" 
+        label = next((e.label_ for e in parts if e.label_ in ("GPE", "LOC", "FAC")), parts[0].label_ if parts else "GPE")
+        joined.append(Span(doc, min([span.start] + [e.start for e in parts]), max([span.end] + [e.end for e in parts]),
+                           label=label))
+    if joined:
+        joined = filter_spans(joined)
+        doc.ents = filter_spans(joined + [e for e in doc.ents if not any(e.start < j.end and e.end > j.start
+                                                                          for j in joined)])
+
+
 def read_claim(claim: str) -> ClaimReading:
     """The claim's topic words and typed assertions."""
     text = claim.strip()
@@ -2003,6 +2051,8 @@ def read_claim(claim: str) -> ClaimReading:
 
     m = nlp()
     doc = m(text) if m is not None else None
+    if doc is not None:
+        _join_hyphenated(doc)
     r.reader = "spacy" if doc is not None else "rules"
 
     # numbers (rules), each with its unit
