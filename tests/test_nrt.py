@@ -371,3 +371,39 @@ def test_the_cold_index_process_killed_mid_stream_is_started_again_and_loses_not
         assert eng.repaired == 0 and eng.index.num_docs() == eng.count() == len(live)
     finally:
         eng.close()
+
+
+def _hot_committers() -> int:
+    import threading
+    return sum(t.name.startswith("veristream-hot-commit") for t in threading.enumerate())
+
+
+def test_a_live_pipeline_commits_the_hot_tier_beside_its_writer_and_a_flush_waits_for_it(tmp_path: Path) -> None:
+    # A live stream's batch is searchable once its hot commit, begun beside the writing of the
+    # next batch, is done; a flush waits for it. A bulk load (replay at full speed) waits for each
+    # commit instead (fewer, larger batches), and so does `ingest`.
+    eng = Engine(tmp_path / "d", settings())
+    try:
+        eng.ingest([mkpost("0", "harbour wall repaired")])
+        assert eng.search("harbour").total == 1 and _hot_committers() == 0
+        bulk = eng.pipeline(bulk=True)
+        for i in range(300):
+            bulk.put(mkpost(f"b{i}", f"harbour crane {i}"))
+        bulk.flush()
+        bulk.close()
+        assert eng.search("crane", all_posts=True, limit=500).total == 300 and _hot_committers() == 0
+        live = eng.pipeline()
+        for i in range(600):
+            live.put(mkpost(f"l{i}", f"harbour ferry {i}"))
+            if i % 150 == 149:
+                time.sleep(0.05)  # batches apart, as a live stream's
+        live.flush()
+        assert eng.search("ferry", all_posts=True, limit=1000).total == 600
+        assert _hot_committers() == 1  # the hot tier was committed beside the writer
+        for i in range(50):
+            live.put(mkpost(f"m{i}", f"harbour tug {i}"))
+        live.close()  # the last batch is searchable once the pipeline is closed
+        assert eng.search("tug", all_posts=True, limit=100).total == 50
+    finally:
+        eng.close()
+    assert _hot_committers() == 0  # its thread ends with the engine

@@ -153,8 +153,9 @@ class Engine:
     def reject(self, input_name: str, line: int, reason: str, raw: bytes | str) -> Rejection:
         return self.core.reject(input_name, line, reason, raw)
 
-    def pipeline(self, on_batch: Callable[[IngestResult], None] | None = None) -> Pipeline:
-        return self.core.pipeline(on_batch)
+    def pipeline(self, on_batch: Callable[[IngestResult], None] | None = None, bulk: bool = False) -> Pipeline:
+        """A pipeline into the writer (see `core.pipeline.Pipeline`; `bulk` for a load as fast as it goes)."""
+        return self.core.pipeline(on_batch, bulk)
 
     # -- reading (the core's) -------------------------------------------------------------
 

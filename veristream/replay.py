@@ -112,7 +112,7 @@ def run(engine: Engine, lines: Iterable[bytes | str], *, input_name: str = "-", 
             with lock:
                 on_progress(prog)
 
-    pipe = engine.pipeline(on_batch)
+    pipe = engine.pipeline(on_batch, bulk=speed is None)
     try:
         t0_event: int | None = None
         for items, rejects in _prepared_chunks(engine, lines, options):

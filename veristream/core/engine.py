@@ -88,11 +88,14 @@ class Core:
         with self._lock:
             return w.write(items, offsets)
 
-    def ingest_prepared(self, items: Sequence[Prepared], offsets: dict[str, str] | None = None) -> IngestResult:
-        """Like `ingest`, for posts already prepared elsewhere (e.g. by worker processes)."""
+    def ingest_prepared(self, items: Sequence[Prepared], offsets: dict[str, str] | None = None,
+                        defer: bool = False) -> IngestResult:
+        """Like `ingest`, for posts already prepared elsewhere (e.g. by worker processes).
+        `defer`: they may become searchable just after return (see `Writer.write`); `commit`
+        waits for that."""
         w = self._need_writer()
         with self._lock:
-            return w.write(items, offsets)
+            return w.write(items, offsets, defer=defer)
 
     def prepare(self, posts: Sequence[Post]) -> list[Prepared]:
         """Prepare `posts` for `ingest_prepared` (the work that needs no store state)."""
@@ -213,8 +216,8 @@ class Core:
         self.quarantine.add(rej, raw)
         return rej
 
-    def pipeline(self, on_batch: Callable[[IngestResult], None] | None = None) -> Pipeline:
-        return Pipeline(self, on_batch)
+    def pipeline(self, on_batch: Callable[[IngestResult], None] | None = None, bulk: bool = False) -> Pipeline:
+        return Pipeline(self, on_batch, bulk)
 
     def _need_writer(self) -> Writer:
         if self._closed:
@@ -320,7 +323,7 @@ class Core:
                 except Exception:  # noqa: BLE001 - start-up repairs the cold tier from the store
                     log.exception("the cold index process did not finish")
                 self._writer.commit_all(only_if_changed=True)
-                self._writer.pacing.close()
+                self._writer.close()
             self._closed = True
             self.index.close()
             self.store.close()

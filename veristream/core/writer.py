@@ -20,6 +20,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -415,13 +416,22 @@ class Writer:
         self.cold_feed: ColdIndexer | None = None
         self._fed_seq = 0
         self._applied: tuple[int, int] | None = None
+        # A hot commit under way beside the writer (`write(defer=True)`): tantivy releases the
+        # interpreter while it commits, so the next batch's rows and stories are written meanwhile;
+        # anything that touches the index first waits for it (`_settle`).
+        self._hot_job: Future | None = None
+        self._hot_pool: ThreadPoolExecutor | None = None
 
     def prepare(self, posts: Sequence[Post]) -> list[Prepared]:
         return prepare(posts, self.hasher, self.settings.stories.min_tokens)
 
     # -- the hot path -----------------------------------------------------------------
 
-    def write(self, items: Sequence[Prepared], offsets: dict[str, str] | None = None) -> IngestResult:
+    def write(self, items: Sequence[Prepared], offsets: dict[str, str] | None = None,
+              defer: bool = False) -> IngestResult:
+        """Store `items` and give them to the index. `defer`: the hot commit that makes them
+        searchable may still be under way on return (the pipeline's writer: its next batch's rows
+        are written meanwhile); else they are searchable on return (unless `commit_interval_ms`)."""
         res = IngestResult()
         # Last copy of a key within the batch wins, as it would arriving one by one.
         latest: dict[str, Prepared] = {}
@@ -464,17 +474,19 @@ class Writer:
                 self.newest_us = newest
             docs = [json_doc(seq, story, it.ixjson) if it.ixjson else it.index_doc(seq, story)
                     for it, seq, story in zip(new, seqs, stories)]
+            self._settle()
             self.index.add(docs)
         res.newest_us = self.newest_us
         if updates:
             # An edit keeps the text read from the post's images (stored beside it, by seq).
             images = self.store.image_texts([r.seq for r, _ in updates])
+            self._settle()
             self.index.replace([it.index_doc(r.seq, r.story, images.get(r.seq, "")) for r, it in updates])
         if new or updates:
             self._dirty = self._cold_dirty = True
             self._cursor = self.store.cursor()
             self._feed(seqs, docs) if new else self._feed()
-        self.maybe_commit()
+        self.maybe_commit(defer=defer)
         if self.listeners and (new or updates):
             acc = Accepted(new, list(seqs), stories, [it for _, it in updates])
             for fn in self.listeners:
@@ -527,16 +539,21 @@ class Writer:
 
     # -- index commits ----------------------------------------------------------------
 
-    def maybe_commit(self, force: bool = False) -> bool:
+    def maybe_commit(self, force: bool = False, defer: bool = False) -> bool:
         """Commit the hot tier if it has changes (at most every `commit_interval_ms`, unless
-        `force`), and the cold tier when it is due. True if anything was committed."""
+        `force`), and the cold tier when it is due. True if anything was committed (or, with
+        `defer` and the cold tier in its own process, a hot commit begun beside the writer)."""
+        self._settle()
         now = time.monotonic()
         if self.cold_feed is not None:  # the cold tier's own process: empty the hot tier as far as it has committed
             if self._take_covered():
                 return True
             if not self._hot_due(now, force):
                 return False
-            self.commit()
+            if defer:
+                self._begin_hot()
+            else:
+                self.commit()
             return True
         if self.index.hot is None:  # one tier (`index_cold_commit_s` = 0): the cold index, per batch
             if not self._hot_due(now, force):
@@ -562,6 +579,7 @@ class Writer:
     def start_cold_process(self) -> None:
         """Hand the cold tier to a process of its own from now (the writer keeps the hot tier).
         Call when the index is level with the store (after `repair`)."""
+        self._settle()
         if self.cold_feed is not None or self.index.hot is None:
             return
         self.index.detach_cold()
@@ -573,6 +591,7 @@ class Writer:
     def stop_cold_process(self, reattach: bool = True) -> None:
         """Let the cold tier's process commit everything and exit; the hot tier is then emptied
         (`reattach`: and this process writes the cold tier again)."""
+        self._settle()
         feed = self.cold_feed
         if feed is None:
             return
@@ -595,6 +614,7 @@ class Writer:
 
     def _take_covered(self, feed: "ColdIndexer | None" = None) -> bool:
         """Empty the hot tier up to what the cold tier's process last committed (if new)."""
+        self._settle()
         feed = feed or self.cold_feed
         cov = feed.covered if feed is not None else None
         if cov is None or cov == self._applied:
@@ -632,12 +652,47 @@ class Writer:
 
     def commit(self) -> None:
         """Make what was written searchable: commit the hot tier."""
+        self._settle()
         t0 = time.monotonic()
         self.index.commit(self._checkpoint())
         self._last_commit = now = time.monotonic()
         self.commit_log["hot"].append((now, now - t0))
         self._dirty = False
         self.pacing.tick()
+
+    def _begin_hot(self) -> None:
+        """Commit the hot tier in a thread beside the writer (see `_hot_job`)."""
+        if self._hot_pool is None:
+            self._hot_pool = ThreadPoolExecutor(1, thread_name_prefix="veristream-hot-commit")
+        cp = self._checkpoint()
+        self._dirty = False
+        self._hot_job = self._hot_pool.submit(self._commit_hot, cp, time.monotonic())
+
+    def _commit_hot(self, cp: Checkpoint, t0: float) -> None:
+        self.index.commit(cp)
+        self._last_commit = now = time.monotonic()
+        self.commit_log["hot"].append((now, now - t0))
+
+    def close(self) -> None:
+        """After the last commit: the hot commit's thread ends, the collector's pacing is handed back."""
+        try:
+            self._settle()
+        finally:
+            if self._hot_pool is not None:
+                self._hot_pool.shutdown(wait=True)
+                self._hot_pool = None
+            self.pacing.close()
+
+    def _settle(self) -> None:
+        """Wait for the hot commit under way, if any (raising what it raised, on this thread)."""
+        job, self._hot_job = self._hot_job, None
+        if job is not None:
+            try:
+                job.result()
+            except BaseException:
+                self._dirty = True  # what it was to commit is still to be committed
+                raise
+            self.pacing.tick()
 
     def _cold_committed(self) -> None:
         """In the committing thread, once the cold commit is done: finish it now, in turn with
@@ -661,6 +716,7 @@ class Writer:
 
     def commit_all(self, only_if_changed: bool = False) -> None:
         """Commit the cold tier (durable: start-up repairs from its checkpoint), then empty the hot one."""
+        self._settle()
         if self.cold_feed is not None:
             if not self._cold_dirty:  # nothing written since its last commit that we waited for
                 self._take_covered()
@@ -691,6 +747,7 @@ class Writer:
         kept = self.store.set_image_texts(texts, consumer, done_seq, done_ts)
         if not kept:
             return 0
+        self._settle()
         by_seq = dict(texts)
         rows = self.store.rows_by_seq(kept, writer=True)
         self.index.replace([index_doc_from_row(*r, image=by_seq[r[0]]) for r in rows])
@@ -710,6 +767,7 @@ class Writer:
         gone = self.store.remove(seqs)
         gone.reason, gone.horizon_us = reason, horizon_us
         if gone.seqs:
+            self._settle()
             self.index.delete(gone.seqs)
             self._dirty = self._cold_dirty = True
             self._cursor = self.store.cursor()
@@ -728,6 +786,7 @@ class Writer:
         """Bring the index level with the store; returns how many documents were re-applied.
         The store is replayed past the cold tier's checkpoint into the cold tier, which is then
         committed (and the hot tier emptied): what the hot tier held is covered."""
+        self._settle()
         if self.cold_feed is not None:
             return self._with_cold_here(self.repair)
         cp = self.index.checkpoint()
@@ -757,6 +816,7 @@ class Writer:
 
     def reindex(self) -> int:
         """Rebuild the lexical index from the store (into the cold tier: committed once, at the end)."""
+        self._settle()
         if self.cold_feed is not None:
             return self._with_cold_here(self.reindex)
         self.index.clear()
