@@ -463,6 +463,7 @@ class Writer:
                      it.digest - sign if it.digest >= half else it.digest, it.doc)
                     for it, seq, story in zip(new, seqs, stories)]
         self.store.write(new_rows, [r for r, _ in updates], story_rows, story_authors, offsets)
+        self._settle()  # the hot commit begun after the last batch (`defer`): the index is touched next
         if offsets:
             self._offsets.update(offsets)
         res.accepted = len(new)
@@ -474,13 +475,11 @@ class Writer:
                 self.newest_us = newest
             docs = [json_doc(seq, story, it.ixjson) if it.ixjson else it.index_doc(seq, story)
                     for it, seq, story in zip(new, seqs, stories)]
-            self._settle()
             self.index.add(docs)
         res.newest_us = self.newest_us
         if updates:
             # An edit keeps the text read from the post's images (stored beside it, by seq).
             images = self.store.image_texts([r.seq for r, _ in updates])
-            self._settle()
             self.index.replace([it.index_doc(r.seq, r.story, images.get(r.seq, "")) for r, it in updates])
         if new or updates:
             self._dirty = self._cold_dirty = True
@@ -613,8 +612,8 @@ class Writer:
             self.start_cold_process()
 
     def _take_covered(self, feed: "ColdIndexer | None" = None) -> bool:
-        """Empty the hot tier up to what the cold tier's process last committed (if new)."""
-        self._settle()
+        """Empty the hot tier up to what the cold tier's process last committed (if new); its
+        callers have waited for a hot commit under way."""
         feed = feed or self.cold_feed
         cov = feed.covered if feed is not None else None
         if cov is None or cov == self._applied:
@@ -653,10 +652,7 @@ class Writer:
     def commit(self) -> None:
         """Make what was written searchable: commit the hot tier."""
         self._settle()
-        t0 = time.monotonic()
-        self.index.commit(self._checkpoint())
-        self._last_commit = now = time.monotonic()
-        self.commit_log["hot"].append((now, now - t0))
+        self._commit_hot(self._checkpoint(), time.monotonic())
         self._dirty = False
         self.pacing.tick()
 
@@ -669,6 +665,7 @@ class Writer:
         self._hot_job = self._hot_pool.submit(self._commit_hot, cp, time.monotonic())
 
     def _commit_hot(self, cp: Checkpoint, t0: float) -> None:
+        """Commit the hot tier and log it (on the writer's thread, or beside it)."""
         self.index.commit(cp)
         self._last_commit = now = time.monotonic()
         self.commit_log["hot"].append((now, now - t0))

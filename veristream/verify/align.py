@@ -215,6 +215,10 @@ class Topic:
         # a verb with its particle is one word: "knocked down" is not "knocked out"
         self.phrasal = {words.stem(m.group(1).lower()): m.group(2).lower()
                         for m in re.finditer(r"\b([A-Za-z]{3,})\s+(down|out|up|off|over|away)\b", topic)}
+        # a topic's ordinal said by its number ("Suspect #1", "no. 2", "the 3rd"), read once per claim
+        self.ordinals = {st: re.compile(r"(?:#|\bno\.?\s?|\bnumber\s)" + _ORDINAL_NUMBER[st] + r"\b|\b" +
+                                        _ORDINAL_NUMBER[st] + r"(?:st|nd|rd|th)\b", re.IGNORECASE)
+                         for st in self.stems if st in _ORDINAL_NUMBER}
         self.have = [self._ordinals(self._particles(self._present(words.content_stems(t)), t), t) for t in texts]
         # what happened, by kind: a post telling of another kind of event than the claim's (a flood
         # for "a fire destroyed the grounds") is not on its topic, however many other words it shares
@@ -247,9 +251,8 @@ class Topic:
 
     def _ordinals(self, present: set[str], text: str) -> set[str]:
         """An ordinal said by its number: "Suspect #1", "No. 2", "the 3rd" are first, second, third."""
-        for st in set(self.stems) & _ORDINAL_NUMBER.keys():
-            if st not in present and re.search(r"(?:#|\bno\.?\s?|\bnumber\s)" + _ORDINAL_NUMBER[st] + r"\b|\b" +
-                                               _ORDINAL_NUMBER[st] + r"(?:st|nd|rd|th)\b", text, re.IGNORECASE):
+        for st, rx in self.ordinals.items():
+            if st not in present and rx.search(text):
                 present = present | {st}
         return present
 
@@ -329,7 +332,7 @@ def place_key(name: str) -> str:
     n = norm_name(name)
     n = _ALIAS.get(n, STATE_ABBR.get(n, n))
     # one place however its hyphens and accents are written ("Saint-Rémy" / "Saint Remy")
-    return fold_marks(n).replace("-", " ") if "-" in n or not n.isascii() else n
+    return fold_marks(n).replace("-", " ")
 
 
 _MINOR = {"of", "the", "and", "&", "de", "du", "des", "la", "le", "for", "at", "in"}

@@ -208,6 +208,7 @@ def word_set(text: str) -> set[str]:
     return out
 
 
+@lru_cache(maxsize=8192)
 def fold_marks(s: str) -> str:
     """The text without its accents ("Goële" -> "Goele"): posts often leave them out."""
     if s.isascii():
@@ -223,19 +224,15 @@ def mentions(text_lower: str, words: set[str], name: str) -> bool:
         return False
     if " " not in n and n in words:
         return True
-    if re.search(r"(?<![\w])" + re.escape(n) + r"(?![\w])", text_lower):
-        return True
-    squashed = n.replace(" ", "")
-    if len(squashed) >= 5 and re.search(r"#\w*" + re.escape(squashed), text_lower) is not None:
-        return True
-    if "-" not in n and n.isascii() and text_lower.isascii():
-        return False
-    n, low = fold_marks(n), fold_marks(text_lower)
-    parts = [p for p in re.split(r"[\s\-]+", n) if p]
-    if re.search(r"(?<![\w])" + r"[\s\-]+".join(map(re.escape, parts)) + r"(?![\w])", low):
+    loose = "-" in n or not n.isascii() or not text_lower.isascii()
+    if loose:
+        n, text_lower = fold_marks(n), fold_marks(text_lower)
+    parts = [p for p in re.split(r"[\s\-]+" if loose else " ", n) if p]
+    if re.search(r"(?<![\w])" + (r"[\s\-]+" if loose else re.escape(" ")).join(map(re.escape, parts)) + r"(?![\w])",
+                 text_lower):
         return True
     squashed = "".join(parts)
-    return len(squashed) >= 5 and re.search(r"#\w*" + re.escape(squashed), low) is not None
+    return len(squashed) >= 5 and re.search(r"#\w*" + re.escape(squashed), text_lower) is not None
 
 
 def words_within(a: str, b: str) -> bool:
