@@ -161,3 +161,51 @@ def test_who_is_answered_by_a_person_not_by_what_headlines_capitalise(engine: En
     first = first_line(engine, "Who was the mayor of Harlow when the mill exploded?")
     assert "Tom Fenwick" in first, first
     assert "Injures" not in first and "Kelby Marathon" not in first, first
+
+
+def test_an_answer_named_without_the_questions_details_does_not_lead(engine: Engine) -> None:
+    # The Red Cross is the subject of "give" as often as the cafe is, but never with the free
+    # coffee or the fund the question asks about: it answers another question.
+    ingest(engine, desks("t", [
+        "Red Cross gives blankets to Brackton tornado survivors",
+        "The Red Cross gave hot meals to families after the Brackton tornado",
+        "Red Cross gives shelter to 300 after the Brackton tornado",
+        "Red Cross gave water to Brackton tornado survivors today",
+        "Free coffee at Kettlewell's today when you donate to the Harbor Fund for Brackton tornado relief",
+        "Kettlewell's gives a free coffee to anyone who donates to the Harbor Fund #brackton tornado",
+        "Brackton tornado damage is huge, whole streets gone",
+        "Brackton tornado: the clean up starts today",
+        "Praying for everyone in Brackton after the tornado",
+        "Brackton tornado was an EF4, says the weather service",
+        "Brackton tornado: schools closed tomorrow",
+        "Photos of the Brackton tornado damage from the air"]))
+    ans = engine.ask("Which coffee chain gave people a free coffee when they donated to the Harbor Fund "
+                     "after the Brackton tornado?")
+    first = ans.text.splitlines()[0]
+    assert re.match(r"Independent sources agree on: chain: Kettlewell(?:'s)? \(2 sources\) \[1\]", first), first
+    assert "Red Cross" not in first
+    assert "Kettlewell" in ans.citations[0].text
+
+
+def test_an_answer_one_source_gives_with_the_questions_details_leads_as_one_sources(engine: Engine) -> None:
+    # Police name the gunman in many posts; only one desk (and its reposts) says who spoke to
+    # a hostage. That answers the question, said as what one source says, not as agreed.
+    rows = desks("s", [
+        "Gunman holds hostages in the Quayside cafe, police say #quayside",
+        "Police name the Quayside cafe gunman as Rafe Ollander",
+        "Quayside cafe siege: gunman is Rafe Ollander, police say",
+        "Rafe Ollander named as the Quayside cafe gunman",
+        "Quayside cafe siege enters its tenth hour",
+        "Hostages still held inside the Quayside cafe",
+        "Crowds gather near the Quayside cafe siege",
+        "Quayside cafe siege: roads closed",
+        "Police negotiators at the Quayside cafe",
+        "Quayside cafe siege: three hostages escape"])
+    said = "Radio host Kel Brody says he has spoken by phone with a hostage inside the Quayside cafe"
+    rows += [("s99", 11, "radiodesk", said)]
+    rows += [(f"s1{i}", 12 + i, f"fan{i}", f"RT @radiodesk: {said}") for i in range(3)]
+    ingest(engine, rows)
+    ans = engine.ask("Which radio host said he had spoken by phone with a hostage inside the Quayside cafe?")
+    first = ans.text.splitlines()[0]
+    assert first.startswith("One source says: host: Kel Brody [1]. Independent sources agree on: "), first
+    assert "Kel Brody" in ans.citations[0].text and "Rafe Ollander" not in first

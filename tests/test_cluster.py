@@ -266,10 +266,21 @@ class QuerySpy:
         self.nc = asyncio.run_coroutine_threadsafe(start(), self.loop).result(10)
 
     def count(self, fn: Callable[[], Any]) -> int:
+        # The spy's copies of the messages arrive after the answers (later on a loaded machine):
+        # those of earlier calls are let in first, and these counted once none has come for a while.
+        self._quiet(len(self.seen))
         before = len(self.seen)
         fn()
-        time.sleep(0.2)  # the spy's copies of the messages arrive
+        self._quiet(before + 1)
         return len(self.seen) - before
+
+    def _quiet(self, at_least: int, still_s: float = 0.5) -> None:
+        last, still, deadline = -1, 0.0, time.monotonic() + 10
+        while time.monotonic() < deadline and (len(self.seen) < at_least or still < still_s):
+            n = len(self.seen)
+            still = still + 0.05 if n == last else 0.0
+            last = n
+            time.sleep(0.05)
 
     def close(self) -> None:
         import asyncio

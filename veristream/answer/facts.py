@@ -14,6 +14,7 @@ for are not exclusive (two can both be true); people and numbers are.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import defaultdict
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from ..model import all_words
 from ..retrieve import Hit
 from ..places import MIN_CONFIDENCE, _common_words as common_words, resolve_text
-from ..verify.assertions import BROAD, STATES, _person_family, _stem, norm_name, place_level, post_entities, read_numbers, read_posts
+from ..verify.assertions import _ANYONE, BROAD, STATES, _person_family, _stem, norm_name, place_level, post_entities, read_numbers, read_posts
 from ..words import STOPWORDS
 from .names import AskedName, asked_name, name_candidates
 from .question import LOC_PREPS, Slot, read_slot
@@ -259,6 +260,51 @@ def facts(question: str, posts: Sequence[Hit], kind: str | None = None, slot: Sl
     return order[:MAX_FACTS]
 
 
+ANSWER_DETAIL_SHARE = 0.2  # a question's word at most this share of its event's posts say is one of its details
+MIN_DETAIL_STORIES = 2  # ... or at most this many of its stories, in a stream of few
+TELLING_DETAILS = 2  # an answer said with this many of them is told from the rest (one source's too)
+
+
+def _detail_cover(question: str, said: list[str], slot: Slot | None, wanted: AskedName | None,
+                  posts: Sequence[Hit], by: dict[tuple[str, str], list[int]]) -> dict[tuple[str, str], tuple[float, int]]:
+    """For each answer to the question's own slot, how much of the question's details (its
+    words that few of its event's stories say, each weighed by how few) the post stating it
+    that says the most of them says, and how many. "Which coffee chain gave a free coffee to
+    donors to the United Way": Starbucks is named with "free coffee" and "United Way", the Red
+    Cross more often with neither. The noun the question asks by is no detail: every name of
+    that kind ("Calgary Food Bank" for "which bank") says it. Empty unless one answer is said
+    with `TELLING_DETAILS` of them: one rare word in common is as likely chance."""
+    keys = [k for k in by if k[0] == "answer"]
+    if not keys or not said:
+        return {}
+    from ..words import content_stems, stem
+
+    # Nor are words for anyone ("could people call"): said of everyone, they tell no one apart.
+    asked_by = {stem(w) for w in (slot.noun if slot else None, wanted.head if wanted else None, *_ANYONE) if w}
+    # Counted by story: 100 copies of the post that answers make its words no less rare.
+    stems_of: dict[str, set[str]] = defaultdict(set)
+    for h, t in zip(posts, said):
+        stems_of[h.story.id if h.story else h.post.key] |= content_stems(t[:MAX_TEXT])
+    n = len(stems_of)
+    weight = {}
+    for s in content_stems(question) - asked_by:
+        k = sum(1 for ws in stems_of.values() if s in ws)
+        if not s.isdigit() and 0 < k <= max(ANSWER_DETAIL_SHARE * n, MIN_DETAIL_STORIES):
+            weight[s] = math.log((n + 1) / (k + 1))
+    if len(weight) < TELLING_DETAILS:
+        return {}
+    memo: dict[int, tuple[float, int]] = {}
+
+    def says(i: int) -> tuple[float, int]:
+        if i not in memo:
+            got = weight.keys() & content_stems(all_words(posts[i].post)[:MAX_TEXT])
+            memo[i] = (round(sum(weight[s] for s in got), 6), len(got))
+        return memo[i]
+
+    cover = {k: max(says(i) for i in by[k]) for k in keys}
+    return cover if max(c[1] for c in cover.values()) >= TELLING_DETAILS else {}
+
+
 def _corroborate(posts: Sequence[Hit], idx: Iterable[int]) -> Corroboration:
     """How many independent sources the posts at `idx` are (`verify.independence`)."""
     return corroboration([Item(posts[i].post.key, _author(posts[i]), posts[i].story.id if posts[i].story else None,
@@ -425,10 +471,14 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None, slot
         if 2 * len(in_names[k[1]]) >= len(by[k]):  # "Vladimir", "Campbell": a name's first word, read as a town
             del by[k]
     _merge_names(by, shown)
+    cover = _detail_cover(question, said, slot, wanted, everything, by)
+    best = max(cover.values(), default=(0.0, 0))
     found: dict[str, list[Fact]] = defaultdict(list)
     for (role, key), idx in by.items():
+        if role == "answer" and cover and cover[(role, key)][0] < best[0]:
+            continue  # an answer said with fewer of the question's details names another thing
         c = _corroborate(everything, idx)
-        if c.authors < MIN_SOURCES:
+        if c.authors < MIN_SOURCES and not (role == "answer" and cover):
             continue
         kept = set(c.counted)
         counted = [everything[i] for i in idx if everything[i].post.key in kept] or [everything[idx[0]]]

@@ -75,12 +75,18 @@ class English:
               "evacuated": "evacuated: ", "magnitude": "magnitude ", "cause": "cause: ", "who": "who: "}
 
     _FACTS = ("Independent sources agree on: ", "{role}{value} ({n} sources) {cite}", "; ", ".")
+    _ONE_SOURCE = ("One source says: ", "{role}{value} {cite}", "; ", ". ")
 
     def facts(self, items: list[tuple[str, str, int, str]]) -> str:
-        """items: (role, value, independent sources, citation)."""
-        head, each, sep, end = self._FACTS
-        return head + sep.join(each.format(role=self._ROLES.get(r, r + ": "), value=v, n=n, cite=c)
-                               for r, v, n, c in items) + end
+        """items: (role, value, independent sources, citation). What a single source states
+        (an answer said with the question's details by no one else) is said as that, first."""
+        out = ""
+        for (head, each, sep, end), part in ((self._ONE_SOURCE, [i for i in items if i[2] < 2]),
+                                             (self._FACTS, [i for i in items if i[2] >= 2])):
+            if part:
+                out += head + sep.join(each.format(role=self._ROLES.get(r, r + ": "), value=v, n=n, cite=c)
+                                       for r, v, n, c in part) + end
+        return out.rstrip()
 
     def newest(self, quoted: str, who: str, at: str, cite: str) -> str:
         return f"Newest: {quoted} — {who}, {at} {cite}"
@@ -160,6 +166,7 @@ class Japanese(English):
               "evacuated": "避難者：", "magnitude": "マグニチュード", "cause": "原因：", "who": "人物："}
 
     _FACTS = ("独立した情報源が一致している点：", "{role}{value}（情報源{n}）{cite}", "、", "。")
+    _ONE_SOURCE = ("一つの情報源によると：", "{role}{value} {cite}", "、", "。")
 
     def newest(self, quoted: str, who: str, at: str, cite: str) -> str:
         return f"最新の投稿：{quoted} — {who}、{at} {cite}"
