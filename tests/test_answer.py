@@ -279,6 +279,43 @@ def test_how_many_is_answered_in_the_unit_asked_for(engine: Engine) -> None:
     assert "14 hours" in ans.citations[0].text
 
 
+def test_how_many_counts_the_noun_not_the_name_before_it_and_one_source_with_the_details_leads(
+        engine: Engine) -> None:
+    # "Alberta communities" counts communities; "shows" (which the parser takes for a verb)
+    # counts shows; the province's post is one source behind its reposts, said as one source's.
+    said = "Marrow province: flooding worst in its history. State of emergency continues for 18 communities"
+    rows = desks("m", [
+        "3 dead in the Marrow floods, police say",
+        "Marrow floods: 3 confirmed dead",
+        "Marrow floods: 1,200 evacuated from the valley",
+        "Marrow floods: roads closed across the valley",
+        "Marrow floods: 23 schools closed on Monday",
+        "Prayers for everyone in the Marrow floods",
+        "Marrow floods clean up will take months"]) + [("m90", 10, "province", said)] + [
+        (f"m9{i}", 11 + i, f"fan{i}", f"RT @province: {said}") for i in range(1, 4)]
+    ingest(engine, rows)
+    ans = engine.ask("For how many Marrow communities did the state of emergency continue after the province "
+                     "called the flooding the worst in its history?")
+    first = ans.text.splitlines()[0]
+    assert first.startswith("One source says: communities: 18 [1]. Independent sources agree on: "), first
+    assert "18 communities" in ans.citations[0].text
+
+
+def test_how_many_shows_and_how_many_pounds_are_counted_as_posts_say_them(engine: Engine) -> None:
+    ingest(engine, desks("p", [
+        "Lyle Darrow rumoured to play two shows at Corran Hall tonight",
+        "Fans line up at Corran Hall: Lyle Darrow said to be playing two shows",
+        "Corran Hall: no Lyle Darrow show tonight, says the promoter",
+        "For every retweet I will donate £2 to the Harlow appeal, says comedian Ray Dunmore",
+        "Comedian Ray Dunmore: £2 to the Harlow appeal for every retweet",
+        "Harlow appeal: $1 for each retweet, says a sports page"]))
+    first = engine.ask("How many shows at Corran Hall was Lyle Darrow rumoured to be playing?").text.splitlines()[0]
+    assert first.startswith("Independent sources agree on: shows: 2 (2 sources) [1]"), first
+    first = engine.ask("How many pounds did comedian Ray Dunmore pledge to the Harlow appeal for every retweet?"
+                       ).text.splitlines()[0]
+    assert first.startswith("Independent sources agree on: pounds: £2 (2 sources) [1]"), first
+
+
 def test_how_old_is_answered_with_the_age_as_posts_say_it(engine: Engine) -> None:
     rows = desks("a", [
         "The youngest victim of the Harlow blast was a 9-year-old boy",

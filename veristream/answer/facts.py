@@ -263,18 +263,20 @@ def facts(question: str, posts: Sequence[Hit], kind: str | None = None, slot: Sl
 ANSWER_DETAIL_SHARE = 0.2  # a question's word at most this share of its event's posts say is one of its details
 MIN_DETAIL_STORIES = 2  # ... or at most this many of its stories, in a stream of few
 TELLING_DETAILS = 2  # an answer said with this many of them is told from the rest (one source's too)
+_SLOT_ROLES = ("answer", "count")  # what fills the question's own slot: a name, a number in its unit
 
 
 def _detail_cover(question: str, said: list[str], slot: Slot | None, wanted: AskedName | None,
-                  posts: Sequence[Hit], by: dict[tuple[str, str], list[int]]) -> dict[tuple[str, str], tuple[float, int]]:
-    """For each answer to the question's own slot, how much of the question's details (its
-    words that few of its event's stories say, each weighed by how few) the post stating it
-    that says the most of them says, and how many. "Which coffee chain gave a free coffee to
+                  posts: Sequence[Hit], by: dict[tuple[str, str], list[int]], role: str = "answer"
+                  ) -> dict[tuple[str, str], tuple[float, int]]:
+    """For each answer to the question's own slot (`role`: a name, or a count), how much of
+    the question's details (its words that few of its event's stories say, each weighed by how
+    few) the post stating it that says the most of them says, and how many. "Which coffee chain gave a free coffee to
     donors to the United Way": Starbucks is named with "free coffee" and "United Way", the Red
     Cross more often with neither. The noun the question asks by is no detail: every name of
     that kind ("Calgary Food Bank" for "which bank") says it. Empty unless one answer is said
     with `TELLING_DETAILS` of them: one rare word in common is as likely chance."""
-    keys = [k for k in by if k[0] == "answer"]
+    keys = [k for k in by if k[0] == role]
     if not keys or not said:
         return {}
     from ..words import content_stems, stem
@@ -471,14 +473,14 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None, slot
         if 2 * len(in_names[k[1]]) >= len(by[k]):  # "Vladimir", "Campbell": a name's first word, read as a town
             del by[k]
     _merge_names(by, shown)
-    cover = _detail_cover(question, said, slot, wanted, everything, by)
-    best = max(cover.values(), default=(0.0, 0))
+    cover = {role: _detail_cover(question, said, slot, wanted, everything, by, role) for role in _SLOT_ROLES}
+    best = {role: max(c.values(), default=(0.0, 0)) for role, c in cover.items()}
     found: dict[str, list[Fact]] = defaultdict(list)
     for (role, key), idx in by.items():
-        if role == "answer" and cover and cover[(role, key)][0] < best[0]:
+        if cover.get(role) and cover[role][(role, key)][0] < best[role][0]:
             continue  # an answer said with fewer of the question's details names another thing
         c = _corroborate(everything, idx)
-        if c.authors < MIN_SOURCES and not (role == "answer" and cover):
+        if c.authors < MIN_SOURCES and not cover.get(role):
             continue
         kept = set(c.counted)
         counted = [everything[i] for i in idx if everything[i].post.key in kept] or [everything[idx[0]]]
@@ -615,8 +617,15 @@ def _label(role: str, slot: Slot | None, asked: AskedName | None = None) -> str:
         u = slot.unit or ""
         if u == "dollars" and slot.noun:
             return slot.noun  # "funding"
-        return "age" if u == "years_old" else u[2:] + "s" if u.startswith("n:") else u
+        return "age" if u == "years_old" else _plural(u[2:]) if u.startswith("n:") else u
     return slot.noun if slot.noun and (slot.noun in _KIND_WORDS or not slot.said) else slot.said or "answer"
+
+
+def _plural(noun: str) -> str:
+    """The plural a count's unit is labelled by ("community" -> "communities")."""
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + ("es" if re.search(r"(?:s|x|ch|sh)$", noun) else "s")
 
 
 def _merge_answers(by: dict[tuple[str, str], list[int]], shown: dict[tuple[str, str], str]) -> None:
@@ -960,6 +969,13 @@ def slot_candidates(question: str, slot: Slot, posts: Sequence[Hit], q_words: se
                 if n.unit == slot.unit:  # "more than 16 hours" and "16 hours" are one value
                     v = int(n.value) if float(n.value).is_integer() else n.value
                     out.append(("count", str(v), f"{v:,}", i))
+        if slot.unit in _CURRENCY:  # "how many pounds did he pledge": "£2"
+            rx = re.compile(re.escape(_CURRENCY[slot.unit]) + _AMOUNT, re.IGNORECASE)
+            for i, t in enumerate(texts):
+                for m in rx.finditer(t):
+                    v = float(m.group(1).replace(",", "")) * _SCALE.get((m.group(2) or "").lower(), 1)
+                    v = int(v) if v.is_integer() else v
+                    out.append(("count", str(v), m.group(0).strip(), i))
         if slot.unit == "dollars":
             for i, t in enumerate(texts):
                 for m in _MONEY.finditer(t):
@@ -1005,7 +1021,9 @@ def _stated_with_details(question: str, slot: Slot, found: list[tuple[str, str, 
     return found
 
 
-_MONEY = re.compile(r"\$\s?(\d[\d,]*(?:\.\d+)?)\s*(billion|million|bn|mn|m|k)?\b", re.IGNORECASE)
+_AMOUNT = r"\s?(\d[\d,]*(?:\.\d+)?)\s*(billion|million|bn|mn|m|k)?\b"  # after a currency's sign
+_MONEY = re.compile(r"\$" + _AMOUNT, re.IGNORECASE)
+_CURRENCY = {"n:pound": "£", "n:euro": "€", "n:yen": "¥", "n:rupee": "₹"}  # asked in their name, said by their sign
 _SCALE = {"billion": 1e9, "bn": 1e9, "million": 1e6, "mn": 1e6, "m": 1e6, "k": 1e3}
 # The kinds of verify's role reading a question's noun asks for ("what type of aircraft": a model).
 _ROLE_OF = {**{n: "model" for n in _MODEL_NOUNS}, **{n: "nickname" for n in _NICK_NOUNS}}

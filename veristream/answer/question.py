@@ -125,7 +125,7 @@ class Slot:
 def read_slot(question: str) -> Slot:
     """The predicate and slot an English question asks about, from spaCy's parse (the shipped
     small model; none without it). Light verbs ("what happened", "who is") ask no slot."""
-    from ..verify.assertions import _stem, _unit_of, nlp
+    from ..verify.assertions import _unit_of, nlp, unit_noun
 
     m = nlp()
     if m is None or not question.strip():
@@ -154,9 +154,18 @@ def read_slot(question: str) -> Slot:
         if nxt == "old":
             unit = "years_old"
         elif nxt in ("many", "much"):
-            n = next((t for t in toks[wh.i + 2: wh.i + 5] if t.pos_ in ("NOUN", "PROPN")), None)
+            after = toks[wh.i + 2: wh.i + 5]
+            if nxt == "many" and after and after[0].tag_ == "VBZ":
+                n = after[0]  # "how many shows at Massey Hall": a plural the parser took for a verb
+            elif nxt == "much" and after and after[0].pos_ in ("AUX", "VERB"):
+                n = None  # "how much did Devon Energy pledge": money, not Devon
+            else:
+                n = next((t for t in after if t.pos_ in ("NOUN", "PROPN")), None)
+            while n is not None and n.pos_ == "PROPN" and n.dep_ in ("compound", "amod", "nmod") and \
+                    n.head.i > n.i and n.head.pos_ in ("NOUN", "PROPN"):
+                n = n.head  # "how many Alberta communities": communities
             if n is not None:
-                unit = _unit_of(n.lower_) or ("dollars" if n.lower_ in _MONEY else "n:" + _stem(n.lower_))
+                unit = _unit_of(n.lower_) or ("dollars" if n.lower_ in _MONEY else "n:" + unit_noun(n.lower_))
                 noun = n.lemma_.lower()
             elif nxt == "much":
                 unit = "dollars"
