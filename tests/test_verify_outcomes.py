@@ -201,3 +201,27 @@ def test_a_claim_s_qualifying_words_need_not_be_repeated(tmp_path: Path) -> None
         assert v.verdict == "supported", v.reasons
         assert eng.verify("The second suspect in the Harlow mill fire was arrested at the station."
                           ).verdict == "unverified"
+
+
+def test_a_deadline_is_met_by_what_was_reported_before_it(tmp_path: Path) -> None:
+    # "By January 20" is that day or any before it: posts of the 15th saying the appeal has
+    # raised $2.1 million state it, and are no rival day for having been made earlier.
+    rows = [("a1", "wire", "The Harlow mill fire appeal has raised $2.1 million so far"),
+            ("a2", "tv", "Harlow mill fire appeal passes $2.1 million, organisers say"),
+            ("a3", "paper", "Donations to the Harlow mill fire appeal reach $2.1 million")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("By January 20, the Harlow mill fire appeal had raised more than $2.1 million.")
+        assert v.verdict == "supported", v.reasons
+        assert eng.verify("By January 20, the Harlow mill fire appeal had raised more than $9.5 million."
+                          ).verdict == "refuted"
+
+
+def test_the_day_of_a_month_is_a_date_not_a_count(tmp_path: Path) -> None:
+    # "on January 25 despite the fire" dates the opening: it counts no "despites".
+    rows = [("o1", "wire", "Harlow fair will open as planned on January 25 despite the mill fire, organisers say"),
+            ("o2", "tv", "Organisers: the Harlow fair opens on January 25 despite the mill fire"),
+            ("o3", "paper", "Despite the mill fire, the Harlow fair will open on January 25")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("Organisers said the Harlow fair would open as planned on January 25 despite the mill fire.")
+        assert not [r for r in v.assertions if r.assertion.kind == "number"], v.reasons
+        assert v.verdict == "supported", v.reasons

@@ -1146,6 +1146,10 @@ def _align_date(d: DateRef, f: PostFacts, at: datetime | None, topic: str = "") 
         return Alignment(CONFLICTS, near.text)
     if at is None or d.weekday is not None or _FUTURE_RX.search(topic):
         return None
+    if d.by:  # "by June 27": a post made that day or before says so by then; one made after, nothing
+        hi = d.hi if not claim_year_unknown else _with_year(d.hi, at.year)
+        return Alignment(CONFIRMS, f"reported on {at.date().isoformat()}") if hi is not None and \
+            at.date() <= hi else None
     # Dated by the post's own time: a post reporting the event before the claimed day conflicts
     # (not one telling of a plan: "said it would put the works on display in 2017" is said before).
     lo = d.lo if not claim_year_unknown else _with_year(d.lo, at.year)
@@ -1166,6 +1170,10 @@ def _with_year(d: date, year: int) -> date | None:
 
 
 def _date_ok(claim: DateRef, post: DateRef, year_unknown: bool) -> bool:
+    if claim.by and post.weekday is None and not post.year_only:  # "by June 27": that day or before
+        if year_unknown:
+            return post.lo.timetuple()[1:3] <= claim.hi.timetuple()[1:3]
+        return post.lo <= claim.hi
     if year_unknown and post.weekday is None:
         if post.year_only:
             return True

@@ -295,6 +295,7 @@ class DateRef:
     text: str
     weekday: int | None = None  # when only a weekday is said
     year_only: bool = False
+    by: bool = False  # a deadline ("by June 27", "before May 3"): that day or any before it
 
     def compatible(self, other: "DateRef") -> bool:
         if self.weekday is not None and other.weekday is not None:
@@ -581,6 +582,10 @@ def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole:
         if t.isdigit() and len(t) == 4 and 1900 <= int(t) <= 2100:
             i += 1
             continue  # a year: dates read it
+        if re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?", t) and i > 0 and toks[i - 1].rstrip(".") in _MONTH_NAMES and \
+                (toks[i - 1] != "may" or cased[i - 1] == "May"):  # "may 3 people": the verb
+            i += 1
+            continue  # a day of a month ("on July 5 despite ..."): dates read it
         if re.fullmatch(r"\d{1,2}[:.]\d{2}", t) and i + 1 < len(toks) and toks[i + 1] in ("am", "pm", "a.m", "p.m"):
             i += 2
             continue
@@ -853,6 +858,9 @@ _DATE_MD = re.compile(r"\b(?P<m>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?
                       r"feb(?:ruary)?|march|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|"
                       r"nov(?:ember)?|dec(?:ember)?)\b(?:,?\s+(?P<y2>(?:19|20)\d\d))?", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:in|since|of)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
+_MONTH_NAMES = frozenset("jan january feb february mar march apr april may jun june jul july aug august sep sept "
+                         "september oct october nov november dec december".split())
+_BY_DAY = re.compile(r"\b(?:by|before|until|till)\s+(?:the\s+)?$", re.IGNORECASE)  # ends right before the day
 _WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:'s)?\b", re.IGNORECASE)
 _RELDAY = re.compile(r"\b(today|tonight|this morning|this afternoon|this evening|yesterday|last night)\b", re.IGNORECASE)
 
@@ -868,15 +876,12 @@ def read_dates(text: str, at: datetime | None = None) -> list[DateRef]:
         day = int(m.group("d") or m.group("d2"))
         y = m.group("y") or m.group("y2")
         yy = int(y) if y else year
+        by = _BY_DAY.search(text, 0, m.start()) is not None
         try:
-            if yy is None:
-                d = date(2000, mon, day)  # year unknown: compared on month and day
-                out.append(DateRef(d, d, m.group(0)))
-            else:
-                d = date(yy, mon, day)
-                out.append(DateRef(d, d, m.group(0)))
+            d = date(2000 if yy is None else yy, mon, day)  # year unknown: compared on month and day
         except ValueError:
             continue
+        out.append(DateRef(d, d, m.group(0), by=by))
     for m in _YEAR.finditer(text):
         y = int(m.group(1))
         out.append(DateRef(date(y, 1, 1), date(y, 12, 31), m.group(0), year_only=True))
@@ -2250,7 +2255,7 @@ def read_claim(claim: str) -> ClaimReading:
                 nm = norm_name(span.text)
                 root = span.root
                 prep = root.head.lower_ if root.dep_ == "pobj" else None
-                if nm and nm not in GENERIC and nm not in claimed:
+                if nm and len(nm) > 1 and nm not in GENERIC and nm not in claimed:  # "T" of T-shirts: no name
                     if (_PLACE_WORD.search(span.text) or prep in _LOC_PREP or
                             (root.dep_ == "dobj" and root.head.lemma_.lower() in _IMPACT_VERBS) or
                             (root.dep_ == "compound" and root.head.lower_ in _EVENT_NOUNS | _EVENT_WORDS)):
@@ -2629,7 +2634,8 @@ def outcome_said(a: Assertion, low: str) -> str | None:
 
 
 def _strip_article(s: str) -> str:
-    return re.sub(r"^(?:the|a|an)\s+", "", s.strip(), flags=re.IGNORECASE)
+    """A name as the claim says it, without its article or the quotes around it ("'Scuba Nenshi'")."""
+    return re.sub(r"^(?:the|a|an)\s+", "", s.strip().strip("'\"‘’“”").strip(), flags=re.IGNORECASE)
 
 
 def _negated_near(text: str, value: str) -> bool:
