@@ -275,7 +275,7 @@ def test_how_many_is_answered_in_the_unit_asked_for(engine: Engine) -> None:
     ingest(engine, rows)
     ans = engine.ask("How many hours did the Harlow siege last?")
     first = ans.text.splitlines()[0]
-    assert first.startswith("Independent sources agree on: hours: 14 (3 sources) [1]"), first
+    assert first.startswith("Independent sources agree on: 14 hours (3 sources) [1]"), first
     assert "14 hours" in ans.citations[0].text
 
 
@@ -297,7 +297,7 @@ def test_how_many_counts_the_noun_not_the_name_before_it_and_one_source_with_the
     ans = engine.ask("For how many Marrow communities did the state of emergency continue after the province "
                      "called the flooding the worst in its history?")
     first = ans.text.splitlines()[0]
-    assert first.startswith("One source says: communities: 18 [1]. Independent sources agree on: "), first
+    assert first.startswith("One source says: 18 communities [1]. Independent sources agree on: "), first
     assert "18 communities" in ans.citations[0].text
 
 
@@ -310,10 +310,10 @@ def test_how_many_shows_and_how_many_pounds_are_counted_as_posts_say_them(engine
         "Comedian Ray Dunmore: £2 to the Harlow appeal for every retweet",
         "Harlow appeal: $1 for each retweet, says a sports page"]))
     first = engine.ask("How many shows at Corran Hall was Lyle Darrow rumoured to be playing?").text.splitlines()[0]
-    assert first.startswith("Independent sources agree on: shows: 2 (2 sources) [1]"), first
+    assert first.startswith("Independent sources agree on: 2 shows (2 sources) [1]"), first
     first = engine.ask("How many pounds did comedian Ray Dunmore pledge to the Harlow appeal for every retweet?"
                        ).text.splitlines()[0]
-    assert first.startswith("Independent sources agree on: pounds: £2 (2 sources) [1]"), first
+    assert first.startswith("Independent sources agree on: £2 (2 sources) [1]"), first
 
 
 def test_how_old_is_answered_with_the_age_as_posts_say_it(engine: Engine) -> None:

@@ -108,4 +108,4 @@ def test_a_number_asked_for_with_a_detail_is_the_one_stated_with_it(engine: Engi
     ans = engine.ask("Within a radius of how many miles were people urged to evacuate after the Harlow explosion?")
     first = ans.text.splitlines()[0]
     # "65 miles south of Dalton" is said more, never with the radius the question asks about
-    assert "miles: 30" in first and "65" not in first, first
+    assert "30 miles" in first and "65" not in first, first

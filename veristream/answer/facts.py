@@ -484,8 +484,11 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None, slot
             continue
         kept = set(c.counted)
         counted = [everything[i] for i in idx if everything[i].post.key in kept] or [everything[idx[0]]]
-        found[role].append(Fact(role, shown[(role, key)], c.authors, c.posts,
-                                min(counted, key=lambda h: h.post.created_at), _label(role, slot, wanted)))
+        value, label = shown[(role, key)], _label(role, slot, wanted)
+        if role == "count" and slot is not None:
+            value, label = _count_said(value, label, slot)
+        found[role].append(Fact(role, value, c.authors, c.posts, min(counted, key=lambda h: h.post.created_at),
+                                label))
     for fs in found.values():
         fs.sort(key=lambda f: (-f.sources, -f.posts))
     return dict(found)
@@ -619,6 +622,18 @@ def _label(role: str, slot: Slot | None, asked: AskedName | None = None) -> str:
             return slot.noun  # "funding"
         return "age" if u == "years_old" else _plural(u[2:]) if u.startswith("n:") else u
     return slot.noun if slot.noun and (slot.noun in _KIND_WORDS or not slot.said) else slot.said or "answer"
+
+
+def _count_said(value: str, label: str, slot: Slot) -> tuple[str, str]:
+    """A count as it is said, its unit after it ("3 patients", "14 hours"), money with its sign
+    ("$42"), an age as posts say it ("age: 9-year-old"): (value, label; none but for an age)."""
+    if slot.unit == "years_old":
+        return value, label
+    if value[:1] in "$£€¥₹":
+        return value, ""
+    if slot.unit == "dollars":
+        return "$" + value, ""
+    return f"{value} {label}".strip(), ""
 
 
 def _plural(noun: str) -> str:

@@ -71,7 +71,7 @@ class English:
     def lone(self) -> str:
         return "Only one author reports this so far: nothing in the stream corroborates it."
 
-    _ROLES = {"what": "", "site": "where: ", "where": "where: ", "state": "where: ", "region": "where: ", "from": "from: ", "to": "to: ", "dead": "dead: ", "injured": "injured: ", "missing": "missing: ",
+    _ROLES = {"what": "", "count": "", "site": "where: ", "where": "where: ", "state": "where: ", "region": "where: ", "from": "from: ", "to": "to: ", "dead": "dead: ", "injured": "injured: ", "missing": "missing: ",
               "evacuated": "evacuated: ", "magnitude": "magnitude ", "cause": "cause: ", "who": "who: "}
 
     _FACTS = ("Independent sources agree on: ", "{role}{value} ({n} sources) {cite}", "; ", ".")
@@ -162,7 +162,7 @@ class Japanese(English):
     def lone(self) -> str:
         return "今のところ報じている投稿者は1人だけで、ストリーム内に裏付けはありません。"
 
-    _ROLES = {"what": "", "site": "場所：", "where": "場所：", "state": "場所：", "region": "場所：", "from": "出発地：", "to": "目的地：", "dead": "死者：", "injured": "負傷者：", "missing": "行方不明者：",
+    _ROLES = {"what": "", "count": "", "site": "場所：", "where": "場所：", "state": "場所：", "region": "場所：", "from": "出発地：", "to": "目的地：", "dead": "死者：", "injured": "負傷者：", "missing": "行方不明者：",
               "evacuated": "避難者：", "magnitude": "マグニチュード", "cause": "原因：", "who": "人物："}
 
     _FACTS = ("独立した情報源が一致している点：", "{role}{value}（情報源{n}）{cite}", "、", "。")
