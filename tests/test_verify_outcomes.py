@@ -225,3 +225,28 @@ def test_the_day_of_a_month_is_a_date_not_a_count(tmp_path: Path) -> None:
         v = eng.verify("Organisers said the Harlow fair would open as planned on January 25 despite the mill fire.")
         assert not [r for r in v.assertions if r.assertion.kind == "number"], v.reasons
         assert v.verdict == "supported", v.reasons
+
+
+def test_naming_someone_says_nothing_of_what_the_claim_says_they_were(tmp_path: Path) -> None:
+    # Posts about the victim name him; none says he played football: the claim is not addressed.
+    rows = [("v1", "wire", "Dale Brenner, 17, was shot by police in Harlow on Saturday"),
+            ("v2", "tv", "Rest in peace Dale Brenner #Harlow"),
+            ("v3", "paper", "Dale Brenner was due to start college on Monday, his family says"),
+            ("v4", "radio", "Vigil for Dale Brenner in Harlow tonight")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("Dale Brenner had been a standout player on his high school football team.")
+        assert v.verdict == "unverified", v.reasons
+        assert eng.verify("Dale Brenner was shot by police in Harlow.").verdict == "supported"
+
+
+def test_some_of_a_nationality_among_many_is_no_rival_of_the_others(tmp_path: Path) -> None:
+    # "Two Canadians were among the passengers": French and German passengers are the others.
+    rows = [("c1", "wire", "Two Canadians were among the passengers on the Harlow ferry, the operator says"),
+            ("c2", "tv", "Harlow ferry: 2 Canadians among the passengers, operator confirms"),
+            ("f1", "paper", "Most of the passengers on the Harlow ferry were French"),
+            ("f2", "radio", "German and French passengers were on the Harlow ferry"),
+            ("f3", "desk", "French passengers among those on the Harlow ferry, ministry says")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("The operator said two Canadians were among the passengers on the Harlow ferry.")
+        assert v.verdict == "supported", v.reasons
+        assert not [r for r in v.assertions if r.assertion.kind == "origin"], v.reasons

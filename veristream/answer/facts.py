@@ -480,7 +480,8 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None, slot
         if cover.get(role) and cover[role][(role, key)][0] < best[role][0]:
             continue  # an answer said with fewer of the question's details names another thing
         c = _corroborate(everything, idx)
-        if c.authors < MIN_SOURCES and not cover.get(role):
+        if c.authors < MIN_SOURCES and not (cover.get(role) and (role == "count" or
+                                                                 _names_something(shown[(role, key)], wanted is not None))):
             continue
         kept = set(c.counted)
         counted = [everything[i] for i in idx if everything[i].post.key in kept] or [everything[idx[0]]]
@@ -622,6 +623,21 @@ def _label(role: str, slot: Slot | None, asked: AskedName | None = None) -> str:
             return slot.noun  # "funding"
         return "age" if u == "years_old" else _plural(u[2:]) if u.startswith("n:") else u
     return slot.noun if slot.noun and (slot.noun in _KIND_WORDS or not slot.said) else slot.said or "answer"
+
+
+EVERYDAY_ZIPF = 4.5  # a word this frequent in English ("mail", "handle"; not "Starbucks" 3.8, "CNN" in capitals)
+
+
+def _names_something(value: str, a_name: bool) -> bool:
+    """A value one source gives reads as an answer, not a stray word the slot caught: no quotes,
+    no date run together ("15April"), and, asked for a name (`a_name`), no everyday word alone
+    ("Mail"; what people were asked not to share may well be "photos")."""
+    from wordfreq import zipf_frequency
+
+    v = value.strip().strip(".,;:!?")
+    ws = v.split()
+    everyday = a_name and len(ws) == 1 and zipf_frequency(v.lower(), "en") >= EVERYDAY_ZIPF and not (v.isupper() and len(v) <= 5)
+    return bool(ws) and not everyday and not re.search(r"[\"“”‘’]", v) and not re.fullmatch(r"\d+[A-Za-z]+", v)
 
 
 def _count_said(value: str, label: str, slot: Slot) -> tuple[str, str]:

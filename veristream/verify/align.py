@@ -690,6 +690,8 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
             named = mentions(f.lower, f.words, a.value) or _initials(a.value, f)
         else:
             named = _names(a.value, f)
+        if named and a.kind == "agent" and a.said_to_be and not _says_role(a.noun, f):
+            return None  # "Michael Brown had been a standout player": naming him says nothing of that
         if named:
             if f.question:
                 return None
@@ -1103,6 +1105,16 @@ def _num_label(n) -> str:
     if unit == "dollars":
         return f"${v:,}"
     return f"{v:,} {unit}" if unit != "magnitude" else f"magnitude {v}"
+
+
+def _says_role(noun: str, f: PostFacts) -> bool:
+    """Whether a post says what the claim says someone was, when that is no role of the crisis
+    families (gunman, victim, officer ...: posts name those by their deeds): "player", "champion"."""
+    fam = role_family(noun)
+    if fam != {noun.lower(), noun.lower() + "s"}:
+        return True
+    st = words.stem(noun.lower())[:5]
+    return any(h[:5] == st for h in words.content_stems(f.text or f.lower))
 
 
 def _far_floor(claim: Number, post: Number) -> bool:

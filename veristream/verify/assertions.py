@@ -325,6 +325,8 @@ class Assertion:
     located: bool = False  # for a place: said with a preposition of place ("captured in Watertown")
     fact: "RoleFact | None" = None  # member, relation, nickname, model, time, origin: the claim's reading
     title: str = ""  # an actor's title said with the name ("Prime Minister" Julia Gillard)
+    said_to_be: bool = False  # an actor's noun is what the claim says it was ("X had been a player", "the
+    # winner was X"), not a title it is named by ("editor Charb")
     party: str = ""  # an actor's kind: person | org
     partner: str = ""  # a named party's: the other one the claim joins it with ("the Canadiens and the Senators")
     of: str = ""  # a place's: the actor whose act it is the place of ("Tony Abbott visited areas of X"): only
@@ -1555,6 +1557,8 @@ def _read_origins(text: str, ents: list[tuple[str, str, int, int]] | None) -> li
         if nxt in _ORG_NOUNS or not (of_origin or noun_after or as_noun or
                                       (fam is not None and fam.startswith("kin:"))):
             continue
+        if "among" in [w.lower() for w in after[:3]]:
+            continue  # "two Americans were among the passengers": some of many, whose others are of elsewhere
         nouns, names = _near(text, s, e, 6, 3, {key, norm_name(v)})
         out.append(RoleFact("origin", v, key, nouns, names, "country", span=(s, e)))
     return out
@@ -2186,14 +2190,15 @@ def read_claim(claim: str) -> ClaimReading:
             else:
                 noun0 = ""
             noun = noun0
+            said_to_be = False
             if root.dep_ == "attr" and root.head.lemma_ == "be":
                 subj = [c for c in root.head.children if c.dep_ in ("nsubj", "nsubjpass")]
                 if subj and subj[0].pos_ == "NOUN":
-                    role, noun = "agent", subj[0].lower_
+                    role, noun, said_to_be = "agent", subj[0].lower_, True
             elif root.dep_ == "nsubj" and root.head.lemma_ == "be" and label == "PERSON":
                 attr = [c for c in root.head.children if c.dep_ == "attr" and c.pos_ == "NOUN"]
                 if attr:
-                    role, noun = "agent", attr[0].lower_
+                    role, noun, said_to_be = "agent", attr[0].lower_, True
             elif root.dep_ == "appos" and root.head.pos_ == "NOUN" and label == "PERSON":
                 role, noun = "agent", root.head.lower_
             elif root.dep_ == "compound" and root.head.pos_ == "NOUN" and label == "PERSON" and len(e) >= 2 and \
@@ -2201,7 +2206,7 @@ def read_claim(claim: str) -> ClaimReading:
                 role, noun = "agent", root.head.lower_
             if role in ("agent", "owner"):
                 r.assertions.append(Assertion(role, role, _strip_article(e.text), negated=_negated_near(text, e.text),
-                                              noun=noun, verb=did if not noun else "", title=title,
+                                              noun=noun, verb=did if not noun else "", title=title, said_to_be=said_to_be,
                                               party="org" if label == "ORG" else "person",
                                               context=_object_words(root) if did and not noun else frozenset()))
             else:
