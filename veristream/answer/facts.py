@@ -260,7 +260,7 @@ def facts(question: str, posts: Sequence[Hit], kind: str | None = None, slot: Sl
     return order[:MAX_FACTS]
 
 
-ANSWER_DETAIL_SHARE = 0.2  # a question's word at most this share of its event's posts say is one of its details
+ANSWER_DETAIL_SHARE = 0.2  # a question's word at most this share of its event's stories say is one of its details
 MIN_DETAIL_STORIES = 2  # ... or at most this many of its stories, in a stream of few
 TELLING_DETAILS = 2  # an answer said with this many of them is told from the rest (one source's too)
 _SLOT_ROLES = ("answer", "count")  # what fills the question's own slot: a name, a number in its unit
@@ -271,9 +271,9 @@ def _detail_cover(question: str, said: list[str], slot: Slot | None, wanted: Ask
                   ) -> dict[tuple[str, str], tuple[float, int]]:
     """For each answer to the question's own slot (`role`: a name, or a count), how much of
     the question's details (its words that few of its event's stories say, each weighed by how
-    few) the post stating it that says the most of them says, and how many. "Which coffee chain gave a free coffee to
-    donors to the United Way": Starbucks is named with "free coffee" and "United Way", the Red
-    Cross more often with neither. The noun the question asks by is no detail: every name of
+    few) the post stating it that says the most of them says, and how many. "Which coffee
+    chain gave a free coffee to donors to the United Way": Starbucks is named with "free
+    coffee" and "United Way", the Red Cross more often with neither. The noun the question asks by is no detail: every name of
     that kind ("Calgary Food Bank" for "which bank") says it. Empty unless one answer is said
     with `TELLING_DETAILS` of them: one rare word in common is as likely chance."""
     keys = [k for k in by if k[0] == role]
