@@ -266,19 +266,12 @@ TELLING_DETAILS = 2  # an answer said with this many of them is told from the re
 _SLOT_ROLES = ("answer", "count")  # what fills the question's own slot: a name, a number in its unit
 
 
-def _detail_cover(question: str, said: list[str], slot: Slot | None, wanted: AskedName | None,
-                  posts: Sequence[Hit], by: dict[tuple[str, str], list[int]], role: str = "answer"
-                  ) -> dict[tuple[str, str], tuple[float, int]]:
-    """For each answer to the question's own slot (`role`: a name, or a count), how much of
-    the question's details (its words that few of its event's stories say, each weighed by how
-    few) the post stating it that says the most of them says, and how many. "Which coffee
-    chain gave a free coffee to donors to the United Way": Starbucks is named with "free
-    coffee" and "United Way", the Red Cross more often with neither. The noun the question asks by is no detail: every name of
-    that kind ("Calgary Food Bank" for "which bank") says it. Empty unless one answer is said
-    with `TELLING_DETAILS` of them: one rare word in common is as likely chance."""
-    keys = [k for k in by if k[0] == role]
-    if not keys or not said:
-        return {}
+def _detail_weights(question: str, said: list[str], slot: Slot | None, wanted: AskedName | None,
+                    posts: Sequence[Hit]) -> dict[str, float]:
+    """The question's details, each weighed by how few of its event's stories say it: its words
+    (not the noun it asks by, nor one for anyone) that at most `ANSWER_DETAIL_SHARE` of the
+    stories say (`MIN_DETAIL_STORIES` in a stream of few), and at least one. Empty with fewer
+    than `TELLING_DETAILS`: then nothing tells one answer from another."""
     from ..words import content_stems, stem
 
     # Nor are words for anyone ("could people call"): said of everyone, they tell no one apart.
@@ -293,8 +286,22 @@ def _detail_cover(question: str, said: list[str], slot: Slot | None, wanted: Ask
         k = sum(1 for ws in stems_of.values() if s in ws)
         if not s.isdigit() and 0 < k <= max(ANSWER_DETAIL_SHARE * n, MIN_DETAIL_STORIES):
             weight[s] = math.log((n + 1) / (k + 1))
-    if len(weight) < TELLING_DETAILS:
+    return weight if len(weight) >= TELLING_DETAILS else {}
+
+
+def _detail_cover(weight: dict[str, float], posts: Sequence[Hit], by: dict[tuple[str, str], list[int]],
+                  role: str) -> dict[tuple[str, str], tuple[float, int]]:
+    """For each answer to the question's own slot (`role`: a name, or a count), how much of
+    the question's details (`_detail_weights`) the post stating it that says the most of them
+    says, and how many. "Which coffee chain gave a free coffee to donors to the United Way":
+    Starbucks is named with "free coffee" and "United Way", the Red Cross more often with
+    neither; "Calgary Food Bank" says "bank" for "which bank", which is no detail. Empty unless
+    one answer is said with `TELLING_DETAILS` of them: one rare word in common is as likely chance."""
+    keys = [k for k in by if k[0] == role]
+    if not keys or not weight:
         return {}
+    from ..words import content_stems
+
     memo: dict[int, tuple[float, int]] = {}
 
     def says(i: int) -> tuple[float, int]:
@@ -473,7 +480,8 @@ def candidates(question: str, hits: Sequence[Hit], kind: str | None = None, slot
         if 2 * len(in_names[k[1]]) >= len(by[k]):  # "Vladimir", "Campbell": a name's first word, read as a town
             del by[k]
     _merge_names(by, shown)
-    cover = {role: _detail_cover(question, said, slot, wanted, everything, by, role) for role in _SLOT_ROLES}
+    weight = _detail_weights(question, said, slot, wanted, everything) if any(k[0] in _SLOT_ROLES for k in by) else {}
+    cover = {role: _detail_cover(weight, everything, by, role) for role in _SLOT_ROLES}
     best = {role: max(c.values(), default=(0.0, 0)) for role, c in cover.items()}
     found: dict[str, list[Fact]] = defaultdict(list)
     for (role, key), idx in by.items():
@@ -645,7 +653,7 @@ def _count_said(value: str, label: str, slot: Slot) -> tuple[str, str]:
     ("$42"), an age as posts say it ("age: 9-year-old"): (value, label; none but for an age)."""
     if slot.unit == "years_old":
         return value, label
-    if value[:1] in "$£€¥₹":
+    if value[:1] in _SIGNS:
         return value, ""
     if slot.unit == "dollars":
         return "$" + value, ""
@@ -1000,19 +1008,14 @@ def slot_candidates(question: str, slot: Slot, posts: Sequence[Hit], q_words: se
                 if n.unit == slot.unit:  # "more than 16 hours" and "16 hours" are one value
                     v = int(n.value) if float(n.value).is_integer() else n.value
                     out.append(("count", str(v), f"{v:,}", i))
-        if slot.unit in _CURRENCY:  # "how many pounds did he pledge": "£2"
-            rx = re.compile(re.escape(_CURRENCY[slot.unit]) + _AMOUNT, re.IGNORECASE)
-            for i, t in enumerate(texts):
-                for m in rx.finditer(t):
-                    v = float(m.group(1).replace(",", "")) * _SCALE.get((m.group(2) or "").lower(), 1)
-                    v = int(v) if v.is_integer() else v
-                    out.append(("count", str(v), m.group(0).strip(), i))
-        if slot.unit == "dollars":
-            for i, t in enumerate(texts):
-                for m in _MONEY.finditer(t):
-                    v = float(m.group(1).replace(",", "")) * _SCALE.get((m.group(2) or "").lower(), 1)
-                    v = int(v) if v.is_integer() else v
-                    out.append(("count", str(v), m.group(0).strip(), i))
+        # money by its sign: "$42"; "how many pounds did he pledge": "£2"
+        money = _MONEY if slot.unit == "dollars" else re.compile(re.escape(_CURRENCY[slot.unit]) + _AMOUNT, re.IGNORECASE) \
+            if slot.unit in _CURRENCY else None
+        for i, t in enumerate(texts if money is not None else ()):
+            for m in money.finditer(t):
+                v = float(m.group(1).replace(",", "")) * _SCALE.get((m.group(2) or "").lower(), 1)
+                v = int(v) if v.is_integer() else v
+                out.append(("count", str(v), m.group(0).strip(), i))
     return out
 
 
@@ -1055,6 +1058,7 @@ def _stated_with_details(question: str, slot: Slot, found: list[tuple[str, str, 
 _AMOUNT = r"\s?(\d[\d,]*(?:\.\d+)?)\s*(billion|million|bn|mn|m|k)?\b"  # after a currency's sign
 _MONEY = re.compile(r"\$" + _AMOUNT, re.IGNORECASE)
 _CURRENCY = {"n:pound": "£", "n:euro": "€", "n:yen": "¥", "n:rupee": "₹"}  # asked in their name, said by their sign
+_SIGNS = frozenset("$" + "".join(_CURRENCY.values()))
 _SCALE = {"billion": 1e9, "bn": 1e9, "million": 1e6, "mn": 1e6, "m": 1e6, "k": 1e3}
 # The kinds of verify's role reading a question's noun asks for ("what type of aircraft": a model).
 _ROLE_OF = {**{n: "model" for n in _MODEL_NOUNS}, **{n: "nickname" for n in _NICK_NOUNS}}

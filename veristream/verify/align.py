@@ -37,7 +37,7 @@ from datetime import date, datetime, timedelta
 from .. import words
 from .assertions import (NUM_WORDS, _PERSON_FAMILIES, _PERSON_NOUNS, ORG_KIND_NOUNS, TITLE_ALT, STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
                          ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, Number, PostFacts, RoleFact, head_word,
-                         fold_marks, hours_compatible, mentions, norm_name, outcome_said, words_within, read_means, related, role_family, kinds_fit, read_dates, role_key, same_origin, same_person,
+                         fold_marks, hours_compatible, mentions, norm_name, outcome_said, words_within, read_means, related, role_family, ROLE_FAMILIES, kinds_fit, read_dates, role_key, same_origin, same_person,
                          singular, word_set)
 from .independence import Corroboration, Item, corroboration
 
@@ -1110,8 +1110,7 @@ def _num_label(n) -> str:
 def _says_role(noun: str, f: PostFacts) -> bool:
     """Whether a post says what the claim says someone was, when that is no role of the crisis
     families (gunman, victim, officer ...: posts name those by their deeds): "player", "champion"."""
-    fam = role_family(noun)
-    if fam != {noun.lower(), noun.lower() + "s"}:
+    if any(noun.lower() in fam for fam in ROLE_FAMILIES):
         return True
     st = words.stem(noun.lower())[:5]
     return any(h[:5] == st for h in words.content_stems(f.text or f.lower))

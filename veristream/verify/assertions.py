@@ -584,7 +584,7 @@ def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole:
         if t.isdigit() and len(t) == 4 and 1900 <= int(t) <= 2100:
             i += 1
             continue  # a year: dates read it
-        if re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?", t) and i > 0 and toks[i - 1].rstrip(".") in _MONTH_NAMES and \
+        if re.fullmatch(r"\d{1,2}(?:st|nd|rd|th)?", t) and i > 0 and toks[i - 1].rstrip(".") in MONTHS and \
                 (toks[i - 1] != "may" or cased[i - 1] == "May"):  # "may 3 people": the verb
             i += 1
             continue  # a day of a month ("on July 5 despite ..."): dates read it
@@ -860,8 +860,6 @@ _DATE_MD = re.compile(r"\b(?P<m>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?
                       r"feb(?:ruary)?|march|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|"
                       r"nov(?:ember)?|dec(?:ember)?)\b(?:,?\s+(?P<y2>(?:19|20)\d\d))?", re.IGNORECASE)
 _YEAR = re.compile(r"\b(?:in|since|of)\s+((?:19|20)\d\d)\b", re.IGNORECASE)
-_MONTH_NAMES = frozenset("jan january feb february mar march apr april may jun june jul july aug august sep sept "
-                         "september oct october nov november dec december".split())
 _BY_DAY = re.compile(r"\b(?:by|before|until|till)\s+(?:the\s+)?$", re.IGNORECASE)  # ends right before the day
 _WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?:'s)?\b", re.IGNORECASE)
 _RELDAY = re.compile(r"\b(today|tonight|this morning|this afternoon|this evening|yesterday|last night)\b", re.IGNORECASE)
