@@ -382,8 +382,8 @@ def _hot_committers() -> int:
 
 def test_a_live_pipeline_commits_the_hot_tier_beside_its_writer_and_a_flush_waits_for_it(tmp_path: Path) -> None:
     # A live stream's batch is searchable once its hot commit, begun beside the writing of the
-    # next batch, is done; a flush waits for it. A bulk load (replay at full speed) waits for each
-    # commit instead (fewer, larger batches), and so does `ingest`.
+    # next batch, is done; a flush waits for it. A bulk load (replay at full speed) commits no hot
+    # tier at all (next test), and `ingest` waits for its commit.
     eng = Engine(tmp_path / "d", settings())
     try:
         eng.ingest([mkpost("0", "harbour wall repaired")])
@@ -409,3 +409,48 @@ def test_a_live_pipeline_commits_the_hot_tier_beside_its_writer_and_a_flush_wait
     finally:
         eng.close()
     assert _hot_committers() == 0  # its thread ends with the engine
+
+
+def test_a_bulk_load_is_indexed_once_in_the_cold_tier_and_searchable_at_its_commit(tmp_path: Path) -> None:
+    # `replay --speed max` and `ingest FILE` (a bulk pipeline) give new posts to the cold tier's
+    # process alone: no hot copy and no hot commit. They are found once that process commits
+    # (every `index_cold_commit_s`, whether or not more posts come), or at the load's flush.
+    eng = Engine(tmp_path / "d", settings(index_cold_commit_s=1.0))
+    reader = None
+    try:
+        eng.ingest([mkpost("0", "harbour wall repaired")])
+        eng.core.commit_all()
+        w = eng.core._writer
+        hot_commits = len(w.commit_log["hot"])
+        bulk = eng.pipeline(bulk=True)
+        for i in range(300):
+            bulk.put(mkpost(f"b{i}", f"harbour crane {i}"))
+        for _ in range(500):
+            if bulk.backlog() == 0:
+                break
+            time.sleep(0.01)
+        assert bulk.backlog() == 0 and eng.count() == 301  # accepted, not flushed
+        assert eng.index.hot_docs == 0 and len(w.commit_log["hot"]) == hot_commits
+        reader = Engine(tmp_path / "d", readonly=True)
+        found = 0
+        for _ in range(100):  # the cold process commits on its own clock
+            found = reader.search("crane", all_posts=True, limit=500).total
+            if found == 300:
+                break
+            time.sleep(0.1)
+        assert found == 300
+        for i in range(50):
+            bulk.put(mkpost(f"c{i}", f"harbour dredger {i}"))
+        bulk.flush()
+        assert eng.search("dredger", all_posts=True, limit=100).total == 50  # a flush commits the cold tier
+        bulk.close()
+        live = eng.pipeline()
+        live.put(mkpost("l0", "harbour ferry late"))
+        live.flush()
+        assert eng.index.hot_docs == 1 and eng.search("ferry").total == 1  # a live post goes through the hot tier
+        live.close()
+        assert eng.search("harbour", all_posts=True, limit=500).total == eng.count() == 352
+    finally:
+        if reader is not None:
+            reader.close()
+        eng.close()

@@ -30,7 +30,7 @@ from .quarantine import Quarantine, Rejection
 from .retention import Expirer, ExpiryReport, Retention
 from .search import SearchQuery, SearchResult, Searcher, StoredPost, StorySummary
 from .store import Store
-from .writer import FairLock, IngestResult, Listener, Prepared, RemovalListener, Writer, prepare_checked
+from .writer import NOW, FairLock, IngestResult, Listener, Prepared, RemovalListener, Writer, prepare_checked
 
 log = logging.getLogger(__name__)
 
@@ -89,13 +89,13 @@ class Core:
             return w.write(items, offsets)
 
     def ingest_prepared(self, items: Sequence[Prepared], offsets: dict[str, str] | None = None,
-                        defer: bool = False) -> IngestResult:
+                        when: str = NOW) -> IngestResult:
         """Like `ingest`, for posts already prepared elsewhere (e.g. by worker processes).
-        `defer`: they may become searchable just after return (see `Writer.write`); `commit`
-        waits for that."""
+        `when` they become searchable: on return (`NOW`), or later (`BESIDE`, `BULK`: see
+        `writer`); `commit` makes them so."""
         w = self._need_writer()
         with self._lock:
-            return w.write(items, offsets, defer=defer)
+            return w.write(items, offsets, when)
 
     def prepare(self, posts: Sequence[Post]) -> list[Prepared]:
         """Prepare `posts` for `ingest_prepared` (the work that needs no store state)."""

@@ -23,7 +23,7 @@ from ..settings import Settings
 from .errors import EngineError
 from .preparers import Preparers, default_workers
 from .worker import STOP, BatchQueue, Worker, flush_through
-from .writer import IngestResult, Prepared, encode
+from .writer import BESIDE, BULK, NOW, IngestResult, Prepared, encode
 
 
 
@@ -34,7 +34,7 @@ class Writes(Protocol):
 
     def prepare_checked(self, posts: Sequence[Post]) -> tuple[list[Prepared], list[tuple[Post, str]]]: ...
     def ingest_prepared(self, items: Sequence[Prepared], offsets: dict[str, str] | None = None,
-                        defer: bool = False) -> IngestResult: ...
+                        when: str = NOW) -> IngestResult: ...
     def delete(self, keys: Sequence[str]) -> int: ...
     def commit(self) -> None: ...
     def repair(self) -> int: ...
@@ -101,13 +101,12 @@ class Pipeline:
     says why. `status()` is cheap and safe from any thread (health checks)."""
 
     def __init__(self, core: Writes, on_batch: Callable[[IngestResult], None] | None = None, bulk: bool = False):
-        """`bulk`: a load as fast as it goes (`replay --speed max`), where each batch's hot commit
-        is waited for (fewer, larger batches: measured, committing beside the writer doubled the
-        commits and cost a tenth of max-mode ingest); else a live stream, whose hot commits run
-        beside the writing of the next batch (freshness at 5,000 posts/s: p50 and p99 a third to
-        a half lower, docs/performance.md)."""
+        """`bulk`: a load as fast as it goes (`replay --speed max`), whose posts go to the cold
+        tier alone and are searchable at its next commit, or at a flush (`writer.BULK`); else a
+        live stream, whose hot commits run beside the writing of the next batch (freshness at
+        5,000 posts/s: p50 and p99 a third to a half lower, docs/performance.md)."""
         self.core = core
-        self._defer = not bulk
+        self._when = BULK if bulk else BESIDE
         s = core.settings
         # Bounded in posts, not queue items: a prepared chunk of 1,000 posts counts 1,000.
         self._q = BatchQueue(s.core.queue_max)
@@ -306,9 +305,9 @@ class Pipeline:
         in halves until the failing post is alone, set it aside, and write the rest (in order,
         the offsets with the last part: a position is stored only with the posts before it)."""
         try:
-            # searchable once its hot commit, begun beside the next batch's writing, is done;
-            # a flush (`commit`) waits for it
-            return self.core.ingest_prepared(items, offsets, defer=self._defer)
+            # searchable once its hot commit, begun beside the next batch's writing, is done (or,
+            # in bulk, at the cold tier's next commit); a flush (`commit`) waits for it
+            return self.core.ingest_prepared(items, offsets, self._when)
         except Exception as e:  # noqa: BLE001 - about a post until shown otherwise
             if _fatal(e) or not items:
                 raise

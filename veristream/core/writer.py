@@ -8,7 +8,8 @@ Order of work for a batch, and why:
 4. add them to the lexical index (both tiers, see `index.tiered`) and commit its small hot
    tier (per `commit_interval_ms`): searchable now; the large cold tier is committed every
    `index_cold_commit_s` (or when the hot tier passes `index_hot_max_posts`), recording the
-   store cursor and offsets the commit covers, and the hot tier is emptied.
+   store cursor and offsets the commit covers, and the hot tier is emptied. A bulk load
+   (`write(when=BULK)`) gives new posts to the cold tier alone: searchable at its next commit.
 A crash between 3 and a cold commit loses nothing: start-up replays the store past the cold
 tier's checkpoint (and starts with an empty hot tier).
 """
@@ -62,6 +63,17 @@ class IngestResult:
 
 
 log = logging.getLogger(__name__)
+
+# When a written batch becomes searchable (`Writer.write(when=...)`):
+NOW = "now"  # on return: its hot commit is done (`Engine.ingest`, the API, a shard)
+BESIDE = "beside"  # once its hot commit, begun beside the writing of the next batch, is done (live pipelines)
+# At the cold tier's next commit (its process commits every `index_cold_commit_s`), or at a flush,
+# which commits it: a load as fast as it goes (`replay --speed max`, `ingest FILE`) gives its posts
+# to the cold tier alone, as Elasticsearch's bulk-load advice turns refreshes off: each post is
+# indexed once, not twice, with no hot commits or merges (performance.md). Where the writer builds
+# the cold tier itself (`index_process = false`) it commits only when written to, so a stalled
+# load would stay unsearchable: there BULK is NOW.
+BULK = "bulk"
 
 
 class Prepared(NamedTuple):
@@ -396,6 +408,7 @@ class Writer:
         self._last_commit = 0.0
         self._last_cold = time.monotonic()
         self._dirty = False  # changes the hot tier has not committed
+        self._unsearched = False  # new posts given to the cold tier alone (`BULK`) since its last commit
         self._cold_dirty = False  # changes the cold tier has not committed
         self.cold_commit_s = settings.core.index_cold_commit_s
         self.hot_max = settings.core.index_hot_max_posts
@@ -416,7 +429,7 @@ class Writer:
         self.cold_feed: ColdIndexer | None = None
         self._fed_seq = 0
         self._applied: tuple[int, int] | None = None
-        # A hot commit under way beside the writer (`write(defer=True)`): tantivy releases the
+        # A hot commit under way beside the writer (`write(when=BESIDE)`): tantivy releases the
         # interpreter while it commits, so the next batch's rows and stories are written meanwhile;
         # anything that touches the index first waits for it (`_settle`).
         self._hot_job: Future | None = None
@@ -428,10 +441,9 @@ class Writer:
     # -- the hot path -----------------------------------------------------------------
 
     def write(self, items: Sequence[Prepared], offsets: dict[str, str] | None = None,
-              defer: bool = False) -> IngestResult:
-        """Store `items` and give them to the index. `defer`: the hot commit that makes them
-        searchable may still be under way on return (the pipeline's writer: its next batch's rows
-        are written meanwhile); else they are searchable on return (unless `commit_interval_ms`)."""
+              when: str = NOW) -> IngestResult:
+        """Store `items` and give them to the index; `when` they become searchable (`NOW`,
+        `BESIDE`, `BULK`: see there; `NOW` is subject to `commit_interval_ms`)."""
         res = IngestResult()
         # Last copy of a key within the batch wins, as it would arriving one by one.
         latest: dict[str, Prepared] = {}
@@ -463,7 +475,7 @@ class Writer:
                      it.digest - sign if it.digest >= half else it.digest, it.doc)
                     for it, seq, story in zip(new, seqs, stories)]
         self.store.write(new_rows, [r for r, _ in updates], story_rows, story_authors, offsets)
-        self._settle()  # the hot commit begun after the last batch (`defer`): the index is touched next
+        self._settle()  # the hot commit begun after the last batch (`BESIDE`): the index is touched next
         if offsets:
             self._offsets.update(offsets)
         res.accepted = len(new)
@@ -475,17 +487,24 @@ class Writer:
                 self.newest_us = newest
             docs = [json_doc(seq, story, it.ixjson) if it.ixjson else it.index_doc(seq, story)
                     for it, seq, story in zip(new, seqs, stories)]
-            self.index.add(docs)
+            if when == BULK and self.cold_feed is not None:
+                self.index.add(docs, hot=False)
+                self._unsearched = True
+            else:
+                self.index.add(docs)
+                self._dirty = True
         res.newest_us = self.newest_us
         if updates:
             # An edit keeps the text read from the post's images (stored beside it, by seq).
             images = self.store.image_texts([r.seq for r, _ in updates])
             self.index.replace([it.index_doc(r.seq, r.story, images.get(r.seq, "")) for r, it in updates])
+        if updates:
+            self._dirty = True  # their masks and new copies are in the hot tier
         if new or updates:
-            self._dirty = self._cold_dirty = True
+            self._cold_dirty = True
             self._cursor = self.store.cursor()
             self._feed(seqs, docs) if new else self._feed()
-        self.maybe_commit(defer=defer)
+        self.maybe_commit(defer=when == BESIDE)
         if self.listeners and (new or updates):
             acc = Accepted(new, list(seqs), stories, [it for _, it in updates])
             for fn in self.listeners:
@@ -541,8 +560,12 @@ class Writer:
     def maybe_commit(self, force: bool = False, defer: bool = False) -> bool:
         """Commit the hot tier if it has changes (at most every `commit_interval_ms`, unless
         `force`), and the cold tier when it is due. True if anything was committed (or, with
-        `defer` and the cold tier in its own process, a hot commit begun beside the writer)."""
+        `defer` and the cold tier in its own process, a hot commit begun beside the writer).
+        `force` with posts of a bulk load not yet in a committed tier commits the cold tier."""
         self._settle()
+        if force and self._unsearched:
+            self.commit_all()
+            return True
         now = time.monotonic()
         if self.cold_feed is not None:  # the cold tier's own process: empty the hot tier as far as it has committed
             if self._take_covered():
@@ -720,7 +743,7 @@ class Writer:
                 return
             self.cold_feed.sync(self._fed_seq, self._position().change)
             self._take_covered()
-            self._cold_dirty = False
+            self._cold_dirty = self._unsearched = False
             return
         if self.index.external:  # its process, stopped, committed everything (closing)
             return
@@ -732,7 +755,7 @@ class Writer:
         self.index.commit_cold(self._checkpoint())
         self._last_commit = self._last_cold = now = time.monotonic()
         self.commit_log["cold"].append((now, now - t0))
-        self._dirty = self._cold_dirty = False
+        self._dirty = self._cold_dirty = self._unsearched = False
         self.cold_commits += 1
         self.pacing.settle()
 

@@ -204,14 +204,15 @@ class TieredIndex:
 
     # -- writing ------------------------------------------------------------------------
 
-    def add(self, docs: Iterable[IndexDoc | str]) -> None:
+    def add(self, docs: Iterable[IndexDoc | str], hot: bool = True) -> None:
         """Add documents: `IndexDoc`s, or new posts' JSON documents (`lexical.json_doc`), which
-        tantivy parses itself: no Python object per field."""
+        tantivy parses itself: no Python object per field. `hot=False`: to the cold tier alone
+        (a bulk load: searchable at its next commit; by its own process, fed by the writer)."""
         built = [d if type(d) is str else document(d) for d in docs]  # made once, added to both tiers
         if not built:
             return
-        self._to_cold("add", built)
-        if self.hot is not None:
+        self._to_cold("add" if hot else "cold", built)
+        if hot and self.hot is not None:
             self.hot.add_built(built)
             self.hot_docs += len(built)
 
@@ -321,7 +322,7 @@ class TieredIndex:
             self._apply_cold(kind, what)
             if kind == "add":
                 self.hot_docs += len(what)
-            else:
+            elif kind != "cold":
                 self._give_back(kind, what, covered)
                 if kind == "replace":
                     self.hot_docs += len(what[0])
@@ -388,7 +389,7 @@ class TieredIndex:
             self._apply_cold(kind, what)
 
     def _apply_cold(self, kind: str, what: list) -> None:
-        if kind == "add":
+        if kind in ("add", "cold"):
             self.cold.add_built(what)
         elif kind == "delete":
             self.cold.delete(what)
