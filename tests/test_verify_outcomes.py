@@ -250,3 +250,66 @@ def test_some_of_a_nationality_among_many_is_no_rival_of_the_others(tmp_path: Pa
         v = eng.verify("The operator said two Canadians were among the passengers on the Harlow ferry.")
         assert v.verdict == "supported", v.reasons
         assert not [r for r in v.assertions if r.assertion.kind == "origin"], v.reasons
+
+
+# Many posts naming the mill fire and the town, none of them about a tribute or a procession:
+# among them, what a claim adds to the event ("tribute", "procession") is novel.
+MILL = [(f"h{k}", f"town{k}", f"Harlow mill fire update {k}: crews still at the mill on Quay Road, Harlow")
+        for k in range(26)]
+
+
+def test_what_a_claim_adds_said_in_other_words_is_said(tmp_path: Path) -> None:
+    # "paid tribute" and "honors" (synonyms), "placed on leave" and "put on leave" (light verbs): the
+    # claim's novel words said in other words are the same topic, not silence on it.
+    rows = [("g1", "wire", "Riverside Gazette front page honors Harlow mill fire volunteers"),
+            ("g2", "paper", "Today's Riverside Gazette honors the volunteers of the Harlow mill fire on its front page"),
+            ("g3", "tv", "Harlow mill foreman put on paid administrative leave after the fire"),
+            ("g4", "radio", "The Harlow mill foreman has been put on paid administrative leave")]
+    with engine_with(tmp_path, posts(rows) + posts(MILL, 10) + posts(NOISE, 50)) as eng:
+        v = eng.verify("The Riverside Gazette's front page paid tribute to the volunteers of the Harlow mill fire.")
+        assert v.verdict == "supported", v.reasons
+        v = eng.verify("The Harlow mill foreman was placed on paid administrative leave.")
+        assert v.verdict == "supported", v.reasons
+
+
+def test_a_prayer_procession_led_is_said_by_a_post_of_the_prayer(tmp_path: Path) -> None:
+    # What the actor did, said by any noun of its object: "leading a small group in prayer" tells of
+    # the prayer procession; another pastor named doing it refutes a claim naming the wrong one.
+    rows = [("q1", "wire", "Pastor Ruth Okafor leading a small group in prayer at the Harlow mill gates"),
+            ("q2", "paper", "Ruth Okafor leading prayers for the families at the Harlow mill gates")]
+    with engine_with(tmp_path, posts(rows) + posts(MILL, 10) + posts(NOISE, 50)) as eng:
+        v = eng.verify("Pastor Ruth Okafor led a prayer procession to the Harlow mill gates.")
+        assert v.verdict == "supported", v.reasons
+        v = eng.verify("Pastor Dan Reyes led a prayer procession to the Harlow mill gates.")
+        assert v.verdict == "refuted", v.reasons
+
+
+def test_a_place_that_opened_its_doors_is_what_opened(tmp_path: Path) -> None:
+    # "St Brendan's Church opened its doors": what opened is the church ("shelter open: St Brendan's
+    # Church"), however long its name, not the doors.
+    rows = [("s1", "wire", "Shelter open: St Brendans Church, 14 Quay Road, Harlow. Beds and hot food"),
+            ("s2", "paper", "St Brendans Church on 14 Quay Road in the town of Harlow has opened its doors for anyone who needs a bed")]
+    with engine_with(tmp_path, posts(rows) + posts(MILL, 10) + posts(NOISE, 50)) as eng:
+        v = eng.verify("St Brendans Church in Harlow opened its doors to people left homeless by the mill fire.")
+        r = outcome(v)
+        assert r.status == "confirmed" and r.confirm.authors == 2, r.summary
+
+
+def test_a_verb_with_its_particle_is_the_act_it_says(tmp_path: Path) -> None:
+    # "called off" is what posts say as "cancels": the actor named with it states the claim's act.
+    rows = [("c1", "wire", "Harlow Council cancels its mill festival because of the fire"),
+            ("c2", "paper", "Mill festival cancelled: Harlow Council cancels Saturday's event after the fire")]
+    with engine_with(tmp_path, posts(rows) + posts(MILL, 10) + posts(NOISE, 50)) as eng:
+        v = eng.verify("Harlow Council called off its mill festival because of the fire.")
+        assert v.verdict == "supported", v.reasons
+
+
+def test_metres_said_short_are_metres(tmp_path: Path) -> None:
+    # "peaked at 4.6m on Thursday": metres, as "4.6 metres" is; "$2m" stays a sum of money.
+    rows = [("r1", "wire", "The Harlow river peaked at 4.6m on Thursday, officials say"),
+            ("r2", "paper", "Harlow river level: peaked at 4.6m overnight, the mill car park under water"),
+            ("r3", "tv", "Harlow mill fire repairs to cost $2m, council says")]
+    with engine_with(tmp_path, posts(rows) + posts(MILL, 10) + posts(NOISE, 50)) as eng:
+        assert eng.verify("The Harlow river peaked at 4.6 metres.").verdict == "supported"
+        v = eng.verify("The Harlow river peaked at 7.5 metres.")
+        assert v.verdict == "refuted", v.reasons

@@ -129,6 +129,8 @@ SYNONYMS: list[set[str]] = [
     {"destroyed", "destroy", "flattened", "leveled", "levelled", "demolished", "damaged", "wiped", "hit", "struck"},
     {"flood", "floods", "flooding", "floodwaters"},
     {"police", "officer", "officers", "policeman", "policemen", "cop", "cops"},
+    {"tribute", "tributes", "honor", "honors", "honored", "honoring", "honour", "honours", "honoured", "honouring",
+     "salute", "salutes", "saluted"},
 ]
 
 

@@ -182,11 +182,21 @@ _DATING_RX = re.compile(
 # "early reports said ...": when it was said (`ClaimReading.early`), not what happened
 _EARLY_RX = re.compile(r"\b(?:early|earlier|initial|first|preliminary)\s+(?:news\s+)?reports?\b", re.IGNORECASE)
 
+# "placed on leave", "placed under arrest": as light a verb as "put" (assertions.LIGHT), whose
+# object says what happened; a post saying "put on leave" says the same
+_PLACING = {"place", "placed", "places", "placing"}
+_PAID_RX = re.compile(r"\bpa(?:y|ys|id|ying)\s+(?=(?:a\s+)?(?:tribute|tributes|respects?|homage)\b)", re.IGNORECASE)
 _ASKED_RX = re.compile(r"\b(ask(?:ed|s|ing)?|wonder(?:ed|s|ing)?)\s+(?:whether|if)\b", re.IGNORECASE)
 # When, in words a post seldom repeats ("the day after the attack"): a stated date or time is an
 # assertion of its own, read apart.
 _WHEN_WORDS = {"day", "days", "night", "nights", "week", "weeks", "morning", "afternoon", "evening", "today",
                "tonight", "yesterday", "tomorrow"}
+
+
+# The synonyms of a word by its stem (the topic's words are stems: "tribut" is "tribute"'s)
+_SYN_OF_STEM: dict[str, frozenset[str]] = {}
+for _w, _g in _SYN.items():
+    _SYN_OF_STEM[words.stem(_w)] = _SYN_OF_STEM.get(words.stem(_w), frozenset()) | _g
 
 
 class Topic:
@@ -207,9 +217,11 @@ class Topic:
         def stems_of(text: str) -> list[str]:
             return list(dict.fromkeys(st for w in words.keywords(text)
                                       if (st := words.stem(w)) not in REPORTING and w not in REPORTING
-                                      and w not in LIGHT and w not in TITLE_WORDS and w not in _WHEN_WORDS
+                                      and w not in LIGHT and w not in _PLACING and w not in TITLE_WORDS
+                                      and w not in _WHEN_WORDS
                                       and w not in words.LINK_WORDS
                                       and st not in framing))
+        topic = _PAID_RX.sub("", topic)  # "paid tribute": the tribute is what is said ("honors")
         undated = stems_of(_EARLY_RX.sub(" ", _DATING_RX.sub(" ", topic)))
         self.stems = undated if undated else stems_of(topic)
         # a verb with its particle is one word: "knocked down" is not "knocked out"
@@ -259,7 +271,7 @@ class Topic:
     def _present(self, have: set[str]) -> set[str]:
         pre = {h[:5] for h in have}
         return {st for st in self.stems
-                if st in have or st[:5] in pre or any(words.stem(x) in have for x in _SYN.get(st, ()))}
+                if st in have or st[:5] in pre or any(words.stem(x) in have for x in _SYN_OF_STEM.get(st, ()))}
 
     def share(self, i: int) -> float:
         """The share of the topic's words post i uses, each counted once."""

@@ -569,10 +569,17 @@ def _name_before_noun(cased: list[str], k: int) -> bool:
         re.fullmatch(r"[a-z]{3,}s", cased[k + 2]) is not None
 
 
+# "peaked at 4.46m on Thursday", "debris at 2,000m altitude": metres (no currency sign before it,
+# and no noun after it, which "20m views", "2m people" have: millions)
+_METRES_RX = re.compile(r"(?<![$£€¥\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)m(?=\s*(?:$|[.,;:!?)]|(?:altitude|high|deep|"
+                        r"tall|above|below|wide|long|up|down|on|in|at|by|and|from|to|when|after|before|as)\b))",
+                        re.IGNORECASE)
+
+
 def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole: bool = False) -> list[Number]:
     """Numbers with their units. `persons`: where the text names people (for whom an age is said
     of); `whole`: the text is a claim (an age is said of the person it names anywhere)."""
-    cased = _tokens(text[:MAX_TEXT], keep_case=True)
+    cased = _tokens(_METRES_RX.sub(r"\1 metres", text[:MAX_TEXT]), keep_case=True)
     toks = [t.lower() for t in cased]
     out: list[Number] = []
     i = 0
@@ -2168,11 +2175,11 @@ def read_claim(claim: str) -> ClaimReading:
             if root.dep_ in ("nsubj",) and root.head.lemma_.lower() in AGENT_VERBS:
                 role = "agent"
                 if label in ("PERSON", "ORG") and any(c.dep_ == "dobj" for c in root.head.children):
-                    did = root.head.lemma_.lower()
+                    did = _deed(root.head)
             elif root.dep_ == "nsubj" and _does(root.head) and label in ("PERSON", "ORG"):
-                role, did = "agent", root.head.lemma_.lower()  # "Kevin Durant donated ...": who gave
+                role, did = "agent", _deed(root.head)  # "Kevin Durant donated ...": who gave
             elif root.dep_ == "pobj" and root.head.dep_ == "agent":
-                verb = root.head.head.lemma_.lower()
+                verb = _deed(root.head.head)
                 role = "owner" if verb in ("own", "operate", "run") else "agent"
                 did = verb if role == "agent" and label in ("PERSON", "ORG") else ""
             if did and label == "PERSON":
@@ -2467,6 +2474,21 @@ def _does(verb) -> bool:
 _LIGHT_OBJECTS = {"state", "part", "kind", "lot", "number", "series", "set", "group", "pair", "total", "sum", "amount"}
 
 
+# A verb with its particle that news says in one word ("Google called off its event": posts say
+# "cancels"); the act is read as that word.
+_PHRASAL = {("call", "off"): "cancel", ("put", "off"): "postpone", ("shut", "down"): "close",
+            ("step", "down"): "resign", ("pull", "out"): "withdraw"}
+
+
+def _deed(verb) -> str:
+    """The act a verb token says: its lemma, or the one word for it with its particle."""
+    lemma = verb.lemma_.lower()
+    for c in verb.children:
+        if c.dep_ == "prt" and (lemma, c.lower_) in _PHRASAL:
+            return _PHRASAL[(lemma, c.lower_)]
+    return lemma
+
+
 def _object_words(subject) -> frozenset[str]:
     """The nouns of what the actor's verb was done to ("launched the Queensland Flood Appeal" ->
     appeal, flood; "declared a state of emergency" -> emergency): first five letters. Empty for a
@@ -2484,6 +2506,8 @@ def _object_words(subject) -> frozenset[str]:
             fam = next((f for f in ROLE_FAMILIES if t.lower_ in f), {t.lower_})  # a gunman is the shooter too
             out.update(_wstem(w)[:5] for w in fam)
         objs += [x for c in t.children if c.dep_ == "prep" and c.lower_ == "of" for x in c.children if x.dep_ == "pobj"]
+        # "led a prayer procession": a post saying he led them "in prayer" tells of the same act
+        objs += [c for c in t.children if c.dep_ == "compound" and c.pos_ == "NOUN"]
     return frozenset(out)
 
 
@@ -2578,6 +2602,10 @@ def read_outcomes(doc) -> list[Assertion]:
                     verb = verb.head  # "stayed closed": closed is said of what stayed
                 kids = list(verb.children)
                 subj = ([c for c in kids if c.dep_ in ("nsubjpass", "dobj")] or [c for c in kids if c.dep_ == "nsubj"])
+                if subj and subj[0].lemma_ == "door" and any(c.dep_ == "poss" for c in subj[0].children):
+                    # "the church opened its doors": what opened is the church (a post says "shelter open:
+                    # Oakcrest Church", "church opens doors"), the doors are the idiom's
+                    subj = [c for c in kids if c.dep_ == "nsubj"] or subj
                 if verb.dep_ in ("acl", "relcl") and not subj:
                     subj = [verb.head]  # "the marathon, postponed ...", "a bowling alley destroyed"
                 if not subj and verb.dep_ in ("ccomp", "conj"):
@@ -2616,14 +2644,15 @@ def outcome_said(a: Assertion, low: str) -> str | None:
     fam, _label = a.role.split(":", 1)
     *before, head = a.noun.split()
     name = r"\s+".join(re.escape(w) for w in before + [head])
-    spots = [m.start() for m in re.finditer(r"\b" + name + r"(?:s|es)?\b", low)]
+    spots = [m.span() for m in re.finditer(r"\b" + name + r"(?:s|es)?\b", low)]
     if not spots:
         return None
     best: tuple[int, str] | None = None
     tie = False
     for label, rx in _OUTCOME_RX[fam]:
         for m in rx.finditer(low):
-            d = min(abs(m.start() - s) for s in spots)
+            # the gap between the two (a long name is not farther from what is said of it)
+            d = min(max(m.start() - e, s - m.end(), 0) for s, e in spots)
             if d > OUTCOME_REACH:
                 continue
             said = label
