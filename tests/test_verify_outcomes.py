@@ -313,3 +313,15 @@ def test_metres_said_short_are_metres(tmp_path: Path) -> None:
         assert eng.verify("The Harlow river peaked at 4.6 metres.").verdict == "supported"
         v = eng.verify("The Harlow river peaked at 7.5 metres.")
         assert v.verdict == "refuted", v.reasons
+
+
+def test_a_word_describing_a_name_at_the_start_is_not_part_of_it(tmp_path: Path) -> None:
+    # "Missing Harlow College student ...": the entity model reads "Missing" into the college's
+    # name; no post names a "Missing Harlow College", and the claim's reading is the college.
+    rows = [("m1", "wire", "Harlow College student Tom Reed, missing since the mill fire, found safe"),
+            ("m2", "paper", "Harlow College says student Tom Reed has been found safe after the mill fire")]
+    with engine_with(tmp_path, posts(rows) + posts(MILL, 10) + posts(NOISE, 50)) as eng:
+        v = eng.verify("Missing Harlow College student Tom Reed was found safe after the mill fire.")
+        named = {r.assertion.value for r in v.assertions}
+        assert "Harlow College" in named and not any(x.startswith("Missing") for x in named), named
+        assert v.verdict == "supported", v.reasons

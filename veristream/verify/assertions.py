@@ -2129,6 +2129,12 @@ def read_claim(claim: str) -> ClaimReading:
             if label in ("CARDINAL", "QUANTITY", "DATE", "TIME", "ORDINAL", "PERCENT", "MONEY", "LANGUAGE",
                          "LAW", "WORK_OF_ART", "PRODUCT", "NORP"):
                 continue
+            if e.start == e.sent.start and len(e) >= 3 and (e[0].lower_ in _DESCRIPTORS or occupation_key(e[0].text)):
+                # "Missing Brown University student ...", "Rapper J. Cole released ...": a capitalised
+                # first word that describes the name, read into it by the entity model
+                from spacy.tokens import Span
+                e = Span(doc, e.start + 1, e.end, label=label)
+                nm = norm_name(e.text)
             if e.start == 0 and len(e) == 1 and _common(e.text) and root.dep_ != "poss" and root.pos_ != "PROPN" \
                     if (root := e.root) else False:
                 # a capitalised first word ("Vaccines ..."), not a name ("France's minister" is one, and so
@@ -2487,6 +2493,11 @@ def _deed(verb) -> str:
         if c.dep_ == "prt" and (lemma, c.lower_) in _PHRASAL:
             return _PHRASAL[(lemma, c.lower_)]
     return lemma
+
+
+# Words that describe a name and start a sentence with it ("Missing", "Former"): not part of it
+_DESCRIPTORS = {"missing", "slain", "jailed", "injured", "wounded", "late", "former", "accused", "alleged",
+                "suspected", "murdered", "fallen", "detained", "rescued", "veteran", "retired"}
 
 
 def _object_words(subject) -> frozenset[str]:
