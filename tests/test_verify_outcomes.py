@@ -258,6 +258,11 @@ MILL = [(f"h{k}", f"town{k}", f"Harlow mill fire update {k}: crews still at the 
         for k in range(26)]
 
 
+def over_mill(tmp_path: Path, rows):
+    """An engine over `rows`, then the mill fire's updates, then noise."""
+    return engine_with(tmp_path, posts(rows) + posts(MILL, 10) + posts(NOISE, 50))
+
+
 def test_what_a_claim_adds_said_in_other_words_is_said(tmp_path: Path) -> None:
     # "paid tribute" and "honors" (synonyms), "placed on leave" and "put on leave" (light verbs): the
     # claim's novel words said in other words are the same topic, not silence on it.
@@ -265,7 +270,7 @@ def test_what_a_claim_adds_said_in_other_words_is_said(tmp_path: Path) -> None:
             ("g2", "paper", "Today's Riverside Gazette honors the volunteers of the Harlow mill fire on its front page"),
             ("g3", "tv", "Harlow mill foreman put on paid administrative leave after the fire"),
             ("g4", "radio", "The Harlow mill foreman has been put on paid administrative leave")]
-    with engine_with(tmp_path, posts(rows) + posts(MILL, 10) + posts(NOISE, 50)) as eng:
+    with over_mill(tmp_path, rows) as eng:
         v = eng.verify("The Riverside Gazette's front page paid tribute to the volunteers of the Harlow mill fire.")
         assert v.verdict == "supported", v.reasons
         v = eng.verify("The Harlow mill foreman was placed on paid administrative leave.")
@@ -277,7 +282,7 @@ def test_a_prayer_procession_led_is_said_by_a_post_of_the_prayer(tmp_path: Path)
     # the prayer procession; another pastor named doing it refutes a claim naming the wrong one.
     rows = [("q1", "wire", "Pastor Ruth Okafor leading a small group in prayer at the Harlow mill gates"),
             ("q2", "paper", "Ruth Okafor leading prayers for the families at the Harlow mill gates")]
-    with engine_with(tmp_path, posts(rows) + posts(MILL, 10) + posts(NOISE, 50)) as eng:
+    with over_mill(tmp_path, rows) as eng:
         v = eng.verify("Pastor Ruth Okafor led a prayer procession to the Harlow mill gates.")
         assert v.verdict == "supported", v.reasons
         v = eng.verify("Pastor Dan Reyes led a prayer procession to the Harlow mill gates.")
@@ -289,7 +294,7 @@ def test_a_place_that_opened_its_doors_is_what_opened(tmp_path: Path) -> None:
     # Church"), however long its name, not the doors.
     rows = [("s1", "wire", "Shelter open: St Brendans Church, 14 Quay Road, Harlow. Beds and hot food"),
             ("s2", "paper", "St Brendans Church on 14 Quay Road in the town of Harlow has opened its doors for anyone who needs a bed")]
-    with engine_with(tmp_path, posts(rows) + posts(MILL, 10) + posts(NOISE, 50)) as eng:
+    with over_mill(tmp_path, rows) as eng:
         v = eng.verify("St Brendans Church in Harlow opened its doors to people left homeless by the mill fire.")
         r = outcome(v)
         assert r.status == "confirmed" and r.confirm.authors == 2, r.summary
@@ -299,7 +304,7 @@ def test_a_verb_with_its_particle_is_the_act_it_says(tmp_path: Path) -> None:
     # "called off" is what posts say as "cancels": the actor named with it states the claim's act.
     rows = [("c1", "wire", "Harlow Council cancels its mill festival because of the fire"),
             ("c2", "paper", "Mill festival cancelled: Harlow Council cancels Saturday's event after the fire")]
-    with engine_with(tmp_path, posts(rows) + posts(MILL, 10) + posts(NOISE, 50)) as eng:
+    with over_mill(tmp_path, rows) as eng:
         v = eng.verify("Harlow Council called off its mill festival because of the fire.")
         assert v.verdict == "supported", v.reasons
 
@@ -309,7 +314,7 @@ def test_metres_said_short_are_metres(tmp_path: Path) -> None:
     rows = [("r1", "wire", "The Harlow river peaked at 4.6m on Thursday, officials say"),
             ("r2", "paper", "Harlow river level: peaked at 4.6m overnight, the mill car park under water"),
             ("r3", "tv", "Harlow mill fire repairs to cost $2m, council says")]
-    with engine_with(tmp_path, posts(rows) + posts(MILL, 10) + posts(NOISE, 50)) as eng:
+    with over_mill(tmp_path, rows) as eng:
         assert eng.verify("The Harlow river peaked at 4.6 metres.").verdict == "supported"
         v = eng.verify("The Harlow river peaked at 7.5 metres.")
         assert v.verdict == "refuted", v.reasons
@@ -320,7 +325,7 @@ def test_a_word_describing_a_name_at_the_start_is_not_part_of_it(tmp_path: Path)
     # name; no post names a "Missing Harlow College", and the claim's reading is the college.
     rows = [("m1", "wire", "Harlow College student Tom Reed, missing since the mill fire, found safe"),
             ("m2", "paper", "Harlow College says student Tom Reed has been found safe after the mill fire")]
-    with engine_with(tmp_path, posts(rows) + posts(MILL, 10) + posts(NOISE, 50)) as eng:
+    with over_mill(tmp_path, rows) as eng:
         v = eng.verify("Missing Harlow College student Tom Reed was found safe after the mill fire.")
         named = {r.assertion.value for r in v.assertions}
         assert "Harlow College" in named and not any(x.startswith("Missing") for x in named), named

@@ -216,3 +216,8 @@ def _equivalents() -> dict[str, frozenset[str]]:
 
 
 _EQUIV = _equivalents()  # a stem -> the stems of its groups
+
+
+def equivalent_stems(st: str) -> frozenset[str]:
+    """The stems of the words `SYNONYMS` groups with the word whose stem is `st` (empty: none)."""
+    return _EQUIV.get(st, frozenset())

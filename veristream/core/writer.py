@@ -498,7 +498,6 @@ class Writer:
             # An edit keeps the text read from the post's images (stored beside it, by seq).
             images = self.store.image_texts([r.seq for r, _ in updates])
             self.index.replace([it.index_doc(r.seq, r.story, images.get(r.seq, "")) for r, it in updates])
-        if updates:
             self._dirty = True  # their masks and new copies are in the hot tier
         if new or updates:
             self._cold_dirty = True

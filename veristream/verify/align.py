@@ -193,12 +193,6 @@ _WHEN_WORDS = {"day", "days", "night", "nights", "week", "weeks", "morning", "af
                "tonight", "yesterday", "tomorrow"}
 
 
-# The synonyms of a word by its stem (the topic's words are stems: "tribut" is "tribute"'s)
-_SYN_OF_STEM: dict[str, frozenset[str]] = {}
-for _w, _g in _SYN.items():
-    _SYN_OF_STEM[words.stem(_w)] = _SYN_OF_STEM.get(words.stem(_w), frozenset()) | _g
-
-
 class Topic:
     """How much of what the claim says happened a post states: the claim's topic words, each
     weighed by how rare it is among the posts gathered (a word few of them use, "lightning",
@@ -270,8 +264,8 @@ class Topic:
 
     def _present(self, have: set[str]) -> set[str]:
         pre = {h[:5] for h in have}
-        return {st for st in self.stems
-                if st in have or st[:5] in pre or any(words.stem(x) in have for x in _SYN_OF_STEM.get(st, ()))}
+        # synonyms by the stem: the topic's words are stems ("tribut" is "tribute"'s)
+        return {st for st in self.stems if st in have or st[:5] in pre or words.equivalent_stems(st) & have}
 
     def share(self, i: int) -> float:
         """The share of the topic's words post i uses, each counted once."""

@@ -2134,7 +2134,6 @@ def read_claim(claim: str) -> ClaimReading:
                 # first word that describes the name, read into it by the entity model
                 from spacy.tokens import Span
                 e = Span(doc, e.start + 1, e.end, label=label)
-                nm = norm_name(e.text)
             if e.start == 0 and len(e) == 1 and _common(e.text) and root.dep_ != "poss" and root.pos_ != "PROPN" \
                     if (root := e.root) else False:
                 # a capitalised first word ("Vaccines ..."), not a name ("France's minister" is one, and so
