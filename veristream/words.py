@@ -155,6 +155,10 @@ IRREGULAR = {form: verb for verb, forms in {
     "shine": "shone", "shrink": "shrank shrunk", "forget": "forgot forgotten", "awake": "awoke awoken",
     "arise": "arose arisen", "undergo": "underwent undergone", "withdraw": "withdrew withdrawn",
     "overthrow": "overthrew overthrown", "mistake": "mistook mistaken",
+    # short verbs the suffix rules leave whole ("used" would not meet "uses")
+    "use": "used using", "make": "made making makes", "take": "took taken taking takes",
+    "give": "gave given giving gives", "come": "came coming comes", "hit": "hitting", "get": "got gotten getting", "put": "putting", "cut": "cutting",
+    "shut": "shutting", "set": "setting",
 }.items() for form in forms.split()}
 
 

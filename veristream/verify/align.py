@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from .. import words
-from .assertions import (NUM_WORDS, _PERSON_FAMILIES, _PERSON_NOUNS, ORG_KIND_NOUNS, TITLE_ALT, STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
+from .assertions import (NUM_WORDS, STORM_NAME_RX, affiliated_noun, _PERSON_FAMILIES, _PERSON_NOUNS, ORG_KIND_NOUNS, TITLE_ALT, STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
                          ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, Number, PostFacts, RoleFact, head_word,
                          fold_marks, hours_compatible, mentions, norm_name, outcome_said, words_within, read_means, related, role_family, ROLE_FAMILIES, kinds_fit, read_dates, role_key, same_origin, same_person,
                          singular, word_set)
@@ -280,11 +280,15 @@ class Topic:
             return True
         if self.other_event(i):
             return False
-        if not self.novel_stems <= self.have[i]:
-            return False  # silent on some of what the claim adds to the event ("fire" for the flooded grounds)
         total = sum(self.weight.values())
-        return sum(self.weight[st] for st in self.have[i]) >= 0.5 * total or (
-            len(self.have[i]) >= 0.6 * len(self.stems) and self.novel_stems <= self.have[i])
+        held = sum(self.weight[st] for st in self.have[i])
+        missing = self.novel_stems - self.have[i]
+        # silent on some of what the claim adds to the event ("fire" for the flooded grounds); of
+        # three or more such words, one left out of a post stating most of the rest is a paraphrase
+        # ("Romney uses campaign bus to deliver hurricane relief" for "relief supplies")
+        if missing and not (3 * len(missing) <= len(self.novel_stems) and held >= 0.75 * total):
+            return False
+        return held >= 0.5 * total or len(self.have[i]) >= 0.6 * len(self.stems)
 
 
 # A phrase that dates what a claim says by another event ("after the explosion", "during the siege").
@@ -324,8 +328,9 @@ CHECKS = ("outcome",)
 
 
 def carries(a: Assertion) -> bool:
-    """A detail whose statement makes a post's support: neither an anchor nor a check."""
-    return a.kind not in ANCHORS and a.kind not in CHECKS
+    """A detail whose statement makes a post's support: neither an anchor nor a check; a place
+    said of a person ("a Dallas firefighter") is one: which person, not where it happened."""
+    return (a.kind not in ANCHORS and a.kind not in CHECKS) or (a.kind == "place" and bool(a.noun))
 GENERIC_SITE = {"swiss", "french", "german", "american", "british", "canadian", "australian", "spanish", "italian",
                 "russian", "chinese", "japanese", "national", "local", "city", "state", "federal", "royal", "main",
                 "the", "of", "fine", "arts", "art", "public", "central", "new", "old", "museum", "accepts", "trove"}  # what the claim is about, rather than what it says of it
@@ -452,9 +457,15 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
             continue
         if a.kind in ANCHORS:
             others = [j for j in anchors if j != i]
-            if not anchor_ok or (out[i].relation == CONFLICTS and others and not (named & set(others))):
+            # (another's place of such a person, "a Dallas firefighter", is no other event's)
+            # a storm's name ("Hurricane Sandy"), the event's own, is stated by any post naming it: a post need not
+            # be on the claim's topic to tell that the event happened (nor is it a rival from one)
+            own_event = a.kind == "place" and a.level == "event" and STORM_NAME_RX.match(a.value) is not None and \
+                out[i].relation == CONFIRMS
+            if (not anchor_ok and not own_event) or \
+                    (out[i].relation == CONFLICTS and others and not (named & set(others)) and not a.noun):
                 del out[i]
-            elif a.verb and topic is not None and not topic.has(a.verb, f.text or f.lower) and \
+            elif a.verb and topic is not None and not own_event and not topic.has(a.verb, f.text or f.lower) and \
                     not (detail_said and out[i].relation == CONFIRMS):
                 del out[i]  # "trained in Syria": a post that does not speak of training says nothing of where
         elif a.kind == "number" and a.role in WEAK_UNITS and not any(x.startswith("c:") for x in a.number.about):
@@ -609,14 +620,19 @@ class Links(dict):
 def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[str],
            claim_names: list[str], area: bool = False, topic: str = "",
            common: set[str] | None = None) -> Alignment | None:
+    if a.kind == "place" and a.noun:
+        return _align_affiliation(a, f)
     if a.kind == "place":
         said = _said(a.value, f)
         level, role = _mid(a.level or "city"), a.prep or "at"
         rival = None
         own = norm_name(a.value)
-        for p in f.places:
+        # a place the claim says the thing was near is compared with the places posts say it was near
+        nearby = f.near_named if role == "near" else []
+        for p in [*f.places, *nearby]:
             n = norm_name(p)
-            if not n or n in f.near_places or related(n, own) or n in own or own in n or \
+            if not n or (n in f.near_places and role != "near") or n in f.affiliations or related(n, own) or \
+                    n in own or own in n or \
                     any(place_key(n) == place_key(c) or words_within(c, n) for c in claim_places):
                 continue  # the claim's own places, and names holding one ("West Texas" for "West")
             plevel, prole = f.place_info.get(n, ("city", "at"))
@@ -734,6 +750,22 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
         return Alignment(CONFIRMS, a.value) if said == a.role.split(":", 1)[1] else Alignment(CONFLICTS, said)
     if a.kind in ROLE_KINDS and a.fact is not None:
         return _align_role(a.fact, f, topic)
+    return None
+
+
+def _align_affiliation(a: Assertion, f: PostFacts) -> Alignment | None:
+    """A place or body said of a person ("a Houston firefighter", "a Harvard student"): stated by
+    what qualifies such a person in the post ("a Dallas firefighter" is another value); a post
+    naming the place and the person apart confirms it, and no other place of the post is its rival."""
+    own = norm_name(a.value)
+    same = [n for n, noun in f.affiliations.items() if noun == a.noun]
+    # by its own words: "Brown University" is not "Harvard University"
+    if any(words_within(own, n) or place_key(n) == place_key(own) or _said(a.value, _facts_of(n)) for n in same):
+        return Alignment(CONFIRMS, a.value)
+    if same and not f.question:
+        return Alignment(CONFLICTS, same[0].title())
+    if _said(a.value, f) and any(affiliated_noun(w) == a.noun for w in f.words):
+        return Alignment(CONFIRMS, a.value)
     return None
 
 

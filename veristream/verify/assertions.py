@@ -224,6 +224,8 @@ def mentions(text_lower: str, words: set[str], name: str) -> bool:
         return False
     if " " not in n and n in words:
         return True
+    if " " not in n and len(n) >= 6 and n.isalpha() and ((n + "s") in words or (n[-1] == "s" and n[:-1] in words)):
+        return True  # a name's English or plural form: "Marseilles" for Marseille, "the Kouachis"
     loose = "-" in n or not n.isascii() or not text_lower.isascii()
     if loose:
         n, text_lower = fold_marks(n), fold_marks(text_lower)
@@ -335,6 +337,8 @@ class Assertion:
     # by their first five letters; a post's number of the unit is this one's only said beside one of them
     bought: frozenset[str] = frozenset()  # a sum's: what it is paid for ("$20 for a bag of ice"), by the same
     # stems: a post's sum counts for or against it only said beside one of them ($42 for a flat of water does not)
+    background: bool = False  # an actor's: said in a clause giving the reason ("because the Kremlin was
+    # preparing ..."), not what the claim says happened
 
     @property
     def label(self) -> str:
@@ -372,6 +376,9 @@ class PostFacts:
     words: set[str]
     places: list[str] = field(default_factory=list)  # named places (NER), with where they were said
     near_places: set[str] = field(default_factory=set)  # named as a landmark ("near Waco"): not where
+    near_named: list[str] = field(default_factory=list)  # those said "near" or "outside", as written
+    affiliations: dict[str, str] = field(default_factory=dict)  # place or body -> the person noun it
+    # qualifies ("a Dallas firefighter", "Brown University student"): whose the person is, not where
     names: list[tuple[str, str]] = field(default_factory=list)  # (label, text) for people and organisations
     place_info: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (level, prep role)
     located: set[str] = field(default_factory=set)  # places said with a preposition of place ("in Boston")
@@ -986,14 +993,14 @@ def read_death_causes(text: str, whole: bool = False, persons: list[tuple[int, i
 
 
 # "brought by ex-tropical cyclone Oswald", "battered by Hurricane Sandy": a named storm as the cause
-STORM_RX = re.compile(r"\b(?:brought|caused|triggered|battered|lashed|pounded|driven|fu?ell?ed|spawned|hit)\s+by\s+"
+_STORM_RX = re.compile(r"\b(?:brought|caused|triggered|battered|lashed|pounded|driven|fu?ell?ed|spawned|hit)\s+by\s+"
                       r"(?:the\s+)?(?:remnants\s+of\s+)?(?:ex-?\s?(?:tropical\s+)?|former\s+)?"
                       r"(?P<k>cyclone|hurricane|typhoon|superstorm|tropical\s+storm|storm)\s+(?P<n>[A-Z][a-z]+)",
                       re.IGNORECASE)
 
 
 def read_relations(text: str) -> tuple[list[str], list[str], list[str]]:
-    storms = [m.group("k").lower() + " " + m.group("n") for m in STORM_RX.finditer(text) if m.group("n")[:1].isupper()]
+    storms = [m.group("k").lower() + " " + m.group("n") for m in _STORM_RX.finditer(text) if m.group("n")[:1].isupper()]
     causes = storms + [v for rx in (CAUSE_RX, BLAMED_RX) for m in rx.finditer(text)
                        if (v := _value(m.group("v"))) and norm_name(v) not in GENERIC
                        and not any(related(v, x) for x in storms)]
@@ -1073,7 +1080,8 @@ _PLACE_WORD = re.compile(r"\b(?:Hollow|Ridge|Creek|Park|Square|Street|St|Avenue|
                          r"Village|Town|Township|Borough|District|Province|Canyon|Coast|Point|Station|Airport|"
                          r"Bridge|Stadium|Center|Centre|Plaza|Mall|Hall|Memorial|Cafe|Café|Place|Parliament|Cathedral|Church|"
                          r"Museum|Kunstmuseum|Towers?|School|Elementary|University|College|Hospital|Hotel|"
-                         r"Restaurant|Office|Building|Plant|Factory|Refinery|Mine|Marathon)\b")
+                         r"Restaurant|Office|Building|Plant|Factory|Refinery|Mine|Marathon|Boulevard|Blvd|Freeway|Parkway|"
+                         r"Expressway|Motorway)\b")  # not "Highway": the Highway Patrol is a body
 _PLACE_WORD_ANY = re.compile(_PLACE_WORD.pattern, re.IGNORECASE)
 # Words that make a name a site within a town (a square, a school), not a town or an area.
 _SITE_WORD = re.compile(r"\b(?:Square|Street|St|Avenue|Ave|Road|Park|Station|Airport|Bridge|Stadium|Center|Centre|Plaza|"
@@ -1081,8 +1089,9 @@ _SITE_WORD = re.compile(r"\b(?:Square|Street|St|Avenue|Ave|Road|Park|Station|Air
                         r"School|Elementary|University|College|Hospital|Hotel|Restaurant|Office|Building|Plant|"
                         r"Factory|Refinery|Mine|Marathon|Harbou?r|Dome|Saddledome|Arena|Zoo|Library|Theat(?:re|er)|"
                         r"Gallery|Temple|Mosque|Synagogue|Terminal|Pier|Courthouse|Prison|Jail|Barracks|Tunnel|"
-                        r"Boulevard|Blvd|Highway|Market|Embassy|Consulate|Chapel)\b")
+                        r"Boulevard|Blvd|Highway|Freeway|Parkway|Expressway|Motorway|Market|Embassy|Consulate|Chapel)\b")
 # Kinds whose members have names: "cyclone Oswald", "Hurricane Sandy", "Flight 9525".
+STORM_NAME_RX = re.compile(r"(?i:hurricane|cyclone|typhoon|superstorm|tropical storm)\s+[A-Z]")
 _KIND_WORD = re.compile(r"(?i:cyclone|hurricane|typhoon|storm|tornado|volcano|flight|operation|virus|strain)")
 _EVENT_WORDS = {"evacuation", "evacuations", "wildfire", "blaze", "shooting", "siege", "crash", "derailment",
                 "outage", "blackout", "disaster", "fires", "storm", "protest", "protests", "riots"}
@@ -1487,6 +1496,22 @@ def occupation_key(word: str) -> str | None:
     if re.search(r"(?:er|or|ist|ian|man|men|ant|ent)$", one) and len(one) >= 5:
         return one
     return None
+
+
+# People a place or a body can qualify ("a Houston firefighter", "a Harvard student", "Calgary residents").
+_AFFILIATED = {"student", "resident", "native", "man", "woman", "boy", "girl", "teen", "teenager", "fan",
+               "player", "worker", "employee", "volunteer", "official", "graduate", "firefighter",
+               "nurse", "doctor", "teacher", "paramedic", "medic", "emt", "priest", "pastor", "professor", "officer"}
+
+
+def affiliated_noun(word: str) -> str:
+    """The person noun (singular) a place before it qualifies ("firefighter" in "a Dallas
+    firefighter"), or "" when `word` names no person."""
+    w = word.lower().lstrip("#").strip(".")
+    one = {"men": "man", "women": "woman", "firemen": "firefighter", "fireman": "firefighter", "policemen": "officer",
+           "policeman": "officer", "policewoman": "officer", "cop": "officer", "cops": "officer"}.get(w, singular(w))
+    # (not a gunman, a suspect or a victim: "the Ottawa gunman" is named by where he struck)
+    return one if one in _AFFILIATED else ""
 
 
 def _read_occupations(text: str, claim: bool = False) -> list[RoleFact]:
@@ -1995,6 +2020,12 @@ _DIRECTIONS = {"north", "south", "east", "west", "northeast", "northwest", "sout
                "southward", "eastward", "westward", "inland", "offshore", "upstream", "downstream", "nearby"}
 
 
+# Heads that say only that there was some of what their modifier names: "relief supplies" are
+# relief, "rescue efforts" rescue.
+_GENERIC_HEADS = {"supply", "supplies", "effort", "efforts", "item", "items", "good", "goods", "operation",
+                  "operations", "service", "services", "material", "materials", "equipment"}
+
+
 def _loose_words(doc) -> frozenset[str]:
     """Stems of the claim's qualifying words (see `ClaimReading.loose`): adverbs ("mistakenly",
     "online", "either"; not a direction: "north of Newcastle" places it), nouns for anyone, verbs
@@ -2004,7 +2035,8 @@ def _loose_words(doc) -> frozenset[str]:
     for t in doc:
         low, lemma = t.lower_, t.lemma_.lower()
         if (t.dep_ in ("advmod", "preconj") and t.pos_ == "ADV" and low not in _DIRECTIONS) or \
-                lemma in _ANYONE or low in _ANYONE or lemma in _PERCEIVE:
+                lemma in _ANYONE or low in _ANYONE or lemma in _PERCEIVE or \
+                (lemma in _GENERIC_HEADS and any(c.dep_ == "compound" for c in t.children)):
             for part in re.split(r"[-']", low):
                 if part:
                     out.add(_wstem(part))
@@ -2150,8 +2182,12 @@ def read_claim(claim: str) -> ClaimReading:
                 prep in _LOC_PREP and not belongs and label in ("ORG", "PERSON")) or (
                 root.dep_ == "compound" and root.head.lower_ in _EVENT_NOUNS | _EVENT_WORDS) or (
                 label in ("ORG", "PERSON") and _PLACE_WORD.search(e.text) is not None and prep != "by" and not speaks)
-            if label == "EVENT":
+            # (a storm that did something, "Hurricane Sandy flooded ...", is its agent, below)
+            storm = STORM_NAME_RX.match(e.text) is not None and label in ("ORG", "PERSON", "EVENT", "GPE") and \
+                root.dep_ in ("pobj", "compound")
+            if label == "EVENT" or storm:
                 # "the Boston Marathon": its place is a word inside; the event's name counts as a place
+                # ("Hurricane Sandy" too: the entity model often calls a storm an organisation)
                 is_place = True
             if root.dep_ == "pobj" and root.head.dep_ == "agent" and e.start > 0 and \
                     _KIND_WORD.fullmatch(doc[e.start - 1].text or "-"):
@@ -2163,12 +2199,16 @@ def read_claim(claim: str) -> ClaimReading:
                 continue
             if is_place:
                 acted = _act_of(root)
+                # "a Houston firefighter": the place says whose the person is, compared only with what
+                # qualifies such a person in posts
+                whose = affiliated_noun(root.head.text) if root.dep_ == "compound" and root.head.pos_ == "NOUN" \
+                    and root.head.i == e.end else ""
                 nxt = doc[e.end].text if e.end < len(doc) else ""
                 ptext = e.text + (" " + nxt.capitalize() if _PLACE_WORD_ANY.fullmatch(nxt or "-") else "")
                 r.assertions.append(Assertion("place", "place", _strip_article(e.text),
-                                              level=place_level(ptext, label if label in ("GPE", "LOC", "FAC", "EVENT")
-                                                                else ""), prep=prep_role(prep), verb=_governor(root),
-                                              located=(prep or "") in _LOCATIVE, of=acted))
+                                              level=place_level(ptext, "EVENT" if storm else label if label in (
+                                                  "GPE", "LOC", "FAC", "EVENT") else ""), prep=prep_role(prep), verb=_governor(root),
+                                              located=(prep or "") in _LOCATIVE, of=acted, noun=whose))
                 spans.append((e.start_char, e.end_char))
                 continue
             # an agent: the subject of an agentive verb, or "by X" after one
@@ -2215,10 +2255,13 @@ def read_claim(claim: str) -> ClaimReading:
                     root.head.lower_ in set().union(*ROLE_FAMILIES) and not _names_event(e):
                 role, noun = "agent", root.head.lower_
             if role in ("agent", "owner"):
+                why = root.head.dep_ == "advcl" and any(c.dep_ == "mark" and c.lower_ in ("because", "as", "since")
+                                                         for c in root.head.children)
                 r.assertions.append(Assertion(role, role, _strip_article(e.text), negated=_negated_near(text, e.text),
                                               noun=noun, verb=did if not noun else "", title=title, said_to_be=said_to_be,
                                               party="org" if label == "ORG" else "person",
-                                              context=_object_words(root) if did and not noun else frozenset()))
+                                              context=_object_words(root) if did and not noun else frozenset(),
+                                              background=why))
             else:
                 r.assertions.append(Assertion("who", label.lower(), _strip_article(e.text), noun=_modified(e)))
             spans.append((e.start_char, e.end_char))
@@ -2382,6 +2425,12 @@ def read_claim(claim: str) -> ClaimReading:
             # "the French magazine Le Point", "the Coast Guard", "West ISD", "the HMS Bounty": a party
             r.assertions[k] = Assertion("who", "org", a.value)
     r.assertions = _dedupe([a for a in r.assertions if not _misread(a, r.assertions, text)])
+    for e in doc.ents:
+        # "Singer Joe Jonas", "Rapper J. Cole": the trade names whom the claim speaks of, as a title
+        # does; posts name the person without it, and it is not what happened
+        if e.label_ == "PERSON" and e.start > 0 and (t := doc[e.start - 1]).pos_ in ("NOUN", "PROPN") and \
+                e.start <= t.head.i < e.end and occupation_key(t.text) and t.lower_ not in TITLE_WORDS:
+            spans.append((t.idx, t.idx + len(t.text)))
     r.topic = _topic(text, spans)
     r.area = is_area_event(text)
     r.early = re.search(r"\b(?:early|earlier|initial|first|preliminary)\s+(?:news\s+)?reports?\b|\binitially\b|"
@@ -2685,8 +2734,14 @@ def _negated_near(text: str, value: str) -> bool:
     if i < 0:
         return False
     before = text[max(0, i - 40):i]
-    return re.search(r"\b(?:not|never|n't|no)\b[^,.;]*$", before, re.IGNORECASE) is not None or \
-        re.search(r"n't\b[^,.;]*$", before) is not None
+    m = re.search(r"(?:\b(?:not|never|no)\b|n't\b)([^,.;]*)$", before, re.IGNORECASE)
+    # a negation reaches no further than its clause: "told not to leave because the Kremlin ..."
+    # does not deny the Kremlin
+    return m is not None and _CLAUSE_RX.search(m.group(1)) is None
+
+
+_CLAUSE_RX = re.compile(r"\b(?:because|when|while|but|and|who|which|though|although|if|whereas)\b",
+                        re.IGNORECASE)
 
 
 def _dedupe(items: list[Assertion]) -> list[Assertion]:
@@ -2714,6 +2769,10 @@ def _topic(text: str, spans: list[tuple[int, int]]) -> str:
 
 _NEAR = re.compile(r"\b(?:near|outside|north of|south of|east of|west of|miles from|km from|close to|just outside|"
                    r"from|to|in support of|for|pray for|praying for|prayers for|thoughts with)\s+#?$", re.IGNORECASE)
+
+
+_NEAR_NAME = re.compile(r"\b(?:near|nr)\s+#?([A-Z][a-z][\w'\-]*(?:[\s\-]+(?:les|de|du|des|la|le|sur|en|"
+                        r"[A-Z][a-z][\w'\-]*))*)")
 
 
 def read_posts(texts: list[str], times: list[datetime | None]) -> list[PostFacts]:
@@ -2748,6 +2807,12 @@ def read_post(text: str, at: datetime | None = None,
                 # a place's name with capitalised words after it names an organisation of the place
                 # ("Pittsburgh Penguins announce ..."), which the entity model types as the place alone
                 f.parties.append(("ORG", _strip_article(etext) + more.group(0), s, e + more.end()))
+            if label in ("GPE", "LOC", "FAC", "ORG") and \
+                    (nxt := re.match(r"\s+(?:police\s+)?#?([A-Za-z][\w\-]*)", clean[e:])) and \
+                    (whose := affiliated_noun(nxt.group(1))):
+                lead = etext.split(None, 1)
+                whom = lead[1] if len(lead) == 2 and lead[0].lower() in _DESCRIPTORS else etext  # "Missing Brown University"
+                f.affiliations[norm_name(_strip_article(whom))] = whose
             if label in ("GPE", "LOC", "FAC", "EVENT") or (label == "ORG" and _PLACE_WORD.search(etext)):
                 name = _strip_article(etext)
                 f.place_info[norm_name(name)] = (place_level(name, label), prep_role(prev))
@@ -2755,6 +2820,8 @@ def read_post(text: str, at: datetime | None = None,
                     f.located.add(norm_name(name))
                 if _NEAR.search(before) and prev not in ("from", "to"):
                     f.near_places.add(norm_name(etext))
+                    if prep_role(prev) == "near":
+                        f.near_named.append(name)
                 else:
                     f.places.append(name)
             elif label in ("PERSON", "ORG"):
@@ -2765,6 +2832,14 @@ def read_post(text: str, at: datetime | None = None,
             if label == "PERSON":
                 f.role_names.append((_strip_article(etext), (clean[max(0, s - 45):s] + " | " +
                                                              clean[e:e + 30]).lower()))
+        # a landmark the entity model misses or calls an organisation ("near Digne", "near #Digne"):
+        # after "near" a capitalised name is a place, compared only with a claim's place said "near"
+        for m in _NEAR_NAME.finditer(clean):
+            n = norm_name(m.group(1))
+            if n and n not in f.place_info and n not in GENERIC:
+                f.near_places.add(n)
+                f.near_named.append(m.group(1))
+                f.place_info[n] = (place_level(m.group(1), "GPE"), "near")
         f.numbers = read_numbers(clean, [(s, e) for label, _t, s, e in ents if label in ("PERSON", "ORG")])
     f.dates = read_dates(text, at)
     f.causes, f.agents, f.owners = read_relations(text)

@@ -22,6 +22,7 @@ Thread-safe like retrieval: the models are read-only once loaded.
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -298,6 +299,9 @@ class Verifier:
         # Support states a distinguishing detail (a number, date, cause, actor or owner; a place or
         # name only when the claim asserts nothing else) and is silent on no unsettled one.
         details = _align.distinguishing(reading)
+        # a detail of a clause that gives the reason ("because the Kremlin was preparing an announcement")
+        # supports from a post on the claim's topic only: alone it is not what the claim says happened
+        fore = {i for i in details if not reading.assertions[i].background}
         must = _align.required(reading)
         unsettled = {i for i, r in enumerate(results) if r.status != "confirmed" and not _align.idle_description(r)}
         # a claim of places and names only that says more of them than an event's word (3 words or more
@@ -312,6 +316,7 @@ class Verifier:
         # on the claim's ("shot at the War Memorial" beside "inside Parliament", "the Lindt cafe" beside
         # "Martin Place": another site of the event) is another thing's, and puts no post against
         counted = [set(r.conflict_keys) if r.status != "confirmed" else set() for r in results]
+        disclaims = _DISCLAIMS_RX.search(reading.claim) is not None
         for k, (e, al, lex) in enumerate(zip(ev, aligned, lexical)):
             rel = {x.relation for x in al.links.values() if x.relation == _align.CONFIRMS}
             if any(x.relation == _align.CONFLICTS and e.key in counted[i] for i, x in al.links.items()):
@@ -319,14 +324,17 @@ class Verifier:
             confirmed = {i for i, x in al.links.items() if x.relation == _align.CONFIRMS}
             # a denial of this claim: on its topic or stating one of its details (a claim that something
             # was said or rumoured is not denied by a post denying what was said: it is one more that tells of it)
-            denial = e.stance == "deny" and e.side == "against" and (lex or al.links.named_any) and not reading.reported
+            # (nor is a claim that itself calls the story false, "the footballer falsely rumoured to have
+            # Ebola plays for Milan", denied by posts saying it was false)
+            denial = e.stance == "deny" and e.side == "against" and (lex or al.links.named_any) and \
+                not reading.reported and not disclaims
             of_party = not parties or bool(confirmed & parties)
             if _align.CONFLICTS in rel and of_party:
                 side = "against"
             elif denial:
                 side = "against"
             elif confirmed & details and confirmed >= must and (e.stance != "query" or reading.reported) \
-                    and not (unsettled - set(al.links)) \
+                    and not (unsettled - set(al.links)) and (lex or confirmed & fore) \
                     and (not names_only or len(topic.stems) < 3 or topic.share(k) >= 0.5) and of_party:
                 side = "for"
             else:
@@ -503,6 +511,9 @@ ROLE_CUES = {"origin": "born origin native nationality from", "member": "member 
              "means": "made", "kind": "armed weapons plant factory site", "date": "", "agent": ""}
 _UNIT_CUES = {"age": "year old aged", "deaths": "killed dead toll", "injured": "injured hurt", "dollars": "million",
               "evacuated": "evacuated evacuation", "bodies": "bodies found recovered"}
+
+
+_DISCLAIMS_RX = re.compile(r"\b(?:falsely|wrongly|mistakenly|hoax|debunked|untrue)\b", re.IGNORECASE)
 
 
 def role_queries(reading: ClaimReading) -> list[str]:

@@ -1,0 +1,117 @@
+"""Places that do not say where: a place said of a person ("a Dallas firefighter") and a place
+said to be near ("crashed near Lourdes") are compared only with places in the same role
+(docs/verify.md, "Whose, and near what"). Real engines over hand-written posts about invented
+events; no shared data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import engine_with, posts
+
+NOISE = [("n1", "zed", "Great pizza at the new place downtown, not going back to the old one"),
+         ("n2", "yan", "Traffic on the ring road is a mess this morning, avoid it")]
+
+
+def place(v, value):
+    got = [r for r in v.assertions if r.assertion.kind == "place" and r.assertion.value == value]
+    assert got, [(r.assertion.kind, r.assertion.value) for r in v.assertions]
+    return got[0]
+
+
+def test_a_place_said_of_a_person_is_compared_with_what_posts_say_of_such_a_person(tmp_path: Path) -> None:
+    # The dead firefighter was from Dallas; the fire was at Harlow. "A Houston firefighter" names
+    # the right fire and the wrong city, and the posts' "Dallas" is whose firefighter he was, not
+    # another town for the fire.
+    rows = [("f1", "wire", "Those killed in the Harlow mill fire include 5 volunteers and a Dallas firefighter"),
+            ("f2", "tv", "Dallas firefighter confirmed killed in the Harlow mill fire"),
+            ("f3", "paper", "Harlow mill fire: a Dallas firefighter is among the dead, officials say"),
+            ("f4", "radio", "Houston officials say the Harlow mill fire is out"),
+            ("f5", "desk", "Crews from Houston sent to the Harlow mill fire")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        wrong = eng.verify("A Houston firefighter was among those killed in the Harlow mill fire.")
+        assert wrong.verdict == "refuted", wrong.reasons
+        r = place(wrong, "Houston")
+        assert r.status == "conflicted" and "Dallas" in {v.value for v in r.other_values}, r.summary
+        right = eng.verify("A Dallas firefighter was among those killed in the Harlow mill fire.")
+        assert right.verdict == "supported", right.reasons
+        assert place(right, "Dallas").status == "confirmed"
+
+
+def test_a_place_said_to_be_near_is_compared_with_the_places_posts_say_it_was_near(tmp_path: Path) -> None:
+    # The plane came down near Lourdes, a name the entity model does not always read as a place;
+    # "near Toulouse" is another landmark for the same crash, and counts against it.
+    rows = [("c1", "wire", "Cargo plane crashes in the Pyrenees near Lourdes"),
+            ("c2", "tv", "A cargo plane has crashed in the Pyrenees near #Lourdes, police say"),
+            ("c3", "paper", "Cargo plane crash: wreckage found in the Pyrenees near Lourdes"),
+            ("c4", "radio", "Cargo plane had left Toulouse an hour before it crashed in the Pyrenees")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        wrong = eng.verify("A cargo plane crashed in the Pyrenees near Toulouse.")
+        assert wrong.verdict == "refuted", wrong.reasons
+        assert place(wrong, "Toulouse").status == "conflicted"
+        right = eng.verify("A cargo plane crashed in the Pyrenees near Lourdes.")
+        assert right.verdict == "supported", right.reasons
+
+
+def test_a_name_in_its_other_english_form_is_the_same_name(tmp_path: Path) -> None:
+    # "Marseilles" is how English posts often write Marseille: the prosecutor is named.
+    rows = [("m1", "wire", "BREAKING: the driver's name is Tomas Brenner, a Dutch national, says Marseilles prosecutor"),
+            ("m2", "tv", "Driver named as Tomas Brenner, a Dutch national, by Marseilles prosecutor"),
+            ("m3", "paper", "Marseilles prosecutor names the driver: Tomas Brenner, a Dutch national")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("The Marseille prosecutor named the driver as Tomas Brenner, a Dutch national.")
+        assert v.verdict == "supported", v.reasons
+        named = [r for r in v.assertions if r.assertion.value == "Marseille"]
+        assert named and named[0].status == "confirmed", [(r.assertion.value, r.status) for r in v.assertions]
+
+
+def test_a_storms_name_is_the_event_and_relief_supplies_are_relief(tmp_path: Path) -> None:
+    # Posts about the bus say "hurricane relief" and not the storm's name; the storm's name is
+    # the event the stream is about (posts naming it need not speak of the bus). "Uses" is "used".
+    rows = [("b1", "wire", "Leadership: Kerr uses campaign bus to deliver hurricane relief"),
+            ("b2", "tv", "Mayor Alan Kerr uses his campaign bus to deliver hurricane relief"),
+            ("b3", "paper", "Kerr campaign uses bus to deliver relief to hurricane victims"),
+            ("o1", "radio", "Hurricane Opal relief: supplies arrive at the county shelters"),
+            ("o2", "desk", "Relief supplies for Hurricane Opal victims are piling up at the stadium"),
+            ("o3", "blog", "Where to drop off relief supplies for Hurricane Opal")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("Alan Kerr's campaign bus was used to deliver relief supplies for Hurricane Opal.")
+        assert v.verdict == "supported", v.reasons
+        other = eng.verify("Dan Fisk's campaign bus was used to deliver relief supplies for Hurricane Opal.")
+        assert other.verdict != "supported", other.reasons
+
+
+def test_a_negation_reaches_no_further_than_its_clause(tmp_path: Path) -> None:
+    # "told not to leave because the Kremlin was preparing ...": the Kremlin is not denied; posts
+    # saying the Kremlin was preparing an announcement do not count against the claim.
+    rows = [("k1", "wire", "Kremlin preparing major announcement, journalists asked not to depart for the weekend"),
+            ("k2", "tv", "Journalists told not to leave Moscow: the Kremlin is preparing a big announcement"),
+            ("k3", "paper", "The Kremlin is preparing a big announcement, journalists in Moscow told to stay")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("Journalists in Moscow were told not to leave because the Kremlin was preparing a big announcement.")
+        agent = [r for r in v.assertions if r.assertion.value == "Kremlin"]
+        assert agent and not agent[0].assertion.negated, [(r.assertion.kind, r.assertion.value) for r in v.assertions]
+        assert v.verdict != "refuted", v.reasons
+
+
+def test_a_claim_calling_a_rumour_false_is_not_denied_by_posts_saying_so(tmp_path: Path) -> None:
+    # The claim agrees that the rumour was false: posts denying it are no evidence against it.
+    rows = [("e1", "wire", "Club says reports that Tomas Brenner has Ebola are false and a hoax"),
+            ("e2", "tv", "Tomas Brenner does NOT have Ebola, his club Ajax says, denying the rumours"),
+            ("e3", "paper", "Ajax deny Tomas Brenner Ebola rumour: he is fine and training"),
+            ("e4", "radio", "Ajax midfielder Tomas Brenner is not ill, the club insists, rumours of Ebola untrue")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("Tomas Brenner, the footballer falsely rumoured to have Ebola, plays for Ajax.")
+        assert v.verdict != "refuted", v.reasons
+        assert not v.evidence_against, [e.text for e in v.evidence_against]
+
+
+def test_a_detail_of_the_reason_alone_does_not_support_what_the_claim_says_happened(tmp_path: Path) -> None:
+    # Posts say the Kremlin was preparing an announcement in Moscow, and nothing of reporters
+    # ordered out: the claim's reason is stated, not what it says happened.
+    rows = [("k1", "wire", "Kremlin preparing a major announcement in Moscow, sources say"),
+            ("k2", "tv", "Moscow: the Kremlin is preparing a big announcement tonight"),
+            ("k3", "paper", "Big announcement expected from the Kremlin in Moscow later today")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("Reporters in Moscow were ordered to leave the country because the Kremlin was preparing a big announcement.")
+        assert v.verdict != "supported", v.reasons
