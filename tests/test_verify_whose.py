@@ -115,3 +115,16 @@ def test_a_detail_of_the_reason_alone_does_not_support_what_the_claim_says_happe
     with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
         v = eng.verify("Reporters in Moscow were ordered to leave the country because the Kremlin was preparing a big announcement.")
         assert v.verdict != "supported", v.reasons
+
+
+def test_in_a_flood_another_town_said_near_is_no_rival(tmp_path: Path) -> None:
+    # A flood strikes many towns: bodies found near Gatton say nothing against one found near Gympie.
+    # (one report near Gympie, repeated by a second author, and one near Gatton: the one source
+    # decides, as no other value is stated of the same place)
+    rows = [("q1", "wire", "Queensland flood death: the body of a man was found in a creek near Gympie"),
+            ("q2", "fan", "RT @wire: Queensland flood death: the body of a man was found in a creek near Gympie"),
+            ("q3", "paper", "Queensland floods: a second body found in a swollen creek near Gatton")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        v = eng.verify("During the Queensland floods, the body of a man was found in a creek near Gympie.")
+        assert place(v, "Gympie").status == "confirmed", v.reasons
+        assert v.verdict == "supported", v.reasons

@@ -628,7 +628,8 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
         rival = None
         own = norm_name(a.value)
         # a place the claim says the thing was near is compared with the places posts say it was near
-        nearby = f.near_named if role == "near" else []
+        # (not in a flood or a storm: what happened near one town of it happened near others too)
+        nearby = f.near_named if role == "near" and not area else []
         for p in [*f.places, *nearby]:
             n = norm_name(p)
             if not n or (n in f.near_places and role != "near") or n in f.affiliations or related(n, own) or \
