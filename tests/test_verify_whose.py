@@ -128,3 +128,15 @@ def test_in_a_flood_another_town_said_near_is_no_rival(tmp_path: Path) -> None:
         v = eng.verify("During the Queensland floods, the body of a man was found in a creek near Gympie.")
         assert place(v, "Gympie").status == "confirmed", v.reasons
         assert v.verdict == "supported", v.reasons
+
+
+def test_a_count_said_as_part_of_a_named_whole_is_a_count(tmp_path: Path) -> None:
+    # "Four of France's best-known cartoonists were killed" counts the cartoonists killed.
+    rows = [("c1", "wire", "4 of France's best known cartoonists dead in the Harlow magazine attack"),
+            ("c2", "tv", "Four cartoonists were killed in the attack on the Harlow magazine"),
+            ("c3", "paper", "Harlow magazine attack: four cartoonists among the dead")]
+    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+        wrong = eng.verify("Six of France's best-known cartoonists were killed in the Harlow magazine attack.")
+        assert wrong.verdict == "refuted", wrong.reasons
+        right = eng.verify("Four of France's best-known cartoonists were killed in the Harlow magazine attack.")
+        assert right.verdict == "supported", right.reasons

@@ -583,10 +583,17 @@ _METRES_RX = re.compile(r"(?<![$£€¥\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)m
                         re.IGNORECASE)
 
 
+# "Four of France's best-known cartoonists": a count of the cartoonists, said as a part of a
+# named whole (not "one of the people killed", a part of a toll read on its own)
+_PARTITIVE_RX = re.compile(r"\b((?i:\d+|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve))\s+(?i:of)\s+"
+                           r"[A-Z][\w\-]*['’]s\s+(?:[a-z][\w\-]*\s+){0,2}([a-z]{3,}s)\b")
+
+
 def read_numbers(text: str, persons: list[tuple[int, int]] | None = None, whole: bool = False) -> list[Number]:
     """Numbers with their units. `persons`: where the text names people (for whom an age is said
     of); `whole`: the text is a claim (an age is said of the person it names anywhere)."""
-    cased = _tokens(_METRES_RX.sub(r"\1 metres", text[:MAX_TEXT]), keep_case=True)
+    text = _PARTITIVE_RX.sub(r"\1 \2", text[:MAX_TEXT])
+    cased = _tokens(_METRES_RX.sub(r"\1 metres", text), keep_case=True)
     toks = [t.lower() for t in cased]
     out: list[Number] = []
     i = 0
