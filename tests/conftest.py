@@ -36,6 +36,16 @@ def engine_with(tmp_path: Path, rows: list[Post], name: str = "data", **settings
     return eng
 
 
+# Two posts about nothing in particular: a stream is never only the claim's story.
+NOISE = [("n1", "zed", "Great pizza at the new place downtown, not going back to the old one"),
+         ("n2", "yan", "Traffic on the ring road is a mess this morning, avoid it")]
+
+
+def with_noise(tmp_path: Path, rows) -> Engine:
+    """A writing engine over (id, author, text) `rows` a minute apart and `NOISE` half an hour later."""
+    return engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+
+
 def desks(prefix: str, texts: list[str], start: float = 0) -> list[tuple[str, float, str, str]]:
     """(id, minutes, author, text) rows a minute apart, each by its own desk (independent sources)."""
     return [(f"{prefix}{i}", start + i, f"{prefix}desk{i}", t) for i, t in enumerate(texts)]

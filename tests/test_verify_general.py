@@ -8,17 +8,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from veristream.verify.assertions import handle_name, read_claim, read_numbers, word_set
-from conftest import engine_with, posts
+from conftest import with_noise
 
 
 def detail(v, kind: str, role: str | None = None):
     got = [r for r in v.assertions if r.assertion.kind == kind and (role is None or r.assertion.role == role)]
     assert got, [(r.assertion.kind, r.assertion.role, r.assertion.value) for r in v.assertions]
     return got[0]
-
-
-NOISE = [("n1", "zed", "Great pizza at the new place downtown, not going back to the old one"),
-         ("n2", "yan", "Traffic on the ring road is a mess this morning, avoid it")]
 
 
 def test_numbers_are_read_with_any_noun_and_their_kind() -> None:
@@ -46,7 +42,7 @@ def test_a_count_of_any_noun_decides_with_its_aliases(tmp_path: Path) -> None:
             ("a2", "tv", "Reports: 54000 lbs of ammonia were on hand at the Harlow Chemical plant"),
             ("a3", "paper", "Harlow Chemical plant had 54,000 lbs of ammonia stored, filings show"),
             ("a4", "radio", "Harlow Chemical: 54,000 pounds of ammonia at the plant that exploded")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         v = eng.verify("The Harlow Chemical plant had reported holding as much as 54,000 pounds of ammonia")
         assert v.verdict == "supported", v.reasons
@@ -69,7 +65,7 @@ def test_a_rate_is_no_rival_of_a_total_and_a_part_none_of_a_count(tmp_path: Path
             ("b2", "abc", "Harlow siege: the gunman says he has four bombs, 2 bombs in the cafe"),
             ("b3", "bbc", "Harlow siege gunman warns of four bombs around the city"),
             ("b4", "cnn", "Harlow siege hostage-taker claims four bombs; two bombs are in the cafe")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         v = eng.verify("Dan Roe promised to donate $1 for every tweet of #HelpHarlow, up to $50,000, for flood relief")
         assert v.verdict == "supported", v.reasons
@@ -91,7 +87,7 @@ def test_a_precise_time_is_not_rivalled_by_tonight(tmp_path: Path) -> None:
             ("t4", "fan", "Surprise show at Harlow Hall tonight! Wristbands handed out soon"),
             ("t5", "fan2", "Rumours of a surprise show at Harlow Hall tonight, wristbands at the door"),
             ("t6", "fan3", "Harlow Hall surprise show tonight, grab wristbands tonight")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         v = eng.verify("Wristbands for the surprise show at Harlow Hall were to be handed out at 6 p.m.")
         assert v.verdict == "supported", v.reasons
@@ -112,7 +108,7 @@ def test_state_codes_handles_and_titles_name_what_the_claim_names(tmp_path: Path
             ("c3", "emg", "It ain't Banksy: the Harlow Gazette cartoon was drawn by artist @JaneMarlo"),
             ("p1", "gma", "Pope asks his followers on Twitter to pray for those hurt in the Harlow blast"),
             ("p2", "ntv", "Pope Francis asks people to pray for the victims of the Harlow explosion")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         v = eng.verify("Debris from the Harlow tornado was reported falling in Branson, Missouri, about 250 miles away")
         assert v.verdict == "supported", v.reasons
@@ -136,7 +132,7 @@ def test_a_party_the_claim_joins_with_another_has_rivals(tmp_path: Path) -> None
             ("h2", "cp24", "The game between the Toronto Maple Leafs and Ottawa Senators has been postponed, the league says"),
             ("h3", "sn", "League postpones Wednesday's Leafs-Senators game due to the tragedy in Ottawa"),
             ("h4", "tsn", "The league has postponed tonight's Leafs and Senators game in Ottawa")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         true = eng.verify("The league postponed the game between the Toronto Maple Leafs and the Ottawa Senators")
         assert true.verdict == "supported", true.reasons

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import engine_with, posts
+from conftest import NOISE, engine_with, posts, with_noise
 
 
 def detail(v, kind: str, role: str | None = None, value: str | None = None):
@@ -15,10 +15,6 @@ def detail(v, kind: str, role: str | None = None, value: str | None = None):
            and (value is None or value in r.assertion.value)]
     assert got, [(r.assertion.kind, r.assertion.role, r.assertion.value) for r in v.assertions]
     return got[0]
-
-
-NOISE = [("n1", "zed", "Great pizza at the new place downtown, not going back to the old one"),
-         ("n2", "yan", "Traffic on the ring road is a mess this morning, avoid it")]
 
 
 def test_a_part_of_a_count_with_its_qualifier_is_a_detail_of_its_own(tmp_path: Path) -> None:
@@ -30,7 +26,7 @@ def test_a_part_of_a_count_with_its_qualifier_is_a_detail_of_its_own(tmp_path: P
             ("p2", "tv", "Harlow mill explosion: 200 injured, 40 of those critical, dozens of homes destroyed"),
             ("p3", "paper", "Officials: at least 200 hurt in Harlow mill explosion (40 critically)"),
             ("p4", "radio", "Harlow mill explosion update: 200 injured, 40 of them critically")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         v = eng.verify("At least 200 people were injured in the Harlow mill explosion, 40 of them critically.")
         assert v.verdict == "supported", v.reasons
@@ -51,7 +47,7 @@ def test_a_persons_occupation_is_rivalled_by_another_trade_not_by_what_else_they
             ("o2", "tv", "RIP Jane Roe, a Harlow cop, first victim of the mill attack #HarlowMill"),
             ("o3", "paper", "Harlow mill attack: police officer Jane Roe was the first victim, a mother of two"),
             ("o4", "radio", "Jane Roe, the first victim of the Harlow mill attack, was a mother of two")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         v = eng.verify("Jane Roe, a police officer, was the first victim of the Harlow mill attack.")
         assert v.verdict == "supported", v.reasons
@@ -73,7 +69,7 @@ def test_an_occupation_no_post_speaks_of_leaves_nothing_open(tmp_path: Path) -> 
             ("m2", "tv", "Turns out the viral Harlow flood mural was actually painted by Jane Roe herself"),
             ("m3", "paper", "Council confirms the Harlow flood mural was actually painted by Jane Roe last spring"),
             ("m4", "radio", "Mystery solved: the Harlow flood mural was actually painted by Jane Roe, not Banksy")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         v = eng.verify("The Harlow flood mural was actually painted by Jane Roe, a local painter.")
         assert detail(v, "agent").status == "confirmed"
@@ -98,7 +94,7 @@ def test_a_unit_said_as_a_noun_phrase_is_read_by_its_head(tmp_path: Path) -> Non
             ("c1", "sky", "Harlow market attack: 12 car bombs went off across the city, police say"),
             ("c2", "bbc", "Police: 12 bombs exploded in the Harlow market attack"),
             ("c3", "cnn", "Harlow market attack: twelve car bombs went off, police confirm")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         v = eng.verify("The Harlow Air co-pilot had logged about 630 flight hours before the crash.")
         assert v.verdict == "unverified", v.reasons
@@ -120,7 +116,7 @@ def test_a_site_is_the_events_only_when_said_with_it(tmp_path: Path) -> None:
             ("s2", "tv", "Harlow bombing suspects linked to the fertilizer plant explosion, police say"),
             ("s3", "paper", "Police say the Harlow bombing suspects caused the fertilizer plant explosion"),
             ("s4", "radio", "Harlow bombing: the fertilizer plant explosion was the suspects' work, police say")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         v = eng.verify("The Harlow bombing suspects bought fireworks at a shop in Dunmore to get powder.")
         assert v.verdict == "unverified", v.reasons
@@ -141,7 +137,7 @@ def test_an_actor_the_entity_model_misses_is_read_by_its_grammar(tmp_path: Path)
             ("k2", "tv", "A nice touch from the Pittsburgh Penguins: the Canadian national anthem before tonight's game"),
             ("k3", "paper", "The Pittsburgh Penguins will also have the Canadian national anthem before the game tonight"),
             ("k4", "radio", "Toronto Maple Leafs to play the Canadian national anthem before the game tonight, team says")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         v = eng.verify("The Pittsburgh Penguins played the Canadian national anthem before their game.")
         assert v.verdict == "supported", v.reasons
@@ -183,7 +179,7 @@ def test_a_clock_time_in_a_zone_is_a_time_not_a_place(tmp_path: Path) -> None:
             ("t2", "tv", "Harlow Air flight HA12 disappeared from radar at 09.39 UTC time"),
             ("t3", "paper", "Harlow Air HA12 lost from radar at 10:39 CET, the airline says"),
             ("t4", "radio", "Radar lost Harlow Air flight HA12 at 09:39 UTC, tracking sites show")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         v = eng.verify("Harlow Air flight HA12 was lost from radar at about 09:39 UTC.")
         assert v.verdict == "supported", v.reasons
@@ -226,7 +222,7 @@ def test_a_post_telling_of_another_kind_of_event_is_not_on_the_claims_topic(tmp_
             ("f2", "tv", "The Harlow fairgrounds were destroyed by the flood"),
             ("f3", "paper", "Harlow fairgrounds destroyed as the flood peaked"),
             ("f4", "radio", "Flood waters destroyed most of the Harlow fairgrounds")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         fire = eng.verify("A fire destroyed the Harlow fairgrounds.")
         assert fire.verdict != "supported", fire.reasons
@@ -245,7 +241,7 @@ def test_a_hyphenated_place_is_one_name_said_with_or_without_its_accents(tmp_pat
             ("v2", "tv", "The two suspects are cornered by police in Saint Remy en Vaux, officials say"),
             ("v3", "paper", "#SaintRemyEnVaux: police cornered the two suspects in a warehouse"),
             ("v4", "radio", "Two suspects cornered by police in Saint-Rémy-en-Vaux, north of Harlow")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("Police cornered the two suspects in Saint-Rémy-en-Vaux.")
         assert v.verdict == "supported", v.reasons
         place = detail(v, "place")

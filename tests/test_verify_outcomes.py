@@ -6,10 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import engine_with, posts
-
-NOISE = [("n1", "zed", "Great pizza at the new place downtown, not going back to the old one"),
-         ("n2", "yan", "Traffic on the ring road is a mess this morning, avoid it")]
+from conftest import NOISE, engine_with, posts, with_noise
 
 
 def outcome(v):
@@ -27,7 +24,7 @@ def test_an_outcome_the_stream_states_otherwise_refutes_the_claim(tmp_path: Path
             ("p3", "paper", "Mill fire: the 4 patients at Harlow General were discharged, hospital spokesperson says"),
             ("p4", "radio", "A firefighter hurt in the Harlow mill fire has died"),
             ("p5", "desk", "Firefighter dies after the Harlow mill fire, officials say")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         died = eng.verify("All four patients taken to Harlow General after the mill fire later died.")
         assert died.verdict == "refuted", died.reasons
         r = outcome(died)
@@ -45,7 +42,7 @@ def test_an_outcome_is_said_of_the_thing_the_claim_names(tmp_path: Path) -> None
             ("m3", "paper", "The Chicago Marathon goes ahead as planned after the mill fire"),
             ("d1", "radio", "Denver Marathon cancelled after the storm"),
             ("d2", "desk", "Storm: organisers cancel the Denver Marathon")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("Organisers cancelled the Chicago Marathon because of the mill fire.")
         assert v.verdict == "refuted", v.reasons
         assert outcome(v).status == "conflicted"
@@ -57,7 +54,7 @@ def test_an_outcome_nobody_states_leaves_the_claim_to_its_other_details(tmp_path
     rows = [("r1", "wire", "12 people hurt in the Harlow mill fire, officials say"),
             ("r2", "tv", "Harlow mill fire: 12 injured"),
             ("r3", "paper", "Twelve people were injured in the mill fire in Harlow")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("Twelve people were injured in the Harlow mill fire, and the bakery next to it was closed.")
         assert v.verdict == "supported", v.reasons
 
@@ -70,7 +67,7 @@ def test_a_claim_dated_by_its_event_is_stated_by_posts_that_do_not_name_the_even
             ("l3", "paper", "BREAKING: explosion at the Harlow Library, police confirm"),
             ("f1", "radio", "Harlow mill fire: crews on the scene, smoke over the town"),
             ("f2", "desk", "The mill fire in Harlow is under control, the fire service says")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("Early reports on the day of the mill fire said there had also been an explosion "
                        "at the Harlow Library.")
         assert v.verdict == "supported", v.reasons
@@ -99,7 +96,7 @@ def test_a_name_after_another_of_the_claims_places_is_no_rival(tmp_path: Path) -
             ("d1", "radio", "Organisers say the Denver Marathon will go ahead in spite of the Denver blasts"),
             ("d2", "desk", "Denver Marathon organisers: the race will go ahead despite the blasts"),
             ("d3", "blog", "The Denver Marathon goes ahead despite the Denver blasts, organisers confirm")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("Organisers said the Chicago Marathon would go ahead despite the Denver blasts.")
         assert v.verdict == "supported", v.reasons
 
@@ -111,7 +108,7 @@ def test_an_outcome_in_a_reported_clause_is_said_of_its_subject(tmp_path: Path) 
     rows = [("w1", "wire", "The firefighter shot at the Harlow Library survived and is recovering, Mayor Anna Kowal says"),
             ("w2", "tv", "Mayor Anna Kowal: the firefighter shot at Harlow Library is alive and in stable condition"),
             ("w3", "paper", "Harlow Library shooting: the firefighter survived, Mayor Anna Kowal confirms")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("Mayor Anna Kowal confirmed that the firefighter shot at the Harlow Library had died.")
         assert outcome(v).assertion.noun == "firefighter"
         assert v.verdict == "refuted", v.reasons
@@ -126,7 +123,7 @@ def test_a_plan_for_a_later_year_is_not_contradicted_by_when_posts_were_made(tmp
             ("a3", "paper", "Harlow Museum announces a new wing today, opening date to follow"),
             ("a4", "radio", "Big news from the Harlow Museum today: a new wing is coming"),
             ("a5", "desk", "The Harlow Museum says a new wing is on the way, details today")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("The Harlow Museum said it would open its new wing to the public in 2031.")
         assert v.verdict == "unverified", v.reasons
         date = [r for r in v.assertions if r.assertion.kind == "date"][0]
@@ -142,7 +139,7 @@ def test_a_floor_far_below_a_count_does_not_state_it(tmp_path: Path) -> None:
             ("f3", "paper", "Over 120 hurt in Harlow mill explosion, police say"),
             ("c1", "radio", "Harlow police: 130 people were injured in the mill explosion"),
             ("c2", "desk", "Police now say 130 injured in the Harlow mill explosion")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("Harlow police said 310 people were injured in the mill explosion.")
         assert v.verdict == "refuted", v.reasons
         floor = eng.verify("At least 100 people were injured in the Harlow mill explosion.")
@@ -155,7 +152,7 @@ def test_a_name_that_opens_the_claim_is_a_name(tmp_path: Path) -> None:
     rows = [("g1", "wire", "Microsoft donates $1 million to the Harlow flood relief fund"),
             ("g2", "tv", "Harlow flood relief fund gets $1 million from Microsoft"),
             ("g3", "paper", "Microsoft gives $1 million to Harlow flood relief")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("Google donated $1 million to the Harlow flood relief fund.")
         assert v.verdict != "supported", v.reasons
         assert any("Google" in r.assertion.value for r in v.assertions), v.reasons
@@ -165,12 +162,11 @@ def test_what_became_of_someone_is_said_of_the_living(tmp_path: Path) -> None:
     # "released a song" is not what became of the song; "the patients were released" is of them,
     # and so is "found her dog dead" of the dog.
     rows = [("s1", "wire", "Harlow singer Ann Lee released a song for the flood victims")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         song = eng.verify("Singer Ann Lee released a song called 'Rise' for the Harlow flood victims.")
         assert not [r for r in song.assertions if r.assertion.kind == "outcome"], song.reasons
         dog = eng.verify("A flood survivor in Denver found her dog dead under the rubble.")
         assert outcome(dog).assertion.noun == "dog"
-
 
 
 # Many posts name Harlow and its fire: among them a word few use is what a claim adds to the event,
@@ -209,7 +205,7 @@ def test_a_deadline_is_met_by_what_was_reported_before_it(tmp_path: Path) -> Non
     rows = [("a1", "wire", "The Harlow mill fire appeal has raised $2.1 million so far"),
             ("a2", "tv", "Harlow mill fire appeal passes $2.1 million, organisers say"),
             ("a3", "paper", "Donations to the Harlow mill fire appeal reach $2.1 million")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("By January 20, the Harlow mill fire appeal had raised more than $2.1 million.")
         assert v.verdict == "supported", v.reasons
         assert eng.verify("By January 20, the Harlow mill fire appeal had raised more than $9.5 million."
@@ -221,7 +217,7 @@ def test_the_day_of_a_month_is_a_date_not_a_count(tmp_path: Path) -> None:
     rows = [("o1", "wire", "Harlow fair will open as planned on January 25 despite the mill fire, organisers say"),
             ("o2", "tv", "Organisers: the Harlow fair opens on January 25 despite the mill fire"),
             ("o3", "paper", "Despite the mill fire, the Harlow fair will open on January 25")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("Organisers said the Harlow fair would open as planned on January 25 despite the mill fire.")
         assert not [r for r in v.assertions if r.assertion.kind == "number"], v.reasons
         assert v.verdict == "supported", v.reasons
@@ -233,7 +229,7 @@ def test_naming_someone_says_nothing_of_what_the_claim_says_they_were(tmp_path: 
             ("v2", "tv", "Rest in peace Dale Brenner #Harlow"),
             ("v3", "paper", "Dale Brenner was due to start college on Monday, his family says"),
             ("v4", "radio", "Vigil for Dale Brenner in Harlow tonight")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("Dale Brenner had been a standout player on his high school football team.")
         assert v.verdict == "unverified", v.reasons
         assert eng.verify("Dale Brenner was shot by police in Harlow.").verdict == "supported"
@@ -246,7 +242,7 @@ def test_some_of_a_nationality_among_many_is_no_rival_of_the_others(tmp_path: Pa
             ("f1", "paper", "Most of the passengers on the Harlow ferry were French"),
             ("f2", "radio", "German and French passengers were on the Harlow ferry"),
             ("f3", "desk", "French passengers among those on the Harlow ferry, ministry says")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("The operator said two Canadians were among the passengers on the Harlow ferry.")
         assert v.verdict == "supported", v.reasons
         assert not [r for r in v.assertions if r.assertion.kind == "origin"], v.reasons

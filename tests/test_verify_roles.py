@@ -9,17 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from veristream.verify.assertions import hours_compatible, read_claim, read_post
-from conftest import engine_with, posts
+from conftest import NOISE, engine_with, posts, with_noise
 
 
 def detail(v, kind: str):
     got = [r for r in v.assertions if r.assertion.kind == kind]
     assert got, [(r.assertion.kind, r.assertion.value) for r in v.assertions]
     return got[0]
-
-
-NOISE = [("n1", "zed", "Great pizza at the new place downtown, not going back to the old one"),
-         ("n2", "yan", "Traffic on the ring road is a mess this morning, avoid it")]
 
 
 def test_each_kind_is_read_from_the_claim() -> None:
@@ -57,7 +53,7 @@ def test_another_organisation_refutes_and_a_regiment_word_is_no_place(tmp_path: 
                           "Highlanders"),
             ("m3", "spec", "Dan Hale was a member of the Hamilton Argylls, shot at the memorial in Ottawa today"),
             ("m4", "star", "Hamilton Argylls soldier Dan Hale dies after the Ottawa memorial shooting")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         true = eng.verify("Dan Hale served with the Argyll and Sutherland Highlanders")
         assert true.verdict == "supported", true.reasons
@@ -76,7 +72,7 @@ def test_another_relationship_refutes(tmp_path: Path) -> None:
             ("r2", "tv", "Uncle of Harlow Bay bombing suspects, Ruslan Mirza, calls them losers"),
             ("r3", "paper", "Harlow Bay bombing suspects' uncle: they are losers, turn yourself in"),
             ("r4", "radio", "An uncle of the Harlow Bay bombing suspects says they were losers")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         v = eng.verify("An uncle of the Harlow Bay bombing suspects called them losers")
         assert v.verdict == "supported", v.reasons
@@ -92,7 +88,7 @@ def test_another_name_given_refutes(tmp_path: Path) -> None:
             ("k2", "wx", "Harlow Bay storm, nicknamed Snowzilla, drops two feet of snow"),
             ("k3", "local", "The Harlow Bay storm, known as Snowzilla, closed every school"),
             ("k4", "tv", "Snowzilla: the storm dubbed Snowzilla buries Harlow Bay")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         assert eng.verify("The storm that hit Harlow Bay was dubbed Snowzilla").verdict == "supported"
         wrong = eng.verify("The storm that hit Harlow Bay was dubbed Icepocalypse")
@@ -107,7 +103,7 @@ def test_another_model_of_the_same_kind_refutes(tmp_path: Path) -> None:
             ("p2", "wire", "The plane that crashed near Harlow Bay was an A320 operated by Coastair"),
             ("p3", "tv", "Coastair Airbus A320 crash near Harlow Bay: no survivors expected"),
             ("p4", "radar", "Flight CA9525, an A320, lost contact before it crashed near Harlow Bay")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         ok = eng.verify("The plane that crashed near Harlow Bay was an Airbus A320")
         assert ok.verdict == "supported", ok.reasons
@@ -124,7 +120,7 @@ def test_a_clearly_different_time_of_day_refutes(tmp_path: Path) -> None:
             ("t3", "local", "Harlow Bay refinery explosion happened around 6am, says the fire chief"),
             ("t4", "pray", "Praying for Harlow Bay tonight"),
             ("t5", "pray2", "Thinking of Harlow Bay tonight, what a day")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         ok = eng.verify("The Harlow Bay refinery exploded in the morning")
         assert ok.verdict == "supported", ok.reasons
@@ -141,7 +137,7 @@ def test_another_nationality_refutes(tmp_path: Path) -> None:
             ("o2", "ctv", "Canadian soldier shot dead at the Harlow Bay memorial, gunman at large"),
             ("o3", "globe", "The soldier killed at the Harlow Bay memorial was a Canadian reservist"),
             ("o4", "cp", "Gunman kills Canadian soldier at Harlow Bay memorial")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         assert eng.verify("A Canadian soldier was shot at the Harlow Bay memorial").verdict == "supported"
         wrong = eng.verify("An American soldier was shot at the Harlow Bay memorial")
@@ -186,7 +182,7 @@ def test_an_age_is_said_of_the_same_person(tmp_path: Path) -> None:
             ("a6", "ap", "Harlow Bay dam suspect identified as Ivo Brandt, 19, of Kestrel"),
             ("a7", "cbs", "19-year-old Ivo Brandt arrested over the Harlow Bay dam sabotage"),
             ("a8", "nbc", "Harlow Bay dam sabotage: his brother Emil Brandt, 26, was also held")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         ok = eng.verify("The fourth person to die in the Harlow Bay floods was a three-year-old boy")
         assert ok.verdict == "supported", ok.reasons
@@ -216,7 +212,7 @@ def test_counts_of_another_kind_are_no_rivals(tmp_path: Path) -> None:
             ("d2", "sport", "Kestrel Flames donate $1 million to Red Cross flood relief in Harlow"),
             ("d3", "rc", "Text FLOOD to 30333 to donate $5 to the Red Cross for Harlow flood relief"),
             ("d4", "rc2", "You can donate $5 to the Red Cross Harlow flood relief by text")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         # bodies recovered are not the toll
         bodies = eng.verify("RCMP recovered two bodies from the Kestrel River near Harlow")
@@ -243,7 +239,7 @@ def test_a_towns_count_is_said_by_posts_naming_it(tmp_path: Path) -> None:
             ("e5", "reu", "About 75,000 residents across Canada were ordered to evacuate as floods spread"),
             ("e6", "cal", "Harlow flood: 75,000 residents of Harlow ordered to evacuate"),
             ("e7", "cal2", "In Harlow about 75,000 residents were ordered to evacuate today")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         ok = eng.verify("About 10,000 residents of Kestrel Falls were ordered to evacuate")
         assert ok.verdict == "supported", ok.reasons
@@ -262,7 +258,7 @@ def test_where_a_person_is_from(tmp_path: Path) -> None:
             ("o4", "ap", "Harlow Bay siege gunman identified as Ivo Marek, 49, of Kestrel"),
             ("o5", "nbc", "Ivo Marek, 49, of Kestrel is the Harlow Bay siege gunman"),
             ("o6", "news", "Greetings from Harlow Bay, where the siege is over")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         # "Iranian" and "from Iran" say the same; "of Kestrel" (a town) is no rival of a country
         ok = eng.verify("The Harlow Bay siege gunman, Ivo Marek, was originally from Iran")
@@ -288,7 +284,7 @@ def test_who_did_what_the_claims_verb_says(tmp_path: Path) -> None:
             ("l3", "gov", "The Harlow State Government has launched the Harlow Flood Appeal"),
             ("l4", "pm", "Prime Minister Joan Abbott visits flooded Harlow, praises the Harlow Flood Appeal"),
             ("l5", "pm2", "Prime Minister Joan Abbott tours Harlow floods, Harlow Flood Appeal praised")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         ok = eng.verify("Dale Voss donated $1 million to the Red Cross for Harlow tornado relief")
         assert ok.verdict == "supported", ok.reasons
@@ -314,7 +310,7 @@ def test_the_kind_of_weapon_and_of_site(tmp_path: Path) -> None:
             ("s2", "tv", "Kestrel fertilizer plant explosion: dozens hurt"),
             ("s3", "wfaa", "Fertilizer plant explosion in Kestrel, Texas levels homes"),
             ("s4", "kxan", "Kestrel explosion: nursing home near the plant evacuated")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         ok = eng.verify("The Harlow Gazette attackers were armed with Kalashnikov rifles")
         assert ok.verdict == "supported", ok.reasons
@@ -336,7 +332,7 @@ def test_a_name_by_its_initials_or_its_rare_words(tmp_path: Path) -> None:
             ("h1", "dps", "Troopers taking Kestrel explosion victims to Halvorsen Hospital in Waco"),
             ("h2", "kwtx", "Kestrel explosion victims taken to Halvorsen Hospital in Waco, 60 treated"),
             ("h3", "nbc", "About 60 Kestrel explosion victims taken to Halvorsen Baptist Medical Center in Waco")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         v = eng.verify("The New York Stock Exchange closed on Monday because of Hurricane Mira")
         assert v.verdict == "supported", v.reasons
@@ -358,7 +354,7 @@ def test_a_day_is_the_events_only_said_beside_it(tmp_path: Path) -> None:
             ("t2", "ok", "Harlow tornado today follows the May 3, 1999 tornado on the same path"),
             ("t3", "kfor", "The May 3, 1999 tornado also hit Harlow; today's tornado is worse"),
             ("t4", "wx", "Tornado hits Harlow today, schools destroyed")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         sub = eng.verify("Harlow shut down its subway on Sunday as Hurricane Mira approached")
         assert sub.verdict == "supported", sub.reasons
@@ -383,7 +379,7 @@ def test_a_storm_a_death_and_an_owner_against_their_rivals(tmp_path: Path) -> No
             ("l1", "wire", "Plane said to belong to Lufthavn subsidiary Skyjet crashed near Harlow"),
             ("l2", "ap", "Lufthavn's budget airline Skyjet loses a plane near Harlow"),
             ("l3", "reu", "The Skyjet plane, owned by Lufthavn, crashed near Harlow")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         assert eng.verify("The Harlow floods were brought by ex-tropical cyclone Orla").verdict == "supported"
         storm = eng.verify("The Harlow floods were brought by ex-tropical cyclone Zena")
@@ -408,7 +404,7 @@ def test_a_claim_of_names_only_is_supported_by_posts_saying_what_it_says(tmp_pat
             ("p2", "ap", "Harlow Gazette attack: 12 killed, including two police officers"),
             ("p3", "le", "Two police officers killed in the Harlow Gazette attack"),
             ("p4", "fr", "12 people were killed in the Harlow Gazette attack")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         v = eng.verify("The Harlow Gazette gunmen forced a cartoonist to type in the door code")
         assert v.verdict == "unverified", v.reasons
@@ -429,7 +425,7 @@ def test_a_claim_about_a_named_party_is_decided_by_posts_naming_it(tmp_path: Pat
             ("s4", "cafe", "Cafe Lumen is open Monday despite Hurricane Mira"),
             ("x1", "fin", "The Harlow Stock Exchange has a new chief, traders say, ahead of Hurricane Mira"),
             ("x2", "biz", "Hurricane Mira: Harlow Stock Exchange board to meet on storm plans")]
-    eng = engine_with(tmp_path, posts(rows) + posts(NOISE, 30))
+    eng = with_noise(tmp_path, rows)
     try:
         # shops staying open on Monday say nothing of the exchange
         v = eng.verify("The Harlow Stock Exchange stayed open on Monday despite Hurricane Mira")

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import engine_with, posts
-
-NOISE = [("n1", "zed", "Great pizza at the new place downtown, not going back to the old one"),
-         ("n2", "yan", "Traffic on the ring road is a mess this morning, avoid it")]
+from conftest import with_noise
 
 
 def place(v, value):
@@ -28,7 +25,7 @@ def test_a_place_said_of_a_person_is_compared_with_what_posts_say_of_such_a_pers
             ("f3", "paper", "Harlow mill fire: a Dallas firefighter is among the dead, officials say"),
             ("f4", "radio", "Houston officials say the Harlow mill fire is out"),
             ("f5", "desk", "Crews from Houston sent to the Harlow mill fire")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         wrong = eng.verify("A Houston firefighter was among those killed in the Harlow mill fire.")
         assert wrong.verdict == "refuted", wrong.reasons
         r = place(wrong, "Houston")
@@ -45,7 +42,7 @@ def test_a_place_said_to_be_near_is_compared_with_the_places_posts_say_it_was_ne
             ("c2", "tv", "A cargo plane has crashed in the Pyrenees near #Lourdes, police say"),
             ("c3", "paper", "Cargo plane crash: wreckage found in the Pyrenees near Lourdes"),
             ("c4", "radio", "Cargo plane had left Toulouse an hour before it crashed in the Pyrenees")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         wrong = eng.verify("A cargo plane crashed in the Pyrenees near Toulouse.")
         assert wrong.verdict == "refuted", wrong.reasons
         assert place(wrong, "Toulouse").status == "conflicted"
@@ -58,7 +55,7 @@ def test_a_name_in_its_other_english_form_is_the_same_name(tmp_path: Path) -> No
     rows = [("m1", "wire", "BREAKING: the driver's name is Tomas Brenner, a Dutch national, says Marseilles prosecutor"),
             ("m2", "tv", "Driver named as Tomas Brenner, a Dutch national, by Marseilles prosecutor"),
             ("m3", "paper", "Marseilles prosecutor names the driver: Tomas Brenner, a Dutch national")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("The Marseille prosecutor named the driver as Tomas Brenner, a Dutch national.")
         assert v.verdict == "supported", v.reasons
         named = [r for r in v.assertions if r.assertion.value == "Marseille"]
@@ -74,7 +71,7 @@ def test_a_storms_name_is_the_event_and_relief_supplies_are_relief(tmp_path: Pat
             ("o1", "radio", "Hurricane Opal relief: supplies arrive at the county shelters"),
             ("o2", "desk", "Relief supplies for Hurricane Opal victims are piling up at the stadium"),
             ("o3", "blog", "Where to drop off relief supplies for Hurricane Opal")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("Alan Kerr's campaign bus was used to deliver relief supplies for Hurricane Opal.")
         assert v.verdict == "supported", v.reasons
         other = eng.verify("Dan Fisk's campaign bus was used to deliver relief supplies for Hurricane Opal.")
@@ -87,7 +84,7 @@ def test_a_negation_reaches_no_further_than_its_clause(tmp_path: Path) -> None:
     rows = [("k1", "wire", "Kremlin preparing major announcement, journalists asked not to depart for the weekend"),
             ("k2", "tv", "Journalists told not to leave Moscow: the Kremlin is preparing a big announcement"),
             ("k3", "paper", "The Kremlin is preparing a big announcement, journalists in Moscow told to stay")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("Journalists in Moscow were told not to leave because the Kremlin was preparing a big announcement.")
         agent = [r for r in v.assertions if r.assertion.value == "Kremlin"]
         assert agent and not agent[0].assertion.negated, [(r.assertion.kind, r.assertion.value) for r in v.assertions]
@@ -100,7 +97,7 @@ def test_a_claim_calling_a_rumour_false_is_not_denied_by_posts_saying_so(tmp_pat
             ("e2", "tv", "Tomas Brenner does NOT have Ebola, his club Ajax says, denying the rumours"),
             ("e3", "paper", "Ajax deny Tomas Brenner Ebola rumour: he is fine and training"),
             ("e4", "radio", "Ajax midfielder Tomas Brenner is not ill, the club insists, rumours of Ebola untrue")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("Tomas Brenner, the footballer falsely rumoured to have Ebola, plays for Ajax.")
         assert v.verdict != "refuted", v.reasons
         assert not v.evidence_against, [e.text for e in v.evidence_against]
@@ -112,7 +109,7 @@ def test_a_detail_of_the_reason_alone_does_not_support_what_the_claim_says_happe
     rows = [("k1", "wire", "Kremlin preparing a major announcement in Moscow, sources say"),
             ("k2", "tv", "Moscow: the Kremlin is preparing a big announcement tonight"),
             ("k3", "paper", "Big announcement expected from the Kremlin in Moscow later today")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("Reporters in Moscow were ordered to leave the country because the Kremlin was preparing a big announcement.")
         assert v.verdict != "supported", v.reasons
 
@@ -124,7 +121,7 @@ def test_in_a_flood_another_town_said_near_is_no_rival(tmp_path: Path) -> None:
     rows = [("q1", "wire", "Queensland flood death: the body of a man was found in a creek near Gympie"),
             ("q2", "fan", "RT @wire: Queensland flood death: the body of a man was found in a creek near Gympie"),
             ("q3", "paper", "Queensland floods: a second body found in a swollen creek near Gatton")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         v = eng.verify("During the Queensland floods, the body of a man was found in a creek near Gympie.")
         assert place(v, "Gympie").status == "confirmed", v.reasons
         assert v.verdict == "supported", v.reasons
@@ -135,7 +132,7 @@ def test_a_count_said_as_part_of_a_named_whole_is_a_count(tmp_path: Path) -> Non
     rows = [("c1", "wire", "4 of France's best known cartoonists dead in the Harlow magazine attack"),
             ("c2", "tv", "Four cartoonists were killed in the attack on the Harlow magazine"),
             ("c3", "paper", "Harlow magazine attack: four cartoonists among the dead")]
-    with engine_with(tmp_path, posts(rows) + posts(NOISE, 30)) as eng:
+    with with_noise(tmp_path, rows) as eng:
         wrong = eng.verify("Six of France's best-known cartoonists were killed in the Harlow magazine attack.")
         assert wrong.verdict == "refuted", wrong.reasons
         right = eng.verify("Four of France's best-known cartoonists were killed in the Harlow magazine attack.")

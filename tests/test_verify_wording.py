@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from conftest import engine_with, posts
+from conftest import NOISE, engine_with, posts
 
 from veristream import Engine, words
 from veristream.verify.assertions import read_claim
@@ -39,9 +39,6 @@ CONTEXT = [(f"c{i}", f"desk{i}", text) for i, text in enumerate([
     "Harlow mill explosion: power cut across the east side",
     "Harlow mill explosion: pets rescued from nearby homes",
 ])]
-NOISE = [("n1", "zed", "Great pizza at the new place downtown, not going back to the old one"),
-         ("n2", "yan", "Traffic on the ring road is a mess this morning, avoid it")]
-
 
 def desk_rows(prefix: str, texts: list[str]) -> list[tuple[str, str, str]]:
     """(id, author, text) rows, one desk each; `prefix` keeps the ids apart from CONTEXT's ("c")."""

@@ -157,8 +157,8 @@ IRREGULAR = {form: verb for verb, forms in {
     "overthrow": "overthrew overthrown", "mistake": "mistook mistaken",
     # short verbs the suffix rules leave whole ("used" would not meet "uses")
     "use": "used using", "make": "made making makes", "take": "took taken taking takes",
-    "give": "gave given giving gives", "come": "came coming comes", "hit": "hitting", "get": "got gotten getting", "put": "putting", "cut": "cutting",
-    "shut": "shutting", "set": "setting",
+    "give": "gave given giving gives", "come": "came coming comes", "hit": "hitting", "get": "got gotten getting",
+    "put": "putting", "cut": "cutting", "shut": "shutting", "set": "setting",
 }.items() for form in forms.split()}
 
 

@@ -457,11 +457,11 @@ def align_post(reading: ClaimReading, f: PostFacts, at: datetime | None, lexical
             continue
         if a.kind in ANCHORS:
             others = [j for j in anchors if j != i]
-            # (another's place of such a person, "a Dallas firefighter", is no other event's)
             # a storm's name ("Hurricane Sandy"), the event's own, is stated by any post naming it: a post need not
             # be on the claim's topic to tell that the event happened (nor is it a rival from one)
             own_event = a.kind == "place" and a.level == "event" and STORM_NAME_RX.match(a.value) is not None and \
                 out[i].relation == CONFIRMS
+            # (another place of such a person, "a Dallas firefighter", is no other event's: `a.noun`)
             if (not anchor_ok and not own_event) or \
                     (out[i].relation == CONFLICTS and others and not (named & set(others)) and not a.noun):
                 del out[i]

@@ -361,6 +361,8 @@ class ClaimReading:
     # stated only after the claim's was (the toll as it grew) is no rival of it
     reported: bool = False  # the claim is that something was said ("posts claimed that X", "X was rumoured
     # to ...", "Forbes asked whether X"): a post asking whether X attests it as much as one stating X
+    disclaims: bool = False  # the claim itself calls the story false ("the footballer falsely rumoured to
+    # have Ebola plays for Milan"): posts saying it was false do not deny the claim
     reader: str = "rules"  # spacy | mecab | rules
     # stems of the claim's words that qualify rather than tell what happened (an adverb, "people", a
     # verb of seeing): they weigh in whether a post is on the claim's topic, but a post need not
@@ -1000,14 +1002,14 @@ def read_death_causes(text: str, whole: bool = False, persons: list[tuple[int, i
 
 
 # "brought by ex-tropical cyclone Oswald", "battered by Hurricane Sandy": a named storm as the cause
-_STORM_RX = re.compile(r"\b(?:brought|caused|triggered|battered|lashed|pounded|driven|fu?ell?ed|spawned|hit)\s+by\s+"
+STORM_RX = re.compile(r"\b(?:brought|caused|triggered|battered|lashed|pounded|driven|fu?ell?ed|spawned|hit)\s+by\s+"
                       r"(?:the\s+)?(?:remnants\s+of\s+)?(?:ex-?\s?(?:tropical\s+)?|former\s+)?"
                       r"(?P<k>cyclone|hurricane|typhoon|superstorm|tropical\s+storm|storm)\s+(?P<n>[A-Z][a-z]+)",
                       re.IGNORECASE)
 
 
 def read_relations(text: str) -> tuple[list[str], list[str], list[str]]:
-    storms = [m.group("k").lower() + " " + m.group("n") for m in _STORM_RX.finditer(text) if m.group("n")[:1].isupper()]
+    storms = [m.group("k").lower() + " " + m.group("n") for m in STORM_RX.finditer(text) if m.group("n")[:1].isupper()]
     causes = storms + [v for rx in (CAUSE_RX, BLAMED_RX) for m in rx.finditer(text)
                        if (v := _value(m.group("v"))) and norm_name(v) not in GENERIC
                        and not any(related(v, x) for x in storms)]
@@ -2082,6 +2084,7 @@ def read_claim(claim: str) -> ClaimReading:
     """The claim's topic words and typed assertions."""
     text = claim.strip()
     r = ClaimReading(text, text)
+    r.disclaims = _DISCLAIMS_RX.search(text) is not None
     spans: list[tuple[int, int]] = []  # character spans of distinguishing values, left out of the topic
     if needs_analysis(text):
         places, names, nums = _read_japanese(text)
@@ -2505,6 +2508,7 @@ def _misread(a: Assertion, others: list[Assertion], text: str) -> bool:
 _FINAL_INITIAL = re.compile(r"(?:^|\s)[A-Z]\.$")
 
 # A claim that something was said, asked or rumoured, not that it happened.
+_DISCLAIMS_RX = re.compile(r"\b(?:falsely|wrongly|mistakenly|hoax|debunked|untrue)\b", re.IGNORECASE)
 REPORTED_RX = re.compile(
     r"\b(?:reports?|posts|tweets|rumou?rs?|(?:conspiracy )?theor(?:y|ies)|claims)\s+(?:\w+\s+)?"
     r"(?:said|say|claimed|claim|suggested|suggest|that)\b|\b(?:was|were|is|are|been)\s+(?:widely\s+|falsely\s+)?"

@@ -22,7 +22,6 @@ Thread-safe like retrieval: the models are read-only once loaded.
 from __future__ import annotations
 
 import math
-import re
 import threading
 import time
 from collections import OrderedDict
@@ -316,7 +315,6 @@ class Verifier:
         # on the claim's ("shot at the War Memorial" beside "inside Parliament", "the Lindt cafe" beside
         # "Martin Place": another site of the event) is another thing's, and puts no post against
         counted = [set(r.conflict_keys) if r.status != "confirmed" else set() for r in results]
-        disclaims = _DISCLAIMS_RX.search(reading.claim) is not None
         for k, (e, al, lex) in enumerate(zip(ev, aligned, lexical)):
             rel = {x.relation for x in al.links.values() if x.relation == _align.CONFIRMS}
             if any(x.relation == _align.CONFLICTS and e.key in counted[i] for i, x in al.links.items()):
@@ -327,7 +325,7 @@ class Verifier:
             # (nor is a claim that itself calls the story false, "the footballer falsely rumoured to have
             # Ebola plays for Milan", denied by posts saying it was false)
             denial = e.stance == "deny" and e.side == "against" and (lex or al.links.named_any) and \
-                not reading.reported and not disclaims
+                not reading.reported and not reading.disclaims
             of_party = not parties or bool(confirmed & parties)
             if _align.CONFLICTS in rel and of_party:
                 side = "against"
@@ -511,9 +509,6 @@ ROLE_CUES = {"origin": "born origin native nationality from", "member": "member 
              "means": "made", "kind": "armed weapons plant factory site", "date": "", "agent": ""}
 _UNIT_CUES = {"age": "year old aged", "deaths": "killed dead toll", "injured": "injured hurt", "dollars": "million",
               "evacuated": "evacuated evacuation", "bodies": "bodies found recovered"}
-
-
-_DISCLAIMS_RX = re.compile(r"\b(?:falsely|wrongly|mistakenly|hoax|debunked|untrue)\b", re.IGNORECASE)
 
 
 def role_queries(reading: ClaimReading) -> list[str]:
