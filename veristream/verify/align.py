@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from .. import words
-from .assertions import (NUM_WORDS, STORM_NAME_RX, affiliated_noun, _PERSON_FAMILIES, _PERSON_NOUNS, ORG_KIND_NOUNS, TITLE_ALT, STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
+from .assertions import (NUM_WORDS, STORM_NAME_RX, affiliated_noun, _PERSON_FAMILIES, _PERSON_NOUNS, ORG_KIND_NOUNS, ORG_TAIL, TITLE_ALT, STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
                          ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, Number, PostFacts, RoleFact, head_word,
                          fold_marks, hours_compatible, mentions, norm_name, outcome_said, words_within, read_means, related, role_family, ROLE_FAMILIES, kinds_fit, read_dates, role_key, same_origin, same_person,
                          singular, word_set)
@@ -98,6 +98,7 @@ class AssertionResult:
     stray: int = 0  # sources of other values no second source states (shown, not counted)
     elsewhen: int = 0  # posts with another value from other days than the claim's value (another event)
     area_others: int = 0  # sources naming other places an area event struck too (not counted against)
+    other_givers: int = 0  # sources naming others who gave too, where the claim's giver is confirmed (not counted)
     lone: str = ""  # why one source decides the detail ("" when it does not): LONE_REPEATED or LONE_ON_TOPIC
     repeated: int = 0  # other authors repeating that one source
 
@@ -110,6 +111,7 @@ class AssertionResult:
                              "weight": round(self.conflict.weight, 3), "keys": self.conflict_keys[:SHOWN_KEYS],
                              "values": [v.to_dict() for v in self.other_values[:SHOWN_VALUES]],
                              "uncorroborated_sources": self.stray, "superseded_posts": self.superseded,
+                             "other_givers_sources": self.other_givers,
                              "lone_source": self.lone, "repeated_by": self.repeated},
                 "summary": self.summary}
 
@@ -550,6 +552,10 @@ def _another_quantity(reading: ClaimReading, f: PostFacts, out: dict[int, Alignm
         r"\b(?:in|at|of|near|inside|outside|from)\s+(?:the\s+)?" + re.escape(reading.assertions[i].value),
         reading.claim, re.IGNORECASE)]
     parties = [i for i, a in enumerate(reading.assertions) if a.kind in ("who", "agent", "owner") and not a.negated]
+    # whose measure it is: the doer's, where the claim names one ("Campbell Newman kick-started the Queensland
+    # Flood Appeal with a $1 million donation": a post naming the appeal and another donor's sum is not his)
+    doers = [i for i in parties if reading.assertions[i].kind == "agent" and reading.assertions[i].verb]
+    parties = doers or parties
     elsewhere = False
     if at and not any((i in out and out[i].relation == CONFIRMS) or _said(reading.assertions[i].value, f)
                       for i in sites):
@@ -899,6 +905,9 @@ def _same_party(a: str, b: str) -> bool:
     if not related(a, b):
         return False
     wa, wb = norm_name(a).split(), norm_name(b).split()
+    oa, ob = [w for w in wa if w not in ORG_TAIL], [w for w in wb if w not in ORG_TAIL]
+    if oa and ob and (len(oa) < len(wa) or len(ob) < len(wb)) and not related(" ".join(oa), " ".join(ob)):
+        return False  # what they share says what business they are in: "Devon Energy", "Chesapeake Energy"
     k = 0
     while k < min(len(wa), len(wb)) and wa[k] == wb[k]:
         k += 1
@@ -1115,8 +1124,10 @@ def _names(value: str, f: PostFacts) -> bool:
         return True
     parts = [w for w in norm_name(value).split() if len(w) >= 4]
     places = {norm_name(p) for p in f.places} | f.near_places | BROAD | STATES
-    if parts and parts[-1] in f.words and len(parts) <= 3 and parts[-1] not in places:
-        return True  # a surname, a company's first word: "Tsarnaev", "Adair" (not "France" of Air France)
+    if parts and parts[-1] in f.words and len(parts) <= 3 and parts[-1] not in places and parts[-1] not in ORG_TAIL:
+        return True  # a surname: "Tsarnaev", "Adair" (not "France" of Air France)
+    if len(parts) >= 2 and parts[-1] in ORG_TAIL and parts[0] in f.words and parts[0] not in places | ORG_TAIL:
+        return True  # a company by its own first word: "Shaw" of Shaw Communications (its "Energy" names none)
     return any(related(value, w) for w in f.words if len(w) >= 4 and w.isalpha() and w not in places
                ) if len(parts) <= 1 else False
 
@@ -1252,6 +1263,10 @@ AREA_SHARE = 0.2  # an area event's place: named by at least a fifth as many sou
 TALLIES = {"deaths", "injured", "missing", "people", "passengers", "evacuated", "arrested", "hostages", "homes"}
 
 
+# Acts many do at once for one cause: another doer is another gift, not a rival of the claim's doer.
+SHARED_ACTS = frozenset({"donate", "give", "pledge", "contribute", "raise", "offer", "send"})
+
+
 def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
           contested_share: float = 0.3) -> list[AssertionResult]:
     """Per assertion: the independent sources that state the claim's value and those that
@@ -1324,6 +1339,12 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
                     if not (ln.number is not None and ln.number.hi < a.number.lo and it.time < since)]
             superseded = n0 - len(kept)
             conflicts = kept
+        givers = 0
+        if a.kind == "agent" and a.verb in SHARED_ACTS and len({it.author for it, _ in confirms}) >= min_sources:
+            # many give to one appeal: with the claim's giver confirmed, another giver is another gift, no rival
+            # (a giver no one confirms is still refuted by those the stream names: "Blake Griffin donated")
+            givers = len({it.author for it, _ in conflicts})
+            conflicts = []
         groups: dict[str, list[tuple[Item, Alignment]]] = defaultdict(list)
         firsts: dict[str, object] = {}
         for it, ln in conflicts:
@@ -1358,6 +1379,7 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
         r.conflict_keys = list(r.conflict.counted) + [it.key for it in counted_items if it.key not in r.conflict.counted]
         r.other_values = sorted(vals, key=lambda v: (-v.sources, -v.posts, v.value))
         r.superseded = superseded
+        r.other_givers = givers
         r.later = later
         r.elsewhen = elsewhen
         r.lone, r.repeated = lone_against
@@ -1525,6 +1547,8 @@ def summary(r: AssertionResult) -> str:
     if r.area_others:
         bits.append(f"{r.area_others} source(s) name other places it struck too (an event over an area): not counted "
                     f"against")
+    if r.other_givers:
+        bits.append(f"{r.other_givers} source(s) name others who gave too (one appeal, many gifts): not counted against")
     if r.elsewhen:
         bits.append(f"{r.elsewhen} post(s) from other days than the event's (another event) not counted")
     return f"{head}; {'; '.join(bits)} -> {r.status}"

@@ -2463,6 +2463,12 @@ _SHIP_PREFIX = {"hms", "uss", "rms", "mv", "ss", "hmcs", "hmas"}
 # party (verify.align's topic words) and before or after a name that is one.
 ORG_KIND_NOUNS = frozenset("team club company firm group airline carrier network band brand retailer chain broadcaster "
                       "channel agency charity newspaper paper magazine".split())
+# Last words of company and institution names that say what kind of business it is, not which one:
+# "Chesapeake Energy" and "Devon Energy" are two donors, "Shaw Communications" is named "Shaw".
+ORG_TAIL = frozenset("energy communications bank group corp corporation inc ltd llc company co foundation airlines "
+                     "airways holdings industries partners capital financial motors foods media entertainment "
+                     "resources petroleum oil gas electric power telecom wireless mobile systems technologies "
+                     "solutions services insurance".split())
 # Nouns that say a name is an organisation's: "the French magazine Le Point", "Nike, the company".
 _ORG_KIND_ALT = "|".join(sorted(ORG_KIND_NOUNS | set("tabloid daily weekly website site blog promoter bank insurer maker "
                                              "manufacturer outlet publisher startup app service operator "
