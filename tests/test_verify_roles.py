@@ -433,3 +433,38 @@ def test_a_claim_about_a_named_party_is_decided_by_posts_naming_it(tmp_path: Pat
         assert not v.evidence_for
     finally:
         eng.close()
+
+
+def test_a_time_restated_in_another_zone_and_a_day_said_of_the_victims_event(tmp_path: Path) -> None:
+    # "2 pm ET, 11 am PT" is one moment; "today" beside the bombing the victims were of is not the
+    # day of the service held for them.
+    rows = [("z1", "cbc", "#Harlow police to hold news conference on the Harlow shootings at 2 pm ET, 11 am PT"),
+            ("z2", "cp", "Harlow police will hold a news conference close to 2 p.m. on the shootings"),
+            ("z3", "ctv", "Harlow shootings: police news conference at 2 pm today"),
+            ("z4", "bbc", "Harlow shootings: news conference at 2 pm ET, 11 am PT, police say"),
+            ("v1", "wire", "President Okafor will attend a memorial service for Harlow bombing victims on Thursday"),
+            ("v2", "tv", "President Okafor to attend Thursday's service for victims of the Harlow bombing"),
+            ("v3", "paper", "Thursday: President Okafor at the Harlow memorial service for the bombing victims"),
+            ("w1", "cnn", "President Okafor today called the Harlow bombing an act of terror"),
+            ("w2", "abc", "Okafor today: the Harlow bombing was an act of terror"),
+            ("w3", "nbc", "President Okafor today calls the Harlow bombing an act of terror")]
+    with with_noise(tmp_path, rows) as eng:
+        v = eng.verify("Harlow police scheduled a news conference on the Harlow shootings for about 2 p.m. that day.")
+        assert v.verdict == "supported", v.reasons
+        assert detail(v, "time").conflict.authors == 0, detail(v, "time").summary
+        wrong = eng.verify("Harlow police scheduled a news conference on the Harlow shootings for about 11 p.m. that day.")
+        assert wrong.verdict == "refuted", wrong.reasons
+        s = eng.verify("President Okafor was to attend a service in Harlow on Thursday for the victims of the bombing.")
+        assert s.verdict == "supported", s.reasons
+        assert detail(s, "date").conflict.authors == 0, detail(s, "date").summary
+
+
+def test_two_clock_times_two_hours_apart_are_not_the_same_time(tmp_path: Path) -> None:
+    # "about 6 p.m." is not "8pm": an hour either side of each is no longer read as the same time
+    rows = [("k1", "cp", "Kestrel police will hold a news conference close to 2 p.m. on the Kestrel shootings"),
+            ("k2", "ctv", "Kestrel shootings: police news conference at 2 pm today"),
+            ("k3", "anchor", "Live from Kestrel at 8pm with the latest on the police news conference and the shootings")]
+    with with_noise(tmp_path, rows) as eng:
+        v = eng.verify("Kestrel police scheduled a news conference on the Kestrel shootings for about 6 p.m. that day.")
+        assert v.verdict == "refuted", v.reasons
+        assert detail(v, "time").confirm.authors == 0, detail(v, "time").summary

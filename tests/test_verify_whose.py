@@ -137,3 +137,19 @@ def test_a_count_said_as_part_of_a_named_whole_is_a_count(tmp_path: Path) -> Non
         assert wrong.verdict == "refuted", wrong.reasons
         right = eng.verify("Four of France's best-known cartoonists were killed in the Harlow magazine attack.")
         assert right.verdict == "supported", right.reasons
+
+
+def test_a_place_the_claim_names_in_another_role_is_no_rival(tmp_path: Path) -> None:
+    # The tweets came from Kestrel and were written to Ferguson's protesters (a name the entity model
+    # reads as an organisation's): "Ferguson" in a post is the claim's own other name, not another
+    # place for the tweeters.
+    rows = [("k1", "wire", "People in #Kestrel are tweeting advice to protesters in #Ferguson on how to cope with tear gas"),
+            ("k2", "tv", "Things are out of control in #Ferguson when people in #Kestrel tweet tear gas advice"),
+            ("k3", "paper", "From Kestrel, tear gas advice for the protesters of #Ferguson"),
+            ("k4", "radio", "Police fire tear gas at protesters in Ferguson for a third night #Ferguson"),
+            ("k5", "desk", "Protesters in Ferguson told to leave by police #Ferguson")]
+    with with_noise(tmp_path, rows) as eng:
+        v = eng.verify("People in Kestrel tweeted advice to Ferguson protesters on how to deal with tear gas.")
+        assert v.verdict != "contested", v.reasons
+        r = place(v, "Kestrel")
+        assert r.conflict.authors == 0 and r.status == "confirmed", r.summary

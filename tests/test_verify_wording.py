@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from conftest import NOISE, engine_with, posts
+from conftest import NOISE, engine_with, posts, with_noise
 
 from veristream import Engine, words
 from veristream.verify.assertions import read_claim
@@ -450,3 +450,30 @@ def test_one_post_on_topic_naming_the_claims_actor_decides_a_detail(tmp_path: Pa
         zone = next(r for r in v.assertions if r.assertion.value == "Zone B")
         assert zone.status == "confirmed" and zone.lone == "on topic", v.reasons
         assert v.verdict == "supported", v.reasons
+
+
+def test_what_a_record_showed_is_stated_by_posts_telling_it_from_any_source(tmp_path: Path) -> None:
+    # "A cockpit recording showed that X": posts say X from the black box or from a newspaper; the
+    # evidence is how it was learned, not what the claim asserts. A clause no post tells stays
+    # unverified.
+    rows = [("p1", "wire", "Black box shows a Kestrel Air pilot was locked out of the cockpit before the crash"),
+            ("p2", "tv", "NYT: one pilot was locked out of the cockpit before the Kestrel Air crash"),
+            ("p3", "paper", "Report: pilot locked out of cockpit before Kestrel Air crash"),
+            ("p4", "radio", "One of the Kestrel Air pilots was locked out of the cockpit before the plane crashed"),
+            ("p5", "desk", "Kestrel Air crash: what we know so far about the flight")]
+    # the crash's other posts: among them a recording is a word the claim adds (a novel one)
+    about = ["families gather at the airport", "no survivors, officials say", "the plane came down in the Alps",
+             "rescuers reach the site", "the airline's chief speaks to reporters", "flags at half mast",
+             "the flight was from Barcelona", "150 people were on board", "the weather was good",
+             "investigators arrive at the scene", "a vigil tonight in the town", "the plane was an A320",
+             "the airline cancels flights", "the pilots' names are not released", "prayers for the passengers",
+             "the search goes on in the mountains", "students were on the flight", "the mayor sends condolences",
+             "the plane lost height for eight minutes", "the black box is found"]
+    rows += [(f"q{i}", f"watch{i}", f"Kestrel Air crash: {t}") for i, t in enumerate(about)]
+    with with_noise(tmp_path, rows) as eng:
+        v = eng.verify("A cockpit recording showed that one of the Kestrel Air pilots had been locked out of the "
+                       "cockpit before the crash.")
+        assert v.verdict == "supported", v.reasons
+        fire = eng.verify("A cockpit recording showed that a fire had broken out in the Kestrel Air cockpit before "
+                          "the crash.")
+        assert fire.verdict != "supported", fire.reasons

@@ -189,6 +189,11 @@ _EARLY_RX = re.compile(r"\b(?:early|earlier|initial|first|preliminary)\s+(?:news
 _PLACING = {"place", "placed", "places", "placing"}
 _PAID_RX = re.compile(r"\bpa(?:y|ys|id|ying)\s+(?=(?:a\s+)?(?:tribute|tributes|respects?|homage)\b)", re.IGNORECASE)
 _ASKED_RX = re.compile(r"\b(ask(?:ed|s|ing)?|wonder(?:ed|s|ing)?)\s+(?:whether|if)\b", re.IGNORECASE)
+# What a thing showed ("A cockpit recording showed that one of the pilots had been locked out"): the
+# evidence is how it was learned, the clause what happened; posts telling the clause from another
+# source ("the black box shows", "the NYT reports") state it. Not a person's word ("X confirmed that").
+_SHOWED_RX = re.compile(r"^\W*(?:(?i:an?|the)\s+)?((?:[a-z][\w'\-]*\s+){0,3}?)(show(?:ed|s|n)?|reveal(?:ed|s)?|"
+                        r"indicat(?:ed|es)|suggest(?:ed|s))\s+that\b")
 # When, in words a post seldom repeats ("the day after the attack"): a stated date or time is an
 # assertion of its own, read apart.
 _WHEN_WORDS = {"day", "days", "night", "nights", "week", "weeks", "morning", "afternoon", "evening", "today",
@@ -210,6 +215,9 @@ class Topic:
         framing = {words.stem(m.group(1).lower()) for m in _REFERS_RX.finditer(topic)} if among is not None else set()
         # "asked whether X": how the claim reports a question, not what happened
         framing |= {words.stem(m.group(1).lower()) for m in _ASKED_RX.finditer(topic)}
+        if (shown := _SHOWED_RX.match(topic)) is not None:
+            clause = {words.stem(w) for w in words.keywords(topic[shown.end():])}
+            framing |= {st for w in [*shown.group(1).split(), shown.group(2)] if (st := words.stem(w.lower())) not in clause}
         def stems_of(text: str) -> list[str]:
             return list(dict.fromkeys(st for w in words.keywords(text)
                                       if (st := words.stem(w)) not in REPORTING and w not in REPORTING
@@ -296,6 +304,10 @@ class Topic:
 # A phrase that dates what a claim says by another event ("after the explosion", "during the siege").
 _OTHER_TIME_RX = re.compile(r"\b(?:after|before|following|since|during|amid|ahead of|in the wake of)\b[^,;.]*",
                             re.IGNORECASE)
+# For whom it was done: the event the victims were of is not the act a day is said of ("attend a
+# service on Thursday for the victims of the marathon bombing": "today" beside "bombing" is no rival).
+_FOR_WHOM_RX = re.compile(r"\bfor (?:the )?(?:victims|families|survivors|relatives|people|those)\b[^,;.]*",
+                          re.IGNORECASE)
 
 
 def distinguishing(reading: ClaimReading) -> set[int]:
@@ -640,8 +652,9 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
             n = norm_name(p)
             if not n or (n in f.near_places and role != "near") or n in f.affiliations or related(n, own) or \
                     n in own or own in n or \
-                    any(place_key(n) == place_key(c) or words_within(c, n) for c in claim_places):
-                continue  # the claim's own places, and names holding one ("West Texas" for "West")
+                    any(place_key(n) == place_key(c) or words_within(c, n) for c in claim_places) or \
+                    any(place_key(n) == place_key(norm_name(c)) for c in claim_names):
+                continue  # the claim's own places and names, and names holding one ("West Texas" for "West")
             plevel, prole = f.place_info.get(n, ("city", "at"))
             if plevel == "site" and all(w in GENERIC_SITE or _PLACE_WORD.fullmatch(w.capitalize())
                                         for w in n.split()):
@@ -946,6 +959,15 @@ def _org_named(key: str, words_: set[str]) -> bool:
     return bool(_org_words(key) & _org_words(" ".join(words_)))
 
 
+def _times_fit(a: tuple[float, float], b: tuple[float, float]) -> bool:
+    """Two times of day can be the same: two clock times ("about 6 p.m.", "8pm", each read as its
+    hour either side) an hour apart at most; other times by their ranges (`hours_compatible`)."""
+    if abs(a[1] - a[0] - 2.0) < 1e-6 and abs(b[1] - b[0] - 2.0) < 1e-6:
+        d = abs((a[0] + a[1]) / 2 - (b[0] + b[1]) / 2) % 24
+        return min(d, 24 - d) <= 1.0
+    return hours_compatible(a, b)
+
+
 def _align_role(c: RoleFact, f: PostFacts, topic: str) -> Alignment | None:
     """A member, relation, nickname, model, time or origin: the post states the claim's value,
     another one of the same person or thing (a rival), or nothing."""
@@ -965,7 +987,7 @@ def _align_role(c: RoleFact, f: PostFacts, topic: str) -> Alignment | None:
             near = [x for x in near if x.hours and x.hours[1] - x.hours[0] <= 4.5]
         if not near or f.question:
             return None
-        ok = [x for x in near if c.hours and x.hours and hours_compatible(c.hours, x.hours)]
+        ok = [x for x in near if c.hours and x.hours and _times_fit(c.hours, x.hours)]
         return Alignment(CONFIRMS, ok[0].value) if ok else Alignment(CONFLICTS, near[0].value)
     if c.kind == "quarter":
         # the same city's other part ("northern Paris" against "eastern Paris"); "north-east" fits both
@@ -1185,7 +1207,8 @@ def _align_date(d: DateRef, f: PostFacts, at: datetime | None, topic: str = "") 
                   (x.weekday is None and abs((x.lo - now).days) > 14)]
     # the act the day is said of: not the other event a temporal phrase dates it by ("cancelled classes
     # on Thursday after the explosion": a post's "explosion Wednesday night" is no rival day)
-    event = (_event_words(_OTHER_TIME_RX.sub(" ", topic)) or _event_words(topic)) if topic else set()
+    event = (_event_words(_FOR_WHOM_RX.sub(" ", _OTHER_TIME_RX.sub(" ", topic))) or _event_words(topic)) \
+        if topic else set()
     if event and stated:
         # a day said of something else in the post ("schools closed Monday" beside "the subway shut
         # down Sunday"): only a day said beside what the claim says happened is its day

@@ -1228,9 +1228,9 @@ _TIME_WORDS = [
 ]
 _TIME_RX = re.compile(r"\b(?:" + "|".join(f"(?P<t{k}>{rx})" for k, (rx, _) in enumerate(_TIME_WORDS)) + r")\b",
                       re.IGNORECASE)
-# "at 3pm", "9:30 a.m."; a time in a named zone ("09.39 UTC") may be another zone's hour: not read
+# "at 3pm", "9:30 a.m."; a time in a named zone ("09.39 UTC", "11 am PT") may be another zone's hour: not read
 _CLOCK_RX = re.compile(r"\b(?P<h>\d{1,2})(?:[:.](?P<m>\d{2}))?\s*(?P<ap>[ap])\.?\s?m\b\.?"
-                       r"(?!\s*(?:utc|gmt|[a-z]st|[a-z]dt|et|cet))", re.IGNORECASE)
+                       r"(?!\s*(?:utc|gmt|[a-z]st|[a-z]dt|et|cet|(?:pt|ct|mt)\b))", re.IGNORECASE)
 
 
 @dataclass(slots=True, frozen=True)
