@@ -477,3 +477,17 @@ def test_what_a_record_showed_is_stated_by_posts_telling_it_from_any_source(tmp_
         fire = eng.verify("A cockpit recording showed that a fire had broken out in the Kestrel Air cockpit before "
                           "the crash.")
         assert fire.verdict != "supported", fire.reasons
+
+
+def test_a_four_letter_word_and_its_forms_are_one_word() -> None:
+    # "sale" and "sales" were "sale" and "sal" (a four-letter word kept its final e, its forms lost
+    # it): a post of "shirt sales" did not say the claim's "sale"
+    for base, forms in {"fire": "fires fired firing", "sale": "sales", "name": "names named naming",
+                        "vote": "votes voted", "flame": "flames", "house": "houses", "bus": "buses",
+                        "agree": "agreed agrees", "free": "freed"}.items():
+        assert {words.stem(f) for f in forms.split()} == {words.stem(base)}, base
+    # and so a fire is no shooting: "fired" (a shooting's word too) joins no group by its stem
+    assert words.coverage({words.stem("fire")}, "shooting near the school") == 0.0
+    assert words.coverage({words.stem("sale")}, "Red Cross to receive proceeds of the shirt sales") == 1.0
+    # "T-shirts" reads as "shirts"; posts write "TShirts"
+    assert words.coverage({words.stem(w) for w in words.keywords("T-shirts")}, "Order a Tshirt today") == 1.0

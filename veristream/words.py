@@ -129,6 +129,7 @@ SYNONYMS: list[set[str]] = [
     {"destroyed", "destroy", "flattened", "leveled", "levelled", "demolished", "damaged", "wiped", "hit", "struck"},
     {"flood", "floods", "flooding", "floodwaters"},
     {"police", "officer", "officers", "policeman", "policemen", "cop", "cops"},
+    {"shirt", "shirts", "tshirt", "tshirts"},  # "T-shirts" reads as "shirts"; posts write "TShirts"
     {"tribute", "tributes", "honor", "honors", "honored", "honoring", "honour", "honours", "honoured", "honouring",
      "salute", "salutes", "saluted"},
 ]
@@ -166,11 +167,16 @@ def stem(w: str) -> str:
     """'shaking', 'shakes', 'shake' -> 'shak'; 'cities' -> 'city'; 'sang' -> 'sing'. Crude, and the
     same on both sides."""
     w = IRREGULAR.get(w, w)
+    cut = False
     for suf in ("ings", "ing", "ies", "ied", "ed", "es", "s"):
         if len(w) > len(suf) + 2 and w.endswith(suf):
             w = w[: -len(suf)] + ("y" if suf in ("ies", "ied") else "")
+            cut = True
             break
-    if len(w) > 4 and w.endswith("e"):
+    # the final e of a word as its forms lose it: "fire" as "fires" and "fired", "sale" as "sales" (a
+    # four-letter word kept it, and "sale" was not "sales"); after a suffix only from a longer stem
+    # ("agreed" is "agre", as "agree" is)
+    if w.endswith("e") and len(w) > (4 if cut else 3):
         w = w[:-1]
     return w
 
@@ -210,9 +216,16 @@ def numbers(text: str) -> set[str]:
     return {n.replace(",", "") for n in _NUM.findall(text)}
 
 
+# Words of a group that are also other words by their stem: "fired" (shots) shares "fir" with "fire" and
+# "fires"; its stem joins no group, or a fire would be a shooting. (The word itself still is one of its
+# group: `assertions.verb_forms` reads "fired" as "shoot".)
+_AMBIGUOUS_STEMS = frozenset({"fired"})
+
+
 def _equivalents() -> dict[str, frozenset[str]]:
     out: dict[str, frozenset[str]] = {}
     for group in SYNONYMS:
+        group = group - _AMBIGUOUS_STEMS
         stems = frozenset(stem(x) for x in group)
         for w in group:
             out[stem(w)] = out.get(stem(w), frozenset()) | stems
