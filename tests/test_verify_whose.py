@@ -153,3 +153,17 @@ def test_a_place_the_claim_names_in_another_role_is_no_rival(tmp_path: Path) -> 
         assert v.verdict != "contested", v.reasons
         r = place(v, "Kestrel")
         assert r.conflict.authors == 0 and r.status == "confirmed", r.summary
+
+
+def test_an_event_the_entity_model_reads_as_a_law_is_still_the_event(tmp_path: Path) -> None:
+    # spaCy's small model reads "the Harlow Marathon" as a LAW: the claim's marathon was dropped, and
+    # a twin naming the wrong marathon was judged on the explosion alone
+    rows = [("m1", "wire", "Man who finished the Kestrel Marathon seconds before the bombing witnessed the Brindle explosion days later"),
+            ("m2", "tv", "He ran the Kestrel Marathon, then saw the Brindle plant explosion: meet the man at both"),
+            ("m3", "paper", "Kestrel Marathon finisher also witnessed the Brindle explosion three days later"),
+            ("m4", "radio", "The man who was at the Kestrel Marathon bombing and the Brindle explosion speaks")]
+    with with_noise(tmp_path, rows) as eng:
+        wrong = eng.verify("A man who finished the Harlow Marathon seconds before the bombing witnessed the Brindle "
+                           "explosion a few days later.")
+        assert wrong.verdict == "refuted", wrong.reasons
+        assert place(wrong, "Harlow Marathon").status == "conflicted"

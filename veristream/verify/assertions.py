@@ -1102,6 +1102,10 @@ _SITE_WORD = re.compile(r"\b(?:Square|Street|St|Avenue|Ave|Road|Park|Station|Air
 # Kinds whose members have names: "cyclone Oswald", "Hurricane Sandy", "Flight 9525".
 STORM_NAME_RX = re.compile(r"(?i:hurricane|cyclone|typhoon|superstorm|tropical storm)\s+[A-Z]")
 _KIND_WORD = re.compile(r"(?i:cyclone|hurricane|typhoon|storm|tornado|volcano|flight|operation|virus|strain)")
+# Last words of the names of events held (what the entity model sometimes reads as a law or a work).
+_NAMED_EVENTS = {"marathon", "festival", "games", "olympics", "cup", "championship", "championships", "summit",
+                 "parade", "tournament", "fair", "expo", "regatta", "derby"}
+
 _EVENT_WORDS = {"evacuation", "evacuations", "wildfire", "blaze", "shooting", "siege", "crash", "derailment",
                 "outage", "blackout", "disaster", "fires", "storm", "protest", "protests", "riots"}
 
@@ -2163,6 +2167,14 @@ def read_claim(claim: str) -> ClaimReading:
         ents = list(doc.ents)
         for e in ents:
             label = e.label_
+            if label in ("LAW", "WORK_OF_ART", "PRODUCT"):
+                # "the London Marathon" read as a law, "the Glasgow Marathon seconds" as one: a name ending
+                # in a word of a named event is that event (up to that word)
+                k = next((i for i in range(len(e) - 1, 0, -1)
+                          if e[i].lower_ in _NAMED_EVENTS and e[i].text[:1].isupper()), None)
+                if k is not None:
+                    from spacy.tokens import Span
+                    e, label = Span(doc, e.start, e.start + k + 1, label="EVENT"), "EVENT"
             nm = norm_name(e.text)
             if not nm or nm in GENERIC or nm in claimed or any(nm in c or c in nm for c in claimed if c):
                 if nm in claimed or any(nm in c or c in nm for c in claimed if c):
