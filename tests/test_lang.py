@@ -38,3 +38,10 @@ def test_detect_many_matches_detect_lang() -> None:
     texts = [*SENTENCES.values(), "", "👍"]
     assert detect_many(texts) == [*SENTENCES.keys(), None, None]
     assert detect_many([]) == []
+
+
+def test_text_the_model_cannot_take_has_no_language() -> None:
+    # a lone surrogate (a post built in code, not read from JSON) made identification raise, and
+    # the post was rejected for it: the language is unknown, the post goes on
+    assert detect_lang("hello \ud800 world, this is plainly English text") is None
+    assert detect_many(["hello \ud800 world, this is plainly English text", SENTENCES["fr"]]) == [None, "fr"]

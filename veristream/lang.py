@@ -67,7 +67,10 @@ def detect_lang(text: str) -> str | None:
     s = _clean(text) if text else None
     if s is None:
         return None
-    labels, scores = _model().predict(s)
+    try:
+        labels, scores = _model().predict(s)
+    except (TypeError, ValueError, UnicodeError):  # text fastText cannot take (a lone surrogate): no language
+        return None
     return _label(labels, scores)
 
 
