@@ -648,12 +648,11 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
         # a place the claim says the thing was near is compared with the places posts say it was near
         # (not in a flood or a storm: what happened near one town of it happened near others too)
         nearby = f.near_named if role == "near" and not area else []
+        claim_keys = {place_key(norm_name(c)) for c in claim_names}  # its places among them
         for p in [*f.places, *nearby]:
             n = norm_name(p)
             if not n or (n in f.near_places and role != "near") or n in f.affiliations or related(n, own) or \
-                    n in own or own in n or \
-                    any(place_key(n) == place_key(c) or words_within(c, n) for c in claim_places) or \
-                    any(place_key(n) == place_key(norm_name(c)) for c in claim_names):
+                    n in own or own in n or place_key(n) in claim_keys or any(words_within(c, n) for c in claim_places):
                 continue  # the claim's own places and names, and names holding one ("West Texas" for "West")
             plevel, prole = f.place_info.get(n, ("city", "at"))
             if plevel == "site" and all(w in GENERIC_SITE or _PLACE_WORD.fullmatch(w.capitalize())
@@ -959,13 +958,14 @@ def _org_named(key: str, words_: set[str]) -> bool:
     return bool(_org_words(key) & _org_words(" ".join(words_)))
 
 
-def _times_fit(a: tuple[float, float], b: tuple[float, float]) -> bool:
+def _times_fit(c: RoleFact, x: RoleFact) -> bool:
     """Two times of day can be the same: two clock times ("about 6 p.m.", "8pm", each read as its
     hour either side) an hour apart at most; other times by their ranges (`hours_compatible`)."""
-    if abs(a[1] - a[0] - 2.0) < 1e-6 and abs(b[1] - b[0] - 2.0) < 1e-6:
-        d = abs((a[0] + a[1]) / 2 - (b[0] + b[1]) / 2) % 24
+    assert c.hours is not None and x.hours is not None
+    if c.sort == x.sort == "clock":
+        d = abs(sum(c.hours) / 2 - sum(x.hours) / 2) % 24
         return min(d, 24 - d) <= 1.0
-    return hours_compatible(a, b)
+    return hours_compatible(c.hours, x.hours)
 
 
 def _align_role(c: RoleFact, f: PostFacts, topic: str) -> Alignment | None:
@@ -987,7 +987,7 @@ def _align_role(c: RoleFact, f: PostFacts, topic: str) -> Alignment | None:
             near = [x for x in near if x.hours and x.hours[1] - x.hours[0] <= 4.5]
         if not near or f.question:
             return None
-        ok = [x for x in near if c.hours and x.hours and _times_fit(c.hours, x.hours)]
+        ok = [x for x in near if c.hours and x.hours and _times_fit(c, x)]
         return Alignment(CONFIRMS, ok[0].value) if ok else Alignment(CONFLICTS, near[0].value)
     if c.kind == "quarter":
         # the same city's other part ("northern Paris" against "eastern Paris"); "north-east" fits both

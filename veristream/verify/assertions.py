@@ -1247,7 +1247,8 @@ class RoleFact:
     nouns: frozenset[str] = frozenset()  # person nouns near it (by role family): whom it is said of
     names: frozenset[str] = frozenset()  # capitalised words near it
     sort: str = ""  # a model's kind (aircraft, helicopter, weapon, vehicle); a member's "broad" (a nation's
-    # forces, no rival of a regiment in them); a relation's "of" (a tie to someone) or "among" (within a group)
+    # forces, no rival of a regiment in them); a relation's "of" (a tie to someone) or "among" (within a group);
+    # a time's "clock" (an hour on the clock, "6 p.m.", "midnight") or "zone" (in a named zone, "09:39 UTC")
     hours: tuple[float, float] | None = None  # a time of day
     span: tuple[int, int] = (0, 0)  # where the text states the value
 
@@ -1517,12 +1518,16 @@ _AFFILIATED = {"student", "resident", "native", "man", "woman", "boy", "girl", "
                "nurse", "doctor", "teacher", "paramedic", "medic", "emt", "priest", "pastor", "professor", "officer"}
 
 
+_AFFILIATED_AS = {"men": "man", "women": "woman", "firemen": "firefighter", "fireman": "firefighter",
+                  "policemen": "officer", "policeman": "officer", "policewoman": "officer", "cop": "officer",
+                  "cops": "officer"}
+
+
 def affiliated_noun(word: str) -> str:
     """The person noun (singular) a place before it qualifies ("firefighter" in "a Dallas
     firefighter"), or "" when `word` names no person."""
     w = word.lower().lstrip("#").strip(".")
-    one = {"men": "man", "women": "woman", "firemen": "firefighter", "fireman": "firefighter", "policemen": "officer",
-           "policeman": "officer", "policewoman": "officer", "cop": "officer", "cops": "officer"}.get(w, singular(w))
+    one = _AFFILIATED_AS.get(w) or singular(w)
     # (not a gunman, a suspect or a victim: "the Ottawa gunman" is named by where he struck)
     return one if one in _AFFILIATED else ""
 
@@ -1804,13 +1809,16 @@ def _read_times(text: str) -> list[RoleFact]:
     out = _read_zoned(text)
     for m in _TIME_RX.finditer(text):
         k = next(int(g[1:]) for g, v in m.groupdict().items() if v)
-        out.append(RoleFact("time", m.group(0), m.group(0).lower(), hours=_TIME_WORDS[k][1], span=m.span()))
+        # midnight is an hour on the clock, like "11 pm"; the other words are spans of the day
+        out.append(RoleFact("time", m.group(0), m.group(0).lower(), hours=_TIME_WORDS[k][1], span=m.span(),
+                            sort="clock" if "midnight" in m.group(0).lower() else ""))
     for m in _CLOCK_RX.finditer(text):
         h = int(m.group("h"))
         if not 1 <= h <= 12:
             continue
         h = (h % 12) + (12 if m.group("ap").lower() == "p" else 0) + int(m.group("m") or 0) / 60
-        out.append(RoleFact("time", m.group(0).strip(), f"{h:.2f}", hours=(h - 1.0, h + 1.0), span=m.span()))
+        out.append(RoleFact("time", m.group(0).strip(), f"{h:.2f}", hours=(h - 1.0, h + 1.0), sort="clock",
+                            span=m.span()))
     return out
 
 
@@ -2164,6 +2172,8 @@ def read_claim(claim: str) -> ClaimReading:
             if i >= 0:
                 spans.append((i, i + len(a.value)))
     if doc is not None:
+        from spacy.tokens import Span  # spaCy is loaded: `doc` is its parse
+
         ents = list(doc.ents)
         for e in ents:
             label = e.label_
@@ -2173,7 +2183,6 @@ def read_claim(claim: str) -> ClaimReading:
                 k = next((i for i in range(len(e) - 1, 0, -1)
                           if e[i].lower_ in _NAMED_EVENTS and e[i].text[:1].isupper()), None)
                 if k is not None:
-                    from spacy.tokens import Span
                     e, label = Span(doc, e.start, e.start + k + 1, label="EVENT"), "EVENT"
             nm = norm_name(e.text)
             if not nm or nm in GENERIC or nm in claimed or any(nm in c or c in nm for c in claimed if c):
@@ -2186,7 +2195,6 @@ def read_claim(claim: str) -> ClaimReading:
             if e.start == e.sent.start and len(e) >= 3 and (e[0].lower_ in _DESCRIPTORS or occupation_key(e[0].text)):
                 # "Missing Brown University student ...", "Rapper J. Cole released ...": a capitalised
                 # first word that describes the name, read into it by the entity model
-                from spacy.tokens import Span
                 e = Span(doc, e.start + 1, e.end, label=label)
             if e.start == 0 and len(e) == 1 and _common(e.text) and root.dep_ != "poss" and root.pos_ != "PROPN" \
                     if (root := e.root) else False:
