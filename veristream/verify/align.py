@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from .. import words
-from .assertions import (NUM_WORDS, STORM_NAME_RX, affiliated_noun, _PERSON_FAMILIES, _PERSON_NOUNS, ORG_KIND_NOUNS, ORG_TAIL, TITLE_ALT, STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
+from .assertions import (GOING, NUM_WORDS, STORM_NAME_RX, affiliated_noun, _PERSON_FAMILIES, _PERSON_NOUNS, ORG_KIND_NOUNS, ORG_TAIL, TITLE_ALT, STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
                          ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, Number, PostFacts, RoleFact, head_word,
                          fold_marks, hours_compatible, mentions, norm_name, outcome_said, words_within, read_means, related, role_family, ROLE_FAMILIES, kinds_fit, read_dates, role_key, same_origin, same_person,
                          singular, word_set)
@@ -198,6 +198,12 @@ _SHOWED_RX = re.compile(r"^\W*(?:(?i:an?|the)\s+)?((?:[a-z][\w'\-]*\s+){0,3}?)(s
 # assertion of its own, read apart.
 _WHEN_WORDS = {"day", "days", "night", "nights", "week", "weeks", "morning", "afternoon", "evening", "today",
                "tonight", "yesterday", "tomorrow"}
+# Where, relative to a named place ("north-east of Paris", "25 miles south of"): the bearing places
+# the event, as the place does; a post naming the place need not repeat it ("near Paris").
+# Going to a place the claim names ("travelled to Moore, Oklahoma, to help"): the place is what
+# is said; a post telling that the party is there ("X is in Moore", "X visits Moore") says the same.
+_GOING_RX = re.compile(r"\b(?:" + GOING.pattern + r")\s+(?:back\s+)?(?:to|in|into|at)\s*(?=[,.;:]|$)", re.IGNORECASE)
+_BEARING_RX = re.compile(r"\b(?:(?:north|south)(?:[\s\-]?(?:east|west))?|east|west)(?:ern)?\s+of\b", re.IGNORECASE)
 
 
 class Topic:
@@ -223,9 +229,13 @@ class Topic:
                                       if (st := words.stem(w)) not in REPORTING and w not in REPORTING
                                       and w not in LIGHT and w not in _PLACING and w not in TITLE_WORDS
                                       and w not in _WHEN_WORDS
+                                      # "the two suspects": a count the claim asserts is read apart
+                                      # (assertions); one it does not is how it refers, not what happened
+                                      and w not in NUM_WORDS
                                       and w not in words.LINK_WORDS
                                       and st not in framing))
         topic = _PAID_RX.sub("", topic)  # "paid tribute": the tribute is what is said ("honors")
+        topic = _GOING_RX.sub(" ", _BEARING_RX.sub(" ", topic))
         undated = stems_of(_EARLY_RX.sub(" ", _DATING_RX.sub(" ", topic)))
         self.stems = undated if undated else stems_of(topic)
         # a verb with its particle is one word: "knocked down" is not "knocked out"
@@ -1146,12 +1156,35 @@ def _names(value: str, f: PostFacts) -> bool:
         return True
     parts = [w for w in norm_name(value).split() if len(w) >= 4]
     places = {norm_name(p) for p in f.places} | f.near_places | BROAD | STATES
-    if parts and parts[-1] in f.words and len(parts) <= 3 and parts[-1] not in places and parts[-1] not in ORG_TAIL:
+    if parts and parts[-1] in f.words and len(parts) <= 3 and parts[-1] not in places and parts[-1] not in ORG_TAIL \
+            and not _another_bearer(norm_name(value).split(), f.text or ""):
         return True  # a surname: "Tsarnaev", "Adair" (not "France" of Air France)
     if len(parts) >= 2 and parts[-1] in ORG_TAIL and parts[0] in f.words and parts[0] not in places | ORG_TAIL:
         return True  # a company by its own first word: "Shaw" of Shaw Communications (its "Energy" names none)
     return any(related(value, w) for w in f.words if len(w) >= 4 and w.isalpha() and w not in places
                ) if len(parts) <= 1 else False
+
+
+def _another_bearer(parts: list[str], text: str) -> bool:
+    """Every time the post says the surname, another given name comes before it ("Joe Jonas" is
+    not Nick Jonas): the post names someone else of that family."""
+    # a person's two names only: "President Obama" names no given name, "Canadian Red Cross" is no
+    # person, "Hurricane Sandy" no family ("Superstorm Sandy" is the same storm)
+    if len(parts) != 2 or parts[0] in TITLE_WORDS or parts[0] in _NOT_GIVEN or parts[0] in NATIONS or \
+            _KIND_WORD.fullmatch(parts[0]) or parts[1] in ORG_TAIL:
+        return False
+    given = [m.group(1).lower() for m in re.finditer(r"(?<![\w@#])([A-Z][a-z]+|[A-Z]+)\s+(?i:" + re.escape(parts[-1]) +
+                                                      r")\b", text)]
+    said = len(re.findall(r"(?<![\w@#])(?i:" + re.escape(parts[-1]) + r")\b", text))
+    # (a short form of the claim's given name, "Mike" for "Michael", is the same person)
+    others = [g for g in given if g[:2] != parts[0][:2] and g not in parts and g not in GENERIC and g not in TITLE_WORDS
+              and g not in _NOT_GIVEN and g not in words.STOPWORDS]
+    return bool(said) and len(others) == said
+
+
+_NOT_GIVEN = {"mr", "mrs", "ms", "dr", "sir", "lady", "lord", "mother", "father", "brother", "sister", "wife",
+              "husband", "son", "daughter", "family", "uncle", "aunt", "singer", "rapper", "star", "actor", "actress",
+              "player", "coach", "suspect", "officer", "judge", "captain", "general", "agent"}
 
 
 def _denied_near(low: str, value: str) -> bool:

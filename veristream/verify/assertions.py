@@ -234,7 +234,10 @@ def mentions(text_lower: str, words: set[str], name: str) -> bool:
                  text_lower):
         return True
     squashed = "".join(parts)
-    return len(squashed) >= 5 and re.search(r"#\w*" + re.escape(squashed), text_lower) is not None
+    # squashed in a hashtag ("#PrayForCharlieHebdo"), or the whole of a handle ("@joejonas"): the
+    # account named is the party's own
+    return len(squashed) >= 5 and re.search(r"#\w*" + re.escape(squashed) + r"|@" + re.escape(squashed) + r"(?!\w)",
+                                            text_lower) is not None
 
 
 def words_within(a: str, b: str) -> bool:
@@ -1926,9 +1929,17 @@ def _governor(tok) -> str:
     if g.lower_ in LIGHT or g.lemma_.lower() in LIGHT:
         objs = [c for c in g.children if c.dep_ in ("dobj", "attr") and c.pos_ == "NOUN"]
         g = objs[0] if objs else None
-    if g is None or g.pos_ not in ("VERB", "NOUN") or g.lower_ in LIGHT:
-        return ""
+    if g is None or g.pos_ not in ("VERB", "NOUN") or g.lower_ in LIGHT or _BEARING.fullmatch(g.lower_) or \
+            GOING.fullmatch(g.lower_):
+        return ""  # (a bearing, "north-east of Paris", places what happened as the place does)
     return g.lower_
+
+
+_BEARING = re.compile(r"(?:north|south)(?:-?(?:east|west))?(?:ern)?|(?:east|west)(?:ern)?")
+# Going somewhere ("travelled to Moore"): where the party went is the place itself, said by any post
+# telling that it is there ("X is in Moore")
+GOING = re.compile(r"travel(?:l?ed|s|l?ing)?|fl(?:ew|y|ies|ying|own)|head(?:ed|s|ing)?|went|go(?:es|ing|ne)?|"
+                   r"arriv(?:ed|es|ing|e)|return(?:ed|s|ing)?|rush(?:ed|es|ing)?", re.IGNORECASE)
 
 
 _LOCATIVE = {"in", "at", "on", "inside", "into", "across", "throughout", "off", "over", "within"}
@@ -2203,6 +2214,8 @@ def read_claim(claim: str) -> ClaimReading:
                 continue
             root = e.root
             prep = root.head.lower_ if root.dep_ == "pobj" else None
+            if prep == "of" and _BEARING.fullmatch(root.head.head.lower_):
+                prep = "near"  # "north of Newcastle": near it, where another town may well be
             # a party after "of" that something belongs to ("the director of West EMS", "an episode of
             # Family Guy") is no place; one that speaks is a body, not where ("The Ottawa Hospital said")
             speaks = root.dep_ == "nsubj" and root.head.lemma_.lower() in _SAYING

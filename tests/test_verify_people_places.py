@@ -1,0 +1,48 @@
+"""Who and where, as posts say them: a party by its own account's handle, a relative by another
+given name, a place a bearing points from, a place someone went to (docs/verify.md, "Handles,
+families, bearings"). Real engines over hand-written posts about invented events; no shared data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import with_noise
+
+
+def named(v, kind: str = "who"):
+    got = [r for r in v.assertions if r.assertion.kind == kind]
+    assert got, [(r.assertion.kind, r.assertion.value) for r in v.assertions]
+    return got
+
+
+def test_a_party_is_named_by_its_handle_and_not_by_a_relative(tmp_path: Path) -> None:
+    # Fans write to the singer's account (@daraquell) or name him in full; his brother Tam is not him.
+    rows = [("j1", "fan1", "@daraquell is in Kessford, Ostavia helping after the tornado!!"),
+            ("j2", "fan2", "RT @daraquell: Happy to be in Kessford, Ostavia to help. Donate if you can"),
+            ("j3", "fan3", "DARA QUELL IS IN KESSFORD OSTAVIA right now wow"),
+            ("j4", "fan4", "Dara Quell helps Kessford tornado victims in Ostavia"),
+            ("j5", "fan5", "Tam Quell sends his prayers to Kessford, Ostavia after the tornado"),
+            ("j6", "fan6", "Tam Quell posted a video for the Kessford tornado victims")]
+    with with_noise(tmp_path, rows) as eng:
+        v = eng.verify("Singer Dara Quell travelled to Kessford, Ostavia, to help after the tornado.")
+        assert v.verdict == "supported", v.reasons
+        who = named(v)[0]
+        assert who.status == "confirmed" and who.confirm.authors >= 3, who.summary
+        # the posts naming Tam Quell name another of the family: none states that Nico Quell went
+        nico = eng.verify("Singer Nico Quell travelled to Kessford, Ostavia, to help after the tornado.")
+        assert nico.verdict != "supported", nico.reasons
+        assert named(nico)[0].confirm.authors == 0, named(nico)[0].summary
+
+
+def test_a_bearing_from_a_place_is_where_it_happened_from_there(tmp_path: Path) -> None:
+    # "north-east of Varsen": posts naming Varsen say where without the bearing; another town named
+    # is no rival of the place a bearing points from
+    rows = [("b1", "wire", "Varsen robbery suspects cornered with a hostage, police say"),
+            ("b2", "tv", "Police have the Varsen robbery suspects cornered with a hostage near Varsen airport"),
+            ("b3", "paper", "Car chase ends as Varsen robbery suspects are cornered with hostage"),
+            ("b4", "radio", "Standoff: suspects cornered with a hostage at a print works in Dellby")]
+    with with_noise(tmp_path, rows) as eng:
+        v = eng.verify("The robbery suspects were cornered with a hostage north-east of Varsen.")
+        assert v.verdict == "supported", v.reasons
+        place = [r for r in named(v, "place") if r.assertion.value == "Varsen"][0]
+        assert place.status == "confirmed" and not place.other_values, place.summary
