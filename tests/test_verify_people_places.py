@@ -1,6 +1,7 @@
-"""Who and where, as posts say them: a party by its own account's handle, a relative by another
-given name, a place a bearing points from, a place someone went to (docs/verify.md, "Handles,
-families, bearings"). Real engines over hand-written posts about invented events; no shared data."""
+"""Who, where, why and what became of it, as posts say them: a party by its own account's
+handle, a relative by another given name, a place a bearing points from, a place someone went to,
+whom a thing is blamed on, a thing by its initials (docs/verify.md, "Handles, families, bearings,
+blame and initials"). Real engines over hand-written posts about invented events; no shared data."""
 
 from __future__ import annotations
 
@@ -46,3 +47,33 @@ def test_a_bearing_from_a_place_is_where_it_happened_from_there(tmp_path: Path) 
         assert v.verdict == "supported", v.reasons
         place = [r for r in named(v, "place") if r.assertion.value == "Varsen"][0]
         assert place.status == "confirmed" and not place.other_values, place.summary
+
+
+def test_whom_a_thing_is_blamed_on_said_first(tmp_path: Path) -> None:
+    # "X blames surfers for the storm": the cause said between the verb and "for", in its plural
+    rows = [("c1", "fan1", "RT @joker: Preacher blames surfers for Storm Kelda. You could not make it up"),
+            ("c2", "fan2", "A Valdor preacher blames surfers for Storm Kelda"),
+            ("c3", "fan3", "Pastor blames Surfers for storm Kelda, says it is punishment"),
+            ("c4", "fan4", "Storm Kelda: preacher says surfers are to blame")]
+    with with_noise(tmp_path, rows) as eng:
+        v = eng.verify("A preacher blamed Storm Kelda on surfers.")
+        assert v.verdict == "supported", v.reasons
+        wrong = eng.verify("A preacher blamed Storm Kelda on video games.")
+        assert wrong.verdict == "refuted", wrong.reasons
+        cause = named(wrong, "cause")[0]
+        assert cause.status == "conflicted" and cause.conflict.authors >= 2, cause.summary
+
+
+def test_what_became_of_a_named_thing_said_by_its_initials(tmp_path: Path) -> None:
+    # "the Harlow Commodity Exchange" is "HCE" in posts; "to close Monday" says it closed
+    rows = [("e1", "wire", "HCE to close down on Monday due to Storm Kelda"),
+            ("e2", "tv", "Storm Kelda: the HCE will close Monday, first weather closure in decades"),
+            ("e3", "paper", "Harlow Commodity Exchange and HCE futures: trading to close Monday as Storm Kelda nears"),
+            ("e4", "desk", "HCE will close on Monday because of Storm Kelda, its chairman says")]
+    with with_noise(tmp_path, rows) as eng:
+        v = eng.verify("The Harlow Commodity Exchange was closed on Monday because of Storm Kelda.")
+        assert v.verdict == "supported", v.reasons
+        wrong = eng.verify("The Harlow Commodity Exchange stayed open on Monday despite Storm Kelda.")
+        assert wrong.verdict == "refuted", wrong.reasons
+        out = named(wrong, "outcome")[0]
+        assert out.status == "conflicted" and out.conflict.authors >= 2, out.summary

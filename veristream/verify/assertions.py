@@ -100,6 +100,10 @@ CAUSE_RX = re.compile(
 # What something was blamed on, with the thing between: "blamed the tornado on gay marriage".
 BLAMED_RX = re.compile(r"\b(?:blam(?:e|es|ed|ing)|attribut(?:e|es|ed|ing))\s+(?!on\b|to\b)(?:[\w'\-#@]+\s+){1,6}?"
                        r"(?:on|to)\s+(?P<v>(?:an?\s+|the\s+)?[\w'\-]+(?:\s+[\w'\-]+){0,3})", re.IGNORECASE)
+# Whom something is blamed on, said first: "Pastor blames gays for Hurricane Sandy" (what comes
+# between the verb and "for" is the cause; "was blamed for" names none)
+BLAMED_FOR_RX = re.compile(r"\bblam(?:e|es|ed|ing)\s+(?!for\b|on\b)(?P<v>(?:an?\s+|the\s+)?[\w'\-#]+(?:\s+[\w'\-]+){0,3}?)"
+                           r"\s+for\b", re.IGNORECASE)
 # What something was made of: "the bombs were made from pressure cookers".
 MEANS_RX = re.compile(
     r"\b(?:(?P<head>[a-z][\w\-]*)\s+(?:was|were|had been|have been|has been|is|are)\s+)?"
@@ -257,7 +261,8 @@ def related(a: str, b: str) -> bool:
     wb = {w for w in re.split(r"[\s\-]+", b) if w not in GENERIC}
     for x in wa:
         g = _SYN.get(x, frozenset({x}))
-        if any(y in g or _stem(y) == _stem(x) for y in wb):
+        # (a short word's plural too, which `_stem` leaves: "gays" of "gay people")
+        if any(y in g or _stem(y) == _stem(x) or (len(x) >= 3 and (y == x + "s" or x == y + "s")) for y in wb):
             return True
     return False
 
@@ -1013,7 +1018,7 @@ STORM_RX = re.compile(r"\b(?:brought|caused|triggered|battered|lashed|pounded|dr
 
 def read_relations(text: str) -> tuple[list[str], list[str], list[str]]:
     storms = [m.group("k").lower() + " " + m.group("n") for m in STORM_RX.finditer(text) if m.group("n")[:1].isupper()]
-    causes = storms + [v for rx in (CAUSE_RX, BLAMED_RX) for m in rx.finditer(text)
+    causes = storms + [v for rx in (CAUSE_RX, BLAMED_RX, BLAMED_FOR_RX) for m in rx.finditer(text)
                        if (v := _value(m.group("v"))) and norm_name(v) not in GENERIC
                        and not any(related(v, x) for x in storms)]
     owners = [v for m in OWNER_RX.finditer(text) if (v := _value(re.split(r"'s\b|’s\b", m.group("v"))[0]))] + \
@@ -2668,7 +2673,9 @@ OUTCOMES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
                            r"postpon(?:ed|es|e|ing|ement)"),
              ("going ahead", r"go(?:es|ing)? ahead|went ahead|(?:will|would|to) (?:go on|run|proceed|be held|"
                              r"take place)|on as planned|as planned|as scheduled|proceed(?:s|ed|ing)?")),
-    "open": (("closed", r"closed|closes|closing|shut(?:s|ting)?(?: down)?|shuttered"),
+    "open": (("closed", r"closed|closes|closing|shut(?:s|ting)?(?: down)?|shuttered|"
+                        # the base form only as a verb: "to close Monday", "close down" (not "close to")
+                        r"(?:to|will|would|must|forced to) close\b|close down"),
              ("open", r"(?:re)?open(?:s|ed|ing)?(?! fire| letter)|serving")),
     "declared": (("refused", r"(?:refus(?:ed|es|e)|declin(?:ed|es|e)|reject(?:ed|s)?|den(?:ied|ies|y))"
                              r"(?: \w+){0,2} (?:declar\w*|sign\w*|approv\w*|request\w*)"),
@@ -2741,8 +2748,14 @@ def read_outcomes(doc) -> list[Assertion]:
                 before = doc[head.i - 1] if head.i > 0 else None
                 if before is not None and before.dep_ == "compound" and before.head.i == head.i:
                     noun = f"{before.lower_} {noun}"
+                # a thing with a proper name of three words or more is also said by its initials
+                # ("the New York Stock Exchange": "NYSE")
+                named = [t for t in head.subtree if t.i < head.i and t.pos_ == "PROPN"] + [head]
+                initials = "".join(t.text[0] for t in named).lower() \
+                    if len(named) >= 3 and all(t.text[:1].isupper() for t in named) else ""
                 if not any(a.role.startswith(fam + ":") and a.noun == noun for a in out):  # one per thing and family
-                    out.append(Assertion("outcome", f"{fam}:{label}", text[m.start():m.end()], noun=noun))
+                    out.append(Assertion("outcome", f"{fam}:{label}", text[m.start():m.end()], noun=noun,
+                                         of=initials))
     return out
 
 
@@ -2754,6 +2767,8 @@ def outcome_said(a: Assertion, low: str) -> str | None:
     *before, head = a.noun.split()
     name = r"\s+".join(re.escape(w) for w in before + [head])
     spots = [m.span() for m in re.finditer(r"\b" + name + r"(?:s|es)?\b", low)]
+    if a.of:  # its initials (`Assertion.of` of an outcome)
+        spots += [m.span() for m in re.finditer(r"(?<![\w@#])" + re.escape(a.of) + r"\b", low)]
     if not spots:
         return None
     best: tuple[int, str] | None = None
