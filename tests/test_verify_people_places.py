@@ -77,3 +77,36 @@ def test_what_became_of_a_named_thing_said_by_its_initials(tmp_path: Path) -> No
         assert wrong.verdict == "refuted", wrong.reasons
         out = named(wrong, "outcome")[0]
         assert out.status == "conflicted" and out.conflict.authors >= 2, out.summary
+
+
+def test_a_toll_is_counted_on_its_own_event_and_days(tmp_path: Path) -> None:
+    # Hurricane Kelda's toll, and two months later another event's: its counts are neither for nor
+    # against the storm's; a vaguer "many died" states no count, a lower "at least" none against
+    # a higher one
+    from conftest import NOISE, engine_with, mkpost, posts
+
+    day = 24 * 60
+    kelda = [("k1", "wire", "Hurricane Kelda: at least 12 people have died, officials say"),
+             ("k2", "tv", "Rescuers search flooded streets as the hurricane's toll rises. At least 12 people have died "
+                          "because of Hurricane Kelda, police said tonight"),
+             ("k3", "paper", "Hurricane Kelda death toll: at least 12 people have died across the coast"),
+             ("k4", "fan", "So many people died in Hurricane Kelda, so sad"),
+             *[(f"s{i}", f"local{i}", t) for i, t in enumerate([
+                 "Hurricane Kelda brings down trees across Varsen", "Power cuts in Ostby as Hurricane Kelda passes",
+                 "Schools closed tomorrow because of Hurricane Kelda", "Hurricane Kelda: trains cancelled until Monday",
+                 "Photos: Hurricane Kelda floods the harbour"])]]
+    later = [mkpost(f"d{i}", t, minutes=60 * day + i, author=f"later{i}") for i, t in enumerate([
+        "At least 20 people have died after the Dellby tornado",
+        "Dellby tornado: at least 20 people have died",
+        "At least 20 people have died in the Dellby tornado, police say",
+        "Dellby tornado: 3 people have died in the town centre",
+        "3 people have died in Dellby's town centre after the tornado",
+        "Dellby: 3 people have died, the mayor says"])]
+    with engine_with(tmp_path, posts(kelda) + later + posts(NOISE, 30)) as eng:
+        v = eng.verify("At least 12 people died because of Hurricane Kelda.")
+        assert v.verdict == "supported", v.reasons
+        n = named(v, "number")[0]
+        assert n.status == "confirmed" and n.confirm.authors == 3, n.summary
+        more = eng.verify("At least 40 people died because of Hurricane Kelda.")
+        assert more.verdict != "supported", more.reasons
+        assert named(more, "number")[0].confirm.authors == 0, named(more, "number")[0].summary

@@ -709,7 +709,10 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
                 return None
         # a floor far below the claim's count ("more than 140 hurt" for 276 injured): consistent with
         # it, and with every larger toll; it states neither the claim's count nor another
-        same = [n for n in same if not _far_floor(a.number, n)]
+        # ("many died" holds any count of four or more: it states none of them, and goes against only a
+        # count it cannot hold, "no one", "three")
+        same = [n for n in same if not _far_floor(a.number, n) and not _lower_floor(a.number, n) and
+                not (_vague(n) and not _vague(a.number) and a.number.compatible(n))]
         if not same:
             return None
         ok = [n for n in same if a.number.compatible(n)]
@@ -1227,6 +1230,17 @@ def _far_floor(claim: Number, post: Number) -> bool:
     return post.floor and claim.hi <= claim.value * 1.2 and claim.value > post.value * 1.25
 
 
+def _vague(n: Number) -> bool:
+    """A count without a number ("many", "some": no upper end)."""
+    return n.hi >= 10**9
+
+
+def _lower_floor(claim: Number, post: Number) -> bool:
+    """Both are lower bounds and the post's is well below the claim's ("at least 39" against the
+    claim's "at least 93"): true of the claim's count too, so no rival, and no support either."""
+    return claim.floor and post.floor and claim.value > post.value * 1.15
+
+
 def _align_date(d: DateRef, f: PostFacts, at: datetime | None, topic: str = "") -> Alignment | None:
     claim_year_unknown = d.weekday is None and d.lo.year == 2000 and d.hi.year == 2000
     stated = [x for x in f.dates if not x.year_only or not (claim_year_unknown or d.weekday is not None)]
@@ -1334,8 +1348,10 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
     # claim's value stated far from them is another event's ("winds of 75 mph" from a hurricane
     # months before the tornado the claim names): no support. (Other values are judged against
     # the days of the support that is left, below.)
-    named = sorted(p.time for p in posts if any(reading.assertions[j].kind in ANCHORS and ln.relation == CONFIRMS
-                                                for j, ln in p.links.items()))
+    # (a named storm the claim gives as the cause, "died because of Hurricane Sandy", is the event's name too)
+    event = {j for j, b in enumerate(reading.assertions)
+             if b.kind in ANCHORS or (b.kind == "cause" and STORM_NAME_RX.match(b.value) is not None)}
+    named = sorted(p.time for p in posts if any(j in event and ln.relation == CONFIRMS for j, ln in p.links.items()))
     window = None
     if len(named) >= 4 * min_sources:
         window = (named[len(named) // 10] - timedelta(days=3), named[-1 - len(named) // 10] + timedelta(days=3))
@@ -1353,8 +1369,12 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
             link = p.links.get(i)
             if link is None:
                 continue
+            # (a count weeks away from the event, either way, is another event's: two weeks, as a detail an
+            # investigation finds is reported days after the event's own posts)
+            far = a.kind == "number" and link.relation == CONFLICTS and \
+                not window[0] - timedelta(days=11) <= p.time <= window[1] + timedelta(days=11) if window else False
             if window is not None and a.kind not in ANCHORS and (link.relation == CONFIRMS or a.kind in ("date", "time")) \
-                    and not window[0] <= p.time <= window[1]:
+                    and not window[0] <= p.time <= window[1] or far:
                 away += 1
                 del p.links[i]  # says nothing of this event's detail: not support either
                 continue
