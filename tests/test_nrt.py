@@ -120,8 +120,11 @@ def test_the_cold_tier_commits_by_time_and_by_size(tmp_path: Path, process: bool
         # done, the next commit empties the hot tier of what it covers.
         # A cold commit finishing in its thread shows in the checkpoint a moment before it
         # empties the hot tier (in turn with the writer): wait until none is under way.
+        # (The child also commits on its own clock: one may land between reading the checkpoint and
+        # the hot tier, which the writer trims at its next commit. Read both once they agree.)
         for _ in range(500):
-            if w.cold_commits > started and not eng.index.cold_busy:
+            if w.cold_commits > started and not eng.index.cold_busy and \
+                    eng.index.hot_docs == 120 - eng.index.checkpoint().seq:
                 break
             time.sleep(0.01)
             eng.commit()
