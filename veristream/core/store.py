@@ -175,8 +175,10 @@ def _insert(con: sqlite3.Connection, head: str, rows: Sequence[Sequence], tail: 
         return
     width = len(rows[0])
     one = "(" + ",".join("?" * width) + ")"
-    for i in range(0, len(rows), _ROWS_PER_INSERT):
-        chunk = rows[i:i + _ROWS_PER_INSERT]
+    # (an SQLite built before 3.32 takes 999 parameters a statement, not 32,766)
+    per = max(1, min(_ROWS_PER_INSERT, con.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
+    for i in range(0, len(rows), per):
+        chunk = rows[i:i + per]
         con.execute(f"{head} {','.join([one] * len(chunk))} {tail}", [v for r in chunk for v in r])
 
 
