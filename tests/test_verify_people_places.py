@@ -7,13 +7,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import with_noise
+from conftest import NOISE, engine_with, mkpost, posts, with_noise
 
 
 def named(v, kind: str = "who"):
     got = [r for r in v.assertions if r.assertion.kind == kind]
     assert got, [(r.assertion.kind, r.assertion.value) for r in v.assertions]
     return got
+
+
+def supported_and_refuted(eng, right: str, wrong: str, kind: str) -> None:
+    """`right` is supported; `wrong` refuted, its detail of `kind` against it by two sources or more."""
+    v = eng.verify(right)
+    assert v.verdict == "supported", v.reasons
+    w = eng.verify(wrong)
+    assert w.verdict == "refuted", w.reasons
+    r = named(w, kind)[0]
+    assert r.status == "conflicted" and r.conflict.authors >= 2, r.summary
 
 
 def test_a_party_is_named_by_its_handle_and_not_by_a_relative(tmp_path: Path) -> None:
@@ -56,12 +66,8 @@ def test_whom_a_thing_is_blamed_on_said_first(tmp_path: Path) -> None:
             ("c3", "fan3", "Pastor blames Surfers for storm Kelda, says it is punishment"),
             ("c4", "fan4", "Storm Kelda: preacher says surfers are to blame")]
     with with_noise(tmp_path, rows) as eng:
-        v = eng.verify("A preacher blamed Storm Kelda on surfers.")
-        assert v.verdict == "supported", v.reasons
-        wrong = eng.verify("A preacher blamed Storm Kelda on video games.")
-        assert wrong.verdict == "refuted", wrong.reasons
-        cause = named(wrong, "cause")[0]
-        assert cause.status == "conflicted" and cause.conflict.authors >= 2, cause.summary
+        supported_and_refuted(eng, "A preacher blamed Storm Kelda on surfers.",
+                              "A preacher blamed Storm Kelda on video games.", "cause")
 
 
 def test_what_became_of_a_named_thing_said_by_its_initials(tmp_path: Path) -> None:
@@ -71,20 +77,14 @@ def test_what_became_of_a_named_thing_said_by_its_initials(tmp_path: Path) -> No
             ("e3", "paper", "Harlow Commodity Exchange and HCE futures: trading to close Monday as Storm Kelda nears"),
             ("e4", "desk", "HCE will close on Monday because of Storm Kelda, its chairman says")]
     with with_noise(tmp_path, rows) as eng:
-        v = eng.verify("The Harlow Commodity Exchange was closed on Monday because of Storm Kelda.")
-        assert v.verdict == "supported", v.reasons
-        wrong = eng.verify("The Harlow Commodity Exchange stayed open on Monday despite Storm Kelda.")
-        assert wrong.verdict == "refuted", wrong.reasons
-        out = named(wrong, "outcome")[0]
-        assert out.status == "conflicted" and out.conflict.authors >= 2, out.summary
+        supported_and_refuted(eng, "The Harlow Commodity Exchange was closed on Monday because of Storm Kelda.",
+                              "The Harlow Commodity Exchange stayed open on Monday despite Storm Kelda.", "outcome")
 
 
 def test_a_toll_is_counted_on_its_own_event_and_days(tmp_path: Path) -> None:
     # Hurricane Kelda's toll, and two months later another event's: its counts are neither for nor
     # against the storm's; a vaguer "many died" states no count, a lower "at least" none against
     # a higher one
-    from conftest import NOISE, engine_with, mkpost, posts
-
     day = 24 * 60
     kelda = [("k1", "wire", "Hurricane Kelda: at least 12 people have died, officials say"),
              ("k2", "tv", "Rescuers search flooded streets as the hurricane's toll rises. At least 12 people have died "

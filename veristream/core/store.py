@@ -373,11 +373,9 @@ class Store:
                     "ON CONFLICT(id) DO UPDATE SET first_ts=excluded.first_ts, last_ts=excluded.last_ts, "
                     "posts=excluded.posts, authors=excluded.authors")
             _insert(w, "INSERT OR IGNORE INTO story_authors(story, author) VALUES", story_authors)
-            recount = [s.id for s in stories if s.authors < 0]
-            for i in range(0, len(recount), 500):
-                chunk = recount[i:i + 500]
-                w.execute("UPDATE stories SET authors=authors_gone+(SELECT count(*) FROM story_authors "
-                          f"WHERE story=stories.id) WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            # (`_in` runs it 500 ids a statement; an UPDATE yields no rows)
+            list(_in(w, "UPDATE stories SET authors=authors_gone+(SELECT count(*) FROM story_authors "
+                        "WHERE story=stories.id) WHERE id IN ({})", [s.id for s in stories if s.authors < 0]))
             if new:
                 sec = int(time.time())
                 w.execute("INSERT INTO arrivals(sec, seq) VALUES (?,?) ON CONFLICT(sec) DO UPDATE SET seq=excluded.seq",

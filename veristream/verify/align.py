@@ -35,7 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from .. import words
-from .assertions import (GOING, NUM_WORDS, STORM_NAME_RX, affiliated_noun, _PERSON_FAMILIES, _PERSON_NOUNS, ORG_KIND_NOUNS, ORG_TAIL, TITLE_ALT, STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
+from .assertions import (BEARING, GOING, NUM_WORDS, _person_family, occupation_key, STORM_NAME_RX, affiliated_noun, _PERSON_FAMILIES, _PERSON_NOUNS, ORG_KIND_NOUNS, ORG_TAIL, TITLE_ALT, STATES, _KIND_WORD, _PLACE_WORD, _SITE_WORD, _SYN, SITE_KINDS, _common, _TITLE_FAMILY, TITLE_WORDS, BROAD, DENIAL_RX, GENERIC, LIGHT, NATIONS,
                          ROLE_KINDS, STATE_ABBR, Assertion, ClaimReading, DateRef, Number, PostFacts, RoleFact, head_word,
                          fold_marks, hours_compatible, mentions, norm_name, outcome_said, words_within, read_means, related, role_family, ROLE_FAMILIES, kinds_fit, read_dates, role_key, same_origin, same_person,
                          singular, word_set)
@@ -198,12 +198,12 @@ _SHOWED_RX = re.compile(r"^\W*(?:(?i:an?|the)\s+)?((?:[a-z][\w'\-]*\s+){0,3}?)(s
 # assertion of its own, read apart.
 _WHEN_WORDS = {"day", "days", "night", "nights", "week", "weeks", "morning", "afternoon", "evening", "today",
                "tonight", "yesterday", "tomorrow"}
-# Where, relative to a named place ("north-east of Paris", "25 miles south of"): the bearing places
-# the event, as the place does; a post naming the place need not repeat it ("near Paris").
 # Going to a place the claim names ("travelled to Moore, Oklahoma, to help"): the place is what
 # is said; a post telling that the party is there ("X is in Moore", "X visits Moore") says the same.
 _GOING_RX = re.compile(r"\b(?:" + GOING.pattern + r")\s+(?:back\s+)?(?:to|in|into|at)\s*(?=[,.;:]|$)", re.IGNORECASE)
-_BEARING_RX = re.compile(r"\b(?:(?:north|south)(?:[\s\-]?(?:east|west))?|east|west)(?:ern)?\s+of\b", re.IGNORECASE)
+# Where, relative to a named place ("north-east of Paris", "25 miles south of"): the bearing places
+# the event, as the place does; a post naming the place need not repeat it ("near Paris").
+_BEARING_RX = re.compile(r"\b(?:" + BEARING.pattern + r")\s+of\b", re.IGNORECASE)
 
 
 class Topic:
@@ -709,10 +709,7 @@ def _align(a: Assertion, f: PostFacts, at: datetime | None, claim_places: list[s
                 return None
         # a floor far below the claim's count ("more than 140 hurt" for 276 injured): consistent with
         # it, and with every larger toll; it states neither the claim's count nor another
-        # ("many died" holds any count of four or more: it states none of them, and goes against only a
-        # count it cannot hold, "no one", "three")
-        same = [n for n in same if not _far_floor(a.number, n) and not _lower_floor(a.number, n) and
-                not (_vague(n) and not _vague(a.number) and a.number.compatible(n))]
+        same = [n for n in same if not _states_no_count(a.number, n)]
         if not same:
             return None
         ok = [n for n in same if a.number.compatible(n)]
@@ -1157,10 +1154,11 @@ def _same_kind_name(value: str, f: PostFacts, kind: re.Pattern, claimed: Sequenc
 def _names(value: str, f: PostFacts) -> bool:
     if mentions(f.lower, f.words, value) or _initials(value, f):
         return True
-    parts = [w for w in norm_name(value).split() if len(w) >= 4]
+    name = norm_name(value).split()
+    parts = [w for w in name if len(w) >= 4]
     places = {norm_name(p) for p in f.places} | f.near_places | BROAD | STATES
     if parts and parts[-1] in f.words and len(parts) <= 3 and parts[-1] not in places and parts[-1] not in ORG_TAIL \
-            and not _another_bearer(norm_name(value).split(), f.text or ""):
+            and not _another_bearer(name, f.text or ""):
         return True  # a surname: "Tsarnaev", "Adair" (not "France" of Air France)
     if len(parts) >= 2 and parts[-1] in ORG_TAIL and parts[0] in f.words and parts[0] not in places | ORG_TAIL:
         return True  # a company by its own first word: "Shaw" of Shaw Communications (its "Energy" names none)
@@ -1173,21 +1171,26 @@ def _another_bearer(parts: list[str], text: str) -> bool:
     not Nick Jonas): the post names someone else of that family."""
     # a person's two names only: "President Obama" names no given name, "Canadian Red Cross" is no
     # person, "Hurricane Sandy" no family ("Superstorm Sandy" is the same storm)
-    if len(parts) != 2 or parts[0] in TITLE_WORDS or parts[0] in _NOT_GIVEN or parts[0] in NATIONS or \
-            _KIND_WORD.fullmatch(parts[0]) or parts[1] in ORG_TAIL:
+    if len(parts) != 2 or not _may_be_given(parts[0]) or parts[0] in NATIONS or _KIND_WORD.fullmatch(parts[0]) or \
+            parts[1] in ORG_TAIL:
         return False
-    given = [m.group(1).lower() for m in re.finditer(r"(?<![\w@#])([A-Z][a-z]+|[A-Z]+)\s+(?i:" + re.escape(parts[-1]) +
-                                                      r")\b", text)]
-    said = len(re.findall(r"(?<![\w@#])(?i:" + re.escape(parts[-1]) + r")\b", text))
+    surname = re.escape(parts[1])
+    given = [m.group(1).lower() for m in re.finditer(r"(?<![\w@#])([A-Z][a-z]+|[A-Z]+)\s+(?i:" + surname + r")\b", text)]
+    said = len(re.findall(r"(?<![\w@#])(?i:" + surname + r")\b", text))
     # (a short form of the claim's given name, "Mike" for "Michael", is the same person)
-    others = [g for g in given if g[:2] != parts[0][:2] and g not in parts and g not in GENERIC and g not in TITLE_WORDS
-              and g not in _NOT_GIVEN and g not in words.STOPWORDS]
+    others = [g for g in given if g[:2] != parts[0][:2] and g not in parts and g not in GENERIC and _may_be_given(g)
+              and g not in words.STOPWORDS]
     return bool(said) and len(others) == said
 
 
-_NOT_GIVEN = {"mr", "mrs", "ms", "dr", "sir", "lady", "lord", "mother", "father", "brother", "sister", "wife",
-              "husband", "son", "daughter", "family", "uncle", "aunt", "singer", "rapper", "star", "actor", "actress",
-              "player", "coach", "suspect", "officer", "judge", "captain", "general", "agent"}
+def _may_be_given(word: str) -> bool:
+    """A word before a surname that could be a given name: not a title ("President"), an honorific
+    ("Mrs"), a relative ("brother"), or a trade or role ("singer", "officer", "coach")."""
+    return word not in TITLE_WORDS and word not in _HONORIFICS and not _person_family(word) and not occupation_key(word)
+
+
+# (what `_person_family` and `occupation_key` leave out)
+_HONORIFICS = {"mr", "mrs", "ms", "dr", "sir", "lady", "lord", "family", "star", "actress", "coach", "judge", "general"}
 
 
 def _denied_near(low: str, value: str) -> bool:
@@ -1228,6 +1231,14 @@ def _far_floor(claim: Number, post: Number) -> bool:
     """The post's number is a lower bound ("at least 176", "more than 140") well below the claim's
     count, which is no bound itself."""
     return post.floor and claim.hi <= claim.value * 1.2 and claim.value > post.value * 1.25
+
+
+def _states_no_count(claim: Number, post: Number) -> bool:
+    """The post's number is consistent with the claim's count without stating it: a floor far below it
+    (`_far_floor`), a lower "at least" (`_lower_floor`), or a count without a number ("many died"
+    holds any count of four or more; it goes against only a count it cannot hold, "no one", "three")."""
+    return _far_floor(claim, post) or _lower_floor(claim, post) or \
+        (_vague(post) and not _vague(claim) and claim.compatible(post))
 
 
 def _vague(n: Number) -> bool:
@@ -1337,6 +1348,9 @@ TALLIES = {"deaths", "injured", "missing", "people", "passengers", "evacuated", 
 SHARED_ACTS = frozenset({"donate", "give", "pledge", "contribute", "raise", "offer", "send"})
 
 
+_TOLL_SLACK = timedelta(days=11)  # beyond the event's days (themselves ± 3 days): two weeks
+
+
 def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
           contested_share: float = 0.3) -> list[AssertionResult]:
     """Per assertion: the independent sources that state the claim's value and those that
@@ -1369,12 +1383,12 @@ def tally(reading: ClaimReading, posts: list[Aligned], min_sources: int = 2,
             link = p.links.get(i)
             if link is None:
                 continue
-            # (a count weeks away from the event, either way, is another event's: two weeks, as a detail an
-            # investigation finds is reported days after the event's own posts)
-            far = a.kind == "number" and link.relation == CONFLICTS and \
-                not window[0] - timedelta(days=11) <= p.time <= window[1] + timedelta(days=11) if window else False
-            if window is not None and a.kind not in ANCHORS and (link.relation == CONFIRMS or a.kind in ("date", "time")) \
-                    and not window[0] <= p.time <= window[1] or far:
+            # support, a date or a time within the event's days; a count against the claim's within two weeks
+            # of them (a detail an investigation finds is reported days after the event's own posts; one
+            # weeks away, either way, is another event's)
+            slack = None if window is None or a.kind in ANCHORS else timedelta(0) if (
+                link.relation == CONFIRMS or a.kind in ("date", "time")) else _TOLL_SLACK if a.kind == "number" else None
+            if slack is not None and not window[0] - slack <= p.time <= window[1] + slack:
                 away += 1
                 del p.links[i]  # says nothing of this event's detail: not support either
                 continue

@@ -1934,13 +1934,14 @@ def _governor(tok) -> str:
     if g.lower_ in LIGHT or g.lemma_.lower() in LIGHT:
         objs = [c for c in g.children if c.dep_ in ("dobj", "attr") and c.pos_ == "NOUN"]
         g = objs[0] if objs else None
-    if g is None or g.pos_ not in ("VERB", "NOUN") or g.lower_ in LIGHT or _BEARING.fullmatch(g.lower_) or \
+    if g is None or g.pos_ not in ("VERB", "NOUN") or g.lower_ in LIGHT or BEARING.fullmatch(g.lower_) or \
             GOING.fullmatch(g.lower_):
         return ""  # (a bearing, "north-east of Paris", places what happened as the place does)
     return g.lower_
 
 
-_BEARING = re.compile(r"(?:north|south)(?:-?(?:east|west))?(?:ern)?|(?:east|west)(?:ern)?")
+# A bearing ("north", "south-west", "northeastern"): "north-east of Paris" says where from Paris
+BEARING = re.compile(r"(?:north|south)(?:[\s\-]?(?:east|west))?(?:ern)?|(?:east|west)(?:ern)?", re.IGNORECASE)
 # Going somewhere ("travelled to Moore"): where the party went is the place itself, said by any post
 # telling that it is there ("X is in Moore")
 GOING = re.compile(r"travel(?:l?ed|s|l?ing)?|fl(?:ew|y|ies|ying|own)|head(?:ed|s|ing)?|went|go(?:es|ing|ne)?|"
@@ -2219,7 +2220,7 @@ def read_claim(claim: str) -> ClaimReading:
                 continue
             root = e.root
             prep = root.head.lower_ if root.dep_ == "pobj" else None
-            if prep == "of" and _BEARING.fullmatch(root.head.head.lower_):
+            if prep == "of" and BEARING.fullmatch(root.head.head.lower_):
                 prep = "near"  # "north of Newcastle": near it, where another town may well be
             # a party after "of" that something belongs to ("the director of West EMS", "an episode of
             # Family Guy") is no place; one that speaks is a body, not where ("The Ottawa Hospital said")
